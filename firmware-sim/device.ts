@@ -1,0 +1,19 @@
+import type { Unit } from '../transport/index.js';
+
+/** What a band is given with each request: cancellation (CTAPHID_CANCEL) and a way to send KEEPALIVE. */
+export interface DeviceContext {
+  signal: AbortSignal;
+  /** Send CTAPHID_KEEPALIVE with KeepaliveStatus.PROCESSING or UPNEEDED while the request waits. */
+  keepalive(status: number): void;
+}
+
+/**
+ * A band as every endpoint (loopback, serial, TCP, UDP HID) sees it: one unit in, one unit out, and
+ * unsolicited event units. INIT channel allocation and HID packetisation are the endpoint's business.
+ */
+export interface BandDevice {
+  /** Handles one request; resolves with the reply (same command, or ERROR with a CTAPHID error code). */
+  handle(unit: Unit, ctx: DeviceContext): Promise<Unit>;
+  /** Unsolicited units, e.g. BAND events (request_id 0). Returns an unsubscribe function. */
+  onEvent(listener: (unit: Unit) => void): () => void;
+}

@@ -1,0 +1,168 @@
+import { Command, TransportError, commandName, type Transport, type Unit } from '../transport/index.js';
+import { BandClientError, hidErrorName } from './errors.js';
+
+/**
+ * Independent request slots on one link. `main` carries band and FIDO2 calls, one at a time. `debug` is the
+ * test rig's hands: it must act while a main call waits for the user (a FIDO2 request waiting for a tap),
+ * so it has its own slot, as the band exempts it from one-transaction-at-a-time.
+ */
+export type Lane = 'main' | 'debug';
+
+export interface CallOptions {
+  /** Per-call deadline in milliseconds (default: the channel's). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called for each KEEPALIVE the band sends while it works or waits for the user. */
+  onKeepalive?: (status: number) => void;
+}
+
+/** Decides, for each arriving unit, whether it is the reply to the request in flight. */
+export type ReplyMatcher = (unit: Unit) => boolean;
+
+interface Pending {
+  lane: Lane;
+  sentAt: number;
+  match: ReplyMatcher;
+  onKeepalive?: (status: number) => void;
+  settle(result: { unit: Unit } | { error: Error }): void;
+}
+
+/**
+ * One conversation with one band: at most one request in flight (a second caller gets BUSY at once rather
+ * than interleaved bytes), replies routed to the caller, everything else to the unsolicited listeners.
+ * Every timer and listener a call creates is gone when the call settles.
+ */
+export class BandChannel {
+  private readonly pending = new Map<Lane, Pending>();
+  private sendCounter = 0;
+  private readonly unsolicited = new Set<(unit: Unit) => void>();
+  private closedError?: Error;
+  private readonly detach: (() => void)[];
+
+  constructor(
+    readonly transport: Transport,
+    private readonly defaultTimeoutMs = 5_000,
+  ) {
+    this.detach = [
+      transport.onUnit((unit) => this.route(unit)),
+      transport.onClose((error) => {
+        this.closedError = new BandClientError(
+          'DISCONNECTED',
+          `the link to the band (${transport.name}) closed${error ? `: ${error.message}` : ''}; reconnect and retry`,
+          { cause: error },
+        );
+        for (const p of [...this.pending.values()]) p.settle({ error: this.closedError });
+      }),
+    ];
+  }
+
+  busy(lane: Lane = 'main'): boolean {
+    return this.pending.has(lane);
+  }
+
+  /** Units that are not a reply to the call in flight (band events, stray replies). */
+  onUnsolicited(listener: (unit: Unit) => void): () => void {
+    this.unsolicited.add(listener);
+    return () => this.unsolicited.delete(listener);
+  }
+
+  transact(request: Unit, match: ReplyMatcher, options: CallOptions = {}, lane: Lane = 'main'): Promise<Unit> {
+    const what = commandName(request.command);
+    if (this.closedError || !this.transport.isOpen) {
+      return Promise.reject(
+        this.closedError ??
+          new BandClientError('DISCONNECTED', `the link to the band (${this.transport.name}) is closed; reconnect`),
+      );
+    }
+    if (this.pending.has(lane)) {
+      return Promise.reject(
+        new BandClientError('BUSY', `a ${what} request was made while another call is in flight on ${this.transport.name}; await the first call (one call at a time per band)`),
+      );
+    }
+    if (options.signal?.aborted) {
+      return Promise.reject(new BandClientError('ABORTED', `${what} aborted before it was sent`, { cause: options.signal.reason }));
+    }
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    return new Promise<Unit>((resolve, reject) => {
+      const cancelOnBand = () => {
+        // CTAPHID_CANCEL stops a band that waits for the user; other commands finish on their own.
+        if (request.command === Command.CBOR && this.transport.isOpen) {
+          this.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(() => undefined);
+        }
+      };
+      const onAbort = () => {
+        cancelOnBand();
+        pending.settle({ error: new BandClientError('ABORTED', `${what} aborted by the caller`, { cause: options.signal?.reason }) });
+      };
+      const timer = setTimeout(() => {
+        cancelOnBand();
+        pending.settle({
+          error: new BandClientError('TIMEOUT', `no reply to ${what} from ${this.transport.name} within ${timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`),
+        });
+      }, timeoutMs);
+      const pending: Pending = {
+        lane,
+        sentAt: ++this.sendCounter,
+        match,
+        onKeepalive: options.onKeepalive,
+        settle: (result) => {
+          if (this.pending.get(lane) !== pending) return;
+          this.pending.delete(lane);
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          if ('unit' in result) resolve(result.unit);
+          else reject(result.error);
+        },
+      };
+      this.pending.set(lane, pending);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.transport.send(request).catch((cause: unknown) => {
+        pending.settle({
+          error:
+            cause instanceof TransportError && (cause.code === 'CLOSED' || cause.code === 'DISCONNECTED')
+              ? new BandClientError('DISCONNECTED', `could not send ${what}: ${cause.message}`, { cause })
+              : (cause as Error),
+        });
+      });
+    });
+  }
+
+  close(): void {
+    for (const off of this.detach) off();
+    for (const p of [...this.pending.values()]) {
+      p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });
+    }
+    this.unsolicited.clear();
+  }
+
+  private route(unit: Unit): void {
+    if (unit.command === Command.KEEPALIVE) {
+      this.pending.get('main')?.onKeepalive?.(unit.payload[0] ?? 0);
+      return;
+    }
+    const waiting = [...this.pending.values()].sort((a, b) => b.sentAt - a.sentAt);
+    if (unit.command === Command.ERROR && waiting.length > 0) {
+      // A framed link's ERROR names no request: a band answers a refused command at once, so it
+      // belongs to the most recent one.
+      const code = unit.payload[0] ?? 0x7f;
+      waiting[0].settle({
+        error: new BandClientError('DEVICE_ERROR', `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`),
+      });
+      return;
+    }
+    for (const pending of waiting) {
+      let matched = false;
+      try {
+        matched = pending.match(unit);
+      } catch (error) {
+        pending.settle({ error: error as Error });
+        return;
+      }
+      if (matched) {
+        pending.settle({ unit });
+        return;
+      }
+    }
+    for (const listener of this.unsolicited) listener(unit);
+  }
+}

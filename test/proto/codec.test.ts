@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  BandMessageCodec,
+  DebugRequestCodec,
+  HostMessageCodec,
+  ProtoError,
+  ScreenValues,
+  type BandMessage,
+  type HostMessage,
+} from '../../proto/index.js';
+
+describe('protobuf codecs', () => {
+  it('round-trip host requests with every scalar kind', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.string({ maxLength: 64 }), fc.boolean(), (id, name, haptic) => {
+        const msg: HostMessage = {
+          requestId: id,
+          body: { case: 'completeEnrollment', value: { userName: name, label: '', hapticFeedback: haptic } },
+        };
+        expect(HostMessageCodec.decode(HostMessageCodec.encode(msg))).toEqual(msg);
+      }),
+    );
+  });
+
+  it('round-trip events with nested oneofs and enums', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ScreenValues), (screen) => {
+        const msg: BandMessage = {
+          requestId: 0,
+          body: { case: 'event', value: { kind: { case: 'screenChanged', value: { screen, state: 'BAND_STATE_UNENROLLED' } } } },
+        };
+        expect(BandMessageCodec.decode(BandMessageCodec.encode(msg))).toEqual(msg);
+      }),
+    );
+  });
+
+  it('round-trip bytes and repeated fields', () => {
+    const msg: BandMessage = {
+      requestId: 9,
+      body: {
+        case: 'listFidoCredentials',
+        value: { credentials: [{ rpId: 'example.com', credentialId: new Uint8Array([1, 2, 3]), userName: 'u' }] },
+      },
+    };
+    const back = BandMessageCodec.decode(BandMessageCodec.encode(msg));
+    expect(back.body?.case).toBe('listFidoCredentials');
+    const creds = (back.body as Extract<BandMessage['body'], { case: 'listFidoCredentials' }>).value.credentials;
+    expect(Uint8Array.from(creds[0].credentialId)).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('garbage either decodes to some message or fails with ProtoError MALFORMED, never anything else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        for (const codec of [HostMessageCodec, BandMessageCodec, DebugRequestCodec]) {
+          try {
+            codec.decode(bytes);
+          } catch (error) {
+            expect(error).toBeInstanceOf(ProtoError);
+            expect((error as ProtoError).code).toBe('MALFORMED');
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses to encode an unknown oneof case or enum name, naming the choices', () => {
+    expect(() => HostMessageCodec.encode({ requestId: 1, body: { case: 'nope', value: {} } } as never)).toThrow(/expected one of getInfo/);
+    expect(() =>
+      DebugRequestCodec.encode({ requestId: 1, action: { case: 'button', value: { button: 'BUTTON_MIDDLE' as never } } }),
+    ).toThrow(/BUTTON_TOP/);
+  });
+});

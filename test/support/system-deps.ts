@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+
+/**
+ * Tests that need a system tool call this. Where the tool is missing they skip with a printed reason,
+ * except under REQUIRE_SYSTEM_DEPS=1 (CI), where a missing tool is a failure.
+ */
+export function systemTool(check: { name: string; probe: string[]; install: string }): { ok: boolean; reason: string } {
+  try {
+    execFileSync(check.probe[0], check.probe.slice(1), { stdio: 'ignore', timeout: 20_000 });
+    return { ok: true, reason: '' };
+  } catch {
+    const reason = `${check.name} is not available (install: ${check.install})`;
+    if (process.env.REQUIRE_SYSTEM_DEPS === '1') {
+      throw new Error(`REQUIRE_SYSTEM_DEPS=1 but ${reason}`);
+    }
+    console.warn(`SKIP: ${reason}`);
+    return { ok: false, reason };
+  }
+}
+
+export const SOCAT = { name: 'socat', probe: ['socat', '-V'], install: 'apt-get install socat' };
+export const PROTOC = { name: 'protoc', probe: ['protoc', '--version'], install: 'apt-get install protobuf-compiler' };
+export const PYTHON_FIDO2 = {
+  name: 'python3-fido2',
+  probe: ['/usr/bin/python3', '-c', 'import fido2'],
+  install: 'apt-get install python3-fido2',
+};

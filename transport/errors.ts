@@ -1,0 +1,37 @@
+/** Every failure below the message layer is a TransportError with a stable `code` a caller can switch on. */
+export type TransportErrorCode =
+  | 'FRAME_TOO_LARGE'
+  | 'FRAME_CRC'
+  | 'FRAME_COBS'
+  | 'FRAME_TOO_SHORT'
+  | 'HID_INVALID_CMD'
+  | 'HID_INVALID_PAR'
+  | 'HID_INVALID_LEN'
+  | 'HID_INVALID_SEQ'
+  | 'HID_MSG_TIMEOUT'
+  | 'HID_CHANNEL_BUSY'
+  | 'HID_INVALID_CHANNEL'
+  | 'HID_UNAVAILABLE'
+  | 'CLOSED'
+  | 'DISCONNECTED'
+  | 'OPEN_FAILED'
+  | 'PORT_BUSY'
+  | 'WRITE_FAILED'
+  | 'REPLAY_MISMATCH'
+  | 'REPLAY_FORMAT'
+  | 'BAD_URI'
+  /** A caller handed send() a unit no wire can carry (command outside 0x00-0x7f, payload not bytes). */
+  | 'BAD_UNIT'
+  /** A frame passed its CRC but names a command with the top bit set, which no wire can carry. */
+  | 'FRAME_BAD_COMMAND';
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly code: TransportErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Cross-process tests spawn bandsim/bandctl from dist/; 2 cores on CI.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});

@@ -22,6 +22,6 @@ describe('proto/ schema', () => {
   });
 
   it('has generated TypeScript types and descriptor in step with the .proto files', () => {
-    expect(() => run('node', ['scripts/gen-proto-types.mjs', '--check'])).not.toThrow();
+    expect(() => run('node', ['proto/gen-types.mjs', '--check'])).not.toThrow();
   });
 });

@@ -1,0 +1,65 @@
+import type { BandClient, BandEvent } from './band-client.js';
+import { BandClientError } from './errors.js';
+
+/**
+ * Collects a band's events from the moment it is created, so a flow can trigger something and then wait for
+ * its consequence without racing it. `next` takes the first buffered or future event that matches, and fails
+ * at once on one that matches `abortOn` (the band left the wrist, the enrollment was cancelled on the band).
+ */
+export class EventWaiter {
+  private readonly buffer: BandEvent[] = [];
+  private wake?: () => void;
+  private readonly off: () => void;
+  private readonly offClose: () => void;
+  private closedBy?: Error;
+
+  constructor(
+    band: BandClient,
+    private readonly abortOn: (event: BandEvent) => string | undefined = () => undefined,
+  ) {
+    this.off = band.onEvent((event) => {
+      this.buffer.push(event);
+      this.wake?.();
+    });
+    this.offClose = band.transport.onClose((error) => {
+      this.closedBy = new BandClientError('DISCONNECTED', `the link to the band closed${error ? `: ${error.message}` : ''}`, { cause: error });
+      this.wake?.();
+    });
+  }
+
+  async next<E extends BandEvent>(
+    match: (event: BandEvent) => event is E,
+    options: { timeoutMs: number; signal?: AbortSignal; what: string },
+  ): Promise<E> {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      while (this.buffer.length > 0) {
+        const event = this.buffer.shift()!;
+        const reason = this.abortOn(event);
+        if (reason) throw new BandClientError('ABORTED', `${options.what} stopped: ${reason}`);
+        if (match(event)) return event;
+      }
+      if (this.closedBy) throw this.closedBy;
+      if (options.signal?.aborted) throw new BandClientError('ABORTED', `${options.what} was cancelled`, { cause: options.signal.reason });
+      const left = deadline - Date.now();
+      if (left <= 0) throw new BandClientError('TIMEOUT', `${options.what}: nothing happened on the band within ${options.timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        options.signal?.addEventListener('abort', done, { once: true });
+        this.wake = done;
+      });
+    }
+  }
+
+  close(): void {
+    this.off();
+    this.offClose();
+    this.wake?.();
+  }
+}

@@ -1,0 +1,134 @@
+import { normalizeDeviceId } from './device-id.js';
+import { DirectoryError } from './errors.js';
+import type { Association, DirectoryDraft } from './model.js';
+import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
+import { findBand } from './queries.js';
+
+export const NOTE_SELF_SERVICE_ENROLLMENT = 'Self-service enrollment';
+export const NOTE_SELF_SERVICE_RE_ENROLLMENT = 'Self-service re-enrollment';
+
+/** The band as read during enrollment (its GetInfo reply). */
+export interface EnrolledBand {
+  serialNumber: string;
+  deviceId: string;
+  /** Used only when the band is new to the directory; for a known band the directory's flag stands. */
+  seosEnabled: boolean;
+}
+
+export interface ReEnrollmentRequest {
+  userName: string;
+  band: EnrolledBand;
+  /**
+   * The decision the user was shown before the band was wiped. The policy is decided again here, inside the
+   * transaction; if the answer changed meanwhile (a colleague took the band, an administrator changed the policy)
+   * the update fails with STALE_DECISION rather than doing something the user never agreed to.
+   */
+  expected?: ReEnrollmentAllowed;
+}
+
+export interface ReEnrollmentOutcome {
+  decision: ReEnrollmentAllowed;
+  /** The user's row for the enrolled band, as committed. */
+  association: Association;
+  /** The user's band that stopped being active, if any. */
+  deactivated?: string;
+  /** The user whose association with the band was removed (other-users-band). */
+  removedFrom?: string;
+}
+
+export class ReEnrollmentRefusedError extends DirectoryError {
+  override readonly name = 'ReEnrollmentRefusedError';
+  constructor(readonly decision: ReEnrollmentRefused) {
+    super('REFUSED', `${decision.reason} ${decision.remedy}`);
+  }
+}
+
+/**
+ * The directory effect of a successful (re-)enrollment, applied to a draft inside `Directory.update`:
+ * - own band: the same row, made active (any other active band of the user is deactivated); Is Primary and the
+ *   row's notes are left as they were, so the User Properties window shows the same band as before.
+ * - another band: the user's current active band stops being active but keeps Is Primary; the new band's row is
+ *   Active and not Primary. If the user has no primary band at all (first enrollment, or an administrator removed
+ *   it), the new row becomes Primary so the user always has a band to be restored to.
+ * - another user's band: that user's association is removed first.
+ * - a band the directory does not know yet is registered (enrollment step 1 registers the band with the server).
+ * @throws ReEnrollmentRefusedError (code REFUSED) when the policy refuses; DirectoryError STALE_DECISION,
+ *   DEVICE_ID_MISMATCH, INVALID_SERIAL, INVALID_DEVICE_ID, UNKNOWN_USER.
+ */
+export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRequest): ReEnrollmentOutcome {
+  const { userName, band } = request;
+  const decision = decideReEnrollment(draft, userName, band.serialNumber);
+  if (!decision.allowed) throw new ReEnrollmentRefusedError(decision);
+  const { expected } = request;
+  if (expected && (expected.kind !== decision.kind || expected.previousHolder !== decision.previousHolder)) {
+    throw new DirectoryError(
+      'STALE_DECISION',
+      `Expected a ${describe(expected)} for ${userName} on band ${band.serialNumber}, but the directory now says ` +
+        `${describe(decision)}; nothing was written. Show the user the new decision and ask again.`,
+    );
+  }
+
+  registerIfNew(draft, band);
+  const outcome: Omit<ReEnrollmentOutcome, 'association'> = { decision };
+
+  if (decision.previousHolder !== undefined) {
+    draft.associations = draft.associations.filter((a) => a.serialNumber !== band.serialNumber);
+    outcome.removedFrom = decision.previousHolder;
+  }
+
+  for (const a of draft.associations) {
+    if (a.userName === userName && a.isActive && a.serialNumber !== band.serialNumber) {
+      a.isActive = false;
+      outcome.deactivated = a.serialNumber;
+    }
+  }
+
+  let row = draft.associations.find((a) => a.userName === userName && a.serialNumber === band.serialNumber);
+  if (row) {
+    row.isActive = true;
+  } else {
+    const hasPrimary = draft.associations.some((a) => a.userName === userName && a.isPrimary);
+    row = {
+      userName,
+      serialNumber: band.serialNumber,
+      isActive: true,
+      isPrimary: !hasPrimary,
+      notes: noteFor(decision),
+      created: draft.now,
+    };
+    draft.associations.push(row);
+  }
+  return { ...outcome, association: { ...row } };
+}
+
+function registerIfNew(draft: DirectoryDraft, band: EnrolledBand): void {
+  const deviceId = normalizeDeviceId(band.deviceId);
+  const known = findBand(draft, band.serialNumber);
+  if (!known) {
+    draft.bands.push({ serialNumber: band.serialNumber, deviceId, seosEnabled: band.seosEnabled === true, created: draft.now });
+    return;
+  }
+  if (known.deviceId !== deviceId) {
+    throw new DirectoryError(
+      'DEVICE_ID_MISMATCH',
+      `Band ${band.serialNumber} is registered with device ID ${known.deviceId}, but the band enrolled reports ` +
+        `${deviceId}; nothing was written. Check which band is on the user's wrist, or have an administrator ` +
+        `re-register the band.`,
+    );
+  }
+}
+
+function noteFor(decision: ReEnrollmentAllowed): string {
+  switch (decision.kind) {
+    case 'first-enrollment':
+      return NOTE_SELF_SERVICE_ENROLLMENT;
+    case 'other-users-band':
+      return `${NOTE_SELF_SERVICE_RE_ENROLLMENT} (previously assigned to ${decision.previousHolder})`;
+    default:
+      return NOTE_SELF_SERVICE_RE_ENROLLMENT;
+  }
+}
+
+function describe(d: ReEnrollmentAllowed): string {
+  return d.previousHolder ? `${d.kind} (from ${d.previousHolder})` : d.kind;
+}

@@ -1,0 +1,401 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { writeFileAtomic } from '../directory/atomic-file.js';
+import { SerialQueue } from '../directory/serial-queue.js';
+import { isSerialNumber } from '../directory/serial-number.js';
+import { RelyingPartyError } from './errors.js';
+import {
+  decodeRelyingPartyState,
+  encodeRelyingPartyState,
+  type RelyingPartyState,
+  type RelyingPartyUserRecord,
+} from './relying-party-state.js';
+import type {
+  RegisteredCredential,
+  RelyingParty,
+  StartAuthenticationOptions,
+  StartRegistrationOptions,
+} from './relying-party.js';
+
+/** ES256 only: what the band's CTAP2 engine (P-256) produces, and what packed self-attestation is checked with. */
+export const SUPPORTED_ALGORITHM_IDS = [-7];
+
+export interface WebAuthnRelyingPartyOptions {
+  /** RP ID, a domain such as `login.example.com`. */
+  id: string;
+  /** Expected clientDataJSON origin, e.g. `https://login.example.com`. */
+  origin: string;
+  name?: string;
+  /** Challenge and user-handle bytes. Tests pass a seeded source. */
+  randomBytes?: (length: number) => Uint8Array;
+  clock?: () => Date;
+  /**
+   * Default false: the band gates every use by its own wrist authentication (fingerprint and ECG), and a CTAP2
+   * client talking to it may not ask for UV, so requiring the UV flag would refuse a legitimate band. A deployment
+   * whose clients always request UV can turn it on. User presence is always required.
+   */
+  requireUserVerification?: boolean;
+  /** How long a started ceremony may be finished; default 2 minutes (a fingerprint capture takes a while). */
+  ceremonyTimeoutMs?: number;
+  /** Persist credentials to this JSON file (atomic writes, mode 0600). Memory only when omitted. */
+  statePath?: string;
+}
+
+interface PendingCeremony {
+  challenge: string;
+  expiresAt: number;
+  /** Registration: the band the credential will live on. */
+  bandSerial?: string;
+  /** Authentication: the credential IDs offered. */
+  allowed?: string[];
+}
+
+const CHALLENGE_BYTES = 32;
+const USER_HANDLE_BYTES = 16;
+
+/** The embedded relying party: @simplewebauthn/server verification plus a small credential store. */
+export class WebAuthnRelyingParty implements RelyingParty {
+  readonly id: string;
+  readonly origin: string;
+  readonly name: string;
+  readonly #random: (length: number) => Uint8Array;
+  readonly #clock: () => Date;
+  readonly #requireUV: boolean;
+  readonly #timeoutMs: number;
+  readonly #statePath: string | undefined;
+  readonly #queue = new SerialQueue();
+  readonly #registrations = new Map<string, PendingCeremony>();
+  readonly #authentications = new Map<string, PendingCeremony>();
+  #state: RelyingPartyState | undefined;
+
+  constructor(options: WebAuthnRelyingPartyOptions) {
+    if (!options.id || !options.origin) {
+      throw new RelyingPartyError('INVALID_ARGUMENT', 'Expected a relying party id (domain) and origin (https URL); pass both.');
+    }
+    this.id = options.id;
+    this.origin = options.origin;
+    this.name = options.name ?? options.id;
+    this.#random = options.randomBytes ?? ((n) => new Uint8Array(nodeRandomBytes(n)));
+    this.#clock = options.clock ?? (() => new Date());
+    this.#requireUV = options.requireUserVerification ?? false;
+    this.#timeoutMs = options.ceremonyTimeoutMs ?? 120_000;
+    this.#statePath = options.statePath;
+  }
+
+  startRegistration(userName: string, options: StartRegistrationOptions): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    return this.#queue.run(async () => {
+      requireUserName(userName);
+      if (!isSerialNumber(options?.bandSerial)) {
+        throw new RelyingPartyError(
+          'INVALID_ARGUMENT',
+          `Expected the serial number of the band the key will be created on (e.g. ACAK-00056), got ` +
+            `${JSON.stringify(options?.bandSerial)}.`,
+        );
+      }
+      const state = await this.#load();
+      const user = this.#userRecord(state, userName);
+      const challenge = this.#bytes(CHALLENGE_BYTES);
+      const creation = await generateRegistrationOptions({
+        rpName: this.name,
+        rpID: this.id,
+        userName,
+        userID: Uint8Array.from(Buffer.from(user.handle, 'base64url')),
+        userDisplayName: options.displayName ?? userName,
+        challenge,
+        timeout: this.#timeoutMs,
+        // Packed self-attestation is what the band returns; "direct" asks a browser not to strip it.
+        attestationType: 'direct',
+        excludeCredentials: user.credentials
+          .filter((c) => c.retired === undefined)
+          .map((c) => ({ id: c.id, transports: c.transports })),
+        authenticatorSelection: {
+          authenticatorAttachment: 'cross-platform',
+          residentKey: 'discouraged',
+          requireResidentKey: false,
+          userVerification: this.#requireUV ? 'required' : 'preferred',
+        },
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+      });
+      this.#registrations.set(userName, {
+        challenge: creation.challenge,
+        expiresAt: this.#nowMs() + this.#timeoutMs,
+        bandSerial: options.bandSerial,
+      });
+      return creation;
+    });
+  }
+
+  finishRegistration(userName: string, response: RegistrationResponseJSON): Promise<RegisteredCredential> {
+    return this.#queue.run(async () => {
+      const pending = this.#take(this.#registrations, userName, 'registration');
+      const state = await this.#load();
+      let verification;
+      try {
+        verification = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: pending.challenge,
+          expectedOrigin: this.origin,
+          expectedRPID: this.id,
+          requireUserPresence: true,
+          requireUserVerification: this.#requireUV,
+          supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+        });
+      } catch (cause) {
+        throw verificationFailed('registration', userName, cause);
+      }
+      if (!verification.verified) throw verificationFailed('registration', userName, undefined);
+      const { credential } = verification.registrationInfo;
+      // The library takes the ID from the signed authenticator data; the unsigned JSON `id` must agree with it.
+      if (credential.id !== response.id) {
+        throw verificationFailed(
+          'registration',
+          userName,
+          new Error(`the response id ${response.id} is not the credential ID ${credential.id} in the authenticator data`),
+        );
+      }
+
+      for (const [owner, record] of state.users) {
+        if (record.credentials.some((c) => c.id === credential.id)) {
+          throw new RelyingPartyError(
+            'DUPLICATE_CREDENTIAL',
+            `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
+              `create a new credential on the band instead of re-sending an old response.`,
+          );
+        }
+      }
+      const stored: RegisteredCredential = {
+        id: credential.id,
+        userName,
+        bandSerial: pending.bandSerial as string,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        counter: verification.registrationInfo.credential.counter,
+        transports: [...(credential.transports ?? response.response.transports ?? [])],
+        created: this.#clock().toISOString(),
+      };
+      const user = this.#userRecord(state, userName);
+      user.credentials.push(stored);
+      await this.#save(state);
+      return { ...stored, transports: [...stored.transports] };
+    });
+  }
+
+  startAuthentication(userName: string, options: StartAuthenticationOptions = {}): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    return this.#queue.run(async () => {
+      requireUserName(userName);
+      const state = await this.#load();
+      const usable = (state.users.get(userName)?.credentials ?? []).filter(
+        (c) => c.retired === undefined && (options.bandSerial === undefined || c.bandSerial === options.bandSerial),
+      );
+      if (usable.length === 0) {
+        const where = options.bandSerial ? ` on band ${options.bandSerial}` : '';
+        throw new RelyingPartyError(
+          'NO_CREDENTIALS',
+          `User ${userName} has no active credential${where} at ${this.id}; register one first.`,
+        );
+      }
+      const request = await generateAuthenticationOptions({
+        rpID: this.id,
+        challenge: this.#bytes(CHALLENGE_BYTES),
+        timeout: this.#timeoutMs,
+        allowCredentials: usable.map((c) => ({ id: c.id, transports: c.transports })),
+        userVerification: this.#requireUV ? 'required' : 'preferred',
+      });
+      this.#authentications.set(userName, {
+        challenge: request.challenge,
+        expiresAt: this.#nowMs() + this.#timeoutMs,
+        allowed: usable.map((c) => c.id),
+      });
+      return request;
+    });
+  }
+
+  finishAuthentication(userName: string, response: AuthenticationResponseJSON): Promise<RegisteredCredential> {
+    return this.#queue.run(async () => {
+      const pending = this.#take(this.#authentications, userName, 'authentication');
+      const state = await this.#load();
+      const user = state.users.get(userName);
+      const stored = user?.credentials.find((c) => c.id === response?.id);
+      if (!user || !stored) {
+        throw new RelyingPartyError(
+          'UNKNOWN_CREDENTIAL',
+          `Credential ${JSON.stringify(response?.id)} is not registered to ${userName} at ${this.id}; ` +
+            `use a credential registered to this user, or register one.`,
+        );
+      }
+      if (stored.retired !== undefined) {
+        throw new RelyingPartyError(
+          'RETIRED_CREDENTIAL',
+          `Credential ${stored.id} (on band ${stored.bandSerial}) was retired at ${stored.retired} after the key was ` +
+            `re-created on another band; authenticate with the band the user is enrolled to now.`,
+        );
+      }
+      if (!pending.allowed?.includes(stored.id)) {
+        throw new RelyingPartyError(
+          'UNKNOWN_CREDENTIAL',
+          `Credential ${stored.id} was not offered in this authentication ceremony; start a new one for that band.`,
+        );
+      }
+      const userHandle = response.response?.userHandle;
+      if (userHandle !== undefined && userHandle !== user.handle) {
+        throw verificationFailed('authentication', userName, new Error('the userHandle does not match the user'));
+      }
+
+      let verification;
+      try {
+        verification = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: pending.challenge,
+          expectedOrigin: this.origin,
+          expectedRPID: this.id,
+          // Counter 0 turns off the library's check, which runs before the signature is verified; ours runs after,
+          // so a counter is only trusted once it is known to be signed.
+          credential: { id: stored.id, publicKey: Uint8Array.from(Buffer.from(stored.publicKey, 'base64url')), counter: 0 },
+          requireUserVerification: this.#requireUV,
+        });
+      } catch (cause) {
+        throw verificationFailed('authentication', userName, cause);
+      }
+      if (!verification.verified) throw verificationFailed('authentication', userName, undefined);
+
+      const { newCounter } = verification.authenticationInfo;
+      // A band that does not count reports 0 forever; once a counter is non-zero it must strictly increase,
+      // otherwise the key may have been cloned.
+      if ((newCounter > 0 || stored.counter > 0) && newCounter <= stored.counter) {
+        throw new RelyingPartyError(
+          'COUNTER_REGRESSION',
+          `Credential ${stored.id} (on band ${stored.bandSerial}) signed with counter ${newCounter}, but ${stored.counter} ` +
+            `was already seen; expected a larger value. The key may be cloned: retire it and re-create it.`,
+        );
+      }
+      stored.counter = newCounter;
+      stored.lastUsed = this.#clock().toISOString();
+      await this.#save(state);
+      return { ...stored, transports: [...stored.transports] };
+    });
+  }
+
+  credentials(userName: string): Promise<RegisteredCredential[]> {
+    return this.#queue.run(async () => {
+      const state = await this.#load();
+      return (state.users.get(userName)?.credentials ?? []).map((c) => ({ ...c, transports: [...c.transports] }));
+    });
+  }
+
+  retireCredential(userName: string, credentialId: string): Promise<RegisteredCredential> {
+    return this.#queue.run(async () => {
+      const state = await this.#load();
+      const stored = state.users.get(userName)?.credentials.find((c) => c.id === credentialId);
+      if (!stored) {
+        throw new RelyingPartyError(
+          'UNKNOWN_CREDENTIAL',
+          `Credential ${JSON.stringify(credentialId)} is not registered to ${userName} at ${this.id}; list the ` +
+            `user's credentials to find the one on the old band.`,
+        );
+      }
+      if (stored.retired === undefined) {
+        stored.retired = this.#clock().toISOString();
+        await this.#save(state);
+      }
+      return { ...stored, transports: [...stored.transports] };
+    });
+  }
+
+  #take(pendings: Map<string, PendingCeremony>, userName: string, kind: string): PendingCeremony {
+    const pending = pendings.get(userName);
+    // One attempt per challenge: a failed finish cannot be retried with a doctored response.
+    pendings.delete(userName);
+    if (!pending) {
+      throw new RelyingPartyError(
+        'NO_PENDING_CEREMONY',
+        `No ${kind} is in progress for ${userName} at ${this.id}; call start${kind === 'registration' ? 'Registration' : 'Authentication'} first.`,
+      );
+    }
+    if (this.#nowMs() > pending.expiresAt) {
+      throw new RelyingPartyError(
+        'CEREMONY_EXPIRED',
+        `The ${kind} for ${userName} at ${this.id} expired ${this.#nowMs() - pending.expiresAt} ms ago; start it again.`,
+      );
+    }
+    return pending;
+  }
+
+  #userRecord(state: RelyingPartyState, userName: string): RelyingPartyUserRecord {
+    let record = state.users.get(userName);
+    if (!record) {
+      record = { handle: Buffer.from(this.#bytes(USER_HANDLE_BYTES)).toString('base64url'), credentials: [] };
+      state.users.set(userName, record);
+    }
+    return record;
+  }
+
+  async #load(): Promise<RelyingPartyState> {
+    if (this.#state) return this.#state;
+    if (this.#statePath === undefined) return (this.#state = { users: new Map() });
+    let text: string;
+    try {
+      text = await readFile(this.#statePath, 'utf8');
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return (this.#state = { users: new Map() });
+      throw new RelyingPartyError('IO', `Could not read relying-party file ${this.#statePath} (${(cause as Error).message}).`, {
+        cause,
+      });
+    }
+    return (this.#state = decodeRelyingPartyState(text, this.#statePath, this.id));
+  }
+
+  /**
+   * Writes the state; if the write fails the in-memory state is reloaded on next use, so memory never runs
+   * ahead of the file.
+   */
+  async #save(state: RelyingPartyState): Promise<void> {
+    if (this.#statePath === undefined) return;
+    try {
+      await writeFileAtomic(this.#statePath, encodeRelyingPartyState(this.id, state), 0o600);
+    } catch (cause) {
+      this.#state = undefined;
+      throw new RelyingPartyError(
+        'IO',
+        `Could not write relying-party file ${this.#statePath} (${(cause as Error).message}); the change was not kept.`,
+        { cause },
+      );
+    }
+  }
+
+  #bytes(length: number): Uint8Array<ArrayBuffer> {
+    const bytes = this.#random(length);
+    if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+      throw new RelyingPartyError('INVALID_ARGUMENT', `Expected the random source to return ${length} bytes; fix the injected randomBytes.`);
+    }
+    return Uint8Array.from(bytes);
+  }
+
+  #nowMs(): number {
+    return this.#clock().getTime();
+  }
+}
+
+function requireUserName(userName: string): void {
+  if (typeof userName !== 'string' || userName.length === 0) {
+    throw new RelyingPartyError('INVALID_ARGUMENT', `Expected a non-empty user name, got ${JSON.stringify(userName)}.`);
+  }
+}
+
+function verificationFailed(kind: string, userName: string, cause: unknown): RelyingPartyError {
+  const why = cause instanceof Error ? cause.message : 'the library reported it unverified';
+  return new RelyingPartyError(
+    'VERIFICATION_FAILED',
+    `The ${kind} response for ${userName} did not verify (${why}); expected a response to this ceremony's ` +
+      `challenge from origin and RP ID of this relying party. Start the ceremony again.`,
+    { cause },
+  );
+}

@@ -1,6 +1,6 @@
 import { Command, HidError, type Transport, type Unit } from '../transport/index.js';
 import type { BandDevice } from './device.js';
-import { initResponse } from './init-response.js';
+import { initReply } from './init-reply.js';
 
 /** Framed links (serial, TCP, loopback) have no CTAPHID channels; INIT still answers, with this one. */
 const FRAMED_CHANNEL = 1;
@@ -30,7 +30,7 @@ export function serveBand(device: BandDevice, transport: Transport): Serving {
     if (unit.command === Command.INIT) {
       if (unit.payload.length !== 8) return error(HidError.INVALID_LEN);
       inFlight?.abort();
-      return send({ command: Command.INIT, payload: initResponse(unit.payload, FRAMED_CHANNEL) });
+      return send({ command: Command.INIT, payload: initReply(unit.payload, FRAMED_CHANNEL) });
     }
     if (unit.command === Command.DEBUG) {
       // The debug link stands for the user's hands, which act while the band waits for them (a FIDO2

@@ -12,6 +12,7 @@ import {
 import { Command, type Transport, type Unit } from '../transport/index.js';
 import { BandChannel, type CallOptions } from './channel.js';
 import { DebugLink } from './debug-link.js';
+import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 
@@ -39,6 +40,8 @@ export class BandClient {
   readonly channel: BandChannel;
   /** The debug link of a test band (refused by a band started without it). */
   readonly debug: DebugLink;
+  /** CTAP2 on the same link (CBOR command), sharing the one-call-at-a-time rule with band calls. */
+  readonly fido2: Fido2Client;
   private nextRequestId = 1;
   private readonly eventListeners = new Set<(event: BandEvent) => void>();
   private readonly decoded = new WeakMap<Unit, BandMessage | null>();
@@ -53,6 +56,10 @@ export class BandClient {
   ) {
     this.channel = new BandChannel(transport, options.timeoutMs ?? 5_000);
     this.debug = new DebugLink(this.channel);
+    this.fido2 = new Fido2Client(async (command, payload, opts) => {
+      const reply = await this.channel.transact({ command, payload }, (u) => u.command === command, opts);
+      return reply.payload;
+    });
     this.offUnsolicited = this.channel.onUnsolicited((unit) => this.dispatchEvent(unit));
   }
 

@@ -1,0 +1,80 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Output } from './output.js';
+import { UsageError } from './exit-codes.js';
+
+/** Options every bandctl command understands. */
+export const GLOBAL_OPTIONS = {
+  transport: { type: 'string', short: 't' },
+  record: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface GlobalOptions {
+  /** Transport URI (default: $BANDCTL_TRANSPORT, else `loopback`). */
+  transport: string;
+  record?: string;
+  /** Per-call timeout in ms. */
+  timeoutMs: number;
+  json: boolean;
+}
+
+export interface CommandContext {
+  /** Arguments after the command (and subcommand) name. */
+  argv: string[];
+  out: Output;
+  global: GlobalOptions;
+  env: NodeJS.ProcessEnv;
+  /** Standard input, for prompts (setup code). */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface CliCommand {
+  name: string;
+  /** One line for `bandctl --help`. */
+  summary: string;
+  /** The full usage text for `bandctl NAME --help`. */
+  usage: string;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+type Values<O> = { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string };
+
+export interface ParsedCommand<O> {
+  values: Values<O & typeof GLOBAL_OPTIONS>;
+  positionals: string[];
+}
+
+/** Parses a command's own options (plus the global ones); unknown flags are a UsageError naming them. */
+export function parseCommand<O extends Options>(command: string, argv: string[], options: O): ParsedCommand<O> {
+  try {
+    const parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return { values: parsed.values as Values<O & typeof GLOBAL_OPTIONS>, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}; see 'bandctl ${command} --help'`);
+  }
+}
+
+export function requireString(command: string, value: unknown, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${command}: expected ${flag}; see 'bandctl ${command} --help'`);
+  return value;
+}
+
+export function parseInteger(command: string, value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`${command}: expected ${flag} to be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return n;
+}
+
+export function parseOnOff(command: string, value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new UsageError(`${command}: expected ${flag} on|off, got '${value}'`);
+}

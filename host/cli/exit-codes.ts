@@ -1,0 +1,40 @@
+import { BandClientError, BandError } from '../errors.js';
+import { TransportError } from '../../transport/index.js';
+import { DirectoryError } from '../directory/index.js';
+
+/** bandctl's exit codes, documented in `bandctl --help`. */
+export const ExitCode = {
+  OK: 0,
+  /** The band, the relying party or the directory refused or failed the operation. */
+  FAILED: 1,
+  /** Bad command line. */
+  USAGE: 2,
+  /** The band could not be reached, or the link died. */
+  UNREACHABLE: 3,
+  /** The band or the user did not answer in time. */
+  TIMEOUT: 4,
+  /** The enterprise policy does not allow the operation. */
+  REFUSED_BY_POLICY: 5,
+} as const;
+
+/** A command-line mistake: the message says what was expected and how to fix it. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Maps any failure to an exit code and a stable error code for `--json` output. */
+export function classify(error: unknown): { exit: number; code: string } {
+  if (error instanceof UsageError) return { exit: ExitCode.USAGE, code: 'USAGE' };
+  if (error instanceof TransportError) return { exit: ExitCode.UNREACHABLE, code: error.code };
+  if (error instanceof BandClientError) {
+    if (error.code === 'TIMEOUT') return { exit: ExitCode.TIMEOUT, code: error.code };
+    if (error.code === 'DISCONNECTED') return { exit: ExitCode.UNREACHABLE, code: error.code };
+    return { exit: ExitCode.FAILED, code: error.code };
+  }
+  if (error instanceof BandError) return { exit: ExitCode.FAILED, code: error.code };
+  // The directory's policy decision (a self-service re-enrollment the NES policy does not allow).
+  if (error instanceof DirectoryError && error.code === 'REFUSEDX') return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
+  const code = (error as { code?: unknown })?.code;
+  if (code === 'REFUSED_BY_POLICY' || code === 'POLICY_REFUSED') return { exit: ExitCode.REFUSED_BY_POLICY, code };
+  return { exit: ExitCode.FAILED, code: typeof code === 'string' ? code : 'FAILED' };
+}

@@ -1,0 +1,110 @@
+import { COMMANDS } from './commands/index.js';
+import { GLOBAL_OPTIONS, type CommandContext } from './command.js';
+import { ExitCode, UsageError, classify } from './exit-codes.js';
+import { Output } from './output.js';
+
+const HELP = () => `bandctl — the host side of a band, as a command
+
+usage: bandctl [--transport URI] [--json] [--timeout MS] [--record FILE] COMMAND [ARGS]
+
+commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
+
+transports (--transport, or $BANDCTL_TRANSPORT; default loopback):
+  loopback[?preset=blank|enrolled|authenticated&user=NAME&serial=SERIAL]
+                       an emulated band inside this process (gone when the command ends)
+  serial:PATH[?baud=N] a band on a serial port (COBS/CRC frames, default 115200 baud)
+  tcp:HOST:PORT        a band (bandsim --tcp) over TCP
+  udp-hid:HOST:PORT    a band (bandsim --udp-hid) over CTAPHID reports in UDP datagrams
+  hid:PATH | hid:auto  a USB HID FIDO device (node-hid; needs libusb / hidraw)
+  replay:FILE          play back a recording made with --record
+
+options:
+  --json               print exactly one JSON document on stdout ({"ok": true, ...} or {"ok": false, "error": ...})
+  --timeout MS         per-call timeout (default 5000)
+  --record FILE        append the exchange with the band to FILE (readable; replay with replay:FILE)
+
+exit codes:
+  0 ok · 1 the band, relying party or directory refused or failed · 2 bad command line
+  3 band unreachable or link lost · 4 timed out · 5 refused by the enterprise policy
+
+'bandctl COMMAND --help' shows a command's own options.`;
+
+export interface MainIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+/** Runs bandctl with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[], io: MainIo): Promise<number> {
+  const json = argv.includes('--json');
+  const out = new Output(json, io.stdout, io.stderr);
+  try {
+    const { command, rest } = splitCommand(argv);
+    if (!command) {
+      if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
+        io.stdout.write(`${HELP()}\n`);
+        return argv.length === 0 ? ExitCode.USAGE : ExitCode.OK;
+      }
+      throw new UsageError(`expected a command, got ${argv.join(' ')}; see 'bandctl --help'`);
+    }
+    const found = COMMANDS.find((c) => c.name === command);
+    if (!found) throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(`${found.usage}\n`);
+      return ExitCode.OK;
+    }
+    const ctx: CommandContext = {
+      argv: rest,
+      out,
+      env: io.env,
+      stdin: io.stdin,
+      global: {
+        transport: valueOf(argv, '--transport', '-t') ?? io.env.BANDCTL_TRANSPORT ?? 'loopback',
+        record: valueOf(argv, '--record'),
+        timeoutMs: parseTimeout(valueOf(argv, '--timeout')),
+        json,
+      },
+    };
+    await found.run(ctx);
+    return ExitCode.OK;
+  } catch (error) {
+    const { exit, code } = classify(error);
+    out.failure(code, error instanceof Error ? error.message : String(error));
+    if (exit === ExitCode.USAGE && !json) io.stderr.write(`run 'bandctl --help' for usage\n`);
+    return exit;
+  }
+}
+
+/** The command is the first word that is not a global option or its value. */
+function splitCommand(argv: string[]): { command?: string; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : arg === '-t' ? 'transport' : undefined;
+    if (name !== undefined) {
+      const spec = (GLOBAL_OPTIONS as Record<string, { type: string }>)[name];
+      if (spec?.type === 'string' && !arg.includes('=')) i++;
+      continue;
+    }
+    if (arg === '-h') continue;
+    return { command: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { rest: argv };
+}
+
+function valueOf(argv: string[], long: string, short?: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === long || (short && argv[i] === short)) return argv[i + 1];
+    if (argv[i].startsWith(`${long}=`)) return argv[i].slice(long.length + 1);
+  }
+  return undefined;
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return 5_000;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected --timeout to be a positive whole number of milliseconds, got '${value}'`);
+  return n;
+}

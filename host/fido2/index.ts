@@ -1,0 +1,12 @@
+export { Fido2Client, type MakeCredentialRequest, type MakeCredentialResult, type GetAssertionRequest, type AssertionResult, type ClientDataSource } from './fido2-client.js';
+export { ClientPin, type ProtocolChoice } from './client-pin.js';
+export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
+export { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
+export { CtapError, Fido2ProtocolError } from './ctap-error.js';
+export { CtapStatus, ctapStatusName, type CtapStatusCode, type CtapStatusName } from './status.js';
+export { PinUvAuthToken, Permission } from './pin-uv-auth-token.js';
+export { buildClientData, type ClientData, type ClientDataInput } from './client-data.js';
+export { parseAuthenticatorData, type AuthenticatorData } from './authenticator-data.js';
+export { type AuthenticatorInfo } from './authenticator-info.js';
+export { registrationResponseJSON, authenticationResponseJSON } from './webauthn-json.js';
+export { encodeCanonical, decodeCanonical, CborError, type CborValue, type CborMap, type CborInput } from './canonical-cbor.js';

@@ -1,0 +1,239 @@
+import type { BandClient } from '../band-client.js';
+import { deleteUserData } from '../delete-user-data.js';
+import {
+  applyReEnrollment,
+  decideReEnrollment,
+  type Directory,
+  type ReEnrollmentAllowed,
+  type ReEnrollmentOutcome,
+} from '../directory/index.js';
+import { enroll, type EnrollProgress } from '../enroll.js';
+import type { RelyingParty } from '../relying-party/index.js';
+import type { UserInteraction } from '../user-interaction.js';
+import { ReEnrollmentError, type ReEnrollmentStep } from './errors.js';
+import { MemoryProgressStore, type ProgressStore, type ReEnrollmentJournal } from './progress-store.js';
+import type { WebAuthnAuthenticator } from './webauthn-authenticator.js';
+
+export type ReEnrollmentProgress =
+  | { step: ReEnrollmentStep; status: 'started' | 'done' | 'skipped'; detail?: string }
+  | { step: 'enroll'; status: 'progress'; enroll: EnrollProgress };
+
+export interface ReEnrollmentDependencies {
+  directory: Directory;
+  /** Every relying party the user may hold a FIDO2 key with; keys are re-created with those that have one. */
+  relyingParties: RelyingParty[];
+  /** Resume points between runs (default: in memory, for this process). */
+  progress?: ProgressStore;
+  /** Source of the journal's timestamps. */
+  clock?: () => Date;
+}
+
+export interface ReEnrollmentRequest {
+  userName: string;
+  /** The serial number the user says they hold; the connected band must report it. */
+  bandSerial: string;
+  /** The band the user holds, connected. */
+  band: BandClient;
+  /** FIDO2 ceremonies on that band (CTAP2 over the same link). */
+  authenticator: WebAuthnAuthenticator;
+  /** The person: told what to do, asked for the setup code. */
+  user: UserInteraction;
+  label?: string;
+  hapticFeedback?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: ReEnrollmentProgress) => void;
+  /** Per-user-action time limit (default 120 000 ms for the wipe, 60 000 ms for each enrollment step). */
+  userTimeoutMs?: number;
+}
+
+export interface ReEnrollmentResult {
+  decision: ReEnrollmentAllowed;
+  outcome: ReEnrollmentOutcome;
+  /** rpId -> new credential id (base64url). */
+  recreated: Record<string, string>;
+  /** Old credentials retired, as `rpId:credentialId`. */
+  retired: string[];
+  /** True when this run picked up a journal left by an earlier, failed run. */
+  resumed: boolean;
+}
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/**
+ * Self-service re-enrollment, the product document made executable:
+ * policy check → delete user data (the user's physical action) → enrollment → FIDO2 key re-creation with
+ * every relying party that knew the user's old key → one atomic directory update → old keys retired.
+ *
+ * A refusal touches nothing. Any other failure leaves the band, the relying parties and the directory in a
+ * state the same call resumes from: the directory is written once, at the end, in one transaction; the
+ * journal records what is done (band enrolled, keys re-created) so a repeated call skips it.
+ */
+export class ReEnrollment {
+  private readonly progress: ProgressStore;
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: ReEnrollmentDependencies) {
+    this.progress = deps.progress ?? new MemoryProgressStore();
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Decides without touching anything: what a Band Application shows before asking the user to wipe. */
+  async check(userName: string, bandSerial: string) {
+    return decideReEnrollment(await this.deps.directory.snapshot(), userName, bandSerial);
+  }
+
+  async run(request: ReEnrollmentRequest): Promise<ReEnrollmentResult> {
+    const { band, userName, bandSerial, signal } = request;
+    const report = request.onProgress ?? (() => undefined);
+    let step: ReEnrollmentStep = 'connect';
+    const fail = (error: unknown): never => {
+      if (error instanceof ReEnrollmentError) throw error;
+      if (signal?.aborted) throw new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ReEnrollmentError(
+        'STEP_FAILED',
+        `re-enrollment of ${bandSerial} for ${userName} stopped at ${step}: ${why}. Nothing in the directory changed; fix the cause and run the same re-enrollment again to resume.`,
+        step,
+        { cause: error },
+      );
+    };
+
+    try {
+      report({ step, status: 'started' });
+      const info = await band.getInfo({ signal });
+      if (info.serialNumber !== bandSerial) {
+        throw new ReEnrollmentError(
+          'BAND_MISMATCH',
+          `expected band ${bandSerial}, but the connected band reports ${info.serialNumber}; connect the band the user holds`,
+          step,
+        );
+      }
+      const deviceId = hex(info.deviceId);
+      const seosEnabled = info.capabilities.includes('CAPABILITY_SEOS');
+      report({ step, status: 'done', detail: `${info.serialNumber} (${info.firmwareVersion})` });
+
+      let journal = await this.progress.get(userName);
+      if (journal && (journal.bandSerial !== bandSerial || journal.deviceId !== deviceId)) journal = undefined;
+      const resumed = journal !== undefined;
+
+      step = 'policy';
+      report({ step, status: 'started' });
+      const decision = await this.decide(userName, bandSerial, journal);
+      report({ step, status: 'done', detail: describeDecision(decision) });
+
+      if (!journal || journal.phase === 'enrolled') {
+        const state = await band.getState({ signal });
+        const stillEnrolled = journal !== undefined && state.enrolled && state.userName === userName;
+        if (stillEnrolled) {
+          report({ step: 'delete-user-data', status: 'skipped', detail: 'done by an earlier run' });
+          report({ step: 'enroll', status: 'skipped', detail: 'done by an earlier run' });
+        } else {
+          step = 'delete-user-data';
+          report({ step, status: 'started' });
+          const wiped = await deleteUserData(band, request.user, { signal, timeoutMs: request.userTimeoutMs });
+          report({ step, status: wiped === 'deleted' ? 'done' : 'skipped', detail: wiped === 'deleted' ? 'USER DATA DELETED' : 'the band held no user data' });
+
+          step = 'enroll';
+          report({ step, status: 'started' });
+          const enrolled = await enroll(
+            band,
+            request.user,
+            { userName, label: request.label, hapticFeedback: request.hapticFeedback },
+            { signal, stepTimeoutMs: request.userTimeoutMs, onProgress: (p) => report({ step: 'enroll', status: 'progress', enroll: p }) },
+          );
+          report({ step, status: 'done', detail: `label ${enrolled.label}` });
+          // Keys made by an earlier run lived on the band before this wipe: they are gone.
+          journal = { userName, bandSerial, deviceId, phase: 'enrolled', decision, recreated: {}, started: this.clock().toISOString() };
+          await this.progress.put(journal);
+        }
+      }
+      journal = journal!;
+
+      if (journal.phase === 'enrolled') {
+        step = 'fido2';
+        report({ step, status: 'started' });
+        for (const rp of this.deps.relyingParties) {
+          if (journal.recreated[rp.id]) {
+            report({ step, status: 'skipped', detail: `${rp.id}: re-created by an earlier run` });
+            continue;
+          }
+          // Any live key, on the old band or on this one before its wipe, means this relying party needs a new one.
+          if (!(await rp.credentials(userName)).some((c) => !c.retired)) continue;
+          const options = await rp.startRegistration(userName, { bandSerial });
+          let told = false;
+          const response = await request.authenticator.create(options, rp.origin, {
+            signal,
+            onUserPresenceNeeded: () => {
+              if (told) return;
+              told = true;
+              void request.user.instruct({ kind: 'confirm-presence', rpId: rp.id }, signal).catch(() => undefined);
+            },
+          });
+          const credential = await rp.finishRegistration(userName, response);
+          journal.recreated[rp.id] = credential.id;
+          await this.progress.put(journal);
+          report({ step, status: 'done', detail: `${rp.id}: new key ${credential.id.slice(0, 16)}…` });
+        }
+        if (Object.keys(journal.recreated).length === 0) report({ step, status: 'skipped', detail: 'no relying party knew a key of this user' });
+
+        step = 'directory';
+        report({ step, status: 'started' });
+        await this.deps.directory.update((draft) =>
+          applyReEnrollment(draft, { userName, band: { serialNumber: bandSerial, deviceId, seosEnabled }, expected: decision }),
+        );
+        journal.phase = 'committed';
+        await this.progress.put(journal);
+        report({ step, status: 'done' });
+      }
+
+      step = 'retire';
+      report({ step, status: 'started' });
+      const retired: string[] = [];
+      for (const rp of this.deps.relyingParties) {
+        const fresh = journal.recreated[rp.id];
+        if (!fresh) continue;
+        for (const credential of await rp.credentials(userName)) {
+          if (credential.retired || credential.id === fresh) continue;
+          await rp.retireCredential(userName, credential.id);
+          retired.push(`${rp.id}:${credential.id}`);
+        }
+      }
+      report({ step, status: 'done', detail: retired.length ? `${retired.length} old key(s) retired` : 'nothing to retire' });
+      await this.progress.delete(userName);
+
+      const snapshot = await this.deps.directory.snapshot();
+      const association = snapshot.associations.find((a) => a.userName === userName && a.serialNumber === bandSerial)!;
+      return {
+        decision,
+        outcome: { decision, association: { ...association } },
+        recreated: { ...journal.recreated },
+        retired,
+        resumed,
+      };
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  private async decide(userName: string, bandSerial: string, journal: ReEnrollmentJournal | undefined): Promise<ReEnrollmentAllowed> {
+    const snapshot = await this.deps.directory.snapshot();
+    // Once committed, the directory already records this re-enrollment; only retiring old keys is left.
+    if (journal?.phase === 'committed') return journal.decision;
+    const decision = decideReEnrollment(snapshot, userName, bandSerial);
+    if (!decision.allowed) throw new ReEnrollmentError('REFUSED_BY_POLICY', decision.reason, 'policy');
+    return decision;
+  }
+}
+
+function describeDecision(decision: ReEnrollmentAllowed): string {
+  switch (decision.kind) {
+    case 'first-enrollment':
+      return 'first enrollment of this user';
+    case 'own-band':
+      return "the user's own band";
+    case 'unheld-band':
+      return 'a band no other user holds';
+    case 'other-users-band':
+      return `a band held by ${decision.previousHolder}; that association will be removed`;
+  }
+}

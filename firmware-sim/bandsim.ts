@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { listenTcp, listenUdpHid, openSerial, type Transport } from '../transport/index.js';
+import { BandEmulator } from './band-device.js';
+import { CtapHidDevice } from './ctaphid-device.js';
+import { exclusive } from './exclusive-device.js';
+import { applyPreset, type Preset } from './preset.js';
+import { serveBand } from './serve.js';
+import { systemWorld } from './world.js';
+
+const USAGE = `bandsim — a band as a process, on real ports
+
+usage: bandsim [endpoints] [options]
+
+endpoints (any combination, at least one; one band behind all of them):
+  --serial PATH        serve COBS/CRC frames on a serial port or pty (e.g. one end of a socat pair)
+  --baud N             serial speed (default 115200)
+  --tcp HOST:PORT      serve frames over TCP (port 0: any free port)
+  --udp-hid HOST:PORT  serve 64-byte CTAPHID reports over UDP (python-fido2, bandctl udp-hid:)
+
+options:
+  --state DIR          keep the band's flash in DIR (survives restarts); memory when absent
+  --serial-number SN   printed on its back, e.g. AAAH-00125 (default AAAH-00125)
+  --seed TEXT          deterministic randomness (same seed + same script = same bytes)
+  --seos               the band can carry an HID SEOS credential
+  --preset KIND        blank | enrolled | authenticated (enrolled/authenticated need --user);
+                       ignored, with a note, when --state already holds a user
+  --user NAME          the user of --preset
+  --auto-presence      FIDO2 user presence without a tap (rigs only; off by default)
+  --debug-link         answer the debug link (command 0x42): buttons, finger, wrist, clock, power
+  -h, --help           this text
+
+Prints one line per endpoint when it is ready ("listening udp-hid 127.0.0.1:8111"), then "ready".
+Stops cleanly on SIGINT/SIGTERM. Exit codes: 0 stopped by a signal, 1 failed, 2 bad command line.`;
+
+class UsageError extends Error {}
+
+function hostPort(flag: string, value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  const host = value.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = Number(value.slice(at + 1));
+  if (at <= 0 || !host || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`expected ${flag} HOST:PORT (e.g. 127.0.0.1:8111), got '${value}'`);
+  }
+  return { host, port };
+}
+
+function parse(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        serial: { type: 'string' },
+        baud: { type: 'string' },
+        tcp: { type: 'string' },
+        'udp-hid': { type: 'string' },
+        state: { type: 'string' },
+        'serial-number': { type: 'string' },
+        seed: { type: 'string' },
+        seos: { type: 'boolean' },
+        preset: { type: 'string' },
+        user: { type: 'string' },
+        'auto-presence': { type: 'boolean' },
+        'debug-link': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return { help: true as const };
+  if (!v.serial && !v.tcp && !v['udp-hid']) throw new UsageError('expected at least one endpoint: --serial PATH, --tcp HOST:PORT or --udp-hid HOST:PORT');
+  const baud = v.baud === undefined ? undefined : Number(v.baud);
+  if (baud !== undefined && (!Number.isInteger(baud) || baud <= 0)) throw new UsageError(`expected --baud to be a positive whole number, got '${v.baud}'`);
+  if (v.baud !== undefined && !v.serial) throw new UsageError('--baud goes with --serial');
+  const kind = v.preset ?? 'blank';
+  if (kind !== 'blank' && kind !== 'enrolled' && kind !== 'authenticated') {
+    throw new UsageError(`expected --preset blank, enrolled or authenticated, got '${kind}'`);
+  }
+  if (kind !== 'blank' && !v.user) throw new UsageError(`--preset ${kind} needs --user NAME`);
+  if (v.user && kind === 'blank') throw new UsageError('--user goes with --preset enrolled or --preset authenticated');
+  const serialNumber = v['serial-number'] ?? 'AAAH-00125';
+  if (!/^[A-Z]{4}-\d{5}$/.test(serialNumber)) {
+    throw new UsageError(`expected --serial-number of four capital letters, a dash and five digits (e.g. AAAH-00125), got '${serialNumber}'`);
+  }
+  return {
+    help: false as const,
+    serial: v.serial,
+    baud,
+    tcp: v.tcp === undefined ? undefined : hostPort('--tcp', v.tcp),
+    udpHid: v['udp-hid'] === undefined ? undefined : hostPort('--udp-hid', v['udp-hid']),
+    state: v.state,
+    serialNumber,
+    seed: v.seed,
+    seos: v.seos ?? false,
+    preset: { kind, userName: v.user } as Preset,
+    autoPresence: v['auto-presence'] ?? false,
+    debugLink: v['debug-link'] ?? false,
+  };
+}
+
+async function run(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parse(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bandsim: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+
+  const world = systemWorld({ stateDir: options.state, seed: options.seed });
+  const emulator = new BandEmulator({
+    world,
+    serialNumber: options.serialNumber,
+    seos: options.seos,
+    autoPresence: options.autoPresence,
+    debugLink: options.debugLink,
+  });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (emulator.band.storageFault) log(`warning: ${emulator.band.storageFault.message}; the band answers ERROR_CODE_STORAGE until its state is repaired`);
+  if (options.preset.kind !== 'blank') {
+    if (emulator.band.enrolled) {
+      log(`note: ${options.state} already holds user ${emulator.band.getState().userName}; --preset ${options.preset.kind} ignored`);
+    } else {
+      applyPreset(emulator.band, world.body, options.preset);
+    }
+  }
+  const device = exclusive(emulator);
+  const closers: (() => Promise<void>)[] = [];
+  let endpoints = 0;
+  const endpointGone = (name: string, error?: Error) => {
+    log(`closed ${name}${error ? `: ${error.message}` : ''}`);
+    if (--endpoints === 0) void shutdown(1, 'every endpoint is gone');
+  };
+
+  const serve = (transport: Transport) => {
+    const serving = serveBand(device, transport);
+    transport.onClose(() => serving.stop());
+    return serving;
+  };
+
+  try {
+    if (options.serial) {
+      const transport = await openSerial(options.serial, { baudRate: options.baud });
+      serve(transport);
+      endpoints++;
+      transport.onClose((error) => endpointGone(`serial ${options.serial}`, error));
+      closers.push(() => transport.close());
+      log(`listening serial ${options.serial}`);
+    }
+    if (options.tcp) {
+      const server = await listenTcp(options.tcp.host, options.tcp.port, (transport) => void serve(transport));
+      endpoints++;
+      closers.push(() => server.close());
+      log(`listening tcp ${server.address.host}:${server.address.port}`);
+    }
+    if (options.udpHid) {
+      const hid = new CtapHidDevice(device, { random: (n) => world.random.bytes(n) });
+      const server = await listenUdpHid(options.udpHid.host, options.udpHid.port, (report, reply) => hid.receive(report, reply));
+      endpoints++;
+      closers.push(async () => {
+        hid.close();
+        await server.close();
+      });
+      log(`listening udp-hid ${server.address.address}:${server.address.port}`);
+    }
+  } catch (error) {
+    process.stderr.write(`bandsim: ${(error as Error).message}\n`);
+    for (const close of closers) await close().catch(() => undefined);
+    emulator.close();
+    return 1;
+  }
+  log('ready');
+
+  let stopping = false;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const shutdown = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${why}`);
+    for (const close of closers) await close().catch(() => undefined);
+    // Every flash commit is already durable (fsync before rename); closing stops the band's timers.
+    emulator.close();
+    finish(code);
+  };
+  process.once('SIGINT', () => void shutdown(0, 'SIGINT'));
+  process.once('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  return done;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 1_000).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`bandsim: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -35,3 +35,20 @@ export class TransportError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A CTAPHID protocol error tied to the channel it concerns, so a band can answer ERROR on that
+ * channel (CTAP 2.1 §11.2.9.1.6) and a host can tell which exchange failed.
+ */
+export class CtapHidError extends TransportError {
+  constructor(
+    code: Extract<TransportErrorCode, `HID_${string}`>,
+    /** The channel (CID) the offending packet came on. */
+    readonly cid: number,
+    /** The CTAPHID_ERROR code byte a band sends back for this. */
+    readonly hidError: number,
+    message: string,
+  ) {
+    super(code, message);
+  }
+}

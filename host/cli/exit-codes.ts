@@ -33,7 +33,7 @@ export function classify(error: unknown): { exit: number; code: string } {
   }
   if (error instanceof BandError) return { exit: ExitCode.FAILED, code: error.code };
   // The directory's policy decision (a self-service re-enrollment the NES policy does not allow).
-  if (error instanceof DirectoryError && error.code === 'REFUSEDX') return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
+  if (error instanceof DirectoryError && error.code === 'REFUSED') return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
   const code = (error as { code?: unknown })?.code;
   if (code === 'REFUSED_BY_POLICY' || code === 'POLICY_REFUSED') return { exit: ExitCode.REFUSED_BY_POLICY, code };
   return { exit: ExitCode.FAILED, code: typeof code === 'string' ? code : 'FAILED' };

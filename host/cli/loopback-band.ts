@@ -1,7 +1,6 @@
 // Composition root: builds an emulated band inside the bandctl process. The only host/ module besides the
 // demo that may import firmware-sim (test/architecture.test.ts holds that line).
-import { BandEmulator, systemWorld, type Preset } from '../../firmware-sim/index.js';
-import { serveBand } from '../../firmware-sim/serve.js';
+import { BandEmulator, serveBand, systemWorld, type Preset } from '../../firmware-sim/index.js';
 import { loopbackPair, type Transport } from '../../transport/index.js';
 import { UsageError } from './exit-codes.js';
 

@@ -65,8 +65,9 @@ function normaliseInteger(value: number | bigint): number | bigint {
     // cbor-x writes numbers of 2^32 and beyond as float64; as a bigint they get the 8-byte integer form.
     return value >= UINT32_LIMIT || value < -UINT32_LIMIT ? BigInt(value) : value;
   }
-  if (value >= UINT64_LIMIT || value < -UINT64_LIMIT) {
-    throw new CborError('unsupported', `integer ${value} does not fit CBOR's 64-bit integer range; bignum tags are not CTAP2.`);
+  // -2^64 itself is valid CBOR, but cbor-x writes it as a bignum tag; CTAP never needs it, so both directions refuse it.
+  if (value >= UINT64_LIMIT || value <= -UINT64_LIMIT) {
+    throw new CborError('unsupported', `integer ${value} is outside [-2^64+1, 2^64-1]; bignum tags are not CTAP2.`);
   }
   // cbor-x writes every bigint in 8 bytes; small ones must take the shortest form instead.
   return value < BigInt(UINT32_LIMIT) && value >= -BigInt(UINT32_LIMIT) ? Number(value) : value;
@@ -177,6 +178,7 @@ class StrictReader {
         return this.argument(info, 'unsigned integer');
       case 1: {
         const n = this.argument(info, 'negative integer');
+        if (n === 0xffffffffffffffffn) throw new CborError('unsupported', `integer -2^64 at offset ${start} is not used by CTAP2`);
         const value = -1n - BigInt(n);
         return value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value;
       }

@@ -183,15 +183,25 @@ const synopsis = (name: string, sub: Subcommand) =>
     name,
     sub.operand,
     ...sub.options.map((o) => {
-      const flag = OPTIONS[o].type === 'boolean' ? `--${o}` : `--${o} ${o === 'own-band' || o === 'any-active-band' ? 'on|off' : argName(o)}`;
+      const flag = OPTIONS[o].type === 'boolean' ? `--${o}` : `--${o} ${argName(o)}`;
       return sub.required?.includes(o) ? flag : `[${flag}]`;
     }),
   ]
     .filter(Boolean)
     .join(' ');
 
-function argName(option: OwnOption | 'directory'): string {
-  return { user: 'NAME', band: 'SERIAL', notes: 'TEXT', 'device-id': 'HEX', directory: 'FILE' }[option as string] ?? 'VALUE';
+/** The placeholder for an option's value in usage text. */
+function argName(option: keyof typeof OPTIONS): string {
+  const names: Partial<Record<keyof typeof OPTIONS, string>> = {
+    user: 'NAME',
+    band: 'SERIAL',
+    notes: 'TEXT',
+    'device-id': 'HEX',
+    directory: 'FILE',
+    'own-band': 'on|off',
+    'any-active-band': 'on|off',
+  };
+  return names[option] ?? 'VALUE';
 }
 
 const USAGE = `usage: bandctl directory SUBCOMMAND [ARGS] [--directory FILE] [--json]
@@ -208,7 +218,7 @@ ${Object.entries(SUBCOMMANDS)
 
 options:
 ${(Object.keys(OPTIONS) as (keyof typeof OPTIONS)[])
-  .map((o) => `  ${`--${o}${OPTIONS[o].type === 'boolean' ? '' : ` ${o === 'own-band' || o === 'any-active-band' ? 'on|off' : argName(o)}`}`.padEnd(26)} ${OPTION_HELP[o]}`)
+  .map((o) => `  ${`--${o}${OPTIONS[o].type === 'boolean' ? '' : ` ${argName(o)}`}`.padEnd(26)} ${OPTION_HELP[o]}`)
   .join('\n')}
   ${'--json'.padEnd(26)} one JSON document on stdout: {"ok": true, ...}
 
@@ -237,7 +247,7 @@ export const directoryCommand: CliCommand = {
     const given = values as Values;
     for (const option of Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]) {
       if (option === 'directory' || given[option] === undefined) continue;
-      if (false) {
+      if (!sub.options.includes(option)) {
         throw new UsageError(`${command}: --${option} does not apply here; usage: bandctl directory ${synopsis(name, sub)}`);
       }
     }
@@ -258,7 +268,7 @@ export const directoryCommand: CliCommand = {
     try {
       await sub.run({ directory: new FileDirectory(path), path, ctx }, operand, given);
     } catch (error) {
-      throw error;
+      throw withPath(error, path);
     }
   },
 };

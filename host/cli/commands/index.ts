@@ -1,6 +1,20 @@
 import type { CliCommand } from '../command.js';
+import { debugCommand } from './debug.js';
 import { directoryCommand } from './directory.js';
+import { enrollCommand } from './enroll.js';
 import { infoCommand } from './info.js';
+import { listCommand } from './list.js';
+import { reenrollCommand } from './reenroll.js';
 import { stateCommand } from './state.js';
+import { wipeCommand } from './wipe.js';
 
-export const COMMANDS: CliCommand[] = [infoCommand, stateCommand, directoryCommand];
+export const COMMANDS: CliCommand[] = [
+  listCommand,
+  infoCommand,
+  stateCommand,
+  wipeCommand,
+  enrollCommand,
+  reenrollCommand,
+  debugCommand,
+  directoryCommand,
+];

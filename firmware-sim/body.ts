@@ -1,0 +1,118 @@
+import type { Clock } from './clock.js';
+
+export type ButtonName = 'top' | 'bottom';
+
+/** What the fingerprint sensor and ECG electrodes feel. */
+export interface Touch {
+  /** Which finger of which person, e.g. "tw-user2/right-index" (max 64). */
+  finger: string;
+  /** A partial or smudged touch: rejected during capture, fails a match. */
+  poorQuality: boolean;
+  /** False: the ECG finds no heartbeat through this touch. */
+  liveness: boolean;
+}
+
+export type BodyChange =
+  | { kind: 'finger'; touch: Touch | undefined }
+  | { kind: 'wrist'; onWrist: boolean }
+  | { kind: 'charger'; onCharger: boolean }
+  | { kind: 'button'; button: ButtonName; down: boolean };
+
+export const MAX_FINGER_LENGTH = 64;
+
+/**
+ * The physical world around one band: the wearer's finger and wrist, the charger, the two buttons.
+ * It outlives the band's power (a power cut does not take the band off the wrist), and the band only
+ * learns about it through `onChange` and by reading it at boot, as firmware reads its sensors.
+ */
+export class Body {
+  private touchNow?: Touch;
+  private wrist = false;
+  private charger = false;
+  private readonly down = new Set<ButtonName>();
+  private readonly listeners = new Set<(change: BodyChange) => void>();
+
+  constructor(private readonly clock: Clock) {}
+
+  get touch(): Touch | undefined {
+    return this.touchNow;
+  }
+  get onWrist(): boolean {
+    return this.wrist;
+  }
+  get onCharger(): boolean {
+    return this.charger;
+  }
+  isDown(button: ButtonName): boolean {
+    return this.down.has(button);
+  }
+
+  /** A finger lands on the sensor. Another finger already there lifts first: a sensor feels one touch at a time. */
+  fingerOn(finger: string, how: { poorQuality?: boolean; liveness?: boolean } = {}): void {
+    if (typeof finger !== 'string' || finger.length === 0 || Buffer.byteLength(finger) > MAX_FINGER_LENGTH) {
+      throw new RangeError(`expected a finger identity of 1..${MAX_FINGER_LENGTH} bytes, got ${JSON.stringify(finger)}; name it like "user/right-index"`);
+    }
+    if (this.touchNow) this.fingerOff();
+    this.touchNow = { finger, poorQuality: how.poorQuality ?? false, liveness: how.liveness ?? true };
+    this.emit({ kind: 'finger', touch: this.touchNow });
+  }
+
+  fingerOff(): void {
+    if (!this.touchNow) return;
+    this.touchNow = undefined;
+    this.emit({ kind: 'finger', touch: undefined });
+  }
+
+  /** A whole touch: on, then lifted. */
+  touchOnce(finger: string, how: { poorQuality?: boolean; liveness?: boolean } = {}): void {
+    this.fingerOn(finger, how);
+    this.fingerOff();
+  }
+
+  setWrist(onWrist: boolean): void {
+    if (this.wrist === onWrist) return;
+    this.wrist = onWrist;
+    this.emit({ kind: 'wrist', onWrist });
+  }
+
+  setCharger(onCharger: boolean): void {
+    if (this.charger === onCharger) return;
+    this.charger = onCharger;
+    this.emit({ kind: 'charger', onCharger });
+  }
+
+  buttonDown(button: ButtonName): void {
+    if (this.down.has(button)) return;
+    this.down.add(button);
+    this.emit({ kind: 'button', button, down: true });
+  }
+
+  buttonUp(button: ButtonName): void {
+    if (!this.down.delete(button)) return;
+    this.emit({ kind: 'button', button, down: false });
+  }
+
+  press(button: ButtonName): void {
+    this.buttonDown(button);
+    this.buttonUp(button);
+  }
+
+  /** Down, `ms` of band time passes (timers fire while it is held), then up. */
+  hold(button: ButtonName, ms: number): void {
+    this.buttonDown(button);
+    try {
+      this.clock.advance(ms);
+    } finally {
+      this.buttonUp(button);
+    }
+  }
+
+  onChange(listener: (change: BodyChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: BodyChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+}

@@ -1,0 +1,150 @@
+/** A timer the band set; cancelling twice, or after it fired, is harmless. */
+export interface Timer {
+  cancel(): void;
+}
+
+/**
+ * The band's sense of time. Every delay in the firmware (match, liveness, the 10 s wipe hold, the 30 s
+ * presence timeout) goes through one of these, so a test runs a minute of band time in no time at all.
+ */
+export interface Clock {
+  /** Milliseconds since an arbitrary origin; never goes backwards. */
+  now(): number;
+  setTimer(delayMs: number, callback: () => void): Timer;
+  /**
+   * Moves time forward by `ms`: every timer that falls due fires in due-time order (ties in the order they
+   * were set), including timers set by those callbacks that fall due within the window.
+   */
+  advance(ms: number): void;
+}
+
+interface Entry {
+  due: number;
+  order: number;
+  callback: () => void;
+  cancelled: boolean;
+}
+
+/** The timer queue both clocks share; they differ only in what moves `now` besides `advance`. */
+abstract class QueueClock implements Clock {
+  private readonly entries: Entry[] = [];
+  private order = 0;
+  private advancing = false;
+
+  abstract now(): number;
+  protected abstract skip(ms: number): void;
+  protected abstract rescheduled(): void;
+
+  setTimer(delayMs: number, callback: () => void): Timer {
+    if (!Number.isFinite(delayMs) || delayMs < 0) {
+      throw new RangeError(`expected a timer delay of 0 ms or more, got ${delayMs}`);
+    }
+    const entry: Entry = { due: this.now() + delayMs, order: this.order++, callback, cancelled: false };
+    this.entries.push(entry);
+    this.rescheduled();
+    return {
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        const at = this.entries.indexOf(entry);
+        if (at >= 0) this.entries.splice(at, 1);
+        this.rescheduled();
+      },
+    };
+  }
+
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`expected to advance the clock by 0 ms or more, got ${ms}`);
+    // A callback that advances the clock again (a debug hold inside a timer) would fire timers out of order.
+    if (this.advancing) throw new Error('the clock is already advancing; advance it from outside timer callbacks');
+    this.advancing = true;
+    try {
+      const target = this.now() + ms;
+      for (let next = this.nextDue(target); next; next = this.nextDue(target)) {
+        this.skip(next.due - this.now());
+        this.fire(next);
+      }
+      this.skip(target - this.now());
+    } finally {
+      this.advancing = false;
+      this.rescheduled();
+    }
+  }
+
+  /** Fires every timer due by now (the system clock's wake-up). */
+  protected fireDue(): void {
+    if (this.advancing) return;
+    for (let next = this.nextDue(this.now()); next; next = this.nextDue(this.now())) this.fire(next);
+    this.rescheduled();
+  }
+
+  /** Timers still waiting (for tests that check nothing is left behind). */
+  get pendingTimers(): number {
+    return this.entries.length;
+  }
+
+  protected earliest(): Entry | undefined {
+    let best: Entry | undefined;
+    for (const e of this.entries) if (!best || e.due < best.due || (e.due === best.due && e.order < best.order)) best = e;
+    return best;
+  }
+
+  private nextDue(limit: number): Entry | undefined {
+    const e = this.earliest();
+    return e && e.due <= limit ? e : undefined;
+  }
+
+  private fire(entry: Entry): void {
+    entry.cancelled = true;
+    this.entries.splice(this.entries.indexOf(entry), 1);
+    entry.callback();
+  }
+}
+
+/** Time moves only when a test says so. */
+export class ManualClock extends QueueClock {
+  private current: number;
+
+  constructor(startMs = 0) {
+    super();
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  protected skip(ms: number): void {
+    this.current += ms;
+  }
+
+  protected rescheduled(): void {}
+}
+
+/**
+ * Wall-clock time for bandsim, plus `advance`, which lets a test rig's debug link skip ahead (hold a
+ * button for 10 s without waiting 10 s). One Node timer at a time wakes the queue for the earliest entry.
+ */
+export class SystemClock extends QueueClock {
+  private readonly origin = performance.now();
+  private offset = 0;
+  private wake?: ReturnType<typeof setTimeout>;
+
+  now(): number {
+    return Math.floor(performance.now() - this.origin) + this.offset;
+  }
+
+  protected skip(ms: number): void {
+    this.offset += ms;
+  }
+
+  protected rescheduled(): void {
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = undefined;
+    const next = this.earliest();
+    if (!next) return;
+    this.wake = setTimeout(() => this.fireDue(), Math.max(0, next.due - this.now()));
+    // An idle band must not keep a finished process alive.
+    this.wake.unref?.();
+  }
+}

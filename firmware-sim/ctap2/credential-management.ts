@@ -1,0 +1,202 @@
+import { encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import type { CommandContext } from './command-context.js';
+import { Cose, coseEc2PublicKey } from './cose-key.js';
+import { CtapStatus, fail } from './ctap-failure.js';
+import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
+import { Permission } from './pin-uv-auth-token.js';
+import { asMap, bytesField, mapField, textField, uintField } from './request-fields.js';
+import { encodeResidentCredential, type ResidentCredential } from './resident-credential.js';
+import { bytesEqual, sha256 } from './sha256.js';
+import { parseUserEntity, userEntityResponse } from './user-entity.js';
+import { STATEFUL_COMMAND_TIMEOUT_MS } from './volatile-state.js';
+
+/** authenticatorCredentialManagement (CTAP 2.1 §6.8) sub-commands. */
+export const CredentialManagementSubCommand = {
+  GET_CREDS_METADATA: 0x01,
+  ENUMERATE_RPS_BEGIN: 0x02,
+  ENUMERATE_RPS_GET_NEXT_RP: 0x03,
+  ENUMERATE_CREDENTIALS_BEGIN: 0x04,
+  ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL: 0x05,
+  DELETE_CREDENTIAL: 0x06,
+  UPDATE_USER_INFORMATION: 0x07,
+} as const;
+const Sub = CredentialManagementSubCommand;
+
+const Param = { SUB_COMMAND: 0x01, SUB_COMMAND_PARAMS: 0x02, PROTOCOL: 0x03, PIN_UV_AUTH_PARAM: 0x04 } as const;
+const SubParam = { RP_ID_HASH: 0x01, CREDENTIAL_ID: 0x02, USER: 0x03 } as const;
+const Result = {
+  EXISTING_RESIDENT_CREDENTIALS_COUNT: 0x01,
+  MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT: 0x02,
+  RP: 0x03,
+  RP_ID_HASH: 0x04,
+  TOTAL_RPS: 0x05,
+  USER: 0x06,
+  CREDENTIAL_ID: 0x07,
+  PUBLIC_KEY: 0x08,
+  TOTAL_CREDENTIALS: 0x09,
+  CRED_PROTECT: 0x0a,
+} as const;
+
+const WHERE = 'authenticatorCredentialManagement';
+
+function rpEntry(record: ResidentCredential): { rpId: string; rpIdHash: Uint8Array } {
+  return { rpId: record.rpId, rpIdHash: sha256(record.rpId) };
+}
+
+function rpResponse(rp: { rpId: string; rpIdHash: Uint8Array }, total: number | undefined): CborInput {
+  return new Map<number, CborInput | undefined>([
+    [Result.RP, { id: rp.rpId }],
+    [Result.RP_ID_HASH, rp.rpIdHash],
+    [Result.TOTAL_RPS, total],
+  ]);
+}
+
+function credentialResponse(c: CommandContext, record: ResidentCredential, total: number | undefined): CborInput {
+  const credential = c.credentials.find(sha256(record.rpId), record.credentialId);
+  if (credential === undefined) {
+    throw new Error(`resident record ${record.storageKey} names a credential ID this enrollment cannot open; the store is inconsistent`);
+  }
+  return new Map<number, CborInput | undefined>([
+    [Result.USER, userEntityResponse(record.user, true)],
+    [Result.CREDENTIAL_ID, { id: record.credentialId, type: 'public-key' }],
+    [Result.PUBLIC_KEY, coseEc2PublicKey(credential.key, Cose.ALG_ES256)],
+    [Result.TOTAL_CREDENTIALS, total],
+    [Result.CRED_PROTECT, record.credProtect],
+  ]);
+}
+
+function findByCredentialId(c: CommandContext, subParams: CborMap): ResidentCredential {
+  const descriptor = asMap(subParams.get(SubParam.CREDENTIAL_ID) ?? fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} subCommandParams member 0x02 (credentialID) is required but absent`), `${WHERE} credentialID`);
+  const id = bytesField(descriptor, 'id', `${WHERE} credentialID`, true);
+  textField(descriptor, 'type', `${WHERE} credentialID`, false);
+  const record = c.credentials.allResident().find((r) => bytesEqual(r.credentialId, id));
+  if (record === undefined) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential on this band has that credential ID');
+  return record;
+}
+
+/** A token bound to an RP may manage only that RP's credentials (§6.8 steps for each sub-command). */
+function requireRpScope(c: CommandContext, rpIdHash: Uint8Array | undefined): void {
+  const bound = c.volatile.token.permissionsRpId();
+  if (bound === undefined) return;
+  if (rpIdHash === undefined || !bytesEqual(sha256(bound), rpIdHash)) {
+    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `the pinUvAuthToken is limited to RP ${JSON.stringify(bound)}; get a token without rpId to manage all credentials`);
+  }
+}
+
+export function credentialManagement(c: CommandContext, params: CborMap): CborInput | undefined {
+  const subCommand = uintField(params, Param.SUB_COMMAND, WHERE, true);
+  const subParams = mapField(params, Param.SUB_COMMAND_PARAMS, WHERE, false);
+  const protocolVersion = uintField(params, Param.PROTOCOL, WHERE, false);
+  const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
+
+  const continuation = subCommand === Sub.ENUMERATE_RPS_GET_NEXT_RP || subCommand === Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL;
+  const pending = c.volatile.stateful;
+  if (!continuation) {
+    // Any other sub-command ends an enumeration in progress.
+    c.volatile.stateful = undefined;
+    if (subCommand < Sub.GET_CREDS_METADATA || subCommand > Sub.UPDATE_USER_INFORMATION) {
+      fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`);
+    }
+    if (pinUvAuthParam === undefined) fail(CtapStatus.CTAP2_ERR_PUAT_REQUIRED, 'credentialManagement needs a pinUvAuthParam from a token with the cm permission');
+    const protocol = protocolFor(protocolVersion, WHERE);
+    // The message is subCommand || subCommandParams as canonical CBOR; the decoder accepted only canonical input,
+    // so re-encoding reproduces the bytes the platform authenticated.
+    const encodedParams = subParams === undefined ? new Uint8Array(0) : encodeCanonical(subParams);
+    const message = new Uint8Array(1 + encodedParams.length);
+    message[0] = subCommand;
+    message.set(encodedParams, 1);
+    verifyPinUvAuthParam(c, protocol, message, pinUvAuthParam, Permission.CM, WHERE);
+  }
+
+  switch (subCommand) {
+    case Sub.GET_CREDS_METADATA: {
+      requireRpScope(c, undefined);
+      const count = c.credentials.allResident().length;
+      return new Map([
+        [Result.EXISTING_RESIDENT_CREDENTIALS_COUNT, count],
+        [Result.MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT, Math.max(0, c.config.maxResidentCredentials - count)],
+      ]);
+    }
+
+    case Sub.ENUMERATE_RPS_BEGIN: {
+      requireRpScope(c, undefined);
+      const byRp = new Map<string, { rpId: string; rpIdHash: Uint8Array }>();
+      for (const record of c.credentials.allResident()) byRp.set(record.rpId, rpEntry(record));
+      const rps = [...byRp.values()].sort((a, b) => (a.rpId < b.rpId ? -1 : a.rpId > b.rpId ? 1 : 0));
+      if (rps.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'the band holds no discoverable credentials');
+      const [first, ...rest] = rps;
+      if (rest.length > 0) {
+        c.volatile.stateful = { kind: 'enumerateRps', remaining: rest, epoch: c.store.epoch(), expiresAt: c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS };
+      }
+      return rpResponse(first, rps.length);
+    }
+
+    case Sub.ENUMERATE_RPS_GET_NEXT_RP: {
+      if (pending?.kind !== 'enumerateRps' || pending.epoch !== c.store.epoch() || c.env.now() >= pending.expiresAt || pending.remaining.length === 0) {
+        c.volatile.stateful = undefined;
+        fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'enumerateRPsGetNextRP must follow enumerateRPsBegin (or another GetNextRP) within 30 s while RPs remain');
+      }
+      const next = pending.remaining.shift() as { rpId: string; rpIdHash: Uint8Array };
+      pending.expiresAt = c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS;
+      if (pending.remaining.length === 0) c.volatile.stateful = undefined;
+      return rpResponse(next, undefined);
+    }
+
+    case Sub.ENUMERATE_CREDENTIALS_BEGIN: {
+      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} enumerateCredentialsBegin needs subCommandParams with rpIDHash`);
+      const rpIdHash = bytesField(subParams, SubParam.RP_ID_HASH, `${WHERE} subCommandParams`, true);
+      requireRpScope(c, rpIdHash);
+      const records = c.credentials.residentForRp(rpIdHash);
+      if (records.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'the band holds no discoverable credentials for that rpIDHash');
+      const [first, ...rest] = records;
+      if (rest.length > 0) {
+        c.volatile.stateful = {
+          kind: 'enumerateCredentials',
+          rpIdHash,
+          remaining: rest.map((r) => r.credentialId),
+          epoch: c.store.epoch(),
+          expiresAt: c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS,
+        };
+      }
+      return credentialResponse(c, first, records.length);
+    }
+
+    case Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL: {
+      if (pending?.kind !== 'enumerateCredentials' || pending.epoch !== c.store.epoch() || c.env.now() >= pending.expiresAt) {
+        c.volatile.stateful = undefined;
+        fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'enumerateCredentialsGetNextCredential must follow enumerateCredentialsBegin within 30 s');
+      }
+      while (pending.remaining.length > 0) {
+        const id = pending.remaining.shift() as Uint8Array;
+        const record = c.credentials.residentForRp(pending.rpIdHash).find((r) => bytesEqual(r.credentialId, id));
+        if (record === undefined) continue;
+        pending.expiresAt = c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS;
+        if (pending.remaining.length === 0) c.volatile.stateful = undefined;
+        return credentialResponse(c, record, undefined);
+      }
+      c.volatile.stateful = undefined;
+      fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'no credentials are left to enumerate');
+    }
+
+    case Sub.DELETE_CREDENTIAL: {
+      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} deleteCredential needs subCommandParams with credentialID`);
+      const record = findByCredentialId(c, subParams);
+      requireRpScope(c, sha256(record.rpId));
+      c.store.commit({ del: [record.storageKey] });
+      return undefined;
+    }
+
+    case Sub.UPDATE_USER_INFORMATION: {
+      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} updateUserInformation needs subCommandParams with credentialID and user`);
+      const record = findByCredentialId(c, subParams);
+      const user = parseUserEntity(mapField(subParams, SubParam.USER, `${WHERE} subCommandParams`, true), `${WHERE} user`);
+      requireRpScope(c, sha256(record.rpId));
+      if (!bytesEqual(user.id, record.user.id)) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'updateUserInformation cannot change user.id; it names the account');
+      c.store.commit({ put: { [record.storageKey]: encodeResidentCredential({ ...record, user }) } });
+      return undefined;
+    }
+
+    default:
+      fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`);
+  }
+}

@@ -1,0 +1,78 @@
+import { createHmac } from 'node:crypto';
+import { openCredentialId } from './credential-id.js';
+import type { Fido2Store } from './fido2-store.js';
+import { StoreKeys } from './fido2-store.js';
+import { deriveMasterKeys } from './master-keys.js';
+import { P256Key } from './p256-key.js';
+import {
+  decodeResidentCredential,
+  residentRpPrefix,
+  residentStorageKey,
+  type ResidentCredential,
+} from './resident-credential.js';
+
+/** A credential that is usable right now: its ID opened under the current master and, if discoverable, its record. */
+export interface Credential {
+  credentialId: Uint8Array;
+  key: P256Key;
+  credProtect: 1 | 2 | 3;
+  resident?: ResidentCredential;
+}
+
+/** Reads credentials from the store on every call; nothing survives a wipe because nothing is kept. */
+export class Credentials {
+  constructor(private readonly store: Fido2Store) {}
+
+  /** The credential `credentialId` names for this RP, or undefined if it is not (or no longer) ours. */
+  find(rpIdHash: Uint8Array, credentialId: Uint8Array): Credential | undefined {
+    const master = this.store.master();
+    if (master === undefined) return undefined;
+    const secret = openCredentialId(deriveMasterKeys(master).credentialWrap, rpIdHash, credentialId);
+    if (secret === undefined) return undefined;
+    let resident: ResidentCredential | undefined;
+    if (secret.discoverable) {
+      const storageKey = residentStorageKey(rpIdHash, credentialId);
+      const record = this.store.get(storageKey);
+      if (record === undefined) return undefined;
+      resident = decodeResidentCredential(storageKey, record);
+    }
+    return {
+      credentialId: new Uint8Array(credentialId),
+      key: P256Key.fromScalar(secret.privateKey),
+      credProtect: secret.credProtect,
+      ...(resident !== undefined ? { resident } : {}),
+    };
+  }
+
+  /** Discoverable credentials of one RP, newest first (CTAP 2.1 §6.2.2 step 12 orders by creation time). */
+  residentForRp(rpIdHash: Uint8Array): ResidentCredential[] {
+    return this.readResident(residentRpPrefix(rpIdHash)).sort((a, b) => b.created - a.created);
+  }
+
+  allResident(): ResidentCredential[] {
+    return this.readResident(StoreKeys.residentPrefix);
+  }
+
+  private readResident(prefix: string): ResidentCredential[] {
+    const out: ResidentCredential[] = [];
+    for (const key of this.store.keys(prefix)) {
+      const value = this.store.get(key);
+      if (value !== undefined) out.push(decodeResidentCredential(key, value));
+    }
+    return out;
+  }
+
+  /**
+   * hmac-secret's CredRandom (CTAP 2.1 §12.5): two 32-byte secrets per credential, one for assertions with UV and
+   * one without. They are derived (HMAC of the credential's private scalar under a master-derived key) rather than
+   * stored, so non-resident credentials have them too and a wipe ends them with the master.
+   */
+  credRandom(credential: Credential, userVerified: boolean): Uint8Array {
+    const master = this.store.master();
+    if (master === undefined) throw new Error('credRandom asked for while no master secret exists');
+    const keys = deriveMasterKeys(master);
+    return new Uint8Array(
+      createHmac('sha256', userVerified ? keys.credRandomWithUv : keys.credRandomWithoutUv).update(credential.key.scalar()).digest(),
+    );
+  }
+}

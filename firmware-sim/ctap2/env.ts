@@ -1,0 +1,72 @@
+import type { DeviceContext } from '../device.js';
+import type { FlashStore } from '../flash-store.js';
+
+/**
+ * Why the authenticator asks for a tap. `selection` covers authenticatorSelection and the CTAP 2.0 style
+ * zero-length pinUvAuthParam probe, where a platform only wants to learn which of several authenticators the user
+ * touched.
+ */
+export type UserPresencePurpose = 'makeCredential' | 'getAssertion' | 'reset' | 'credentialManagement' | 'pin' | 'selection';
+
+export interface UserPresenceRequest {
+  rpId?: string;
+  purpose: UserPresencePurpose;
+}
+
+/** Everything the authenticator takes from the band, injected so tests are deterministic (OpenSK's Env idea). */
+export interface Ctap2Env {
+  /** Keep ALL persistent FIDO2 state under keys starting with 'fido2/'. */
+  store: FlashStore;
+  /** Every random value (key generation, nonces, IVs, tokens) comes from here. */
+  random(n: number): Uint8Array;
+  /** Milliseconds, monotonic enough for the 10 s reset window and token lifetimes. */
+  now(): number;
+  /**
+   * The band decides user presence (tap, or auto-presence on rigs). Resolve true for presence, false for a denial
+   * or timeout (-> CTAP2_ERR_OPERATION_DENIED). Reject with an error named 'TimeoutError' to report a timeout
+   * distinctly where the spec has a code for it (reset -> CTAP2_ERR_USER_ACTION_TIMEOUT). Must honour ctx.signal;
+   * an aborted signal (CTAPHID_CANCEL) yields CTAP2_ERR_KEEPALIVE_CANCEL.
+   */
+  userPresence(request: UserPresenceRequest, ctx: DeviceContext): Promise<boolean>;
+  /** Built-in user verification: true while the band is authenticated on the wrist (fingerprint + liveness). */
+  userVerified(): boolean;
+  /** False when the band holds no enrolled user (wiped). */
+  userEnrolled(): boolean;
+}
+
+export interface Ctap2Config {
+  /** 16 bytes, reported in getInfo and in attested credential data. */
+  aaguid: Uint8Array;
+  /** getInfo firmwareVersion (0x0E). */
+  firmwareVersion: number;
+  /** How many discoverable credentials fit in flash; default 50. */
+  maxResidentCredentials?: number;
+  /** getInfo transports (0x09); default ['usb']. */
+  transports?: string[];
+}
+
+export interface ResolvedConfig {
+  aaguid: Uint8Array;
+  firmwareVersion: number;
+  maxResidentCredentials: number;
+  transports: string[];
+}
+
+export function resolveConfig(config: Ctap2Config): ResolvedConfig {
+  if (!(config.aaguid instanceof Uint8Array) || config.aaguid.length !== 16) {
+    throw new TypeError(`Ctap2Config.aaguid must be 16 bytes; got ${config.aaguid?.length ?? 'nothing'}. Pass the band model's AAGUID.`);
+  }
+  if (!Number.isSafeInteger(config.firmwareVersion) || config.firmwareVersion < 0) {
+    throw new TypeError(`Ctap2Config.firmwareVersion must be a non-negative integer; got ${config.firmwareVersion}.`);
+  }
+  const maxResidentCredentials = config.maxResidentCredentials ?? 50;
+  if (!Number.isSafeInteger(maxResidentCredentials) || maxResidentCredentials < 1) {
+    throw new TypeError(`Ctap2Config.maxResidentCredentials must be a positive integer; got ${maxResidentCredentials}.`);
+  }
+  return {
+    aaguid: new Uint8Array(config.aaguid),
+    firmwareVersion: config.firmwareVersion,
+    maxResidentCredentials,
+    transports: config.transports ?? ['usb'],
+  };
+}

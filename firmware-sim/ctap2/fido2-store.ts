@@ -1,0 +1,99 @@
+import type { FlashChanges, FlashStore } from '../flash-store.js';
+import { hex, sha256 } from './sha256.js';
+
+/**
+ * Where the authenticator keeps its persistent state. Everything lives under 'fido2/' so that the band's
+ * "delete user data" (one atomic commit with delPrefix ['fido2/']) ends every credential at once. Nothing is cached:
+ * each read goes to the store, so a wipe done behind the authenticator's back is seen by the very next command.
+ *
+ *   fido2/master          32 random bytes, created with the first state that needs it; credential IDs, CredRandom
+ *                         and the epoch of volatile state derive from it, so deleting it orphans every credential
+ *   fido2/sign-count      global signature counter, uint32 big-endian
+ *   fido2/pin/hash        LEFT(SHA-256(PIN), 16)
+ *   fido2/pin/retries     PIN retries left, one byte
+ *   fido2/rk/<rpIdHash>/<id>  one discoverable credential (see resident-credential.ts)
+ */
+export const FIDO2_PREFIX = 'fido2/';
+export const StoreKeys = {
+  master: 'fido2/master',
+  signCount: 'fido2/sign-count',
+  pinHash: 'fido2/pin/hash',
+  pinRetries: 'fido2/pin/retries',
+  residentPrefix: 'fido2/rk/',
+} as const;
+
+export const MAX_PIN_RETRIES = 8;
+
+export class Fido2Store {
+  constructor(
+    private readonly store: FlashStore,
+    private readonly random: (n: number) => Uint8Array,
+  ) {}
+
+  get(key: string): Uint8Array | undefined {
+    return this.store.get(key);
+  }
+
+  keys(prefix: string): string[] {
+    return this.store.keys(prefix);
+  }
+
+  commit(changes: FlashChanges): void {
+    this.store.commit(changes);
+  }
+
+  master(): Uint8Array | undefined {
+    const master = this.store.get(StoreKeys.master);
+    if (master !== undefined && master.length !== 32) {
+      throw new Error(`${StoreKeys.master} holds ${master.length} bytes instead of 32; the FIDO2 state is corrupt, reset the authenticator`);
+    }
+    return master;
+  }
+
+  /**
+   * The master secret, and the put that creates it when it does not exist yet. The caller adds the put to the same
+   * commit as the state that needs it, so a credential never exists without its master.
+   */
+  masterForWrite(): { master: Uint8Array; put: Record<string, Uint8Array> } {
+    const existing = this.master();
+    if (existing !== undefined) return { master: existing, put: {} };
+    const master = this.random(32);
+    return { master, put: { [StoreKeys.master]: master } };
+  }
+
+  /** Names the current enrollment of FIDO2 state; volatile state (tokens, enumerations) remembers it and dies with it. */
+  epoch(): string {
+    const master = this.master();
+    return master === undefined ? 'none' : hex(sha256(master).subarray(0, 8));
+  }
+
+  signCount(): number {
+    const raw = this.store.get(StoreKeys.signCount);
+    if (raw === undefined) return 0;
+    if (raw.length !== 4) throw new Error(`${StoreKeys.signCount} holds ${raw.length} bytes instead of 4; the FIDO2 state is corrupt`);
+    return new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0);
+  }
+
+  /** The counter value for the next signature and the put that persists it. It saturates rather than wrap to 0. */
+  nextSignCount(): { value: number; put: Record<string, Uint8Array> } {
+    const value = Math.min(this.signCount() + 1, 0xffffffff);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, value);
+    return { value, put: { [StoreKeys.signCount]: bytes } };
+  }
+
+  pinHash(): Uint8Array | undefined {
+    return this.store.get(StoreKeys.pinHash);
+  }
+
+  pinRetries(): number {
+    const raw = this.store.get(StoreKeys.pinRetries);
+    if (raw === undefined) return MAX_PIN_RETRIES;
+    if (raw.length !== 1) throw new Error(`${StoreKeys.pinRetries} holds ${raw.length} bytes instead of 1; the FIDO2 state is corrupt`);
+    return Math.min(raw[0], MAX_PIN_RETRIES);
+  }
+
+  static retriesPut(retries: number): Record<string, Uint8Array> {
+    return { [StoreKeys.pinRetries]: Uint8Array.of(retries) };
+  }
+}

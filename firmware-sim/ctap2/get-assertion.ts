@@ -1,0 +1,159 @@
+import { AuthDataFlag, buildAuthData } from './auth-data.js';
+import type { CborInput, CborMap } from './canonical-cbor.js';
+import type { CommandContext } from './command-context.js';
+import { credentialIdsOf } from './credential-descriptor.js';
+import type { Credential } from './credentials.js';
+import { CtapStatus, fail } from './ctap-failure.js';
+import { hmacSecretOutput, prepareHmacSecret, type HmacSecretRequest } from './hmac-secret.js';
+import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
+import { Permission } from './pin-uv-auth-token.js';
+import { arrayField, boolField, bytesField, mapField, textField, uintField } from './request-fields.js';
+import { bytesEqual, sha256 } from './sha256.js';
+import { userEntityResponse } from './user-entity.js';
+import { requireUserPresence } from './user-presence.js';
+import { verifyUser } from './user-verification.js';
+import { STATEFUL_COMMAND_TIMEOUT_MS, type PendingAssertions } from './volatile-state.js';
+
+const Param = {
+  RP_ID: 0x01,
+  CLIENT_DATA_HASH: 0x02,
+  ALLOW_LIST: 0x03,
+  EXTENSIONS: 0x04,
+  OPTIONS: 0x05,
+  PIN_UV_AUTH_PARAM: 0x06,
+  PIN_UV_AUTH_PROTOCOL: 0x07,
+} as const;
+
+const WHERE = 'authenticatorGetAssertion';
+
+/** §12.1: level 3 needs UV; level 2 needs UV or an allowList naming the credential. */
+function credProtectAllows(credential: Credential, userVerified: boolean, viaAllowList: boolean): boolean {
+  if (userVerified) return true;
+  if (credential.credProtect === 3) return false;
+  return credential.credProtect === 1 || viaAllowList;
+}
+
+/**
+ * Signs one assertion. The signature counter is global (one fido2/sign-count for every credential): one flash
+ * record instead of one per credential, at the price of letting RPs see that the band was used elsewhere in between.
+ */
+function assertion(c: CommandContext, pending: Omit<PendingAssertions, 'kind' | 'remaining'>, credential: Credential, numberOfCredentials: number | undefined): CborInput {
+  const userVerified = (pending.flags & AuthDataFlag.UV) !== 0;
+  const extensions = new Map<string, CborInput>();
+  if (pending.hmacSecret !== undefined) {
+    extensions.set('hmac-secret', hmacSecretOutput(pending.hmacSecret, c.credentials.credRandom(credential, userVerified), c.env.random));
+  }
+  const { value: signCount, put } = c.store.nextSignCount();
+  const authData = buildAuthData({ rpIdHash: pending.rpIdHash, flags: pending.flags, signCount, extensions });
+  const signed = new Uint8Array(authData.length + pending.clientDataHash.length);
+  signed.set(authData, 0);
+  signed.set(pending.clientDataHash, authData.length);
+  const signature = credential.key.sign(signed);
+  c.store.commit({ put });
+  return new Map<number, CborInput | undefined>([
+    [1, { id: credential.credentialId, type: 'public-key' }],
+    [2, authData],
+    [3, signature],
+    // Only discoverable credentials carry a user; names only to a verified user (§6.2.2 step 12).
+    [4, credential.resident === undefined ? undefined : userEntityResponse(credential.resident.user, userVerified)],
+    [5, numberOfCredentials],
+  ]);
+}
+
+/** authenticatorGetAssertion (CTAP 2.1 §6.2.2). */
+export async function getAssertion(c: CommandContext, params: CborMap): Promise<CborInput> {
+  const rpId = textField(params, Param.RP_ID, WHERE, true);
+  const clientDataHash = bytesField(params, Param.CLIENT_DATA_HASH, WHERE, true);
+  const allowListValue = arrayField(params, Param.ALLOW_LIST, WHERE, false);
+  const extensions = mapField(params, Param.EXTENSIONS, WHERE, false);
+  const options = mapField(params, Param.OPTIONS, WHERE, false);
+  const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
+  const protocolVersion = uintField(params, Param.PIN_UV_AUTH_PROTOCOL, WHERE, false);
+  const allowList = allowListValue === undefined ? undefined : credentialIdsOf(allowListValue, `${WHERE} allowList`);
+  const rkOption = options === undefined ? undefined : boolField(options, 'rk', `${WHERE} options`);
+  const up = options === undefined ? true : (boolField(options, 'up', `${WHERE} options`) ?? true);
+  const uv = options === undefined ? false : (boolField(options, 'uv', `${WHERE} options`) ?? false);
+  const hmacSecretInput = extensions?.get('hmac-secret');
+
+  // Steps 1-2.
+  if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);
+  const protocol = pinUvAuthParam === undefined ? undefined : protocolFor(protocolVersion, WHERE);
+  if (!c.env.userEnrolled()) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, 'the band holds no enrolled user; its credentials are unusable until it is enrolled');
+  // Step 4.
+  if (rkOption !== undefined) fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'the "rk" option has no meaning for getAssertion');
+  // hmac-secret outputs are bound to a touch: a silent (up=false) request cannot have them.
+  if (hmacSecretInput !== undefined && !up) fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret needs user presence; do not send up=false with it');
+  // Step 6.
+  const userVerified = verifyUser(c, {
+    pinUvAuth: protocol === undefined || pinUvAuthParam === undefined ? undefined : { protocol, param: pinUvAuthParam },
+    uvOption: uv,
+    clientDataHash,
+    rpId,
+    permission: Permission.GA,
+    where: WHERE,
+  });
+  const hmacSecret: HmacSecretRequest | undefined = hmacSecretInput === undefined ? undefined : prepareHmacSecret(c, hmacSecretInput);
+
+  // Step 7. An empty allowList names nothing, so it is treated as absent (discoverable credentials are used).
+  const rpIdHash = sha256(rpId);
+  const viaAllowList = allowList !== undefined && allowList.length > 0;
+  const applicable: Credential[] = [];
+  if (viaAllowList) {
+    for (const id of allowList) {
+      if (applicable.some((known) => bytesEqual(known.credentialId, id))) continue;
+      const credential = c.credentials.find(rpIdHash, id);
+      if (credential !== undefined && credProtectAllows(credential, userVerified, true)) applicable.push(credential);
+    }
+  } else {
+    for (const record of c.credentials.residentForRp(rpIdHash)) {
+      const credential = c.credentials.find(rpIdHash, record.credentialId);
+      if (credential !== undefined && credProtectAllows(credential, userVerified, false)) applicable.push(credential);
+    }
+  }
+  if (applicable.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, `this band holds no usable credential for ${rpId}${viaAllowList ? ' in the allowList' : ''}`);
+
+  // Step 9.
+  let flags = userVerified ? AuthDataFlag.UV : 0;
+  if (up) {
+    await requireUserPresence(c.env, c.device, { purpose: 'getAssertion', rpId });
+    c.volatile.token.consumeAfterUserPresence();
+    flags |= AuthDataFlag.UP;
+  }
+
+  const pending = { rpId, rpIdHash, clientDataHash, flags, hmacSecret };
+  // Step 11: with an allowList any one applicable credential answers, and there is no getNextAssertion.
+  if (viaAllowList) return assertion(c, pending, applicable[0], undefined);
+  // Step 12: newest first; the rest wait for getNextAssertion.
+  const [first, ...rest] = applicable;
+  const response = assertion(c, pending, first, applicable.length > 1 ? applicable.length : undefined);
+  if (rest.length > 0) {
+    c.volatile.stateful = {
+      kind: 'getAssertion',
+      ...pending,
+      remaining: rest.map((credential) => credential.credentialId),
+      epoch: c.store.epoch(),
+      expiresAt: c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS,
+    };
+  }
+  return response;
+}
+
+/** authenticatorGetNextAssertion (§6.3): the next credential of the last getAssertion, within 30 s. */
+export function getNextAssertion(c: CommandContext): CborInput {
+  const state = c.volatile.stateful;
+  if (state === undefined || state.kind !== 'getAssertion' || state.epoch !== c.store.epoch() || c.env.now() >= state.expiresAt) {
+    c.volatile.stateful = undefined;
+    fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'getNextAssertion must directly follow a getAssertion that reported numberOfCredentials > 1, within 30 s');
+  }
+  while (state.remaining.length > 0) {
+    const id = state.remaining.shift() as Uint8Array;
+    // A credential deleted since getAssertion is skipped rather than resurrected.
+    const credential = c.credentials.find(state.rpIdHash, id);
+    if (credential === undefined) continue;
+    state.expiresAt = c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS;
+    if (state.remaining.length === 0) c.volatile.stateful = undefined;
+    return assertion(c, state, credential, undefined);
+  }
+  c.volatile.stateful = undefined;
+  fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'no credentials are left to return; call getAssertion again');
+}

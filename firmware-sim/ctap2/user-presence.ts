@@ -1,0 +1,33 @@
+import type { DeviceContext } from '../device.js';
+import { CtapStatus, fail } from './ctap-failure.js';
+import type { CtapStatusCode } from './status.js';
+import type { Ctap2Env, UserPresenceRequest } from './env.js';
+
+/**
+ * Asks the band for user presence and turns every outcome that is not "present" into the spec's status:
+ * a cancel (CTAPHID_CANCEL aborts ctx.signal) is CTAP2_ERR_KEEPALIVE_CANCEL, a denial is CTAP2_ERR_OPERATION_DENIED,
+ * and a timeout is `timeoutStatus` (OPERATION_DENIED for makeCredential/getAssertion per §6.1.2 step 14,
+ * USER_ACTION_TIMEOUT for reset per §6.6). KEEPALIVE(UPNEEDED) while waiting is the band's job inside userPresence.
+ */
+export async function requireUserPresence(
+  env: Ctap2Env,
+  ctx: DeviceContext,
+  request: UserPresenceRequest,
+  timeoutStatus: CtapStatusCode = CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+): Promise<void> {
+  if (ctx.signal.aborted) fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled before user presence was asked for');
+  let present: boolean;
+  try {
+    present = await env.userPresence(request, ctx);
+  } catch (error) {
+    if (ctx.signal.aborted || (error instanceof Error && error.name === 'AbortError')) {
+      fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
+    }
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      fail(timeoutStatus, `no user presence for ${request.purpose} before the band's timeout`);
+    }
+    throw error;
+  }
+  if (ctx.signal.aborted) fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
+  if (present !== true) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, `the user did not confirm ${request.purpose}${request.rpId ? ` for ${request.rpId}` : ''}`);
+}

@@ -1,0 +1,82 @@
+import type { HmacSecretRequest } from './hmac-secret.js';
+import { P256Key } from './p256-key.js';
+import { PinUvAuthTokenState } from './pin-uv-auth-token.js';
+
+/** §6.2.3 / §6.8: getNextAssertion and the credentialManagement enumerations must follow within 30 s. */
+export const STATEFUL_COMMAND_TIMEOUT_MS = 30_000;
+
+export interface PendingAssertions {
+  kind: 'getAssertion';
+  rpId: string;
+  rpIdHash: Uint8Array;
+  clientDataHash: Uint8Array;
+  flags: number;
+  hmacSecret: HmacSecretRequest | undefined;
+  /** Credential IDs still to be returned, in order. IDs, not keys: each is opened again from the store when used. */
+  remaining: Uint8Array[];
+}
+
+export interface PendingRps {
+  kind: 'enumerateRps';
+  remaining: { rpId: string; rpIdHash: Uint8Array }[];
+}
+
+export interface PendingCredentials {
+  kind: 'enumerateCredentials';
+  rpIdHash: Uint8Array;
+  remaining: Uint8Array[];
+}
+
+export type StatefulCommand = (PendingAssertions | PendingRps | PendingCredentials) & { epoch: string; expiresAt: number };
+
+/**
+ * What the authenticator holds in RAM: lost at power-down (powerUp() starts afresh) and bound to the FIDO2 state's
+ * epoch so that nothing here outlives a wipe.
+ */
+export class VolatileState {
+  powerUpAt: number | undefined;
+  consecutivePinMismatches = 0;
+  readonly token = new PinUvAuthTokenState();
+  stateful: StatefulCommand | undefined;
+  private readonly keyAgreementKeys = new Map<number, P256Key>();
+  private readonly tokens = new Map<number, Uint8Array>();
+
+  constructor(private readonly random: (n: number) => Uint8Array) {}
+
+  /** The authenticator's ECDH key for one PIN/UV protocol, generated on first use after power-up or regeneration. */
+  keyAgreementKey(protocol: number): P256Key {
+    let key = this.keyAgreementKeys.get(protocol);
+    if (key === undefined) {
+      key = P256Key.generate(this.random);
+      this.keyAgreementKeys.set(protocol, key);
+    }
+    return key;
+  }
+
+  regenerateKeyAgreementKey(protocol: number): void {
+    this.keyAgreementKeys.delete(protocol);
+  }
+
+  pinUvAuthToken(protocol: number): Uint8Array {
+    let token = this.tokens.get(protocol);
+    if (token === undefined) {
+      token = this.random(32);
+      this.tokens.set(protocol, token);
+    }
+    return token;
+  }
+
+  /** resetPinUvAuthToken() for every protocol: fresh token values, and the old token state stops. */
+  resetPinUvAuthTokens(): void {
+    this.tokens.clear();
+    this.token.stop();
+  }
+
+  /** Forget everything but the power-up time (used by power-up itself and by authenticatorReset). */
+  clear(): void {
+    this.keyAgreementKeys.clear();
+    this.resetPinUvAuthTokens();
+    this.consecutivePinMismatches = 0;
+    this.stateful = undefined;
+  }
+}

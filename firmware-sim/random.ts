@@ -1,0 +1,67 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+/** Where every random value the band uses comes from: setup codes, salts, the device ID, FIDO2 keys. */
+export interface RandomSource {
+  bytes(length: number): Uint8Array;
+}
+
+/**
+ * A deterministic DRBG: HMAC-SHA-256 in counter mode, keyed with SHA-256 of the seed. It is one byte
+ * stream (bytes(3) then bytes(3) equals bytes(6)), so the same seed and the same script give the same
+ * bytes however the firmware happens to slice its requests.
+ */
+export class DeterministicRandom implements RandomSource {
+  private key!: Buffer;
+  private counter = 0n;
+  private buffer = Buffer.alloc(0);
+
+  constructor(seed: Uint8Array | string) {
+    this.reseed(seed);
+  }
+
+  reseed(seed: Uint8Array | string): void {
+    this.key = createHash('sha256').update('band-stack drbg v1\0').update(seed).digest();
+    this.counter = 0n;
+    this.buffer = Buffer.alloc(0);
+  }
+
+  bytes(length: number): Uint8Array {
+    checkLength(length);
+    const blocks: Buffer[] = [this.buffer];
+    let have = this.buffer.length;
+    while (have < length) {
+      const block = Buffer.alloc(8);
+      block.writeBigUInt64BE(this.counter++);
+      const out = createHmac('sha256', this.key).update(block).digest();
+      blocks.push(out);
+      have += out.length;
+    }
+    const all = Buffer.concat(blocks);
+    this.buffer = all.subarray(length);
+    return new Uint8Array(all.subarray(0, length));
+  }
+}
+
+/** The operating system's CSPRNG, for bandsim without --seed. */
+export class SystemRandom implements RandomSource {
+  bytes(length: number): Uint8Array {
+    checkLength(length);
+    return new Uint8Array(randomBytes(length));
+  }
+}
+
+function checkLength(length: number): void {
+  if (!Number.isInteger(length) || length < 0 || length > 1 << 20) {
+    throw new RangeError(`expected a random length between 0 and 1048576 bytes, got ${length}`);
+  }
+}
+
+/** A uniform index below `n` (rejection sampling, so no value is more likely than another). */
+export function randomIndex(random: RandomSource, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new RangeError(`expected 1..256 choices, got ${n}`);
+  const limit = 256 - (256 % n);
+  for (;;) {
+    const [b] = random.bytes(1);
+    if (b < limit) return b % n;
+  }
+}

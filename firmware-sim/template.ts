@@ -1,0 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RandomSource } from './random.js';
+
+const SALT_BYTES = 16;
+const DOMAIN = 'band-stack fingerprint template v1\0';
+
+/**
+ * The simulated fingerprint template: a random salt and SHA-256(salt, finger identity). A sensor turns a
+ * finger into features that match or not; the simulator's finger is an identity string, and storing only
+ * a salted hash of it means neither the flash image nor any reply reveals whose finger it was.
+ */
+export function makeTemplate(finger: string, random: RandomSource): Uint8Array {
+  const salt = random.bytes(SALT_BYTES);
+  const out = new Uint8Array(SALT_BYTES + 32);
+  out.set(salt);
+  out.set(digest(salt, finger), SALT_BYTES);
+  return out;
+}
+
+export function templateMatches(template: Uint8Array, finger: string): boolean {
+  if (template.length !== SALT_BYTES + 32) return false;
+  return timingSafeEqual(digest(template.subarray(0, SALT_BYTES), finger), template.subarray(SALT_BYTES));
+}
+
+export function isTemplate(bytes: Uint8Array): boolean {
+  return bytes.length === SALT_BYTES + 32;
+}
+
+function digest(salt: Uint8Array, finger: string): Buffer {
+  return createHash('sha256').update(DOMAIN).update(salt).update(finger, 'utf8').digest();
+}

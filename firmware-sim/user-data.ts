@@ -1,0 +1,102 @@
+import { FlashCorruptError } from './flash-errors.js';
+import type { FlashChanges, FlashStore } from './flash-store.js';
+import { isTemplate } from './template.js';
+
+/**
+ * The band's own flash keys. The CTAP2 authenticator keeps everything under 'fido2/'. Delete user data is
+ * one commit that removes every key under WIPE_PREFIXES: the user, the FIDO2 state, the failure count
+ * (which is also the lockout). The device ID stays: it is the hardware's identity, not the user's.
+ */
+export const Keys = {
+  deviceId: 'device/id',
+  template: 'user/template',
+  userName: 'user/name',
+  label: 'user/label',
+  settings: 'user/settings',
+  seos: 'user/seos',
+  failures: 'auth/failures',
+} as const;
+
+export const WIPE_PREFIXES = ['user/', 'fido2/', 'auth/'] as const;
+
+const SETTING_HAPTIC = 0x01;
+
+export interface StoredUser {
+  userName: string;
+  label: string;
+  hapticFeedback: boolean;
+  seosProvisioned: boolean;
+}
+
+const text = new TextDecoder('utf-8', { fatal: true });
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** The enrolled user, or undefined on a band without user data. A half-present user is damage. */
+export function readUser(store: FlashStore, where: string): StoredUser | undefined {
+  const present = store.keys('user/');
+  if (present.length === 0) return undefined;
+  const template = store.get(Keys.template);
+  const name = store.get(Keys.userName);
+  const label = store.get(Keys.label);
+  const settings = store.get(Keys.settings);
+  if (!template || !name || !label || !settings) {
+    throw new FlashCorruptError(where, `the user data is incomplete (only ${present.join(', ')})`);
+  }
+  if (!isTemplate(template)) throw new FlashCorruptError(where, `${Keys.template} has ${template.length} bytes, expected 48`);
+  if (settings.length !== 1) throw new FlashCorruptError(where, `${Keys.settings} has ${settings.length} bytes, expected 1`);
+  try {
+    return {
+      userName: text.decode(name),
+      label: text.decode(label),
+      hapticFeedback: (settings[0] & SETTING_HAPTIC) !== 0,
+      seosProvisioned: store.get(Keys.seos) !== undefined,
+    };
+  } catch {
+    throw new FlashCorruptError(where, 'the user name or label is not UTF-8');
+  }
+}
+
+export function readFailures(store: FlashStore, where: string): number {
+  const raw = store.get(Keys.failures);
+  if (raw === undefined) return 0;
+  if (raw.length !== 4) throw new FlashCorruptError(where, `${Keys.failures} has ${raw.length} bytes, expected 4`);
+  return Buffer.from(raw).readUInt32LE(0);
+}
+
+export function failuresChanges(count: number): FlashChanges {
+  if (count === 0) return { del: [Keys.failures] };
+  const raw = Buffer.alloc(4);
+  raw.writeUInt32LE(count);
+  return { put: { [Keys.failures]: new Uint8Array(raw) } };
+}
+
+export function settingsValue(hapticFeedback: boolean): Uint8Array {
+  return Uint8Array.of(hapticFeedback ? SETTING_HAPTIC : 0);
+}
+
+/** Everything an enrollment stores, as one commit. */
+export function enrollmentChanges(user: {
+  template: Uint8Array;
+  userName: string;
+  label: string;
+  hapticFeedback: boolean;
+  seosCredential?: Uint8Array;
+}): FlashChanges {
+  const put: Record<string, Uint8Array> = {
+    [Keys.template]: user.template,
+    [Keys.userName]: utf8(user.userName),
+    [Keys.label]: utf8(user.label),
+    [Keys.settings]: settingsValue(user.hapticFeedback),
+  };
+  if (user.seosCredential) put[Keys.seos] = user.seosCredential;
+  // A fresh user starts with no failures; a stale count cannot exist (the wipe removed it) but costs nothing to clear.
+  return { put, del: [Keys.failures] };
+}
+
+export function labelChanges(label: string): FlashChanges {
+  return { put: { [Keys.label]: utf8(label) } };
+}
+
+export function wipeChanges(): FlashChanges {
+  return { delPrefix: [...WIPE_PREFIXES] };
+}

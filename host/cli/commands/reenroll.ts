@@ -1,0 +1,70 @@
+import { BandWebAuthn } from '../../band-webauthn.js';
+import { DEFAULT_DIRECTORY_PATH, FileDirectory, renderUserPropertiesTable, userProperties } from '../../directory/index.js';
+import { FileProgressStore, ReEnrollment, type ReEnrollmentProgress } from '../../re-enrollment/index.js';
+import { WebAuthnRelyingParty } from '../../relying-party/index.js';
+import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
+import { withBand } from '../connect.js';
+import { personFor, SIMULATE_USER_OPTION } from '../people.js';
+
+export const reenrollCommand: CliCommand = {
+  name: 'reenroll',
+  summary: 'self-service re-enrollment: policy, wipe, enroll, FIDO2 key re-creation, directory',
+  usage: `usage: bandctl [--transport URI] reenroll --user NAME --band SERIAL [--directory FILE] [--label TEXT]
+                      [--rp-id ID --rp-origin URL] [--user-timeout MS] [--simulate-user FINGER] [--json]
+
+Runs the whole self-service re-enrollment against the band on --transport, which must report SERIAL:
+1. the enterprise policy decides (own band, a band nobody holds, another user's band, the SEOS exception);
+   a refusal changes nothing and exits 5 with the text the user sees;
+2. delete user data (the user's physical action on the band);
+3. enrollment (setup code, fingerprint capture);
+4. the user's FIDO2 key is re-created with the embedded relying party (--rp-id, default login.example.com;
+   its credentials live in FILE.rp.json) if it knew one;
+5. one atomic directory update (FILE, default ${DEFAULT_DIRECTORY_PATH}); old keys retired.
+A failed run leaves a resume point in FILE.progress.json: run the same command again to continue.`,
+  async run(ctx) {
+    const { values } = parseCommand('reenroll', ctx.argv, {
+      user: { type: 'string' },
+      band: { type: 'string' },
+      directory: { type: 'string' },
+      label: { type: 'string' },
+      'rp-id': { type: 'string' },
+      'rp-origin': { type: 'string' },
+      'user-timeout': { type: 'string' },
+      ...SIMULATE_USER_OPTION,
+    });
+    const userName = requireString('reenroll', values.user, '--user NAME');
+    const bandSerial = requireString('reenroll', values.band, '--band SERIAL');
+    const userTimeoutMs = parseInteger('reenroll', values['user-timeout'], '--user-timeout', 120_000, 1);
+    const path = values.directory ?? ctx.env.BANDCTL_DIRECTORY ?? DEFAULT_DIRECTORY_PATH;
+    const rpId = values['rp-id'] ?? 'login.example.com';
+    const directory = new FileDirectory(path);
+    const rp = new WebAuthnRelyingParty({ id: rpId, origin: values['rp-origin'] ?? `https://${rpId}`, statePath: `${path}.rp.json` });
+    const orchestrator = new ReEnrollment({ directory, relyingParties: [rp], progress: new FileProgressStore(`${path}.progress.json`) });
+
+    await withBand(ctx, async (band) => {
+      const steps: ReEnrollmentProgress[] = [];
+      const result = await orchestrator.run({
+        userName,
+        bandSerial,
+        band,
+        authenticator: new BandWebAuthn(band.fido2),
+        user: personFor(ctx, band, values['simulate-user']),
+        label: values.label,
+        userTimeoutMs,
+        onProgress: (p) => {
+          steps.push(p);
+          if (p.status === 'progress') {
+            if (p.enroll.step === 'capture') ctx.out.progress(`    fingerprint ${p.enroll.goodTouches}/${p.enroll.touchesRequired}`);
+          } else if (p.status !== 'started') {
+            ctx.out.progress(`  ${p.status === 'skipped' ? '–' : '✓'} ${p.step}${p.detail ? `: ${p.detail}` : ''}`);
+          }
+        },
+      });
+      const rows = userProperties(await directory.snapshot(), userName);
+      ctx.out.result(
+        { ok: true, user: userName, band: bandSerial, decision: result.decision, recreated: result.recreated, retired: result.retired, resumed: result.resumed, userProperties: rows },
+        [`Re-enrolled ${bandSerial} to ${userName}.`, '', renderUserPropertiesTable(rows).trimEnd()],
+      );
+    });
+  },
+};

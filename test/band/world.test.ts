@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BandEmulator, Body, DeterministicRandom, ManualClock, SystemClock, SystemRandom, systemWorld } from '../../firmware-sim/index.js';
+import { randomIndex } from '../../firmware-sim/random.js';
+
+describe('ManualClock', () => {
+  it('fires due timers in due order, ties in the order set, including timers set while firing', () => {
+    const clock = new ManualClock(1_000);
+    const fired: string[] = [];
+    clock.setTimer(50, () => fired.push(`b@${clock.now()}`));
+    clock.setTimer(10, () => {
+      fired.push(`a@${clock.now()}`);
+      clock.setTimer(5, () => fired.push(`a2@${clock.now()}`));
+      clock.setTimer(500, () => fired.push('late'));
+    });
+    clock.setTimer(50, () => fired.push(`c@${clock.now()}`));
+    const cancelled = clock.setTimer(20, () => fired.push('cancelled'));
+    cancelled.cancel();
+    clock.advance(100);
+    expect(fired).toEqual(['a@1010', 'a2@1015', 'b@1050', 'c@1050']);
+    expect(clock.now()).toBe(1_100);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
+  it('refuses negative times and re-entrant advances', () => {
+    const clock = new ManualClock();
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+    expect(() => clock.setTimer(-5, () => undefined)).toThrow(RangeError);
+    clock.setTimer(1, () => clock.advance(1));
+    expect(() => clock.advance(5)).toThrow(/already advancing/);
+  });
+});
+
+describe('random sources', () => {
+  it('the DRBG is one stream: the same seed gives the same bytes however they are sliced', () => {
+    const a = new DeterministicRandom('seed');
+    const b = new DeterministicRandom('seed');
+    const whole = a.bytes(100);
+    const parts = Buffer.concat([b.bytes(3), b.bytes(40), b.bytes(57)]);
+    expect(Buffer.from(whole)).toEqual(parts);
+    expect(new DeterministicRandom('other').bytes(100)).not.toEqual(whole);
+    a.reseed('seed');
+    expect(a.bytes(100)).toEqual(whole);
+  });
+
+  it('the system source differs between draws', () => {
+    const r = new SystemRandom();
+    expect(r.bytes(32)).not.toEqual(r.bytes(32));
+    expect(() => r.bytes(-1)).toThrow(RangeError);
+  });
+
+  it('indexes are uniform (rejection sampling, no modulo bias)', () => {
+    const r = new DeterministicRandom('uniform');
+    const counts = new Array(20).fill(0);
+    for (let i = 0; i < 20_000; i++) counts[randomIndex(r, 20)]++;
+    for (const c of counts) expect(Math.abs(c - 1_000)).toBeLessThan(150);
+  });
+});
+
+describe('Body', () => {
+  it('reports changes, not repeats; a new touch lifts the old one first; hold advances the clock', () => {
+    const clock = new ManualClock();
+    const body = new Body(clock);
+    const seen: string[] = [];
+    body.onChange((c) => seen.push(c.kind === 'finger' ? `finger:${c.touch?.finger ?? '-'}` : c.kind === 'button' ? `${c.button}:${c.down}` : `${c.kind}:${'onWrist' in c ? c.onWrist : c.onCharger}`));
+    body.setWrist(true);
+    body.setWrist(true);
+    body.fingerOn('a');
+    body.fingerOn('b', { poorQuality: true });
+    expect(body.touch).toEqual({ finger: 'b', poorQuality: true, liveness: true });
+    body.fingerOff();
+    body.hold('bottom', 250);
+    body.setCharger(true);
+    expect(seen).toEqual(['wrist:true', 'finger:a', 'finger:-', 'finger:b', 'finger:-', 'bottom:true', 'bottom:false', 'charger:true']);
+    expect(clock.now()).toBe(250);
+    expect(() => body.fingerOn('x'.repeat(65))).toThrow(/1\.\.64 bytes/);
+  });
+});
+
+describe('SystemClock and systemWorld', () => {
+  it('advance skips ahead of wall time and fires what falls due, in order', () => {
+    const clock = new SystemClock();
+    const start = clock.now();
+    const fired: number[] = [];
+    clock.setTimer(10_000, () => fired.push(2));
+    clock.setTimer(5_000, () => fired.push(1));
+    clock.advance(10_000);
+    expect(fired).toEqual([1, 2]);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(10_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('a band on a system world with a state directory keeps its identity across restarts', () => {
+    const stateDir = join(mkdtempSync(join(tmpdir(), 'band-world-')), 'state');
+    try {
+      const first = new BandEmulator({ world: systemWorld({ stateDir }), serialNumber: 'ACAK-00056', preset: { kind: 'enrolled', userName: 'u1' } });
+      const id = first.band.deviceId;
+      first.close();
+      const second = new BandEmulator({ world: systemWorld({ stateDir }), serialNumber: 'ACAK-00056' });
+      expect(second.band.deviceId).toEqual(id);
+      expect(second.band.getState()).toMatchObject({ enrolled: true, userName: 'u1', state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+      second.close();
+    } finally {
+      rmSync(join(stateDir, '..'), { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { TransportError } from './errors.js';
+import { Listeners } from './listeners.js';
+import type { Transport, Unit } from './transport.js';
+import { assertUnit } from './unit.js';
+
+/**
+ * The bookkeeping every transport shares: listeners, the open -> closing -> closed life cycle, close
+ * reported exactly once, and sends still pending when the link goes away rejected with the reason.
+ * Subclasses only move units.
+ */
+export abstract class BaseTransport implements Transport {
+  readonly name: string;
+  readonly #units = new Listeners<[Unit]>();
+  readonly #frameErrors = new Listeners<[TransportError]>();
+  readonly #closes = new Listeners<[TransportError | undefined]>();
+  readonly #pending = new Set<(error: TransportError) => void>();
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #closeReason: TransportError | undefined;
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  get isOpen(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** True once close() was called or the link died. */
+  protected get isClosingOrClosed(): boolean {
+    return this.#state !== 'open';
+  }
+
+  send(unit: Unit): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(this.#closedError());
+    try {
+      assertUnit(unit);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.track(this.sendUnit(unit));
+  }
+
+  onUnit(listener: (unit: Unit) => void): () => void {
+    return this.#units.add(listener);
+  }
+
+  onFrameError(listener: (error: TransportError) => void): () => void {
+    return this.#frameErrors.add(listener);
+  }
+
+  onClose(listener: (error?: TransportError) => void): () => void {
+    if (this.#state === 'closed') {
+      // A late subscriber still learns how the link ended instead of waiting forever.
+      let cancelled = false;
+      const reason = this.#closeReason;
+      queueMicrotask(() => {
+        if (!cancelled) listener(reason);
+      });
+      return () => {
+        cancelled = true;
+      };
+    }
+    return this.#closes.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    try {
+      await this.closeLink();
+    } finally {
+      this.markClosed(undefined);
+    }
+  }
+
+  /** Puts one validated unit on the wire; resolves once the wire has taken it. */
+  protected abstract sendUnit(unit: Unit): Promise<void>;
+  /** Releases the underlying link for a local close(), flushing what was already sent. */
+  protected abstract closeLink(): Promise<void>;
+
+  protected deliverUnit(unit: Unit): void {
+    if (this.#state !== 'closed') this.#units.emit(unit);
+  }
+
+  protected reportFrameError(error: TransportError): void {
+    if (this.#state !== 'closed') this.#frameErrors.emit(error);
+  }
+
+  /**
+   * Ends the transport once: pending sends are rejected, close listeners hear `reason` (undefined for
+   * a local close), then every listener is dropped so nothing the caller subscribed outlives the link.
+   */
+  protected markClosed(reason: TransportError | undefined): void {
+    if (this.#state === 'closed') return;
+    // The link dying during our own close() is the close we asked for, not a failure.
+    const effective = this.#state === 'closing' ? undefined : reason;
+    this.#state = 'closed';
+    this.#closeReason = effective;
+    // Sends caught in flight learn why the link went; later sends just get CLOSED.
+    const pendingError = effective ?? this.#closedError();
+    for (const reject of [...this.#pending]) reject(pendingError);
+    this.#pending.clear();
+    this.#closes.emit(effective);
+    this.#units.clear();
+    this.#frameErrors.clear();
+    this.#closes.clear();
+  }
+
+  /** Ties an operation to the link: it rejects with the close reason if the link goes first. */
+  protected track<T>(operation: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const abort = (error: TransportError) => reject(error);
+      this.#pending.add(abort);
+      operation.then(
+        (value) => {
+          this.#pending.delete(abort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(abort);
+          reject(
+            error instanceof TransportError
+              ? error
+              : new TransportError(
+                  'WRITE_FAILED',
+                  `expected ${this.name} to accept the write, it failed: ${describe(error)}; check the link and reopen the transport`,
+                  { cause: error },
+                ),
+          );
+        },
+      );
+    });
+  }
+
+  #closedError(): TransportError {
+    const why = this.#closeReason ? ` (${this.#closeReason.message})` : '';
+    return new TransportError('CLOSED', `expected ${this.name} to be open, it is closed${why}; open a new transport`, {
+      cause: this.#closeReason,
+    });
+  }
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,242 @@
+import { HidError } from './commands.js';
+import { CtapHidError, TransportError } from './errors.js';
+import { MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
+
+/**
+ * CTAPHID packets (CTAP 2.1 §11.2.4) for 64-byte reports, usable by a host and by a band alike:
+ *   init:         CID(4, big-endian) | CMD|0x80 | BCNTH | BCNTL | 57 data bytes
+ *   continuation: CID(4, big-endian) | SEQ 0..127 | 59 data bytes
+ * Unused bytes are zero.
+ */
+export const HID_REPORT_SIZE = 64;
+export const INIT_DATA_SIZE = HID_REPORT_SIZE - 7;
+export const CONT_DATA_SIZE = HID_REPORT_SIZE - 5;
+export const MAX_SEQ = 0x7f;
+/** 57 + 128 * 59: what one init packet and every sequence number can carry. */
+export const CTAPHID_MAX_MESSAGE = MAX_UNIT_PAYLOAD;
+export const BROADCAST_CID = 0xffffffff;
+export const DEFAULT_MSG_TIMEOUT_MS = 500;
+const INIT_BIT = 0x80;
+const CTAPHID_INIT = 0x06;
+
+export interface HidMessage {
+  cid: number;
+  command: number;
+  payload: Uint8Array;
+}
+
+export function packetize(cid: number, command: number, payload: Uint8Array): Uint8Array[] {
+  if (!Number.isInteger(cid) || cid < 0 || cid > BROADCAST_CID) {
+    throw new TransportError('BAD_UNIT', `expected a CID between 0 and 0xffffffff, got ${cid}; use the CID INIT allocated`);
+  }
+  if (!Number.isInteger(command) || command < 0 || command > MAX_COMMAND) {
+    throw new TransportError('BAD_UNIT', `expected a CTAPHID command between 0x00 and 0x7f, got ${command}; use a value from Command`);
+  }
+  if (payload.length > CTAPHID_MAX_MESSAGE) {
+    throw new TransportError(
+      'FRAME_TOO_LARGE',
+      `expected a CTAPHID message of at most ${CTAPHID_MAX_MESSAGE} bytes, got ${payload.length}; split it at a higher layer`,
+    );
+  }
+  const reports: Uint8Array[] = [];
+  const init = new Uint8Array(HID_REPORT_SIZE);
+  const view = new DataView(init.buffer);
+  view.setUint32(0, cid);
+  init[4] = command | INIT_BIT;
+  view.setUint16(5, payload.length);
+  init.set(payload.subarray(0, INIT_DATA_SIZE), 7);
+  reports.push(init);
+  for (let at = INIT_DATA_SIZE, seq = 0; at < payload.length; at += CONT_DATA_SIZE, seq++) {
+    const cont = new Uint8Array(HID_REPORT_SIZE);
+    new DataView(cont.buffer).setUint32(0, cid);
+    cont[4] = seq;
+    cont.set(payload.subarray(at, at + CONT_DATA_SIZE), 5);
+    reports.push(cont);
+  }
+  return reports;
+}
+
+export interface ReassemblerOptions {
+  /** Longest allowed gap between two packets of one message. Default 500 ms. */
+  timeoutMs?: number;
+  /** Milliseconds from any fixed origin. Default Date.now. */
+  now?: () => number;
+  /**
+   * Which end reassembles. A band enforces the channel rules (CID 0 never, broadcast only for INIT);
+   * a host must accept a band's ERROR on the broadcast channel (its answer to a refused INIT), and
+   * filters channels itself. Default 'band'.
+   */
+  side?: 'band' | 'host';
+}
+
+interface InProgress {
+  cid: number;
+  command: number;
+  data: Uint8Array;
+  filled: number;
+  nextSeq: number;
+  lastAt: number;
+}
+
+/**
+ * Turns reports back into messages, one message at a time as a CTAPHID device does (a transaction
+ * owns the device until it completes). Errors are returned, not thrown, each with the CID it concerns,
+ * because one bad packet must not stop the device serving the next one.
+ *
+ * Decisions where the spec leaves room:
+ * - a continuation with no message in progress on its CID is INVALID_SEQ;
+ * - any init packet on the CID being reassembled restarts reassembly (resync) without an error;
+ * - an init or continuation packet from another CID while a message is in progress is CHANNEL_BUSY
+ *   for that CID, and the message in progress carries on;
+ * - the timeout is checked when a packet arrives and by expire(), which a band calls from a timer set
+ *   at `deadline` to answer MSG_TIMEOUT without waiting for the next packet.
+ */
+export class Reassembler {
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #checkChannels: boolean;
+  #partial: InProgress | undefined;
+
+  constructor(options: ReassemblerOptions = {}) {
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_MSG_TIMEOUT_MS;
+    this.#now = options.now ?? Date.now;
+    this.#checkChannels = (options.side ?? 'band') === 'band';
+  }
+
+  /** The CID whose message is being reassembled, if any. */
+  get busyCid(): number | undefined {
+    return this.#partial?.cid;
+  }
+
+  /** When the message in progress times out (same clock as `now`), if one is in progress. */
+  get deadline(): number | undefined {
+    return this.#partial ? this.#partial.lastAt + this.#timeoutMs : undefined;
+  }
+
+  /** Abandons the message in progress if its next packet is overdue. */
+  expire(): CtapHidError | undefined {
+    const partial = this.#partial;
+    if (!partial) return undefined;
+    const gap = this.#now() - partial.lastAt;
+    if (gap <= this.#timeoutMs) return undefined;
+    this.#partial = undefined;
+    return hidError(
+      'MSG_TIMEOUT',
+      partial.cid,
+      `expected the next packet (seq ${partial.nextSeq}) of a ${partial.data.length}-byte message on channel ${hexCid(partial.cid)} within ${this.#timeoutMs} ms, got nothing for ${gap} ms; the message is dropped, send it again`,
+    );
+  }
+
+  /** Drops the message in progress (for instance after CANCEL or when the link resets). */
+  reset(): void {
+    this.#partial = undefined;
+  }
+
+  /** Feeds one report. Returns what it completed or broke: usually nothing or one item. */
+  push(report: Uint8Array): (HidMessage | CtapHidError)[] {
+    const out: (HidMessage | CtapHidError)[] = [];
+    const expired = this.expire();
+    if (expired) out.push(expired);
+    if (report.length !== HID_REPORT_SIZE) {
+      const cid = report.length >= 4 ? readCid(report) : 0;
+      out.push(
+        hidError(
+          'INVALID_LEN',
+          cid,
+          `expected a ${HID_REPORT_SIZE}-byte report, got ${report.length} bytes; the sender must pad reports with zeros`,
+        ),
+      );
+      return out;
+    }
+    const cid = readCid(report);
+    const result = report[4] & INIT_BIT ? this.#init(cid, report) : this.#continuation(cid, report);
+    if (result) out.push(result);
+    return out;
+  }
+
+  #init(cid: number, report: Uint8Array): HidMessage | CtapHidError | undefined {
+    const command = report[4] & ~INIT_BIT;
+    const length = (report[5] << 8) | report[6];
+    if (this.#checkChannels && (cid === 0 || (cid === BROADCAST_CID && command !== CTAPHID_INIT))) {
+      return hidError(
+        'INVALID_CHANNEL',
+        cid,
+        `expected ${cid === 0 ? 'a non-zero CID' : 'only INIT on the broadcast CID'}, got command 0x${command.toString(16)} on ${hexCid(cid)}; run INIT to obtain a channel`,
+      );
+    }
+    if (this.#partial && this.#partial.cid !== cid) {
+      return hidError(
+        'CHANNEL_BUSY',
+        cid,
+        `expected no new message while channel ${hexCid(this.#partial.cid)} is mid-message, got an init packet on ${hexCid(cid)}; retry after that message completes`,
+      );
+    }
+    // An init packet on the channel being reassembled is a resync: the old message is abandoned.
+    this.#partial = undefined;
+    if (length > CTAPHID_MAX_MESSAGE) {
+      return hidError(
+        'INVALID_LEN',
+        cid,
+        `expected a message length of at most ${CTAPHID_MAX_MESSAGE} bytes, got ${length} on ${hexCid(cid)}; send a shorter message`,
+      );
+    }
+    const data = new Uint8Array(length);
+    const first = Math.min(length, INIT_DATA_SIZE);
+    data.set(report.subarray(7, 7 + first));
+    if (first === length) return { cid, command, payload: data };
+    this.#partial = { cid, command, data, filled: first, nextSeq: 0, lastAt: this.#now() };
+    return undefined;
+  }
+
+  #continuation(cid: number, report: Uint8Array): HidMessage | CtapHidError | undefined {
+    const seq = report[4];
+    const partial = this.#partial;
+    if (partial && partial.cid === cid) {
+      if (seq !== partial.nextSeq) {
+        this.#partial = undefined;
+        return hidError(
+          'INVALID_SEQ',
+          cid,
+          `expected continuation seq ${partial.nextSeq} on ${hexCid(cid)}, got ${seq}; the message is dropped, send it again`,
+        );
+      }
+      const take = Math.min(CONT_DATA_SIZE, partial.data.length - partial.filled);
+      partial.data.set(report.subarray(5, 5 + take), partial.filled);
+      partial.filled += take;
+      partial.nextSeq++;
+      partial.lastAt = this.#now();
+      if (partial.filled < partial.data.length) return undefined;
+      this.#partial = undefined;
+      return { cid, command: partial.command, payload: partial.data };
+    }
+    if (this.#checkChannels && (cid === 0 || cid === BROADCAST_CID)) {
+      return hidError('INVALID_CHANNEL', cid, `expected a continuation on an allocated channel, got one on ${hexCid(cid)}; run INIT to obtain a channel`);
+    }
+    if (partial) {
+      return hidError(
+        'CHANNEL_BUSY',
+        cid,
+        `expected no packets from ${hexCid(cid)} while channel ${hexCid(partial.cid)} is mid-message, got continuation seq ${seq}; retry after that message completes`,
+      );
+    }
+    return hidError(
+      'INVALID_SEQ',
+      cid,
+      `expected an init packet on ${hexCid(cid)}, got continuation seq ${seq} with no message in progress; start the message with its init packet`,
+    );
+  }
+}
+
+type HidErrorName = Exclude<keyof typeof HidError, 'LOCK_REQUIRED' | 'OTHER'>;
+
+function hidError(name: HidErrorName, cid: number, message: string): CtapHidError {
+  return new CtapHidError(`HID_${name}`, cid, HidError[name], message);
+}
+
+export function readCid(report: Uint8Array): number {
+  return ((report[0] << 24) | (report[1] << 16) | (report[2] << 8) | report[3]) >>> 0;
+}
+
+export function hexCid(cid: number): string {
+  return `0x${cid.toString(16).padStart(8, '0')}`;
+}

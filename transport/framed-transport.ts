@@ -1,0 +1,51 @@
+import { BaseTransport } from './base-transport.js';
+import type { TransportError } from './errors.js';
+import { encodeFrame } from './frame.js';
+import { FrameStreamDecoder } from './frame-stream.js';
+import type { Unit } from './transport.js';
+
+/** The least a byte wire (serial port, TCP socket, in-process pipe) has to offer. */
+export interface ByteLink {
+  /** Resolves once the bytes are handed to the wire; rejects if the wire refuses them. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Flushes what was written, then releases the wire. */
+  close(): Promise<void>;
+}
+
+/**
+ * A Transport over any byte wire using the COBS/CRC frame. The owner of the wire feeds incoming bytes
+ * to receiveBytes() and reports the wire's end with linkLost(); serial, TCP and loopback differ only
+ * in how they obtain a ByteLink.
+ */
+export class FramedTransport extends BaseTransport {
+  readonly #link: ByteLink;
+  readonly #decoder: FrameStreamDecoder;
+
+  constructor(name: string, link: ByteLink) {
+    super(name);
+    this.#link = link;
+    this.#decoder = new FrameStreamDecoder({
+      onUnit: (unit) => this.deliverUnit(unit),
+      onError: (error) => this.reportFrameError(error),
+    });
+    this.onClose(() => this.#decoder.destroy());
+  }
+
+  /** Bytes as they came off the wire, in any chunking. */
+  receiveBytes(chunk: Uint8Array): void {
+    if (!this.isClosingOrClosed) this.#decoder.write(chunk);
+  }
+
+  /** The wire ended without a local close(): `reason` is what the caller will be told. */
+  linkLost(reason: TransportError): void {
+    this.markClosed(reason);
+  }
+
+  protected sendUnit(unit: Unit): Promise<void> {
+    return this.#link.write(encodeFrame(unit));
+  }
+
+  protected closeLink(): Promise<void> {
+    return this.#link.close();
+  }
+}

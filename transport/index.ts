@@ -1,0 +1,49 @@
+export * from './commands.js';
+export * from './errors.js';
+export type * from './transport.js';
+export { MAX_UNIT_PAYLOAD, MAX_COMMAND, assertUnit } from './unit.js';
+export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
+export { encodeFrame, decodeFrame, MAX_FRAME_PAYLOAD, MAX_ENCODED_FRAME_LENGTH, FRAME_DELIMITER } from './frame.js';
+export { FrameStreamDecoder, type FrameStreamHandlers } from './frame-stream.js';
+export { FramedTransport, type ByteLink } from './framed-transport.js';
+export { loopbackPair, type LoopbackOptions, type LoopbackTransport } from './loopback.js';
+export type { Timers } from './timers.js';
+export {
+  packetize,
+  Reassembler,
+  type ReassemblerOptions,
+  type HidMessage,
+  HID_REPORT_SIZE,
+  INIT_DATA_SIZE,
+  CONT_DATA_SIZE,
+  CTAPHID_MAX_MESSAGE,
+  BROADCAST_CID,
+  DEFAULT_MSG_TIMEOUT_MS,
+} from './ctaphid.js';
+export {
+  encodeInitResponse,
+  decodeInitResponse,
+  type InitResponse,
+  INIT_NONCE_SIZE,
+  INIT_RESPONSE_SIZE,
+  CTAPHID_PROTOCOL_VERSION,
+  Capability,
+} from './ctaphid-init.js';
+export type { CtapHidHostOptions, CtapHidTransport } from './ctaphid-host.js';
+export { connectUdpHid, listenUdpHid, type UdpHidServer, type UdpHidServerOptions, type UdpPeer } from './udp-hid.js';
+export { connectTcp, listenTcp, type TcpServer } from './tcp.js';
+export { openSerial, listSerialPorts, DEFAULT_BAUD_RATE, type SerialOptions, type SerialPortInfo, type SerialPortListing } from './serial.js';
+export {
+  openHid,
+  listHidDevices,
+  loadNodeHid,
+  FIDO_USAGE_PAGE,
+  type HidOptions,
+  type HidBackend,
+  type HidDeviceHandle,
+  type HidDeviceInfo,
+} from './hid.js';
+export { recordTransport, type RecordOptions } from './record.js';
+export { openReplay, type ReplayOptions } from './replay.js';
+export { parseRecording, formatRecordedUnit, RECORDING_HEADER, type RecordedUnit, type Direction } from './recording-format.js';
+export { openTransport, parseTransportUri, TRANSPORT_URI_FORMS, type TransportUri, type OpenTransportOptions } from './uri.js';

@@ -1,0 +1,101 @@
+import { connect, createServer, type Socket } from 'node:net';
+import { describe } from './base-transport.js';
+import { TransportError } from './errors.js';
+import { FramedTransport } from './framed-transport.js';
+import type { Transport } from './transport.js';
+
+/** Frames over a TCP stream. The socket's end or death is the band's (or host's) disconnection. */
+function socketTransport(name: string, socket: Socket): FramedTransport {
+  let failure: Error | undefined;
+  const transport = new FramedTransport(name, {
+    write: (bytes) =>
+      new Promise<void>((resolve, reject) => {
+        socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (socket.destroyed) return resolve();
+        socket.once('close', () => resolve());
+        // end() flushes what was written first; destroy only once that is done.
+        socket.end(() => socket.destroy());
+      }),
+  });
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: Buffer) => transport.receiveBytes(chunk));
+  socket.on('error', (error) => {
+    failure = error;
+  });
+  socket.on('end', () => socket.end());
+  socket.on('close', () =>
+    transport.linkLost(
+      new TransportError(
+        'DISCONNECTED',
+        `expected ${name} to stay connected, ${failure ? `it failed: ${describe(failure)}` : 'the peer closed it'}; reconnect`,
+        { cause: failure },
+      ),
+    ),
+  );
+  return transport;
+}
+
+export async function connectTcp(host: string, port: number): Promise<Transport> {
+  const name = `tcp:${host}:${port}`;
+  const socket = connect({ host, port });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    socket.destroy();
+    throw new TransportError('OPEN_FAILED', `expected a band listening at ${name}, got ${describe(error)}; start it (bandsim) or check host and port`, {
+      cause: error,
+    });
+  }
+  return socketTransport(name, socket);
+}
+
+export interface TcpServer {
+  readonly address: { host: string; port: number };
+  /** Stops listening and closes every connection it accepted. */
+  close(): Promise<void>;
+}
+
+/** Band side: every accepted connection becomes a Transport handed to onConnection. */
+export async function listenTcp(host: string, port: number, onConnection: (transport: Transport) => void): Promise<TcpServer> {
+  const live = new Set<Transport>();
+  const server = createServer((socket) => {
+    const transport = socketTransport(`tcp:${socket.remoteAddress}:${socket.remotePort}`, socket);
+    live.add(transport);
+    transport.onClose(() => live.delete(transport));
+    onConnection(transport);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw new TransportError('OPEN_FAILED', `expected to listen on tcp:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`, {
+      cause: error,
+    });
+  }
+  // Accept errors (EMFILE and the like) must not crash the band; the server keeps listening.
+  server.on('error', () => undefined);
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new TransportError('OPEN_FAILED', `expected a TCP address for ${host}:${port}, got ${String(bound)}`);
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...live].map((t) => t.close()));
+      await closed;
+    },
+  };
+}

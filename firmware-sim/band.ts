@@ -443,6 +443,7 @@ export class Band {
     this.flash = undefined;
     this.user = undefined;
     this.failures = 0;
+    this.deviceIdBytes = new Uint8Array(0);
     this.drawn = '';
     try {
       this.flash = Flash.open(this.chip, this.config.flash);
@@ -457,7 +458,8 @@ export class Band {
       this.user = readUser(this.flash, this.flash.location);
       this.failures = this.user ? readFailures(this.flash, this.flash.location) : 0;
     } catch (error) {
-      if (!this.fail(error)) throw error;
+      // Whatever stops the boot, the band stays up to say so (STORAGE) rather than reset in a loop.
+      if (!this.fail(error)) this.enterFault(error as Error);
       if (!this.powered) return;
     }
     if (this.fault) return this.redraw();
@@ -776,7 +778,13 @@ export class Band {
 
   private emit(event: BandEvent): void {
     if (!this.powered) return;
-    for (const listener of [...this.listeners]) listener(event);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // An observer's failure is the observer's: what the band does must not depend on who listens.
+      }
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { PowerCutError } from './flash-errors.js';
+import { FlashIoError, PowerCutError } from './flash-errors.js';
 import type { FlashMedium } from './flash-medium.js';
 
 /**
@@ -70,30 +70,40 @@ export class FlashChip {
 
   read(file: string): Uint8Array | undefined {
     this.checkPower();
-    return this.medium.read(file);
+    return this.io(file, () => this.medium.read(file));
   }
 
   append(file: string, bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length; at += this.pageSize) {
       const page = bytes.subarray(at, Math.min(at + this.pageSize, bytes.length));
       this.write((torn) => {
-        if (!torn) return this.medium.append(file, page);
+        if (!torn) return this.io(file, () => this.medium.append(file, page));
         const half = page.subarray(0, Math.floor(page.length / 2));
-        if (half.length > 0) this.medium.append(file, half);
+        if (half.length > 0) this.io(file, () => this.medium.append(file, half));
       }, true);
     }
   }
 
   truncate(file: string, length: number): void {
-    this.write(() => this.medium.truncate(file, length), false);
+    this.write(() => this.io(file, () => this.medium.truncate(file, length)), false);
   }
 
   rename(from: string, to: string): void {
-    this.write(() => this.medium.rename(from, to), false);
+    this.write(() => this.io(from, () => this.medium.rename(from, to)), false);
   }
 
   remove(file: string): void {
-    this.write(() => this.medium.remove(file), false);
+    this.write(() => this.io(file, () => this.medium.remove(file)), false);
+  }
+
+  /** Whatever the medium throws is a storage failure, whoever wrote the medium. */
+  private io<T>(file: string, action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      if (error instanceof FlashIoError) throw error;
+      throw new FlashIoError(`storage failed on ${this.medium.describe(file)}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private write(action: (torn: boolean) => void, tearable: boolean): void {

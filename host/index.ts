@@ -1,4 +1,20 @@
+// The host library: what a Band Application links. Talk to a band (BandClient, Fido2Client), run the flows a
+// user goes through (delete user data, enrollment, self-service re-enrollment), and keep the enterprise's view
+// (Directory, policy, relying parties).
 export { BandClient, type BandClientOptions, type BandEvent, type RequestName } from './band-client.js';
 export { BandChannel, type CallOptions, type Lane } from './channel.js';
 export { DebugLink } from './debug-link.js';
 export { BandClientError, BandError, type BandClientErrorCode } from './errors.js';
+export { EventWaiter } from './event-waiter.js';
+
+export { describeInstruction, type Instruction, type UserInteraction } from './user-interaction.js';
+export { SimulatedUser } from './simulated-user.js';
+export { ConsoleUser } from './console-user.js';
+export { deleteUserData, type DeleteUserDataOptions } from './delete-user-data.js';
+export { enroll, type EnrollOptions, type EnrollProgress, type EnrollRequest, type EnrollResult } from './enroll.js';
+
+export * from './fido2/index.js';
+export { BandWebAuthn } from './band-webauthn.js';
+export * from './directory/index.js';
+export * from './relying-party/index.js';
+export * from './re-enrollment/index.js';

@@ -1,6 +1,9 @@
 import type { DebugLink } from './debug-link.js';
 import type { Instruction, UserInteraction } from './user-interaction.js';
 
+/** Fingerprint match plus ECG liveness on the band (docs/band.md, "Authentication"). */
+const AUTHENTICATION_TIME_MS = 3_000;
+
 /**
  * A person simulated through a band's debug link: reads the display, wears and removes the band, touches the
  * sensor with a named finger and presses the buttons. For rigs, demos and tests; a real band needs a person.
@@ -29,8 +32,14 @@ export class SimulatedUser implements UserInteraction {
         await this.hands.setWrist(true, options);
         return;
       case 'touch-sensor':
-      case 'authenticate':
         await this.hands.touch(this.finger, {}, options);
+        return;
+      case 'authenticate':
+        // A person keeps the finger on until the band has matched it and felt a heartbeat; on a simulated
+        // band that time passes on the band's own clock.
+        await this.hands.fingerOn(this.finger, {}, options);
+        await this.hands.advanceClock(AUTHENTICATION_TIME_MS, options);
+        await this.hands.fingerOff(options);
         return;
       case 'confirm-presence':
         await this.hands.press('BUTTON_TOP', options);

@@ -28,7 +28,7 @@ export interface ReEnrollmentDependencies {
   clock?: () => Date;
 }
 
-export interface ReEnrollmentRequest {
+export interface ReEnrollmentRun {
   userName: string;
   /** The serial number the user says they hold; the connected band must report it. */
   bandSerial: string;
@@ -82,7 +82,7 @@ export class ReEnrollment {
     return decideReEnrollment(await this.deps.directory.snapshot(), userName, bandSerial);
   }
 
-  async run(request: ReEnrollmentRequest): Promise<ReEnrollmentResult> {
+  async run(request: ReEnrollmentRun): Promise<ReEnrollmentResult> {
     const { band, userName, bandSerial, signal } = request;
     const report = request.onProgress ?? (() => undefined);
     let step: ReEnrollmentStep = 'connect';

@@ -46,9 +46,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
 
 /**
  * Ratios measured over five runs (load average 4-8 on 2 cores), typical value first, then the range. Targets are
- * about twice the typical value. The 7609-byte targets are wider: its baseline's one allocating copy is
+ * about twice the typical value. The 7609-byte targets are wider: the baseline's one allocating copy is
  * sometimes 2-3x cheaper for a whole run (off-heap backing stores and the GCs they trigger), which alone
- * pushes the ratio to 28-31 without the framing getting slower.
+ * doubles the ratio without the subject getting any slower.
  */
 const FRAME_TARGETS: Record<number, number> = {
   64: 24, // ~11 (8.9-13.3)

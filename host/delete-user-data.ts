@@ -22,6 +22,8 @@ export async function deleteUserData(
   if (!state.enrolled && state.state !== 'BAND_STATE_LOCKED_OUT') return 'already-empty';
   const waiter = new EventWaiter(band);
   try {
+    // A prompt left showing by an earlier attempt is asked for afresh, so its instructions are known.
+    if (state.state === 'BAND_STATE_DELETE_PROMPT') await band.cancelDeleteUserData({ signal: options.signal });
     const prompt = await band.requestDeleteUserData({ signal: options.signal });
     await user.instruct(
       {

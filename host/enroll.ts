@@ -29,6 +29,8 @@ export interface EnrollResult {
   label: string;
 }
 
+const ENROLLING = new Set(['BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_ADD_USER', 'BAND_STATE_CAPTURING', 'BAND_STATE_CAPTURED']);
+
 /** The band dropping out of an enrollment it was in (taken off the wrist, cancelled on the band). */
 function enrollmentLost(event: BandEvent): string | undefined {
   if (event.case === 'wristChanged' && !event.value.onWrist) return 'the band was taken off the wrist';
@@ -52,7 +54,12 @@ export async function enroll(
   const call = { signal: options.signal };
   const report = options.onProgress ?? (() => undefined);
 
-  const state = await band.getState(call);
+  let state = await band.getState(call);
+  if (ENROLLING.has(state.state)) {
+    // An enrollment left half-done (the host went away mid-capture): start it over cleanly.
+    await band.cancelEnrollment(call);
+    state = await band.getState(call);
+  }
   if (!state.onWrist) {
     report({ step: 'wear-band' });
     const worn = new EventWaiter(band);

@@ -11,6 +11,7 @@ export { describeInstruction, type Instruction, type UserInteraction } from './u
 export { SimulatedUser } from './simulated-user.js';
 export { ConsoleUser } from './console-user.js';
 export { deleteUserData, type DeleteUserDataOptions } from './delete-user-data.js';
+export { authenticate, type AuthenticateOptions } from './authenticate.js';
 export { enroll, type EnrollOptions, type EnrollProgress, type EnrollRequest, type EnrollResult } from './enroll.js';
 
 export * from './fido2/index.js';

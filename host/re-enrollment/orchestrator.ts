@@ -1,4 +1,5 @@
 import type { BandClient } from '../band-client.js';
+import { authenticate } from '../authenticate.js';
 import { deleteUserData } from '../delete-user-data.js';
 import {
   applyReEnrollment,
@@ -159,6 +160,8 @@ export class ReEnrollment {
           }
           // Any live key, on the old band or on this one before its wipe, means this relying party needs a new one.
           if (!(await rp.credentials(userName)).some((c) => !c.retired)) continue;
+          // A resumed run may find the band rebooted or taken off: FIDO2 needs it worn and authenticated.
+          await authenticate(band, request.user, { signal, stepTimeoutMs: request.userTimeoutMs });
           const options = await rp.startRegistration(userName, { bandSerial });
           let told = false;
           const response = await request.authenticator.create(options, rp.origin, {

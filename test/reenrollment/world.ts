@@ -7,6 +7,7 @@ import {
   ReEnrollment,
   SimulatedUser,
   WebAuthnRelyingParty,
+  authenticate,
   enrollBand,
   registerBand,
   registerUser,
@@ -62,7 +63,7 @@ export async function band(serial: string, options: { seos?: boolean; preset?: P
 }
 
 /** An enterprise: users, bands, associations and the policy; the relying party; the orchestrator. */
-export async function enterprise(policy: Partial<Policy>, relyingParties?: RelyingParty[]) {
+export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingParty) => RelyingParty[] = (rp) => [rp]) {
   const now = clock();
   const directory = new MemoryDirectory({ clock: now });
   const rp = new WebAuthnRelyingParty({ id: 'login.example.com', origin: 'https://login.example.com', randomBytes: seeded('rp'), clock: now });
@@ -70,7 +71,7 @@ export async function enterprise(policy: Partial<Policy>, relyingParties?: Relyi
     for (const u of ['alice', 'bob']) registerUser(d, u);
     setPolicy(d, policy);
   });
-  const orchestrator = new ReEnrollment({ directory, relyingParties: relyingParties ?? [rp], clock: now });
+  const orchestrator = new ReEnrollment({ directory, relyingParties: wrap(rp), clock: now });
   const bands: TestBand[] = [];
   return {
     directory,
@@ -101,7 +102,7 @@ export async function enterprise(policy: Partial<Policy>, relyingParties?: Relyi
     async registerKey(userName: string, b: TestBand) {
       const options = await rp.startRegistration(userName, { bandSerial: b.serial });
       const person = b.person(`${userName}/right-index`);
-      if ((await b.client.getState()).state !== 'BAND_STATE_AUTHENTICATED') await person.instruct({ kind: 'authenticate' });
+      await authenticate(b.client, person);
       const response = await b.webauthn.create(options, rp.origin, { onUserPresenceNeeded: () => void person.instruct({ kind: 'confirm-presence' }) });
       return (await rp.finishRegistration(userName, response)).id;
     },

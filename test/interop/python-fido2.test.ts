@@ -118,6 +118,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
           new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) return resolve();
             const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            console.log('killing', child.pid, child.exitCode, child.signalCode);
             child.once('exit', () => {
               clearTimeout(force);
               resolve();

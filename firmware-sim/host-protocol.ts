@@ -6,6 +6,8 @@ import {
   type BandState,
   type Capability,
   type ErrorCode,
+  type BandBody,
+  type HostBody,
   type HostMessage,
   type Init,
 } from '../proto/index.js';
@@ -13,8 +15,6 @@ import { BandRefusal } from './band-refusal.js';
 import type { Band } from './band.js';
 import { listedCredentials } from './fido2.js';
 
-type HostBody = NonNullable<HostMessage['body']>;
-type BandBody = NonNullable<BandMessage['body']>;
 
 export interface HostProtocolInfo {
   serialNumber: string;

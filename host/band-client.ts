@@ -6,8 +6,11 @@ import {
   type BandMessage,
   type Event,
   type GetInfoResponse,
-  type HostMessage,
+  type HostBody,
   type Init,
+  type ReplyOf,
+  type RequestName,
+  type RequestOf,
 } from '../proto/index.js';
 import { Command, type Transport, type Unit } from '../transport/index.js';
 import { BandChannel, type CallOptions } from './channel.js';
@@ -16,11 +19,6 @@ import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 
-type HostBody = NonNullable<HostMessage['body']>;
-type BandBody = NonNullable<BandMessage['body']>;
-export type RequestName = HostBody['case'];
-type RequestOf<K extends RequestName> = Extract<HostBody, { case: K }>['value'];
-type ReplyOf<K extends RequestName> = Extract<BandBody, { case: K }>['value'];
 
 /** One band event: `{ case: 'screenChanged', value: { screen, state } }` and so on. */
 export type BandEvent = NonNullable<Event['kind']>;

@@ -1,7 +1,8 @@
 // The host library: what a Band Application links. Talk to a band (BandClient, Fido2Client), run the flows a
 // user goes through (delete user data, enrollment, self-service re-enrollment), and keep the enterprise's view
 // (Directory, policy, relying parties).
-export { BandClient, type BandClientOptions, type BandEvent, type RequestName } from './band-client.js';
+export { BandClient, type BandClientOptions, type BandEvent } from './band-client.js';
+export type { RequestName, RequestOf, ReplyOf } from '../proto/index.js';
 export { BandChannel, type CallOptions, type Lane } from './channel.js';
 export { DebugLink } from './debug-link.js';
 export { BandClientError, BandError, type BandClientErrorCode } from './errors.js';

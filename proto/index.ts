@@ -9,3 +9,5 @@ export {
   ErrorCodeValues,
   ScreenValues,
 } from './types.js';
+export type * from './message-types.js';
+export * from './ctap2/index.js';

@@ -23,11 +23,8 @@ import {
 } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
 
-type HostBody = NonNullable<HostMessage['body']>;
-type BandBody = NonNullable<BandMessage['body']>;
-export type RequestName = HostBody['case'];
-export type RequestOf<K extends RequestName> = Extract<HostBody, { case: K }>['value'];
-export type ReplyOf<K extends RequestName> = Extract<BandBody, { case: K }>['value'];
+export type { RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
+import type { BandBody, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
 export type BandEvent = NonNullable<Event['kind']>;
 type DebugAction = NonNullable<DebugRequest['action']>;
 

@@ -1,0 +1,89 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from '../../host/cli/main.js';
+import { REFUSAL_BAND_OF_OTHER_USER } from '../../host/index.js';
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bandctl-reenroll-test-'));
+  file = join(dir, 'directory.json');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function bandctl(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = text(stdout);
+  const err = text(stderr);
+  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
+  stdout.end();
+  stderr.end();
+  return { code, stdout: await out, stderr: await err };
+}
+const json = async (args: string[]) => {
+  const r = await bandctl([...args, '--json']);
+  return { ...r, doc: JSON.parse(r.stdout) };
+};
+
+/** bob's band ACAK-00056, as an in-process band with a fixed seed (so its device ID is the same every command). */
+const BOBS_BAND = 'loopback?preset=enrolled&user=bob&serial=ACAK-00056&seed=bobs-band';
+
+describe('bandctl reenroll', () => {
+  async function setUp(policy: string[]) {
+    const info = await json(['--transport', BOBS_BAND, 'info']);
+    expect(info.code).toBe(0);
+    for (const args of [
+      ['add-user', 'alice'],
+      ['add-user', 'bob'],
+      ['add-band', 'ACAK-00056', '--device-id', info.doc.deviceId],
+      ['assign', '--user', 'bob', '--band', 'ACAK-00056'],
+      ['policy', ...policy],
+    ]) {
+      const r = await bandctl(['directory', ...args, '--directory', file]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+  }
+
+  it("takes another user's band when the policy allows it, and prints the User Properties", async () => {
+    await setUp(['--own-band', 'on', '--any-active-band', 'on']);
+    const r = await json([
+      '--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'ACAK-00056', '--directory', file, '--simulate-user', 'alice/right-index',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.doc).toMatchObject({ ok: true, user: 'alice', band: 'ACAK-00056', decision: { kind: 'other-users-band', previousHolder: 'bob' } });
+    expect(r.doc.userProperties).toMatchObject([{ serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: 'Primary' }]);
+    const bob = await json(['directory', 'user', 'bob', '--directory', file]);
+    expect(bob.doc.rows).toEqual([]);
+  });
+
+  it('is refused with the vendor text and exit code 5 when the policy does not allow it; nothing changes', async () => {
+    await setUp(['--own-band', 'on', '--any-active-band', 'off']);
+    const r = await json([
+      '--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'ACAK-00056', '--directory', file, '--simulate-user', 'alice/right-index',
+    ]);
+    expect(r.code).toBe(5);
+    expect(r.doc).toEqual({ ok: false, error: { code: 'REFUSED_BY_POLICY', message: REFUSAL_BAND_OF_OTHER_USER } });
+    const bob = await json(['directory', 'user', 'bob', '--directory', file]);
+    expect(bob.doc.rows).toMatchObject([{ serialNumber: 'ACAK-00056', isActive: 'Active' }]);
+  });
+
+  it('names a missing --band and exits 2', async () => {
+    const r = await bandctl(['reenroll', '--user', 'alice', '--directory', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expected --band SERIAL/);
+  });
+
+  it('refuses a band whose serial number is not the one named', async () => {
+    await setUp(['--own-band', 'on', '--any-active-band', 'on']);
+    const r = await json(['--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'AAAH-00125', '--directory', file]);
+    expect(r.code).toBe(1);
+    expect(r.doc.error.code).toBe('BAND_MISMATCH');
+  });
+});

@@ -5,8 +5,8 @@ import {
   applyReEnrollment,
   decideReEnrollment,
   type Directory,
+  type Association,
   type ReEnrollmentAllowed,
-  type ReEnrollmentOutcome,
 } from '../directory/index.js';
 import { enroll, type EnrollProgress } from '../enroll.js';
 import type { RelyingParty } from '../relying-party/index.js';
@@ -49,7 +49,8 @@ export interface ReEnrollmentRun {
 
 export interface ReEnrollmentResult {
   decision: ReEnrollmentAllowed;
-  outcome: ReEnrollmentOutcome;
+  /** The user's row for the band, as committed. */
+  association: Association;
   /** rpId -> new credential id (base64url). */
   recreated: Record<string, string>;
   /** Old credentials retired, as `rpId:credentialId`. */
@@ -204,11 +205,13 @@ export class ReEnrollment {
       report({ step, status: 'done', detail: retired.length ? `${retired.length} old key(s) retired` : 'nothing to retire' });
       await this.progress.delete(userName);
 
-      const snapshot = await this.deps.directory.snapshot();
-      const association = snapshot.associations.find((a) => a.userName === userName && a.serialNumber === bandSerial)!;
+      const association = (await this.deps.directory.snapshot()).associations.find(
+        (a) => a.userName === userName && a.serialNumber === bandSerial,
+      );
+      if (!association) throw new Error(`the directory lost the association of ${bandSerial} with ${userName} after committing it`);
       return {
         decision,
-        outcome: { decision, association: { ...association } },
+        association: { ...association },
         recreated: { ...journal.recreated },
         retired,
         resumed,

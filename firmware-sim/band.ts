@@ -62,6 +62,12 @@ export interface BandHooks {
   fidoCredentialCount?(store: FlashStore): number;
 }
 
+/** What a FIDO2 user-presence request is for: the authenticator's purpose and relying party. */
+export interface PresenceRequest {
+  purpose: string;
+  rpId?: string;
+}
+
 /** Why a presence wait ended without the user: the authenticator maps this name to its timeout status. */
 class PresenceTimeout extends Error {
   override readonly name = 'TimeoutError';
@@ -112,7 +118,7 @@ export class Band {
   private overlayTimer?: Timer;
   private wipeTimer?: Timer;
   private wipeLatched = false;
-  private presence?: { end(result: boolean | Error): void };
+  private presence?: { end(result: boolean | Error): void; what: PresenceRequest };
   /** Unexpected errors in timers and sensor reactions reset the band, as a watchdog would. */
   watchdogResets = 0;
   lastFault?: Error;
@@ -190,6 +196,9 @@ export class Band {
       onCharger: this.body.onCharger,
       powered: this.powered,
       storageWrites: this.chip.writesSinceBoot,
+      // What the CONFIRM screen asks the wearer to confirm.
+      confirmPurpose: this.powered && this.screenNow === 'SCREEN_CONFIRM' ? (this.presence?.what.purpose ?? '') : '',
+      confirmRpId: this.powered && this.screenNow === 'SCREEN_CONFIRM' ? (this.presence?.what.rpId ?? '') : '',
     };
   }
 
@@ -396,9 +405,9 @@ export class Band {
    * FIDO2 user presence. Auto-presence answers at once; otherwise a worn, authenticated band shows
    * CONFIRM and waits for the top button, sending KEEPALIVE(UPNEEDED) meanwhile. False when the band is
    * not worn and authenticated, when it leaves that state, or when the host cancels; a TimeoutError after
-   * 30 s of band time.
+   * 30 s of band time. `what` is shown on the CONFIRM screen (the debug link's ReadScreen reports it).
    */
-  userPresence(ctx: DeviceContext): Promise<boolean> {
+  userPresence(ctx: DeviceContext, what: PresenceRequest = { purpose: '' }): Promise<boolean> {
     if (this.config.autoPresence) return Promise.resolve(true);
     if (!this.userVerified || this.presence || ctx.signal.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
@@ -424,7 +433,7 @@ export class Band {
         if (result instanceof Error) reject(result);
         else resolve(result);
       };
-      const waiting = { end };
+      const waiting = { end, what: { purpose: what.purpose, rpId: what.rpId?.slice(0, 128) } };
       this.presence = waiting;
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       this.overlay = 'SCREEN_CONFIRM';

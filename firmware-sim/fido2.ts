@@ -15,7 +15,7 @@ export function fido2Authenticator(band: Band, clock: Clock, config: { aaguid: U
       store: band.store,
       random: (n) => band.random.bytes(n),
       now: () => clock.now(),
-      userPresence: (_request, ctx) => band.userPresence(ctx),
+      userPresence: (request, ctx) => band.userPresence(ctx, request),
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
     },

@@ -941,6 +941,16 @@ export const descriptor = {
          "type": "uint32",
          "id": 8,
          "protoName": "storage_writes"
+        },
+        "confirmPurpose": {
+         "type": "string",
+         "id": 9,
+         "protoName": "confirm_purpose"
+        },
+        "confirmRpId": {
+         "type": "string",
+         "id": 10,
+         "protoName": "confirm_rp_id"
         }
        }
       },

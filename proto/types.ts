@@ -319,6 +319,8 @@ export interface ScreenReading {
   onCharger: boolean;
   powered: boolean;
   storageWrites: number;
+  confirmPurpose: string;
+  confirmRpId: string;
 }
 
 export interface SetCharger {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { BaseTransport, describe } from './base-transport.js';
 import { Command, HidError } from './commands.js';
-import { BROADCAST_CID, packetize, readCid, Reassembler } from './ctaphid.js';
+import { BROADCAST_CID, HID_REPORT_SIZE, packetize, readCid, Reassembler } from './ctaphid.js';
 import { decodeInitResponse, INIT_NONCE_SIZE, type InitResponse } from './ctaphid-init.js';
 import { CtapHidError, TransportError } from './errors.js';
+import { Listeners } from './listeners.js';
 import { systemTimers, type Timers } from './timers.js';
 import type { Transport, Unit } from './transport.js';
 
@@ -31,6 +32,17 @@ export interface CtapHidTransport extends Transport {
   readonly channel: number;
   /** What the band said about itself in its INIT response. */
   readonly device: InitResponse;
+  /**
+   * Puts one 64-byte report on the wire exactly as given, on any channel, in any order. For conformance
+   * tests that must break CTAPHID's rules on purpose (a skipped sequence number, a second channel, a
+   * message left unfinished); ordinary callers send units. Reports of a unit being sent are not split.
+   */
+  writeReport(report: Uint8Array): Promise<void>;
+  /**
+   * Every report that arrives, whatever its channel, before reassembly (so a test can see answers on the
+   * broadcast channel or on a second channel it allocated itself). Returns an unsubscribe function.
+   */
+  onReport(listener: (report: Uint8Array) => void): () => void;
 }
 
 /**
@@ -48,12 +60,14 @@ export class CtapHidHost extends BaseTransport implements CtapHidTransport {
   #handshake: { nonce: Uint8Array; settle: (error?: TransportError) => void } | undefined;
   /** Reports of two units must never interleave, so writes go out one unit at a time. */
   #writes: Promise<unknown> = Promise.resolve();
+  readonly #rawReports = new Listeners<[Uint8Array]>();
 
   constructor(name: string, link: ReportLink, options: CtapHidHostOptions = {}) {
     super(name);
     this.#link = link;
     this.#options = options;
     this.#reassembler = new Reassembler({ timeoutMs: options.msgTimeoutMs, now: options.now, side: 'host' });
+    this.onClose(() => this.#rawReports.clear());
   }
 
   get channel(): number {
@@ -105,11 +119,28 @@ export class CtapHidHost extends BaseTransport implements CtapHidTransport {
   /** One report as it came off the wire. */
   receiveReport(report: Uint8Array): void {
     if (this.isClosingOrClosed) return;
+    if (this.#rawReports.size > 0) this.#rawReports.emit(Uint8Array.from(report));
     if (report.length >= 4 && readCid(report) !== this.#channel) return;
     for (const item of this.#reassembler.push(report)) {
       if (item instanceof CtapHidError) this.reportFrameError(item);
       else this.#message({ command: item.command, payload: item.payload });
     }
+  }
+
+  writeReport(report: Uint8Array): Promise<void> {
+    if (this.isClosingOrClosed) {
+      return Promise.reject(new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`));
+    }
+    if (!(report instanceof Uint8Array) || report.length !== HID_REPORT_SIZE) {
+      return Promise.reject(
+        new TransportError('BAD_UNIT', `expected a ${HID_REPORT_SIZE}-byte report, got ${report?.length ?? typeof report}; pad reports with zeros`),
+      );
+    }
+    return this.track(this.#write([Uint8Array.from(report)]));
+  }
+
+  onReport(listener: (report: Uint8Array) => void): () => void {
+    return this.#rawReports.add(listener);
   }
 
   /** The wire ended without a local close(). */

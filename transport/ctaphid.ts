@@ -38,20 +38,32 @@ export function packetize(cid: number, command: number, payload: Uint8Array): Ui
       `expected a CTAPHID message of at most ${CTAPHID_MAX_MESSAGE} bytes, got ${payload.length}; split it at a higher layer`,
     );
   }
-  const reports: Uint8Array[] = [];
+  // CIDs and lengths are written byte by byte: a DataView per 64-byte report costs more than the report.
+  const cid0 = cid >>> 24;
+  const cid1 = (cid >>> 16) & 0xff;
+  const cid2 = (cid >>> 8) & 0xff;
+  const cid3 = cid & 0xff;
+  const length = payload.length;
+  const reports: Uint8Array[] = new Array(1 + Math.ceil(Math.max(0, length - INIT_DATA_SIZE) / CONT_DATA_SIZE));
   const init = new Uint8Array(HID_REPORT_SIZE);
-  const view = new DataView(init.buffer);
-  view.setUint32(0, cid);
+  init[0] = cid0;
+  init[1] = cid1;
+  init[2] = cid2;
+  init[3] = cid3;
   init[4] = command | INIT_BIT;
-  view.setUint16(5, payload.length);
-  init.set(payload.subarray(0, INIT_DATA_SIZE), 7);
-  reports.push(init);
-  for (let at = INIT_DATA_SIZE, seq = 0; at < payload.length; at += CONT_DATA_SIZE, seq++) {
+  init[5] = length >>> 8;
+  init[6] = length & 0xff;
+  init.set(length <= INIT_DATA_SIZE ? payload : payload.subarray(0, INIT_DATA_SIZE), 7);
+  reports[0] = init;
+  for (let at = INIT_DATA_SIZE, seq = 0; at < length; at += CONT_DATA_SIZE, seq++) {
     const cont = new Uint8Array(HID_REPORT_SIZE);
-    new DataView(cont.buffer).setUint32(0, cid);
+    cont[0] = cid0;
+    cont[1] = cid1;
+    cont[2] = cid2;
+    cont[3] = cid3;
     cont[4] = seq;
     cont.set(payload.subarray(at, at + CONT_DATA_SIZE), 5);
-    reports.push(cont);
+    reports[seq + 1] = cont;
   }
   return reports;
 }
@@ -182,7 +194,7 @@ export class Reassembler {
     }
     const data = new Uint8Array(length);
     const first = Math.min(length, INIT_DATA_SIZE);
-    data.set(report.subarray(7, 7 + first));
+    copyFromReport(data, 0, report, 7, first);
     if (first === length) return { cid, command, payload: data };
     this.#partial = { cid, command, data, filled: first, nextSeq: 0, lastAt: this.#now() };
     return undefined;
@@ -201,7 +213,7 @@ export class Reassembler {
         );
       }
       const take = Math.min(CONT_DATA_SIZE, partial.data.length - partial.filled);
-      partial.data.set(report.subarray(5, 5 + take), partial.filled);
+      copyFromReport(partial.data, partial.filled, report, 5, take);
       partial.filled += take;
       partial.nextSeq++;
       partial.lastAt = this.#now();
@@ -231,6 +243,14 @@ type HidErrorName = Exclude<keyof typeof HidError, 'LOCK_REQUIRED' | 'OTHER'>;
 
 function hidError(name: HidErrorName, cid: number, message: string): CtapHidError {
   return new CtapHidError(`HID_${name}`, cid, HidError[name], message);
+}
+
+/**
+ * Copies `count` bytes of a report by hand. `report.subarray()` would be shorter, but a view of a small
+ * typed array makes V8 move its bytes off the heap first, which costs more than the copy.
+ */
+function copyFromReport(target: Uint8Array, at: number, report: Uint8Array, from: number, count: number): void {
+  for (let i = 0; i < count; i++) target[at + i] = report[from + i];
 }
 
 export function readCid(report: Uint8Array): number {

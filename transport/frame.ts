@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from './cobs.js';
+import { cobsDecode, cobsEncodeDelimited, cobsMaxEncodedLength } from './cobs.js';
 import { TransportError } from './errors.js';
 import type { Unit } from './transport.js';
 import { assertUnit, MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
@@ -23,13 +23,15 @@ export function encodeFrame(unit: Unit): Uint8Array {
   const raw = new Uint8Array(1 + unit.payload.length + CRC_BYTES);
   raw[0] = unit.command;
   raw.set(unit.payload, 1);
-  const body = raw.subarray(0, raw.length - CRC_BYTES);
-  new DataView(raw.buffer).setUint32(body.length, crc32(body), true);
-  const encoded = cobsEncode(raw);
-  const out = new Uint8Array(encoded.length + 1);
-  out.set(encoded);
-  out[encoded.length] = FRAME_DELIMITER;
-  return out;
+  const bodyLength = raw.length - CRC_BYTES;
+  // By hand, not through a DataView: a view of a small (on-heap) array first moves its bytes off the heap.
+  const crc = crc32(raw.subarray(0, bodyLength));
+  raw[bodyLength] = crc & 0xff;
+  raw[bodyLength + 1] = (crc >>> 8) & 0xff;
+  raw[bodyLength + 2] = (crc >>> 16) & 0xff;
+  raw[bodyLength + 3] = crc >>> 24;
+  // The block is followed by the FRAME_DELIMITER (0x00) the encoder leaves.
+  return cobsEncodeDelimited(raw);
 }
 
 /** One frame as read up to (not including) its 0x00 delimiter. */
@@ -49,7 +51,7 @@ export function decodeFrame(encoded: Uint8Array): Unit {
   }
   const bodyLength = raw.length - CRC_BYTES;
   const body = raw.subarray(0, bodyLength);
-  const sent = new DataView(raw.buffer, raw.byteOffset, raw.length).getUint32(bodyLength, true);
+  const sent = (raw[bodyLength] | (raw[bodyLength + 1] << 8) | (raw[bodyLength + 2] << 16) | (raw[bodyLength + 3] << 24)) >>> 0;
   const computed = crc32(body);
   if (sent !== computed) {
     throw new TransportError(

@@ -1,5 +1,5 @@
 import { BaseTransport } from './base-transport.js';
-import type { TransportError } from './errors.js';
+import { TransportError } from './errors.js';
 import { encodeFrame } from './frame.js';
 import { FrameStreamDecoder } from './frame-stream.js';
 import type { Unit } from './transport.js';
@@ -34,6 +34,18 @@ export class FramedTransport extends BaseTransport {
   /** Bytes as they came off the wire, in any chunking. */
   receiveBytes(chunk: Uint8Array): void {
     if (!this.isClosingOrClosed) this.#decoder.write(chunk);
+  }
+
+  /**
+   * Puts bytes on the wire exactly as given: no framing, no checks. For conformance tests that must send
+   * what a valid sender never would (a bad CRC, an oversize frame, garbage before a delimiter); ordinary
+   * callers send units.
+   */
+  writeBytes(bytes: Uint8Array): Promise<void> {
+    if (this.isClosingOrClosed) {
+      return Promise.reject(new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`));
+    }
+    return this.track(this.#link.write(Uint8Array.from(bytes)));
   }
 
   /** The wire ended without a local close(): `reason` is what the caller will be told. */

@@ -1,4 +1,4 @@
-import { encodeCanonical, type CborInput } from './canonical-cbor.js';
+import { encodeCanonical, type CborInput } from '../../proto/ctap2/canonical-cbor.js';
 
 /** authenticatorData flag bits (WebAuthn §6.1). */
 export const AuthDataFlag = { UP: 0x01, UV: 0x04, AT: 0x40, ED: 0x80 } as const;

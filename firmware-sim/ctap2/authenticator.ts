@@ -1,5 +1,5 @@
 import type { DeviceContext } from '../device.js';
-import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { clientPin } from './client-pin.js';
 import type { CommandContext } from './command-context.js';
 import { credentialManagement } from './credential-management.js';

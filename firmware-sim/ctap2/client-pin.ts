@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { CborInput, CborMap, CborValue } from './canonical-cbor.js';
+import type { CborInput, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';

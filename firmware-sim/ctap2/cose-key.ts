@@ -1,4 +1,4 @@
-import type { CborMap, CborValue } from './canonical-cbor.js';
+import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { asMap, bytesField, intField } from './request-fields.js';
 

@@ -1,4 +1,4 @@
-import type { CborValue } from './canonical-cbor.js';
+import type { CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { arrayField, asMap, bytesField, textField } from './request-fields.js';
 
 /**

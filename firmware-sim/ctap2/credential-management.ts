@@ -1,4 +1,4 @@
-import { encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';

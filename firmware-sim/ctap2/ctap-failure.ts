@@ -1,4 +1,4 @@
-import { CtapStatus, ctapStatusName, type CtapStatusCode } from './status.js';
+import { CtapStatus, ctapStatusName, type CtapStatusCode } from '../../proto/ctap2/status.js';
 
 /**
  * Thrown inside the authenticator to end a command with a CTAP status. `handle` turns it into the one-byte reply;

@@ -1,5 +1,5 @@
 import { AuthDataFlag, buildAuthData } from './auth-data.js';
-import type { CborInput, CborMap } from './canonical-cbor.js';
+import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { credentialIdsOf } from './credential-descriptor.js';
 import type { Credential } from './credentials.js';

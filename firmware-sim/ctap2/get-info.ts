@@ -1,4 +1,4 @@
-import type { CborInput } from './canonical-cbor.js';
+import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 import { Cose } from './cose-key.js';

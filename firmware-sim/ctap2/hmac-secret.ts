@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { CborValue } from './canonical-cbor.js';
+import type { CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';

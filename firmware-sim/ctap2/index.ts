@@ -1,10 +1,10 @@
 export { Ctap2Authenticator, type Ctap2Observer } from './authenticator.js';
 export type { Ctap2Config, Ctap2Env, UserPresencePurpose, UserPresenceRequest } from './env.js';
-export { CtapStatus, ctapStatusName, type CtapStatusCode, type CtapStatusName } from './status.js';
+export { CtapStatus, ctapStatusName, type CtapStatusCode, type CtapStatusName } from '../../proto/ctap2/status.js';
 export { Ctap2Command } from './ctap2-command.js';
 export { FIDO2_PREFIX, StoreKeys, MAX_PIN_RETRIES } from './fido2-store.js';
 export { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 export { RESET_WINDOW_MS } from './reset.js';
 export { MAX_MSG_SIZE } from './get-info.js';
-export { encodeCanonical, decodeCanonical, CborError, type CborValue, type CborMap, type CborInput } from './canonical-cbor.js';
+export { encodeCanonical, decodeCanonical, CborError, type CborValue, type CborMap, type CborInput } from '../../proto/ctap2/canonical-cbor.js';
 export { decodeResidentCredential, type ResidentCredential, type UserEntity } from './resident-credential.js';

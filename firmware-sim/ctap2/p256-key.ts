@@ -1,13 +1,5 @@
-import { createECDH, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-
-/** n, the order of the P-256 base point. */
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-function toBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return value;
-}
+import { createECDH } from 'node:crypto';
+import { P256_N as P256_ORDER, bytesToBigInt as toBigInt, signP256DerDeterministic } from './ecdsa-rfc6979.js';
 
 /**
  * Draws a private scalar d in [1, n-1] from the injected random source by rejection sampling, so that keys are as
@@ -24,20 +16,14 @@ export function randomP256Scalar(random: (n: number) => Uint8Array): Uint8Array 
   throw new Error('random(32) produced 64 out-of-range P-256 scalars in a row; the random source is not random');
 }
 
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
-}
-
 /**
- * An ECDSA/ECDH P-256 key pair held as its scalar. Signing goes through node:crypto; note that ECDSA nonces come from
- * OpenSSL's own generator (node exposes no way to inject them), so signatures are the one random output not drawn
- * from Ctap2Env.random.
+ * An ECDSA/ECDH P-256 key pair held as its scalar. Signatures are deterministic (RFC 6979, `ecdsa-rfc6979.ts`), so a
+ * band's every output follows from Ctap2Env.random and its inputs: same seed and script, same bytes.
  */
 export class P256Key {
   readonly x: Uint8Array;
   readonly y: Uint8Array;
   private readonly privateScalar: Uint8Array;
-  private signingKey: KeyObject | undefined;
 
   private constructor(d: Uint8Array) {
     this.privateScalar = new Uint8Array(d);
@@ -64,13 +50,9 @@ export class P256Key {
     return new Uint8Array(this.privateScalar);
   }
 
-  /** ECDSA-SHA-256 signature, ASN.1 DER encoded as WebAuthn §6.5.5 requires for ES256. */
+  /** Deterministic (RFC 6979) ECDSA-SHA-256 signature, ASN.1 DER encoded as WebAuthn §6.5.5 requires for ES256. */
   sign(data: Uint8Array): Uint8Array {
-    this.signingKey ??= createPrivateKey({
-      key: { kty: 'EC', crv: 'P-256', d: b64url(this.privateScalar), x: b64url(this.x), y: b64url(this.y) },
-      format: 'jwk',
-    });
-    return new Uint8Array(sign('sha256', data, { key: this.signingKey, dsaEncoding: 'der' }));
+    return signP256DerDeterministic(this.privateScalar, data);
   }
 
   /** ECDH: Z, the x-coordinate of d·Q. Returns undefined when (x, y) is not a point on P-256. */

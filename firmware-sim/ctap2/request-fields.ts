@@ -1,4 +1,4 @@
-import type { CborKey, CborMap, CborValue } from './canonical-cbor.js';
+import type { CborKey, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 
 /**

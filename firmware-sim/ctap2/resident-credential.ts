@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical, type CborMap } from './canonical-cbor.js';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { StoreKeys } from './fido2-store.js';
 import { hex, sha256 } from './sha256.js';
 

@@ -1,4 +1,4 @@
-import type { CborInput, CborMap } from './canonical-cbor.js';
+import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { bytesField, textField } from './request-fields.js';
 import type { UserEntity } from './resident-credential.js';

@@ -1,6 +1,6 @@
 import type { DeviceContext } from '../device.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import type { CtapStatusCode } from './status.js';
+import type { CtapStatusCode } from '../../proto/ctap2/status.js';
 import type { Ctap2Env, UserPresenceRequest } from './env.js';
 
 /**

@@ -78,14 +78,21 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   }
 }
 
-/** The command is the first word that is not a global option or its value. */
+/**
+ * The command is the first word that is not a global option or its value. A command's own option may come
+ * before the command too (`bandctl --directory F directory users`): the word after an option bandctl does not
+ * know globally is taken as its value unless it names a command. The command parses its options itself and
+ * refuses what it does not know.
+ */
 function splitCommand(argv: string[]): { command?: string; rest: string[] } {
+  const isCommand = (word: string | undefined) => word !== undefined && COMMANDS.some((c) => c.name === word);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : arg === '-t' ? 'transport' : undefined;
     if (name !== undefined) {
       const spec = (GLOBAL_OPTIONS as Record<string, { type: string }>)[name];
-      if (spec?.type === 'string' && !arg.includes('=')) i++;
+      if (arg.includes('=') || spec?.type === 'boolean') continue;
+      if (spec?.type === 'string' || (!spec && name !== '' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') && !isCommand(argv[i + 1]))) i++;
       continue;
     }
     if (arg === '-h') continue;

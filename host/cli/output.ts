@@ -9,6 +9,11 @@ export class Output {
     private readonly err: NodeJS.WritableStream = process.stderr,
   ) {}
 
+  /** Whether results go to a terminal (colour is for people, never for pipes or --json). */
+  get isTerminal(): boolean {
+    return !this.json && (this.out as { isTTY?: boolean }).isTTY === true;
+  }
+
   /** The command's result: `document` for --json, `human` lines otherwise. */
   result(document: unknown, human: string | string[]): void {
     if (this.json) this.out.write(`${JSON.stringify(document, jsonReplacer, 2)}\n`);

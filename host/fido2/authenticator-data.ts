@@ -1,4 +1,4 @@
-import { CborError, decodeCanonicalPrefix, type CborMap } from './canonical-cbor.js';
+import { CborError, decodeCanonicalPrefix, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 
 export interface AuthenticatorData {

@@ -1,4 +1,4 @@
-import type { CborMap } from './canonical-cbor.js';
+import type { CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import { reply } from './reply-fields.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CborInput } from './canonical-cbor.js';
+import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
 import type { CtapChannel, TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import { PinUvAuthToken } from './pin-uv-auth-token.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import type { CtapChannel, TransactOptions } from './ctap-channel.js';
 import { CtapError, Fido2ProtocolError } from './ctap-error.js';
 import type { PinUvAuthToken } from './pin-uv-auth-token.js';

@@ -1,5 +1,5 @@
 import { Command } from '../../transport/index.js';
-import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { CtapError, Fido2ProtocolError } from './ctap-error.js';
 
 export interface TransactOptions {

@@ -1,4 +1,4 @@
-import { ctapStatusName } from './status.js';
+import { ctapStatusName } from '../../proto/ctap2/status.js';
 
 const HINTS: Record<string, string> = {
   CTAP1_ERR_INVALID_COMMAND: 'the authenticator does not support this command',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseAuthenticatorData, type AuthenticatorData } from './authenticator-data.js';
 import { parseAuthenticatorInfo, type AuthenticatorInfo } from './authenticator-info.js';
-import { encodeCanonical, type CborInput, type CborMap } from './canonical-cbor.js';
+import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { buildClientData, type ClientData } from './client-data.js';
 import { ClientPin } from './client-pin.js';
 import { CredentialManagement } from './credential-management.js';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import type { CborMap, CborValue } from './canonical-cbor.js';
+import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CborKey, CborMap, CborValue } from './canonical-cbor.js';
+import type { CborKey, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 
 /** Typed reads of authenticator replies: a missing or mistyped member is a Fido2ProtocolError naming it. */

@@ -88,6 +88,16 @@ describe('FIDO2 through the CBOR command', () => {
     await rig.screen('SCREEN_AUTHENTICATED');
   });
 
+  it('the CONFIRM screen says what the tap confirms: the purpose and the relying party', async () => {
+    const rig = await authenticated();
+    const pending = cbor(rig, makeCredentialRequest('alice'));
+    await rig.showing('SCREEN_CONFIRM');
+    expect(await rig.readScreen()).toMatchObject({ screen: 'SCREEN_CONFIRM', confirmPurpose: 'makeCredential', confirmRpId: RP });
+    await rig.button('BUTTON_TOP', 'BUTTON_MOTION_PRESS');
+    await pending;
+    expect(await rig.readScreen()).toMatchObject({ screen: 'SCREEN_AUTHENTICATED', confirmPurpose: '', confirmRpId: '' });
+  });
+
   it('no press within 30 s of band time is a denial', async () => {
     const rig = await authenticated();
     const pending = cbor(rig, makeCredentialRequest('alice'));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CborError, decodeCanonical, encodeCanonical, type CborValue } from '../../firmware-sim/ctap2/canonical-cbor.js';
+import { CborError, decodeCanonical, encodeCanonical, type CborValue } from '../../proto/ctap2/canonical-cbor.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DeviceContext } from '../../firmware-sim/device.js';
 import { Ctap2Authenticator, type Ctap2Env, type UserPresenceRequest } from '../../firmware-sim/ctap2/index.js';
 import { decodeCanonical, encodeCanonical, Fido2Client, type CborInput, type CborValue, type Transact } from '../../host/fido2/index.js';
-import type { CborKey } from '../../host/fido2/canonical-cbor.js';
+import type { CborKey } from '../../proto/ctap2/canonical-cbor.js';
 import { Command } from '../../transport/index.js';
 import { MemoryFlashStore } from './memory-store.js';
 

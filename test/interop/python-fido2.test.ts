@@ -1,69 +1,36 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
 import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
 /**
  * python-fido2 (Debian's python3-fido2, an independent CTAP2 client) drives bandsim over UDP-HID: CTAPHID INIT and
  * PING, getInfo, makeCredential (rk and non-rk) with packed self attestation checked by python-fido2, getAssertion
- * with the signature verified against the attested public key, ClientPin (both PIN/UV protocols), and reset.
+ * with the signature verified against the attested public key, ClientPin (both PIN/UV protocols), reset, and
+ * CTAPHID_CANCEL during a KEEPALIVE(UPNEEDED) wait.
  * The driver is test/interop/python_fido2_driver.py; it prints one JSON object of what it saw.
  */
-const root = new URL('../..', import.meta.url).pathname;
-const here = join(root, 'test/interop');
-const bandsim = join(root, 'dist/firmware-sim/bandsim.js');
+const here = new URL('.', import.meta.url).pathname;
 const PYTHON = '/usr/bin/python3';
 const python = systemTool(PYTHON_FIDO2);
 
-interface RunningBand {
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-}
-
 const bands: RunningBand[] = [];
 
-/** Starts `bandsim --udp-hid 127.0.0.1:0 ...`, waits for "ready", and reads the port from its "listening" line. */
-function startBand(): Promise<RunningBand> {
-  const child = spawn(
-    process.execPath,
-    [bandsim, '--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--auto-presence', '--debug-link'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (out += chunk));
-  return new Promise<RunningBand>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`bandsim printed no "ready" within 15 s; it said:\n${out}`)), 15_000);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGTERM');
-      reject(error);
-    };
-    child.once('exit', (code) => fail(new Error(`bandsim exited (${code}) before "ready"; it said:\n${out}`)));
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      if (!/^ready$/m.test(out)) return;
-      const port = /^listening udp-hid 127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (!port) return fail(new Error(`bandsim said "ready" without a "listening udp-hid" line:\n${out}`));
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      const band = { port: Number(port[1]), child, output: () => out };
-      bands.push(band);
-      resolve(band);
-    });
-  });
+async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningBand> {
+  const band = await startBandsim({ autoPresence: presence === 'auto' });
+  bands.push(band);
+  return band;
 }
 
 /** Runs the python driver against a band; resolves with its JSON report. */
-function drive(band: RunningBand, scenario: 'main' | 'reset'): Promise<Record<string, any>> {
+function drive(band: RunningBand, scenario: 'main' | 'reset' | 'cancel'): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
       PYTHON,
       [join(here, 'python_fido2_driver.py'), '127.0.0.1', String(band.port), scenario],
-      { cwd: here, timeout: 60_000, encoding: 'utf8' },
+      // No __pycache__ left in the source tree.
+      { cwd: here, timeout: 60_000, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
       (error, stdout, stderr) => {
         if (error) return reject(new Error(`python_fido2_driver.py ${scenario} failed: ${error.message}\n${stdout}${stderr}\nbandsim said:\n${band.output()}`));
         try {
@@ -76,14 +43,6 @@ function drive(band: RunningBand, scenario: 'main' | 'reset'): Promise<Record<st
       },
     );
   });
-}
-
-function newestSource(path: string): number {
-  return readdirSync(path, { withFileTypes: true }).reduce((newest, entry) => {
-    const full = join(path, entry.name);
-    if (entry.isDirectory()) return Math.max(newest, newestSource(full));
-    return entry.name.endsWith('.ts') ? Math.max(newest, statSync(full).mtimeMs) : newest;
-  }, 0);
 }
 
 /** A step the driver reports as {error}: show python's message rather than a bare mismatch. */
@@ -101,32 +60,12 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   let main: Record<string, any>;
 
   beforeAll(async () => {
-    if (!existsSync(bandsim)) {
-      throw new Error(`${bandsim} is missing: build first with \`npx tsc -p tsconfig.json\` (npm test does it)`);
-    }
-    const sources = Math.max(...['proto', 'transport', 'firmware-sim'].map((layer) => newestSource(join(root, layer))));
-    if (statSync(bandsim).mtimeMs < sources) {
-      console.warn(`WARNING: ${bandsim} is older than the sources; this test runs the built band (npx tsc -p tsconfig.json)`);
-    }
+    requireBuiltBandsim();
     main = await drive(await startBand(), 'main');
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all(
-      bands.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            console.log('killing', child.pid, child.exitCode, child.signalCode);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(bands.map((band) => band.stop()));
   });
 
   it('INIT allocates a channel and reports CTAPHID 2 with WINK|CBOR|NMSG; a 1 KiB PING echoes', () => {
@@ -151,8 +90,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     expect(ok(main.makeCredentialNonRk)).toMatchObject({ ...common, flags: UP | AT });
     expect(ok(main.makeCredentialRk)).toMatchObject({ ...common, flags: UP | UV | AT });
     expect(main.makeCredentialRk.counter).toBeGreaterThan(main.makeCredentialNonRk.counter);
-    // CTAP 2.0's PIN_REQUIRED is CTAP 2.1's PUAT_REQUIRED (0x36).
-    expect(ok(main.makeCredentialRkWithoutUv)).toEqual({ status: 'PIN_REQUIRED' });
+    expect(ok(main.makeCredentialRkWithoutUv)).toEqual({ status: 'PUAT_REQUIRED' });
   });
 
   it('getAssertion signatures verify with the attested public key', () => {
@@ -185,5 +123,10 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       discoverableAfter: 'NO_CREDENTIALS',
       allowListAfter: 'NO_CREDENTIALS',
     });
+  });
+
+  it('CTAPHID_CANCEL while the band waits for its top button answers KEEPALIVE_CANCEL; the channel stays usable', async () => {
+    const report = await drive(await startBand('button'), 'cancel');
+    expect(report).toEqual({ makeCredential: 'KEEPALIVE_CANCEL', keepalives: [2], afterwards: ['FIDO_2_0', 'FIDO_2_1'] });
   });
 });

@@ -1,6 +1,6 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset
+usage: python_fido2_driver.py HOST PORT main|reset|cancel
 
 Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
@@ -8,6 +8,7 @@ raises is reported as {"error": "..."} under its name so one failure does not hi
 import json
 import os
 import sys
+import threading
 import traceback
 
 from fido2.attestation import PackedAttestation
@@ -27,11 +28,16 @@ def user(n):
     return {"id": ("python-user-%d" % n).encode(), "name": "user%d@interop.example" % n, "displayName": "User %d" % n}
 
 
+# CTAP 2.0's PIN_REQUIRED is CTAP 2.1's PUAT_REQUIRED; python-fido2 0.9 and 1.x name it differently.
+RENAMED = {"PIN_REQUIRED": "PUAT_REQUIRED"}
+
+
 def ctap_error_name(e):
     try:
-        return e.code.name
+        name = e.code.name
     except AttributeError:
         return str(e.code)
+    return RENAMED.get(name, name)
 
 
 def expect_ctap_error(fn):
@@ -59,7 +65,10 @@ def make(ctap, n, rk=False, uv=False, pin_param=None, protocol=None):
         pin_uv_protocol=protocol.VERSION if protocol else None,
     )
     # Packed self attestation: python-fido2 checks the signature with the credential's own public key.
-    att_type, _ = PackedAttestation().verify(att.att_statement, att.auth_data, cdh)
+    # (0.9 names the statement att_statement and returns a tuple; 1.x says att_stmt and returns a result object.)
+    statement = att.att_stmt if hasattr(att, "att_stmt") else att.att_statement
+    verified = PackedAttestation().verify(statement, att.auth_data, cdh)
+    att_type = verified.attestation_type if hasattr(verified, "attestation_type") else verified[0]
     cred = att.auth_data.credential_data
     return att, cred, {
         "fmt": att.fmt,
@@ -186,12 +195,28 @@ def reset_scenario(dev, results):
         lambda: ctap.get_assertion(RP["id"], sha256(b"after reset"), [{"type": "public-key", "id": cred.credential_id}]))
 
 
+def cancel_scenario(dev, results):
+    """A band without auto-presence waits for its top button; python-fido2 cancels on the first UPNEEDED."""
+    ctap = Ctap2(dev)
+    event = threading.Event()
+    keepalives = []
+
+    def on_keepalive(status):
+        keepalives.append(int(status))
+        event.set()
+
+    results["makeCredential"] = expect_ctap_error(
+        lambda: ctap.make_credential(sha256(b"cancel"), RP, user(1), ES256, event=event, on_keepalive=on_keepalive))
+    results["keepalives"] = keepalives
+    results["afterwards"] = ctap.get_info().versions
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
     dev = open_udp_device(host, port)
     try:
-        {"main": main_scenario, "reset": reset_scenario}[scenario](dev, results)
+        {"main": main_scenario, "reset": reset_scenario, "cancel": cancel_scenario}[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)
         results["trace"] = traceback.format_exc()

@@ -2,10 +2,12 @@ import type { CliCommand } from '../command.js';
 import { debugCommand } from './debug.js';
 import { directoryCommand } from './directory.js';
 import { enrollCommand } from './enroll.js';
+import { fido2Command } from './fido2.js';
 import { infoCommand } from './info.js';
 import { listCommand } from './list.js';
 import { reenrollCommand } from './reenroll.js';
 import { stateCommand } from './state.js';
+import { traceCommand } from './trace.js';
 import { wipeCommand } from './wipe.js';
 
 export const COMMANDS: CliCommand[] = [
@@ -15,6 +17,8 @@ export const COMMANDS: CliCommand[] = [
   wipeCommand,
   enrollCommand,
   reenrollCommand,
+  fido2Command,
   debugCommand,
   directoryCommand,
+  traceCommand,
 ];

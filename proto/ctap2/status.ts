@@ -1,7 +1,6 @@
 /**
  * CTAP status codes (CTAP 2.1 §8.2 "Status codes"): the first byte of every authenticatorCBOR reply.
- * This file is kept identical in firmware-sim/ctap2/ and host/fido2/ (the layering forbids host -> firmware-sim
- * imports); test/ctap2/shared-files.test.ts fails when the two copies drift apart.
+ * Part of the wire contract: the band's authenticator and the host's Fido2Client share this one table.
  */
 export const CtapStatus = {
   CTAP2_OK: 0x00,

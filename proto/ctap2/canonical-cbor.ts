@@ -3,9 +3,8 @@ import { Encoder } from 'cbor-x';
 /**
  * CTAP2 canonical CBOR (CTAP 2.1 §8 "Message Encoding"): integers and lengths in their shortest form, definite
  * lengths only, map keys sorted by encoded length first and then bytewise, no tags, and at most four levels of
- * nested maps/arrays. Both sides of the wire need it: this file is kept identical in firmware-sim/ctap2/ and
- * host/fido2/ (the layering forbids host -> firmware-sim imports); test/ctap2/shared-files.test.ts fails when the
- * two copies drift apart.
+ * nested maps/arrays. It is part of the wire contract: the band's authenticator (firmware-sim/ctap2/) and the host's
+ * Fido2Client (host/fido2/) both use this one copy.
  *
  * Encoding goes through cbor-x after the value tree is normalised here, because cbor-x keeps insertion order for
  * maps, writes integers beyond 32 bits as floats and bigints always in 8 bytes. Decoding is our own strict reader:

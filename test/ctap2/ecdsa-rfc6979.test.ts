@@ -1,0 +1,136 @@
+import { createECDH, createPublicKey, verify } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { P256_N, derSignature, rfc6979Nonces, signP256Deterministic, signP256DerDeterministic } from '../../firmware-sim/ctap2/ecdsa-rfc6979.js';
+import { P256Key } from '../../firmware-sim/ctap2/p256-key.js';
+import type { CborInput } from '../../proto/ctap2/index.js';
+import { hash, makeRig, RP, ctapRequest, user } from './rig.js';
+
+const big = (hex: string) => BigInt(`0x${hex}`);
+const bytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+
+/** RFC 6979 A.2.5, ECDSA 256 bits (prime field), NIST P-256. */
+const A25 = {
+  x: 'C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721',
+  Ux: '60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6',
+  Uy: '7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299',
+  sha256: [
+    {
+      message: 'sample',
+      k: 'A6E3C57DD01ABE90086538398355DD4C3B17AA873382B0F24D6129493D8AAD60',
+      r: 'EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716',
+      s: 'F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8',
+    },
+    {
+      message: 'test',
+      k: 'D16B6AE827F17175E040871A1C7EC3500192C4C92677336EC2537ACAEE0008E0',
+      r: 'F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367',
+      s: '019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083',
+    },
+  ],
+};
+
+function publicKeyOf(d: Uint8Array) {
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(Buffer.from(d));
+  const point = ecdh.getPublicKey();
+  return createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') },
+    format: 'jwk',
+  });
+}
+
+/** A P-256 private scalar in [1, n-1], as 32 big-endian bytes. */
+const scalar = fc
+  .bigInt({ min: 1n, max: P256_N - 1n })
+  .map((d) => bytes(d.toString(16).padStart(64, '0')));
+
+describe('deterministic ECDSA P-256 (RFC 6979)', () => {
+  for (const vector of A25.sha256) {
+    it(`matches RFC 6979 A.2.5 with SHA-256, message "${vector.message}" (k, r, s)`, () => {
+      const d = big(A25.x);
+      const h1 = hash(vector.message);
+      expect(rfc6979Nonces(d, h1).next().value).toBe(big(vector.k));
+      expect(signP256Deterministic(d, Buffer.from(vector.message))).toEqual({ r: big(vector.r), s: big(vector.s) });
+      const der = signP256DerDeterministic(bytes(A25.x), Buffer.from(vector.message));
+      expect(der).toEqual(derSignature(big(vector.r), big(vector.s)));
+      expect(verify('sha256', Buffer.from(vector.message), { key: publicKeyOf(bytes(A25.x)), dsaEncoding: 'der' }, der)).toBe(true);
+    });
+  }
+
+  it('derives the A.2.5 public key from its private key', () => {
+    const key = P256Key.fromScalar(bytes(A25.x));
+    expect(Buffer.from(key.x).toString('hex').toUpperCase()).toBe(A25.Ux);
+    expect(Buffer.from(key.y).toString('hex').toUpperCase()).toBe(A25.Uy);
+  });
+
+  it('node:crypto verifies every signature, over random keys and messages', () => {
+    fc.assert(
+      fc.property(scalar, fc.uint8Array({ maxLength: 300 }), (d, message) => {
+        const der = signP256DerDeterministic(d, message);
+        expect(verify('sha256', message, { key: publicKeyOf(d), dsaEncoding: 'der' }, der)).toBe(true);
+        // The same key and message always give the same bytes.
+        expect(signP256DerDeterministic(d, message)).toEqual(der);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a signature does not verify for another message or another key', () => {
+    fc.assert(
+      fc.property(scalar, scalar, fc.uint8Array({ minLength: 1, maxLength: 64 }), (d, other, message) => {
+        fc.pre(Buffer.compare(d, other) !== 0);
+        const der = signP256DerDeterministic(d, message);
+        const altered = Uint8Array.from(message);
+        altered[0] ^= 1;
+        expect(verify('sha256', altered, { key: publicKeyOf(d), dsaEncoding: 'der' }, der)).toBe(false);
+        expect(verify('sha256', message, { key: publicKeyOf(other), dsaEncoding: 'der' }, der)).toBe(false);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('writes minimal DER: no needless leading zeros, a 0x00 before a set top bit', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: P256_N - 1n }), fc.bigInt({ min: 1n, max: P256_N - 1n }), (r, s) => {
+        const der = derSignature(r, s);
+        expect(der[0]).toBe(0x30);
+        expect(der[1]).toBe(der.length - 2);
+        let at = 2;
+        for (const value of [r, s]) {
+          expect(der[at]).toBe(0x02);
+          const body = der.subarray(at + 2, at + 2 + der[at + 1]);
+          expect(body[0] & 0x80).toBe(0);
+          if (body.length > 1 && body[0] === 0) expect(body[1] & 0x80).toBe(0x80);
+          expect(BigInt(`0x${Buffer.from(body).toString('hex')}`)).toBe(value);
+          at += 2 + der[at + 1];
+        }
+        expect(at).toBe(der.length);
+      }),
+    );
+  });
+
+  it('two authenticators with the same seed answer makeCredential and getAssertion with identical bytes', async () => {
+    const replies = async () => {
+      const rig = makeRig({ seed: 'same seed' });
+      const made = await rig.raw(
+        ctapRequest(
+          0x01,
+          new Map<number, CborInput>([
+            [1, hash('cd')],
+            [2, RP],
+            [3, user(1)],
+            [4, [{ type: 'public-key', alg: -7 }]],
+            [7, { rk: true, uv: true }],
+          ]),
+        ),
+      );
+      const asserted = await rig.raw(ctapRequest(0x02, new Map<number, CborInput>([[1, RP.id], [2, hash('cd2')]])));
+      return [Buffer.from(made).toString('hex'), Buffer.from(asserted).toString('hex')];
+    };
+    const [a, b] = [await replies(), await replies()];
+    expect(a[0].slice(0, 2)).toBe('00');
+    expect(a[1].slice(0, 2)).toBe('00');
+    expect(b).toEqual(a);
+  });
+});

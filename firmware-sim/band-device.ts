@@ -45,6 +45,8 @@ export interface BandEmulatorOptions {
 export class BandEmulator implements BandDevice {
   readonly band: Band;
   readonly world: World;
+  /** False on a band built without FIDO2: it refuses CBOR and INIT does not advertise it. */
+  readonly hostsCtap2: boolean;
   private readonly info: HostProtocolInfo;
   private readonly debugLink: boolean;
   private readonly authenticator?: Ctap2Authenticator;
@@ -56,6 +58,7 @@ export class BandEmulator implements BandDevice {
     this.world = options.world;
     this.debugLink = options.debugLink ?? false;
     const fido2 = options.fido2 ?? true;
+    this.hostsCtap2 = fido2;
     const seos = options.seos ?? false;
     let authenticator: Ctap2Authenticator | undefined;
     this.band = new Band(

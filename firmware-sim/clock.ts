@@ -60,11 +60,13 @@ abstract class QueueClock implements Clock {
     this.advancing = true;
     try {
       const target = this.now() + ms;
+      // Never backwards: on the system clock, wall time also moves while a callback runs (a flash commit), so
+      // `now` may already be past the next due time or past the target.
       for (let next = this.nextDue(target); next; next = this.nextDue(target)) {
-        this.skip(next.due - this.now());
+        this.skip(Math.max(0, next.due - this.now()));
         this.fire(next);
       }
-      this.skip(target - this.now());
+      this.skip(Math.max(0, target - this.now()));
     } finally {
       this.advancing = false;
       this.rescheduled();

@@ -77,12 +77,12 @@ export class CtapHidDevice {
       if (payload.length !== 8) return this.error(reply, cid, HidError.INVALID_LEN);
       if (cid === BROADCAST_CID) {
         const fresh = this.allocate();
-        return this.send(reply, BROADCAST_CID, { command: Command.INIT, payload: initReply(payload, fresh) });
+        return this.send(reply, BROADCAST_CID, { command: Command.INIT, payload: initReply(payload, fresh, { cbor: this.device.hostsCtap2 }) });
       }
       // INIT on an allocated channel resynchronises it: whatever it was doing is abandoned.
       if (!this.channels.has(cid)) return this.error(reply, cid, HidError.INVALID_CHANNEL);
       if (this.transaction?.cid === cid) this.endTransaction(true);
-      return this.send(reply, cid, { command: Command.INIT, payload: initReply(payload, cid) });
+      return this.send(reply, cid, { command: Command.INIT, payload: initReply(payload, cid, { cbor: this.device.hostsCtap2 }) });
     }
     if (!this.channels.has(cid)) return this.error(reply, cid, HidError.INVALID_CHANNEL);
     if (command === Command.CANCEL) {

@@ -16,4 +16,9 @@ export interface BandDevice {
   handle(unit: Unit, ctx: DeviceContext): Promise<Unit>;
   /** Unsolicited units, e.g. BAND events (request_id 0). Returns an unsubscribe function. */
   onEvent(listener: (unit: Unit) => void): () => void;
+  /**
+   * Whether the band answers CBOR (hosts a CTAP2 authenticator). INIT advertises CAPABILITY_CBOR only then
+   * (CTAP 2.1 §11.2.9.1.3). Absent means true.
+   */
+  readonly hostsCtap2?: boolean;
 }

@@ -9,6 +9,7 @@ import type { BandDevice, DeviceContext } from './device.js';
 export function exclusive(device: BandDevice): BandDevice {
   let busy = false;
   return {
+    hostsCtap2: device.hostsCtap2,
     onEvent: (listener) => device.onEvent(listener),
     async handle(unit: Unit, ctx: DeviceContext): Promise<Unit> {
       if (unit.command === Command.DEBUG) return device.handle(unit, ctx);

@@ -20,3 +20,6 @@ export { BandWebAuthn } from './band-webauthn.js';
 export * from './directory/index.js';
 export * from './relying-party/index.js';
 export * from './re-enrollment/index.js';
+// The conformance suite firmware engineers run against the emulator or a real band (docs/conformance.md).
+export { runConformance, type ConformanceOptions, type ConformanceReport, type RequirementResult } from './conformance/index.js';
+export * as conformance from './conformance/index.js';

@@ -22,6 +22,11 @@ async function loadSerialPort(): Promise<typeof SerialPortClass> {
   }
 }
 
+/** The part of @serialport/bindings-cpp's Unix poller used here (not in its public types). */
+interface PollerLike {
+  once(event: 'disconnect', listener: (error: (Error & { canceled?: boolean }) | null) => void): unknown;
+}
+
 export interface SerialOptions {
   /** Default 115200. Ignored by USB CDC-ACM bands and ptys, honoured by real UARTs. */
   baudRate?: number;
@@ -55,6 +60,22 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
       cause: error,
     });
   }
+  // A read of zero bytes (the far end of a pty closed) ends the stream without closing the port.
+  let peerEnded = false;
+  const peerGone = () => {
+    peerEnded = true;
+    if (port.isOpen && !port.closing) port.close(() => undefined);
+  };
+  // serialport's Unix binding retries a zero-byte read at once and forever, and a pty whose far end closed
+  // (socat killed) reads zero bytes; when the hangup lands while a read is in flight, neither 'end' nor 'close'
+  // ever comes and a host waits for its timeout (seen in about 1 of 4 hangups under traffic). The binding's
+  // poller still sees the hangup (POLLHUP/POLLERR), so watch it. Windows has no poller; its binding reports
+  // disconnects itself. Watched before the first read, whose poll for 'readable' must come after (a
+  // later registration replaces the earlier one until it fires).
+  const poller = (port as unknown as { port?: { poller?: PollerLike } }).port?.poller;
+  poller?.once('disconnect', (error) => {
+    if (!error?.canceled) peerGone();
+  });
   const transport = new FramedTransport(name, {
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {
@@ -67,17 +88,12 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
       }),
   });
   port.on('data', (chunk: Buffer) => transport.receiveBytes(chunk));
-  let peerEnded = false;
+  port.on('end', peerGone);
   port.on('close', (error: Error | null) => {
     const why = error ? `it went away (${error.message})` : peerEnded ? 'its far end closed' : 'it was closed';
     transport.linkLost(
       new TransportError('DISCONNECTED', `expected ${path} to stay connected, ${why}; replug the band and reopen`, { cause: error ?? failure }),
     );
-  });
-  // A read of zero bytes (the far end of a pty closed) ends the stream without closing the port.
-  port.on('end', () => {
-    peerEnded = true;
-    if (port.isOpen && !port.closing) port.close(() => undefined);
   });
   port.write(Buffer.of(FRAME_DELIMITER), () => undefined);
   return transport;

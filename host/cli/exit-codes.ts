@@ -23,9 +23,25 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * The command has already printed its whole result, and that result is a failure (a conformance report with
+ * failed requirements): main exits with `exit` and prints nothing more, so --json output stays one document.
+ */
+export class ReportedFailure extends Error {
+  override readonly name = 'ReportedFailure';
+  constructor(
+    readonly exit: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Maps any failure to an exit code and a stable error code for `--json` output. */
 export function classify(error: unknown): { exit: number; code: string } {
   if (error instanceof UsageError) return { exit: ExitCode.USAGE, code: 'USAGE' };
+  // A --transport value that is not a transport URI is a command-line mistake, not an unreachable band.
+  if (error instanceof TransportError && error.code === 'BAD_URI') return { exit: ExitCode.USAGE, code: error.code };
   if (error instanceof TransportError) return { exit: ExitCode.UNREACHABLE, code: error.code };
   if (error instanceof BandClientError) {
     if (error.code === 'TIMEOUT') return { exit: ExitCode.TIMEOUT, code: error.code };

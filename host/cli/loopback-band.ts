@@ -32,6 +32,9 @@ export async function openLoopbackBand(uri: string): Promise<Transport> {
   });
   const [host, band] = loopbackPair({ names: ['loopback:host', 'loopback:band'] });
   const serving = serveBand(emulator, band);
-  host.onClose(() => serving.stop());
+  host.onClose(() => {
+    serving.stop();
+    emulator.close();
+  });
   return host;
 }

@@ -1,6 +1,6 @@
 import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, type CommandContext } from './command.js';
-import { ExitCode, UsageError, classify } from './exit-codes.js';
+import { ExitCode, ReportedFailure, UsageError, classify } from './exit-codes.js';
 import { Output } from './output.js';
 
 const HELP = () => `bandctl — the host side of a band, as a command
@@ -71,6 +71,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     await found.run(ctx);
     return ExitCode.OK;
   } catch (error) {
+    if (error instanceof ReportedFailure) return error.exit;
     const { exit, code } = classify(error);
     out.failure(code, error instanceof Error ? error.message : String(error));
     if (exit === ExitCode.USAGE && !json) io.stderr.write(`run 'bandctl --help' for usage\n`);

@@ -92,6 +92,25 @@ describe('SystemClock and systemWorld', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('never goes backwards when a timer callback takes wall time (a slow flash commit inside advance)', () => {
+    const clock = new SystemClock();
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    let setInside = -1;
+    clock.setTimer(1_000, () => {
+      busy(15);
+      // What the band does after the wipe commit: a 2 s screen timer, from a `now` that wall time moved on.
+      setInside = clock.now();
+      clock.setTimer(2_000, () => undefined);
+    });
+    clock.advance(1_000);
+    expect(clock.now()).toBeGreaterThanOrEqual(setInside);
+    clock.advance(2_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('a band on a system world with a state directory keeps its identity across restarts', () => {
     const stateDir = join(mkdtempSync(join(tmpdir(), 'band-world-')), 'state');
     try {

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { conformanceCommand } from './conformance.js';
 import { debugCommand } from './debug.js';
 import { directoryCommand } from './directory.js';
 import { enrollCommand } from './enroll.js';
@@ -19,6 +20,7 @@ export const COMMANDS: CliCommand[] = [
   reenrollCommand,
   fido2Command,
   debugCommand,
+  conformanceCommand,
   directoryCommand,
   traceCommand,
 ];

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../host/cli/main.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bandctl-main-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function bandctl(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out = text(stdout);
+  const err = text(stderr);
+  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
+  stdout.end();
+  stderr.end();
+  return { code, stdout: await out, stderr: await err };
+}
+
+describe('bandctl: where the command is on the command line', () => {
+  it("takes a command's own option before the command (bandctl --directory F directory ...)", async () => {
+    const file = join(dir, 'directory.json');
+    const added = await bandctl(['--directory', file, 'directory', 'add-user', 'tw-user2']);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(existsSync(file)).toBe(true);
+    const users = await bandctl(['--json', '--directory', file, 'directory', 'users']);
+    expect(users.code, users.stderr).toBe(0);
+    expect(JSON.parse(users.stdout)).toMatchObject({ ok: true, directory: file, users: [{ name: 'tw-user2' }] });
+  });
+
+  it('still refuses an unknown option, wherever it is', async () => {
+    for (const args of [['--frobnicate', 'info'], ['--frobnicate', 'x', 'info'], ['info', '--frobnicate']]) {
+      const run = await bandctl(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(/info: Unknown option '--frobnicate'/);
+    }
+  });
+
+  it('an unknown word is still an unknown command, and a bad --transport is a usage error', async () => {
+    const unknown = await bandctl(['frobnicate', 'info']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    const transport = await bandctl(['--transport', 'carrier-pigeon:coop', 'info']);
+    expect(transport.code).toBe(2);
+    expect(transport.stderr).toMatch(/unknown scheme "carrier-pigeon"/);
+  });
+});

@@ -1,0 +1,177 @@
+import type { BandDevice, BandEmulator } from '../../firmware-sim/index.js';
+import { decodeCanonical, encodeCanonical, type CborMap } from '../../host/fido2/index.js';
+import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage, type Init } from '../../proto/index.js';
+import { Command, type Unit } from '../../transport/index.js';
+
+/**
+ * Firmware faults a band developer could plausibly ship, each a thin layer around the emulator, so the
+ * conformance suite can be shown to name exactly the requirement each one breaks.
+ */
+export interface Fault {
+  name: string;
+  /** The requirement ids the suite must fail, and only these. */
+  breaks: string[];
+  wrap(emulator: BandEmulator): BandDevice;
+}
+
+/** `event` may return undefined to swallow the event. */
+function layer(emulator: BandEmulator, patch: { reply?: (request: Unit, reply: Unit) => Unit; event?: (unit: Unit) => Unit | undefined }): BandDevice {
+  return {
+    hostsCtap2: emulator.hostsCtap2,
+    async handle(unit, ctx) {
+      const reply = await emulator.handle(unit, ctx);
+      return patch.reply ? patch.reply(unit, reply) : reply;
+    },
+    onEvent(listener) {
+      return emulator.onEvent((unit) => {
+        const out = patch.event ? patch.event(unit) : unit;
+        if (out) listener(out);
+      });
+    },
+  };
+}
+
+/** Rewrites the band's Error replies. */
+function errors(emulator: BandEmulator, change: (error: NonNullable<Extract<BandMessage['body'], { case: 'error' }>>['value']) => void): BandDevice {
+  return layer(emulator, {
+    reply(_request, reply) {
+      if (reply.command !== Command.BAND) return reply;
+      const message = BandMessageCodec.decode(reply.payload);
+      if (message.body?.case !== 'error') return reply;
+      change(message.body.value);
+      return { command: Command.BAND, payload: BandMessageCodec.encode(message as Init<BandMessage>) };
+    },
+  });
+}
+
+function eventKind(unit: Unit) {
+  const message = BandMessageCodec.decode(unit.payload);
+  return message.body?.case === 'event' ? message.body.value.kind : undefined;
+}
+
+/** The reply path keeps request_id in a uint16: ids above 65 535 come back truncated. */
+export const truncatedRequestId: Fault = {
+  name: 'request_id kept in 16 bits',
+  breaks: ['PROTO-004'],
+  wrap: (emulator) =>
+    layer(emulator, {
+      reply(_request, reply) {
+        if (reply.command !== Command.BAND) return reply;
+        const message = BandMessageCodec.decode(reply.payload);
+        if (message.requestId <= 0xffff) return reply;
+        return { command: Command.BAND, payload: BandMessageCodec.encode({ ...message, requestId: message.requestId & 0xffff } as never) };
+      },
+    }),
+};
+
+/** An off-by-one echo buffer: a PING of the largest size comes back without its last byte. */
+export const pingDropsLastByte: Fault = {
+  name: 'PING of 7609 bytes loses its last byte',
+  breaks: ['FRAME-001'],
+  wrap: (emulator) =>
+    layer(emulator, {
+      reply(request, reply) {
+        if (request.command !== Command.PING || reply.command !== Command.PING || reply.payload.length < 7609) return reply;
+        return { command: Command.PING, payload: reply.payload.slice(0, -1) };
+      },
+    }),
+};
+
+/**
+ * A debugging aid left in: ScreenChanged events for the setup-code screen carry the code as an extra field 3.
+ * A protobuf reader ignores the unknown field, so nothing but a look at the bytes notices.
+ */
+export const setupCodeInScreenChanged: Fault = {
+  name: 'ScreenChanged reveals the setup code',
+  breaks: ['ENROLL-002'],
+  wrap: (emulator) =>
+    layer(emulator, {
+      event(unit) {
+        const message = BandMessageCodec.decode(unit.payload);
+        const kind = message.body?.case === 'event' ? message.body.value.kind : undefined;
+        if (kind?.case !== 'screenChanged' || kind.value.screen !== 'SCREEN_SETUP_CODE') return unit;
+        const code = emulator.band.readScreen().setupCode;
+        const screenChanged = [
+          ...field(1, 0, varint(ScreenValues.indexOf(kind.value.screen))),
+          ...field(2, 0, varint(BandStateValues.indexOf(kind.value.state))),
+          ...field(3, 2, [...Buffer.from(code)]),
+        ];
+        const event = field(1, 2, screenChanged);
+        return { command: Command.BAND, payload: Uint8Array.from(field(100, 2, event)) };
+      },
+    }),
+};
+
+/** More slips, each also caught by exactly one requirement. */
+export const MORE_FAULTS: Fault[] = [
+  {
+    name: 'WristChanged never sent',
+    breaks: ['STATE-001'],
+    wrap: (emulator) => layer(emulator, { event: (unit) => (eventKind(unit)?.case === 'wristChanged' ? undefined : unit) }),
+  },
+  {
+    name: 'no AuthenticationChanged when taken off the wrist',
+    breaks: ['AUTH-004'],
+    wrap: (emulator) =>
+      layer(emulator, {
+        event: (unit) => {
+          const kind = eventKind(unit);
+          return kind?.case === 'authenticationChanged' && kind.value.reason === 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST' ? undefined : unit;
+        },
+      }),
+  },
+  {
+    name: 'refusals name no state',
+    breaks: ['PROTO-009'],
+    wrap: (emulator) =>
+      errors(emulator, (error) => {
+        error.state = 'BAND_STATE_UNSPECIFIED';
+      }),
+  },
+  {
+    name: 'garbage answered UNKNOWN_MESSAGE',
+    breaks: ['PROTO-006'],
+    wrap: (emulator) =>
+      errors(emulator, (error) => {
+        if (error.code === 'ERROR_CODE_MALFORMED_MESSAGE') error.code = 'ERROR_CODE_UNKNOWN_MESSAGE';
+      }),
+  },
+  {
+    name: 'WINK not implemented',
+    breaks: ['FRAME-005'],
+    wrap: (emulator) => layer(emulator, { reply: (request, reply) => (request.command === Command.WINK ? { command: Command.ERROR, payload: Uint8Array.of(0x01) } : reply) }),
+  },
+  {
+    name: 'getAssertion signs the wrong bytes',
+    breaks: ['FIDO2-005'],
+    wrap: (emulator) =>
+      layer(emulator, {
+        reply(request, reply) {
+          if (request.command !== Command.CBOR || request.payload[0] !== 0x02 || reply.command !== Command.CBOR || reply.payload[0] !== 0) return reply;
+          const map = decodeCanonical(reply.payload.subarray(1)) as CborMap;
+          const signature = new Uint8Array(map.get(3) as Uint8Array);
+          signature[signature.length - 1] ^= 0x01;
+          map.set(3, signature);
+          return { command: Command.CBOR, payload: Uint8Array.of(0, ...encodeCanonical(map)) };
+        },
+      }),
+  },
+];
+
+export const FAULTS: Fault[] = [truncatedRequestId, pingDropsLastByte, setupCodeInScreenChanged];
+
+function varint(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  while (v >= 0x80) {
+    out.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  out.push(v);
+  return out;
+}
+
+/** One protobuf field: wire type 0 (varint, `body` already encoded) or 2 (length-delimited). */
+function field(number: number, wireType: 0 | 2, body: number[]): number[] {
+  return [...varint((number << 3) | wireType), ...(wireType === 2 ? varint(body.length) : []), ...body];
+}

@@ -10,6 +10,7 @@ import type {
   Screen,
   ScreenReading,
 } from '../proto/index.js';
+import { resolveLabel, userNameProblem } from '../proto/index.js';
 import { BandRefusal } from './band-refusal.js';
 import { Battery } from './battery.js';
 import type { Body, BodyChange, Touch } from './body.js';
@@ -19,7 +20,6 @@ import type { FlashChip } from './flash-chip.js';
 import { FlashCorruptError, FlashIoError, PowerCutError } from './flash-errors.js';
 import type { FlashStore } from './flash-store.js';
 import { Flash, type FlashOptions } from './flash.js';
-import { resolveLabel } from './label.js';
 import { DeterministicRandom, type RandomSource } from './random.js';
 import { Rules } from './rules.js';
 import { newSetupCode, setupCodeMatches } from './setup-code.js';
@@ -80,7 +80,6 @@ const ENROLLING: readonly BandState[] = [
   'BAND_STATE_CAPTURED',
 ];
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * The band's firmware: its state machine, its display, its reactions to the body and to host requests.
@@ -346,13 +345,8 @@ export class Band {
   completeEnrollment(request: CompleteEnrollmentRequest): { label: string } {
     this.check('completeEnrollment', () => 'finish the fingerprint capture (SUCCESS on the band) first');
     const userName = request.userName;
-    const bytes = Buffer.byteLength(userName);
-    if (bytes < 1 || bytes > Rules.MAX_USER_NAME_BYTES || CONTROL.test(userName)) {
-      this.refuse(
-        'ERROR_CODE_INVALID_ARGUMENT',
-        `expected a user name of 1..${Rules.MAX_USER_NAME_BYTES} bytes without control characters, got ${bytes} bytes; send the directory user name`,
-      );
-    }
+    const nameProblem = userNameProblem(userName);
+    if (nameProblem) this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid user name: ${nameProblem}; send the directory user name`);
     const label = resolveLabel(request.label, userName);
     if (!label.ok) this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid label: ${label.problem}; send another or leave it empty`);
     const finger = this.capture?.finger;

@@ -1,4 +1,5 @@
 import type { FidoCredential } from '../proto/index.js';
+import { MAX_UNIT_PAYLOAD } from '../transport/index.js';
 import type { Band } from './band.js';
 import type { Clock } from './clock.js';
 import { Ctap2Authenticator, StoreKeys } from './ctap2/index.js';
@@ -7,6 +8,12 @@ import type { FlashStore } from './flash-store.js';
 
 /** The band model's AAGUID: first 16 bytes of SHA-256("band-stack bandsim"), fixed for the model as a real one is. */
 export const BAND_AAGUID = Uint8Array.from(Buffer.from('bbaf4d27b2d0d7369e34164abb7a9d65', 'hex'));
+
+/**
+ * How many discoverable credentials the band's flash holds (the authenticator's maxResidentCredentials).
+ * proto/band.proto documents the same number as ListFidoCredentialsResponse's maximum; a test holds them equal.
+ */
+export const BAND_MAX_RESIDENT_CREDENTIALS = 50;
 
 /** The CTAP2 authenticator the band hosts, seeing the band only through its Ctap2Env. */
 export function fido2Authenticator(band: Band, clock: Clock, config: { aaguid: Uint8Array; firmwareVersion: string }): Ctap2Authenticator {
@@ -19,7 +26,7 @@ export function fido2Authenticator(band: Band, clock: Clock, config: { aaguid: U
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
     },
-    { aaguid: config.aaguid, firmwareVersion: numericVersion(config.firmwareVersion) },
+    { aaguid: config.aaguid, firmwareVersion: numericVersion(config.firmwareVersion), maxResidentCredentials: BAND_MAX_RESIDENT_CREDENTIALS },
   );
 }
 
@@ -28,8 +35,6 @@ function numericVersion(version: string): number {
   const m = /(\d+)\.(\d+)\.(\d+)/.exec(version);
   return m ? Number(m[1]) * 10_000 + Number(m[2]) * 100 + Number(m[3]) : 0;
 }
-
-const MAX_LISTED = 32;
 
 export function residentCredentialCount(store: FlashStore): number {
   return store.keys(StoreKeys.residentPrefix).length;
@@ -51,15 +56,34 @@ export function residentCredentials(store: FlashStore): FidoCredential[] {
   return all.map((c) => ({ rpId: c.rpId, credentialId: c.credentialId, userName: c.user.name ?? '' }));
 }
 
+/**
+ * The list_fido_credentials reply: newest first, every string whole (never shortened: a shortened rp_id would
+ * name another relying party). All of them when they fit one BAND unit (7609 bytes), which typical credentials
+ * do; otherwise the newest that fit, and the host sees fewer than GetState.fido_credential_count (band.proto).
+ */
 export function listedCredentials(all: FidoCredential[]): FidoCredential[] {
-  return all.slice(0, MAX_LISTED).map((c) => ({ ...c, userName: clampUtf8(c.userName, 64), rpId: clampUtf8(c.rpId, 128) }));
+  // BandMessage{ request_id (tag + varint up to 5 bytes), list_fido_credentials (tag + length up to 2 bytes) }.
+  let size = 1 + 5 + 1 + 2;
+  const listed: FidoCredential[] = [];
+  for (const c of all.slice(0, BAND_MAX_RESIDENT_CREDENTIALS)) {
+    const entry = field(Buffer.byteLength(c.rpId)) + field(c.credentialId.length) + field(Buffer.byteLength(c.userName));
+    size += 1 + varintLength(entry) + entry;
+    if (size > MAX_UNIT_PAYLOAD) break;
+    listed.push(c);
+  }
+  return listed;
 }
 
-function clampUtf8(s: string, max: number): string {
-  let out = '';
-  for (const ch of s) {
-    if (Buffer.byteLength(out + ch) > max) break;
-    out += ch;
+/** A proto3 length-delimited field of `length` bytes (tag < 16): omitted when empty. */
+function field(length: number): number {
+  return length === 0 ? 0 : 1 + varintLength(length) + length;
+}
+
+function varintLength(n: number): number {
+  let bytes = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    bytes++;
   }
-  return out;
+  return bytes;
 }

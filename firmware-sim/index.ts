@@ -14,7 +14,7 @@ export { PowerCutError, FlashCorruptError, FlashIoError } from './flash-errors.j
 export { Rules } from './rules.js';
 export { TRANSITIONS, ACCEPTS, BOOT, type Transition, type Trigger } from './transitions.js';
 export { SETUP_CODE_ALPHABET } from './setup-code.js';
-export { defaultLabel, checkCustomLabel } from './label.js';
+export { defaultLabel, checkCustomLabel } from '../proto/index.js';
 export type { Preset } from './preset.js';
 export { BAND_AAGUID } from './fido2.js';
 export { serveBand, type Serving } from './serve.js';

@@ -1,3 +1,4 @@
+import { MAX_LABEL_CHARS, MAX_USER_NAME_BYTES } from '../proto/index.js';
 /**
  * The band's numbers, in one place because docs/band.md explains each of them and a reviewer should
  * find them without reading the state machine. Times are band-clock milliseconds.
@@ -31,7 +32,7 @@ export const Rules = {
   VIBRATE_CONFIRM: 2,
   VIBRATE_DEAUTH: 1,
   /** Bounds from band.proto. */
-  MAX_USER_NAME_BYTES: 64,
+  MAX_USER_NAME_BYTES,
   MAX_SETUP_CODE_BYTES: 8,
-  MAX_LABEL_CHARS: 12,
+  MAX_LABEL_CHARS,
 } as const;

@@ -222,6 +222,10 @@ export class BandClient {
     });
   }
 
+  /**
+   * Detaches from the transport; later calls fail at once with CLOSED. The transport belongs to whoever
+   * opened it: close it too (`await transport.close()`) to release the port or socket.
+   */
   close(): void {
     this.offUnsolicited();
     this.channel.close();

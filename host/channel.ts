@@ -128,6 +128,7 @@ export class BandChannel {
   }
 
   close(): void {
+    this.closedError ??= new BandClientError('CLOSED', `this client of ${this.transport.name} was closed; make a new one (the transport stays the caller's to close)`);
     for (const off of this.detach) off();
     for (const p of [...this.pending.values()]) {
       p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });

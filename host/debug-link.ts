@@ -97,7 +97,10 @@ export class DebugLink {
     const result = decode(unit.payload)?.result;
     if (!result) throw new BandClientError('PROTOCOL', 'the band sent an empty DebugResponse; its debug link does not follow debug.proto');
     if (result.case === 'error') {
-      throw new BandClientError('DEVICE_ERROR', `debug ${action.case}: ${result.value.message}`);
+      // The band names the action itself ("fingerOn: expected ..."): say it once.
+      const own = `${action.case}: `;
+      const message = result.value.message.startsWith(own) ? result.value.message.slice(own.length) : result.value.message;
+      throw new BandClientError('DEVICE_ERROR', `debug ${action.case}: ${message}`);
     }
     return result;
   }

@@ -34,11 +34,17 @@ export async function deleteUserData(
       },
       options.signal,
     );
-    await waiter.next((e): e is Extract<typeof e, { case: 'userDataDeleted' }> => e.case === 'userDataDeleted', {
-      timeoutMs: options.timeoutMs ?? 120_000,
-      signal: options.signal,
-      what: 'delete user data (waiting for the user to hold the bottom button on the charger)',
-    });
+    try {
+      await waiter.next((e): e is Extract<typeof e, { case: 'userDataDeleted' }> => e.case === 'userDataDeleted', {
+        timeoutMs: options.timeoutMs ?? 120_000,
+        signal: options.signal,
+        what: 'delete user data (waiting for the user to hold the bottom button on the charger)',
+      });
+    } catch (error) {
+      // Do not leave the band prompting for a wipe nobody waits for: it would refuse everything else.
+      await band.cancelDeleteUserData().catch(() => undefined);
+      throw error;
+    }
     return 'deleted';
   } finally {
     waiter.close();

@@ -3,7 +3,7 @@
 // and relying party, and the orchestrator, replaying the product document end to end. One of the two host/
 // modules allowed to import firmware-sim (test/architecture.test.ts).
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -90,7 +90,21 @@ function progressPrinter(indent = '   ') {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { directory: { type: 'string' } }, strict: true });
+  let values: { directory?: string };
+  try {
+    values = parseArgs({ options: { directory: { type: 'string' } }, strict: true }).values;
+  } catch (error) {
+    process.stderr.write(`npm start: ${(error as Error).message}\nusage: npm start [-- --directory FILE]   (FILE must not exist yet; it keeps the directory afterwards)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.directory && existsSync(values.directory)) {
+    process.stderr.write(
+      `npm start: ${values.directory} already exists; the demo tells its story from an empty directory. Pass a new file, or inspect this one with: bandctl directory users --directory ${values.directory}\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
   const scratch = values.directory ? undefined : mkdtempSync(join(tmpdir(), 'band-demo-'));
   const directoryPath = values.directory ?? join(scratch!, 'band-directory.json');
   const clock = steppingClock('2026-01-05T09:00:00.000Z', 60_000);
@@ -154,8 +168,6 @@ async function main(): Promise<void> {
 
     say('3. tw-user2 self-service re-enrolls to ACAK-00056');
     const onAcak = new SimulatedUser(acak.client.debug, 'tw-user2/right-index');
-    const check = await orchestrator.check('tw-user2', 'ACAK-00056');
-    if (check.allowed) say(`   policy: allowed (${check.kind}${check.previousHolder ? `, held by ${check.previousHolder}` : ''})`);
     let instructed = 0;
     await orchestrator.run({
       userName: 'tw-user2',

@@ -1,4 +1,6 @@
 import type { BandClient, BandEvent } from './band-client.js';
+import { checkCustomLabel, userNameProblem } from '../proto/index.js';
+import { BandClientError, BandError } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import type { UserInteraction } from './user-interaction.js';
 
@@ -54,7 +56,21 @@ export async function enroll(
   const call = { signal: options.signal };
   const report = options.onProgress ?? (() => undefined);
 
+  // Refuse what the band would refuse at the end, before the user spends a whole capture on it.
+  const nameProblem = userNameProblem(request.userName);
+  if (nameProblem) throw new BandClientError('INVALID_ARGUMENT', `cannot enroll: ${nameProblem}; use the directory user name`);
+  if (request.label) {
+    const label = checkCustomLabel(request.label);
+    if (!label.ok) throw new BandClientError('INVALID_ARGUMENT', `cannot enroll with label ${JSON.stringify(request.label)}: ${label.problem}; choose another or leave it out`);
+  }
   let state = await band.getState(call);
+  if (state.enrolled || state.state === 'BAND_STATE_LOCKED_OUT') {
+    throw new BandError(
+      'ERROR_CODE_USER_DATA_PRESENT',
+      `the band holds user data${state.userName ? ` of ${state.userName}` : ''}; delete user data first (bandctl wipe), then enroll`,
+      state.state,
+    );
+  }
   if (ENROLLING.has(state.state)) {
     // An enrollment left half-done (the host went away mid-capture): start it over cleanly.
     await band.cancelEnrollment(call);

@@ -7,7 +7,11 @@ export type BandClientErrorCode =
   | 'DISCONNECTED'
   | 'UNSUPPORTED_VERSION'
   | 'DEVICE_ERROR'
-  | 'PROTOCOL';
+  | 'PROTOCOL'
+  /** The caller asked for something the band would refuse (checked before bothering the user). */
+  | 'INVALID_ARGUMENT'
+  /** This client was closed; make a new one. */
+  | 'CLOSED';
 
 /** A failure of the conversation with a band (not a refusal by the band: that is BandError). */
 export class BandClientError extends Error {

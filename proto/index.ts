@@ -11,3 +11,4 @@ export {
 } from './types.js';
 export type * from './message-types.js';
 export * from './ctap2/index.js';
+export * from './enrollment-fields.js';

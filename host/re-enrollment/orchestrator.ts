@@ -4,6 +4,7 @@ import { deleteUserData } from '../delete-user-data.js';
 import {
   applyReEnrollment,
   decideReEnrollment,
+  findBand,
   type Directory,
   type Association,
   type ReEnrollmentAllowed,
@@ -120,7 +121,7 @@ export class ReEnrollment {
 
       step = 'policy';
       report({ step, status: 'started' });
-      const decision = await this.decide(userName, bandSerial, journal);
+      const decision = await this.decide(userName, bandSerial, deviceId, journal);
       report({ step, status: 'done', detail: describeDecision(decision) });
 
       if (!journal || journal.phase === 'enrolled') {
@@ -221,10 +222,25 @@ export class ReEnrollment {
     }
   }
 
-  private async decide(userName: string, bandSerial: string, journal: ReEnrollmentJournal | undefined): Promise<ReEnrollmentAllowed> {
+  private async decide(
+    userName: string,
+    bandSerial: string,
+    deviceId: string,
+    journal: ReEnrollmentJournal | undefined,
+  ): Promise<ReEnrollmentAllowed> {
     const snapshot = await this.deps.directory.snapshot();
     // Once committed, the directory already records this re-enrollment; only retiring old keys is left.
     if (journal?.phase === 'committed') return journal.decision;
+    // Everything the final directory transaction would refuse must be refused now, before the band is wiped.
+    const registered = findBand(snapshot, bandSerial);
+    if (registered && registered.deviceId !== deviceId) {
+      throw new ReEnrollmentError(
+        'BAND_MISMATCH',
+        `band ${bandSerial} is registered with device ID ${registered.deviceId}, but the connected band reports ${deviceId}; ` +
+          'nothing was touched. Connect the band the directory knows, or have an administrator correct its registration.',
+        'policy',
+      );
+    }
     const decision = decideReEnrollment(snapshot, userName, bandSerial);
     if (!decision.allowed) throw new ReEnrollmentError('REFUSED_BY_POLICY', decision.reason, 'policy');
     return decision;

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../firmware-sim/ctap2/index.js';
 import { BAND_AAGUID } from '../../firmware-sim/index.js';
+import { BAND_MAX_RESIDENT_CREDENTIALS, listedCredentials } from '../../firmware-sim/fido2.js';
+import { BandMessageCodec, type FidoCredential } from '../../proto/index.js';
 import { Command, HidError, KeepaliveStatus } from '../../transport/index.js';
 import { DirectRig, FINGER, authenticate, enroll, wipeOnBand } from './harness.js';
 
@@ -177,6 +180,45 @@ describe('FIDO2 through the CBOR command', () => {
     await enroll(noFido);
     expect((await noFido.refusal('listFidoCredentials', {})).code).toBe('ERROR_CODE_NOT_SUPPORTED');
     expect(await noFido.send({ command: Command.CBOR, payload: Uint8Array.of(0x04) })).toEqual({ command: Command.ERROR, payload: Uint8Array.of(HidError.INVALID_CMD) });
+  });
+
+  it('list_fido_credentials lists more than 32: every resident credential up to the band\'s 50', async () => {
+    const rig = await authenticated({ autoPresence: true });
+    for (let i = 0; i < 40; i++) credentialIdOf((await cbor(rig, makeCredentialRequest(`user-${i}`))).payload);
+    const listed = await rig.call('listFidoCredentials', {});
+    expect(listed.credentials).toHaveLength(40);
+    expect(listed.credentials[0].userName).toBe('user-39');
+  });
+
+  it('band.proto documents the band\'s own resident-credential limit as the list maximum', () => {
+    const proto = readFileSync(new URL('../../proto/band.proto', import.meta.url), 'utf8');
+    const block = /message ListFidoCredentialsResponse \{[^}]*\}/.exec(proto)![0];
+    expect(Number(/max (\d+) entries/.exec(block)![1])).toBe(BAND_MAX_RESIDENT_CREDENTIALS);
+    expect(BAND_MAX_RESIDENT_CREDENTIALS).toBe(50);
+  });
+
+  it('the listed credentials keep every string whole and always fit one BAND unit', () => {
+    const credential = (i: number, rpBytes: number, nameBytes = 64): FidoCredential => ({
+      rpId: `${'r'.repeat(rpBytes - 12)}.example.com`,
+      credentialId: new Uint8Array(63).fill(i),
+      userName: `ü${'n'.repeat(nameBytes - 4)}${String(i).padStart(2, '0')}`,
+    });
+    const fits = (list: FidoCredential[]) =>
+      BandMessageCodec.encode({ requestId: 0xffffffff, body: { case: 'listFidoCredentials', value: { credentials: list } } }).length <= 7609;
+
+    const short = Array.from({ length: 50 }, (_, i) => credential(i, 24, 32));
+    const all = listedCredentials(short);
+    expect(all).toEqual(short);
+    expect(fits(all)).toBe(true);
+
+    // Long rp IDs (CTAP sets no maximum): whole entries, the newest that fit, never a shortened string.
+    const long = Array.from({ length: 50 }, (_, i) => credential(i, 300));
+    const listed = listedCredentials(long);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThan(50);
+    expect(listed).toEqual(long.slice(0, listed.length));
+    expect(fits(listed)).toBe(true);
+    expect(fits(long.slice(0, listed.length + 1))).toBe(false);
   });
 
   it('delete user data makes every earlier credential unusable, even after re-enrolling the same person', async () => {

@@ -51,14 +51,22 @@ describe('bandctl reenroll', () => {
     }
   }
 
-  it("takes another user's band when the policy allows it, and prints the User Properties", async () => {
+  it("takes another user's band when the policy allows it, re-creates the FIDO2 key, and prints the User Properties", async () => {
     await setUp(['--own-band', 'on', '--any-active-band', 'on']);
+    // alice's key, on her own band (another in-process band): the embedded relying party keeps it beside the directory.
+    const registered = await json([
+      '--transport', 'loopback?preset=authenticated&user=alice&serial=AAAH-00125&seed=alices-band', 'register-key', '--user', 'alice', '--directory', file, '--simulate-user', 'alice/right-index',
+    ]);
+    expect(registered.code, registered.stdout).toBe(0);
+    expect(registered.doc).toMatchObject({ ok: true, rpId: 'login.example.com', bandSerial: 'AAAH-00125' });
     const r = await json([
       '--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'ACAK-00056', '--directory', file, '--simulate-user', 'alice/right-index',
     ]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.doc).toMatchObject({ ok: true, user: 'alice', band: 'ACAK-00056', decision: { kind: 'other-users-band', previousHolder: 'bob' } });
     expect(r.doc.userProperties).toMatchObject([{ serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: 'Primary' }]);
+    expect(r.doc.recreated['login.example.com']).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(r.doc.retired).toEqual([`login.example.com:${registered.doc.credentialId}`]);
     const bob = await json(['directory', 'user', 'bob', '--directory', file]);
     expect(bob.doc.rows).toEqual([]);
   });

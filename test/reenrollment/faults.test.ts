@@ -219,3 +219,21 @@ describe('re-enrollment under power cuts', () => {
     }
   }, 120_000);
 });
+
+describe('re-enrollment refusals that must come before the wipe', () => {
+  it('a band whose device ID differs from its registration is refused before anything is touched', async () => {
+    const world = await enterprise({ allowReEnrollOwnBand: true, allowReEnrollAnyActiveBand: true });
+    open.push(world);
+    const target = await world.band('ACAK-00056', { holder: 'bob' });
+    // The directory knows ACAK-00056 by another device ID (a swapped band, or a typo by an administrator).
+    await world.directory.update((d) => {
+      d.bands.find((b) => b.serialNumber === 'ACAK-00056')!.deviceId = 'ff'.repeat(16);
+    });
+    const before = structuredClone(await world.directory.snapshot());
+    const error = await world.run('alice', target).catch((e) => e);
+    expect(error).toMatchObject({ code: 'BAND_MISMATCH', step: 'policy' });
+    expect(error.message).toMatch(/registered with device ID f{32}/);
+    expect(await world.directory.snapshot()).toEqual(before);
+    expect(await target.client.getState()).toMatchObject({ enrolled: true, userName: 'bob' });
+  });
+});

@@ -2,8 +2,15 @@ import type { Button } from '../../../proto/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 import { withBand } from '../connect.js';
+import { enumName, humanFields } from './state.js';
 
 const ACTIONS = 'press|hold|down|up|finger|lift|wrist|charger|screen|clock|reseed|cut-power|reboot';
+
+/** The band's GetInfo does not list CAPABILITY_DEBUG_LINK: a production band, or bandsim without --debug-link. */
+export class NoDebugLinkError extends Error {
+  override readonly name = 'NoDebugLinkError';
+  readonly code = 'NO_DEBUG_LINK';
+}
 
 export const debugCommand: CliCommand = {
   name: 'debug',
@@ -26,6 +33,7 @@ export const debugCommand: CliCommand = {
     const { values, positionals } = parseCommand('debug', ctx.argv, { poor: { type: 'boolean' }, 'no-liveness': { type: 'boolean' } });
     const [action, arg1, arg2] = positionals;
     if (!action) throw new UsageError(`debug: expected an action (${ACTIONS})`);
+    if (!ACTIONS.split('|').includes(action)) throw new UsageError(`debug: unknown action '${action}'; expected ${ACTIONS}`);
     const button = (): Button => {
       if (arg1 === 'top') return 'BUTTON_TOP';
       if (arg1 === 'bottom') return 'BUTTON_BOTTOM';
@@ -36,6 +44,10 @@ export const debugCommand: CliCommand = {
       throw new UsageError(`debug ${action}: expected on or off, got '${arg1 ?? ''}'`);
     };
     await withBand(ctx, async (band) => {
+      // Asked up front: without the link the band answers DEBUG with CTAPHID ERROR INVALID_CMD, which says nothing.
+      if (!band.bandInfo?.capabilities.includes('CAPABILITY_DEBUG_LINK')) {
+        throw new NoDebugLinkError(`debug ${action}: this band does not offer the debug link; start bandsim with --debug-link`);
+      }
       const hands = band.debug;
       switch (action) {
         case 'press':
@@ -76,14 +88,14 @@ export const debugCommand: CliCommand = {
           break;
         case 'screen': {
           const screen = await hands.readScreen();
-          ctx.out.result({ ok: true, ...screen }, Object.entries(screen).map(([k, v]) => `${k.padEnd(14)} ${String(v)}`));
+          ctx.out.result({ ok: true, ...screen }, humanFields(screen, 14));
           return;
         }
         default:
           throw new UsageError(`debug: unknown action '${action}'; expected ${ACTIONS}`);
       }
       const screen = await hands.readScreen();
-      ctx.out.result({ ok: true, action, screen: screen.screen, state: screen.state }, `ok — the band shows ${screen.screen.replace('SCREEN_', '')}`);
+      ctx.out.result({ ok: true, action, screen: screen.screen, state: screen.state }, `ok — the band shows ${enumName(screen.screen)}`);
     });
   },
 };

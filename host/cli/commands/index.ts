@@ -7,6 +7,7 @@ import { fido2Command } from './fido2.js';
 import { infoCommand } from './info.js';
 import { listCommand } from './list.js';
 import { reenrollCommand } from './reenroll.js';
+import { registerKeyCommand } from './register-key.js';
 import { stateCommand } from './state.js';
 import { traceCommand } from './trace.js';
 import { wipeCommand } from './wipe.js';
@@ -17,6 +18,7 @@ export const COMMANDS: CliCommand[] = [
   stateCommand,
   wipeCommand,
   enrollCommand,
+  registerKeyCommand,
   reenrollCommand,
   fido2Command,
   debugCommand,

@@ -1,9 +1,9 @@
 import { BandWebAuthn } from '../../band-webauthn.js';
 import { DEFAULT_DIRECTORY_PATH, FileDirectory, renderUserPropertiesTable, userProperties } from '../../directory/index.js';
 import { FileProgressStore, ReEnrollment, type ReEnrollmentProgress } from '../../re-enrollment/index.js';
-import { WebAuthnRelyingParty } from '../../relying-party/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { withBand } from '../connect.js';
+import { embeddedRelyingParty, RELYING_PARTY_OPTIONS } from '../embedded-rp.js';
 import { personFor, SIMULATE_USER_OPTION } from '../people.js';
 
 export const reenrollCommand: CliCommand = {
@@ -25,20 +25,16 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
     const { values } = parseCommand('reenroll', ctx.argv, {
       user: { type: 'string' },
       band: { type: 'string' },
-      directory: { type: 'string' },
       label: { type: 'string' },
-      'rp-id': { type: 'string' },
-      'rp-origin': { type: 'string' },
+      ...RELYING_PARTY_OPTIONS,
       'user-timeout': { type: 'string' },
       ...SIMULATE_USER_OPTION,
     });
     const userName = requireString('reenroll', values.user, '--user NAME');
     const bandSerial = requireString('reenroll', values.band, '--band SERIAL');
     const userTimeoutMs = parseInteger('reenroll', values['user-timeout'], '--user-timeout', 120_000, 1);
-    const path = values.directory ?? ctx.env.BANDCTL_DIRECTORY ?? DEFAULT_DIRECTORY_PATH;
-    const rpId = values['rp-id'] ?? 'login.example.com';
+    const { path, rp } = embeddedRelyingParty(ctx, values);
     const directory = new FileDirectory(path);
-    const rp = new WebAuthnRelyingParty({ id: rpId, origin: values['rp-origin'] ?? `https://${rpId}`, statePath: `${path}.rp.json` });
     const orchestrator = new ReEnrollment({ directory, relyingParties: [rp], progress: new FileProgressStore(`${path}.progress.json`) });
 
     await withBand(ctx, async (band) => {

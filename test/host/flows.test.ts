@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BandEmulator, serveBand, testWorld, type Preset } from '../../firmware-sim/index.js';
+import { BandClient, BandClientError, BandError, SimulatedUser, deleteUserData, enroll, type UserInteraction } from '../../host/index.js';
+import { loopbackPair } from '../../transport/index.js';
+
+const open: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of open.splice(0)) await close();
+});
+
+async function band(preset?: Preset) {
+  const emulator = new BandEmulator({ world: testWorld({ seed: 'flows' }), serialNumber: 'AAAH-00125', debugLink: true, preset });
+  const [host, side] = loopbackPair();
+  const serving = serveBand(emulator, side);
+  const client = await BandClient.connect(host, { timeoutMs: 2_000 });
+  open.push(async () => {
+    client.close();
+    serving.stop();
+    await host.close();
+    emulator.close();
+  });
+  return { client, host, user: new SimulatedUser(client.debug, 'alice/thumb') };
+}
+
+/** A person who is told things and does nothing. */
+const idle: UserInteraction = { instruct: async () => undefined, readSetupCode: async () => '' };
+
+describe('host flows refuse early and leave the band usable', () => {
+  it('enroll refuses a bad label or user name before the capture starts', async () => {
+    const { client, user } = await band();
+    const told: string[] = [];
+    const watching: UserInteraction = { instruct: async (i) => void told.push(i.kind), readSetupCode: () => user.readSetupCode() };
+    await expect(enroll(client, watching, { userName: 'alice', label: 'ÄÖÜ-toolongggggg' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /at most 12 characters/ });
+    await expect(enroll(client, watching, { userName: 'ali\nce' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /control characters/ });
+    expect(told).toEqual([]);
+    expect((await client.getState()).state).toBe('BAND_STATE_UNENROLLED');
+  });
+
+  it('enroll on a band that holds user data is refused at once, off the wrist too', async () => {
+    const { client, user } = await band({ kind: 'enrolled', userName: 'bob' });
+    await user.instruct({ kind: 'wear-band' });
+    await client.debug.setWrist(false);
+    const error = await enroll(client, idle, { userName: 'alice' }).catch((e) => e);
+    expect(error).toBeInstanceOf(BandError);
+    expect(error.code).toBe('ERROR_CODE_USER_DATA_PRESENT');
+    expect(error.message).toMatch(/of bob; delete user data first/);
+  });
+
+  it('a wipe nobody performs times out and the band stops prompting for it', async () => {
+    const { client } = await band({ kind: 'authenticated', userName: 'bob' });
+    await expect(deleteUserData(client, idle, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const state = await client.getState();
+    expect(state.state).not.toBe('BAND_STATE_DELETE_PROMPT');
+    expect(state.enrolled).toBe(true);
+  });
+
+  it('a closed client fails at once with CLOSED; the transport stays open for its owner', async () => {
+    const { client, host } = await band();
+    client.close();
+    const error = await client.getState().catch((e) => e);
+    expect(error).toBeInstanceOf(BandClientError);
+    expect(error.code).toBe('CLOSED');
+    expect(host.isOpen).toBe(true);
+  });
+});

@@ -14,6 +14,7 @@ export class DirectoryMedium implements FlashMedium {
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
+    checkCreatable(this.dir);
     io(`create the state directory ${this.dir}`, () => {
       fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       fs.chmodSync(this.dir, 0o700);
@@ -95,5 +96,49 @@ function io(what: string, action: () => void): void {
     throw new FlashIoError(`could not ${what}: ${(error as Error).message}; check the disk and the state directory's permissions`, {
       cause: error,
     });
+  }
+}
+
+/** Pseudo-filesystems: a state directory there is a mistake, and Node's recursive mkdir can loop on /proc. */
+const PSEUDO_ROOTS = ['/proc', '/sys'];
+
+/**
+ * Checked before mkdir: the path is not under /proc or /sys, and its nearest existing ancestor is a directory this
+ * process may write. Otherwise a clear FlashIoError naming the path (never a hang or a bare ENOTDIR).
+ */
+function checkCreatable(dir: string): void {
+  const pseudo = PSEUDO_ROOTS.find((root) => dir === root || dir.startsWith(`${root}/`));
+  if (pseudo) throw new FlashIoError(`the state directory ${dir} is under ${pseudo}, a kernel pseudo-filesystem; pick a directory on a real filesystem`);
+  let at = dir;
+  for (;;) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(at);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a part of the path is a file; walking up finds it and names it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        throw new FlashIoError(`cannot create the state directory ${dir}: ${(error as Error).message}; pick another --state path`, { cause: error });
+      }
+    }
+    if (stat) {
+      if (!stat.isDirectory()) {
+        throw new FlashIoError(`cannot create the state directory ${dir}: ${at} is a file, not a directory; pick another --state path`);
+      }
+      // Through a symlink (e.g. /dev/fd -> /proc/self/fd) the real place counts.
+      const real = fs.realpathSync(at);
+      const under = PSEUDO_ROOTS.find((root) => real === root || real.startsWith(`${root}/`));
+      if (under) throw new FlashIoError(`the state directory ${dir} is under ${under} (through ${at}), a kernel pseudo-filesystem; pick a directory on a real filesystem`);
+      if (at === dir) return; // It exists: opening it checks the rest.
+      try {
+        fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
+      } catch (error) {
+        throw new FlashIoError(`cannot create the state directory ${dir}: ${at} is not writable by this user; pick another --state path or fix its permissions`, { cause: error });
+      }
+      return;
+    }
+    const parent = path.dirname(at);
+    if (parent === at) return;
+    at = parent;
   }
 }

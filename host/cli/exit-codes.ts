@@ -6,7 +6,10 @@ import { DirectoryError } from '../directory/index.js';
 /** bandctl's exit codes, documented in `bandctl --help`. */
 export const ExitCode = {
   OK: 0,
-  /** The band, the relying party or the directory refused or failed the operation. */
+  /**
+   * The band, the relying party or the directory refused or failed the operation; the band was busy with another
+   * host (CTAPHID CHANNEL_BUSY); or a replay departed from its recording.
+   */
   FAILED: 1,
   /** Bad command line. */
   USAGE: 2,
@@ -42,6 +45,10 @@ export function classify(error: unknown): { exit: number; code: string } {
   if (error instanceof UsageError) return { exit: ExitCode.USAGE, code: 'USAGE' };
   // A --transport value that is not a transport URI is a command-line mistake, not an unreachable band.
   if (error instanceof TransportError && error.code === 'BAD_URI') return { exit: ExitCode.USAGE, code: error.code };
+  // A replay that departs from its recording reached the (recorded) band: the session differs, nothing is unreachable.
+  if (error instanceof TransportError && (error.code === 'REPLAY_MISMATCH' || error.code === 'REPLAY_FORMAT')) {
+    return { exit: ExitCode.FAILED, code: error.code };
+  }
   if (error instanceof TransportError) return { exit: ExitCode.UNREACHABLE, code: error.code };
   if (error instanceof BandClientError) {
     if (error.code === 'TIMEOUT') return { exit: ExitCode.TIMEOUT, code: error.code };
@@ -59,4 +66,12 @@ export function classify(error: unknown): { exit: number; code: string } {
   }
   const code = (error as { code?: unknown })?.code;
   return { exit: ExitCode.FAILED, code: typeof code === 'string' ? code : 'FAILED' };
+}
+
+/** The message bandctl prints for a failure: the error's own, or a plainer one where the raw one says too little. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof BandClientError && error.code === 'DEVICE_ERROR' && error.message.includes('CHANNEL_BUSY')) {
+    return 'the band is busy with another host (CTAPHID CHANNEL_BUSY); retry';
+  }
+  return error instanceof Error ? error.message : String(error);
 }

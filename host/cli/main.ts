@@ -1,6 +1,6 @@
 import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, type CommandContext } from './command.js';
-import { ExitCode, ReportedFailure, UsageError, classify } from './exit-codes.js';
+import { ExitCode, ReportedFailure, UsageError, classify, describeFailure } from './exit-codes.js';
 import { Output } from './output.js';
 
 const HELP = () => `bandctl — the host side of a band, as a command
@@ -25,7 +25,8 @@ options:
   --record FILE        append the exchange with the band to FILE (readable; replay with replay:FILE)
 
 exit codes:
-  0 ok · 1 the band, relying party or directory refused or failed · 2 bad command line
+  0 ok · 1 the band, relying party or directory refused or failed, the band is busy with another host
+  (CHANNEL_BUSY: retry), or a replay departed from its recording · 2 bad command line
   3 band unreachable or link lost · 4 timed out · 5 refused by the enterprise policy
 
 'bandctl COMMAND --help' shows a command's own options.`;
@@ -73,7 +74,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   } catch (error) {
     if (error instanceof ReportedFailure) return error.exit;
     const { exit, code } = classify(error);
-    out.failure(code, error instanceof Error ? error.message : String(error));
+    out.failure(code, describeFailure(error));
     if (exit === ExitCode.USAGE && !json) io.stderr.write(`run 'bandctl --help' for usage\n`);
     return exit;
   }

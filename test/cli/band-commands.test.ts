@@ -25,11 +25,36 @@ describe('bandctl band commands', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, serialNumber: 'AAAH-00125', state: 'authenticated', userName: 'tw-user2', enrolled: true });
   });
 
-  it('state prints every GetState field', async () => {
+  it('state prints the GetState fields as info does: no enum prefixes, lower-case, empty fields left out', async () => {
     const r = await bandctl(['--transport', AUTHENTICATED, 'state']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/state\s+BAND_STATE_AUTHENTICATED/);
-    expect(r.stdout).toMatch(/userName\s+tw-user2/);
+    expect(r.stdout).toMatch(/^state +authenticated$/m);
+    expect(r.stdout).toMatch(/^screen +authenticated$/m);
+    expect(r.stdout).toMatch(/^userName +tw-user2$/m);
+    expect(r.stdout).not.toMatch(/BAND_STATE_|SCREEN_/);
+    const blank = await bandctl(['--transport', 'loopback', 'state']);
+    expect(blank.stdout).toMatch(/^state +unenrolled$/m);
+    expect(blank.stdout).not.toMatch(/^(userName|label)\b/m);
+    // --json keeps every field as the band sent it.
+    const json = JSON.parse((await bandctl(['--transport', 'loopback', 'state', '--json'])).stdout);
+    expect(json).toMatchObject({ state: 'BAND_STATE_UNENROLLED', screen: 'SCREEN_NO_USER', userName: '', label: '' });
+  });
+
+  it('debug screen and actions print states and screens as people read them; --json is unchanged', async () => {
+    const screen = await bandctl(['--transport', AUTHENTICATED, 'debug', 'screen']);
+    expect(screen.code).toBe(0);
+    expect(screen.stdout).toMatch(/^state +authenticated$/m);
+    expect(screen.stdout).not.toMatch(/BAND_STATE_|SCREEN_|^setupCode/m);
+    const press = await bandctl(['--transport', AUTHENTICATED, 'debug', 'wrist', 'off']);
+    expect(press.stdout).toBe('ok — the band shows blank\n');
+    const json = JSON.parse((await bandctl(['--transport', AUTHENTICATED, 'debug', 'screen', '--json'])).stdout);
+    expect(json).toMatchObject({ ok: true, state: 'BAND_STATE_AUTHENTICATED', setupCode: '' });
+  });
+
+  it('a debug action the band refuses names the action once', async () => {
+    const r = await bandctl(['--transport', AUTHENTICATED, 'debug', 'reseed', 'x'.repeat(65), '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.message).toMatch(/^debug reseed: expected a seed of at most 64 bytes, got 65/);
   });
 
   it('wipe with a simulated person: USER DATA DELETED; without one, the instructions are shown and the wait times out', async () => {

@@ -80,6 +80,22 @@ describe('bandctl fido2 (loopback band)', () => {
     expect(reset.stdout).toMatch(/erased/);
   });
 
+  it('on an enrolled band that is not authenticated, --simulate-user wears and touches it first', async () => {
+    const ENROLLED = 'loopback?preset=enrolled&user=tw-user2';
+    const made = await ok(ENROLLED, 'make-credential', '--rp', 'example.com', '--rk', '--simulate-user', 'tw-user2/right-index');
+    expect(made.flags).toMatchObject({ up: true, uv: true });
+    const reset = await fido2(ENROLLED, 'reset', '--simulate-user', 'tw-user2/right-index');
+    expect(reset.code, reset.stdout).toBe(0);
+  });
+
+  it('a refusal because the wearer is missing says what to do', async () => {
+    const result = await fido2('loopback?preset=enrolled&user=tw-user2', 'make-credential', '--rp', 'example.com', '--json');
+    expect(result.code).toBe(ExitCode.FAILED);
+    const { error } = result.json();
+    expect(error.code).toMatch(/^CTAP2_ERR_(OPERATION_DENIED|PUAT_REQUIRED|UV_INVALID)$/);
+    expect(error.message).toMatch(/the band must be worn and authenticated: touch the sensor \(with --simulate-user FINGER: done for you\)$/);
+  });
+
   it('without --simulate-user it asks the person once to tap the band, and times out after --wait', async () => {
     const result = await fido2(TAP, 'make-credential', '--rp', 'example.com', '--wait', '600');
     expect(result.code).toBe(ExitCode.TIMEOUT);

@@ -55,3 +55,18 @@ describe('bandctl: where the command is on the command line', () => {
     expect(transport.stderr).toMatch(/unknown scheme "carrier-pigeon"/);
   });
 });
+
+describe('bandctl exit codes for a busy band and a departed replay', () => {
+  it('CHANNEL_BUSY says the band is busy with another host (exit 1); a replay mismatch exits 1, not 3', async () => {
+    const { BandClientError } = await import('../../host/errors.js');
+    const { TransportError } = await import('../../transport/index.js');
+    const { classify, describeFailure, ExitCode } = await import('../../host/cli/exit-codes.js');
+    const busy = new BandClientError('DEVICE_ERROR', 'the band answered CTAPHID ERROR CHANNEL_BUSY (0x06)');
+    expect(classify(busy).exit).toBe(ExitCode.FAILED);
+    expect(describeFailure(busy)).toBe('the band is busy with another host (CTAPHID CHANNEL_BUSY); retry');
+    for (const code of ['REPLAY_MISMATCH', 'REPLAY_FORMAT'] as const) {
+      expect(classify(new TransportError(code, 'x')).exit).toBe(ExitCode.FAILED);
+    }
+    expect(classify(new TransportError('OPEN_FAILED', 'x')).exit).toBe(ExitCode.UNREACHABLE);
+  });
+});

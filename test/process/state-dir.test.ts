@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bandctl, killAll, requireBuilt, startBandsim, tempDir } from './processes.js';
 
@@ -38,5 +38,20 @@ describe('bandsim --state DIR across restarts', () => {
     expect(after.json()).toMatchObject({ enrolled: true, userName: 'tw-user3', label: 'TW-USER3', deviceId });
     expect(await second.stop('SIGINT')).toEqual({ code: 0, signal: null });
     expect(second.output()).toMatch(/^stopping: SIGINT$/m);
+  });
+});
+
+describe('bandsim --state on a path it cannot create', () => {
+  it('exits 1 at once naming the path and the file in the way, instead of hanging or a bare ENOTDIR', async () => {
+    const dir = await tempDir('bandsim-state-file');
+    try {
+      const file = `${dir.path}/not-a-directory`;
+      await writeFile(file, 'x');
+      const started = startBandsim(['--tcp', '127.0.0.1:0', '--state', `${file}/band`]);
+      await expect(started).rejects.toThrow(/exited \(1\)/);
+      await expect(started).rejects.toThrow(`cannot create the state directory ${file}/band: ${file} is a file, not a directory`);
+    } finally {
+      await dir.remove();
+    }
   });
 });

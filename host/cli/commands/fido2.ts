@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { KeepaliveStatus } from '../../../transport/index.js';
+import { authenticate } from '../../authenticate.js';
 import type { BandClient } from '../../band-client.js';
 import { BandClientError } from '../../errors.js';
-import { Permission, type AuthenticatorData, type Fido2Client, type PinUvAuthToken, type TransactOptions } from '../../fido2/index.js';
+import { CtapError, Permission, type AuthenticatorData, type Fido2Client, type PinUvAuthToken, type TransactOptions } from '../../fido2/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand, type CommandContext } from '../command.js';
 import { withBand } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
@@ -35,7 +36,8 @@ options:
   --uv                   ask for the band's built-in user verification (worn and authenticated)
   --pin PIN              user verification by PIN (a pinUvAuthToken, PIN/UV protocol 2)
   --simulate-user FINGER a simulated person presses the top button when the band asks (band with --debug-link);
-                         otherwise bandctl asks you to tap it
+                         otherwise bandctl asks you to tap it. On an enrolled band that is not authenticated,
+                         the person first wears it and touches the sensor with FINGER
   --wait MS              how long the user has to tap the band (default 60000)
 
 A band's refusal exits 1 with the CTAP status name (e.g. CTAP2_ERR_PIN_INVALID).`;
@@ -335,6 +337,35 @@ const SUBS: Record<string, Subcommand> = {
   },
 };
 
+/** Subcommands that need the wearer's presence, so the band must be worn and authenticated first. */
+const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'reset']);
+
+/** With --simulate-user: an enrolled band that is not authenticated is worn and touched first, as a person would. */
+async function authenticateFirst(session: Session): Promise<void> {
+  const finger = session.values['simulate-user'];
+  if (!finger) return;
+  const state = await session.band.getState({ timeoutMs: session.ctx.global.timeoutMs });
+  if (!state.enrolled || state.state === 'BAND_STATE_AUTHENTICATED') return;
+  session.ctx.out.progress(`authenticating on the band first (simulated user, ${finger})`);
+  await authenticate(session.band, personFor(session.ctx, session.band, finger), { stepTimeoutMs: session.waitMs });
+}
+
+/** CTAP statuses a band gives when its wearer is not there to verify or confirm. */
+const WEARER_MISSING = new Set(['CTAP2_ERR_OPERATION_DENIED', 'CTAP2_ERR_PUAT_REQUIRED', 'CTAP2_ERR_UV_INVALID']);
+
+/** Adds what to do to such a refusal when GetState shows the band is not enrolled, not worn or not authenticated. */
+async function withWearerHint(session: Session, error: unknown): Promise<unknown> {
+  if (!(error instanceof CtapError) || !WEARER_MISSING.has(error.code)) return error;
+  const state = await session.band.getState({ timeoutMs: session.ctx.global.timeoutMs }).catch(() => undefined);
+  if (!state) return error;
+  if (!state.enrolled) {
+    error.message += '; the band holds no enrolled user: enroll it first (bandctl enroll)';
+  } else if (!state.onWrist || state.state !== 'BAND_STATE_AUTHENTICATED') {
+    error.message += '; the band must be worn and authenticated: touch the sensor (with --simulate-user FINGER: done for you)';
+  }
+  return error;
+}
+
 export const fido2Command: CliCommand = {
   name: 'fido2',
   summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, reset",
@@ -361,6 +392,14 @@ export const fido2Command: CliCommand = {
     }
     sub.check?.(own, operands);
     const waitMs = parseInteger(`fido2 ${name}`, own.wait, '--wait', 60_000, 1);
-    await withBand(ctx, (band) => sub.run({ ctx, band, fido2: band.fido2, values: own, waitMs }, operands));
+    await withBand(ctx, async (band) => {
+      const session: Session = { ctx, band, fido2: band.fido2, values: own, waitMs };
+      if (NEEDS_WEARER.has(name)) await authenticateFirst(session);
+      try {
+        await sub.run(session, operands);
+      } catch (error) {
+        throw await withWearerHint(session, error);
+      }
+    });
   },
 };

@@ -1,20 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../host/cli/main.js';
+import { bandctl as run } from '../support/bandctl.js';
 
-async function bandctl(args: string[], stdinText?: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  if (stdinText !== undefined) stdin.end(stdinText);
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin, env: {} });
-  stdout.end();
-  stderr.end();
-  return { code, stdout: await out, stderr: await err };
-}
+const bandctl = (args: string[], stdinText?: string) => run(args, { stdin: stdinText });
 
 const AUTHENTICATED = 'loopback?preset=authenticated&user=tw-user2&serial=AAAH-00125';
 

@@ -3,11 +3,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, classify } from '../../host/cli/exit-codes.js';
-import { main } from '../../host/cli/main.js';
 import {
   DirectoryError,
   FileDirectory,
@@ -18,6 +15,7 @@ import {
   setPolicy,
   type ReEnrollmentRefused,
 } from '../../host/directory/index.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -31,18 +29,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs bandctl in-process, as a script would run the binary, and captures both streams. */
-async function bandctl(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env });
-  stdout.end();
-  stderr.end();
-  const result = { code, stdout: await out, stderr: await err };
-  return { ...result, json: () => JSON.parse(result.stdout) };
-}
+const bandctl = (args: string[], env: NodeJS.ProcessEnv = {}) => run(args, { env });
 
 /** `bandctl directory ARGS --directory <temp file>`. */
 const dirctl = (...args: string[]) => bandctl(['directory', ...args, '--directory', file]);

@@ -1,29 +1,16 @@
 import { createPublicKey, verify } from 'node:crypto';
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../host/cli/exit-codes.js';
-import { main } from '../../host/cli/main.js';
 import { decodeCanonical } from '../../proto/ctap2/index.js';
 import { requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 /** A fresh emulated band per command: each test checks each command's own output. */
 const AUTO = 'loopback?preset=authenticated&user=tw-user2&auto-presence=1';
 /** The band asks for a tap on its top button (KEEPALIVE UPNEEDED) and waits. */
 const TAP = 'loopback?preset=authenticated&user=tw-user2';
 
-/** Runs bandctl in-process, as a script would run the binary, and captures both streams. */
-async function bandctl(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-  stdout.end();
-  stderr.end();
-  const result = { code, stdout: await out, stderr: await err };
-  return { ...result, json: () => JSON.parse(result.stdout) };
-}
+const bandctl = (args: string[]) => run(args);
 
 const fido2 = (transport: string, ...args: string[]) => bandctl(['--transport', transport, 'fido2', ...args]);
 

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../host/cli/main.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -15,16 +14,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function bandctl(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-  stdout.end();
-  stderr.end();
-  return { code, stdout: await out, stderr: await err };
-}
+const bandctl = (args: string[]) => run(args);
 
 describe('bandctl: where the command is on the command line', () => {
   it("takes a command's own option before the command (bandctl --directory F directory ...)", async () => {

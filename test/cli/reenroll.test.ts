@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../host/cli/main.js';
 import { REFUSAL_BAND_OF_OTHER_USER } from '../../host/index.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 let dir: string;
 let file: string;
@@ -17,16 +16,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function bandctl(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-  stdout.end();
-  stderr.end();
-  return { code, stdout: await out, stderr: await err };
-}
+const bandctl = (args: string[]) => run(args);
 const json = async (args: string[]) => {
   const r = await bandctl([...args, '--json']);
   return { ...r, doc: JSON.parse(r.stdout) };

@@ -2,13 +2,11 @@ import fc from 'fast-check';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEntry, traceUnits, type TraceEntry } from '../../host/cli/commands/trace.js';
-import { main } from '../../host/cli/main.js';
 import { BandMessageCodec, DebugResponseCodec, encodeCanonical } from '../../proto/index.js';
 import { Command, RECORDING_HEADER, formatRecordedUnit, type RecordedUnit } from '../../transport/index.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -18,18 +16,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs bandctl in-process and captures both streams; `tty` makes stdout claim to be a terminal. */
-async function bandctl(args: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}) {
-  const stdout = Object.assign(new PassThrough(), options.tty ? { isTTY: true } : {});
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: options.env ?? {} });
-  stdout.end();
-  stderr.end();
-  const result = { code, stdout: await out, stderr: await err };
-  return { ...result, json: () => JSON.parse(result.stdout) };
-}
+const bandctl = (args: string[], options: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}) => run(args, options);
 
 const ANSI = /\u001b\[/;
 

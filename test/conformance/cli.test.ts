@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BandEmulator, serveBand, testWorld } from '../../firmware-sim/index.js';
-import { main } from '../../host/cli/main.js';
 import { CATALOGUE } from '../../host/conformance/index.js';
 import { listenTcp, type TcpServer } from '../../transport/index.js';
 import { truncatedRequestId } from './broken-bands.js';
+import { bandctl as run } from '../support/bandctl.js';
 
 async function text(stream: PassThrough): Promise<string> {
   let out = '';
@@ -12,17 +12,7 @@ async function text(stream: PassThrough): Promise<string> {
   return out;
 }
 
-/** Runs bandctl in-process, as a rig would run the binary, and captures both streams. */
-async function bandctl(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out = text(stdout);
-  const err = text(stderr);
-  const code = await main(args, { stdout, stderr, stdin: new PassThrough(), env: {} });
-  stdout.end();
-  stderr.end();
-  return { code, stdout: await out, stderr: await err };
-}
+const bandctl = (args: string[]) => run(args);
 
 describe('bandctl conformance', () => {
   it('prints one PASS line per requirement and a summary; exit 0 (loopback: a fresh emulator per requirement)', async () => {

@@ -15,16 +15,8 @@ export const INIT_DATA = 57;
 export const CONT_DATA = 59;
 export const BROADCAST = 0xffffffff;
 
-export const HidErr = {
-  INVALID_CMD: 0x01,
-  INVALID_PAR: 0x02,
-  INVALID_LEN: 0x03,
-  INVALID_SEQ: 0x04,
-  MSG_TIMEOUT: 0x05,
-  CHANNEL_BUSY: 0x06,
-  INVALID_CHANNEL: 0x0b,
-  OTHER: 0x7f,
-} as const;
+/** CTAPHID error codes are the spec's numbers; the transport's table is the one source. */
+export { HidError as HidErr } from '../../transport/index.js';
 
 export function hex(bytes: Uint8Array, max = 16): string {
   const shown = Buffer.from(bytes.subarray(0, max)).toString('hex');

@@ -14,7 +14,7 @@ export class EventWaiter {
   private closedBy?: Error;
 
   constructor(
-    band: BandClient,
+    private readonly band: BandClient,
     private readonly abortOn: (event: BandEvent) => string | undefined = () => undefined,
   ) {
     this.off = band.onEvent((event) => {
@@ -29,9 +29,20 @@ export class EventWaiter {
 
   async next<E extends BandEvent>(
     match: (event: BandEvent) => event is E,
-    options: { timeoutMs: number; signal?: AbortSignal; what: string },
+    options: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      what: string;
+      /**
+       * While waiting for a person (up to minutes), PING the band this often so a band that died silently
+       * (a UDP peer gives no disconnect) fails the wait now rather than at its end. Default 5 000 ms.
+       */
+      heartbeatMs?: number;
+    },
   ): Promise<E> {
     const deadline = Date.now() + options.timeoutMs;
+    const heartbeatMs = options.heartbeatMs ?? 5_000;
+    let nextHeartbeat = Date.now() + heartbeatMs;
     for (;;) {
       while (this.buffer.length > 0) {
         const event = this.buffer.shift()!;
@@ -43,6 +54,12 @@ export class EventWaiter {
       if (options.signal?.aborted) throw new BandClientError('ABORTED', `${options.what} was cancelled`, { cause: options.signal.reason });
       const left = deadline - Date.now();
       if (left <= 0) throw new BandClientError('TIMEOUT', `${options.what}: nothing happened on the band within ${options.timeoutMs} ms`);
+      if (Date.now() >= nextHeartbeat) {
+        await this.heartbeat(options.what);
+        nextHeartbeat = Date.now() + heartbeatMs;
+        continue;
+      }
+      const sleep = Math.min(left, nextHeartbeat - Date.now());
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -50,9 +67,21 @@ export class EventWaiter {
           this.wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, left);
+        const timer = setTimeout(done, sleep);
         options.signal?.addEventListener('abort', done, { once: true });
         this.wake = done;
+      });
+    }
+  }
+
+  private async heartbeat(what: string): Promise<void> {
+    try {
+      await this.band.ping(new Uint8Array(0), { timeoutMs: 2_000 });
+    } catch (error) {
+      // Another call in flight proves the link just as well; anything else means the band is gone.
+      if (error instanceof BandClientError && error.code === 'BUSY') return;
+      throw new BandClientError('DISCONNECTED', `${what}: the band stopped answering (${(error as Error).message}); check it is powered and connected, then retry`, {
+        cause: error,
       });
     }
   }

@@ -63,3 +63,28 @@ describe('host flows refuse early and leave the band usable', () => {
     expect(host.isOpen).toBe(true);
   });
 });
+
+describe('waiting for a person notices a band that died silently', () => {
+  it('a band that stops answering fails the wait at the next heartbeat, not at its timeout', async () => {
+    const emulator = new BandEmulator({ world: testWorld({ seed: 'silent' }), serialNumber: 'AAAH-00125', preset: { kind: 'authenticated', userName: 'bob' } });
+    const [host, side] = loopbackPair();
+    const serving = serveBand(emulator, side);
+    const client = await BandClient.connect(host, { timeoutMs: 2_000 });
+    open.push(async () => {
+      client.close();
+      await host.close();
+      emulator.close();
+    });
+    const { EventWaiter } = await import('../../host/index.js');
+    const waiter = new EventWaiter(client);
+    serving.stop(); // the link stays up, the band says nothing more (a UDP peer that died)
+    const started = Date.now();
+    const error = await waiter
+      .next((e): e is never => false, { timeoutMs: 60_000, heartbeatMs: 50, what: 'delete user data' })
+      .catch((e) => e);
+    waiter.close();
+    expect(error).toMatchObject({ code: 'DISCONNECTED', message: /delete user data: the band stopped answering/ });
+    // Far inside the 60 s wait: the heartbeat, not the timeout, ended it.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});

@@ -56,12 +56,7 @@ function person(band: TestBand, sabotage: (i: Instruction, n: number) => Promise
 describe('re-enrollment faults: the directory is never half updated and the same call resumes', () => {
   it('the band is taken off the wrist during fingerprint capture', async () => {
     const { world, target, before } = await scenario();
-    const error = await world.orchestrator
-      .run({
-        userName: 'alice',
-        bandSerial: 'ACAK-00056',
-        band: target.client,
-        authenticator: target.webauthn,
+    const error = await world.run('alice', target, {
         userTimeoutMs: 1_000,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor' && i.goodTouches === 3) {
@@ -85,12 +80,7 @@ describe('re-enrollment faults: the directory is never half updated and the same
 
   it('the link to the band dies mid-enrollment; a new link resumes', async () => {
     const { world, target, before } = await scenario();
-    const error = await world.orchestrator
-      .run({
-        userName: 'alice',
-        bandSerial: 'ACAK-00056',
-        band: target.client,
-        authenticator: target.webauthn,
+    const error = await world.run('alice', target, {
         userTimeoutMs: 1_000,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor' && i.goodTouches === 2) {
@@ -146,11 +136,7 @@ describe('re-enrollment faults: the directory is never half updated and the same
     expect((await world.rp.credentials('alice')).filter((c) => !c.retired).map((c) => c.id)).toContain(oldKey);
 
     const told: Instruction[] = [];
-    const resumed = await world.orchestrator.run({
-      userName: 'alice',
-      bandSerial: 'ACAK-00056',
-      band: target.client,
-      authenticator: target.webauthn,
+    const resumed = await world.run('alice', target, {
       user: person(target, async (i) => (told.push(i), false)),
     });
     expect(resumed.resumed).toBe(true);
@@ -162,12 +148,7 @@ describe('re-enrollment faults: the directory is never half updated and the same
   it('cancelling through the AbortSignal stops the run and changes nothing', async () => {
     const { world, target, before } = await scenario();
     const controller = new AbortController();
-    const error = await world.orchestrator
-      .run({
-        userName: 'alice',
-        bandSerial: 'ACAK-00056',
-        band: target.client,
-        authenticator: target.webauthn,
+    const error = await world.run('alice', target, {
         signal: controller.signal,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor') controller.abort();

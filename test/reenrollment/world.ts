@@ -14,6 +14,7 @@ import {
   setPolicy,
   type Policy,
   type RelyingParty,
+  type UserInteraction,
 } from '../../host/index.js';
 import { loopbackPair, type LoopbackTransport } from '../../transport/index.js';
 
@@ -87,13 +88,13 @@ export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingPart
       });
       return b;
     },
-    run(userName: string, b: TestBand, extra: { userTimeoutMs?: number; signal?: AbortSignal } = {}) {
+    run(userName: string, b: TestBand, extra: { userTimeoutMs?: number; signal?: AbortSignal; user?: UserInteraction } = {}) {
       return orchestrator.run({
         userName,
         bandSerial: b.serial,
         band: b.client,
         authenticator: b.webauthn,
-        user: b.person(`${userName}/right-index`),
+        user: extra.user ?? b.person(`${userName}/right-index`),
         userTimeoutMs: extra.userTimeoutMs ?? 2_000,
         signal: extra.signal,
       });

@@ -63,7 +63,14 @@ export class BandEmulator implements BandDevice {
     let authenticator: Ctap2Authenticator | undefined;
     this.band = new Band(
       options.world,
-      { serialNumber: options.serialNumber, firmwareVersion, seos, autoPresence: options.autoPresence ?? false, batteryPercent: options.batteryPercent, flash: options.flash },
+      {
+        serialNumber: options.serialNumber,
+        firmwareVersion,
+        seos,
+        autoPresence: options.autoPresence ?? false,
+        batteryPercent: options.batteryPercent,
+        flash: options.flash,
+      },
       {
         powerUp: () => authenticator?.powerUp(),
         fidoCredentials: fido2 ? residentCredentials : undefined,
@@ -71,7 +78,10 @@ export class BandEmulator implements BandDevice {
       },
     );
     if (fido2) {
-      authenticator = fido2Authenticator(this.band, options.world.clock, { aaguid: options.aaguid ?? BAND_AAGUID, firmwareVersion });
+      authenticator = fido2Authenticator(this.band, options.world.clock, {
+        aaguid: options.aaguid ?? BAND_AAGUID,
+        firmwareVersion,
+      });
       if (this.band.isPowered) authenticator.powerUp();
       this.authenticator = authenticator;
     }
@@ -146,7 +156,10 @@ export class BandEmulator implements BandDevice {
   }
 
   private emit(event: BandEvent): void {
-    const unit: Unit = { command: Command.BAND, payload: BandMessageCodec.encode({ requestId: 0, body: { case: 'event', value: { kind: event } } }) };
+    const unit: Unit = {
+      command: Command.BAND,
+      payload: BandMessageCodec.encode({ requestId: 0, body: { case: 'event', value: { kind: event } } }),
+    };
     for (const listener of [...this.listeners]) listener(unit);
   }
 }
@@ -156,9 +169,12 @@ function hidError(code: number): Unit {
 }
 
 function checkOptions(options: BandEmulatorOptions, firmwareVersion: string): void {
-  if (!options.world) throw new TypeError('expected options.world (clock, random, storage, body); use testWorld() or systemWorld()');
+  if (!options.world)
+    throw new TypeError('expected options.world (clock, random, storage, body); use testWorld() or systemWorld()');
   if (typeof options.serialNumber !== 'string' || !SERIAL_NUMBER.test(options.serialNumber)) {
-    throw new RangeError(`expected a serial number of four capital letters, a dash and five digits (e.g. AAAH-00125), got ${JSON.stringify(options.serialNumber)}`);
+    throw new RangeError(
+      `expected a serial number of four capital letters, a dash and five digits (e.g. AAAH-00125), got ${JSON.stringify(options.serialNumber)}`,
+    );
   }
   if (Buffer.byteLength(firmwareVersion) > 32 || firmwareVersion.length === 0) {
     throw new RangeError(`expected a firmware version of 1..32 bytes, got ${JSON.stringify(firmwareVersion)}`);

@@ -80,7 +80,6 @@ const ENROLLING: readonly BandState[] = [
   'BAND_STATE_CAPTURED',
 ];
 
-
 /**
  * The band's firmware: its state machine, its display, its reactions to the body and to host requests.
  * Everything in RAM here is lost on reboot; what must survive is committed to flash first. Host requests
@@ -238,7 +237,8 @@ export class Band {
   /** Throws the table's refusal for `request` in the current state. */
   check(request: RequestName, hint: (code: ErrorCode) => string): void {
     const code = refusalFor(request, this.stateNow);
-    if (code) throw new BandRefusal(code, `${snakeCase(request)} is refused in ${this.stateNow}: ${hint(code)}`, this.stateNow);
+    if (code)
+      throw new BandRefusal(code, `${snakeCase(request)} is refused in ${this.stateNow}: ${hint(code)}`, this.stateNow);
   }
 
   refuse(code: ErrorCode, message: string): never {
@@ -298,7 +298,10 @@ export class Band {
           : 'cancel what the band is doing first',
     );
     if (!this.body.onWrist) {
-      this.refuse('ERROR_CODE_WRONG_STATE', `start_enrollment needs the band on the wrist; ${this.stateNow} off the wrist. Put the band on`);
+      this.refuse(
+        'ERROR_CODE_WRONG_STATE',
+        `start_enrollment needs the band on the wrist; ${this.stateNow} off the wrist. Put the band on`,
+      );
     }
     this.setupCode = undefined;
     this.wrongCodes = 0;
@@ -346,9 +349,11 @@ export class Band {
     this.check('completeEnrollment', () => 'finish the fingerprint capture (SUCCESS on the band) first');
     const userName = request.userName;
     const nameProblem = userNameProblem(userName);
-    if (nameProblem) this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid user name: ${nameProblem}; send the directory user name`);
+    if (nameProblem)
+      this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid user name: ${nameProblem}; send the directory user name`);
     const label = resolveLabel(request.label, userName);
-    if (!label.ok) this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid label: ${label.problem}; send another or leave it empty`);
+    if (!label.ok)
+      this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid label: ${label.problem}; send another or leave it empty`);
     const finger = this.capture?.finger;
     if (!finger) throw new Error('the capture finished without a finger');
     const user: StoredUser = {
@@ -370,7 +375,10 @@ export class Band {
     this.failures = 0;
     this.capture = undefined;
     this.go('BAND_STATE_AUTHENTICATED', 'complete_enrollment');
-    this.emit({ case: 'authenticationChanged', value: { authenticated: true, reason: 'AUTHENTICATION_REASON_ENROLLED' } });
+    this.emit({
+      case: 'authenticationChanged',
+      value: { authenticated: true, reason: 'AUTHENTICATION_REASON_ENROLLED' },
+    });
     this.emit({ case: 'vibrated', value: { count: Rules.VIBRATE_CONFIRM } });
     return { label: label.label };
   }
@@ -383,7 +391,8 @@ export class Band {
   setLabel(requested: string): { label: string } {
     this.check('setLabel', authHint);
     const label = resolveLabel(requested, this.user!.userName);
-    if (!label.ok) this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid label: ${label.problem}; send another or leave it empty`);
+    if (!label.ok)
+      this.refuse('ERROR_CODE_INVALID_ARGUMENT', `invalid label: ${label.problem}; send another or leave it empty`);
     this.commit(labelChanges(label.label));
     this.user = { ...this.user!, label: label.label };
     return { label: label.label };
@@ -456,7 +465,8 @@ export class Band {
         id = this.random.bytes(16);
         this.flash.commit({ put: { [Keys.deviceId]: id } });
       }
-      if (id.length !== 16) throw new FlashCorruptError(this.flash.location, `${Keys.deviceId} has ${id.length} bytes, expected 16`);
+      if (id.length !== 16)
+        throw new FlashCorruptError(this.flash.location, `${Keys.deviceId} has ${id.length} bytes, expected 16`);
       this.deviceIdBytes = id;
       this.user = readUser(this.flash, this.flash.location);
       this.failures = this.user ? readFailures(this.flash, this.flash.location) : 0;
@@ -641,7 +651,10 @@ export class Band {
   }
 
   private deauthenticated(): void {
-    this.emit({ case: 'authenticationChanged', value: { authenticated: false, reason: 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST' } });
+    this.emit({
+      case: 'authenticationChanged',
+      value: { authenticated: false, reason: 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST' },
+    });
     if (this.user?.hapticFeedback) this.emit({ case: 'vibrated', value: { count: Rules.VIBRATE_DEAUTH } });
   }
 
@@ -694,7 +707,10 @@ export class Band {
     if (this.failures > 0) this.commit(failuresChanges(0));
     this.failures = 0;
     this.go('BAND_STATE_AUTHENTICATED', 'matched');
-    this.emit({ case: 'authenticationChanged', value: { authenticated: true, reason: 'AUTHENTICATION_REASON_MATCHED' } });
+    this.emit({
+      case: 'authenticationChanged',
+      value: { authenticated: true, reason: 'AUTHENTICATION_REASON_MATCHED' },
+    });
   }
 
   /** The count reaches flash before the screen says anything, so cutting the power cannot erase a failure. */

@@ -73,9 +73,11 @@ function parse(argv: string[]) {
   }
   const v = parsed.values;
   if (v.help) return { help: true as const };
-  if (!v.serial && !v.tcp && !v['udp-hid']) throw new UsageError('expected at least one endpoint: --serial PATH, --tcp HOST:PORT or --udp-hid HOST:PORT');
+  if (!v.serial && !v.tcp && !v['udp-hid'])
+    throw new UsageError('expected at least one endpoint: --serial PATH, --tcp HOST:PORT or --udp-hid HOST:PORT');
   const baud = v.baud === undefined ? undefined : Number(v.baud);
-  if (baud !== undefined && (!Number.isInteger(baud) || baud <= 0)) throw new UsageError(`expected --baud to be a positive whole number, got '${v.baud}'`);
+  if (baud !== undefined && (!Number.isInteger(baud) || baud <= 0))
+    throw new UsageError(`expected --baud to be a positive whole number, got '${v.baud}'`);
   if (v.baud !== undefined && !v.serial) throw new UsageError('--baud goes with --serial');
   const kind = v.preset ?? 'blank';
   if (kind !== 'blank' && kind !== 'enrolled' && kind !== 'authenticated') {
@@ -85,7 +87,9 @@ function parse(argv: string[]) {
   if (v.user && kind === 'blank') throw new UsageError('--user goes with --preset enrolled or --preset authenticated');
   const serialNumber = v['serial-number'] ?? 'AAAH-00125';
   if (!/^[A-Z]{4}-\d{5}$/.test(serialNumber)) {
-    throw new UsageError(`expected --serial-number of four capital letters, a dash and five digits (e.g. AAAH-00125), got '${serialNumber}'`);
+    throw new UsageError(
+      `expected --serial-number of four capital letters, a dash and five digits (e.g. AAAH-00125), got '${serialNumber}'`,
+    );
   }
   return {
     help: false as const,
@@ -126,10 +130,15 @@ async function run(argv: string[]): Promise<number> {
     debugLink: options.debugLink,
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  if (emulator.band.storageFault) log(`warning: ${emulator.band.storageFault.message}; the band answers ERROR_CODE_STORAGE until its state is repaired`);
+  if (emulator.band.storageFault)
+    log(
+      `warning: ${emulator.band.storageFault.message}; the band answers ERROR_CODE_STORAGE until its state is repaired`,
+    );
   if (options.preset.kind !== 'blank') {
     if (emulator.band.enrolled) {
-      log(`note: ${options.state} already holds user ${emulator.band.getState().userName}; --preset ${options.preset.kind} ignored`);
+      log(
+        `note: ${options.state} already holds user ${emulator.band.getState().userName}; --preset ${options.preset.kind} ignored`,
+      );
     } else {
       applyPreset(emulator.band, world.body, options.preset);
     }
@@ -165,7 +174,9 @@ async function run(argv: string[]): Promise<number> {
     }
     if (options.udpHid) {
       const hid = new CtapHidDevice(device, { random: (n) => world.random.bytes(n) });
-      const server = await listenUdpHid(options.udpHid.host, options.udpHid.port, (report, reply) => hid.receive(report, reply));
+      const server = await listenUdpHid(options.udpHid.host, options.udpHid.port, (report, reply) =>
+        hid.receive(report, reply),
+      );
       endpoints++;
       closers.push(async () => {
         hid.close();

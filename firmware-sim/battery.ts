@@ -11,7 +11,8 @@ export class Battery {
   private charging = false;
 
   constructor(percent: number, now: number) {
-    if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new RangeError(`expected a battery level of 0..100 %, got ${percent}`);
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100)
+      throw new RangeError(`expected a battery level of 0..100 %, got ${percent}`);
     this.level = percent;
     this.since = now;
   }

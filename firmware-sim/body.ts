@@ -50,7 +50,9 @@ export class Body {
   /** A finger lands on the sensor. Another finger already there lifts first: a sensor feels one touch at a time. */
   fingerOn(finger: string, how: { poorQuality?: boolean; liveness?: boolean } = {}): void {
     if (typeof finger !== 'string' || finger.length === 0 || Buffer.byteLength(finger) > MAX_FINGER_LENGTH) {
-      throw new RangeError(`expected a finger identity of 1..${MAX_FINGER_LENGTH} bytes, got ${JSON.stringify(finger)}; name it like "user/right-index"`);
+      throw new RangeError(
+        `expected a finger identity of 1..${MAX_FINGER_LENGTH} bytes, got ${JSON.stringify(finger)}; name it like "user/right-index"`,
+      );
     }
     if (this.touchNow) this.fingerOff();
     this.touchNow = { finger, poorQuality: how.poorQuality ?? false, liveness: how.liveness ?? true };

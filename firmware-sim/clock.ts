@@ -54,7 +54,8 @@ abstract class QueueClock implements Clock {
   }
 
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`expected to advance the clock by 0 ms or more, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`expected to advance the clock by 0 ms or more, got ${ms}`);
     // A callback that advances the clock again (a debug hold inside a timer) would fire timers out of order.
     if (this.advancing) throw new Error('the clock is already advancing; advance it from outside timer callbacks');
     this.advancing = true;
@@ -87,7 +88,8 @@ abstract class QueueClock implements Clock {
 
   protected earliest(): Entry | undefined {
     let best: Entry | undefined;
-    for (const e of this.entries) if (!best || e.due < best.due || (e.due === best.due && e.order < best.order)) best = e;
+    for (const e of this.entries)
+      if (!best || e.due < best.due || (e.due === best.due && e.order < best.order)) best = e;
     return best;
   }
 

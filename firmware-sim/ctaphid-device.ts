@@ -77,12 +77,18 @@ export class CtapHidDevice {
       if (payload.length !== 8) return this.error(reply, cid, HidError.INVALID_LEN);
       if (cid === BROADCAST_CID) {
         const fresh = this.allocate();
-        return this.send(reply, BROADCAST_CID, { command: Command.INIT, payload: initReply(payload, fresh, { cbor: this.device.hostsCtap2 }) });
+        return this.send(reply, BROADCAST_CID, {
+          command: Command.INIT,
+          payload: initReply(payload, fresh, { cbor: this.device.hostsCtap2 }),
+        });
       }
       // INIT on an allocated channel resynchronises it: whatever it was doing is abandoned.
       if (!this.channels.has(cid)) return this.error(reply, cid, HidError.INVALID_CHANNEL);
       if (this.transaction?.cid === cid) this.endTransaction(true);
-      return this.send(reply, cid, { command: Command.INIT, payload: initReply(payload, cid, { cbor: this.device.hostsCtap2 }) });
+      return this.send(reply, cid, {
+        command: Command.INIT,
+        payload: initReply(payload, cid, { cbor: this.device.hostsCtap2 }),
+      });
     }
     if (!this.channels.has(cid)) return this.error(reply, cid, HidError.INVALID_CHANNEL);
     if (command === Command.CANCEL) {
@@ -94,7 +100,10 @@ export class CtapHidDevice {
       // The debug link is the user's hands: it acts while a request waits for them (see serve.ts).
       void this.device
         .handle({ command, payload }, { signal: new AbortController().signal, keepalive: () => undefined })
-        .then((unit) => this.send(reply, cid, unit), () => this.error(reply, cid, HidError.OTHER));
+        .then(
+          (unit) => this.send(reply, cid, unit),
+          () => this.error(reply, cid, HidError.OTHER),
+        );
       return;
     }
     if (this.transaction) return this.error(reply, cid, HidError.CHANNEL_BUSY);
@@ -136,7 +145,10 @@ export class CtapHidDevice {
 
   private keepalive(transaction: Transaction): void {
     if (this.transaction !== transaction) return;
-    this.send(transaction.reply, transaction.cid, { command: Command.KEEPALIVE, payload: Uint8Array.of(transaction.status) });
+    this.send(transaction.reply, transaction.cid, {
+      command: Command.KEEPALIVE,
+      payload: Uint8Array.of(transaction.status),
+    });
   }
 
   private endTransaction(abort: boolean): void {
@@ -163,11 +175,14 @@ export class CtapHidDevice {
     clearTimeout(this.expiryTimer);
     const deadline = this.reassembler.deadline;
     if (deadline === undefined) return;
-    this.expiryTimer = setTimeout(() => {
-      const expired = this.reassembler.expire();
-      if (expired) this.refuse(reply, expired);
-      else this.armExpiry(reply);
-    }, Math.max(1, deadline - Date.now() + 1));
+    this.expiryTimer = setTimeout(
+      () => {
+        const expired = this.reassembler.expire();
+        if (expired) this.refuse(reply, expired);
+        else this.armExpiry(reply);
+      },
+      Math.max(1, deadline - Date.now() + 1),
+    );
   }
 
   private refuse(reply: ReportSink, error: CtapHidError): void {

@@ -1,4 +1,10 @@
-import { DebugRequestCodec, DebugResponseCodec, type DebugRequest, type DebugResponse, type Init } from '../proto/index.js';
+import {
+  DebugRequestCodec,
+  DebugResponseCodec,
+  type DebugRequest,
+  type DebugResponse,
+  type Init,
+} from '../proto/index.js';
 import type { Band } from './band.js';
 import type { ButtonName } from './body.js';
 import type { World } from './world.js';
@@ -18,16 +24,25 @@ export function answerDebug(band: Band, world: World, payload: Uint8Array): Uint
   try {
     request = DebugRequestCodec.decode(payload);
   } catch (error) {
-    return reply(0, { case: 'error', value: { message: `${(error as Error).message}; send a debug.proto DebugRequest` } });
+    return reply(0, {
+      case: 'error',
+      value: { message: `${(error as Error).message}; send a debug.proto DebugRequest` },
+    });
   }
   const { requestId, action } = request;
   if (!action) {
-    return reply(requestId, { case: 'error', value: { message: 'expected a DebugRequest action (button, finger_on, ...), got none; check debug.proto' } });
+    return reply(requestId, {
+      case: 'error',
+      value: { message: 'expected a DebugRequest action (button, finger_on, ...), got none; check debug.proto' },
+    });
   }
   try {
     return reply(requestId, act(band, world, action));
   } catch (error) {
-    return reply(requestId, { case: 'error', value: { message: clamp(`${action.case}: ${(error as Error).message}`) } });
+    return reply(requestId, {
+      case: 'error',
+      value: { message: clamp(`${action.case}: ${(error as Error).message}`) },
+    });
   }
 }
 
@@ -72,7 +87,8 @@ function act(band: Band, world: World, action: Action): Result {
       clock.advance(action.value.ms);
       return ok;
     case 'reseed':
-      if (action.value.seed.length > MAX_SEED) throw new Error(`expected a seed of at most ${MAX_SEED} bytes, got ${action.value.seed.length}`);
+      if (action.value.seed.length > MAX_SEED)
+        throw new Error(`expected a seed of at most ${MAX_SEED} bytes, got ${action.value.seed.length}`);
       band.reseed(action.value.seed);
       return ok;
     case 'cutPower':
@@ -91,7 +107,7 @@ function buttonName(button: string): ButtonName {
 }
 
 function reply(requestId: number, result: Result): Uint8Array {
-  return DebugResponseCodec.encode({ requestId, result } as Init<DebugResponse>);
+  return DebugResponseCodec.encode({ requestId, result });
 }
 
 function clamp(message: string): string {

@@ -35,7 +35,10 @@ export class DirectoryMedium implements FlashMedium {
       return new Uint8Array(fs.readFileSync(at));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new FlashIoError(`could not read ${at}: ${(error as Error).message}; check the state directory's permissions`, { cause: error });
+      throw new FlashIoError(
+        `could not read ${at}: ${(error as Error).message}; check the state directory's permissions`,
+        { cause: error },
+      );
     }
   }
 
@@ -93,9 +96,12 @@ function io(what: string, action: () => void): void {
   try {
     action();
   } catch (error) {
-    throw new FlashIoError(`could not ${what}: ${(error as Error).message}; check the disk and the state directory's permissions`, {
-      cause: error,
-    });
+    throw new FlashIoError(
+      `could not ${what}: ${(error as Error).message}; check the disk and the state directory's permissions`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -108,7 +114,10 @@ const PSEUDO_ROOTS = ['/proc', '/sys'];
  */
 function checkCreatable(dir: string): void {
   const pseudo = PSEUDO_ROOTS.find((root) => dir === root || dir.startsWith(`${root}/`));
-  if (pseudo) throw new FlashIoError(`the state directory ${dir} is under ${pseudo}, a kernel pseudo-filesystem; pick a directory on a real filesystem`);
+  if (pseudo)
+    throw new FlashIoError(
+      `the state directory ${dir} is under ${pseudo}, a kernel pseudo-filesystem; pick a directory on a real filesystem`,
+    );
   let at = dir;
   for (;;) {
     let stat: fs.Stats | undefined;
@@ -118,22 +127,33 @@ function checkCreatable(dir: string): void {
       const code = (error as NodeJS.ErrnoException).code;
       // ENOTDIR: a part of the path is a file; walking up finds it and names it.
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        throw new FlashIoError(`cannot create the state directory ${dir}: ${(error as Error).message}; pick another --state path`, { cause: error });
+        throw new FlashIoError(
+          `cannot create the state directory ${dir}: ${(error as Error).message}; pick another --state path`,
+          { cause: error },
+        );
       }
     }
     if (stat) {
       if (!stat.isDirectory()) {
-        throw new FlashIoError(`cannot create the state directory ${dir}: ${at} is a file, not a directory; pick another --state path`);
+        throw new FlashIoError(
+          `cannot create the state directory ${dir}: ${at} is a file, not a directory; pick another --state path`,
+        );
       }
       // Through a symlink (e.g. /dev/fd -> /proc/self/fd) the real place counts.
       const real = fs.realpathSync(at);
       const under = PSEUDO_ROOTS.find((root) => real === root || real.startsWith(`${root}/`));
-      if (under) throw new FlashIoError(`the state directory ${dir} is under ${under} (through ${at}), a kernel pseudo-filesystem; pick a directory on a real filesystem`);
+      if (under)
+        throw new FlashIoError(
+          `the state directory ${dir} is under ${under} (through ${at}), a kernel pseudo-filesystem; pick a directory on a real filesystem`,
+        );
       if (at === dir) return; // It exists: opening it checks the rest.
       try {
         fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
       } catch (error) {
-        throw new FlashIoError(`cannot create the state directory ${dir}: ${at} is not writable by this user; pick another --state path or fix its permissions`, { cause: error });
+        throw new FlashIoError(
+          `cannot create the state directory ${dir}: ${at} is not writable by this user; pick another --state path or fix its permissions`,
+          { cause: error },
+        );
       }
       return;
     }

@@ -16,7 +16,11 @@ export const BAND_AAGUID = Uint8Array.from(Buffer.from('bbaf4d27b2d0d7369e34164a
 export const BAND_MAX_RESIDENT_CREDENTIALS = 50;
 
 /** The CTAP2 authenticator the band hosts, seeing the band only through its Ctap2Env. */
-export function fido2Authenticator(band: Band, clock: Clock, config: { aaguid: Uint8Array; firmwareVersion: string }): Ctap2Authenticator {
+export function fido2Authenticator(
+  band: Band,
+  clock: Clock,
+  config: { aaguid: Uint8Array; firmwareVersion: string },
+): Ctap2Authenticator {
   return new Ctap2Authenticator(
     {
       store: band.store,
@@ -26,7 +30,11 @@ export function fido2Authenticator(band: Band, clock: Clock, config: { aaguid: U
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
     },
-    { aaguid: config.aaguid, firmwareVersion: numericVersion(config.firmwareVersion), maxResidentCredentials: BAND_MAX_RESIDENT_CREDENTIALS },
+    {
+      aaguid: config.aaguid,
+      firmwareVersion: numericVersion(config.firmwareVersion),
+      maxResidentCredentials: BAND_MAX_RESIDENT_CREDENTIALS,
+    },
   );
 }
 
@@ -66,7 +74,8 @@ export function listedCredentials(all: FidoCredential[]): FidoCredential[] {
   let size = 1 + 5 + 1 + 2;
   const listed: FidoCredential[] = [];
   for (const c of all.slice(0, BAND_MAX_RESIDENT_CREDENTIALS)) {
-    const entry = field(Buffer.byteLength(c.rpId)) + field(c.credentialId.length) + field(Buffer.byteLength(c.userName));
+    const entry =
+      field(Buffer.byteLength(c.rpId)) + field(c.credentialId.length) + field(Buffer.byteLength(c.userName));
     size += 1 + varintLength(entry) + entry;
     if (size > MAX_UNIT_PAYLOAD) break;
     listed.push(c);

@@ -29,7 +29,8 @@ export class FlashChip {
     options: { pageSize?: number } = {},
   ) {
     this.pageSize = options.pageSize ?? PAGE_SIZE;
-    if (!Number.isInteger(this.pageSize) || this.pageSize < 2) throw new RangeError(`expected a page size of 2 bytes or more, got ${this.pageSize}`);
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 2)
+      throw new RangeError(`expected a page size of 2 bytes or more, got ${this.pageSize}`);
   }
 
   /** Physical writes since the last power-on (what the debug link reports). */
@@ -102,7 +103,9 @@ export class FlashChip {
       return action();
     } catch (error) {
       if (error instanceof FlashIoError) throw error;
-      throw new FlashIoError(`storage failed on ${this.medium.describe(file)}: ${(error as Error).message}`, { cause: error });
+      throw new FlashIoError(`storage failed on ${this.medium.describe(file)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

@@ -91,7 +91,8 @@ export function scanJournal(bytes: Uint8Array): Scan {
   if (!buf.subarray(0, 8).equals(MAGIC)) throw new Damage(0, 'the header does not start with "BANDJRNL"');
   if (buf.readUInt32LE(12) !== crc32(buf.subarray(0, 12))) throw new Damage(0, 'the header checksum does not match');
   const version = buf.readUInt16LE(8);
-  if (version !== FORMAT_VERSION) throw new Damage(8, `format version ${version}, this firmware reads version ${FORMAT_VERSION}`);
+  if (version !== FORMAT_VERSION)
+    throw new Damage(8, `format version ${version}, this firmware reads version ${FORMAT_VERSION}`);
 
   const commits: Commit[] = [];
   let at = HEADER_SIZE;
@@ -106,7 +107,8 @@ export function scanJournal(bytes: Uint8Array): Scan {
     if (left < length + RECORD_OVERHEAD) break;
     const body = buf.subarray(at + 8, at + 8 + length);
     const digest = buf.subarray(at + 8 + length, at + 8 + length + 32);
-    if (!createHash('sha256').update(body).digest().equals(digest)) throw new Damage(at, 'a record checksum (SHA-256) does not match');
+    if (!createHash('sha256').update(body).digest().equals(digest))
+      throw new Damage(at, 'a record checksum (SHA-256) does not match');
     const commit = decodeBody(body, at);
     const previous = commits.at(-1);
     if (!previous && commit.kind !== KIND_SNAPSHOT) throw new Damage(at, 'the first record is not a snapshot');

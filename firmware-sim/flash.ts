@@ -133,17 +133,21 @@ export class Flash implements FlashStore {
 type Normalised = Pick<Commit, 'put' | 'del' | 'delPrefix'>;
 
 function normalise(changes: FlashChanges): Normalised {
-  if (typeof changes !== 'object' || changes === null) throw new TypeError('expected flash changes { put?, del?, delPrefix? }');
+  if (typeof changes !== 'object' || changes === null)
+    throw new TypeError('expected flash changes { put?, del?, delPrefix? }');
   const put: [string, Uint8Array][] = [];
   for (const [key, value] of Object.entries(changes.put ?? {})) {
     checkKey(key);
-    if (!(value instanceof Uint8Array)) throw new TypeError(`expected the value of flash key '${key}' as a Uint8Array, got ${typeof value}`);
+    if (!(value instanceof Uint8Array))
+      throw new TypeError(`expected the value of flash key '${key}' as a Uint8Array, got ${typeof value}`);
     put.push([key, new Uint8Array(value)]);
   }
   for (const key of changes.del ?? []) checkKey(key);
   for (const prefix of changes.delPrefix ?? []) {
     if (typeof prefix !== 'string' || prefix.length === 0) {
-      throw new TypeError(`expected a non-empty prefix to delete, got ${JSON.stringify(prefix)}; an empty prefix would erase everything`);
+      throw new TypeError(
+        `expected a non-empty prefix to delete, got ${JSON.stringify(prefix)}; an empty prefix would erase everything`,
+      );
     }
   }
   return { put, del: [...(changes.del ?? [])], delPrefix: [...(changes.delPrefix ?? [])] };
@@ -157,7 +161,8 @@ function checkKey(key: string): void {
 
 function applyChanges(data: Map<string, Uint8Array>, changes: Normalised): Map<string, Uint8Array> {
   const next = new Map(data);
-  for (const prefix of changes.delPrefix) for (const key of [...next.keys()]) if (key.startsWith(prefix)) next.delete(key);
+  for (const prefix of changes.delPrefix)
+    for (const key of [...next.keys()]) if (key.startsWith(prefix)) next.delete(key);
   for (const key of changes.del) next.delete(key);
   for (const [key, value] of changes.put) next.set(key, value);
   return next;

@@ -15,7 +15,6 @@ import { BandRefusal } from './band-refusal.js';
 import type { Band } from './band.js';
 import { listedCredentials } from './fido2.js';
 
-
 export interface HostProtocolInfo {
   serialNumber: string;
   firmwareVersion: string;
@@ -36,7 +35,12 @@ export function answerHost(band: Band, info: HostProtocolInfo, payload: Uint8Arr
     message = HostMessageCodec.decode(payload);
   } catch (error) {
     if (!band.isPowered) return 'unpowered';
-    return refusal(0, 'ERROR_CODE_MALFORMED_MESSAGE', `${(error as Error).message}; send a band.proto HostMessage`, band.state);
+    return refusal(
+      0,
+      'ERROR_CODE_MALFORMED_MESSAGE',
+      `${(error as Error).message}; send a band.proto HostMessage`,
+      band.state,
+    );
   }
   if (!band.isPowered) return 'unpowered';
   const { requestId, body } = message;
@@ -52,7 +56,7 @@ export function answerHost(band: Band, info: HostProtocolInfo, payload: Uint8Arr
   if (fault) return refusal(requestId, 'ERROR_CODE_STORAGE', fault.message, band.state);
   try {
     const reply = dispatch(band, info, body);
-    return BandMessageCodec.encode({ requestId, body: reply as Init<BandBody> });
+    return BandMessageCodec.encode({ requestId, body: reply });
   } catch (error) {
     if (error instanceof BandRefusal) return refusal(requestId, error.code, error.message, error.state);
     if (band.fail(error)) {
@@ -106,18 +110,29 @@ function dispatch(band: Band, info: HostProtocolInfo, body: HostBody): BandBody 
       band.setSettings(body.value);
       return { case: 'setSettings', value: {} };
     case 'listFidoCredentials': {
-      if (!info.fido2) band.refuse('ERROR_CODE_NOT_SUPPORTED', 'list_fido_credentials: this band has no FIDO2 authenticator; nothing to list');
+      if (!info.fido2)
+        band.refuse(
+          'ERROR_CODE_NOT_SUPPORTED',
+          'list_fido_credentials: this band has no FIDO2 authenticator; nothing to list',
+        );
       band.check('listFidoCredentials', () => 'authenticate on the band first (credentials are private to the wearer)');
       return { case: 'listFidoCredentials', value: { credentials: listedCredentials(band.fidoCredentials() ?? []) } };
     }
     case 'getSeosStatus':
-      if (!info.seos) band.refuse('ERROR_CODE_NOT_SUPPORTED', 'get_seos_status: this band was built without SEOS support; use a SEOS-enabled band');
+      if (!info.seos)
+        band.refuse(
+          'ERROR_CODE_NOT_SUPPORTED',
+          'get_seos_status: this band was built without SEOS support; use a SEOS-enabled band',
+        );
       return { case: 'getSeosStatus', value: { enabled: true, provisioned: band.seosProvisioned } };
   }
 }
 
 function refusal(requestId: number, code: ErrorCode, message: string, state: BandState): Uint8Array {
-  return BandMessageCodec.encode({ requestId, body: { case: 'error', value: { code, message: clamp(message), state } } });
+  return BandMessageCodec.encode({
+    requestId,
+    body: { case: 'error', value: { code, message: clamp(message), state } },
+  });
 }
 
 function clamp(message: string): string {

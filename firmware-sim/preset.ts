@@ -29,7 +29,8 @@ export function applyPreset(band: Band, body: Body, preset: Preset): void {
   }
   if (preset.kind === 'blank') return;
   const userName = preset.userName;
-  if (!userName) throw new Error(`preset ${preset.kind} needs a user name, e.g. { kind: '${preset.kind}', userName: 'tw-user2' }`);
+  if (!userName)
+    throw new Error(`preset ${preset.kind} needs a user name, e.g. { kind: '${preset.kind}', userName: 'tw-user2' }`);
   const finger = preset.finger ?? `${userName}/right-index`;
   body.fingerOff();
   body.setWrist(true);
@@ -43,6 +44,8 @@ export function applyPreset(band: Band, body: Body, preset: Preset): void {
     body.setWrist(true);
   }
   if (band.state !== (preset.kind === 'enrolled' ? 'BAND_STATE_AUTHENTICATION_REQUIRED' : 'BAND_STATE_AUTHENTICATED')) {
-    throw new Error(`preset ${preset.kind} ended in ${band.state}; the band's flash or power failed during the enrollment`);
+    throw new Error(
+      `preset ${preset.kind} ended in ${band.state}; the band's flash or power failed during the enrollment`,
+    );
   }
 }

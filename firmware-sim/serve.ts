@@ -30,7 +30,10 @@ export function serveBand(device: BandDevice, transport: Transport): Serving {
     if (unit.command === Command.INIT) {
       if (unit.payload.length !== 8) return error(HidError.INVALID_LEN);
       inFlight?.abort();
-      return send({ command: Command.INIT, payload: initReply(unit.payload, FRAMED_CHANNEL, { cbor: device.hostsCtap2 }) });
+      return send({
+        command: Command.INIT,
+        payload: initReply(unit.payload, FRAMED_CHANNEL, { cbor: device.hostsCtap2 }),
+      });
     }
     if (unit.command === Command.DEBUG) {
       // The debug link stands for the user's hands, which act while the band waits for them (a FIDO2

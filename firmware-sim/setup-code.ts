@@ -11,7 +11,8 @@ export const SETUP_CODE_ALPHABET = '34679ACEFHJKMNPRTWXY';
 
 export function newSetupCode(random: RandomSource): string {
   let code = '';
-  for (let i = 0; i < Rules.SETUP_CODE_LENGTH; i++) code += SETUP_CODE_ALPHABET[randomIndex(random, SETUP_CODE_ALPHABET.length)];
+  for (let i = 0; i < Rules.SETUP_CODE_LENGTH; i++)
+    code += SETUP_CODE_ALPHABET[randomIndex(random, SETUP_CODE_ALPHABET.length)];
   return code;
 }
 

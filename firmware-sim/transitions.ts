@@ -32,7 +32,8 @@ export interface Transition {
   on: Trigger;
 }
 
-const t = (from: Transition['from'], to: BandState, ...on: Trigger[]): Transition[] => on.map((trigger) => ({ from, to, on: trigger }));
+const t = (from: Transition['from'], to: BandState, ...on: Trigger[]): Transition[] =>
+  on.map((trigger) => ({ from, to, on: trigger }));
 
 export const TRANSITIONS: readonly Transition[] = [
   ...t(BOOT, 'BAND_STATE_UNENROLLED', 'boot'),
@@ -82,7 +83,11 @@ const ENROLLING: BandState[] = [
   'BAND_STATE_CAPTURING',
   'BAND_STATE_CAPTURED',
 ];
-const HOLDS_USER: BandState[] = ['BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATING', 'BAND_STATE_AUTHENTICATED'];
+const HOLDS_USER: BandState[] = [
+  'BAND_STATE_AUTHENTICATION_REQUIRED',
+  'BAND_STATE_AUTHENTICATING',
+  'BAND_STATE_AUTHENTICATED',
+];
 const ALL: BandState[] = [
   'BAND_STATE_UNENROLLED',
   ...ENROLLING,
@@ -133,7 +138,10 @@ export const ACCEPTS: Readonly<Record<RequestName, Acceptance>> = {
 function enrolledOnly(): Partial<Record<BandState, ErrorCode>> {
   return {
     ...codes(['BAND_STATE_UNENROLLED', ...ENROLLING], 'ERROR_CODE_NOT_ENROLLED'),
-    ...codes(['BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATING', 'BAND_STATE_LOCKED_OUT'], 'ERROR_CODE_NOT_AUTHENTICATED'),
+    ...codes(
+      ['BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATING', 'BAND_STATE_LOCKED_OUT'],
+      'ERROR_CODE_NOT_AUTHENTICATED',
+    ),
   };
 }
 

@@ -42,8 +42,10 @@ export function readUser(store: FlashStore, where: string): StoredUser | undefin
   if (!template || !name || !label || !settings) {
     throw new FlashCorruptError(where, `the user data is incomplete (only ${present.join(', ')})`);
   }
-  if (!isTemplate(template)) throw new FlashCorruptError(where, `${Keys.template} has ${template.length} bytes, expected 48`);
-  if (settings.length !== 1) throw new FlashCorruptError(where, `${Keys.settings} has ${settings.length} bytes, expected 1`);
+  if (!isTemplate(template))
+    throw new FlashCorruptError(where, `${Keys.template} has ${template.length} bytes, expected 48`);
+  if (settings.length !== 1)
+    throw new FlashCorruptError(where, `${Keys.settings} has ${settings.length} bytes, expected 1`);
   try {
     return {
       userName: text.decode(name),

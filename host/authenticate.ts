@@ -14,13 +14,20 @@ export interface AuthenticateOptions {
  * the ECG liveness check). FIDO2 on the band needs it, and a band that rebooted or left the wrist has lost it.
  * A failed match is reported with the band's reason; the caller may ask again.
  */
-export async function authenticate(band: BandClient, user: UserInteraction, options: AuthenticateOptions = {}): Promise<void> {
+export async function authenticate(
+  band: BandClient,
+  user: UserInteraction,
+  options: AuthenticateOptions = {},
+): Promise<void> {
   const call = { signal: options.signal };
   const timeoutMs = options.stepTimeoutMs ?? 60_000;
   let state = await band.getState(call);
   if (state.state === 'BAND_STATE_AUTHENTICATED') return;
   if (!state.enrolled) {
-    throw new BandClientError('PROTOCOL', `the band holds no enrolled user (state ${state.state}); enroll it before authenticating`);
+    throw new BandClientError(
+      'PROTOCOL',
+      `the band holds no enrolled user (state ${state.state}); enroll it before authenticating`,
+    );
   }
   const waiter = new EventWaiter(band);
   try {
@@ -28,7 +35,11 @@ export async function authenticate(band: BandClient, user: UserInteraction, opti
       await user.instruct({ kind: 'wear-band' }, options.signal);
       state = await band.getState(call);
       if (!state.onWrist) {
-        await waiter.next((e): e is BandEvent => e.case === 'wristChanged' && e.value.onWrist, { timeoutMs, signal: options.signal, what: 'authentication (waiting for the band to be worn)' });
+        await waiter.next((e): e is BandEvent => e.case === 'wristChanged' && e.value.onWrist, {
+          timeoutMs,
+          signal: options.signal,
+          what: 'authentication (waiting for the band to be worn)',
+        });
       }
       state = await band.getState(call);
       if (state.state === 'BAND_STATE_AUTHENTICATED') return;
@@ -40,7 +51,10 @@ export async function authenticate(band: BandClient, user: UserInteraction, opti
       { timeoutMs, signal: options.signal, what: 'authentication (waiting for a fingerprint match)' },
     );
     if (!outcome.value.authenticated) {
-      throw new BandClientError('ABORTED', `the band did not authenticate the user: ${outcome.value.reason.replace('AUTHENTICATION_REASON_', '').toLowerCase().replace(/_/g, ' ')}; touch the sensor again`);
+      throw new BandClientError(
+        'ABORTED',
+        `the band did not authenticate the user: ${outcome.value.reason.replace('AUTHENTICATION_REASON_', '').toLowerCase().replace(/_/g, ' ')}; touch the sensor again`,
+      );
     }
   } finally {
     waiter.close();

@@ -19,7 +19,6 @@ import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 
-
 /** One band event: `{ case: 'screenChanged', value: { screen, state } }` and so on. */
 export type BandEvent = NonNullable<Event['kind']>;
 
@@ -140,7 +139,11 @@ export class BandClient {
   }
 
   async wink(options?: CallOptions): Promise<void> {
-    await this.channel.transact({ command: Command.WINK, payload: new Uint8Array(0) }, (u) => u.command === Command.WINK, options);
+    await this.channel.transact(
+      { command: Command.WINK, payload: new Uint8Array(0) },
+      (u) => u.command === Command.WINK,
+      options,
+    );
   }
 
   /** Sends one request and returns the band's reply of the same name; a band Error becomes a BandError. */
@@ -163,7 +166,10 @@ export class BandClient {
       throw new BandError(body.value.code, body.value.message || `band refused ${name}`, body.value.state);
     }
     if (body?.case !== name) {
-      throw new BandClientError('PROTOCOL', `expected a ${name} reply from the band, got ${body?.case ?? 'an empty message'}; the band firmware does not follow band.proto`);
+      throw new BandClientError(
+        'PROTOCOL',
+        `expected a ${name} reply from the band, got ${body?.case ?? 'an empty message'}; the band firmware does not follow band.proto`,
+      );
     }
     return body.value as ReplyOf<K>;
   }
@@ -194,8 +200,14 @@ export class BandClient {
     predicate: (event: BandEvent) => event is E,
     options?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<E>;
-  waitForEvent(predicate: (event: BandEvent) => boolean, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<BandEvent>;
-  waitForEvent(predicate: (event: BandEvent) => boolean, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<BandEvent> {
+  waitForEvent(
+    predicate: (event: BandEvent) => boolean,
+    options?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<BandEvent>;
+  waitForEvent(
+    predicate: (event: BandEvent) => boolean,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<BandEvent> {
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5_000;
       const done = (result: { event: BandEvent } | { error: Error }) => {
@@ -206,12 +218,23 @@ export class BandClient {
         if ('event' in result) resolve(result.event);
         else reject(result.error);
       };
-      const onAbort = () => done({ error: new BandClientError('ABORTED', 'waiting for a band event was aborted', { cause: options.signal?.reason }) });
+      const onAbort = () =>
+        done({
+          error: new BandClientError('ABORTED', 'waiting for a band event was aborted', {
+            cause: options.signal?.reason,
+          }),
+        });
       const off = this.onEvent((event) => {
         if (predicate(event)) done({ event });
       });
       const offClose = this.transport.onClose((error) =>
-        done({ error: new BandClientError('DISCONNECTED', `the link to the band closed while waiting for an event${error ? `: ${error.message}` : ''}`, { cause: error }) }),
+        done({
+          error: new BandClientError(
+            'DISCONNECTED',
+            `the link to the band closed while waiting for an event${error ? `: ${error.message}` : ''}`,
+            { cause: error },
+          ),
+        }),
       );
       const timer = setTimeout(
         () => done({ error: new BandClientError('TIMEOUT', `the band sent no matching event within ${timeoutMs} ms`) }),

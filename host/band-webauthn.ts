@@ -22,7 +22,11 @@ export class BandWebAuthn implements WebAuthnAuthenticator {
     private readonly ceremonyTimeoutMs = 60_000,
   ) {}
 
-  async create(options: PublicKeyCredentialCreationOptionsJSON, origin: string, ceremony: CeremonyOptions = {}): Promise<RegistrationResponseJSON> {
+  async create(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    origin: string,
+    ceremony: CeremonyOptions = {},
+  ): Promise<RegistrationResponseJSON> {
     const rk = options.authenticatorSelection?.residentKey !== 'discouraged';
     const result = await this.fido2.makeCredential(
       {
@@ -36,10 +40,14 @@ export class BandWebAuthn implements WebAuthnAuthenticator {
       },
       this.transactOptions(ceremony),
     );
-    return registrationResponseJSON(result) as RegistrationResponseJSON;
+    return registrationResponseJSON(result);
   }
 
-  async get(options: PublicKeyCredentialRequestOptionsJSON, origin: string, ceremony: CeremonyOptions = {}): Promise<AuthenticationResponseJSON> {
+  async get(
+    options: PublicKeyCredentialRequestOptionsJSON,
+    origin: string,
+    ceremony: CeremonyOptions = {},
+  ): Promise<AuthenticationResponseJSON> {
     const [first] = await this.fido2.getAssertion(
       {
         challenge: options.challenge,
@@ -50,7 +58,7 @@ export class BandWebAuthn implements WebAuthnAuthenticator {
       },
       this.transactOptions(ceremony),
     );
-    return authenticationResponseJSON(first) as AuthenticationResponseJSON;
+    return authenticationResponseJSON(first);
   }
 
   private transactOptions(ceremony: CeremonyOptions) {

@@ -76,11 +76,16 @@ export class BandChannel {
     }
     if (this.pending.has(lane)) {
       return Promise.reject(
-        new BandClientError('BUSY', `a ${what} request was made while another call is in flight on ${this.transport.name}; await the first call (one call at a time per band)`),
+        new BandClientError(
+          'BUSY',
+          `a ${what} request was made while another call is in flight on ${this.transport.name}; await the first call (one call at a time per band)`,
+        ),
       );
     }
     if (options.signal?.aborted) {
-      return Promise.reject(new BandClientError('ABORTED', `${what} aborted before it was sent`, { cause: options.signal.reason }));
+      return Promise.reject(
+        new BandClientError('ABORTED', `${what} aborted before it was sent`, { cause: options.signal.reason }),
+      );
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     return new Promise<Unit>((resolve, reject) => {
@@ -92,12 +97,17 @@ export class BandChannel {
       };
       const onAbort = () => {
         cancelOnBand();
-        pending.settle({ error: new BandClientError('ABORTED', `${what} aborted by the caller`, { cause: options.signal?.reason }) });
+        pending.settle({
+          error: new BandClientError('ABORTED', `${what} aborted by the caller`, { cause: options.signal?.reason }),
+        });
       };
       const timer = setTimeout(() => {
         cancelOnBand();
         pending.settle({
-          error: new BandClientError('TIMEOUT', `no reply to ${what} from ${this.transport.name} within ${timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`),
+          error: new BandClientError(
+            'TIMEOUT',
+            `no reply to ${what} from ${this.transport.name} within ${timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
+          ),
         });
       }, timeoutMs);
       const pending: Pending = {
@@ -128,7 +138,10 @@ export class BandChannel {
   }
 
   close(): void {
-    this.closedError ??= new BandClientError('CLOSED', `this client of ${this.transport.name} was closed; make a new one (the transport stays the caller's to close)`);
+    this.closedError ??= new BandClientError(
+      'CLOSED',
+      `this client of ${this.transport.name} was closed; make a new one (the transport stays the caller's to close)`,
+    );
     for (const off of this.detach) off();
     for (const p of [...this.pending.values()]) {
       p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });
@@ -147,7 +160,10 @@ export class BandChannel {
       // belongs to the most recent one.
       const code = unit.payload[0] ?? 0x7f;
       waiting[0].settle({
-        error: new BandClientError('DEVICE_ERROR', `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`),
+        error: new BandClientError(
+          'DEVICE_ERROR',
+          `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`,
+        ),
       });
       return;
     }

@@ -29,7 +29,13 @@ export class ConsoleUser implements UserInteraction {
       signal?.addEventListener('abort', onAbort, { once: true });
       rl.once('line', (line) => done(() => resolve(line.trim())));
       rl.once('close', () =>
-        done(() => reject(new Error('standard input closed before a setup code was typed; run interactively, or use --simulate-user FINGER with a band started with --debug-link'))),
+        done(() =>
+          reject(
+            new Error(
+              'standard input closed before a setup code was typed; run interactively, or use --simulate-user FINGER with a band started with --debug-link',
+            ),
+          ),
+        ),
       );
     });
   }

@@ -36,7 +36,10 @@ export class DebugLink {
     return this.button(button, 'BUTTON_MOTION_PRESS', 0, options);
   }
   fingerOn(finger: string, how: { poorQuality?: boolean; liveness?: boolean } = {}, options?: CallOptions) {
-    return this.ok({ case: 'fingerOn', value: { finger, poorQuality: how.poorQuality ?? false, liveness: how.liveness ?? true } }, options);
+    return this.ok(
+      { case: 'fingerOn', value: { finger, poorQuality: how.poorQuality ?? false, liveness: how.liveness ?? true } },
+      options,
+    );
   }
   fingerOff(options?: CallOptions) {
     return this.ok({ case: 'fingerOff', value: {} }, options);
@@ -95,11 +98,17 @@ export class DebugLink {
       'debug',
     );
     const result = decode(unit.payload)?.result;
-    if (!result) throw new BandClientError('PROTOCOL', 'the band sent an empty DebugResponse; its debug link does not follow debug.proto');
+    if (!result)
+      throw new BandClientError(
+        'PROTOCOL',
+        'the band sent an empty DebugResponse; its debug link does not follow debug.proto',
+      );
     if (result.case === 'error') {
       // The band names the action itself ("fingerOn: expected ..."): say it once.
       const own = `${action.case}: `;
-      const message = result.value.message.startsWith(own) ? result.value.message.slice(own.length) : result.value.message;
+      const message = result.value.message.startsWith(own)
+        ? result.value.message.slice(own.length)
+        : result.value.message;
       throw new BandClientError('DEVICE_ERROR', `debug ${action.case}: ${message}`);
     }
     return result;
@@ -107,5 +116,8 @@ export class DebugLink {
 }
 
 function unexpected(action: string, got: string): BandClientError {
-  return new BandClientError('PROTOCOL', `debug ${action}: expected a ${action === 'readScreen' ? 'screen' : 'ok'} reply, got ${got}`);
+  return new BandClientError(
+    'PROTOCOL',
+    `debug ${action}: expected a ${action === 'readScreen' ? 'screen' : 'ok'} reply, got ${got}`,
+  );
 }

@@ -39,7 +39,14 @@ function seededBytes(seed: string): (n: number) => Uint8Array {
   let counter = 0;
   return (n) => {
     const out = new Uint8Array(n);
-    for (let at = 0; at < n; at += 32) out.set(createHash('sha256').update(`${seed}/${counter++}`).digest().subarray(0, Math.min(32, n - at)), at);
+    for (let at = 0; at < n; at += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}/${counter++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - at)),
+        at,
+      );
     return out;
   };
 }
@@ -79,7 +86,8 @@ function progressPrinter(indent = '   ') {
   return (p: ReEnrollmentProgress) => {
     if (p.status === 'progress') {
       const e = p.enroll;
-      if (e.step === 'capture') say(`${indent}  · fingerprint ${e.goodTouches}/${e.touchesRequired}${e.rejected ? ' (touch rejected)' : ''}`);
+      if (e.step === 'capture')
+        say(`${indent}  · fingerprint ${e.goodTouches}/${e.touchesRequired}${e.rejected ? ' (touch rejected)' : ''}`);
       else if (e.step === 'setup-code-verified') say(`${indent}  · setup code accepted, band shows ADD USER`);
       return;
     }
@@ -94,7 +102,9 @@ async function main(): Promise<void> {
   try {
     values = parseArgs({ options: { directory: { type: 'string' } }, strict: true }).values;
   } catch (error) {
-    process.stderr.write(`npm start: ${(error as Error).message}\nusage: npm start [-- --directory FILE]   (FILE must not exist yet; it keeps the directory afterwards)\n`);
+    process.stderr.write(
+      `npm start: ${(error as Error).message}\nusage: npm start [-- --directory FILE]   (FILE must not exist yet; it keeps the directory afterwards)\n`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -176,7 +186,10 @@ async function main(): Promise<void> {
       authenticator: acak.authenticator,
       user: {
         instruct: async (instruction, signal) => {
-          if (instruction.kind === 'delete-user-data' || (instruction.kind === 'confirm-presence' && instructed++ === 0)) {
+          if (
+            instruction.kind === 'delete-user-data' ||
+            (instruction.kind === 'confirm-presence' && instructed++ === 0)
+          ) {
             say(`   » ${describeInstruction(instruction)}`);
           }
           await onAcak.instruct(instruction, signal);
@@ -196,9 +209,13 @@ async function main(): Promise<void> {
     try {
       // AAAH-00125 was not wiped, so it still holds the old key and signs with it; the relying party must say no.
       const options = await rp.startAuthentication('tw-user2');
-      const response = await aaah.authenticator.get({ ...options, allowCredentials: [{ id: oldKey, type: 'public-key' }] }, rp.origin, {
-        onUserPresenceNeeded: () => void user2.instruct({ kind: 'confirm-presence' }).catch(() => undefined),
-      });
+      const response = await aaah.authenticator.get(
+        { ...options, allowCredentials: [{ id: oldKey, type: 'public-key' }] },
+        rp.origin,
+        {
+          onUserPresenceNeeded: () => void user2.instruct({ kind: 'confirm-presence' }).catch(() => undefined),
+        },
+      );
       await rp.finishAuthentication('tw-user2', response);
       throw new Error('the old key on AAAH-00125 still authenticated after re-enrollment: retirement failed');
     } catch (error) {
@@ -252,7 +269,12 @@ const indent = (text: string) =>
     .map((l) => `  ${l}`)
     .join('\n');
 
-async function register(rp: WebAuthnRelyingParty, userName: string, band: EmulatedBand, user: SimulatedUser): Promise<string> {
+async function register(
+  rp: WebAuthnRelyingParty,
+  userName: string,
+  band: EmulatedBand,
+  user: SimulatedUser,
+): Promise<string> {
   const options = await rp.startRegistration(userName, { bandSerial: band.serial });
   const response = await band.authenticator.create(options, rp.origin, {
     onUserPresenceNeeded: () => void user.instruct({ kind: 'confirm-presence', rpId: rp.id }).catch(() => undefined),
@@ -260,7 +282,13 @@ async function register(rp: WebAuthnRelyingParty, userName: string, band: Emulat
   return (await rp.finishRegistration(userName, response)).id;
 }
 
-async function authenticate(rp: WebAuthnRelyingParty, userName: string, band: EmulatedBand, user: SimulatedUser, line: string) {
+async function authenticate(
+  rp: WebAuthnRelyingParty,
+  userName: string,
+  band: EmulatedBand,
+  user: SimulatedUser,
+  line: string,
+) {
   const options = await rp.startAuthentication(userName, { bandSerial: band.serial });
   const response = await band.authenticator.get(options, rp.origin, {
     onUserPresenceNeeded: () => void user.instruct({ kind: 'confirm-presence', rpId: rp.id }).catch(() => undefined),

@@ -31,12 +31,18 @@ export interface EnrollResult {
   label: string;
 }
 
-const ENROLLING = new Set(['BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_ADD_USER', 'BAND_STATE_CAPTURING', 'BAND_STATE_CAPTURED']);
+const ENROLLING = new Set([
+  'BAND_STATE_AWAITING_SETUP_CODE',
+  'BAND_STATE_ADD_USER',
+  'BAND_STATE_CAPTURING',
+  'BAND_STATE_CAPTURED',
+]);
 
 /** The band dropping out of an enrollment it was in (taken off the wrist, cancelled on the band). */
 function enrollmentLost(event: BandEvent): string | undefined {
   if (event.case === 'wristChanged' && !event.value.onWrist) return 'the band was taken off the wrist';
-  if (event.case === 'screenChanged' && event.value.state === 'BAND_STATE_UNENROLLED') return 'the band left enrollment';
+  if (event.case === 'screenChanged' && event.value.state === 'BAND_STATE_UNENROLLED')
+    return 'the band left enrollment';
   return undefined;
 }
 
@@ -58,10 +64,15 @@ export async function enroll(
 
   // Refuse what the band would refuse at the end, before the user spends a whole capture on it.
   const nameProblem = userNameProblem(request.userName);
-  if (nameProblem) throw new BandClientError('INVALID_ARGUMENT', `cannot enroll: ${nameProblem}; use the directory user name`);
+  if (nameProblem)
+    throw new BandClientError('INVALID_ARGUMENT', `cannot enroll: ${nameProblem}; use the directory user name`);
   if (request.label) {
     const label = checkCustomLabel(request.label);
-    if (!label.ok) throw new BandClientError('INVALID_ARGUMENT', `cannot enroll with label ${JSON.stringify(request.label)}: ${label.problem}; choose another or leave it out`);
+    if (!label.ok)
+      throw new BandClientError(
+        'INVALID_ARGUMENT',
+        `cannot enroll with label ${JSON.stringify(request.label)}: ${label.problem}; choose another or leave it out`,
+      );
   }
   let state = await band.getState(call);
   if (state.enrolled || state.state === 'BAND_STATE_LOCKED_OUT') {
@@ -105,7 +116,10 @@ export async function enroll(
     let good = 0;
     let rejected = false;
     while (good < touchesRequired) {
-      await user.instruct({ kind: 'touch-sensor', goodTouches: good, touchesRequired, lastRejected: rejected }, options.signal);
+      await user.instruct(
+        { kind: 'touch-sensor', goodTouches: good, touchesRequired, lastRejected: rejected },
+        options.signal,
+      );
       const progress = await waiter.next(
         (e): e is Extract<BandEvent, { case: 'captureProgress' }> => e.case === 'captureProgress',
         { timeoutMs, signal: options.signal, what: 'fingerprint capture' },

@@ -22,7 +22,11 @@ export class EventWaiter {
       this.wake?.();
     });
     this.offClose = band.transport.onClose((error) => {
-      this.closedBy = new BandClientError('DISCONNECTED', `the link to the band closed${error ? `: ${error.message}` : ''}`, { cause: error });
+      this.closedBy = new BandClientError(
+        'DISCONNECTED',
+        `the link to the band closed${error ? `: ${error.message}` : ''}`,
+        { cause: error },
+      );
       this.wake?.();
     });
   }
@@ -51,9 +55,14 @@ export class EventWaiter {
         if (match(event)) return event;
       }
       if (this.closedBy) throw this.closedBy;
-      if (options.signal?.aborted) throw new BandClientError('ABORTED', `${options.what} was cancelled`, { cause: options.signal.reason });
+      if (options.signal?.aborted)
+        throw new BandClientError('ABORTED', `${options.what} was cancelled`, { cause: options.signal.reason });
       const left = deadline - Date.now();
-      if (left <= 0) throw new BandClientError('TIMEOUT', `${options.what}: nothing happened on the band within ${options.timeoutMs} ms`);
+      if (left <= 0)
+        throw new BandClientError(
+          'TIMEOUT',
+          `${options.what}: nothing happened on the band within ${options.timeoutMs} ms`,
+        );
       if (Date.now() >= nextHeartbeat) {
         await this.heartbeat(options.what);
         nextHeartbeat = Date.now() + heartbeatMs;
@@ -80,9 +89,13 @@ export class EventWaiter {
     } catch (error) {
       // Another call in flight proves the link just as well; anything else means the band is gone.
       if (error instanceof BandClientError && error.code === 'BUSY') return;
-      throw new BandClientError('DISCONNECTED', `${what}: the band stopped answering (${(error as Error).message}); check it is powered and connected, then retry`, {
-        cause: error,
-      });
+      throw new BandClientError(
+        'DISCONNECTED',
+        `${what}: the band stopped answering (${(error as Error).message}); check it is powered and connected, then retry`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -21,5 +21,10 @@ export * from './directory/index.js';
 export * from './relying-party/index.js';
 export * from './re-enrollment/index.js';
 // The conformance suite firmware engineers run against the emulator or a real band (docs/conformance.md).
-export { runConformance, type ConformanceOptions, type ConformanceReport, type RequirementResult } from './conformance/index.js';
+export {
+  runConformance,
+  type ConformanceOptions,
+  type ConformanceReport,
+  type RequirementResult,
+} from './conformance/index.js';
 export * as conformance from './conformance/index.js';

@@ -37,7 +37,10 @@ function toWire(type: protobuf.Type, value: Record<string, unknown>): Record<str
       const { case: which, value: inner } = v as { case: string; value: unknown };
       const field = type.fields[which];
       if (!field || field.partOf !== oneof) {
-        throw new ProtoError('INVALID', `${type.name}.${key}: expected one of ${oneof.oneof.join(', ')}, got '${which}'`);
+        throw new ProtoError(
+          'INVALID',
+          `${type.name}.${key}: expected one of ${oneof.oneof.join(', ')}, got '${which}'`,
+        );
       }
       out[which] = convertField(field, inner ?? {}, toWire);
       continue;
@@ -84,7 +87,10 @@ function checkEnums(type: protobuf.Type, plain: Record<string, unknown>, path: s
     const values = field.repeated ? (v as unknown[]) : [v];
     for (const e of values) {
       if (t instanceof protobuf.Enum && typeof e === 'string' && !(e in t.values)) {
-        throw new ProtoError('INVALID', `${path}.${key}: expected one of ${Object.keys(t.values).join(', ')}, got '${e}'`);
+        throw new ProtoError(
+          'INVALID',
+          `${path}.${key}: expected one of ${Object.keys(t.values).join(', ')}, got '${e}'`,
+        );
       }
       if (t instanceof protobuf.Type) checkEnums(t, e as Record<string, unknown>, `${path}.${key}`);
     }

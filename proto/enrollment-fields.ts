@@ -28,9 +28,11 @@ function upper(c: string): string {
 /** A user name the band accepts: 1..64 UTF-8 bytes, no control characters; undefined when it is fine. */
 export function userNameProblem(userName: string): string | undefined {
   const bytes = Buffer.byteLength(userName);
-  if (bytes < 1 || bytes > MAX_USER_NAME_BYTES) return `a user name is 1..${MAX_USER_NAME_BYTES} bytes of UTF-8, got ${bytes}`;
+  if (bytes < 1 || bytes > MAX_USER_NAME_BYTES)
+    return `a user name is 1..${MAX_USER_NAME_BYTES} bytes of UTF-8, got ${bytes}`;
   const control = CONTROL.exec(userName);
-  if (control) return `a user name may not contain control characters, got U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (control)
+    return `a user name may not contain control characters, got U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return undefined;
 }
 
@@ -46,7 +48,8 @@ export function checkCustomLabel(label: string): LabelCheck {
       problem: `a label may use A-Z, 0-9, space and ASCII punctuation, got ${JSON.stringify(bad)} (U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`,
     };
   }
-  if (label.startsWith(' ') || label.endsWith(' ')) return { ok: false, problem: 'a label may not start or end with a space' };
+  if (label.startsWith(' ') || label.endsWith(' '))
+    return { ok: false, problem: 'a label may not start or end with a space' };
   return { ok: true, label: chars.map(upper).join('') };
 }
 

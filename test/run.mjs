@@ -8,7 +8,16 @@ import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'band-stack-tests-'));
 const report = join(dir, 'report.json');
-const args = ['vitest', 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+const args = [
+  'vitest',
+  'run',
+  '--config',
+  'test/vitest.config.ts',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 
 let passed = 0;

@@ -71,7 +71,10 @@ function encode(data: Uint8Array, trailing: number): Uint8Array {
 export function cobsDecode(encoded: Uint8Array): Uint8Array {
   const length = encoded.length;
   if (length === 0) {
-    throw new TransportError('FRAME_COBS', 'expected a COBS block of at least 1 byte, got 0 bytes; the frame is empty, wait for the next one');
+    throw new TransportError(
+      'FRAME_COBS',
+      'expected a COBS block of at least 1 byte, got 0 bytes; the frame is empty, wait for the next one',
+    );
   }
   // A valid block has no 0x00 at all; where the first one is decides which complaint comes first.
   const firstZero = indexOfByte.call(encoded, 0, 0);

@@ -75,7 +75,11 @@ export class CtapHidHost extends BaseTransport implements CtapHidTransport {
   }
 
   get device(): InitResponse {
-    if (!this.#device) throw new TransportError('CLOSED', `expected ${this.name} to have completed INIT, it has not; await initialize() first`);
+    if (!this.#device)
+      throw new TransportError(
+        'CLOSED',
+        `expected ${this.name} to have completed INIT, it has not; await initialize() first`,
+      );
     return this.#device;
   }
 
@@ -129,11 +133,16 @@ export class CtapHidHost extends BaseTransport implements CtapHidTransport {
 
   writeReport(report: Uint8Array): Promise<void> {
     if (this.isClosingOrClosed) {
-      return Promise.reject(new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`));
+      return Promise.reject(
+        new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`),
+      );
     }
     if (!(report instanceof Uint8Array) || report.length !== HID_REPORT_SIZE) {
       return Promise.reject(
-        new TransportError('BAD_UNIT', `expected a ${HID_REPORT_SIZE}-byte report, got ${report?.length ?? typeof report}; pad reports with zeros`),
+        new TransportError(
+          'BAD_UNIT',
+          `expected a ${HID_REPORT_SIZE}-byte report, got ${report?.length ?? typeof report}; pad reports with zeros`,
+        ),
       );
     }
     return this.track(this.#write([Uint8Array.from(report)]));
@@ -166,7 +175,10 @@ export class CtapHidHost extends BaseTransport implements CtapHidTransport {
       const code = unit.payload[0] ?? HidError.OTHER;
       const name = Object.entries(HidError).find(([, v]) => v === code)?.[0] ?? `0x${code.toString(16)}`;
       handshake.settle(
-        new TransportError('OPEN_FAILED', `expected an INIT response from ${this.name}, got ERROR ${name}; retry, or close other programs using the band`),
+        new TransportError(
+          'OPEN_FAILED',
+          `expected an INIT response from ${this.name}, got ERROR ${name}; retry, or close other programs using the band`,
+        ),
       );
       return;
     }

@@ -20,7 +20,10 @@ export interface InitResponse {
 
 export function encodeInitResponse(response: InitResponse): Uint8Array {
   if (response.nonce.length !== INIT_NONCE_SIZE) {
-    throw new TransportError('BAD_UNIT', `expected an ${INIT_NONCE_SIZE}-byte INIT nonce, got ${response.nonce.length}; echo the host's nonce unchanged`);
+    throw new TransportError(
+      'BAD_UNIT',
+      `expected an ${INIT_NONCE_SIZE}-byte INIT nonce, got ${response.nonce.length}; echo the host's nonce unchanged`,
+    );
   }
   const out = new Uint8Array(INIT_RESPONSE_SIZE);
   out.set(response.nonce);
@@ -42,7 +45,10 @@ export function decodeInitResponse(payload: Uint8Array): InitResponse {
   }
   const cid = new DataView(payload.buffer, payload.byteOffset, payload.length).getUint32(8);
   if (cid === 0 || cid === BROADCAST_CID) {
-    throw new TransportError('OPEN_FAILED', `expected the INIT response to allocate a usable channel, got ${hexCid(cid)}; the device is misbehaving, replug it`);
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected the INIT response to allocate a usable channel, got ${hexCid(cid)}; the device is misbehaving, replug it`,
+    );
   }
   return {
     nonce: payload.slice(0, INIT_NONCE_SIZE),

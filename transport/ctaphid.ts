@@ -27,10 +27,16 @@ export interface HidMessage {
 
 export function packetize(cid: number, command: number, payload: Uint8Array): Uint8Array[] {
   if (!Number.isInteger(cid) || cid < 0 || cid > BROADCAST_CID) {
-    throw new TransportError('BAD_UNIT', `expected a CID between 0 and 0xffffffff, got ${cid}; use the CID INIT allocated`);
+    throw new TransportError(
+      'BAD_UNIT',
+      `expected a CID between 0 and 0xffffffff, got ${cid}; use the CID INIT allocated`,
+    );
   }
   if (!Number.isInteger(command) || command < 0 || command > MAX_COMMAND) {
-    throw new TransportError('BAD_UNIT', `expected a CTAPHID command between 0x00 and 0x7f, got ${command}; use a value from Command`);
+    throw new TransportError(
+      'BAD_UNIT',
+      `expected a CTAPHID command between 0x00 and 0x7f, got ${command}; use a value from Command`,
+    );
   }
   if (payload.length > CTAPHID_MAX_MESSAGE) {
     throw new TransportError(
@@ -222,7 +228,11 @@ export class Reassembler {
       return { cid, command: partial.command, payload: partial.data };
     }
     if (this.#checkChannels && (cid === 0 || cid === BROADCAST_CID)) {
-      return hidError('INVALID_CHANNEL', cid, `expected a continuation on an allocated channel, got one on ${hexCid(cid)}; run INIT to obtain a channel`);
+      return hidError(
+        'INVALID_CHANNEL',
+        cid,
+        `expected a continuation on an allocated channel, got one on ${hexCid(cid)}; run INIT to obtain a channel`,
+      );
     }
     if (partial) {
       return hidError(

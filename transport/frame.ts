@@ -51,7 +51,8 @@ export function decodeFrame(encoded: Uint8Array): Unit {
   }
   const bodyLength = raw.length - CRC_BYTES;
   const body = raw.subarray(0, bodyLength);
-  const sent = (raw[bodyLength] | (raw[bodyLength + 1] << 8) | (raw[bodyLength + 2] << 16) | (raw[bodyLength + 3] << 24)) >>> 0;
+  const sent =
+    (raw[bodyLength] | (raw[bodyLength + 1] << 8) | (raw[bodyLength + 2] << 16) | (raw[bodyLength + 3] << 24)) >>> 0;
   const computed = crc32(body);
   if (sent !== computed) {
     throw new TransportError(

@@ -43,7 +43,9 @@ export class FramedTransport extends BaseTransport {
    */
   writeBytes(bytes: Uint8Array): Promise<void> {
     if (this.isClosingOrClosed) {
-      return Promise.reject(new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`));
+      return Promise.reject(
+        new TransportError('CLOSED', `expected ${this.name} to be open, it is closed; open a new transport`),
+      );
     }
     return this.track(this.#link.write(Uint8Array.from(bytes)));
   }

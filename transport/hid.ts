@@ -45,15 +45,23 @@ const INSTALL_HINT =
  */
 export async function loadNodeHid(importer: () => Promise<unknown> = () => import('node-hid')): Promise<HidBackend> {
   try {
-    const loaded = (await importer()) as Partial<HidBackend> & { default?: Partial<HidBackend>; getHidapiVersion?: () => string };
-    const hid = (loaded.HIDAsync ? loaded : loaded.default) as (HidBackend & { getHidapiVersion?: () => string }) | undefined;
+    const loaded = (await importer()) as Partial<HidBackend> & {
+      default?: Partial<HidBackend>;
+      getHidapiVersion?: () => string;
+    };
+    const hid = (loaded.HIDAsync ? loaded : loaded.default) as
+      (HidBackend & { getHidapiVersion?: () => string }) | undefined;
     if (!hid?.HIDAsync || !hid.devicesAsync) throw new Error('the module does not export HIDAsync and devicesAsync');
     hid.getHidapiVersion?.();
     return hid;
   } catch (error) {
-    throw new TransportError('HID_UNAVAILABLE', `expected to load node-hid for USB HID access, got ${describe(error)}; ${INSTALL_HINT}`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'HID_UNAVAILABLE',
+      `expected to load node-hid for USB HID access, got ${describe(error)}; ${INSTALL_HINT}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -70,7 +78,11 @@ export async function listHidDevices(options: Pick<HidOptions, 'backend'> = {}):
   try {
     devices = await hid.devicesAsync();
   } catch (error) {
-    throw new TransportError('HID_UNAVAILABLE', `expected node-hid to enumerate devices, got ${describe(error)}; ${INSTALL_HINT}`, { cause: error });
+    throw new TransportError(
+      'HID_UNAVAILABLE',
+      `expected node-hid to enumerate devices, got ${describe(error)}; ${INSTALL_HINT}`,
+      { cause: error },
+    );
   }
   return devices.filter((d) => d.usagePage === FIDO_USAGE_PAGE && d.path);
 }
@@ -100,9 +112,13 @@ export async function openHid(pathOrAuto: string, options: HidOptions = {}): Pro
   try {
     device = await hid.HIDAsync.open(path);
   } catch (error) {
-    throw new TransportError('OPEN_FAILED', `expected to open HID device ${path}, got ${describe(error)}; check the path (listHidDevices) and hidraw permissions`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to open HID device ${path}, got ${describe(error)}; check the path (listHidDevices) and hidraw permissions`,
+      {
+        cause: error,
+      },
+    );
   }
   let closed = false;
   const transport = new CtapHidHost(
@@ -124,9 +140,13 @@ export async function openHid(pathOrAuto: string, options: HidOptions = {}): Pro
   device.on('data', (data) => transport.receiveReport(new Uint8Array(data.buffer, data.byteOffset, data.length)));
   device.on('error', (error) => {
     transport.linkLost(
-      new TransportError('DISCONNECTED', `expected ${name} to stay connected, reading failed: ${describe(error)}; replug the band and reopen`, {
-        cause: error,
-      }),
+      new TransportError(
+        'DISCONNECTED',
+        `expected ${name} to stay connected, reading failed: ${describe(error)}; replug the band and reopen`,
+        {
+          cause: error,
+        },
+      ),
     );
     if (!closed) {
       closed = true;

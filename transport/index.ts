@@ -32,7 +32,14 @@ export {
 export type { CtapHidHostOptions, CtapHidTransport } from './ctaphid-host.js';
 export { connectUdpHid, listenUdpHid, type UdpHidServer, type UdpHidServerOptions, type UdpPeer } from './udp-hid.js';
 export { connectTcp, listenTcp, type TcpServer } from './tcp.js';
-export { openSerial, listSerialPorts, DEFAULT_BAUD_RATE, type SerialOptions, type SerialPortInfo, type SerialPortListing } from './serial.js';
+export {
+  openSerial,
+  listSerialPorts,
+  DEFAULT_BAUD_RATE,
+  type SerialOptions,
+  type SerialPortInfo,
+  type SerialPortListing,
+} from './serial.js';
 export {
   openHid,
   listHidDevices,
@@ -45,5 +52,17 @@ export {
 } from './hid.js';
 export { recordTransport, type RecordOptions } from './record.js';
 export { openReplay, type ReplayOptions } from './replay.js';
-export { parseRecording, formatRecordedUnit, RECORDING_HEADER, type RecordedUnit, type Direction } from './recording-format.js';
-export { openTransport, parseTransportUri, TRANSPORT_URI_FORMS, type TransportUri, type OpenTransportOptions } from './uri.js';
+export {
+  parseRecording,
+  formatRecordedUnit,
+  RECORDING_HEADER,
+  type RecordedUnit,
+  type Direction,
+} from './recording-format.js';
+export {
+  openTransport,
+  parseTransportUri,
+  TRANSPORT_URI_FORMS,
+  type TransportUri,
+  type OpenTransportOptions,
+} from './uri.js';

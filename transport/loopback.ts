@@ -45,7 +45,10 @@ class LoopbackSide extends FramedTransport implements LoopbackTransport {
 export function loopbackPair(options: LoopbackOptions = {}): [LoopbackTransport, LoopbackTransport] {
   const chunkSize = options.chunkSize ?? 64;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw new TransportError('BAD_URI', `expected a loopback chunkSize of at least 1, got ${chunkSize}; omit it for the default 64`);
+    throw new TransportError(
+      'BAD_URI',
+      `expected a loopback chunkSize of at least 1, got ${chunkSize}; omit it for the default 64`,
+    );
   }
   const [nameA, nameB] = options.names ?? ['loopback:host', 'loopback:band'];
   const schedule = options.schedule ?? ((task: () => void) => void setImmediate(task));
@@ -61,7 +64,10 @@ export function loopbackPair(options: LoopbackOptions = {}): [LoopbackTransport,
             const other = peer();
             if (!other.isOpen) {
               reject(
-                new TransportError('DISCONNECTED', `expected ${other.name} to receive, it has closed; open a new loopback pair`),
+                new TransportError(
+                  'DISCONNECTED',
+                  `expected ${other.name} to receive, it has closed; open a new loopback pair`,
+                ),
               );
               return;
             }

@@ -26,9 +26,13 @@ export function recordTransport(inner: Transport, file: string, options: RecordO
     writeSync(fd, `# ${new Date().toISOString()} ${inner.name}\n`);
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
-    throw new TransportError('OPEN_FAILED', `expected to append a recording to ${file}, got ${describe(error)}; check the directory exists and is writable`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to append a recording to ${file}, got ${describe(error)}; check the directory exists and is writable`,
+      {
+        cause: error,
+      },
+    );
   }
   const recordingErrors = new Set<(error: TransportError) => void>();
   const write = (direction: Direction, unit: Unit) => {
@@ -36,9 +40,13 @@ export function recordTransport(inner: Transport, file: string, options: RecordO
     try {
       writeSync(fd, `${formatRecordedUnit(now() - start, direction, unit)}\n`);
     } catch (error) {
-      const failure = new TransportError('WRITE_FAILED', `expected to record to ${file}, got ${describe(error)}; the link goes on unrecorded for this unit`, {
-        cause: error,
-      });
+      const failure = new TransportError(
+        'WRITE_FAILED',
+        `expected to record to ${file}, got ${describe(error)}; the link goes on unrecorded for this unit`,
+        {
+          cause: error,
+        },
+      );
       for (const listener of recordingErrors) listener(failure);
     }
   };

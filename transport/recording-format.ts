@@ -61,7 +61,12 @@ export function parseRecording(text: string, file: string): RecordedUnit[] {
     const value = parseCommand(command);
     if (value === undefined) fail(`got "${command}" as the command (a Command name, VENDOR_0xNN or 0xNN up to 0x7f)`);
     if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) fail(`got a payload that is not an even number of hex digits`);
-    out.push({ line, at: Number(ms), direction: direction as Direction, unit: { command: value!, payload: Uint8Array.from(Buffer.from(hex, 'hex')) } });
+    out.push({
+      line,
+      at: Number(ms),
+      direction: direction as Direction,
+      unit: { command: value!, payload: Uint8Array.from(Buffer.from(hex, 'hex')) },
+    });
   });
   return out;
 }

@@ -80,9 +80,13 @@ export async function openReplay(file: string, options: ReplayOptions = {}): Pro
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new TransportError('OPEN_FAILED', `expected a recording at ${file}, got ${describe(error)}; record one with the record option first`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected a recording at ${file}, got ${describe(error)}; record one with the record option first`,
+      {
+        cause: error,
+      },
+    );
   }
   const entries = parseRecording(text, file);
   return new ReplayTransport(file, entries, options.schedule ?? ((task) => void setImmediate(task)));

@@ -16,9 +16,13 @@ async function loadSerialPort(): Promise<typeof SerialPortClass> {
   try {
     return (await import('serialport')).SerialPort;
   } catch (error) {
-    throw new TransportError('OPEN_FAILED', `expected the serialport native addon to load, got ${describe(error)}; reinstall dependencies (npm ci) on this platform`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected the serialport native addon to load, got ${describe(error)}; reinstall dependencies (npm ci) on this platform`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -52,13 +56,21 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
   } catch (error) {
     const message = describe(error);
     if (/Cannot lock port|Resource temporarily unavailable/i.test(message)) {
-      throw new TransportError('PORT_BUSY', `expected to have ${path} to ourselves, another program holds it (${message}); close that program (another bandctl, a serial monitor) and retry`, {
-        cause: error,
-      });
+      throw new TransportError(
+        'PORT_BUSY',
+        `expected to have ${path} to ourselves, another program holds it (${message}); close that program (another bandctl, a serial monitor) and retry`,
+        {
+          cause: error,
+        },
+      );
     }
-    throw new TransportError('OPEN_FAILED', `expected to open serial port ${path}, got ${message}; check the path (listSerialPorts) and your permissions (dialout group)`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to open serial port ${path}, got ${message}; check the path (listSerialPorts) and your permissions (dialout group)`,
+      {
+        cause: error,
+      },
+    );
   }
   // A read of zero bytes (the far end of a pty closed) ends the stream without closing the port.
   let peerEnded = false;
@@ -79,7 +91,9 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
   const transport = new FramedTransport(name, {
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {
-        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), (error) => (error ? reject(error) : resolve()));
+        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), (error) =>
+          error ? reject(error) : resolve(),
+        );
       }),
     close: () =>
       new Promise<void>((resolve) => {
@@ -92,7 +106,9 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
   port.on('close', (error: Error | null) => {
     const why = error ? `it went away (${error.message})` : peerEnded ? 'its far end closed' : 'it was closed';
     transport.linkLost(
-      new TransportError('DISCONNECTED', `expected ${path} to stay connected, ${why}; replug the band and reopen`, { cause: error ?? failure }),
+      new TransportError('DISCONNECTED', `expected ${path} to stay connected, ${why}; replug the band and reopen`, {
+        cause: error ?? failure,
+      }),
     );
   });
   port.write(Buffer.of(FRAME_DELIMITER), () => undefined);
@@ -145,7 +161,8 @@ export async function listSerialPorts(
       if (target) ports.set(target, { path: target, byId: `${dev}/serial/by-id/${entry}` });
     }
     for (const entry of await readdir(dev).catch(() => [] as string[])) {
-      if (/^tty(USB|ACM)\d+$/.test(entry) && !ports.has(`${dev}/${entry}`)) ports.set(`${dev}/${entry}`, { path: `${dev}/${entry}` });
+      if (/^tty(USB|ACM)\d+$/.test(entry) && !ports.has(`${dev}/${entry}`))
+        ports.set(`${dev}/${entry}`, { path: `${dev}/${entry}` });
     }
     return {
       source: 'dev-scan',

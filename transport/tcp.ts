@@ -51,9 +51,13 @@ export async function connectTcp(host: string, port: number): Promise<Transport>
     });
   } catch (error) {
     socket.destroy();
-    throw new TransportError('OPEN_FAILED', `expected a band listening at ${name}, got ${describe(error)}; start it (bandsim) or check host and port`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected a band listening at ${name}, got ${describe(error)}; start it (bandsim) or check host and port`,
+      {
+        cause: error,
+      },
+    );
   }
   return socketTransport(name, socket);
 }
@@ -65,7 +69,11 @@ export interface TcpServer {
 }
 
 /** Band side: every accepted connection becomes a Transport handed to onConnection. */
-export async function listenTcp(host: string, port: number, onConnection: (transport: Transport) => void): Promise<TcpServer> {
+export async function listenTcp(
+  host: string,
+  port: number,
+  onConnection: (transport: Transport) => void,
+): Promise<TcpServer> {
   const live = new Set<Transport>();
   const server = createServer((socket) => {
     const transport = socketTransport(`tcp:${socket.remoteAddress}:${socket.remotePort}`, socket);
@@ -82,14 +90,19 @@ export async function listenTcp(host: string, port: number, onConnection: (trans
       });
     });
   } catch (error) {
-    throw new TransportError('OPEN_FAILED', `expected to listen on tcp:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to listen on tcp:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`,
+      {
+        cause: error,
+      },
+    );
   }
   // Accept errors (EMFILE and the like) must not crash the band; the server keeps listening.
   server.on('error', () => undefined);
   const bound = server.address();
-  if (bound === null || typeof bound === 'string') throw new TransportError('OPEN_FAILED', `expected a TCP address for ${host}:${port}, got ${String(bound)}`);
+  if (bound === null || typeof bound === 'string')
+    throw new TransportError('OPEN_FAILED', `expected a TCP address for ${host}:${port}, got ${String(bound)}`);
   return {
     address: { host: bound.address, port: bound.port },
     close: async () => {

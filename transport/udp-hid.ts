@@ -10,7 +10,11 @@ import { TransportError } from './errors.js';
  * FIDO2 clients that speak it can reach the band emulator. UDP has no connection: a dead peer shows
  * up only as ECONNREFUSED (an ICMP port-unreachable on loopback) or as silence.
  */
-export async function connectUdpHid(host: string, port: number, options: CtapHidHostOptions = {}): Promise<CtapHidTransport> {
+export async function connectUdpHid(
+  host: string,
+  port: number,
+  options: CtapHidHostOptions = {},
+): Promise<CtapHidTransport> {
   const name = `udp-hid:${host}:${port}`;
   const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
   try {
@@ -23,7 +27,11 @@ export async function connectUdpHid(host: string, port: number, options: CtapHid
     });
   } catch (error) {
     socket.close();
-    throw new TransportError('OPEN_FAILED', `expected to reach ${name}, got ${describe(error)}; check the host and port`, { cause: error });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to reach ${name}, got ${describe(error)}; check the host and port`,
+      { cause: error },
+    );
   }
   let closed = false;
   const lost = (error: Error | undefined) => {
@@ -62,7 +70,9 @@ export async function connectUdpHid(host: string, port: number, options: CtapHid
   );
   socket.on('error', (error) => lost(error));
   socket.on('close', () => lost(undefined));
-  socket.on('message', (datagram) => transport.receiveReport(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.length)));
+  socket.on('message', (datagram) =>
+    transport.receiveReport(new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.length)),
+  );
   return transport.initialize();
 }
 
@@ -97,9 +107,13 @@ export async function listenUdpHid(
   const socket: Socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
   const report = (error: Error) =>
     options.onError?.(
-      new TransportError('WRITE_FAILED', `expected the UDP-HID server on ${host}:${port} to keep working, got ${describe(error)}; the client may have gone`, {
-        cause: error,
-      }),
+      new TransportError(
+        'WRITE_FAILED',
+        `expected the UDP-HID server on ${host}:${port} to keep working, got ${describe(error)}; the client may have gone`,
+        {
+          cause: error,
+        },
+      ),
     );
   try {
     await new Promise<void>((resolve, reject) => {
@@ -111,9 +125,13 @@ export async function listenUdpHid(
     });
   } catch (error) {
     socket.close();
-    throw new TransportError('OPEN_FAILED', `expected to listen on udp-hid:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`, {
-      cause: error,
-    });
+    throw new TransportError(
+      'OPEN_FAILED',
+      `expected to listen on udp-hid:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`,
+      {
+        cause: error,
+      },
+    );
   }
   socket.on('error', report);
   socket.on('message', (datagram: Buffer, rinfo: RemoteInfo) => {
@@ -124,7 +142,10 @@ export async function listenUdpHid(
     }
     const reply = (out: Uint8Array) => {
       if (out.length !== HID_REPORT_SIZE) {
-        throw new TransportError('BAD_UNIT', `expected a ${HID_REPORT_SIZE}-byte report to reply with, got ${out.length}; build replies with packetize()`);
+        throw new TransportError(
+          'BAD_UNIT',
+          `expected a ${HID_REPORT_SIZE}-byte report to reply with, got ${out.length}; build replies with packetize()`,
+        );
       }
       if (!open) return;
       socket.send(out, rinfo.port, rinfo.address, (error) => error && report(error));

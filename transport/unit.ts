@@ -21,7 +21,10 @@ export function assertUnit(unit: Unit): void {
     );
   }
   if (!(payload instanceof Uint8Array)) {
-    throw new TransportError('BAD_UNIT', `expected the unit payload as a Uint8Array, got ${typeof payload}; wrap bytes in Uint8Array`);
+    throw new TransportError(
+      'BAD_UNIT',
+      `expected the unit payload as a Uint8Array, got ${typeof payload}; wrap bytes in Uint8Array`,
+    );
   }
   if (payload.length > MAX_UNIT_PAYLOAD) {
     throw new TransportError(

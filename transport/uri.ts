@@ -100,7 +100,11 @@ async function openParsed(parsed: TransportUri, options: OpenTransportOptions, u
       if (!options.loopback) {
         throw new TransportError(
           'BAD_URI',
-          `expected a band in this process for "${uri}", got none; pass options.loopback (a function returning the host end of loopbackPair()) or use another form: ${TRANSPORT_URI_FORMS.slice(1).map((f) => f.split(' ')[0]).join(', ')}`,
+          `expected a band in this process for "${uri}", got none; pass options.loopback (a function returning the host end of loopbackPair()) or use another form: ${TRANSPORT_URI_FORMS.slice(
+            1,
+          )
+            .map((f) => f.split(' ')[0])
+            .join(', ')}`,
         );
       }
       return options.loopback();

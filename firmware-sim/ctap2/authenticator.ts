@@ -1,5 +1,11 @@
 import type { DeviceContext } from '../device.js';
-import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import {
+  CborError,
+  decodeCanonical,
+  encodeCanonical,
+  type CborInput,
+  type CborMap,
+} from '../../proto/ctap2/canonical-cbor.js';
 import { clientPin } from './client-pin.js';
 import type { CommandContext } from './command-context.js';
 import { credentialManagement } from './credential-management.js';
@@ -20,7 +26,8 @@ import { VolatileState } from './volatile-state.js';
 export type Ctap2Observer = (event: { command: number; status: number; error?: Error }) => void;
 
 function paramsOf(body: Uint8Array, command: string): CborMap {
-  if (body.length === 0) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${command} needs a CBOR map of parameters after the command byte`);
+  if (body.length === 0)
+    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${command} needs a CBOR map of parameters after the command byte`);
   let value;
   try {
     value = decodeCanonical(body);
@@ -32,7 +39,11 @@ function paramsOf(body: Uint8Array, command: string): CborMap {
 }
 
 function noParams(body: Uint8Array, command: string): void {
-  if (body.length !== 0) fail(CtapStatus.CTAP1_ERR_INVALID_LENGTH, `${command} takes no parameters; got ${body.length} byte(s) after the command byte`);
+  if (body.length !== 0)
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_LENGTH,
+      `${command} takes no parameters; got ${body.length} byte(s) after the command byte`,
+    );
 }
 
 /**
@@ -102,8 +113,13 @@ export class Ctap2Authenticator {
   }
 
   private async dispatch(request: Uint8Array, device: DeviceContext): Promise<CborInput | undefined> {
-    if (request.length === 0) fail(CtapStatus.CTAP1_ERR_INVALID_LENGTH, 'an authenticatorCBOR request needs at least the command byte');
-    if (request.length > MAX_MSG_SIZE) fail(CtapStatus.CTAP2_ERR_REQUEST_TOO_LARGE, `request of ${request.length} bytes exceeds maxMsgSize ${MAX_MSG_SIZE}`);
+    if (request.length === 0)
+      fail(CtapStatus.CTAP1_ERR_INVALID_LENGTH, 'an authenticatorCBOR request needs at least the command byte');
+    if (request.length > MAX_MSG_SIZE)
+      fail(
+        CtapStatus.CTAP2_ERR_REQUEST_TOO_LARGE,
+        `request of ${request.length} bytes exceeds maxMsgSize ${MAX_MSG_SIZE}`,
+      );
     const command = request[0];
     const body = request.subarray(1);
     const c: CommandContext = {
@@ -146,7 +162,10 @@ export class Ctap2Authenticator {
         await requireUserPresence(this.env, device, { purpose: 'selection' });
         return undefined;
       default:
-        fail(CtapStatus.CTAP1_ERR_INVALID_COMMAND, `authenticatorCBOR command 0x${command.toString(16).padStart(2, '0')} is not supported by this band`);
+        fail(
+          CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+          `authenticatorCBOR command 0x${command.toString(16).padStart(2, '0')} is not supported by this band`,
+        );
     }
   }
 }

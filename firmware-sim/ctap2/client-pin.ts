@@ -21,8 +21,23 @@ export const ClientPinSubCommand = {
   GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS: 0x09,
 } as const;
 
-const Param = { PROTOCOL: 0x01, SUB_COMMAND: 0x02, KEY_AGREEMENT: 0x03, PIN_UV_AUTH_PARAM: 0x04, NEW_PIN_ENC: 0x05, PIN_HASH_ENC: 0x06, PERMISSIONS: 0x09, RP_ID: 0x0a } as const;
-const Result = { KEY_AGREEMENT: 0x01, PIN_UV_AUTH_TOKEN: 0x02, PIN_RETRIES: 0x03, POWER_CYCLE_STATE: 0x04, UV_RETRIES: 0x05 } as const;
+const Param = {
+  PROTOCOL: 0x01,
+  SUB_COMMAND: 0x02,
+  KEY_AGREEMENT: 0x03,
+  PIN_UV_AUTH_PARAM: 0x04,
+  NEW_PIN_ENC: 0x05,
+  PIN_HASH_ENC: 0x06,
+  PERMISSIONS: 0x09,
+  RP_ID: 0x0a,
+} as const;
+const Result = {
+  KEY_AGREEMENT: 0x01,
+  PIN_UV_AUTH_TOKEN: 0x02,
+  PIN_RETRIES: 0x03,
+  POWER_CYCLE_STATE: 0x04,
+  UV_RETRIES: 0x05,
+} as const;
 
 export const MIN_PIN_LENGTH = 4;
 const PADDED_PIN_LENGTH = 64;
@@ -39,7 +54,8 @@ const WHERE = 'authenticatorClientPIN';
 
 function keyAgreementParam(params: CborMap): CborValue {
   const value = params.get(Param.KEY_AGREEMENT);
-  if (value === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 0x03 (keyAgreement) is required but absent`);
+  if (value === undefined)
+    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 0x03 (keyAgreement) is required but absent`);
   return value;
 }
 
@@ -55,7 +71,10 @@ function sharedSecret(c: CommandContext, protocol: PinUvAuthProtocol, params: Cb
 function newPinFrom(protocol: PinUvAuthProtocol, secret: Uint8Array, newPinEnc: Uint8Array): Uint8Array {
   const padded = protocol.decrypt(secret, newPinEnc);
   if (padded === undefined || padded.length !== PADDED_PIN_LENGTH) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `newPinEnc must decrypt to ${PADDED_PIN_LENGTH} bytes (the PIN padded with 0x00); got ${padded?.length ?? 'an undecryptable length'}`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      `newPinEnc must decrypt to ${PADDED_PIN_LENGTH} bytes (the PIN padded with 0x00); got ${padded?.length ?? 'an undecryptable length'}`,
+    );
   }
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
@@ -67,7 +86,10 @@ function newPinFrom(protocol: PinUvAuthProtocol, secret: Uint8Array, newPinEnc: 
     fail(CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION, 'the new PIN is not valid UTF-8');
   }
   if (codePoints < MIN_PIN_LENGTH || pin.length >= PADDED_PIN_LENGTH) {
-    fail(CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION, `a PIN needs ${MIN_PIN_LENGTH} to 63 bytes (at least ${MIN_PIN_LENGTH} characters); got ${codePoints} characters in ${pin.length} bytes`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      `a PIN needs ${MIN_PIN_LENGTH} to 63 bytes (at least ${MIN_PIN_LENGTH} characters); got ${codePoints} characters in ${pin.length} bytes`,
+    );
   }
   return new Uint8Array(pin);
 }
@@ -81,13 +103,25 @@ function pinHashOf(pin: Uint8Array): Uint8Array {
  * The retry counter is decremented and committed before comparing, so cutting power mid-check never refunds an
  * attempt; a match commits it back to the maximum.
  */
-function checkPinHash(c: CommandContext, protocol: PinUvAuthProtocol, secret: Uint8Array, pinHashEnc: Uint8Array): void {
+function checkPinHash(
+  c: CommandContext,
+  protocol: PinUvAuthProtocol,
+  secret: Uint8Array,
+  pinHashEnc: Uint8Array,
+): void {
   const stored = c.store.pinHash();
   if (stored === undefined) fail(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'no PIN is set; set one with setPIN first');
   const retries = c.store.pinRetries();
-  if (retries === 0) fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'the PIN is blocked after too many wrong PINs; only authenticatorReset recovers the band');
+  if (retries === 0)
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_BLOCKED,
+      'the PIN is blocked after too many wrong PINs; only authenticatorReset recovers the band',
+    );
   if (c.volatile.consecutivePinMismatches >= MAX_CONSECUTIVE_MISMATCHES) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_BLOCKED, `${MAX_CONSECUTIVE_MISMATCHES} wrong PINs in a row: power-cycle the band before trying again`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_BLOCKED,
+      `${MAX_CONSECUTIVE_MISMATCHES} wrong PINs in a row: power-cycle the band before trying again`,
+    );
   }
   c.store.commit({ put: Fido2Store.retriesPut(retries - 1) });
   const given = protocol.decrypt(secret, pinHashEnc);
@@ -95,9 +129,13 @@ function checkPinHash(c: CommandContext, protocol: PinUvAuthProtocol, secret: Ui
     // A fresh key agreement key forces the platform to start over, as §6.5.5.5 asks after a mismatch.
     c.volatile.regenerateKeyAgreementKey(protocol.version);
     c.volatile.consecutivePinMismatches += 1;
-    if (retries - 1 === 0) fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'wrong PIN, and that was the last retry: the PIN is now blocked');
+    if (retries - 1 === 0)
+      fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'wrong PIN, and that was the last retry: the PIN is now blocked');
     if (c.volatile.consecutivePinMismatches >= MAX_CONSECUTIVE_MISMATCHES) {
-      fail(CtapStatus.CTAP2_ERR_PIN_AUTH_BLOCKED, `wrong PIN ${MAX_CONSECUTIVE_MISMATCHES} times in a row: power-cycle the band before trying again`);
+      fail(
+        CtapStatus.CTAP2_ERR_PIN_AUTH_BLOCKED,
+        `wrong PIN ${MAX_CONSECUTIVE_MISMATCHES} times in a row: power-cycle the band before trying again`,
+      );
     }
     fail(CtapStatus.CTAP2_ERR_PIN_INVALID, `wrong PIN; ${retries - 1} retries left`);
   }
@@ -108,18 +146,34 @@ function checkPinHash(c: CommandContext, protocol: PinUvAuthProtocol, secret: Ui
 function permissionsFor(params: CborMap): { permissions: number; rpId: string | undefined } {
   const permissions = uintField(params, Param.PERMISSIONS, WHERE, true);
   const rpId = textField(params, Param.RP_ID, WHERE, false);
-  if (permissions === 0) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04)');
+  if (permissions === 0)
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04)',
+    );
   if ((permissions & (Permission.MC | Permission.GA)) !== 0 && rpId === undefined) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'the mc and ga permissions need an rpId (member 0x0A) to bind the token to');
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      'the mc and ga permissions need an rpId (member 0x0A) to bind the token to',
+    );
   }
   if ((permissions & ~SUPPORTED_PERMISSIONS) !== 0) {
-    fail(CtapStatus.CTAP2_ERR_UNAUTHORIZED_PERMISSION, `permissions 0x${(permissions & ~SUPPORTED_PERMISSIONS).toString(16)} are not supported by this band; it grants mc, ga and cm`);
+    fail(
+      CtapStatus.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
+      `permissions 0x${(permissions & ~SUPPORTED_PERMISSIONS).toString(16)} are not supported by this band; it grants mc, ga and cm`,
+    );
   }
   return { permissions, rpId };
 }
 
 /** Issues a fresh token and returns it encrypted for the platform. */
-function issueToken(c: CommandContext, protocol: PinUvAuthProtocol, secret: Uint8Array, permissions: number, rpId: string | undefined): CborInput {
+function issueToken(
+  c: CommandContext,
+  protocol: PinUvAuthProtocol,
+  secret: Uint8Array,
+  permissions: number,
+  rpId: string | undefined,
+): CborInput {
   c.volatile.resetPinUvAuthTokens();
   c.volatile.token.begin(c.env.now(), c.store.epoch(), permissions, rpId);
   const token = c.volatile.pinUvAuthToken(protocol.version);
@@ -128,12 +182,14 @@ function issueToken(c: CommandContext, protocol: PinUvAuthProtocol, secret: Uint
 
 export function clientPin(c: CommandContext, params: CborMap): CborInput | undefined {
   const subCommand = uintField(params, Param.SUB_COMMAND, WHERE, true);
-  const needsProtocol = subCommand !== ClientPinSubCommand.GET_PIN_RETRIES && subCommand !== ClientPinSubCommand.GET_UV_RETRIES;
+  const needsProtocol =
+    subCommand !== ClientPinSubCommand.GET_PIN_RETRIES && subCommand !== ClientPinSubCommand.GET_UV_RETRIES;
   const version = uintField(params, Param.PROTOCOL, WHERE, needsProtocol);
   let protocol: PinUvAuthProtocol | undefined;
   if (version !== undefined) {
     protocol = pinUvAuthProtocol(version);
-    if (protocol === undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
+    if (protocol === undefined)
+      fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
   }
   const p = protocol as PinUvAuthProtocol;
 
@@ -145,18 +201,27 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
       ]);
 
     case ClientPinSubCommand.GET_KEY_AGREEMENT:
-      return new Map([[Result.KEY_AGREEMENT, coseEc2PublicKey(c.volatile.keyAgreementKey(p.version), Cose.ALG_ECDH_ES_HKDF_256)]]);
+      return new Map([
+        [Result.KEY_AGREEMENT, coseEc2PublicKey(c.volatile.keyAgreementKey(p.version), Cose.ALG_ECDH_ES_HKDF_256)],
+      ]);
 
     case ClientPinSubCommand.SET_PIN: {
       keyAgreementParam(params);
       const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, true);
       const newPinEnc = bytesField(params, Param.NEW_PIN_ENC, WHERE, true);
-      if (c.store.pinHash() !== undefined) fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'a PIN is already set; use changePIN');
+      if (c.store.pinHash() !== undefined)
+        fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'a PIN is already set; use changePIN');
       const secret = sharedSecret(c, p, params);
-      if (!p.verify(secret, newPinEnc, pinUvAuthParam)) fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not authenticate newPinEnc under the shared secret');
+      if (!p.verify(secret, newPinEnc, pinUvAuthParam))
+        fail(
+          CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+          'pinUvAuthParam does not authenticate newPinEnc under the shared secret',
+        );
       const pin = newPinFrom(p, secret, newPinEnc);
       const { put: masterPut } = c.store.masterForWrite();
-      c.store.commit({ put: { ...masterPut, [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) } });
+      c.store.commit({
+        put: { ...masterPut, [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) },
+      });
       return undefined;
     }
 
@@ -166,12 +231,14 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
       const newPinEnc = bytesField(params, Param.NEW_PIN_ENC, WHERE, true);
       const pinHashEnc = bytesField(params, Param.PIN_HASH_ENC, WHERE, true);
       if (c.store.pinHash() === undefined) fail(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'no PIN is set; use setPIN');
-      if (c.store.pinRetries() === 0) fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'the PIN is blocked; only authenticatorReset recovers the band');
+      if (c.store.pinRetries() === 0)
+        fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'the PIN is blocked; only authenticatorReset recovers the band');
       const secret = sharedSecret(c, p, params);
       const message = new Uint8Array(newPinEnc.length + pinHashEnc.length);
       message.set(newPinEnc, 0);
       message.set(pinHashEnc, newPinEnc.length);
-      if (!p.verify(secret, message, pinUvAuthParam)) fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not authenticate newPinEnc || pinHashEnc');
+      if (!p.verify(secret, message, pinUvAuthParam))
+        fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not authenticate newPinEnc || pinHashEnc');
       checkPinHash(c, p, secret, pinHashEnc);
       const pin = newPinFrom(p, secret, newPinEnc);
       c.store.commit({ put: { [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) } });
@@ -183,7 +250,10 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
       keyAgreementParam(params);
       const pinHashEnc = bytesField(params, Param.PIN_HASH_ENC, WHERE, true);
       if (params.has(Param.PERMISSIONS) || params.has(Param.RP_ID)) {
-        fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'getPinToken takes no permissions or rpId; use getPinUvAuthTokenUsingPinWithPermissions (0x09)');
+        fail(
+          CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+          'getPinToken takes no permissions or rpId; use getPinUvAuthTokenUsingPinWithPermissions (0x09)',
+        );
       }
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
@@ -203,10 +273,17 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
     case ClientPinSubCommand.GET_PIN_UV_AUTH_TOKEN_USING_UV_WITH_PERMISSIONS: {
       keyAgreementParam(params);
       const { permissions, rpId } = permissionsFor(params);
-      if (!c.env.userEnrolled()) fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'built-in user verification is not configured: the band holds no enrolled user');
+      if (!c.env.userEnrolled())
+        fail(
+          CtapStatus.CTAP2_ERR_NOT_ALLOWED,
+          'built-in user verification is not configured: the band holds no enrolled user',
+        );
       const secret = sharedSecret(c, p, params);
       if (!c.env.userVerified()) {
-        fail(CtapStatus.CTAP2_ERR_UV_INVALID, 'the band is not authenticated on the wrist; authenticate (finger + wrist) and retry');
+        fail(
+          CtapStatus.CTAP2_ERR_UV_INVALID,
+          'the band is not authenticated on the wrist; authenticate (finger + wrist) and retry',
+        );
       }
       // The token's epoch must name real FIDO2 state, so that a wipe right after still ends it.
       const { put } = c.store.masterForWrite();
@@ -218,6 +295,9 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
       return new Map([[Result.UV_RETRIES, c.env.userEnrolled() ? MAX_UV_RETRIES : 0]]);
 
     default:
-      fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `clientPIN sub-command 0x${subCommand.toString(16)} is not supported`);
+      fail(
+        CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND,
+        `clientPIN sub-command 0x${subCommand.toString(16)} is not supported`,
+      );
   }
 }

@@ -42,10 +42,16 @@ export function parsePlatformKeyAgreement(value: CborValue, where: string): Ec2P
   const x = bytesField(map, Cose.X, where, true);
   const y = bytesField(map, Cose.Y, where, true);
   if (kty !== Cose.KTY_EC2 || crv !== Cose.CRV_P256) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${where} must be an EC2 P-256 key (kty 2, crv 1); got kty ${kty}, crv ${crv}`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      `${where} must be an EC2 P-256 key (kty 2, crv 1); got kty ${kty}, crv ${crv}`,
+    );
   }
   if (x.length !== 32 || y.length !== 32) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${where} coordinates must be 32 bytes each; got ${x.length} and ${y.length}`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      `${where} coordinates must be 32 bytes each; got ${x.length} and ${y.length}`,
+    );
   }
   return { x, y };
 }

@@ -33,9 +33,15 @@ function aad(rpIdHash: Uint8Array): Uint8Array {
   return out;
 }
 
-export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, secret: CredentialSecret, nonce: Uint8Array): Uint8Array {
+export function sealCredentialId(
+  wrapKey: Uint8Array,
+  rpIdHash: Uint8Array,
+  secret: CredentialSecret,
+  nonce: Uint8Array,
+): Uint8Array {
   if (nonce.length !== 12) throw new Error(`credential ID nonce must be 12 bytes; got ${nonce.length}`);
-  if (secret.privateKey.length !== 32) throw new Error(`credential private key must be 32 bytes; got ${secret.privateKey.length}`);
+  if (secret.privateKey.length !== 32)
+    throw new Error(`credential private key must be 32 bytes; got ${secret.privateKey.length}`);
   const plaintext = new Uint8Array(34);
   plaintext[0] = secret.discoverable ? 1 : 0;
   plaintext[1] = secret.credProtect;
@@ -53,7 +59,11 @@ export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, secr
 }
 
 /** undefined for any ID this enrollment did not make for this RP (other authenticators' IDs, other RPs, garbage). */
-export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: Uint8Array): CredentialSecret | undefined {
+export function openCredentialId(
+  wrapKey: Uint8Array,
+  rpIdHash: Uint8Array,
+  id: Uint8Array,
+): CredentialSecret | undefined {
   if (id.length !== CREDENTIAL_ID_LENGTH || id[0] !== CREDENTIAL_ID_VERSION) return undefined;
   const decipher = createDecipheriv('aes-256-gcm', wrapKey, id.subarray(1, 13));
   decipher.setAAD(aad(rpIdHash));

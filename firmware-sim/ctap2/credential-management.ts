@@ -54,7 +54,9 @@ function rpResponse(rp: { rpId: string; rpIdHash: Uint8Array }, total: number | 
 function credentialResponse(c: CommandContext, record: ResidentCredential, total: number | undefined): CborInput {
   const credential = c.credentials.find(sha256(record.rpId), record.credentialId);
   if (credential === undefined) {
-    throw new Error(`resident record ${record.storageKey} names a credential ID this enrollment cannot open; the store is inconsistent`);
+    throw new Error(
+      `resident record ${record.storageKey} names a credential ID this enrollment cannot open; the store is inconsistent`,
+    );
   }
   return new Map<number, CborInput | undefined>([
     [Result.USER, userEntityResponse(record.user, true)],
@@ -66,11 +68,19 @@ function credentialResponse(c: CommandContext, record: ResidentCredential, total
 }
 
 function findByCredentialId(c: CommandContext, subParams: CborMap): ResidentCredential {
-  const descriptor = asMap(subParams.get(SubParam.CREDENTIAL_ID) ?? fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} subCommandParams member 0x02 (credentialID) is required but absent`), `${WHERE} credentialID`);
+  const descriptor = asMap(
+    subParams.get(SubParam.CREDENTIAL_ID) ??
+      fail(
+        CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+        `${WHERE} subCommandParams member 0x02 (credentialID) is required but absent`,
+      ),
+    `${WHERE} credentialID`,
+  );
   const id = bytesField(descriptor, 'id', `${WHERE} credentialID`, true);
   textField(descriptor, 'type', `${WHERE} credentialID`, false);
   const record = c.credentials.allResident().find((r) => bytesEqual(r.credentialId, id));
-  if (record === undefined) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential on this band has that credential ID');
+  if (record === undefined)
+    fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential on this band has that credential ID');
   return record;
 }
 
@@ -79,7 +89,10 @@ function requireRpScope(c: CommandContext, rpIdHash: Uint8Array | undefined): vo
   const bound = c.volatile.token.permissionsRpId();
   if (bound === undefined) return;
   if (rpIdHash === undefined || !bytesEqual(sha256(bound), rpIdHash)) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `the pinUvAuthToken is limited to RP ${JSON.stringify(bound)}; get a token without rpId to manage all credentials`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `the pinUvAuthToken is limited to RP ${JSON.stringify(bound)}; get a token without rpId to manage all credentials`,
+    );
   }
 }
 
@@ -89,15 +102,23 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
   const protocolVersion = uintField(params, Param.PROTOCOL, WHERE, false);
   const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
 
-  const continuation = subCommand === Sub.ENUMERATE_RPS_GET_NEXT_RP || subCommand === Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL;
+  const continuation =
+    subCommand === Sub.ENUMERATE_RPS_GET_NEXT_RP || subCommand === Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL;
   const pending = c.volatile.stateful;
   if (!continuation) {
     // Any other sub-command ends an enumeration in progress.
     c.volatile.stateful = undefined;
     if (subCommand < Sub.GET_CREDS_METADATA || subCommand > Sub.UPDATE_USER_INFORMATION) {
-      fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`);
+      fail(
+        CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND,
+        `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`,
+      );
     }
-    if (pinUvAuthParam === undefined) fail(CtapStatus.CTAP2_ERR_PUAT_REQUIRED, 'credentialManagement needs a pinUvAuthParam from a token with the cm permission');
+    if (pinUvAuthParam === undefined)
+      fail(
+        CtapStatus.CTAP2_ERR_PUAT_REQUIRED,
+        'credentialManagement needs a pinUvAuthParam from a token with the cm permission',
+      );
     const protocol = protocolFor(protocolVersion, WHERE);
     // The message is subCommand || subCommandParams as canonical CBOR; the decoder accepted only canonical input,
     // so re-encoding reproduces the bytes the platform authenticated.
@@ -114,7 +135,10 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
       const count = c.credentials.allResident().length;
       return new Map([
         [Result.EXISTING_RESIDENT_CREDENTIALS_COUNT, count],
-        [Result.MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT, Math.max(0, c.config.maxResidentCredentials - count)],
+        [
+          Result.MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT,
+          Math.max(0, c.config.maxResidentCredentials - count),
+        ],
       ]);
     }
 
@@ -126,15 +150,28 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
       if (rps.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'the band holds no discoverable credentials');
       const [first, ...rest] = rps;
       if (rest.length > 0) {
-        c.volatile.stateful = { kind: 'enumerateRps', remaining: rest, epoch: c.store.epoch(), expiresAt: c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS };
+        c.volatile.stateful = {
+          kind: 'enumerateRps',
+          remaining: rest,
+          epoch: c.store.epoch(),
+          expiresAt: c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS,
+        };
       }
       return rpResponse(first, rps.length);
     }
 
     case Sub.ENUMERATE_RPS_GET_NEXT_RP: {
-      if (pending?.kind !== 'enumerateRps' || pending.epoch !== c.store.epoch() || c.env.now() >= pending.expiresAt || pending.remaining.length === 0) {
+      if (
+        pending?.kind !== 'enumerateRps' ||
+        pending.epoch !== c.store.epoch() ||
+        c.env.now() >= pending.expiresAt ||
+        pending.remaining.length === 0
+      ) {
         c.volatile.stateful = undefined;
-        fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'enumerateRPsGetNextRP must follow enumerateRPsBegin (or another GetNextRP) within 30 s while RPs remain');
+        fail(
+          CtapStatus.CTAP2_ERR_NOT_ALLOWED,
+          'enumerateRPsGetNextRP must follow enumerateRPsBegin (or another GetNextRP) within 30 s while RPs remain',
+        );
       }
       const next = pending.remaining.shift() as { rpId: string; rpIdHash: Uint8Array };
       pending.expiresAt = c.env.now() + STATEFUL_COMMAND_TIMEOUT_MS;
@@ -143,11 +180,16 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
     }
 
     case Sub.ENUMERATE_CREDENTIALS_BEGIN: {
-      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} enumerateCredentialsBegin needs subCommandParams with rpIDHash`);
+      if (subParams === undefined)
+        fail(
+          CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+          `${WHERE} enumerateCredentialsBegin needs subCommandParams with rpIDHash`,
+        );
       const rpIdHash = bytesField(subParams, SubParam.RP_ID_HASH, `${WHERE} subCommandParams`, true);
       requireRpScope(c, rpIdHash);
       const records = c.credentials.residentForRp(rpIdHash);
-      if (records.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'the band holds no discoverable credentials for that rpIDHash');
+      if (records.length === 0)
+        fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'the band holds no discoverable credentials for that rpIDHash');
       const [first, ...rest] = records;
       if (rest.length > 0) {
         c.volatile.stateful = {
@@ -162,9 +204,16 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
     }
 
     case Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL: {
-      if (pending?.kind !== 'enumerateCredentials' || pending.epoch !== c.store.epoch() || c.env.now() >= pending.expiresAt) {
+      if (
+        pending?.kind !== 'enumerateCredentials' ||
+        pending.epoch !== c.store.epoch() ||
+        c.env.now() >= pending.expiresAt
+      ) {
         c.volatile.stateful = undefined;
-        fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'enumerateCredentialsGetNextCredential must follow enumerateCredentialsBegin within 30 s');
+        fail(
+          CtapStatus.CTAP2_ERR_NOT_ALLOWED,
+          'enumerateCredentialsGetNextCredential must follow enumerateCredentialsBegin within 30 s',
+        );
       }
       while (pending.remaining.length > 0) {
         const id = pending.remaining.shift() as Uint8Array;
@@ -179,7 +228,11 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
     }
 
     case Sub.DELETE_CREDENTIAL: {
-      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} deleteCredential needs subCommandParams with credentialID`);
+      if (subParams === undefined)
+        fail(
+          CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+          `${WHERE} deleteCredential needs subCommandParams with credentialID`,
+        );
       const record = findByCredentialId(c, subParams);
       requireRpScope(c, sha256(record.rpId));
       c.store.commit({ del: [record.storageKey] });
@@ -187,16 +240,30 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
     }
 
     case Sub.UPDATE_USER_INFORMATION: {
-      if (subParams === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} updateUserInformation needs subCommandParams with credentialID and user`);
+      if (subParams === undefined)
+        fail(
+          CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+          `${WHERE} updateUserInformation needs subCommandParams with credentialID and user`,
+        );
       const record = findByCredentialId(c, subParams);
-      const user = parseUserEntity(mapField(subParams, SubParam.USER, `${WHERE} subCommandParams`, true), `${WHERE} user`);
+      const user = parseUserEntity(
+        mapField(subParams, SubParam.USER, `${WHERE} subCommandParams`, true),
+        `${WHERE} user`,
+      );
       requireRpScope(c, sha256(record.rpId));
-      if (!bytesEqual(user.id, record.user.id)) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'updateUserInformation cannot change user.id; it names the account');
+      if (!bytesEqual(user.id, record.user.id))
+        fail(
+          CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+          'updateUserInformation cannot change user.id; it names the account',
+        );
       c.store.commit({ put: { [record.storageKey]: encodeResidentCredential({ ...record, user }) } });
       return undefined;
     }
 
     default:
-      fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`);
+      fail(
+        CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND,
+        `credentialManagement sub-command 0x${subCommand.toString(16)} is not supported`,
+      );
   }
 }

@@ -72,7 +72,9 @@ export class Credentials {
     if (master === undefined) throw new Error('credRandom asked for while no master secret exists');
     const keys = deriveMasterKeys(master);
     return new Uint8Array(
-      createHmac('sha256', userVerified ? keys.credRandomWithUv : keys.credRandomWithoutUv).update(credential.key.scalar()).digest(),
+      createHmac('sha256', userVerified ? keys.credRandomWithUv : keys.credRandomWithoutUv)
+        .update(credential.key.scalar())
+        .digest(),
     );
   }
 }

@@ -6,7 +6,8 @@ import type { FlashStore } from '../flash-store.js';
  * zero-length pinUvAuthParam probe, where a platform only wants to learn which of several authenticators the user
  * touched.
  */
-export type UserPresencePurpose = 'makeCredential' | 'getAssertion' | 'reset' | 'credentialManagement' | 'pin' | 'selection';
+export type UserPresencePurpose =
+  'makeCredential' | 'getAssertion' | 'reset' | 'credentialManagement' | 'pin' | 'selection';
 
 export interface UserPresenceRequest {
   rpId?: string;
@@ -54,14 +55,18 @@ export interface ResolvedConfig {
 
 export function resolveConfig(config: Ctap2Config): ResolvedConfig {
   if (!(config.aaguid instanceof Uint8Array) || config.aaguid.length !== 16) {
-    throw new TypeError(`Ctap2Config.aaguid must be 16 bytes; got ${config.aaguid?.length ?? 'nothing'}. Pass the band model's AAGUID.`);
+    throw new TypeError(
+      `Ctap2Config.aaguid must be 16 bytes; got ${config.aaguid?.length ?? 'nothing'}. Pass the band model's AAGUID.`,
+    );
   }
   if (!Number.isSafeInteger(config.firmwareVersion) || config.firmwareVersion < 0) {
     throw new TypeError(`Ctap2Config.firmwareVersion must be a non-negative integer; got ${config.firmwareVersion}.`);
   }
   const maxResidentCredentials = config.maxResidentCredentials ?? 50;
   if (!Number.isSafeInteger(maxResidentCredentials) || maxResidentCredentials < 1) {
-    throw new TypeError(`Ctap2Config.maxResidentCredentials must be a positive integer; got ${maxResidentCredentials}.`);
+    throw new TypeError(
+      `Ctap2Config.maxResidentCredentials must be a positive integer; got ${maxResidentCredentials}.`,
+    );
   }
   return {
     aaguid: new Uint8Array(config.aaguid),

@@ -45,7 +45,9 @@ export class Fido2Store {
   master(): Uint8Array | undefined {
     const master = this.store.get(StoreKeys.master);
     if (master !== undefined && master.length !== 32) {
-      throw new Error(`${StoreKeys.master} holds ${master.length} bytes instead of 32; the FIDO2 state is corrupt, reset the authenticator`);
+      throw new Error(
+        `${StoreKeys.master} holds ${master.length} bytes instead of 32; the FIDO2 state is corrupt, reset the authenticator`,
+      );
     }
     return master;
   }
@@ -70,7 +72,8 @@ export class Fido2Store {
   signCount(): number {
     const raw = this.store.get(StoreKeys.signCount);
     if (raw === undefined) return 0;
-    if (raw.length !== 4) throw new Error(`${StoreKeys.signCount} holds ${raw.length} bytes instead of 4; the FIDO2 state is corrupt`);
+    if (raw.length !== 4)
+      throw new Error(`${StoreKeys.signCount} holds ${raw.length} bytes instead of 4; the FIDO2 state is corrupt`);
     return new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0);
   }
 
@@ -89,7 +92,8 @@ export class Fido2Store {
   pinRetries(): number {
     const raw = this.store.get(StoreKeys.pinRetries);
     if (raw === undefined) return MAX_PIN_RETRIES;
-    if (raw.length !== 1) throw new Error(`${StoreKeys.pinRetries} holds ${raw.length} bytes instead of 1; the FIDO2 state is corrupt`);
+    if (raw.length !== 1)
+      throw new Error(`${StoreKeys.pinRetries} holds ${raw.length} bytes instead of 1; the FIDO2 state is corrupt`);
     return Math.min(raw[0], MAX_PIN_RETRIES);
   }
 

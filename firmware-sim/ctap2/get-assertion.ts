@@ -37,11 +37,19 @@ function credProtectAllows(credential: Credential, userVerified: boolean, viaAll
  * Signs one assertion. The signature counter is global (one fido2/sign-count for every credential): one flash
  * record instead of one per credential, at the price of letting RPs see that the band was used elsewhere in between.
  */
-function assertion(c: CommandContext, pending: Omit<PendingAssertions, 'kind' | 'remaining'>, credential: Credential, numberOfCredentials: number | undefined): CborInput {
+function assertion(
+  c: CommandContext,
+  pending: Omit<PendingAssertions, 'kind' | 'remaining'>,
+  credential: Credential,
+  numberOfCredentials: number | undefined,
+): CborInput {
   const userVerified = (pending.flags & AuthDataFlag.UV) !== 0;
   const extensions = new Map<string, CborInput>();
   if (pending.hmacSecret !== undefined) {
-    extensions.set('hmac-secret', hmacSecretOutput(pending.hmacSecret, c.credentials.credRandom(credential, userVerified), c.env.random));
+    extensions.set(
+      'hmac-secret',
+      hmacSecretOutput(pending.hmacSecret, c.credentials.credRandom(credential, userVerified), c.env.random),
+    );
   }
   const { value: signCount, put } = c.store.nextSignCount();
   const authData = buildAuthData({ rpIdHash: pending.rpIdHash, flags: pending.flags, signCount, extensions });
@@ -78,11 +86,17 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
   // Steps 1-2.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);
   const protocol = pinUvAuthParam === undefined ? undefined : protocolFor(protocolVersion, WHERE);
-  if (!c.env.userEnrolled()) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, 'the band holds no enrolled user; its credentials are unusable until it is enrolled');
+  if (!c.env.userEnrolled())
+    fail(
+      CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+      'the band holds no enrolled user; its credentials are unusable until it is enrolled',
+    );
   // Step 4.
-  if (rkOption !== undefined) fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'the "rk" option has no meaning for getAssertion');
+  if (rkOption !== undefined)
+    fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'the "rk" option has no meaning for getAssertion');
   // hmac-secret outputs are bound to a touch: a silent (up=false) request cannot have them.
-  if (hmacSecretInput !== undefined && !up) fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret needs user presence; do not send up=false with it');
+  if (hmacSecretInput !== undefined && !up)
+    fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret needs user presence; do not send up=false with it');
   // Step 6.
   const userVerified = verifyUser(c, {
     pinUvAuth: protocol === undefined || pinUvAuthParam === undefined ? undefined : { protocol, param: pinUvAuthParam },
@@ -92,7 +106,8 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     permission: Permission.GA,
     where: WHERE,
   });
-  const hmacSecret: HmacSecretRequest | undefined = hmacSecretInput === undefined ? undefined : prepareHmacSecret(c, hmacSecretInput);
+  const hmacSecret: HmacSecretRequest | undefined =
+    hmacSecretInput === undefined ? undefined : prepareHmacSecret(c, hmacSecretInput);
 
   // Step 7. An empty allowList names nothing, so it is treated as absent (discoverable credentials are used).
   const rpIdHash = sha256(rpId);
@@ -110,7 +125,11 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
       if (credential !== undefined && credProtectAllows(credential, userVerified, false)) applicable.push(credential);
     }
   }
-  if (applicable.length === 0) fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, `this band holds no usable credential for ${rpId}${viaAllowList ? ' in the allowList' : ''}`);
+  if (applicable.length === 0)
+    fail(
+      CtapStatus.CTAP2_ERR_NO_CREDENTIALS,
+      `this band holds no usable credential for ${rpId}${viaAllowList ? ' in the allowList' : ''}`,
+    );
 
   // Step 9.
   let flags = userVerified ? AuthDataFlag.UV : 0;
@@ -141,9 +160,17 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
 /** authenticatorGetNextAssertion (§6.3): the next credential of the last getAssertion, within 30 s. */
 export function getNextAssertion(c: CommandContext): CborInput {
   const state = c.volatile.stateful;
-  if (state === undefined || state.kind !== 'getAssertion' || state.epoch !== c.store.epoch() || c.env.now() >= state.expiresAt) {
+  if (
+    state === undefined ||
+    state.kind !== 'getAssertion' ||
+    state.epoch !== c.store.epoch() ||
+    c.env.now() >= state.expiresAt
+  ) {
     c.volatile.stateful = undefined;
-    fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'getNextAssertion must directly follow a getAssertion that reported numberOfCredentials > 1, within 30 s');
+    fail(
+      CtapStatus.CTAP2_ERR_NOT_ALLOWED,
+      'getNextAssertion must directly follow a getAssertion that reported numberOfCredentials > 1, within 30 s',
+    );
   }
   while (state.remaining.length > 0) {
     const id = state.remaining.shift() as Uint8Array;

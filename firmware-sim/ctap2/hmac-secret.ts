@@ -23,31 +23,47 @@ const WHERE = 'getAssertion extension "hmac-secret"';
 export function prepareHmacSecret(c: CommandContext, input: CborValue): HmacSecretRequest {
   const map = asMap(input, WHERE);
   const keyAgreementValue = map.get(1);
-  if (keyAgreementValue === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 1 (keyAgreement) is required but absent`);
+  if (keyAgreementValue === undefined)
+    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 1 (keyAgreement) is required but absent`);
   const saltEnc = bytesField(map, 2, WHERE, true);
   const saltAuth = bytesField(map, 3, WHERE, true);
   const version = uintField(map, 4, WHERE, false) ?? 1;
   const protocol = pinUvAuthProtocol(version);
-  if (protocol === undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${WHERE}: pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
+  if (protocol === undefined)
+    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${WHERE}: pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
   const peer = parsePlatformKeyAgreement(keyAgreementValue, `${WHERE} keyAgreement`);
   const z = c.volatile.keyAgreementKey(protocol.version).sharedSecret(peer.x, peer.y);
   if (z === undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${WHERE}: keyAgreement is not a point on P-256`);
   const sharedSecret = protocol.kdf(z);
   if (!protocol.verify(sharedSecret, saltEnc, saltAuth)) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${WHERE}: saltAuth does not verify; was saltEnc made with the current getKeyAgreement key?`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${WHERE}: saltAuth does not verify; was saltEnc made with the current getKeyAgreement key?`,
+    );
   }
   const salts = protocol.decrypt(sharedSecret, saltEnc);
   if (salts === undefined || (salts.length !== 32 && salts.length !== 64)) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_LENGTH, `${WHERE}: decrypted salts must be 32 or 64 bytes; got ${salts?.length ?? 'an undecryptable length'}`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_LENGTH,
+      `${WHERE}: decrypted salts must be 32 or 64 bytes; got ${salts?.length ?? 'an undecryptable length'}`,
+    );
   }
   return { protocol, sharedSecret, salts };
 }
 
 /** encrypt(sharedSecret, HMAC(CredRandom, salt1) [|| HMAC(CredRandom, salt2)]). */
-export function hmacSecretOutput(request: HmacSecretRequest, credRandom: Uint8Array, random: (n: number) => Uint8Array): Uint8Array {
+export function hmacSecretOutput(
+  request: HmacSecretRequest,
+  credRandom: Uint8Array,
+  random: (n: number) => Uint8Array,
+): Uint8Array {
   const outputs: Uint8Array[] = [];
   for (let offset = 0; offset < request.salts.length; offset += 32) {
-    outputs.push(createHmac('sha256', credRandom).update(request.salts.subarray(offset, offset + 32)).digest());
+    outputs.push(
+      createHmac('sha256', credRandom)
+        .update(request.salts.subarray(offset, offset + 32))
+        .digest(),
+    );
   }
   const plain = new Uint8Array(Buffer.concat(outputs));
   return request.protocol.encrypt(request.sharedSecret, plain, random);

@@ -6,5 +6,12 @@ export { FIDO2_PREFIX, StoreKeys, MAX_PIN_RETRIES } from './fido2-store.js';
 export { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 export { RESET_WINDOW_MS } from './reset.js';
 export { MAX_MSG_SIZE } from './get-info.js';
-export { encodeCanonical, decodeCanonical, CborError, type CborValue, type CborMap, type CborInput } from '../../proto/ctap2/canonical-cbor.js';
+export {
+  encodeCanonical,
+  decodeCanonical,
+  CborError,
+  type CborValue,
+  type CborMap,
+  type CborInput,
+} from '../../proto/ctap2/canonical-cbor.js';
 export { decodeResidentCredential, type ResidentCredential, type UserEntity } from './resident-credential.js';

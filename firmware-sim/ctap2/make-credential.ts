@@ -9,7 +9,16 @@ import { deriveMasterKeys } from './master-keys.js';
 import { P256Key } from './p256-key.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { arrayField, asMap, boolField, bytesField, intField, mapField, textField, uintField } from './request-fields.js';
+import {
+  arrayField,
+  asMap,
+  boolField,
+  bytesField,
+  intField,
+  mapField,
+  textField,
+  uintField,
+} from './request-fields.js';
 import { encodeResidentCredential, residentStorageKey } from './resident-credential.js';
 import { sha256, bytesEqual } from './sha256.js';
 import { requireUserPresence } from './user-presence.js';
@@ -70,7 +79,8 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   });
   const excluded = excludeList === undefined ? [] : credentialIdsOf(excludeList, `${WHERE} excludeList`);
   const credProtect = credProtectInput(extensions);
-  const hmacSecretRequested = extensions === undefined ? false : (boolField(extensions, 'hmac-secret', `${WHERE} extensions`) ?? false);
+  const hmacSecretRequested =
+    extensions === undefined ? false : (boolField(extensions, 'hmac-secret', `${WHERE} extensions`) ?? false);
   const rk = options === undefined ? false : (boolField(options, 'rk', `${WHERE} options`) ?? false);
   const up = options === undefined ? undefined : boolField(options, 'up', `${WHERE} options`);
   const uv = options === undefined ? false : (boolField(options, 'uv', `${WHERE} options`) ?? false);
@@ -80,18 +90,34 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   // Step 2.
   const protocol = pinUvAuthParam === undefined ? undefined : protocolFor(protocolVersion, WHERE);
   // Step 3.
-  if (!es256) fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_ALGORITHM, 'pubKeyCredParams offers no algorithm this band supports; it signs with ES256 (-7) only');
+  if (!es256)
+    fail(
+      CtapStatus.CTAP2_ERR_UNSUPPORTED_ALGORITHM,
+      'pubKeyCredParams offers no algorithm this band supports; it signs with ES256 (-7) only',
+    );
   // A wiped band has no user to vouch for: it makes no credentials until it is enrolled again.
-  if (!c.env.userEnrolled()) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, 'the band holds no enrolled user; enroll it before creating credentials');
+  if (!c.env.userEnrolled())
+    fail(
+      CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+      'the band holds no enrolled user; enroll it before creating credentials',
+    );
   // Step 5: "up" may only be true for makeCredential.
-  if (up === false) fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, 'makeCredential always needs user presence; the "up" option must not be false');
+  if (up === false)
+    fail(
+      CtapStatus.CTAP2_ERR_INVALID_OPTION,
+      'makeCredential always needs user presence; the "up" option must not be false',
+    );
   // Step 7 (makeCredUvNotRqd is true): a discoverable credential needs some form of user verification. While a user
   // is enrolled the band always has built-in UV, so it is always "protected by some form of user verification".
   if (rk && pinUvAuthParam === undefined && !uv) {
-    fail(CtapStatus.CTAP2_ERR_PUAT_REQUIRED, 'a discoverable credential (rk) needs user verification: send uv or a pinUvAuthParam');
+    fail(
+      CtapStatus.CTAP2_ERR_PUAT_REQUIRED,
+      'a discoverable credential (rk) needs user verification: send uv or a pinUvAuthParam',
+    );
   }
   // Step 9.
-  if (enterpriseAttestation !== undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'this band has no enterprise attestation');
+  if (enterpriseAttestation !== undefined)
+    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'this band has no enterprise attestation');
   // Step 11.
   const userVerified = verifyUser(c, {
     pinUvAuth: protocol === undefined || pinUvAuthParam === undefined ? undefined : { protocol, param: pinUvAuthParam },
@@ -113,13 +139,19 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     } catch (error) {
       if (c.device.signal.aborted) throw error;
     }
-    fail(CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED, `a credential in excludeList already exists on this band for ${rpId}`);
+    fail(
+      CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED,
+      `a credential in excludeList already exists on this band for ${rpId}`,
+    );
   }
 
   // Step 17.2 / 17.4, checked before the touch so the user is not asked for a credential that cannot be stored.
   const replaced = rk ? c.credentials.residentForRp(rpIdHash).filter((r) => bytesEqual(r.user.id, user.id)) : [];
   if (rk && c.credentials.allResident().length - replaced.length >= c.config.maxResidentCredentials) {
-    fail(CtapStatus.CTAP2_ERR_KEY_STORE_FULL, `the band holds ${c.config.maxResidentCredentials} discoverable credentials already; delete some with credentialManagement`);
+    fail(
+      CtapStatus.CTAP2_ERR_KEY_STORE_FULL,
+      `the band holds ${c.config.maxResidentCredentials} discoverable credentials already; delete some with credentialManagement`,
+    );
   }
 
   // Step 14.
@@ -155,7 +187,13 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
 
   const residentPut: Record<string, Uint8Array> = {};
   if (rk) {
-    residentPut[residentStorageKey(rpIdHash, credentialId)] = encodeResidentCredential({ credentialId, rpId, user, credProtect: level, created: signCount });
+    residentPut[residentStorageKey(rpIdHash, credentialId)] = encodeResidentCredential({
+      credentialId,
+      rpId,
+      user,
+      credProtect: level,
+      created: signCount,
+    });
   }
   // One commit: the master (if new), the counter, the new record and the removal of the record it replaces.
   c.store.commit({ put: { ...masterPut, ...counterPut, ...residentPut }, del: replaced.map((r) => r.storageKey) });

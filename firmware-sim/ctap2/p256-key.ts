@@ -9,7 +9,10 @@ export function randomP256Scalar(random: (n: number) => Uint8Array): Uint8Array 
   // A uniform source is rejected with probability ~2^-32 per draw; 64 rejections in a row means it is broken.
   for (let attempt = 0; attempt < 64; attempt++) {
     const candidate = random(32);
-    if (candidate.length !== 32) throw new Error(`random(32) returned ${candidate.length} bytes; the band's random source must return exactly n bytes`);
+    if (candidate.length !== 32)
+      throw new Error(
+        `random(32) returned ${candidate.length} bytes; the band's random source must return exactly n bytes`,
+      );
     const d = toBigInt(candidate);
     if (d >= 1n && d < P256_ORDER) return new Uint8Array(candidate);
   }

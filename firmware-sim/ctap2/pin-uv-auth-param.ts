@@ -9,15 +9,21 @@ import { requireUserPresence } from './user-presence.js';
  */
 export async function answerZeroLengthProbe(c: CommandContext): Promise<never> {
   await requireUserPresence(c.env, c.device, { purpose: 'selection' });
-  if (c.store.pinHash() === undefined) fail(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'zero-length pinUvAuthParam probe answered: no PIN is set');
-  fail(CtapStatus.CTAP2_ERR_PIN_INVALID, 'zero-length pinUvAuthParam probe answered: a PIN is set, get a pinUvAuthToken');
+  if (c.store.pinHash() === undefined)
+    fail(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'zero-length pinUvAuthParam probe answered: no PIN is set');
+  fail(
+    CtapStatus.CTAP2_ERR_PIN_INVALID,
+    'zero-length pinUvAuthParam probe answered: a PIN is set, get a pinUvAuthToken',
+  );
 }
 
 /** §6.1.2 step 2: the protocol must accompany a pinUvAuthParam and be one this authenticator speaks. */
 export function protocolFor(version: number | undefined, where: string): PinUvAuthProtocol {
-  if (version === undefined) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${where}: pinUvAuthParam given without pinUvAuthProtocol`);
+  if (version === undefined)
+    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${where}: pinUvAuthParam given without pinUvAuthProtocol`);
   const protocol = pinUvAuthProtocol(version);
-  if (protocol === undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${where}: pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
+  if (protocol === undefined)
+    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${where}: pinUvAuthProtocol ${version} is not supported; use 2 or 1`);
   return protocol;
 }
 
@@ -36,13 +42,22 @@ export function verifyPinUvAuthParam(
 ): void {
   const token = c.volatile.token;
   if (!token.usable(c.env.now(), c.store.epoch())) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${where}: no pinUvAuthToken is in use (expired, never issued, or issued before a reset or wipe); get a new one`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${where}: no pinUvAuthToken is in use (expired, never issued, or issued before a reset or wipe); get a new one`,
+    );
   }
   if (!protocol.verify(c.volatile.pinUvAuthToken(protocol.version), message, pinUvAuthParam)) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${where}: pinUvAuthParam does not verify under the protocol ${protocol.version} token`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${where}: pinUvAuthParam does not verify under the protocol ${protocol.version} token`,
+    );
   }
   if (!token.hasPermission(permission)) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${where}: the pinUvAuthToken lacks permission 0x${permission.toString(16)}; request it with getPinUvAuthTokenUsingPinWithPermissions`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${where}: the pinUvAuthToken lacks permission 0x${permission.toString(16)}; request it with getPinUvAuthTokenUsingPinWithPermissions`,
+    );
   }
   token.markUsed();
 }
@@ -52,10 +67,16 @@ export function bindTokenToRp(c: CommandContext, rpId: string, where: string): v
   const token = c.volatile.token;
   const bound = token.permissionsRpId();
   if (bound !== undefined && bound !== rpId) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${where}: the pinUvAuthToken is bound to RP ${JSON.stringify(bound)}, not ${JSON.stringify(rpId)}`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${where}: the pinUvAuthToken is bound to RP ${JSON.stringify(bound)}, not ${JSON.stringify(rpId)}`,
+    );
   }
   if (!token.userVerifiedFlag()) {
-    fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, `${where}: the pinUvAuthToken's user verification was already consumed; get a new token`);
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+      `${where}: the pinUvAuthToken's user verification was already consumed; get a new token`,
+    );
   }
   token.bindRpId(rpId);
 }

@@ -17,7 +17,8 @@ function typeOf(value: CborValue): string {
   if (value instanceof Uint8Array) return 'byte string';
   if (Array.isArray(value)) return 'array';
   if (value instanceof Map) return 'map';
-  if (typeof value === 'number' || typeof value === 'bigint') return value < 0 ? 'negative integer' : 'unsigned integer';
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return value < 0 ? 'negative integer' : 'unsigned integer';
   if (typeof value === 'string') return 'text string';
   return typeof value;
 }
@@ -28,7 +29,8 @@ function wrongType(key: CborKey, where: string, expected: string, got: CborValue
 
 function present(map: CborMap, key: CborKey, where: string, required: boolean): CborValue | undefined {
   const value = map.get(key);
-  if (value === undefined && required) fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${label(key, where)} is required but absent`);
+  if (value === undefined && required)
+    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${label(key, where)} is required but absent`);
   return value;
 }
 
@@ -66,9 +68,13 @@ export function uintField(map: CborMap, key: CborKey, where: string, required: b
 export function uintField(map: CborMap, key: CborKey, where: string, required: boolean): number | undefined {
   const value = present(map, key, where, required);
   if (value === undefined) return undefined;
-  if (!((typeof value === 'number' || typeof value === 'bigint') && value >= 0)) wrongType(key, where, 'unsigned integer', value);
+  if (!((typeof value === 'number' || typeof value === 'bigint') && value >= 0))
+    wrongType(key, where, 'unsigned integer', value);
   if (typeof value === 'bigint' || value > 0xffffffff) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${label(key, where)} is ${value}, beyond any value this field defines`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      `${label(key, where)} is ${value}, beyond any value this field defines`,
+    );
   }
   return value;
 }

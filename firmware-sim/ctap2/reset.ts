@@ -13,7 +13,10 @@ export const RESET_WINDOW_MS = 10_000;
 export async function reset(c: CommandContext): Promise<undefined> {
   const poweredUp = c.volatile.powerUpAt;
   if (poweredUp === undefined || c.env.now() - poweredUp > RESET_WINDOW_MS) {
-    fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, `reset is only allowed within ${RESET_WINDOW_MS / 1000} s of power-up; power-cycle the band and retry`);
+    fail(
+      CtapStatus.CTAP2_ERR_NOT_ALLOWED,
+      `reset is only allowed within ${RESET_WINDOW_MS / 1000} s of power-up; power-cycle the band and retry`,
+    );
   }
   await requireUserPresence(c.env, c.device, { purpose: 'reset' }, CtapStatus.CTAP2_ERR_USER_ACTION_TIMEOUT);
   c.store.commit({ delPrefix: [FIDO2_PREFIX] });

@@ -46,7 +46,9 @@ export function encodeResidentCredential(credential: Omit<ResidentCredential, 's
 }
 
 function corrupt(storageKey: string, what: string): never {
-  throw new Error(`resident credential record ${storageKey} is corrupt (${what}); delete it or reset the authenticator`);
+  throw new Error(
+    `resident credential record ${storageKey} is corrupt (${what}); delete it or reset the authenticator`,
+  );
 }
 
 export function decodeResidentCredential(storageKey: string, bytes: Uint8Array): ResidentCredential {
@@ -77,7 +79,11 @@ export function decodeResidentCredential(storageKey: string, bytes: Uint8Array):
     storageKey,
     credentialId,
     rpId,
-    user: { id: userId, ...(name !== undefined ? { name } : {}), ...(displayName !== undefined ? { displayName } : {}) },
+    user: {
+      id: userId,
+      ...(name !== undefined ? { name } : {}),
+      ...(displayName !== undefined ? { displayName } : {}),
+    },
     credProtect,
     created,
   };

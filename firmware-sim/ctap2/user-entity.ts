@@ -29,7 +29,10 @@ export function parseUserEntity(map: CborMap, where: string): UserEntity {
   const displayName = textField(map, 'displayName', where, false);
   textField(map, 'icon', where, false);
   if (id.length > MAX_USER_ID_LENGTH) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${where} id is ${id.length} bytes; WebAuthn allows at most ${MAX_USER_ID_LENGTH}`);
+    fail(
+      CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+      `${where} id is ${id.length} bytes; WebAuthn allows at most ${MAX_USER_ID_LENGTH}`,
+    );
   }
   return {
     id,

@@ -15,7 +15,8 @@ export async function requireUserPresence(
   request: UserPresenceRequest,
   timeoutStatus: CtapStatusCode = CtapStatus.CTAP2_ERR_OPERATION_DENIED,
 ): Promise<void> {
-  if (ctx.signal.aborted) fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled before user presence was asked for');
+  if (ctx.signal.aborted)
+    fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled before user presence was asked for');
   let present: boolean;
   try {
     present = await env.userPresence(request, ctx);
@@ -28,6 +29,11 @@ export async function requireUserPresence(
     }
     throw error;
   }
-  if (ctx.signal.aborted) fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
-  if (present !== true) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, `the user did not confirm ${request.purpose}${request.rpId ? ` for ${request.rpId}` : ''}`);
+  if (ctx.signal.aborted)
+    fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
+  if (present !== true)
+    fail(
+      CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+      `the user did not confirm ${request.purpose}${request.rpId ? ` for ${request.rpId}` : ''}`,
+    );
 }

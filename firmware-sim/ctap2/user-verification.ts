@@ -22,15 +22,32 @@ export function verifyUser(
   },
 ): boolean {
   if (request.pinUvAuth !== undefined) {
-    verifyPinUvAuthParam(c, request.pinUvAuth.protocol, request.clientDataHash, request.pinUvAuth.param, request.permission, request.where);
+    verifyPinUvAuthParam(
+      c,
+      request.pinUvAuth.protocol,
+      request.clientDataHash,
+      request.pinUvAuth.param,
+      request.permission,
+      request.where,
+    );
     bindTokenToRp(c, request.rpId, request.where);
     return true;
   }
   if (!request.uvOption) return false;
-  if (!c.env.userEnrolled()) fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${request.where}: uv requested but built-in user verification is not configured`);
+  if (!c.env.userEnrolled())
+    fail(
+      CtapStatus.CTAP2_ERR_INVALID_OPTION,
+      `${request.where}: uv requested but built-in user verification is not configured`,
+    );
   if (c.env.userVerified()) return true;
   if (c.store.pinHash() !== undefined) {
-    fail(CtapStatus.CTAP2_ERR_PUAT_REQUIRED, `${request.where}: the band is not authenticated on the wrist; verify with the PIN (pinUvAuthParam) instead`);
+    fail(
+      CtapStatus.CTAP2_ERR_PUAT_REQUIRED,
+      `${request.where}: the band is not authenticated on the wrist; verify with the PIN (pinUvAuthParam) instead`,
+    );
   }
-  fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, `${request.where}: the band is not authenticated on the wrist; authenticate and retry`);
+  fail(
+    CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+    `${request.where}: the band is not authenticated on the wrist; authenticate and retry`,
+  );
 }

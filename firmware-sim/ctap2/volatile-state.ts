@@ -27,7 +27,10 @@ export interface PendingCredentials {
   remaining: Uint8Array[];
 }
 
-export type StatefulCommand = (PendingAssertions | PendingRps | PendingCredentials) & { epoch: string; expiresAt: number };
+export type StatefulCommand = (PendingAssertions | PendingRps | PendingCredentials) & {
+  epoch: string;
+  expiresAt: number;
+};
 
 /**
  * What the authenticator holds in RAM: lost at power-down (powerUp() starts afresh) and bound to the FIDO2 state's

@@ -51,19 +51,32 @@ export interface ParsedCommand<O> {
 /** Parses a command's own options (plus the global ones); unknown flags are a UsageError naming them. */
 export function parseCommand<O extends Options>(command: string, argv: string[], options: O): ParsedCommand<O> {
   try {
-    const parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-    return { values: parsed.values as Values<O & typeof GLOBAL_OPTIONS>, positionals: parsed.positionals };
+    const parsed = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message}; see 'bandctl ${command} --help'`);
   }
 }
 
 export function requireString(command: string, value: unknown, flag: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`${command}: expected ${flag}; see 'bandctl ${command} --help'`);
+  if (typeof value !== 'string' || value === '')
+    throw new UsageError(`${command}: expected ${flag}; see 'bandctl ${command} --help'`);
   return value;
 }
 
-export function parseInteger(command: string, value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function parseInteger(
+  command: string,
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {

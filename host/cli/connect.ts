@@ -7,9 +7,13 @@ import { openLoopbackBand } from './loopback-band.js';
  * Opens the band named by --transport, checks its protocol version, runs `fn`, and always closes the link,
  * so a scripted rig never inherits a half-open port.
  */
-export async function withBand<T>(ctx: CommandContext, fn: (band: BandClient, transport: Transport) => Promise<T>): Promise<T> {
+export async function withBand<T>(
+  ctx: CommandContext,
+  fn: (band: BandClient, transport: Transport) => Promise<T>,
+): Promise<T> {
   const { transport: uri, record, timeoutMs } = ctx.global;
-  let transport = uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopbackBand(uri) : await openTransport(uri);
+  let transport =
+    uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopbackBand(uri) : await openTransport(uri);
   if (record) transport = await recordTransport(transport, record);
   let band: BandClient | undefined;
   try {

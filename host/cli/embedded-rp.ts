@@ -10,9 +10,16 @@ export const RELYING_PARTY_OPTIONS = {
 } as const;
 
 /** The directory file, and the embedded relying party whose credentials live beside it (FILE.rp.json). */
-export function embeddedRelyingParty(ctx: CommandContext, values: { directory?: string; 'rp-id'?: string; 'rp-origin'?: string }) {
+export function embeddedRelyingParty(
+  ctx: CommandContext,
+  values: { directory?: string; 'rp-id'?: string; 'rp-origin'?: string },
+) {
   const path = values.directory ?? ctx.env.BANDCTL_DIRECTORY ?? DEFAULT_DIRECTORY_PATH;
   const rpId = values['rp-id'] ?? 'login.example.com';
-  const rp = new WebAuthnRelyingParty({ id: rpId, origin: values['rp-origin'] ?? `https://${rpId}`, statePath: `${path}.rp.json` });
+  const rp = new WebAuthnRelyingParty({
+    id: rpId,
+    origin: values['rp-origin'] ?? `https://${rpId}`,
+    statePath: `${path}.rp.json`,
+  });
   return { path, rp };
 }

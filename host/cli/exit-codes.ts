@@ -57,11 +57,13 @@ export function classify(error: unknown): { exit: number; code: string } {
   }
   if (error instanceof BandError) return { exit: ExitCode.FAILED, code: error.code };
   // The directory's policy decision (a self-service re-enrollment the NES policy does not allow).
-  if (error instanceof DirectoryError && error.code === 'REFUSED') return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
+  if (error instanceof DirectoryError && error.code === 'REFUSED')
+    return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
   if (error instanceof ReEnrollmentError) {
     if (error.code === 'REFUSED_BY_POLICY') return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };
     // A failed step exits as its cause would (timed out: 4, band gone: 3), so scripts can retry the right way.
-    if (error.code === 'STEP_FAILED' && error.cause !== undefined) return { exit: classify(error.cause).exit, code: error.code };
+    if (error.code === 'STEP_FAILED' && error.cause !== undefined)
+      return { exit: classify(error.cause).exit, code: error.code };
     return { exit: ExitCode.FAILED, code: error.code };
   }
   const code = (error as { code?: unknown })?.code;

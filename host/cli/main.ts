@@ -52,7 +52,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       throw new UsageError(`expected a command, got ${argv.join(' ')}; see 'bandctl --help'`);
     }
     const found = COMMANDS.find((c) => c.name === command);
-    if (!found) throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (!found)
+      throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout.write(`${found.usage}\n`);
       return ExitCode.OK;
@@ -94,7 +95,11 @@ function splitCommand(argv: string[]): { command?: string; rest: string[] } {
     if (name !== undefined) {
       const spec = (GLOBAL_OPTIONS as Record<string, { type: string }>)[name];
       if (arg.includes('=') || spec?.type === 'boolean') continue;
-      if (spec?.type === 'string' || (!spec && name !== '' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') && !isCommand(argv[i + 1]))) i++;
+      if (
+        spec?.type === 'string' ||
+        (!spec && name !== '' && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') && !isCommand(argv[i + 1]))
+      )
+        i++;
       continue;
     }
     if (arg === '-h') continue;
@@ -114,6 +119,7 @@ function valueOf(argv: string[], long: string, short?: string): string | undefin
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return 5_000;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected --timeout to be a positive whole number of milliseconds, got '${value}'`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`expected --timeout to be a positive whole number of milliseconds, got '${value}'`);
   return n;
 }

@@ -34,7 +34,12 @@ export class Output {
 /** Bytes as lower-case hex in JSON: readable, and what firmware engineers compare against. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
-  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+  if (
+    value &&
+    typeof value === 'object' &&
+    (value as { type?: string }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
     return Buffer.from((value as { data: number[] }).data).toString('hex');
   }
   return value;

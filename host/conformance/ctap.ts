@@ -1,6 +1,14 @@
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { Command } from '../../transport/index.js';
-import { CborError, decodeCanonical, encodeCanonical, parseAuthenticatorData, type AuthenticatorData, type CborInput, type CborMap } from '../fido2/index.js';
+import {
+  CborError,
+  decodeCanonical,
+  encodeCanonical,
+  parseAuthenticatorData,
+  type AuthenticatorData,
+  type CborInput,
+  type CborMap,
+} from '../fido2/index.js';
 import { check, waitScreen } from './support.js';
 import { Unmet, type ConformanceContext } from './types.js';
 import { describeUnit, equalBytes, hex } from './wire.js';
@@ -46,26 +54,41 @@ export interface PendingCtap {
  * take a CTAPHID ERROR meant for another request as this one's answer. With `onlyCbor`, an ERROR is not taken
  * as the answer either (a check that provokes ERRORs for other requests meanwhile).
  */
-export function startCtap(ctx: ConformanceContext, payload: Uint8Array, options: { timeoutMs?: number; onlyCbor?: boolean } = {}): PendingCtap {
+export function startCtap(
+  ctx: ConformanceContext,
+  payload: Uint8Array,
+  options: { timeoutMs?: number; onlyCbor?: boolean } = {},
+): PendingCtap {
   const after = ctx.units.length;
   let answered = false;
   const reply = (async () => {
     await ctx.transport.send({ command: Command.CBOR, payload });
-    const { item } = await ctx.units.waitFor((u) => u.command === Command.CBOR || (!options.onlyCbor && u.command === Command.ERROR), {
-      after,
-      timeoutMs: options.timeoutMs ?? ctx.callTimeoutMs,
-      what: `a CBOR reply to CTAP command 0x${(payload[0] ?? 0).toString(16).padStart(2, '0')}`,
-      signal: ctx.signal,
-    });
+    const { item } = await ctx.units.waitFor(
+      (u) => u.command === Command.CBOR || (!options.onlyCbor && u.command === Command.ERROR),
+      {
+        after,
+        timeoutMs: options.timeoutMs ?? ctx.callTimeoutMs,
+        what: `a CBOR reply to CTAP command 0x${(payload[0] ?? 0).toString(16).padStart(2, '0')}`,
+        signal: ctx.signal,
+      },
+    );
     answered = true;
-    check(item.command === Command.CBOR, `a CBOR reply to CTAP command 0x${(payload[0] ?? 0).toString(16).padStart(2, '0')}`, describeUnit(item));
+    check(
+      item.command === Command.CBOR,
+      `a CBOR reply to CTAP command 0x${(payload[0] ?? 0).toString(16).padStart(2, '0')}`,
+      describeUnit(item),
+    );
     return item.payload;
   })();
   reply.catch(() => undefined);
   return { reply, answered: () => answered };
 }
 
-export function ctapRaw(ctx: ConformanceContext, payload: Uint8Array, options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+export function ctapRaw(
+  ctx: ConformanceContext,
+  payload: Uint8Array,
+  options: { timeoutMs?: number } = {},
+): Promise<Uint8Array> {
   return startCtap(ctx, payload, options).reply;
 }
 
@@ -78,11 +101,18 @@ export function parseReply(raw: Uint8Array, operation: string): CtapReply {
   try {
     value = decodeCanonical(raw.subarray(1));
   } catch (error) {
-    throw new Unmet(`the ${operation} response in canonical CTAP2 CBOR`, error instanceof CborError ? error.message : String(error));
+    throw new Unmet(
+      `the ${operation} response in canonical CTAP2 CBOR`,
+      error instanceof CborError ? error.message : String(error),
+    );
   }
   check(value instanceof Map, `the ${operation} response to be a CBOR map`, typeof value);
   const again = encodeCanonical(value);
-  check(equalBytes(again, raw.subarray(1)), `the ${operation} response to re-encode to the same bytes`, `${hex(raw.subarray(1), 24)} re-encoded as ${hex(again, 24)}`);
+  check(
+    equalBytes(again, raw.subarray(1)),
+    `the ${operation} response to re-encode to the same bytes`,
+    `${hex(raw.subarray(1), 24)} re-encoded as ${hex(again, 24)}`,
+  );
   return { status, raw, map: value };
 }
 
@@ -97,7 +127,9 @@ export function request(command: number, params?: CborInput): Uint8Array {
 
 export const RP_ID = 'conformance.band-stack.example';
 
-export function makeCredentialRequest(options: { rpId?: string; userId?: Uint8Array; clientDataHash?: Uint8Array } = {}): { payload: Uint8Array; clientDataHash: Uint8Array } {
+export function makeCredentialRequest(
+  options: { rpId?: string; userId?: Uint8Array; clientDataHash?: Uint8Array } = {},
+): { payload: Uint8Array; clientDataHash: Uint8Array } {
   const clientDataHash = options.clientDataHash ?? new Uint8Array(randomBytes(32));
   const userId = options.userId ?? new Uint8Array(randomBytes(16));
   const payload = request(
@@ -112,7 +144,10 @@ export function makeCredentialRequest(options: { rpId?: string; userId?: Uint8Ar
   return { payload, clientDataHash };
 }
 
-export function getAssertionRequest(credentialId: Uint8Array, options: { rpId?: string; clientDataHash?: Uint8Array } = {}): { payload: Uint8Array; clientDataHash: Uint8Array } {
+export function getAssertionRequest(
+  credentialId: Uint8Array,
+  options: { rpId?: string; clientDataHash?: Uint8Array } = {},
+): { payload: Uint8Array; clientDataHash: Uint8Array } {
   const clientDataHash = options.clientDataHash ?? new Uint8Array(randomBytes(32));
   const payload = request(
     Ctap.GET_ASSERTION,
@@ -142,7 +177,10 @@ export async function awaitConfirm(ctx: ConformanceContext, pending: PendingCtap
   await waitScreen(ctx, 'SCREEN_CONFIRM', what, { stop: pending.answered });
   if (pending.answered()) {
     const raw = await pending.reply;
-    throw new Unmet(`${what} to wait for the top button (CONFIRM)`, `an answer at once, status ${statusHex(raw[0] ?? 0)}`);
+    throw new Unmet(
+      `${what} to wait for the top button (CONFIRM)`,
+      `an answer at once, status ${statusHex(raw[0] ?? 0)}`,
+    );
   }
 }
 
@@ -163,13 +201,21 @@ export async function makeCredential(ctx: ConformanceContext, rpId = RP_ID): Pro
   const { payload, clientDataHash } = makeCredentialRequest({ rpId });
   const raw = await withPresence(ctx, payload);
   const reply = parseReply(raw, 'authenticatorMakeCredential');
-  check(reply.status === Status.OK, 'authenticatorMakeCredential to succeed (CTAP2_OK)', `status ${statusHex(reply.status)}`);
+  check(
+    reply.status === Status.OK,
+    'authenticatorMakeCredential to succeed (CTAP2_OK)',
+    `status ${statusHex(reply.status)}`,
+  );
   const map = reply.map;
   check(map !== undefined, 'a makeCredential response map', 'a bare status');
   const fmt = map.get(1);
   const authDataBytes = map.get(2);
   const attStmt = map.get(3);
-  check(typeof fmt === 'string' && authDataBytes instanceof Uint8Array && attStmt instanceof Map, 'fmt (1), authData (2) and attStmt (3)', `keys ${[...map.keys()].join(', ')}`);
+  check(
+    typeof fmt === 'string' && authDataBytes instanceof Uint8Array && attStmt instanceof Map,
+    'fmt (1), authData (2) and attStmt (3)',
+    `keys ${[...map.keys()].join(', ')}`,
+  );
   let authData: AuthenticatorData;
   try {
     authData = parseAuthenticatorData(authDataBytes);
@@ -177,7 +223,11 @@ export async function makeCredential(ctx: ConformanceContext, rpId = RP_ID): Pro
     throw new Unmet('well-formed authenticatorData', (error as Error).message);
   }
   const attested = authData.attestedCredentialData;
-  check(attested !== undefined, 'attested credential data in authData (AT flag)', `flags 0x${authData.flags.raw.toString(16)}`);
+  check(
+    attested !== undefined,
+    'attested credential data in authData (AT flag)',
+    `flags 0x${authData.flags.raw.toString(16)}`,
+  );
   return {
     credentialId: attested.credentialId,
     publicKey: coseKeyObject(attested.publicKeyMap),
@@ -200,16 +250,28 @@ export interface Assertion {
   raw: Uint8Array;
 }
 
-export async function getAssertion(ctx: ConformanceContext, credentialId: Uint8Array, rpId = RP_ID): Promise<Assertion> {
+export async function getAssertion(
+  ctx: ConformanceContext,
+  credentialId: Uint8Array,
+  rpId = RP_ID,
+): Promise<Assertion> {
   const { payload, clientDataHash } = getAssertionRequest(credentialId, { rpId });
   const raw = await withPresence(ctx, payload);
   const reply = parseReply(raw, 'authenticatorGetAssertion');
-  check(reply.status === Status.OK, 'authenticatorGetAssertion to succeed (CTAP2_OK)', `status ${statusHex(reply.status)}`);
+  check(
+    reply.status === Status.OK,
+    'authenticatorGetAssertion to succeed (CTAP2_OK)',
+    `status ${statusHex(reply.status)}`,
+  );
   const map = reply.map!;
   const descriptor = map.get(1);
   const authDataBytes = map.get(2);
   const signature = map.get(3);
-  check(authDataBytes instanceof Uint8Array && signature instanceof Uint8Array, 'authData (2) and signature (3)', `keys ${[...map.keys()].join(', ')}`);
+  check(
+    authDataBytes instanceof Uint8Array && signature instanceof Uint8Array,
+    'authData (2) and signature (3)',
+    `keys ${[...map.keys()].join(', ')}`,
+  );
   let authData: AuthenticatorData;
   try {
     authData = parseAuthenticatorData(authDataBytes);
@@ -217,7 +279,14 @@ export async function getAssertion(ctx: ConformanceContext, credentialId: Uint8A
     throw new Unmet('well-formed authenticatorData', (error as Error).message);
   }
   const id = descriptor instanceof Map ? descriptor.get('id') : undefined;
-  return { authData, authDataBytes, signature, credentialId: id instanceof Uint8Array ? id : undefined, clientDataHash, raw };
+  return {
+    authData,
+    authDataBytes,
+    signature,
+    credentialId: id instanceof Uint8Array ? id : undefined,
+    clientDataHash,
+    raw,
+  };
 }
 
 /** A COSE_Key (RFC 9053 EC2, P-256, ES256) as a node:crypto public key; Unmet if it is anything else. */
@@ -227,10 +296,26 @@ export function coseKeyObject(cose: CborMap): KeyObject {
   const crv = cose.get(-1);
   const x = cose.get(-2);
   const y = cose.get(-3);
-  check(kty === 2 && alg === -7 && crv === 1, 'an EC2 P-256 ES256 COSE key (kty 2, alg -7, crv 1)', `kty ${String(kty)}, alg ${String(alg)}, crv ${String(crv)}`);
-  check(x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32, '32-byte x and y coordinates', `${(x as Uint8Array)?.length} and ${(y as Uint8Array)?.length} bytes`);
+  check(
+    kty === 2 && alg === -7 && crv === 1,
+    'an EC2 P-256 ES256 COSE key (kty 2, alg -7, crv 1)',
+    `kty ${String(kty)}, alg ${String(alg)}, crv ${String(crv)}`,
+  );
+  check(
+    x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32,
+    '32-byte x and y coordinates',
+    `${(x as Uint8Array)?.length} and ${(y as Uint8Array)?.length} bytes`,
+  );
   try {
-    return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(x).toString('base64url'), y: Buffer.from(y).toString('base64url') }, format: 'jwk' });
+    return createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(x).toString('base64url'),
+        y: Buffer.from(y).toString('base64url'),
+      },
+      format: 'jwk',
+    });
   } catch (error) {
     throw new Unmet('a public key on the P-256 curve', (error as Error).message);
   }

@@ -38,13 +38,19 @@ export interface ConformanceOptions {
  * that wedges the link cannot poison the next; each has a deadline. Requirements needing the debug link, FIDO2
  * or raw access the band or link does not offer are skipped with the reason.
  */
-export async function runConformance(openBand: () => Promise<Transport>, options: ConformanceOptions = {}): Promise<ConformanceReport> {
+export async function runConformance(
+  openBand: () => Promise<Transport>,
+  options: ConformanceOptions = {},
+): Promise<ConformanceReport> {
   const callTimeoutMs = options.callTimeoutMs ?? 5_000;
   const selected = select(options.requirements ?? CATALOGUE, options.only);
   const profile = await probe(openBand, callTimeoutMs);
   const results: RequirementResult[] = [];
   for (const requirement of selected) {
-    const result = await runOne(requirement, openBand, profile, { callTimeoutMs, timeoutMs: requirement.timeoutMs ?? options.requirementTimeoutMs ?? 30_000 });
+    const result = await runOne(requirement, openBand, profile, {
+      callTimeoutMs,
+      timeoutMs: requirement.timeoutMs ?? options.requirementTimeoutMs ?? 30_000,
+    });
     results.push(result);
     options.onResult?.(result);
   }
@@ -63,7 +69,10 @@ export async function runConformance(openBand: () => Promise<Transport>, options
 }
 
 export function select(requirements: readonly Requirement[], only: string | string[] | undefined): Requirement[] {
-  const prefixes = (Array.isArray(only) ? only : only ? [only] : []).flatMap((p) => p.split(',')).map((p) => p.trim().toUpperCase()).filter(Boolean);
+  const prefixes = (Array.isArray(only) ? only : only ? [only] : [])
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim().toUpperCase())
+    .filter(Boolean);
   if (prefixes.length === 0) return [...requirements];
   return requirements.filter((r) => prefixes.some((p) => r.id.startsWith(p)));
 }
@@ -83,8 +92,14 @@ export function missingNeed(requirement: Requirement, profile: BandProfile): str
         : profile.info
           ? 'the band does not advertise CAPABILITY_FIDO2'
           : `GetInfo failed, so the band's capabilities are unknown (${profile.infoProblem})`,
-    hid: () => (profile.link === 'hid' ? undefined : `the link is not CTAPHID reports (it is ${linkName(profile.link)}); run over udp-hid: or hid:`),
-    framed: () => (profile.link === 'framed' ? undefined : `the link is not COBS/CRC frames (it is ${linkName(profile.link)}); run over serial:, tcp: or loopback`),
+    hid: () =>
+      profile.link === 'hid'
+        ? undefined
+        : `the link is not CTAPHID reports (it is ${linkName(profile.link)}); run over udp-hid: or hid:`,
+    framed: () =>
+      profile.link === 'framed'
+        ? undefined
+        : `the link is not COBS/CRC frames (it is ${linkName(profile.link)}); run over serial:, tcp: or loopback`,
   };
   for (const need of requirement.needs) {
     const problem = problems[need]();
@@ -105,7 +120,9 @@ export function linkKindOf(transport: Transport): LinkKind {
 
 function hidAccessOf(transport: Transport): HidAccess | undefined {
   const t = transport as Partial<HidAccess> & Transport;
-  return typeof t.writeReport === 'function' && typeof t.onReport === 'function' && typeof t.channel === 'number' ? (t as HidAccess) : undefined;
+  return typeof t.writeReport === 'function' && typeof t.onReport === 'function' && typeof t.channel === 'number'
+    ? (t as HidAccess)
+    : undefined;
 }
 
 function framedAccessOf(transport: Transport): FramedAccess | undefined {
@@ -121,10 +138,17 @@ async function probe(openBand: () => Promise<Transport>, callTimeoutMs: number):
     const units = new Recorder<Unit>(describeUnit);
     transport.onUnit((unit) => units.push(unit));
     try {
-      await transport.send({ command: Command.BAND, payload: HostMessageCodec.encode({ requestId: 1, body: { case: 'getInfo', value: { hostVersion: PROTOCOL_VERSION } } }) });
+      await transport.send({
+        command: Command.BAND,
+        payload: HostMessageCodec.encode({
+          requestId: 1,
+          body: { case: 'getInfo', value: { hostVersion: PROTOCOL_VERSION } },
+        }),
+      });
       const { item } = await units.waitFor(isAnswer, { after: 0, timeoutMs: callTimeoutMs, what: 'a GetInfo reply' });
       const message = item.command === Command.BAND ? decodeBand(item.payload) : undefined;
-      if (message?.body?.case !== 'getInfo') return { link, capabilities: new Set(), infoProblem: `the band answered ${describeUnit(item)}` };
+      if (message?.body?.case !== 'getInfo')
+        return { link, capabilities: new Set(), infoProblem: `the band answered ${describeUnit(item)}` };
       return { link, info: message.body.value, capabilities: new Set<Capability>(message.body.value.capabilities) };
     } catch (error) {
       return { link, capabilities: new Set(), infoProblem: describeFailure(error) };
@@ -142,7 +166,12 @@ async function runOne(
 ): Promise<RequirementResult> {
   const base = { id: requirement.id, title: requirement.title, source: requirement.source };
   const started = Date.now();
-  const finish = (status: RequirementResult['status'], detail: string): RequirementResult => ({ ...base, status, detail, ms: Date.now() - started });
+  const finish = (status: RequirementResult['status'], detail: string): RequirementResult => ({
+    ...base,
+    status,
+    detail,
+    ms: Date.now() - started,
+  });
   const missing = missingNeed(requirement, profile);
   if (missing) return finish('skip', missing);
 
@@ -193,6 +222,14 @@ async function runOne(
 async function hello(ctx: ConformanceContext): Promise<void> {
   if (!ctx.profile.info) return;
   const after = ctx.units.length;
-  await ctx.transport.send({ command: Command.BAND, payload: HostMessageCodec.encode({ requestId: 1, body: { case: 'getInfo', value: { hostVersion: PROTOCOL_VERSION } } }) });
-  await ctx.units.waitFor(isAnswer, { after, timeoutMs: ctx.callTimeoutMs, what: 'a GetInfo reply' }).catch(() => undefined);
+  await ctx.transport.send({
+    command: Command.BAND,
+    payload: HostMessageCodec.encode({
+      requestId: 1,
+      body: { case: 'getInfo', value: { hostVersion: PROTOCOL_VERSION } },
+    }),
+  });
+  await ctx.units
+    .waitFor(isAnswer, { after, timeoutMs: ctx.callTimeoutMs, what: 'a GetInfo reply' })
+    .catch(() => undefined);
 }

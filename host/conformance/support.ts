@@ -59,7 +59,13 @@ export async function setup<T>(what: string, step: () => Promise<T>): Promise<T>
 // ---------------------------------------------------------------- raw exchanges
 
 /** Sends one unit and returns the first unit after it that `match`es (events and KEEPALIVEs pass by). */
-export async function exchange(ctx: ConformanceContext, unit: Unit, match: (u: Unit) => boolean, what: string, timeoutMs = ctx.callTimeoutMs): Promise<Unit> {
+export async function exchange(
+  ctx: ConformanceContext,
+  unit: Unit,
+  match: (u: Unit) => boolean,
+  what: string,
+  timeoutMs = ctx.callTimeoutMs,
+): Promise<Unit> {
   const after = ctx.units.length;
   await ctx.transport.send(unit);
   const { item } = await ctx.units.waitFor(match, { after, timeoutMs, what, signal: ctx.signal });
@@ -73,7 +79,11 @@ export const isAnswer = (u: Unit) => u.command !== Command.KEEPALIVE && !isBandE
  * Sends one HostMessage (or raw bytes as its payload) and returns the band's answer as it came, decoded: the
  * first BAND unit after it that is not an event. A CTAPHID ERROR instead is Unmet.
  */
-export async function rawBand(ctx: ConformanceContext, message: Init<HostMessage> | Uint8Array, what: string): Promise<BandMessage> {
+export async function rawBand(
+  ctx: ConformanceContext,
+  message: Init<HostMessage> | Uint8Array,
+  what: string,
+): Promise<BandMessage> {
   const payload = message instanceof Uint8Array ? message : HostMessageCodec.encode(message);
   const unit = await exchange(ctx, { command: Command.BAND, payload }, isAnswer, `a BandMessage answering ${what}`);
   check(unit.command === Command.BAND, `a BandMessage answering ${what}`, describeUnit(unit));
@@ -92,7 +102,11 @@ export function errorOf(message: BandMessage, what: string): { code: ErrorCode; 
 export async function stillServing(ctx: ConformanceContext, after: string): Promise<void> {
   const data = pattern(13, 7);
   const reply = await exchange(ctx, { command: Command.PING, payload: data }, isAnswer, `a PING echo after ${after}`);
-  check(reply.command === Command.PING && equalBytes(reply.payload, data), `the band to keep serving after ${after} (PING echoed)`, describeUnit(reply));
+  check(
+    reply.command === Command.PING && equalBytes(reply.payload, data),
+    `the band to keep serving after ${after} (PING echoed)`,
+    describeUnit(reply),
+  );
 }
 
 // ---------------------------------------------------------------- band events
@@ -144,7 +158,12 @@ export async function screen(ctx: ConformanceContext): Promise<ScreenReading> {
   return ctx.band.debug.readScreen();
 }
 
-export async function expectScreen(ctx: ConformanceContext, want: Screen, state: BandState | undefined, when: string): Promise<ScreenReading> {
+export async function expectScreen(
+  ctx: ConformanceContext,
+  want: Screen,
+  state: BandState | undefined,
+  when: string,
+): Promise<ScreenReading> {
   const reading = await screen(ctx);
   check(
     reading.screen === want && (state === undefined || reading.state === state),
@@ -155,7 +174,12 @@ export async function expectScreen(ctx: ConformanceContext, want: Screen, state:
 }
 
 /** Polls the display until it shows `want` (or `stop()` says the wait is pointless). */
-export async function waitScreen(ctx: ConformanceContext, want: Screen, what: string, options: { timeoutMs?: number; stop?: () => boolean } = {}): Promise<void> {
+export async function waitScreen(
+  ctx: ConformanceContext,
+  want: Screen,
+  what: string,
+  options: { timeoutMs?: number; stop?: () => boolean } = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? ctx.callTimeoutMs);
   let last: ScreenReading | undefined;
   while (Date.now() < deadline && !ctx.signal.aborted) {
@@ -177,7 +201,12 @@ export async function baseline(ctx: ConformanceContext): Promise<void> {
   await d.button('BUTTON_BOTTOM', 'BUTTON_MOTION_UP');
 }
 
-const ENROLLING: BandState[] = ['BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_ADD_USER', 'BAND_STATE_CAPTURING', 'BAND_STATE_CAPTURED'];
+const ENROLLING: BandState[] = [
+  'BAND_STATE_AWAITING_SETUP_CODE',
+  'BAND_STATE_ADD_USER',
+  'BAND_STATE_CAPTURING',
+  'BAND_STATE_CAPTURED',
+];
 
 /** The wearer's wipe: off the wrist, on the charger, bottom button held 10 s (docs/band.md "Delete user data"). */
 export async function wipeByHand(ctx: ConformanceContext): Promise<void> {
@@ -201,7 +230,11 @@ export async function blankBand(ctx: ConformanceContext): Promise<void> {
     await ctx.band.debug.setWrist(false);
     await ctx.band.debug.advanceClock(2_000);
     const after = await ctx.band.getState();
-    check(after.state === 'BAND_STATE_UNENROLLED' && !after.enrolled, 'an unenrolled band', `${after.state} (enrolled: ${after.enrolled})`);
+    check(
+      after.state === 'BAND_STATE_UNENROLLED' && !after.enrolled,
+      'an unenrolled band',
+      `${after.state} (enrolled: ${after.enrolled})`,
+    );
   });
 }
 
@@ -212,7 +245,11 @@ export interface Wearer {
   hapticFeedback?: boolean;
 }
 
-export const WEARER: Wearer = { userName: 'conformance.user', finger: 'conformance.user/right-index', hapticFeedback: true };
+export const WEARER: Wearer = {
+  userName: 'conformance.user',
+  finger: 'conformance.user/right-index',
+  hapticFeedback: true,
+};
 
 /** Worn, unenrolled, start_enrollment sent and the setup code read off the display. */
 export async function startEnrollment(ctx: ConformanceContext): Promise<string> {
@@ -228,7 +265,11 @@ export async function enrollSteps(ctx: ConformanceContext, wearer: Wearer = WEAR
   await ctx.band.verifySetupCode(code);
   const { touchesRequired } = await ctx.band.startCapture();
   for (let i = 0; i < touchesRequired; i++) await ctx.band.debug.touch(wearer.finger);
-  await ctx.band.completeEnrollment({ userName: wearer.userName, label: wearer.label ?? '', hapticFeedback: wearer.hapticFeedback ?? true });
+  await ctx.band.completeEnrollment({
+    userName: wearer.userName,
+    label: wearer.label ?? '',
+    hapticFeedback: wearer.hapticFeedback ?? true,
+  });
   const state = await ctx.band.getState();
   check(state.state === 'BAND_STATE_AUTHENTICATED', 'AUTHENTICATED after enrollment', state.state);
 }

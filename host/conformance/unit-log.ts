@@ -52,7 +52,10 @@ export class Recorder<T> {
   }
 
   /** Waits `ms` and returns the items at or after `after` that satisfy `match` (for "nothing must come" checks). */
-  async collect(match: (item: T) => boolean, options: { after: number; ms: number; signal?: AbortSignal }): Promise<T[]> {
+  async collect(
+    match: (item: T) => boolean,
+    options: { after: number; ms: number; signal?: AbortSignal },
+  ): Promise<T[]> {
     await sleep(options.ms, options.signal);
     return this.since(options.after).filter(match);
   }

@@ -62,8 +62,10 @@ export function describeUnit(unit: Unit): string {
 export function describeBandMessage(message: BandMessage): string {
   const body = message.body;
   if (!body) return `BandMessage{request_id ${message.requestId}, no body}`;
-  if (body.case === 'event') return `event ${body.value.kind?.case ?? '(empty)'}${body.value.kind ? ` ${JSON.stringify(body.value.kind.value)}` : ''}`;
-  if (body.case === 'error') return `error ${body.value.code} (request_id ${message.requestId}, state ${body.value.state})`;
+  if (body.case === 'event')
+    return `event ${body.value.kind?.case ?? '(empty)'}${body.value.kind ? ` ${JSON.stringify(body.value.kind.value)}` : ''}`;
+  if (body.case === 'error')
+    return `error ${body.value.code} (request_id ${message.requestId}, state ${body.value.state})`;
   return `${body.case} reply (request_id ${message.requestId})`;
 }
 
@@ -110,7 +112,12 @@ export function frame(command: number, payload: Uint8Array, options: { corruptCr
 
 // ---------------------------------------------------------------- CTAPHID reports (CTAP 2.1 §11.2.4)
 
-export function initReport(cid: number, command: number, length: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function initReport(
+  cid: number,
+  command: number,
+  length: number,
+  data: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const report = new Uint8Array(REPORT_SIZE);
   new DataView(report.buffer).setUint32(0, cid);
   report[4] = 0x80 | command;
@@ -131,7 +138,8 @@ export function contReport(cid: number, seq: number, data: Uint8Array = new Uint
 /** A whole message as reports. */
 export function reports(cid: number, command: number, payload: Uint8Array): Uint8Array[] {
   const out = [initReport(cid, command, payload.length, payload)];
-  for (let at = INIT_DATA, seq = 0; at < payload.length; at += CONT_DATA, seq++) out.push(contReport(cid, seq, payload.subarray(at)));
+  for (let at = INIT_DATA, seq = 0; at < payload.length; at += CONT_DATA, seq++)
+    out.push(contReport(cid, seq, payload.subarray(at)));
   return out;
 }
 

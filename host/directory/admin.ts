@@ -154,7 +154,10 @@ export function setPolicy(draft: DirectoryDraft, patch: Partial<Policy>): Policy
   for (const key of ['allowReEnrollOwnBand', 'allowReEnrollAnyActiveBand'] as const) {
     const value = patch[key];
     if (value !== undefined && typeof value !== 'boolean') {
-      throw new DirectoryError('INVALID_POLICY', `Expected policy.${key} to be true or false, got ${JSON.stringify(value)}.`);
+      throw new DirectoryError(
+        'INVALID_POLICY',
+        `Expected policy.${key} to be true or false, got ${JSON.stringify(value)}.`,
+      );
     }
   }
   const unknown = Object.keys(patch).filter((k) => k !== 'allowReEnrollOwnBand' && k !== 'allowReEnrollAnyActiveBand');

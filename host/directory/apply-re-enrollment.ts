@@ -105,7 +105,12 @@ function registerIfNew(draft: DirectoryDraft, band: EnrolledBand): void {
   const deviceId = normalizeDeviceId(band.deviceId);
   const known = findBand(draft, band.serialNumber);
   if (!known) {
-    draft.bands.push({ serialNumber: band.serialNumber, deviceId, seosEnabled: band.seosEnabled === true, created: draft.now });
+    draft.bands.push({
+      serialNumber: band.serialNumber,
+      deviceId,
+      seosEnabled: band.seosEnabled === true,
+      created: draft.now,
+    });
     return;
   }
   if (known.deviceId !== deviceId) {

@@ -39,7 +39,8 @@ export function decodeDirectoryFile(text: string, path: string): DirectoryState 
     const size = text.length === 0 ? 'it is empty' : `it is not valid JSON (${(cause as Error).message})`;
     throw corrupt(`${size}; a truncated write or a foreign file`, cause);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw corrupt('expected a JSON object at the top level');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw corrupt('expected a JSON object at the top level');
   const record = doc as Record<string, unknown>;
   if (record.format !== DIRECTORY_FILE_FORMAT)
     throw corrupt(`expected "format": "${DIRECTORY_FILE_FORMAT}", found ${JSON.stringify(record.format)}`);

@@ -3,7 +3,12 @@ export * from './errors.js';
 export * from './model.js';
 export { MemoryDirectory, type MemoryDirectoryOptions } from './memory-directory.js';
 export { FileDirectory, DEFAULT_DIRECTORY_PATH, type FileDirectoryOptions } from './file-directory.js';
-export { DIRECTORY_FILE_FORMAT, DIRECTORY_FILE_VERSION, decodeDirectoryFile, encodeDirectoryFile } from './directory-file-format.js';
+export {
+  DIRECTORY_FILE_FORMAT,
+  DIRECTORY_FILE_VERSION,
+  decodeDirectoryFile,
+  encodeDirectoryFile,
+} from './directory-file-format.js';
 export { findViolations, assertInvariants, type InvariantViolation } from './invariants.js';
 export { SERIAL_NUMBER_PATTERN, isSerialNumber, assertSerialNumber } from './serial-number.js';
 export { normalizeDeviceId } from './device-id.js';

@@ -54,7 +54,8 @@ function shapeProblems(state: unknown): string[] {
     associations.forEach((a: unknown, i) => {
       if (!isRecord(a)) return problems.push(`associations[${i}] is not an object`);
       if (!isUserName(a.userName)) problems.push(`associations[${i}].userName is not a valid user name`);
-      if (!isSerialNumber(a.serialNumber)) problems.push(`associations[${i}].serialNumber is not of the form AAAA-00000`);
+      if (!isSerialNumber(a.serialNumber))
+        problems.push(`associations[${i}].serialNumber is not of the form AAAA-00000`);
       if (typeof a.isActive !== 'boolean') problems.push(`associations[${i}].isActive is not a boolean`);
       if (typeof a.isPrimary !== 'boolean') problems.push(`associations[${i}].isPrimary is not a boolean`);
       if (typeof a.notes !== 'string') problems.push(`associations[${i}].notes is not a string`);

@@ -61,7 +61,11 @@ export type ReEnrollmentDecision = ReEnrollmentAllowed | ReEnrollmentRefused;
  * @throws DirectoryError 'INVALID_SERIAL' for a malformed serial, 'UNKNOWN_USER' for a user the directory lacks:
  *   those are caller errors, not policy outcomes.
  */
-export function decideReEnrollment(view: DirectorySnapshot, userName: string, bandSerial: string): ReEnrollmentDecision {
+export function decideReEnrollment(
+  view: DirectorySnapshot,
+  userName: string,
+  bandSerial: string,
+): ReEnrollmentDecision {
   assertSerialNumber(bandSerial);
   requireUser(view, userName);
   const { allowReEnrollOwnBand: own, allowReEnrollAnyActiveBand: any } = view.policy;

@@ -33,7 +33,11 @@ export function renderUserPropertiesTable(rows: readonly UserPropertiesRow[]): s
     ...rows.map((r) => [r.serialNumber, r.isActive, r.isPrimary, oneLine(r.notes), r.created]),
   ];
   const widths = USER_PROPERTIES_COLUMNS.map((_, col) => Math.max(...cells.map((row) => row[col].length)));
-  const line = (row: string[]) => row.map((cell, col) => cell.padEnd(widths[col])).join(' | ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, col) => cell.padEnd(widths[col]))
+      .join(' | ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join('\n') + '\n';
 }

@@ -22,18 +22,21 @@ export interface AuthenticatorInfo {
 const OP = 'authenticatorGetInfo';
 
 function strings(value: unknown[], what: string): string[] {
-  if (!value.every((v): v is string => typeof v === 'string')) throw new Fido2ProtocolError(`${OP}: ${what} must be text strings`);
+  if (!value.every((v): v is string => typeof v === 'string'))
+    throw new Fido2ProtocolError(`${OP}: ${what} must be text strings`);
   return value;
 }
 
 export function parseAuthenticatorInfo(map: CborMap): AuthenticatorInfo {
   const options: Record<string, boolean> = {};
   for (const [key, value] of reply.optMap(map, 0x04, OP) ?? new Map()) {
-    if (typeof key !== 'string' || typeof value !== 'boolean') throw new Fido2ProtocolError(`${OP}: options must map text to booleans`);
+    if (typeof key !== 'string' || typeof value !== 'boolean')
+      throw new Fido2ProtocolError(`${OP}: options must map text to booleans`);
     options[key] = value;
   }
   const protocols = reply.optArray(map, 0x06, OP) ?? [];
-  if (!protocols.every((p): p is number => typeof p === 'number')) throw new Fido2ProtocolError(`${OP}: pinUvAuthProtocols must be integers`);
+  if (!protocols.every((p): p is number => typeof p === 'number'))
+    throw new Fido2ProtocolError(`${OP}: pinUvAuthProtocols must be integers`);
   const algorithms = (reply.optArray(map, 0x0a, OP) ?? []).map((entry) => {
     if (!(entry instanceof Map)) throw new Fido2ProtocolError(`${OP}: algorithms entries must be maps`);
     return { type: reply.text(entry, 'type', OP), alg: reply.int(entry, 'alg', OP) };

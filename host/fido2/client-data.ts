@@ -20,8 +20,14 @@ export interface ClientData {
  * the hash.
  */
 export function buildClientData(input: ClientDataInput): ClientData {
-  const challenge = typeof input.challenge === 'string' ? input.challenge : Buffer.from(input.challenge).toString('base64url');
-  const json = JSON.stringify({ type: input.type, challenge, origin: input.origin, crossOrigin: input.crossOrigin ?? false });
+  const challenge =
+    typeof input.challenge === 'string' ? input.challenge : Buffer.from(input.challenge).toString('base64url');
+  const json = JSON.stringify({
+    type: input.type,
+    challenge,
+    origin: input.origin,
+    crossOrigin: input.crossOrigin ?? false,
+  });
   const clientDataJSON = new TextEncoder().encode(json);
   return { clientDataJSON, clientDataHash: new Uint8Array(createHash('sha256').update(clientDataJSON).digest()) };
 }

@@ -7,7 +7,16 @@ import { platformProtocol, type PlatformPinUvProtocol } from './pin-uv-protocol.
 import { reply, requireReply } from './reply-fields.js';
 
 const CLIENT_PIN = 0x06;
-const Sub = { GET_PIN_RETRIES: 1, GET_KEY_AGREEMENT: 2, SET_PIN: 3, CHANGE_PIN: 4, GET_PIN_TOKEN: 5, GET_UV_TOKEN: 6, GET_UV_RETRIES: 7, GET_PIN_TOKEN_WITH_PERMISSIONS: 9 } as const;
+const Sub = {
+  GET_PIN_RETRIES: 1,
+  GET_KEY_AGREEMENT: 2,
+  SET_PIN: 3,
+  CHANGE_PIN: 4,
+  GET_PIN_TOKEN: 5,
+  GET_UV_TOKEN: 6,
+  GET_UV_RETRIES: 7,
+  GET_PIN_TOKEN_WITH_PERMISSIONS: 9,
+} as const;
 
 export interface ProtocolChoice {
   /** PIN/UV auth protocol; 2 unless told otherwise. */
@@ -31,7 +40,18 @@ export class ClientPin {
   constructor(private readonly channel: CtapChannel) {}
 
   private async sharedSecret(protocol: PlatformPinUvProtocol, opts: TransactOptions) {
-    const response = requireReply(await this.channel.call(CLIENT_PIN, this.params([[1, protocol.version], [2, Sub.GET_KEY_AGREEMENT]]), 'clientPIN getKeyAgreement', opts), 'clientPIN getKeyAgreement');
+    const response = requireReply(
+      await this.channel.call(
+        CLIENT_PIN,
+        this.params([
+          [1, protocol.version],
+          [2, Sub.GET_KEY_AGREEMENT],
+        ]),
+        'clientPIN getKeyAgreement',
+        opts,
+      ),
+      'clientPIN getKeyAgreement',
+    );
     const key = response.get(1);
     if (key === undefined) throw new Fido2ProtocolError('clientPIN getKeyAgreement: the response lacks keyAgreement');
     return protocol.encapsulate(key);
@@ -43,13 +63,38 @@ export class ClientPin {
 
   /** PIN retries left, and whether a power cycle is needed before the next attempt. */
   async getRetries(opts: TransactOptions = {}): Promise<{ retries: number; powerCycleState?: boolean }> {
-    const response = requireReply(await this.channel.call(CLIENT_PIN, this.params([[1, 2], [2, Sub.GET_PIN_RETRIES]]), 'clientPIN getPINRetries', opts), 'clientPIN getPINRetries');
+    const response = requireReply(
+      await this.channel.call(
+        CLIENT_PIN,
+        this.params([
+          [1, 2],
+          [2, Sub.GET_PIN_RETRIES],
+        ]),
+        'clientPIN getPINRetries',
+        opts,
+      ),
+      'clientPIN getPINRetries',
+    );
     const powerCycleState = reply.optBool(response, 4, 'clientPIN getPINRetries');
-    return { retries: reply.uint(response, 3, 'clientPIN getPINRetries'), ...(powerCycleState !== undefined ? { powerCycleState } : {}) };
+    return {
+      retries: reply.uint(response, 3, 'clientPIN getPINRetries'),
+      ...(powerCycleState !== undefined ? { powerCycleState } : {}),
+    };
   }
 
   async getUvRetries(opts: TransactOptions = {}): Promise<number> {
-    const response = requireReply(await this.channel.call(CLIENT_PIN, this.params([[1, 2], [2, Sub.GET_UV_RETRIES]]), 'clientPIN getUVRetries', opts), 'clientPIN getUVRetries');
+    const response = requireReply(
+      await this.channel.call(
+        CLIENT_PIN,
+        this.params([
+          [1, 2],
+          [2, Sub.GET_UV_RETRIES],
+        ]),
+        'clientPIN getUVRetries',
+        opts,
+      ),
+      'clientPIN getUVRetries',
+    );
     return reply.uint(response, 5, 'clientPIN getUVRetries');
   }
 
@@ -59,7 +104,13 @@ export class ClientPin {
     const newPinEnc = protocol.encrypt(sharedSecret, padPin(pin));
     await this.channel.call(
       CLIENT_PIN,
-      this.params([[1, protocol.version], [2, Sub.SET_PIN], [3, keyAgreement], [4, protocol.authenticate(sharedSecret, newPinEnc)], [5, newPinEnc]]),
+      this.params([
+        [1, protocol.version],
+        [2, Sub.SET_PIN],
+        [3, keyAgreement],
+        [4, protocol.authenticate(sharedSecret, newPinEnc)],
+        [5, newPinEnc],
+      ]),
       'clientPIN setPIN',
       choice,
     );
@@ -75,7 +126,14 @@ export class ClientPin {
     message.set(pinHashEnc, newPinEnc.length);
     await this.channel.call(
       CLIENT_PIN,
-      this.params([[1, protocol.version], [2, Sub.CHANGE_PIN], [3, keyAgreement], [4, protocol.authenticate(sharedSecret, message)], [5, newPinEnc], [6, pinHashEnc]]),
+      this.params([
+        [1, protocol.version],
+        [2, Sub.CHANGE_PIN],
+        [3, keyAgreement],
+        [4, protocol.authenticate(sharedSecret, message)],
+        [5, newPinEnc],
+        [6, pinHashEnc],
+      ]),
       'clientPIN changePIN',
       choice,
     );
@@ -85,7 +143,10 @@ export class ClientPin {
    * A pinUvAuthToken from the PIN. With `permissions` it uses getPinUvAuthTokenUsingPinWithPermissions (0x09);
    * without, the CTAP 2.0 getPinToken (0x05), whose token carries mc and ga.
    */
-  async getPinToken(pin: string, request: ProtocolChoice & TransactOptions & { permissions?: number; rpId?: string } = {}): Promise<PinUvAuthToken> {
+  async getPinToken(
+    pin: string,
+    request: ProtocolChoice & TransactOptions & { permissions?: number; rpId?: string } = {},
+  ): Promise<PinUvAuthToken> {
     const protocol = platformProtocol(request.protocol ?? 2);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, request);
     const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(pin));
@@ -115,16 +176,30 @@ export class ClientPin {
   }
 
   /** A pinUvAuthToken from the authenticator's built-in user verification (getPinUvAuthTokenUsingUvWithPermissions). */
-  async getUvToken(request: ProtocolChoice & TransactOptions & { permissions: number; rpId?: string }): Promise<PinUvAuthToken> {
+  async getUvToken(
+    request: ProtocolChoice & TransactOptions & { permissions: number; rpId?: string },
+  ): Promise<PinUvAuthToken> {
     const protocol = platformProtocol(request.protocol ?? 2);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, request);
     const operation = 'clientPIN getPinUvAuthTokenUsingUvWithPermissions';
     const response = requireReply(
-      await this.channel.call(CLIENT_PIN, this.params([[1, protocol.version], [2, Sub.GET_UV_TOKEN], [3, keyAgreement], [9, request.permissions], [0x0a, request.rpId]]), operation, request),
+      await this.channel.call(
+        CLIENT_PIN,
+        this.params([
+          [1, protocol.version],
+          [2, Sub.GET_UV_TOKEN],
+          [3, keyAgreement],
+          [9, request.permissions],
+          [0x0a, request.rpId],
+        ]),
+        operation,
+        request,
+      ),
       operation,
     );
     const token = protocol.decrypt(sharedSecret, reply.bytes(response, 2, operation));
-    if (token.length !== 32) throw new Fido2ProtocolError(`${operation}: the decrypted token is ${token.length} bytes; 32 expected`);
+    if (token.length !== 32)
+      throw new Fido2ProtocolError(`${operation}: the decrypted token is ${token.length} bytes; 32 expected`);
     return new PinUvAuthToken(protocol, token, request.permissions, request.rpId);
   }
 

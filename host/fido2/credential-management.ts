@@ -6,7 +6,15 @@ import type { PinUvAuthToken } from './pin-uv-auth-token.js';
 import { reply, requireReply } from './reply-fields.js';
 
 const CREDENTIAL_MANAGEMENT = 0x0a;
-const Sub = { METADATA: 1, RPS_BEGIN: 2, RPS_NEXT: 3, CREDENTIALS_BEGIN: 4, CREDENTIALS_NEXT: 5, DELETE: 6, UPDATE_USER: 7 } as const;
+const Sub = {
+  METADATA: 1,
+  RPS_BEGIN: 2,
+  RPS_NEXT: 3,
+  CREDENTIALS_BEGIN: 4,
+  CREDENTIALS_NEXT: 5,
+  DELETE: 6,
+  UPDATE_USER: 7,
+} as const;
 
 export interface ResidentRp {
   rp: { id: string; name?: string };
@@ -24,14 +32,24 @@ export interface ResidentCredentialInfo {
 function userOf(map: CborMap, operation: string): ResidentCredentialInfo['user'] {
   const name = reply.optText(map, 'name', operation);
   const displayName = reply.optText(map, 'displayName', operation);
-  return { id: reply.bytes(map, 'id', operation), ...(name !== undefined ? { name } : {}), ...(displayName !== undefined ? { displayName } : {}) };
+  return {
+    id: reply.bytes(map, 'id', operation),
+    ...(name !== undefined ? { name } : {}),
+    ...(displayName !== undefined ? { displayName } : {}),
+  };
 }
 
 /** authenticatorCredentialManagement (CTAP 2.1 §6.8); every call needs a token with the cm permission. */
 export class CredentialManagement {
   constructor(private readonly channel: CtapChannel) {}
 
-  private async call(token: PinUvAuthToken | undefined, subCommand: number, subParams: CborInput | undefined, operation: string, opts: TransactOptions) {
+  private async call(
+    token: PinUvAuthToken | undefined,
+    subCommand: number,
+    subParams: CborInput | undefined,
+    operation: string,
+    opts: TransactOptions,
+  ) {
     let auth: [number, CborInput][] = [];
     if (token !== undefined) {
       const encoded = subParams === undefined ? new Uint8Array(0) : encodeCanonical(subParams);
@@ -47,10 +65,16 @@ export class CredentialManagement {
     return this.channel.call(CREDENTIAL_MANAGEMENT, params, operation, opts);
   }
 
-  async metadata(token: PinUvAuthToken, opts: TransactOptions = {}): Promise<{ existingResidentCredentialsCount: number; maxPossibleRemainingResidentCredentialsCount: number }> {
+  async metadata(
+    token: PinUvAuthToken,
+    opts: TransactOptions = {},
+  ): Promise<{ existingResidentCredentialsCount: number; maxPossibleRemainingResidentCredentialsCount: number }> {
     const op = 'credentialManagement getCredsMetadata';
     const response = requireReply(await this.call(token, Sub.METADATA, undefined, op, opts), op);
-    return { existingResidentCredentialsCount: reply.uint(response, 1, op), maxPossibleRemainingResidentCredentialsCount: reply.uint(response, 2, op) };
+    return {
+      existingResidentCredentialsCount: reply.uint(response, 1, op),
+      maxPossibleRemainingResidentCredentialsCount: reply.uint(response, 2, op),
+    };
   }
 
   /** Every RP with discoverable credentials (enumerateRPsBegin + GetNextRP); [] when there are none. */
@@ -66,16 +90,24 @@ export class CredentialManagement {
     const parse = (map: CborMap): ResidentRp => {
       const rp = reply.map(map, 3, op);
       const name = reply.optText(rp, 'name', op);
-      return { rp: { id: reply.text(rp, 'id', op), ...(name !== undefined ? { name } : {}) }, rpIdHash: reply.bytes(map, 4, op) };
+      return {
+        rp: { id: reply.text(rp, 'id', op), ...(name !== undefined ? { name } : {}) },
+        rpIdHash: reply.bytes(map, 4, op),
+      };
     };
     const total = reply.uint(first, 5, op);
     const out = [parse(first)];
-    while (out.length < total) out.push(parse(requireReply(await this.call(undefined, Sub.RPS_NEXT, undefined, op, opts), op)));
+    while (out.length < total)
+      out.push(parse(requireReply(await this.call(undefined, Sub.RPS_NEXT, undefined, op, opts), op)));
     return out;
   }
 
   /** Every discoverable credential of one RP, given as its rpId or SHA-256(rpId); [] when there are none. */
-  async credentials(token: PinUvAuthToken, rp: string | Uint8Array, opts: TransactOptions = {}): Promise<ResidentCredentialInfo[]> {
+  async credentials(
+    token: PinUvAuthToken,
+    rp: string | Uint8Array,
+    opts: TransactOptions = {},
+  ): Promise<ResidentCredentialInfo[]> {
     const op = 'credentialManagement enumerateCredentials';
     const rpIdHash = typeof rp === 'string' ? new Uint8Array(createHash('sha256').update(rp).digest()) : rp;
     let first: CborMap;
@@ -98,17 +130,29 @@ export class CredentialManagement {
     };
     const total = reply.uint(first, 9, op);
     const out = [parse(first)];
-    while (out.length < total) out.push(parse(requireReply(await this.call(undefined, Sub.CREDENTIALS_NEXT, undefined, op, opts), op)));
+    while (out.length < total)
+      out.push(parse(requireReply(await this.call(undefined, Sub.CREDENTIALS_NEXT, undefined, op, opts), op)));
     return out;
   }
 
   async delete(token: PinUvAuthToken, credentialId: Uint8Array, opts: TransactOptions = {}): Promise<void> {
     const op = 'credentialManagement deleteCredential';
-    const response = await this.call(token, Sub.DELETE, new Map([[2, { id: credentialId, type: 'public-key' }]]), op, opts);
+    const response = await this.call(
+      token,
+      Sub.DELETE,
+      new Map([[2, { id: credentialId, type: 'public-key' }]]),
+      op,
+      opts,
+    );
     if (response !== undefined) throw new Fido2ProtocolError(`${op}: unexpected response body`);
   }
 
-  async updateUser(token: PinUvAuthToken, credentialId: Uint8Array, user: ResidentCredentialInfo['user'], opts: TransactOptions = {}): Promise<void> {
+  async updateUser(
+    token: PinUvAuthToken,
+    credentialId: Uint8Array,
+    user: ResidentCredentialInfo['user'],
+    opts: TransactOptions = {},
+  ): Promise<void> {
     const op = 'credentialManagement updateUserInformation';
     await this.call(
       token,

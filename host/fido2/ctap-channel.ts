@@ -1,5 +1,11 @@
 import { Command } from '../../transport/index.js';
-import { CborError, decodeCanonical, encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import {
+  CborError,
+  decodeCanonical,
+  encodeCanonical,
+  type CborInput,
+  type CborMap,
+} from '../../proto/ctap2/canonical-cbor.js';
 import { CtapError, Fido2ProtocolError } from './ctap-error.js';
 
 export interface TransactOptions {
@@ -22,7 +28,12 @@ export class CtapChannel {
     private readonly defaults: TransactOptions = {},
   ) {}
 
-  async call(ctapCommand: number, params: CborInput | undefined, operation: string, opts: TransactOptions = {}): Promise<CborMap | undefined> {
+  async call(
+    ctapCommand: number,
+    params: CborInput | undefined,
+    operation: string,
+    opts: TransactOptions = {},
+  ): Promise<CborMap | undefined> {
     const body = params === undefined ? new Uint8Array(0) : encodeCanonical(params);
     const payload = new Uint8Array(1 + body.length);
     payload[0] = ctapCommand;
@@ -34,14 +45,20 @@ export class CtapChannel {
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       ...(onKeepalive !== undefined ? { onKeepalive } : {}),
     });
-    if (reply.length === 0) throw new Fido2ProtocolError(`${operation}: the authenticator replied with an empty CBOR message (no status byte)`);
+    if (reply.length === 0)
+      throw new Fido2ProtocolError(
+        `${operation}: the authenticator replied with an empty CBOR message (no status byte)`,
+      );
     if (reply[0] !== 0) throw new CtapError(reply[0], operation);
     if (reply.length === 1) return undefined;
     let value;
     try {
       value = decodeCanonical(reply.subarray(1));
     } catch (error) {
-      if (error instanceof CborError) throw new Fido2ProtocolError(`${operation}: the response is not canonical CTAP2 CBOR (${error.message})`, { cause: error });
+      if (error instanceof CborError)
+        throw new Fido2ProtocolError(`${operation}: the response is not canonical CTAP2 CBOR (${error.message})`, {
+          cause: error,
+        });
       throw error;
     }
     if (!(value instanceof Map)) throw new Fido2ProtocolError(`${operation}: the response is not a CBOR map`);

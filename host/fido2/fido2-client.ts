@@ -11,10 +11,18 @@ import type { PinUvAuthToken } from './pin-uv-auth-token.js';
 import type { PlatformPinUvProtocol } from './pin-uv-protocol.js';
 import { reply, requireReply } from './reply-fields.js';
 
-const Ctap2 = { MAKE_CREDENTIAL: 0x01, GET_ASSERTION: 0x02, GET_INFO: 0x04, RESET: 0x07, GET_NEXT_ASSERTION: 0x08, SELECTION: 0x0b } as const;
+const Ctap2 = {
+  MAKE_CREDENTIAL: 0x01,
+  GET_ASSERTION: 0x02,
+  GET_INFO: 0x04,
+  RESET: 0x07,
+  GET_NEXT_ASSERTION: 0x08,
+  SELECTION: 0x0b,
+} as const;
 
 /** Where the clientDataHash comes from: given, or built from a relying party's challenge and origin. */
-export type ClientDataSource = { clientDataHash: Uint8Array } | { challenge: Uint8Array | string; origin: string; crossOrigin?: boolean };
+export type ClientDataSource =
+  { clientDataHash: Uint8Array } | { challenge: Uint8Array | string; origin: string; crossOrigin?: boolean };
 
 export type MakeCredentialRequest = ClientDataSource & {
   rp: { id: string; name?: string };
@@ -71,9 +79,17 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function clientDataFor(source: ClientDataSource, type: 'webauthn.create' | 'webauthn.get'): ClientData | { clientDataHash: Uint8Array; clientDataJSON?: undefined } {
+function clientDataFor(
+  source: ClientDataSource,
+  type: 'webauthn.create' | 'webauthn.get',
+): ClientData | { clientDataHash: Uint8Array; clientDataJSON?: undefined } {
   if ('clientDataHash' in source) return { clientDataHash: source.clientDataHash };
-  return buildClientData({ type, challenge: source.challenge, origin: source.origin, ...(source.crossOrigin !== undefined ? { crossOrigin: source.crossOrigin } : {}) });
+  return buildClientData({
+    type,
+    challenge: source.challenge,
+    origin: source.origin,
+    ...(source.crossOrigin !== undefined ? { crossOrigin: source.crossOrigin } : {}),
+  });
 }
 
 /**
@@ -92,7 +108,12 @@ export class Fido2Client {
   }
 
   async getInfo(opts: TransactOptions = {}): Promise<AuthenticatorInfo> {
-    return parseAuthenticatorInfo(requireReply(await this.channel.call(Ctap2.GET_INFO, undefined, 'authenticatorGetInfo', opts), 'authenticatorGetInfo'));
+    return parseAuthenticatorInfo(
+      requireReply(
+        await this.channel.call(Ctap2.GET_INFO, undefined, 'authenticatorGetInfo', opts),
+        'authenticatorGetInfo',
+      ),
+    );
   }
 
   async makeCredential(request: MakeCredentialRequest, opts: TransactOptions = {}): Promise<MakeCredentialResult> {
@@ -104,9 +125,24 @@ export class Fido2Client {
       [2, { id: request.rp.id, name: request.rp.name }],
       [3, { id: request.user.id, name: request.user.name, displayName: request.user.displayName }],
       [4, request.pubKeyCredParams ?? [{ type: 'public-key', alg: -7 }]],
-      [5, request.excludeCredentials?.length ? request.excludeCredentials.map((id) => ({ id, type: 'public-key' })) : undefined],
-      [6, request.extensions === undefined ? undefined : { credProtect: request.extensions.credProtect, 'hmac-secret': request.extensions.hmacSecret }],
-      [7, request.options === undefined ? undefined : { rk: request.options.rk, uv: request.options.uv, up: request.options.up }],
+      [
+        5,
+        request.excludeCredentials?.length
+          ? request.excludeCredentials.map((id) => ({ id, type: 'public-key' }))
+          : undefined,
+      ],
+      [
+        6,
+        request.extensions === undefined
+          ? undefined
+          : { credProtect: request.extensions.credProtect, 'hmac-secret': request.extensions.hmacSecret },
+      ],
+      [
+        7,
+        request.options === undefined
+          ? undefined
+          : { rk: request.options.rk, uv: request.options.uv, up: request.options.up },
+      ],
       [8, token?.authenticate(clientData.clientDataHash)],
       [9, token?.protocol.version],
     ]);
@@ -116,8 +152,10 @@ export class Fido2Client {
     const attStmt = reply.map(response, 3, op);
     const parsed = parseAuthenticatorData(authenticatorData);
     const attested = parsed.attestedCredentialData;
-    if (attested === undefined) throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
-    if (!equal(parsed.rpIdHash, sha256(request.rp.id))) throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
+    if (attested === undefined)
+      throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
+    if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
+      throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
     const credProtect = parsed.extensions?.get('credProtect');
     const hmacSecret = parsed.extensions?.get('hmac-secret');
     return {
@@ -148,20 +186,31 @@ export class Fido2Client {
     let hmac: { protocol: PlatformPinUvProtocol; sharedSecret: Uint8Array; input: CborInput } | undefined;
     if (request.extensions?.hmacSecret !== undefined) {
       const { salt1, salt2, protocol: version } = request.extensions.hmacSecret;
-      if (salt1.length !== 32 || (salt2 !== undefined && salt2.length !== 32)) throw new RangeError('hmac-secret salts are 32 bytes each');
+      if (salt1.length !== 32 || (salt2 !== undefined && salt2.length !== 32))
+        throw new RangeError('hmac-secret salts are 32 bytes each');
       const { protocol, keyAgreement, sharedSecret } = await this.clientPin.keyAgreement(version ?? 2, opts);
       const salts = salt2 === undefined ? salt1 : new Uint8Array([...salt1, ...salt2]);
       const saltEnc = protocol.encrypt(sharedSecret, salts);
       hmac = {
         protocol,
         sharedSecret,
-        input: new Map<number, CborInput>([[1, keyAgreement], [2, saltEnc], [3, protocol.authenticate(sharedSecret, saltEnc)], [4, protocol.version]]),
+        input: new Map<number, CborInput>([
+          [1, keyAgreement],
+          [2, saltEnc],
+          [3, protocol.authenticate(sharedSecret, saltEnc)],
+          [4, protocol.version],
+        ]),
       };
     }
     const params = new Map<number, CborInput | undefined>([
       [1, request.rpId],
       [2, clientData.clientDataHash],
-      [3, request.allowCredentials?.length ? request.allowCredentials.map((id) => ({ id, type: 'public-key' })) : undefined],
+      [
+        3,
+        request.allowCredentials?.length
+          ? request.allowCredentials.map((id) => ({ id, type: 'public-key' }))
+          : undefined,
+      ],
       [4, hmac === undefined ? undefined : { 'hmac-secret': hmac.input }],
       [5, request.options === undefined ? undefined : { up: request.options.up, uv: request.options.uv }],
       [6, token?.authenticate(clientData.clientDataHash)],
@@ -171,7 +220,10 @@ export class Fido2Client {
     const results = [this.assertionResult(first, request, clientData, hmac, op)];
     const count = reply.optUint(first, 5, op) ?? 1;
     for (let i = 1; i < count; i++) {
-      const next = requireReply(await this.channel.call(Ctap2.GET_NEXT_ASSERTION, undefined, 'authenticatorGetNextAssertion', opts), 'authenticatorGetNextAssertion');
+      const next = requireReply(
+        await this.channel.call(Ctap2.GET_NEXT_ASSERTION, undefined, 'authenticatorGetNextAssertion', opts),
+        'authenticatorGetNextAssertion',
+      );
       results.push(this.assertionResult(next, request, clientData, hmac, 'authenticatorGetNextAssertion'));
     }
     return results;
@@ -187,24 +239,34 @@ export class Fido2Client {
     const descriptor = reply.optMap(response, 1, op);
     let credentialId = descriptor === undefined ? undefined : reply.bytes(descriptor, 'id', op);
     // §6.2.2: the credential member may be omitted when the allowList named exactly one credential.
-    if (credentialId === undefined && request.allowCredentials?.length === 1) credentialId = request.allowCredentials[0];
+    if (credentialId === undefined && request.allowCredentials?.length === 1)
+      credentialId = request.allowCredentials[0];
     if (credentialId === undefined) throw new Fido2ProtocolError(`${op}: the response names no credential`);
     const authenticatorData = reply.bytes(response, 2, op);
     const parsed = parseAuthenticatorData(authenticatorData);
-    if (!equal(parsed.rpIdHash, sha256(request.rpId))) throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rpId}`);
+    if (!equal(parsed.rpIdHash, sha256(request.rpId)))
+      throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rpId}`);
     const userMap = reply.optMap(response, 4, op);
     let user: AssertionResult['user'];
     if (userMap !== undefined) {
       const name = reply.optText(userMap, 'name', op);
       const displayName = reply.optText(userMap, 'displayName', op);
-      user = { id: reply.bytes(userMap, 'id', op), ...(name !== undefined ? { name } : {}), ...(displayName !== undefined ? { displayName } : {}) };
+      user = {
+        id: reply.bytes(userMap, 'id', op),
+        ...(name !== undefined ? { name } : {}),
+        ...(displayName !== undefined ? { displayName } : {}),
+      };
     }
     const extensions: AssertionResult['extensions'] = {};
     const encrypted = parsed.extensions?.get('hmac-secret');
     if (hmac !== undefined && encrypted instanceof Uint8Array) {
       const outputs = hmac.protocol.decrypt(hmac.sharedSecret, encrypted);
-      if (outputs.length !== 32 && outputs.length !== 64) throw new Fido2ProtocolError(`${op}: hmac-secret output decrypts to ${outputs.length} bytes`);
-      extensions.hmacSecret = { output1: outputs.slice(0, 32), ...(outputs.length === 64 ? { output2: outputs.slice(32) } : {}) };
+      if (outputs.length !== 32 && outputs.length !== 64)
+        throw new Fido2ProtocolError(`${op}: hmac-secret output decrypts to ${outputs.length} bytes`);
+      extensions.hmacSecret = {
+        output1: outputs.slice(0, 32),
+        ...(outputs.length === 64 ? { output2: outputs.slice(32) } : {}),
+      };
     }
     return {
       credentialId,

@@ -1,4 +1,11 @@
-export { Fido2Client, type MakeCredentialRequest, type MakeCredentialResult, type GetAssertionRequest, type AssertionResult, type ClientDataSource } from './fido2-client.js';
+export {
+  Fido2Client,
+  type MakeCredentialRequest,
+  type MakeCredentialResult,
+  type GetAssertionRequest,
+  type AssertionResult,
+  type ClientDataSource,
+} from './fido2-client.js';
 export { ClientPin, type ProtocolChoice } from './client-pin.js';
 export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
 export { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
@@ -9,4 +16,11 @@ export { buildClientData, type ClientData, type ClientDataInput } from './client
 export { parseAuthenticatorData, type AuthenticatorData } from './authenticator-data.js';
 export { type AuthenticatorInfo } from './authenticator-info.js';
 export { registrationResponseJSON, authenticationResponseJSON } from './webauthn-json.js';
-export { encodeCanonical, decodeCanonical, CborError, type CborValue, type CborMap, type CborInput } from '../../proto/ctap2/canonical-cbor.js';
+export {
+  encodeCanonical,
+  decodeCanonical,
+  CborError,
+  type CborValue,
+  type CborMap,
+  type CborInput,
+} from '../../proto/ctap2/canonical-cbor.js';

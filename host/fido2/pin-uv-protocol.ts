@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
 import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 
@@ -28,7 +36,14 @@ function ecdh(authenticatorKey: CborValue): { keyAgreement: CborMap; z: Uint8Arr
   if (!(authenticatorKey instanceof Map)) throw new Fido2ProtocolError('getKeyAgreement returned no COSE key map');
   const x = authenticatorKey.get(-2);
   const y = authenticatorKey.get(-3);
-  if (authenticatorKey.get(1) !== 2 || authenticatorKey.get(-1) !== 1 || !(x instanceof Uint8Array) || !(y instanceof Uint8Array) || x.length !== 32 || y.length !== 32) {
+  if (
+    authenticatorKey.get(1) !== 2 ||
+    authenticatorKey.get(-1) !== 1 ||
+    !(x instanceof Uint8Array) ||
+    !(y instanceof Uint8Array) ||
+    x.length !== 32 ||
+    y.length !== 32
+  ) {
     throw new Fido2ProtocolError('getKeyAgreement returned a key that is not an EC2 P-256 COSE key');
   }
   const own = createECDH('prime256v1');
@@ -58,7 +73,8 @@ export const platformProtocolOne: PlatformPinUvProtocol = {
   },
   encrypt: (key, plaintext) => aesCbc('encrypt', key.subarray(0, 32), new Uint8Array(16), plaintext),
   decrypt(key, ciphertext) {
-    if (ciphertext.length % 16 !== 0) throw new Fido2ProtocolError(`protocol 1 ciphertext of ${ciphertext.length} bytes is not whole AES blocks`);
+    if (ciphertext.length % 16 !== 0)
+      throw new Fido2ProtocolError(`protocol 1 ciphertext of ${ciphertext.length} bytes is not whole AES blocks`);
     return aesCbc('decrypt', key.subarray(0, 32), new Uint8Array(16), ciphertext);
   },
   authenticate: (key, message) => hmac(key, message).subarray(0, 16),

@@ -2,13 +2,22 @@ import type { CborKey, CborMap, CborValue } from '../../proto/ctap2/canonical-cb
 import { Fido2ProtocolError } from './ctap-error.js';
 
 /** Typed reads of authenticator replies: a missing or mistyped member is a Fido2ProtocolError naming it. */
-function read<T>(map: CborMap, key: CborKey, operation: string, expected: string, guard: (v: CborValue) => v is CborValue & T, required: boolean): T | undefined {
+function read<T>(
+  map: CborMap,
+  key: CborKey,
+  operation: string,
+  expected: string,
+  guard: (v: CborValue) => v is CborValue & T,
+  required: boolean,
+): T | undefined {
   const value = map.get(key);
   if (value === undefined) {
-    if (required) throw new Fido2ProtocolError(`${operation}: the response lacks member ${JSON.stringify(key)} (${expected})`);
+    if (required)
+      throw new Fido2ProtocolError(`${operation}: the response lacks member ${JSON.stringify(key)} (${expected})`);
     return undefined;
   }
-  if (!guard(value)) throw new Fido2ProtocolError(`${operation}: response member ${JSON.stringify(key)} should be a ${expected}`);
+  if (!guard(value))
+    throw new Fido2ProtocolError(`${operation}: response member ${JSON.stringify(key)} should be a ${expected}`);
   return value;
 }
 
@@ -36,6 +45,7 @@ export const reply = {
 };
 
 export function requireReply(value: CborMap | undefined, operation: string): CborMap {
-  if (value === undefined) throw new Fido2ProtocolError(`${operation}: the authenticator returned OK without the expected response map`);
+  if (value === undefined)
+    throw new Fido2ProtocolError(`${operation}: the authenticator returned OK without the expected response map`);
   return value;
 }

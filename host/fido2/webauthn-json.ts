@@ -9,7 +9,10 @@ const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base6
  * Needs the result of a makeCredential that was given a challenge and origin (so clientDataJSON exists).
  */
 export function registrationResponseJSON(result: MakeCredentialResult, transports: string[] = ['usb']) {
-  if (result.clientDataJSON === undefined) throw new Fido2ProtocolError('registrationResponseJSON needs clientDataJSON: call makeCredential with challenge and origin');
+  if (result.clientDataJSON === undefined)
+    throw new Fido2ProtocolError(
+      'registrationResponseJSON needs clientDataJSON: call makeCredential with challenge and origin',
+    );
   const id = b64url(result.credentialId);
   return {
     id,
@@ -28,7 +31,10 @@ export function registrationResponseJSON(result: MakeCredentialResult, transport
 
 /** The JSON a browser posts after navigator.credentials.get() (WebAuthn L3 AuthenticationResponseJSON). */
 export function authenticationResponseJSON(result: AssertionResult) {
-  if (result.clientDataJSON === undefined) throw new Fido2ProtocolError('authenticationResponseJSON needs clientDataJSON: call getAssertion with challenge and origin');
+  if (result.clientDataJSON === undefined)
+    throw new Fido2ProtocolError(
+      'authenticationResponseJSON needs clientDataJSON: call getAssertion with challenge and origin',
+    );
   const id = b64url(result.credentialId);
   return {
     id,

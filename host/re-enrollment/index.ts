@@ -1,4 +1,16 @@
-export { ReEnrollment, type ReEnrollmentDependencies, type ReEnrollmentProgress, type ReEnrollmentRun, type ReEnrollmentResult } from './orchestrator.js';
+export {
+  ReEnrollment,
+  type ReEnrollmentDependencies,
+  type ReEnrollmentProgress,
+  type ReEnrollmentRun,
+  type ReEnrollmentResult,
+} from './orchestrator.js';
 export { ReEnrollmentError, type ReEnrollmentErrorCode, type ReEnrollmentStep } from './errors.js';
-export { FileProgressStore, MemoryProgressStore, ProgressStoreError, type ProgressStore, type ReEnrollmentJournal } from './progress-store.js';
+export {
+  FileProgressStore,
+  MemoryProgressStore,
+  ProgressStoreError,
+  type ProgressStore,
+  type ReEnrollmentJournal,
+} from './progress-store.js';
 export type { CeremonyOptions, WebAuthnAuthenticator } from './webauthn-authenticator.js';

@@ -91,7 +91,8 @@ export class ReEnrollment {
     let step: ReEnrollmentStep = 'connect';
     const fail = (error: unknown): never => {
       if (error instanceof ReEnrollmentError) throw error;
-      if (signal?.aborted) throw new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
+      if (signal?.aborted)
+        throw new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
       const why = error instanceof Error ? error.message : String(error);
       throw new ReEnrollmentError(
         'STEP_FAILED',
@@ -134,7 +135,11 @@ export class ReEnrollment {
           step = 'delete-user-data';
           report({ step, status: 'started' });
           const wiped = await deleteUserData(band, request.user, { signal, timeoutMs: request.userTimeoutMs });
-          report({ step, status: wiped === 'deleted' ? 'done' : 'skipped', detail: wiped === 'deleted' ? 'USER DATA DELETED' : 'the band held no user data' });
+          report({
+            step,
+            status: wiped === 'deleted' ? 'done' : 'skipped',
+            detail: wiped === 'deleted' ? 'USER DATA DELETED' : 'the band held no user data',
+          });
 
           step = 'enroll';
           report({ step, status: 'started' });
@@ -142,11 +147,23 @@ export class ReEnrollment {
             band,
             request.user,
             { userName, label: request.label, hapticFeedback: request.hapticFeedback },
-            { signal, stepTimeoutMs: request.userTimeoutMs, onProgress: (p) => report({ step: 'enroll', status: 'progress', enroll: p }) },
+            {
+              signal,
+              stepTimeoutMs: request.userTimeoutMs,
+              onProgress: (p) => report({ step: 'enroll', status: 'progress', enroll: p }),
+            },
           );
           report({ step, status: 'done', detail: `label ${enrolled.label}` });
           // Keys made by an earlier run lived on the band before this wipe: they are gone.
-          journal = { userName, bandSerial, deviceId, phase: 'enrolled', decision, recreated: {}, started: this.clock().toISOString() };
+          journal = {
+            userName,
+            bandSerial,
+            deviceId,
+            phase: 'enrolled',
+            decision,
+            recreated: {},
+            started: this.clock().toISOString(),
+          };
           await this.progress.put(journal);
         }
       }
@@ -179,12 +196,17 @@ export class ReEnrollment {
           await this.progress.put(journal);
           report({ step, status: 'done', detail: `${rp.id}: new key ${credential.id.slice(0, 16)}…` });
         }
-        if (Object.keys(journal.recreated).length === 0) report({ step, status: 'skipped', detail: 'no relying party knew a key of this user' });
+        if (Object.keys(journal.recreated).length === 0)
+          report({ step, status: 'skipped', detail: 'no relying party knew a key of this user' });
 
         step = 'directory';
         report({ step, status: 'started' });
         await this.deps.directory.update((draft) =>
-          applyReEnrollment(draft, { userName, band: { serialNumber: bandSerial, deviceId, seosEnabled }, expected: decision }),
+          applyReEnrollment(draft, {
+            userName,
+            band: { serialNumber: bandSerial, deviceId, seosEnabled },
+            expected: decision,
+          }),
         );
         journal.phase = 'committed';
         await this.progress.put(journal);
@@ -203,13 +225,18 @@ export class ReEnrollment {
           retired.push(`${rp.id}:${credential.id}`);
         }
       }
-      report({ step, status: 'done', detail: retired.length ? `${retired.length} old key(s) retired` : 'nothing to retire' });
+      report({
+        step,
+        status: 'done',
+        detail: retired.length ? `${retired.length} old key(s) retired` : 'nothing to retire',
+      });
       await this.progress.delete(userName);
 
       const association = (await this.deps.directory.snapshot()).associations.find(
         (a) => a.userName === userName && a.serialNumber === bandSerial,
       );
-      if (!association) throw new Error(`the directory lost the association of ${bandSerial} with ${userName} after committing it`);
+      if (!association)
+        throw new Error(`the directory lost the association of ${bandSerial} with ${userName} after committing it`);
       return {
         decision,
         association: { ...association },

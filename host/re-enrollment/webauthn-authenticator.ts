@@ -16,6 +16,14 @@ export interface CeremonyOptions {
  * the relying party verifies out. `BandWebAuthn` implements it with CTAP2 on a band.
  */
 export interface WebAuthnAuthenticator {
-  create(options: PublicKeyCredentialCreationOptionsJSON, origin: string, ceremony?: CeremonyOptions): Promise<RegistrationResponseJSON>;
-  get(options: PublicKeyCredentialRequestOptionsJSON, origin: string, ceremony?: CeremonyOptions): Promise<AuthenticationResponseJSON>;
+  create(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    origin: string,
+    ceremony?: CeremonyOptions,
+  ): Promise<RegistrationResponseJSON>;
+  get(
+    options: PublicKeyCredentialRequestOptionsJSON,
+    origin: string,
+    ceremony?: CeremonyOptions,
+  ): Promise<AuthenticationResponseJSON>;
 }

@@ -1,6 +1,10 @@
 export * from './errors.js';
 export type * from './relying-party.js';
-export { WebAuthnRelyingParty, SUPPORTED_ALGORITHM_IDS, type WebAuthnRelyingPartyOptions } from './webauthn-relying-party.js';
+export {
+  WebAuthnRelyingParty,
+  SUPPORTED_ALGORITHM_IDS,
+  type WebAuthnRelyingPartyOptions,
+} from './webauthn-relying-party.js';
 export {
   RELYING_PARTY_FILE_FORMAT,
   RELYING_PARTY_FILE_VERSION,

@@ -46,12 +46,18 @@ export function decodeRelyingPartyState(text: string, path: string, rpId: string
     throw corrupt(`expected "format": "${RELYING_PARTY_FILE_FORMAT}", found ${JSON.stringify(doc.format)}`);
   if (doc.version !== RELYING_PARTY_FILE_VERSION)
     throw corrupt(`expected "version": ${RELYING_PARTY_FILE_VERSION}, found ${JSON.stringify(doc.version)}`);
-  if (doc.rpId !== rpId) throw corrupt(`it belongs to relying party ${JSON.stringify(doc.rpId)}, not ${JSON.stringify(rpId)}`);
+  if (doc.rpId !== rpId)
+    throw corrupt(`it belongs to relying party ${JSON.stringify(doc.rpId)}, not ${JSON.stringify(rpId)}`);
   if (!isRecord(doc.users)) throw corrupt('"users" is not an object');
 
   const ids = new Set<string>();
   for (const [name, record] of Object.entries(doc.users)) {
-    if (!isRecord(record) || typeof record.handle !== 'string' || !BASE64URL.test(record.handle) || !Array.isArray(record.credentials))
+    if (
+      !isRecord(record) ||
+      typeof record.handle !== 'string' ||
+      !BASE64URL.test(record.handle) ||
+      !Array.isArray(record.credentials)
+    )
       throw corrupt(`user ${JSON.stringify(name)} is not { handle, credentials[] }`);
     for (const c of record.credentials as unknown[]) {
       if (

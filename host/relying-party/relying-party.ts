@@ -54,10 +54,16 @@ export interface RelyingParty {
   readonly origin: string;
   readonly name: string;
 
-  startRegistration(userName: string, options: StartRegistrationOptions): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  startRegistration(
+    userName: string,
+    options: StartRegistrationOptions,
+  ): Promise<PublicKeyCredentialCreationOptionsJSON>;
   /** Verifies the attestation and stores the credential against the user and the ceremony's band. */
   finishRegistration(userName: string, response: RegistrationResponseJSON): Promise<RegisteredCredential>;
-  startAuthentication(userName: string, options?: StartAuthenticationOptions): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  startAuthentication(
+    userName: string,
+    options?: StartAuthenticationOptions,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** Verifies the assertion, checks the signature counter went up, and records it. */
   finishAuthentication(userName: string, response: AuthenticationResponseJSON): Promise<RegisteredCredential>;
   /** The user's credentials, retired ones included, oldest first. */

@@ -80,7 +80,10 @@ export class WebAuthnRelyingParty implements RelyingParty {
 
   constructor(options: WebAuthnRelyingPartyOptions) {
     if (!options.id || !options.origin) {
-      throw new RelyingPartyError('INVALID_ARGUMENT', 'Expected a relying party id (domain) and origin (https URL); pass both.');
+      throw new RelyingPartyError(
+        'INVALID_ARGUMENT',
+        'Expected a relying party id (domain) and origin (https URL); pass both.',
+      );
     }
     this.id = options.id;
     this.origin = options.origin;
@@ -92,7 +95,10 @@ export class WebAuthnRelyingParty implements RelyingParty {
     this.#statePath = options.statePath;
   }
 
-  startRegistration(userName: string, options: StartRegistrationOptions): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  startRegistration(
+    userName: string,
+    options: StartRegistrationOptions,
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     return this.#queue.run(async () => {
       requireUserName(userName);
       if (!isSerialNumber(options?.bandSerial)) {
@@ -160,7 +166,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
         throw verificationFailed(
           'registration',
           userName,
-          new Error(`the response id ${response.id} is not the credential ID ${credential.id} in the authenticator data`),
+          new Error(
+            `the response id ${response.id} is not the credential ID ${credential.id} in the authenticator data`,
+          ),
         );
       }
 
@@ -189,7 +197,10 @@ export class WebAuthnRelyingParty implements RelyingParty {
     });
   }
 
-  startAuthentication(userName: string, options: StartAuthenticationOptions = {}): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  startAuthentication(
+    userName: string,
+    options: StartAuthenticationOptions = {},
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return this.#queue.run(async () => {
       requireUserName(userName);
       const state = await this.#load();
@@ -259,7 +270,11 @@ export class WebAuthnRelyingParty implements RelyingParty {
           expectedRPID: this.id,
           // Counter 0 turns off the library's check, which runs before the signature is verified; ours runs after,
           // so a counter is only trusted once it is known to be signed.
-          credential: { id: stored.id, publicKey: Uint8Array.from(Buffer.from(stored.publicKey, 'base64url')), counter: 0 },
+          credential: {
+            id: stored.id,
+            publicKey: Uint8Array.from(Buffer.from(stored.publicKey, 'base64url')),
+            counter: 0,
+          },
           requireUserVerification: this.#requireUV,
         });
       } catch (cause) {
@@ -346,9 +361,13 @@ export class WebAuthnRelyingParty implements RelyingParty {
       text = await readFile(this.#statePath, 'utf8');
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return (this.#state = { users: new Map() });
-      throw new RelyingPartyError('IO', `Could not read relying-party file ${this.#statePath} (${(cause as Error).message}).`, {
-        cause,
-      });
+      throw new RelyingPartyError(
+        'IO',
+        `Could not read relying-party file ${this.#statePath} (${(cause as Error).message}).`,
+        {
+          cause,
+        },
+      );
     }
     return (this.#state = decodeRelyingPartyState(text, this.#statePath, this.id));
   }
@@ -374,7 +393,10 @@ export class WebAuthnRelyingParty implements RelyingParty {
   #bytes(length: number): Uint8Array<ArrayBuffer> {
     const bytes = this.#random(length);
     if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
-      throw new RelyingPartyError('INVALID_ARGUMENT', `Expected the random source to return ${length} bytes; fix the injected randomBytes.`);
+      throw new RelyingPartyError(
+        'INVALID_ARGUMENT',
+        `Expected the random source to return ${length} bytes; fix the injected randomBytes.`,
+      );
     }
     return Uint8Array.from(bytes);
   }

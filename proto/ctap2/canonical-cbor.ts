@@ -59,7 +59,10 @@ type Normalised = number | bigint | string | Uint8Array | boolean | null | Norma
 function normaliseInteger(value: number | bigint): number | bigint {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw new CborError('unsupported', `CTAP2 CBOR carries integers only; got ${value}. Pass a safe integer or a bigint.`);
+      throw new CborError(
+        'unsupported',
+        `CTAP2 CBOR carries integers only; got ${value}. Pass a safe integer or a bigint.`,
+      );
     }
     // cbor-x writes numbers of 2^32 and beyond as float64; as a bigint they get the 8-byte integer form.
     return value >= UINT32_LIMIT || value < -UINT32_LIMIT ? BigInt(value) : value;
@@ -133,7 +136,10 @@ class StrictReader {
 
   private need(n: number): void {
     if (n > this.bytes.length - this.pos) {
-      throw new CborError('malformed', `CBOR item needs ${n} more byte(s) at offset ${this.pos} but only ${this.bytes.length - this.pos} remain`);
+      throw new CborError(
+        'malformed',
+        `CBOR item needs ${n} more byte(s) at offset ${this.pos} but only ${this.bytes.length - this.pos} remain`,
+      );
     }
   }
 
@@ -145,15 +151,23 @@ class StrictReader {
   /** Reads the argument of an initial byte and checks it uses the shortest form. */
   private argument(info: number, what: string): number | bigint {
     if (info < 24) return info;
-    if (info === 31) throw new CborError('non-canonical', `indefinite-length ${what} at offset ${this.pos - 1}; CTAP2 requires definite lengths`);
-    if (info > 27) throw new CborError('malformed', `reserved additional information ${info} at offset ${this.pos - 1}`);
+    if (info === 31)
+      throw new CborError(
+        'non-canonical',
+        `indefinite-length ${what} at offset ${this.pos - 1}; CTAP2 requires definite lengths`,
+      );
+    if (info > 27)
+      throw new CborError('malformed', `reserved additional information ${info} at offset ${this.pos - 1}`);
     const size = 1 << (info - 24);
     this.need(size);
     let value = 0n;
     for (let i = 0; i < size; i++) value = (value << 8n) | BigInt(this.bytes[this.pos++]);
     const floor = info === 24 ? 24n : info === 25 ? 0x100n : info === 26 ? 0x10000n : 0x100000000n;
     if (value < floor) {
-      throw new CborError('non-canonical', `${what} ${value} at offset ${this.pos - 1 - size} is not in its shortest form`);
+      throw new CborError(
+        'non-canonical',
+        `${what} ${value} at offset ${this.pos - 1 - size} is not in its shortest form`,
+      );
     }
     return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   }
@@ -162,7 +176,10 @@ class StrictReader {
     const value = this.argument(info, what);
     if (typeof value === 'bigint' || value > this.bytes.length - this.pos) {
       // Every element takes at least one byte, so a count beyond the remaining bytes is a lie.
-      throw new CborError('malformed', `${what} length ${value} exceeds the ${this.bytes.length - this.pos} remaining bytes`);
+      throw new CborError(
+        'malformed',
+        `${what} length ${value} exceeds the ${this.bytes.length - this.pos} remaining bytes`,
+      );
     }
     return value;
   }
@@ -177,7 +194,8 @@ class StrictReader {
         return this.argument(info, 'unsigned integer');
       case 1: {
         const n = this.argument(info, 'negative integer');
-        if (n === 0xffffffffffffffffn) throw new CborError('unsupported', `integer -2^64 at offset ${start} is not used by CTAP2`);
+        if (n === 0xffffffffffffffffn)
+          throw new CborError('unsupported', `integer -2^64 at offset ${start} is not used by CTAP2`);
         const value = -1n - BigInt(n);
         return value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value;
       }
@@ -200,14 +218,16 @@ class StrictReader {
         }
       }
       case 4: {
-        if (depth >= this.maxDepth) throw new CborError('too-deep', `array at offset ${start} nests deeper than ${this.maxDepth} levels`);
+        if (depth >= this.maxDepth)
+          throw new CborError('too-deep', `array at offset ${start} nests deeper than ${this.maxDepth} levels`);
         const count = this.length(info, 'array');
         const out: CborValue[] = [];
         for (let i = 0; i < count; i++) out.push(this.read(depth + 1));
         return out;
       }
       case 5: {
-        if (depth >= this.maxDepth) throw new CborError('too-deep', `map at offset ${start} nests deeper than ${this.maxDepth} levels`);
+        if (depth >= this.maxDepth)
+          throw new CborError('too-deep', `map at offset ${start} nests deeper than ${this.maxDepth} levels`);
         const count = this.length(info, 'map');
         const out: CborMap = new Map();
         let previousKey: Uint8Array | undefined;
@@ -215,11 +235,17 @@ class StrictReader {
           const keyStart = this.pos;
           const key = this.read(depth + 1);
           if (!(typeof key === 'number' || typeof key === 'string')) {
-            throw new CborError('unsupported', `map key at offset ${keyStart} is ${describe(key)}; CTAP2 uses integer or text keys`);
+            throw new CborError(
+              'unsupported',
+              `map key at offset ${keyStart} is ${describe(key)}; CTAP2 uses integer or text keys`,
+            );
           }
           const encodedKey = this.bytes.subarray(keyStart, this.pos);
           if (previousKey !== undefined && compareEncodedKeys(previousKey, encodedKey) >= 0) {
-            throw new CborError('non-canonical', `map key ${JSON.stringify(key)} at offset ${keyStart} is duplicated or out of canonical order`);
+            throw new CborError(
+              'non-canonical',
+              `map key ${JSON.stringify(key)} at offset ${keyStart} is duplicated or out of canonical order`,
+            );
           }
           previousKey = encodedKey;
           out.set(key, this.read(depth + 1));
@@ -233,8 +259,12 @@ class StrictReader {
         if (info === 21) return true;
         if (info === 22) return null;
         if (info === 31) throw new CborError('malformed', `unexpected break at offset ${start}`);
-        if (info >= 25 && info <= 27) throw new CborError('unsupported', `floating-point value at offset ${start}; CTAP2 uses no floats`);
-        throw new CborError('unsupported', `simple value ${info} at offset ${start}; only false, true and null are used`);
+        if (info >= 25 && info <= 27)
+          throw new CborError('unsupported', `floating-point value at offset ${start}; CTAP2 uses no floats`);
+        throw new CborError(
+          'unsupported',
+          `simple value ${info} at offset ${start}; only false, true and null are used`,
+        );
       }
     }
   }
@@ -252,7 +282,10 @@ function describe(value: CborValue): string {
 export function decodeCanonical(bytes: Uint8Array, options: { maxDepth?: number } = {}): CborValue {
   const { value, end } = decodeCanonicalPrefix(bytes, 0, options);
   if (end !== bytes.length) {
-    throw new CborError('trailing-bytes', `${bytes.length - end} byte(s) follow the CBOR item that ended at offset ${end}`);
+    throw new CborError(
+      'trailing-bytes',
+      `${bytes.length - end} byte(s) follow the CBOR item that ended at offset ${end}`,
+    );
   }
   return value;
 }

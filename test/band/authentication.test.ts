@@ -21,7 +21,10 @@ describe('authentication', () => {
     await rig.screen('SCREEN_AUTHENTICATION_IN_PROGRESS');
     await rig.advance(1);
     await rig.screen('SCREEN_AUTHENTICATED');
-    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({ authenticated: true, reason: 'AUTHENTICATION_REASON_MATCHED' });
+    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({
+      authenticated: true,
+      reason: 'AUTHENTICATION_REASON_MATCHED',
+    });
   });
 
   it('NO MATCH 1 s after a touch of another finger, for 2 s', async () => {
@@ -31,7 +34,10 @@ describe('authentication', () => {
     await rig.screen('SCREEN_AUTHENTICATION_IN_PROGRESS');
     await rig.advance(1);
     await rig.screen('SCREEN_NO_MATCH');
-    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({ authenticated: false, reason: 'AUTHENTICATION_REASON_NO_MATCH' });
+    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({
+      authenticated: false,
+      reason: 'AUTHENTICATION_REASON_NO_MATCH',
+    });
     await rig.advance(2_000);
     await rig.screen('SCREEN_AUTHENTICATION_REQUIRED');
   });
@@ -50,7 +56,10 @@ describe('authentication', () => {
     await rig.screen('SCREEN_AUTHENTICATION_IN_PROGRESS');
     await rig.advance(1);
     await rig.screen('SCREEN_NO_ECG');
-    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({ authenticated: false, reason: 'AUTHENTICATION_REASON_NO_ECG' });
+    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({
+      authenticated: false,
+      reason: 'AUTHENTICATION_REASON_NO_ECG',
+    });
     expect((await rig.call('getState', {})).failedMatches).toBe(1);
   });
 
@@ -85,7 +94,10 @@ describe('authentication', () => {
     await rig.touch(OTHER);
     await rig.advance(1_000);
     await rig.screen('SCREEN_LOCKED_OUT');
-    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({ authenticated: false, reason: 'AUTHENTICATION_REASON_LOCKED_OUT' });
+    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({
+      authenticated: false,
+      reason: 'AUTHENTICATION_REASON_LOCKED_OUT',
+    });
     await rig.touch(FINGER);
     await rig.advance(3_000);
     await rig.screen('SCREEN_LOCKED_OUT');

@@ -25,7 +25,8 @@ async function script(rig: DirectRig) {
   await rig.call('getInfo', {});
 }
 
-const hex = (rig: DirectRig) => rig.out.map((u) => `${u.command.toString(16)}:${Buffer.from(u.payload).toString('hex')}`);
+const hex = (rig: DirectRig) =>
+  rig.out.map((u) => `${u.command.toString(16)}:${Buffer.from(u.payload).toString('hex')}`);
 
 describe('determinism', () => {
   it('two bands with the same seed and script send byte-identical units', async () => {

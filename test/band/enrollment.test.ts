@@ -79,7 +79,10 @@ describe('setup code', () => {
     await rig.wrist(true);
     await rig.call('startEnrollment', {});
     const code = (await rig.readScreen()).setupCode;
-    for (let i = 0; i < 3; i++) expect((await rig.refusal('verifySetupCode', { setupCode: 'ABCDEFGHI' })).code).toBe('ERROR_CODE_INVALID_ARGUMENT');
+    for (let i = 0; i < 3; i++)
+      expect((await rig.refusal('verifySetupCode', { setupCode: 'ABCDEFGHI' })).code).toBe(
+        'ERROR_CODE_INVALID_ARGUMENT',
+      );
     expect((await rig.readScreen()).setupCode).toBe(code);
   });
 });
@@ -98,7 +101,9 @@ describe('fingerprint capture', () => {
     }
     await rig.fingerOn(FINGER);
     await rig.screen('SCREEN_SUCCESS');
-    expect(rig.eventsOf('captureProgress')).toEqual([1, 2, 3, 4, 5, 6].map((goodTouches) => ({ goodTouches, touchesRequired: 6, rejected: false })));
+    expect(rig.eventsOf('captureProgress')).toEqual(
+      [1, 2, 3, 4, 5, 6].map((goodTouches) => ({ goodTouches, touchesRequired: 6, rejected: false })),
+    );
   });
 
   it('rejects poor touches and other fingers without counting them', async () => {
@@ -150,9 +155,17 @@ describe('complete enrollment', () => {
     expect(rig.commitSequence - commits).toBe(1);
     await rig.screen('SCREEN_AUTHENTICATED');
     expect(rig.eventsOf('vibrated')).toEqual([{ count: 2 }]);
-    expect(rig.eventsOf('authenticationChanged')).toEqual([{ authenticated: true, reason: 'AUTHENTICATION_REASON_ENROLLED' }]);
+    expect(rig.eventsOf('authenticationChanged')).toEqual([
+      { authenticated: true, reason: 'AUTHENTICATION_REASON_ENROLLED' },
+    ]);
     const state = await rig.call('getState', {});
-    expect(state).toMatchObject({ enrolled: true, userName: 'tw-user2', label: 'WARD 7', hapticFeedback: true, state: 'BAND_STATE_AUTHENTICATED' });
+    expect(state).toMatchObject({
+      enrolled: true,
+      userName: 'tw-user2',
+      label: 'WARD 7',
+      hapticFeedback: true,
+      state: 'BAND_STATE_AUTHENTICATED',
+    });
     expect((await rig.readScreen()).label).toBe('WARD 7');
   });
 
@@ -177,15 +190,18 @@ describe('complete enrollment', () => {
     await rig.screen('SCREEN_SUCCESS');
   });
 
-  it.each([' LEAD', 'TRAIL ', 'THIRTEEN CHAR', 'NAÏVE', 'TAB\tX'])('refuses label %j and stores nothing', async (label) => {
-    const rig = new DirectRig();
-    await toCaptured(rig);
-    const keys = rig.band.store.keys();
-    const refused = await rig.refusal('completeEnrollment', { userName: USER, label, hapticFeedback: true });
-    expect(refused.code).toBe('ERROR_CODE_INVALID_ARGUMENT');
-    expect(refused.state).toBe('BAND_STATE_CAPTURED');
-    expect(rig.band.store.keys()).toEqual(keys);
-  });
+  it.each([' LEAD', 'TRAIL ', 'THIRTEEN CHAR', 'NAÏVE', 'TAB\tX'])(
+    'refuses label %j and stores nothing',
+    async (label) => {
+      const rig = new DirectRig();
+      await toCaptured(rig);
+      const keys = rig.band.store.keys();
+      const refused = await rig.refusal('completeEnrollment', { userName: USER, label, hapticFeedback: true });
+      expect(refused.code).toBe('ERROR_CODE_INVALID_ARGUMENT');
+      expect(refused.state).toBe('BAND_STATE_CAPTURED');
+      expect(rig.band.store.keys()).toEqual(keys);
+    },
+  );
 
   it('a band holding user data refuses a new enrollment until it is wiped', async () => {
     const rig = new DirectRig();
@@ -244,7 +260,10 @@ describe('labels', () => {
     await rig.call('setSettings', { hapticFeedback: false });
     await rig.wrist(false);
     expect(rig.eventsOf('vibrated')).toEqual([{ count: 2 }]);
-    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({ authenticated: false, reason: 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST' });
+    expect(rig.eventsOf('authenticationChanged').at(-1)).toEqual({
+      authenticated: false,
+      reason: 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST',
+    });
     expect((await rig.call('getState', {})).hapticFeedback).toBe(false);
   });
 });

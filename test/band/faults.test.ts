@@ -63,7 +63,10 @@ describe('faults never take the band down', () => {
     );
     expect(reply).not.toBe('unpowered');
     const message = BandMessageCodec.decode(reply as Uint8Array);
-    expect(message).toMatchObject({ requestId: 9, body: { case: 'error', value: { code: 'ERROR_CODE_INTERNAL', state: 'BAND_STATE_UNENROLLED' } } });
+    expect(message).toMatchObject({
+      requestId: 9,
+      body: { case: 'error', value: { code: 'ERROR_CODE_INTERNAL', state: 'BAND_STATE_UNENROLLED' } },
+    });
     expect(message.body?.case === 'error' && message.body.value.message).toMatch(/handling getState: boom/);
   });
 
@@ -78,7 +81,10 @@ describe('faults never take the band down', () => {
     await rig.touch(FINGER);
     expect(rig.band.watchdogResets).toBe(1);
     expect(rig.band.lastFault?.message).toBe('firmware bug');
-    expect(await rig.call('getState', {})).toMatchObject({ enrolled: true, state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+    expect(await rig.call('getState', {})).toMatchObject({
+      enrolled: true,
+      state: 'BAND_STATE_AUTHENTICATION_REQUIRED',
+    });
   });
 
   it('an event listener that throws changes nothing', async () => {

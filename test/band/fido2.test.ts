@@ -19,11 +19,38 @@ const hash = (s: string) => new Uint8Array(createHash('sha256').update(s).digest
 function makeCredentialRequest(userId: string, rk = true): Uint8Array {
   const params = new Map<number, unknown>([
     [1, hash(`client data for ${userId}`)],
-    [2, new Map([['id', RP], ['name', 'Intranet']])],
-    [3, new Map<string, unknown>([['id', new TextEncoder().encode(userId)], ['name', userId], ['displayName', userId]])],
-    [4, [new Map<string, unknown>([['alg', -7], ['type', 'public-key']])]],
+    [
+      2,
+      new Map([
+        ['id', RP],
+        ['name', 'Intranet'],
+      ]),
+    ],
+    [
+      3,
+      new Map<string, unknown>([
+        ['id', new TextEncoder().encode(userId)],
+        ['name', userId],
+        ['displayName', userId],
+      ]),
+    ],
+    [
+      4,
+      [
+        new Map<string, unknown>([
+          ['alg', -7],
+          ['type', 'public-key'],
+        ]),
+      ],
+    ],
     // The band verifies its wearer itself (worn and authenticated): built-in UV, no PIN.
-    [7, new Map([['rk', rk], ['uv', true]])],
+    [
+      7,
+      new Map([
+        ['rk', rk],
+        ['uv', true],
+      ]),
+    ],
   ]);
   return Uint8Array.of(0x01, ...encodeCanonical(params as never));
 }
@@ -32,7 +59,15 @@ function getAssertionRequest(credentialId: Uint8Array): Uint8Array {
   const params = new Map<number, unknown>([
     [1, RP],
     [2, hash('assertion')],
-    [3, [new Map<string, unknown>([['id', credentialId], ['type', 'public-key']])]],
+    [
+      3,
+      [
+        new Map<string, unknown>([
+          ['id', credentialId],
+          ['type', 'public-key'],
+        ]),
+      ],
+    ],
   ]);
   return Uint8Array.of(0x02, ...encodeCanonical(params as never));
 }
@@ -95,10 +130,18 @@ describe('FIDO2 through the CBOR command', () => {
     const rig = await authenticated();
     const pending = cbor(rig, makeCredentialRequest('alice'));
     await rig.showing('SCREEN_CONFIRM');
-    expect(await rig.readScreen()).toMatchObject({ screen: 'SCREEN_CONFIRM', confirmPurpose: 'makeCredential', confirmRpId: RP });
+    expect(await rig.readScreen()).toMatchObject({
+      screen: 'SCREEN_CONFIRM',
+      confirmPurpose: 'makeCredential',
+      confirmRpId: RP,
+    });
     await rig.button('BUTTON_TOP', 'BUTTON_MOTION_PRESS');
     await pending;
-    expect(await rig.readScreen()).toMatchObject({ screen: 'SCREEN_AUTHENTICATED', confirmPurpose: '', confirmRpId: '' });
+    expect(await rig.readScreen()).toMatchObject({
+      screen: 'SCREEN_AUTHENTICATED',
+      confirmPurpose: '',
+      confirmRpId: '',
+    });
   });
 
   it('no press within 30 s of band time is a denial', async () => {
@@ -156,7 +199,10 @@ describe('FIDO2 through the CBOR command', () => {
   it('a power cut inside a CTAP2 commit leaves the band dead, and the credential either whole or absent', async () => {
     const rig = await authenticated({ autoPresence: true });
     await rig.cutPower(1);
-    expect(await cbor(rig, makeCredentialRequest('alice'))).toEqual({ command: Command.ERROR, payload: Uint8Array.of(HidError.OTHER) });
+    expect(await cbor(rig, makeCredentialRequest('alice'))).toEqual({
+      command: Command.ERROR,
+      payload: Uint8Array.of(HidError.OTHER),
+    });
     expect((await rig.readScreen()).powered).toBe(false);
     await rig.reboot();
     expect((await rig.call('getState', {})).fidoCredentialCount).toBe(0);
@@ -179,10 +225,13 @@ describe('FIDO2 through the CBOR command', () => {
     const noFido = new DirectRig({ fido2: false });
     await enroll(noFido);
     expect((await noFido.refusal('listFidoCredentials', {})).code).toBe('ERROR_CODE_NOT_SUPPORTED');
-    expect(await noFido.send({ command: Command.CBOR, payload: Uint8Array.of(0x04) })).toEqual({ command: Command.ERROR, payload: Uint8Array.of(HidError.INVALID_CMD) });
+    expect(await noFido.send({ command: Command.CBOR, payload: Uint8Array.of(0x04) })).toEqual({
+      command: Command.ERROR,
+      payload: Uint8Array.of(HidError.INVALID_CMD),
+    });
   });
 
-  it('list_fido_credentials lists more than 32: every resident credential up to the band\'s 50', async () => {
+  it("list_fido_credentials lists more than 32: every resident credential up to the band's 50", async () => {
     const rig = await authenticated({ autoPresence: true });
     for (let i = 0; i < 40; i++) credentialIdOf((await cbor(rig, makeCredentialRequest(`user-${i}`))).payload);
     const listed = await rig.call('listFidoCredentials', {});
@@ -190,7 +239,7 @@ describe('FIDO2 through the CBOR command', () => {
     expect(listed.credentials[0].userName).toBe('user-39');
   });
 
-  it('band.proto documents the band\'s own resident-credential limit as the list maximum', () => {
+  it("band.proto documents the band's own resident-credential limit as the list maximum", () => {
     const proto = readFileSync(new URL('../../proto/band.proto', import.meta.url), 'utf8');
     const block = /message ListFidoCredentialsResponse \{[^}]*\}/.exec(proto)![0];
     expect(Number(/max (\d+) entries/.exec(block)![1])).toBe(BAND_MAX_RESIDENT_CREDENTIALS);
@@ -204,7 +253,10 @@ describe('FIDO2 through the CBOR command', () => {
       userName: `ü${'n'.repeat(nameBytes - 4)}${String(i).padStart(2, '0')}`,
     });
     const fits = (list: FidoCredential[]) =>
-      BandMessageCodec.encode({ requestId: 0xffffffff, body: { case: 'listFidoCredentials', value: { credentials: list } } }).length <= 7609;
+      BandMessageCodec.encode({
+        requestId: 0xffffffff,
+        body: { case: 'listFidoCredentials', value: { credentials: list } },
+      }).length <= 7609;
 
     const short = Array.from({ length: 50 }, (_, i) => credential(i, 24, 32));
     const all = listedCredentials(short);

@@ -18,7 +18,8 @@ import type { FlashChanges } from '../../firmware-sim/flash-store.js';
 import { DirectRig, enroll } from './harness.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-const dump = (flash: Flash) => Object.fromEntries(flash.keys().map((k) => [k, Buffer.from(flash.get(k)!).toString('hex')]));
+const dump = (flash: Flash) =>
+  Object.fromEntries(flash.keys().map((k) => [k, Buffer.from(flash.get(k)!).toString('hex')]));
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -85,7 +86,15 @@ describe('journal', () => {
 const changesArb: fc.Arbitrary<FlashChanges> = fc.record(
   {
     put: fc.dictionary(
-      fc.constantFrom('user/name', 'user/label', 'user/template', 'fido2/master', 'fido2/rk/1', 'fido2/rk/2', 'auth/failures'),
+      fc.constantFrom(
+        'user/name',
+        'user/label',
+        'user/template',
+        'fido2/master',
+        'fido2/rk/1',
+        'fido2/rk/2',
+        'auth/failures',
+      ),
       fc.uint8Array({ minLength: 0, maxLength: 700 }),
       { maxKeys: 4 },
     ),
@@ -167,7 +176,8 @@ describe('power cuts', () => {
 
 function simulate(state: Record<string, string>, changes: FlashChanges): Record<string, string> {
   const next = new Map(Object.entries(state));
-  for (const prefix of changes.delPrefix ?? []) for (const k of [...next.keys()]) if (k.startsWith(prefix)) next.delete(k);
+  for (const prefix of changes.delPrefix ?? [])
+    for (const k of [...next.keys()]) if (k.startsWith(prefix)) next.delete(k);
   for (const k of changes.del ?? []) next.delete(k);
   for (const [k, v] of Object.entries(changes.put ?? {})) next.set(k, Buffer.from(v).toString('hex'));
   return Object.fromEntries([...next.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -178,12 +188,37 @@ describe('damage is reported, never silently reset', () => {
     return Buffer.concat([encodeHeader(), ...records]);
   }
   const snapshot = encodeRecord({ seq: 1, kind: 2, put: [['a', bytes('1')]], del: [], delPrefix: [] });
-  const delta = (seq: number) => encodeRecord({ seq, kind: 1, put: [['b', bytes(String(seq))]], del: [], delPrefix: [] });
+  const delta = (seq: number) =>
+    encodeRecord({ seq, kind: 1, put: [['b', bytes(String(seq))]], del: [], delPrefix: [] });
 
   it.each([
-    ['a flipped bit in a record', () => { const i = imageWith([snapshot, delta(2)]); i[16 + snapshot.length + 10] ^= 1; return i; }, /SHA-256/],
-    ['a damaged length', () => { const i = imageWith([snapshot, delta(2)]); i[16 + snapshot.length] ^= 0x40; return i; }, /length checksum/],
-    ['a bad header', () => { const i = imageWith([snapshot]); i[0] = 0x58; return i; }, /BANDJRNL/],
+    [
+      'a flipped bit in a record',
+      () => {
+        const i = imageWith([snapshot, delta(2)]);
+        i[16 + snapshot.length + 10] ^= 1;
+        return i;
+      },
+      /SHA-256/,
+    ],
+    [
+      'a damaged length',
+      () => {
+        const i = imageWith([snapshot, delta(2)]);
+        i[16 + snapshot.length] ^= 0x40;
+        return i;
+      },
+      /length checksum/,
+    ],
+    [
+      'a bad header',
+      () => {
+        const i = imageWith([snapshot]);
+        i[0] = 0x58;
+        return i;
+      },
+      /BANDJRNL/,
+    ],
     ['a sequence gap', () => imageWith([snapshot, delta(3)]), /sequence 3 follows 1/],
     ['no snapshot first', () => imageWith([delta(2)]), /not a snapshot/],
     ['a header and nothing else', () => encodeHeader(), /no whole snapshot/],
@@ -218,7 +253,11 @@ describe('file-backed flash', () => {
       const again = new DirectRig({ world: testWorld({ seed: 'other', medium: new DirectoryMedium(dir) }) });
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(await again.call('getState', {})).toMatchObject({ enrolled: true, userName: 'tw-user2', state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+      expect(await again.call('getState', {})).toMatchObject({
+        enrolled: true,
+        userName: 'tw-user2',
+        state: 'BAND_STATE_AUTHENTICATION_REQUIRED',
+      });
       expect(again.band.deviceId).toEqual(rig.band.deviceId);
     });
   });
@@ -239,7 +278,11 @@ describe('file-backed flash', () => {
       expect(refused.message).toContain(file);
       expect(refused.message).toMatch(/damaged/);
     }
-    expect(await rig.readScreen()).toMatchObject({ screen: 'SCREEN_BLANK', state: 'BAND_STATE_UNSPECIFIED', powered: true });
+    expect(await rig.readScreen()).toMatchObject({
+      screen: 'SCREEN_BLANK',
+      state: 'BAND_STATE_UNSPECIFIED',
+      powered: true,
+    });
     await rig.wrist(false);
     await rig.charger(true);
     await rig.button('BUTTON_BOTTOM', 'BUTTON_MOTION_HOLD', 10_000);

@@ -86,7 +86,12 @@ export class DirectRig implements Rig {
   readonly keepalives: number[] = [];
 
   constructor(
-    options: Partial<Omit<BandEmulatorOptions, 'world'>> & { seed?: string; medium?: FlashMedium; pageSize?: number; world?: TestWorld } = {},
+    options: Partial<Omit<BandEmulatorOptions, 'world'>> & {
+      seed?: string;
+      medium?: FlashMedium;
+      pageSize?: number;
+      world?: TestWorld;
+    } = {},
   ) {
     const { seed, medium, pageSize, world, ...rest } = options;
     this.world = world ?? testWorld({ seed: seed ?? 'rig', medium, pageSize });
@@ -144,9 +149,11 @@ export class DirectRig implements Rig {
 
   async message(body: Init<HostBody>, requestId = this.nextId++): Promise<BandMessage> {
     const reply = await this.send({ command: Command.BAND, payload: HostMessageCodec.encode({ requestId, body }) });
-    if (reply.command !== Command.BAND) throw new Error(`expected a BAND reply, got command 0x${reply.command.toString(16)} [${[...reply.payload]}]`);
+    if (reply.command !== Command.BAND)
+      throw new Error(`expected a BAND reply, got command 0x${reply.command.toString(16)} [${[...reply.payload]}]`);
     const message = BandMessageCodec.decode(reply.payload);
-    if (message.requestId !== requestId) throw new Error(`expected request_id ${requestId} in the reply, got ${message.requestId}`);
+    if (message.requestId !== requestId)
+      throw new Error(`expected request_id ${requestId} in the reply, got ${message.requestId}`);
     return message;
   }
 
@@ -169,7 +176,8 @@ export class DirectRig implements Rig {
     const requestId = this.nextId++;
     const reply = await this.send({ command: Command.DEBUG, payload: DebugRequestCodec.encode({ requestId, action }) });
     const response = DebugResponseCodec.decode(reply.payload);
-    if (response.requestId !== requestId || !response.result) throw new Error(`bad debug reply ${JSON.stringify(response)}`);
+    if (response.requestId !== requestId || !response.result)
+      throw new Error(`bad debug reply ${JSON.stringify(response)}`);
     if (response.result.case === 'error') throw new Error(`debug ${action.case}: ${response.result.value.message}`);
     return response.result;
   }
@@ -184,7 +192,9 @@ export class DirectRig implements Rig {
     // In process every event has been delivered by the time a call returns, so "not yet" means "no".
     const reading = await this.readScreen();
     if (reading.screen !== screen || this.shown !== screen) {
-      throw new Error(`expected the band to show ${screen}; it shows ${reading.screen} (last ScreenChanged: ${this.shown}) in ${reading.state}`);
+      throw new Error(
+        `expected the band to show ${screen}; it shows ${reading.screen} (last ScreenChanged: ${this.shown}) in ${reading.state}`,
+      );
     }
   }
 

@@ -60,7 +60,9 @@ export class LoopbackRig implements Rig {
     // The reading's reply travels behind every event the band sent before it, so the event log is complete now.
     const reading = await this.readScreen();
     if (reading.screen !== screen || this.shown !== screen) {
-      throw new Error(`expected the band to show ${screen}; it shows ${reading.screen} (last ScreenChanged: ${this.shown}) in ${reading.state}`);
+      throw new Error(
+        `expected the band to show ${screen}; it shows ${reading.screen} (last ScreenChanged: ${this.shown}) in ${reading.state}`,
+      );
     }
   }
 

@@ -126,8 +126,14 @@ describe('a band that lost power mid-request', () => {
     await rig.cutPower(1);
     const died = await rig.call('completeEnrollment', { userName: USER, hapticFeedback: true }).catch((e: Error) => e);
     expect(String(died)).toMatch(/got command 0x3f \[127\]/);
-    expect(await rig.send({ command: 0x41, payload: new Uint8Array([8, 9, 0x5a, 0x00]) })).toEqual({ command: 0x3f, payload: Uint8Array.of(0x7f) });
-    expect(await rig.send({ command: 0x01, payload: Uint8Array.of(1, 2) })).toEqual({ command: 0x3f, payload: Uint8Array.of(0x7f) });
+    expect(await rig.send({ command: 0x41, payload: new Uint8Array([8, 9, 0x5a, 0x00]) })).toEqual({
+      command: 0x3f,
+      payload: Uint8Array.of(0x7f),
+    });
+    expect(await rig.send({ command: 0x01, payload: Uint8Array.of(1, 2) })).toEqual({
+      command: 0x3f,
+      payload: Uint8Array.of(0x7f),
+    });
     const events = rig.events.length;
     await rig.wrist(false);
     expect(rig.events.length).toBe(events);

@@ -8,7 +8,10 @@ const doc = readFileSync(new URL('../../docs/band.md', import.meta.url), 'utf8')
 function mermaidEdges(): string[] {
   const blocks = [...doc.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
   expect(blocks).toHaveLength(1);
-  const lines = blocks[0].split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('%%'));
+  const lines = blocks[0]
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('%%'));
   expect(lines[0]).toBe('stateDiagram-v2');
   return lines.slice(1).map((line) => {
     const m = /^(\[\*\]|[A-Z_]+) --> ([A-Z_]+) : ([a-z_]+)$/.exec(line);

@@ -22,14 +22,30 @@ const SAMPLE: { [K in RequestName]: Init<RequestOf<K>> } = {
 const W = 'ERROR_CODE_WRONG_STATE';
 const NE = 'ERROR_CODE_NOT_ENROLLED';
 const NA = 'ERROR_CODE_NOT_AUTHENTICATED';
-const ENROLLING_REFUSALS = { deleteUserData: W, cancelDeleteUserData: W, startEnrollment: W, setLabel: NE, setSettings: NE, listFidoCredentials: NA } as const;
-const USER_REFUSALS = { cancelDeleteUserData: W, verifySetupCode: W, startCapture: W, completeEnrollment: W, cancelEnrollment: W } as const;
+const ENROLLING_REFUSALS = {
+  deleteUserData: W,
+  cancelDeleteUserData: W,
+  startEnrollment: W,
+  setLabel: NE,
+  setSettings: NE,
+  listFidoCredentials: NA,
+} as const;
+const USER_REFUSALS = {
+  cancelDeleteUserData: W,
+  verifySetupCode: W,
+  startCapture: W,
+  completeEnrollment: W,
+  cancelEnrollment: W,
+} as const;
 
 /**
  * The refusal matrix written out a second time, by hand, from band.proto and docs/band.md: the walk
  * checks the band against this, not against the table the band itself consults.
  */
-export const EXPECTED_REFUSALS: Record<Exclude<BandState, 'BAND_STATE_UNSPECIFIED'>, Partial<Record<RequestName, ErrorCode>>> = {
+export const EXPECTED_REFUSALS: Record<
+  Exclude<BandState, 'BAND_STATE_UNSPECIFIED'>,
+  Partial<Record<RequestName, ErrorCode>>
+> = {
   BAND_STATE_UNENROLLED: { ...USER_REFUSALS, setLabel: NE, setSettings: NE, listFidoCredentials: NA },
   BAND_STATE_AWAITING_SETUP_CODE: { ...ENROLLING_REFUSALS, startCapture: W, completeEnrollment: W },
   BAND_STATE_ADD_USER: { ...ENROLLING_REFUSALS, verifySetupCode: W, completeEnrollment: W },
@@ -50,7 +66,13 @@ export const EXPECTED_REFUSALS: Record<Exclude<BandState, 'BAND_STATE_UNSPECIFIE
     listFidoCredentials: NA,
   },
   BAND_STATE_AUTHENTICATED: { ...USER_REFUSALS, startEnrollment: 'ERROR_CODE_USER_DATA_PRESENT' },
-  BAND_STATE_LOCKED_OUT: { ...USER_REFUSALS, startEnrollment: 'ERROR_CODE_LOCKED_OUT', setLabel: NA, setSettings: NA, listFidoCredentials: NA },
+  BAND_STATE_LOCKED_OUT: {
+    ...USER_REFUSALS,
+    startEnrollment: 'ERROR_CODE_LOCKED_OUT',
+    setLabel: NA,
+    setSettings: NA,
+    listFidoCredentials: NA,
+  },
   BAND_STATE_DELETE_PROMPT: {
     startEnrollment: W,
     verifySetupCode: W,
@@ -102,9 +124,15 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   const offWrist = await rig.refusal('startEnrollment', {});
   expect(offWrist.code).toBe('ERROR_CODE_WRONG_STATE');
   expect(offWrist.message).toMatch(/wrist/);
-  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
-  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_UNENROLLED', 'cancel_delete_user_data', () => rig.call('cancelDeleteUserData', {}));
-  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
+  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
+  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_UNENROLLED', 'cancel_delete_user_data', () =>
+    rig.call('cancelDeleteUserData', {}),
+  );
+  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
   await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_UNENROLLED', 'wipe', () => wipeOnBand(rig));
   await rig.screen('SCREEN_USER_DATA_DELETED');
   await rig.button('BUTTON_BOTTOM', 'BUTTON_MOTION_DOWN');
@@ -116,8 +144,12 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await rig.wrist(true);
   await rig.screen('SCREEN_SETUP_CODE');
 
-  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_AWAITING_SETUP_CODE', 'start_enrollment', () => rig.call('startEnrollment', {}));
-  await step('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () => rig.call('cancelEnrollment', {}));
+  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_AWAITING_SETUP_CODE', 'start_enrollment', () =>
+    rig.call('startEnrollment', {}),
+  );
+  await step('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () =>
+    rig.call('cancelEnrollment', {}),
+  );
   await rig.call('startEnrollment', {});
   await step('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'wrist_off', () => rig.wrist(false));
   await rig.wrist(true);
@@ -126,7 +158,9 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await step('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_ADD_USER', 'verify_setup_code', () =>
     rig.call('verifySetupCode', { setupCode: code.toLowerCase() }),
   );
-  await step('BAND_STATE_ADD_USER', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () => rig.call('cancelEnrollment', {}));
+  await step('BAND_STATE_ADD_USER', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () =>
+    rig.call('cancelEnrollment', {}),
+  );
   await rig.call('startEnrollment', {});
   await rig.call('verifySetupCode', { setupCode: (await rig.readScreen()).setupCode });
   await step('BAND_STATE_ADD_USER', 'BAND_STATE_UNENROLLED', 'wrist_off', () => rig.wrist(false));
@@ -134,23 +168,33 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await rig.call('startEnrollment', {});
   await rig.call('verifySetupCode', { setupCode: (await rig.readScreen()).setupCode });
   await step('BAND_STATE_ADD_USER', 'BAND_STATE_CAPTURING', 'start_capture', () => rig.call('startCapture', {}));
-  await step('BAND_STATE_CAPTURING', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () => rig.call('cancelEnrollment', {}));
+  await step('BAND_STATE_CAPTURING', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () =>
+    rig.call('cancelEnrollment', {}),
+  );
   await toCaptured();
   await step('BAND_STATE_CAPTURING', 'BAND_STATE_UNENROLLED', 'wrist_off', () => rig.wrist(false));
   await rig.wrist(true);
   await toCaptured();
   await step('BAND_STATE_CAPTURING', 'BAND_STATE_CAPTURED', 'capture_complete', () => rig.touch(FINGER));
-  await step('BAND_STATE_CAPTURED', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () => rig.call('cancelEnrollment', {}));
+  await step('BAND_STATE_CAPTURED', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', () =>
+    rig.call('cancelEnrollment', {}),
+  );
   await toCaptured();
   await rig.touch(FINGER);
   await step('BAND_STATE_CAPTURED', 'BAND_STATE_UNENROLLED', 'wrist_off', () => rig.wrist(false));
   await rig.wrist(true);
   await toCaptured();
   await rig.touch(FINGER);
-  await step('BAND_STATE_CAPTURED', 'BAND_STATE_AUTHENTICATED', 'complete_enrollment', () => rig.call('completeEnrollment', SAMPLE.completeEnrollment));
+  await step('BAND_STATE_CAPTURED', 'BAND_STATE_AUTHENTICATED', 'complete_enrollment', () =>
+    rig.call('completeEnrollment', SAMPLE.completeEnrollment),
+  );
 
-  await step('BAND_STATE_AUTHENTICATED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
-  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_AUTHENTICATED', 'cancel_delete_user_data', () => rig.call('cancelDeleteUserData', {}));
+  await step('BAND_STATE_AUTHENTICATED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
+  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_AUTHENTICATED', 'cancel_delete_user_data', () =>
+    rig.call('cancelDeleteUserData', {}),
+  );
   await step('BAND_STATE_AUTHENTICATED', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'wrist_off', () => rig.wrist(false));
   await rig.wrist(true);
   await step('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATING', 'finger_on', () => rig.touch(FINGER));
@@ -164,12 +208,16 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'no_match', advance(1_000));
   await rig.touch(FINGER, { liveness: false });
   await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'no_ecg', advance(13_000));
-  await step('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
+  await step('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
   await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'cancel_delete_user_data', () =>
     rig.call('cancelDeleteUserData', {}),
   );
   await rig.touch(FINGER);
-  await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
+  await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
   await rig.call('cancelDeleteUserData', {});
   await step(BOOT, 'BAND_STATE_AUTHENTICATION_REQUIRED', 'boot', reboot);
 
@@ -179,8 +227,12 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await rig.touch('mallory/right-index');
   await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_LOCKED_OUT', 'lockout', advance(1_000));
   await step(BOOT, 'BAND_STATE_LOCKED_OUT', 'boot', reboot);
-  await step('BAND_STATE_LOCKED_OUT', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () => rig.call('deleteUserData', {}));
-  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_LOCKED_OUT', 'cancel_delete_user_data', () => rig.call('cancelDeleteUserData', {}));
+  await step('BAND_STATE_LOCKED_OUT', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data', () =>
+    rig.call('deleteUserData', {}),
+  );
+  await step('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_LOCKED_OUT', 'cancel_delete_user_data', () =>
+    rig.call('cancelDeleteUserData', {}),
+  );
   await step('BAND_STATE_LOCKED_OUT', 'BAND_STATE_UNENROLLED', 'wipe', () => wipeOnBand(rig));
 
   await rig.charger(false);
@@ -199,14 +251,17 @@ async function checkRefusals(rig: Rig, state: BandState): Promise<number> {
   const before = await rig.readScreen();
   const expectations = EXPECTED_REFUSALS[state as keyof typeof EXPECTED_REFUSALS];
   for (const [name, expected] of Object.entries(expectations) as [RequestName, ErrorCode][]) {
-    const refused = await rig.refusal(name, SAMPLE[name] as never);
+    const refused = await rig.refusal(name, SAMPLE[name]);
     expect(refused.code, `${name} in ${state}`).toBe(expected);
     expect(refused.state, `${name} in ${state}`).toBe(state);
     expect(refused.message).toContain(state);
     checked++;
   }
   const after = await rig.readScreen();
-  expect({ ...after, storageWrites: 0 }, `refusals changed the band in ${state}`).toEqual({ ...before, storageWrites: 0 });
+  expect({ ...after, storageWrites: 0 }, `refusals changed the band in ${state}`).toEqual({
+    ...before,
+    storageWrites: 0,
+  });
   expect(after.storageWrites).toBe(before.storageWrites);
   return checked;
 }

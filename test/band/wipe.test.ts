@@ -25,7 +25,12 @@ describe('delete user data', () => {
     await rig.advance(2_000);
     await rig.screen('SCREEN_NO_USER');
     expect(rig.band.store.keys()).toEqual(['device/id']);
-    expect(await rig.call('getState', {})).toMatchObject({ enrolled: false, userName: '', label: '', failedMatches: 0 });
+    expect(await rig.call('getState', {})).toMatchObject({
+      enrolled: false,
+      userName: '',
+      label: '',
+      failedMatches: 0,
+    });
   });
 
   it('the wipe is one commit', async () => {
@@ -72,13 +77,21 @@ describe('delete user data', () => {
   it('a host can only ask: the band prompts and says what the wearer must do', async () => {
     const rig = new DirectRig();
     await enroll(rig);
-    expect(await rig.call('deleteUserData', {})).toEqual({ removeFromWrist: true, placeOnCharger: true, holdBottomButtonMs: 10_000 });
+    expect(await rig.call('deleteUserData', {})).toEqual({
+      removeFromWrist: true,
+      placeOnCharger: true,
+      holdBottomButtonMs: 10_000,
+    });
     await rig.screen('SCREEN_DELETE_USER_DATA');
     await rig.advance(120_000);
     expect((await rig.call('getState', {})).enrolled).toBe(true);
     // Asking again changes nothing and answers what is still missing.
     await rig.wrist(false);
-    expect(await rig.call('deleteUserData', {})).toEqual({ removeFromWrist: false, placeOnCharger: true, holdBottomButtonMs: 10_000 });
+    expect(await rig.call('deleteUserData', {})).toEqual({
+      removeFromWrist: false,
+      placeOnCharger: true,
+      holdBottomButtonMs: 10_000,
+    });
     expect(rig.eventsOf('authenticationChanged').at(-1)?.reason).toBe('AUTHENTICATION_REASON_REMOVED_FROM_WRIST');
     await rig.charger(true);
     await rig.button('BUTTON_BOTTOM', 'BUTTON_MOTION_HOLD', 10_000);

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BandEmulator, Body, DeterministicRandom, ManualClock, SystemClock, SystemRandom, systemWorld } from '../../firmware-sim/index.js';
+import {
+  BandEmulator,
+  Body,
+  DeterministicRandom,
+  ManualClock,
+  SystemClock,
+  SystemRandom,
+  systemWorld,
+} from '../../firmware-sim/index.js';
 import { randomIndex } from '../../firmware-sim/random.js';
 
 describe('ManualClock', () => {
@@ -64,7 +72,15 @@ describe('Body', () => {
     const clock = new ManualClock();
     const body = new Body(clock);
     const seen: string[] = [];
-    body.onChange((c) => seen.push(c.kind === 'finger' ? `finger:${c.touch?.finger ?? '-'}` : c.kind === 'button' ? `${c.button}:${c.down}` : `${c.kind}:${'onWrist' in c ? c.onWrist : c.onCharger}`));
+    body.onChange((c) =>
+      seen.push(
+        c.kind === 'finger'
+          ? `finger:${c.touch?.finger ?? '-'}`
+          : c.kind === 'button'
+            ? `${c.button}:${c.down}`
+            : `${c.kind}:${'onWrist' in c ? c.onWrist : c.onCharger}`,
+      ),
+    );
     body.setWrist(true);
     body.setWrist(true);
     body.fingerOn('a');
@@ -73,7 +89,16 @@ describe('Body', () => {
     body.fingerOff();
     body.hold('bottom', 250);
     body.setCharger(true);
-    expect(seen).toEqual(['wrist:true', 'finger:a', 'finger:-', 'finger:b', 'finger:-', 'bottom:true', 'bottom:false', 'charger:true']);
+    expect(seen).toEqual([
+      'wrist:true',
+      'finger:a',
+      'finger:-',
+      'finger:b',
+      'finger:-',
+      'bottom:true',
+      'bottom:false',
+      'charger:true',
+    ]);
     expect(clock.now()).toBe(250);
     expect(() => body.fingerOn('x'.repeat(65))).toThrow(/1\.\.64 bytes/);
   });
@@ -114,12 +139,20 @@ describe('SystemClock and systemWorld', () => {
   it('a band on a system world with a state directory keeps its identity across restarts', () => {
     const stateDir = join(mkdtempSync(join(tmpdir(), 'band-world-')), 'state');
     try {
-      const first = new BandEmulator({ world: systemWorld({ stateDir }), serialNumber: 'ACAK-00056', preset: { kind: 'enrolled', userName: 'u1' } });
+      const first = new BandEmulator({
+        world: systemWorld({ stateDir }),
+        serialNumber: 'ACAK-00056',
+        preset: { kind: 'enrolled', userName: 'u1' },
+      });
       const id = first.band.deviceId;
       first.close();
       const second = new BandEmulator({ world: systemWorld({ stateDir }), serialNumber: 'ACAK-00056' });
       expect(second.band.deviceId).toEqual(id);
-      expect(second.band.getState()).toMatchObject({ enrolled: true, userName: 'u1', state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+      expect(second.band.getState()).toMatchObject({
+        enrolled: true,
+        userName: 'u1',
+        state: 'BAND_STATE_AUTHENTICATION_REQUIRED',
+      });
       second.close();
     } finally {
       rmSync(join(stateDir, '..'), { recursive: true, force: true });

@@ -15,8 +15,22 @@ import { crc32 } from 'node:zlib';
 import type { BandDevice } from '../../firmware-sim/device.js';
 import { serveBand } from '../../firmware-sim/serve.js';
 import { BandClient } from '../../host/index.js';
-import { BandMessageCodec, HostMessageCodec, type BandMessage, type HostMessage, type Init } from '../../proto/index.js';
-import { Command, Reassembler, decodeFrame, encodeFrame, loopbackPair, packetize, type Unit } from '../../transport/index.js';
+import {
+  BandMessageCodec,
+  HostMessageCodec,
+  type BandMessage,
+  type HostMessage,
+  type Init,
+} from '../../proto/index.js';
+import {
+  Command,
+  Reassembler,
+  decodeFrame,
+  encodeFrame,
+  loopbackPair,
+  packetize,
+  type Unit,
+} from '../../transport/index.js';
 import { compare, sink, type Operation } from './measure.js';
 
 interface Benchmark {
@@ -141,7 +155,11 @@ function protobufBenchmark(): Benchmark {
     subject,
     check() {
       const band = BandMessageCodec.decode(BandMessageCodec.encode(reply));
-      if (band.body?.case !== 'getState' || band.body.value.userName !== 'tw-user2' || band.body.value.batteryPercent !== 87) {
+      if (
+        band.body?.case !== 'getState' ||
+        band.body.value.userName !== 'tw-user2' ||
+        band.body.value.batteryPercent !== 87
+      ) {
         throw new Error(`protobuf: GetState reply did not survive the round trip: ${JSON.stringify(band)}`);
       }
     },
@@ -153,7 +171,10 @@ const minimalBand: BandDevice = {
   async handle(unit) {
     if (unit.command !== Command.BAND) return unit;
     const { requestId } = HostMessageCodec.decode(unit.payload);
-    return { command: Command.BAND, payload: BandMessageCodec.encode({ requestId, body: { case: 'getState', value: GET_STATE_REPLY } }) };
+    return {
+      command: Command.BAND,
+      payload: BandMessageCodec.encode({ requestId, body: { case: 'getState', value: GET_STATE_REPLY } }),
+    };
   },
   onEvent: () => () => undefined,
 };
@@ -184,7 +205,8 @@ async function clientBenchmark(): Promise<{ benchmark: Benchmark; close(): Promi
       subject: () => client.getState(),
       async check() {
         const state = await client.getState();
-        if (state.userName !== 'tw-user2') throw new Error(`BandClient: unexpected GetState reply ${JSON.stringify(state)}`);
+        if (state.userName !== 'tw-user2')
+          throw new Error(`BandClient: unexpected GetState reply ${JSON.stringify(state)}`);
       },
     },
     async close() {
@@ -198,7 +220,14 @@ async function clientBenchmark(): Promise<{ benchmark: Benchmark; close(): Promi
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
   const numeric = (col: number) => col > 0 && col < rows[0].length - 1;
-  return rows.map((r) => r.map((cell, col) => (numeric(col) ? cell.padStart(widths[col]) : cell.padEnd(widths[col]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => (numeric(col) ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
@@ -223,7 +252,14 @@ async function main(): Promise<number> {
       const { baselineOps, subjectOps, ratio } = result;
       const pass = ratio <= b.target;
       if (!pass) failed++;
-      rows.push([b.name, fmt(baselineOps), fmt(subjectOps), ratio.toFixed(2), `<= ${b.target}`, `${pass ? 'PASS' : 'FAIL'}${note}`]);
+      rows.push([
+        b.name,
+        fmt(baselineOps),
+        fmt(subjectOps),
+        ratio.toFixed(2),
+        `<= ${b.target}`,
+        `${pass ? 'PASS' : 'FAIL'}${note}`,
+      ]);
       process.stderr.write(` ${ratio.toFixed(2)}\n`);
     }
   } finally {

@@ -78,7 +78,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export async function compare(baseline: Operation, subject: Operation, options: CompareOptions = {}): Promise<Comparison> {
+export async function compare(
+  baseline: Operation,
+  subject: Operation,
+  options: CompareOptions = {},
+): Promise<Comparison> {
   const rounds = options.rounds ?? 21;
   const roundMs = options.roundMs ?? 20;
   const warmupMs = options.warmupMs ?? 150;

@@ -9,7 +9,13 @@ describe('bandctl band commands', () => {
   it('info --json: serial number, state and enrolled user', async () => {
     const r = await bandctl(['--transport', AUTHENTICATED, 'info', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, serialNumber: 'AAAH-00125', state: 'authenticated', userName: 'tw-user2', enrolled: true });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      serialNumber: 'AAAH-00125',
+      state: 'authenticated',
+      userName: 'tw-user2',
+      enrolled: true,
+    });
   });
 
   it('state prints the GetState fields as info does: no enum prefixes, lower-case, empty fields left out', async () => {
@@ -45,23 +51,51 @@ describe('bandctl band commands', () => {
   });
 
   it('wipe with a simulated person: USER DATA DELETED; without one, the instructions are shown and the wait times out', async () => {
-    const done = await bandctl(['--transport', AUTHENTICATED, 'wipe', '--simulate-user', 'tw-user2/right-index', '--json']);
+    const done = await bandctl([
+      '--transport',
+      AUTHENTICATED,
+      'wipe',
+      '--simulate-user',
+      'tw-user2/right-index',
+      '--json',
+    ]);
     expect(done.code).toBe(0);
     expect(JSON.parse(done.stdout)).toMatchObject({ ok: true, result: 'deleted', state: 'BAND_STATE_UNENROLLED' });
 
     const waiting = await bandctl(['--transport', AUTHENTICATED, 'wipe', '--wait', '200']);
     expect(waiting.code).toBe(4);
-    expect(waiting.stderr).toMatch(/take the band off your wrist, then place it on its charger, then hold the bottom button for 10 s/);
+    expect(waiting.stderr).toMatch(
+      /take the band off your wrist, then place it on its charger, then hold the bottom button for 10 s/,
+    );
   });
 
   it('enroll on a blank band with a simulated person: setup code read off the display, six touches', async () => {
-    const r = await bandctl(['--transport', 'loopback', 'enroll', '--user', 'alice', '--label', 'Alice 1', '--simulate-user', 'alice/thumb', '--json']);
+    const r = await bandctl([
+      '--transport',
+      'loopback',
+      'enroll',
+      '--user',
+      'alice',
+      '--label',
+      'Alice 1',
+      '--simulate-user',
+      'alice/thumb',
+      '--json',
+    ]);
     expect(r.code, r.stdout).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, userName: 'alice', label: 'ALICE 1' });
   });
 
   it('enroll refuses a band that still holds user data, naming the fix', async () => {
-    const r = await bandctl(['--transport', AUTHENTICATED, 'enroll', '--user', 'alice', '--simulate-user', 'alice/thumb']);
+    const r = await bandctl([
+      '--transport',
+      AUTHENTICATED,
+      'enroll',
+      '--user',
+      'alice',
+      '--simulate-user',
+      'alice/thumb',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/USER_DATA_PRESENT|delete user data/i);
   });
@@ -76,7 +110,11 @@ describe('bandctl band commands', () => {
   it('debug actions answer with the screen; an unknown action is a usage error', async () => {
     const r = await bandctl(['--transport', AUTHENTICATED, 'debug', 'wrist', 'off', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, action: 'wrist', state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      action: 'wrist',
+      state: 'BAND_STATE_AUTHENTICATION_REQUIRED',
+    });
     const bad = await bandctl(['--transport', AUTHENTICATED, 'debug', 'juggle']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown action 'juggle'/);
@@ -92,7 +130,8 @@ describe('bandctl band commands', () => {
     const help = await bandctl(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/exit codes:/);
-    for (const c of ['list', 'info', 'wipe', 'enroll', 'reenroll', 'debug', 'directory']) expect(help.stdout).toContain(`  ${c}`);
+    for (const c of ['list', 'info', 'wipe', 'enroll', 'reenroll', 'debug', 'directory'])
+      expect(help.stdout).toContain(`  ${c}`);
     expect((await bandctl([])).code).toBe(2);
     expect((await bandctl(['frobnicate'])).code).toBe(2);
   });

@@ -60,7 +60,9 @@ describe('bandctl directory: reading', () => {
     const library = new FileDirectory(file, { clock: () => new Date((t += 3_600_000)) });
     await library.update((d) => registerUser(d, 'tw-user2'));
     const enroll = (serialNumber: string, deviceId: string) =>
-      library.update((d) => applyReEnrollment(d, { userName: 'tw-user2', band: { serialNumber, deviceId, seosEnabled: false } }));
+      library.update((d) =>
+        applyReEnrollment(d, { userName: 'tw-user2', band: { serialNumber, deviceId, seosEnabled: false } }),
+      );
     await enroll('AAAH-00125', '00a1');
     await library.update((d) => setPolicy(d, { allowReEnrollOwnBand: true }));
     await enroll('ACAK-00056', '00b2');
@@ -83,8 +85,20 @@ describe('bandctl directory: reading', () => {
       directory: file,
       user: 'tw-user2',
       rows: [
-        { serialNumber: 'AAAH-00125', isActive: '', isPrimary: 'Primary', notes: 'Self-service enrollment', created: '2024-03-04T12:15:00.000Z' },
-        { serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: '', notes: 'Self-service re-enrollment', created: '2024-03-04T14:15:00.000Z' },
+        {
+          serialNumber: 'AAAH-00125',
+          isActive: '',
+          isPrimary: 'Primary',
+          notes: 'Self-service enrollment',
+          created: '2024-03-04T12:15:00.000Z',
+        },
+        {
+          serialNumber: 'ACAK-00056',
+          isActive: 'Active',
+          isPrimary: '',
+          notes: 'Self-service re-enrollment',
+          created: '2024-03-04T14:15:00.000Z',
+        },
       ],
     });
   });
@@ -141,25 +155,46 @@ describe('bandctl directory: reading', () => {
     const both = await expectOk(['policy', '--any-active-band', 'on', '--own-band', 'off']);
     expect(both.stdout).toContain('Policy "Allow a user to re-enroll any active Nymi Band": off -> on.');
     expect(both.stdout).toContain('Policy "Allow a user to re-enroll / re-register their Nymi Band": on -> off.');
-    expect((await expectOk(['policy', '--json'])).json().policy).toEqual({ allowReEnrollOwnBand: false, allowReEnrollAnyActiveBand: true });
+    expect((await expectOk(['policy', '--json'])).json().policy).toEqual({
+      allowReEnrollOwnBand: false,
+      allowReEnrollAnyActiveBand: true,
+    });
   });
 });
 
 describe('bandctl directory: administrator changes', () => {
   it('add-user prints the change and the (empty) User Properties; --json carries the same', async () => {
     const human = await expectOk(['add-user', 'tw-user2']);
-    expect(human.stdout.split('\n').slice(0, 4)).toEqual(['Added user tw-user2.', '', 'User Properties: tw-user2', expect.stringMatching(/^Serial Number \| Is Active/)]);
+    expect(human.stdout.split('\n').slice(0, 4)).toEqual([
+      'Added user tw-user2.',
+      '',
+      'User Properties: tw-user2',
+      expect.stringMatching(/^Serial Number \| Is Active/),
+    ]);
     expect(human.stdout).toContain('(no bands)');
     const json = (await expectOk(['add-user', 'tw-user3', '--json'])).json();
-    expect(json).toEqual({ ok: true, directory: file, changes: [{ kind: 'user-added', userName: 'tw-user3' }], user: 'tw-user3', rows: [] });
+    expect(json).toEqual({
+      ok: true,
+      directory: file,
+      changes: [{ kind: 'user-added', userName: 'tw-user3' }],
+      user: 'tw-user3',
+      rows: [],
+    });
   });
 
   it('add-band registers a band assigned to nobody, device ID lower-cased, SEOS flag as given', async () => {
     const plain = await expectOk(['add-band', 'AAAH-00125', '--device-id', '00A1']);
     expect(plain.stdout).toBe('Registered band AAAH-00125 (device ID 00a1, HID SEOS no).\n');
     const json = (await expectOk(['add-band', 'SEOS-00001', '--device-id', 'BEEF', '--seos', '--json'])).json();
-    expect(json.changes).toEqual([{ kind: 'band-added', serialNumber: 'SEOS-00001', deviceId: 'beef', seosEnabled: true }]);
-    expect(json.band).toEqual({ serialNumber: 'SEOS-00001', deviceId: 'beef', seosEnabled: true, created: expect.stringMatching(ISO) });
+    expect(json.changes).toEqual([
+      { kind: 'band-added', serialNumber: 'SEOS-00001', deviceId: 'beef', seosEnabled: true },
+    ]);
+    expect(json.band).toEqual({
+      serialNumber: 'SEOS-00001',
+      deviceId: 'beef',
+      seosEnabled: true,
+      created: expect.stringMatching(ISO),
+    });
     const stored = JSON.parse(await readFile(file, 'utf8'));
     expect(stored.bands.map((b: { serialNumber: string }) => b.serialNumber)).toEqual(['AAAH-00125', 'SEOS-00001']);
   });
@@ -170,12 +205,34 @@ describe('bandctl directory: administrator changes', () => {
     expect(first.stdout).toMatch(/^Assigned band AAAH-00125 to tw-user2 \(Active, Primary\)\.\n/);
     expect(first.stdout).toMatch(/AAAH-00125 +\| Active +\| Primary +\| Enrolled by administrator \|/);
 
-    const second = await dirctl('assign', '--user', 'tw-user2', '--band', 'SEOS-00001', '--notes', 'Temporary band', '--json');
+    const second = await dirctl(
+      'assign',
+      '--user',
+      'tw-user2',
+      '--band',
+      'SEOS-00001',
+      '--notes',
+      'Temporary band',
+      '--json',
+    );
     expect(second.code).toBe(0);
     const json = second.json();
     expect(json.changes).toEqual([
-      { kind: 'association-changed', userName: 'tw-user2', serialNumber: 'AAAH-00125', before: { isActive: true, isPrimary: true, notes: 'Enrolled by administrator' }, after: { isActive: false, isPrimary: true, notes: 'Enrolled by administrator' } },
-      { kind: 'association-added', userName: 'tw-user2', serialNumber: 'SEOS-00001', isActive: true, isPrimary: false, notes: 'Temporary band' },
+      {
+        kind: 'association-changed',
+        userName: 'tw-user2',
+        serialNumber: 'AAAH-00125',
+        before: { isActive: true, isPrimary: true, notes: 'Enrolled by administrator' },
+        after: { isActive: false, isPrimary: true, notes: 'Enrolled by administrator' },
+      },
+      {
+        kind: 'association-added',
+        userName: 'tw-user2',
+        serialNumber: 'SEOS-00001',
+        isActive: true,
+        isPrimary: false,
+        notes: 'Temporary band',
+      },
     ]);
     expect(json.rows.map((r: Record<string, string>) => [r.serialNumber, r.isActive, r.isPrimary, r.notes])).toEqual([
       ['AAAH-00125', '', 'Primary', 'Enrolled by administrator'],
@@ -191,8 +248,12 @@ describe('bandctl directory: administrator changes', () => {
     expect(restored.stdout).toContain('Band AAAH-00125 of tw-user2: now Active.');
     expect(restored.stdout).toContain('Removed band SEOS-00001 from tw-user2; the band is now assigned to nobody.');
     const rows = (await expectOk(['user', 'tw-user2', '--json'])).json().rows;
-    expect(rows.map((r: Record<string, string>) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([['AAAH-00125', 'Active', 'Primary']]);
-    expect((await expectOk(['restore', '--user', 'tw-user2'])).stdout).toMatch(/^Nothing changed: the directory already said so\.\n/);
+    expect(rows.map((r: Record<string, string>) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([
+      ['AAAH-00125', 'Active', 'Primary'],
+    ]);
+    expect((await expectOk(['restore', '--user', 'tw-user2'])).stdout).toMatch(
+      /^Nothing changed: the directory already said so\.\n/,
+    );
   });
 
   it('suspend clears Is Active and keeps Is Primary; suspending again changes nothing', async () => {
@@ -200,9 +261,15 @@ describe('bandctl directory: administrator changes', () => {
     const suspended = await dirctl('suspend', '--user', 'tw-user1', '--band', 'ACAK-00056', '--json');
     expect(suspended.code).toBe(0);
     expect(suspended.json().changes).toEqual([
-      expect.objectContaining({ kind: 'association-changed', serialNumber: 'ACAK-00056', after: expect.objectContaining({ isActive: false, isPrimary: true }) }),
+      expect.objectContaining({
+        kind: 'association-changed',
+        serialNumber: 'ACAK-00056',
+        after: expect.objectContaining({ isActive: false, isPrimary: true }),
+      }),
     ]);
-    expect(suspended.json().rows).toEqual([expect.objectContaining({ serialNumber: 'ACAK-00056', isActive: '', isPrimary: 'Primary' })]);
+    expect(suspended.json().rows).toEqual([
+      expect.objectContaining({ serialNumber: 'ACAK-00056', isActive: '', isPrimary: 'Primary' }),
+    ]);
     const again = await expectOk(['suspend', '--user', 'tw-user1', '--band', 'ACAK-00056']);
     expect(again.stdout).toMatch(/^Nothing changed/);
   });
@@ -226,25 +293,40 @@ describe('bandctl directory: refusals', () => {
     expect(human.stderr).toMatch(message);
     const json = await dirctl(...args, '--json');
     expect(json.code).toBe(exit);
-    expect(json.json()).toEqual({ ok: false, error: { code: code ?? expect.any(String), message: expect.stringMatching(message) } });
+    expect(json.json()).toEqual({
+      ok: false,
+      error: { code: code ?? expect.any(String), message: expect.stringMatching(message) },
+    });
     expect(existsSync(file) ? await readFile(file) : undefined).toEqual(before);
   }
 
   it.each([
-    [[], /expected a subcommand \(user, users, policy, add-user, add-band, assign, disconnect, suspend, restore\), got none/],
+    [
+      [],
+      /expected a subcommand \(user, users, policy, add-user, add-band, assign, disconnect, suspend, restore\), got none/,
+    ],
     [['frobnicate'], /unknown subcommand 'frobnicate'/],
     [['user'], /directory user: expected one NAME, got none/],
     [['user', 'a', 'b'], /directory user: expected one NAME, got 2 \(a b\)/],
     [['users', 'tw-user2'], /directory users: expected no arguments besides options, got 1 \(tw-user2\)/],
     [['user', 'tw-user2', '--seos'], /directory user: --seos does not apply here/],
     [['user', 'tw-user2', '--frobnicate'], /Unknown option '--frobnicate'/],
-    [['add-band', 'AAAH-125', '--device-id', '00'], /directory add-band: SERIAL: .*four capital letters, a dash and five digits.*"AAAH-125"/],
-    [['add-band', 'AAAH-00125'], /directory add-band: expected --device-id HEX; usage: bandctl directory add-band SERIAL --device-id HEX \[--seos\]/],
+    [
+      ['add-band', 'AAAH-125', '--device-id', '00'],
+      /directory add-band: SERIAL: .*four capital letters, a dash and five digits.*"AAAH-125"/,
+    ],
+    [
+      ['add-band', 'AAAH-00125'],
+      /directory add-band: expected --device-id HEX; usage: bandctl directory add-band SERIAL --device-id HEX \[--seos\]/,
+    ],
     [['add-band', 'AAAH-00125', '--device-id', 'xyz'], /directory add-band: --device-id: .*even-length hex.*"xyz"/],
     [['policy', '--own-band', 'maybe'], /expected --own-band on\|off, got 'maybe'/],
     [['assign', '--user', 'tw-user2'], /directory assign: expected --band SERIAL/],
     [['assign', '--band', 'AAAH-00125'], /directory assign: expected --user NAME/],
-    [['assign', '--user', ' tw-user2', '--band', 'AAAH-00125'], /directory assign: --user: .*without leading\/trailing spaces/],
+    [
+      ['assign', '--user', ' tw-user2', '--band', 'AAAH-00125'],
+      /directory assign: --user: .*without leading\/trailing spaces/,
+    ],
     [['restore', '--user', 'tw-user2', '--band', 'AAAH-00125'], /directory restore: --band does not apply here/],
   ])('bad command line %j: exit 2 naming the problem, nothing written', async (args, message) => {
     await expectRefused(args, ExitCode.USAGE, message, 'USAGE');
@@ -258,13 +340,33 @@ describe('bandctl directory: refusals', () => {
   it.each([
     [['add-user', 'tw-user1'], /User tw-user1 is already in the directory/, 'DUPLICATE_USER'],
     [['add-band', 'AAAH-00125', '--device-id', 'ffff'], /Band AAAH-00125 is already registered/, 'DUPLICATE_BAND'],
-    [['add-band', 'ZZZZ-99999', '--device-id', '00a1'], /Device ID 00a1 is already registered as band AAAH-00125/, 'DUPLICATE_BAND'],
-    [['assign', '--user', 'tw-user2', '--band', 'ACAK-00056'], /Band ACAK-00056 is assigned to tw-user1; disconnect it from tw-user1 first/, 'BAND_HELD'],
-    [['assign', '--user', 'tw-user2', '--band', 'ZZZZ-99999'], /Expected band ZZZZ-99999 to be registered/, 'UNKNOWN_BAND'],
-    [['disconnect', '--user', 'tw-user2', '--band', 'ACAK-00056'], /Expected band ACAK-00056 to be associated with tw-user2, but it is assigned to tw-user1/, 'NOT_ASSOCIATED'],
+    [
+      ['add-band', 'ZZZZ-99999', '--device-id', '00a1'],
+      /Device ID 00a1 is already registered as band AAAH-00125/,
+      'DUPLICATE_BAND',
+    ],
+    [
+      ['assign', '--user', 'tw-user2', '--band', 'ACAK-00056'],
+      /Band ACAK-00056 is assigned to tw-user1; disconnect it from tw-user1 first/,
+      'BAND_HELD',
+    ],
+    [
+      ['assign', '--user', 'tw-user2', '--band', 'ZZZZ-99999'],
+      /Expected band ZZZZ-99999 to be registered/,
+      'UNKNOWN_BAND',
+    ],
+    [
+      ['disconnect', '--user', 'tw-user2', '--band', 'ACAK-00056'],
+      /Expected band ACAK-00056 to be associated with tw-user2, but it is assigned to tw-user1/,
+      'NOT_ASSOCIATED',
+    ],
     [['suspend', '--user', 'tw-user2', '--band', 'AAAH-00125'], /it is assigned to nobody/, 'NOT_ASSOCIATED'],
     [['restore', '--user', 'tw-user2'], /User tw-user2 has no primary band to restore/, 'NO_PRIMARY_BAND'],
-    [['user', 'nobody'], /Expected a directory user named "nobody".*\(directory file: .*directory\.json\)/, 'UNKNOWN_USER'],
+    [
+      ['user', 'nobody'],
+      /Expected a directory user named "nobody".*\(directory file: .*directory\.json\)/,
+      'UNKNOWN_USER',
+    ],
   ])('the directory refuses %j: exit 1 with its reason, file unchanged', async (args, message, code) => {
     await seed();
     await expectRefused(args, ExitCode.FAILED, message, code);
@@ -272,7 +374,12 @@ describe('bandctl directory: refusals', () => {
 
   it('refuses a corrupt directory file without touching it', async () => {
     await writeFile(file, '{"format": "something-else"}');
-    await expectRefused(['add-user', 'tw-user2'], ExitCode.FAILED, /Directory file .* is unusable: expected "format"/, 'CORRUPT');
+    await expectRefused(
+      ['add-user', 'tw-user2'],
+      ExitCode.FAILED,
+      /Directory file .* is unusable: expected "format"/,
+      'CORRUPT',
+    );
   });
 
   it("maps the directory's policy refusal (REFUSED) to exit 5, and other directory errors to exit 1", async () => {
@@ -280,11 +387,17 @@ describe('bandctl directory: refusals', () => {
     await library.update((d) => {
       registerUser(d, 'tw-user1');
       registerUser(d, 'tw-user2');
-      applyReEnrollment(d, { userName: 'tw-user1', band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false } });
+      applyReEnrollment(d, {
+        userName: 'tw-user1',
+        band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false },
+      });
     });
     const decision = decideReEnrollment(await library.snapshot(), 'tw-user2', 'ACAK-00056');
     expect(decision.allowed).toBe(false);
-    expect(classify(new ReEnrollmentRefusedError(decision as ReEnrollmentRefused))).toEqual({ exit: ExitCode.REFUSED_BY_POLICY, code: 'REFUSED' });
+    expect(classify(new ReEnrollmentRefusedError(decision as ReEnrollmentRefused))).toEqual({
+      exit: ExitCode.REFUSED_BY_POLICY,
+      code: 'REFUSED',
+    });
     expect(classify(new DirectoryError('BAND_HELD', 'x'))).toEqual({ exit: ExitCode.FAILED, code: 'BAND_HELD' });
   });
 });
@@ -292,13 +405,33 @@ describe('bandctl directory: refusals', () => {
 describe('bandctl directory: help', () => {
   it('lists every subcommand and option in its usage, and appears in bandctl --help', async () => {
     const usage = (await bandctl(['directory', '--help'])).stdout;
-    for (const word of ['user NAME', 'users', 'policy', 'add-user NAME', 'add-band SERIAL', 'assign', 'disconnect', 'suspend', 'restore --user NAME']) {
+    for (const word of [
+      'user NAME',
+      'users',
+      'policy',
+      'add-user NAME',
+      'add-band SERIAL',
+      'assign',
+      'disconnect',
+      'suspend',
+      'restore --user NAME',
+    ]) {
       expect(usage).toContain(`  ${word}`);
     }
-    for (const option of ['--directory FILE', '--user NAME', '--band SERIAL', '--notes TEXT', '--device-id HEX', '--seos', '--own-band on|off', '--any-active-band on|off', '--json']) {
+    for (const option of [
+      '--directory FILE',
+      '--user NAME',
+      '--band SERIAL',
+      '--notes TEXT',
+      '--device-id HEX',
+      '--seos',
+      '--own-band on|off',
+      '--any-active-band on|off',
+      '--json',
+    ]) {
       expect(usage).toMatch(new RegExp(`\\n  ${option.replace(/[|]/g, '\\|')} `));
     }
-    expect((await bandctl(['--help'])).stdout).toMatch(/\n  directory +the enterprise server's administrator view/);
+    expect((await bandctl(['--help'])).stdout).toMatch(/\n {2}directory +the enterprise server's administrator view/);
   });
 });
 
@@ -337,7 +470,15 @@ describe('bandctl directory: the built binary', () => {
       ok: true,
       directory: file,
       user: 'tw-user2',
-      rows: [{ serialNumber: 'AAAH-00125', isActive: 'Active', isPrimary: 'Primary', notes: 'Enrolled by administrator', created: expect.stringMatching(ISO) }],
+      rows: [
+        {
+          serialNumber: 'AAAH-00125',
+          isActive: 'Active',
+          isPrimary: 'Primary',
+          notes: 'Enrolled by administrator',
+          created: expect.stringMatching(ISO),
+        },
+      ],
     });
   });
 });

@@ -42,9 +42,15 @@ describe('bandctl fido2 (loopback band)', () => {
     expect(human.stdout).toMatch(/^versions +FIDO_2_0, FIDO_2_1$/m);
   });
 
-  it('make-credential prints the credential id, COSE key, fmt, flags and counter; the default user is the band\'s', async () => {
+  it("make-credential prints the credential id, COSE key, fmt, flags and counter; the default user is the band's", async () => {
     const made = await ok(AUTO, 'make-credential', '--rp', 'example.com');
-    expect(made).toMatchObject({ rpId: 'example.com', user: 'tw-user2', discoverable: false, fmt: 'packed', signCount: 1 });
+    expect(made).toMatchObject({
+      rpId: 'example.com',
+      user: 'tw-user2',
+      discoverable: false,
+      fmt: 'packed',
+      signCount: 1,
+    });
     expect(made.flags).toEqual({ value: 0x41, up: true, uv: false, at: true, ed: false });
     expect(Buffer.from(made.credentialId, 'base64url')).toHaveLength(63);
     coseKey(made.publicKey);
@@ -69,18 +75,34 @@ describe('bandctl fido2 (loopback band)', () => {
 
   it('on an enrolled band that is not authenticated, --simulate-user wears and touches it first', async () => {
     const ENROLLED = 'loopback?preset=enrolled&user=tw-user2';
-    const made = await ok(ENROLLED, 'make-credential', '--rp', 'example.com', '--rk', '--simulate-user', 'tw-user2/right-index');
+    const made = await ok(
+      ENROLLED,
+      'make-credential',
+      '--rp',
+      'example.com',
+      '--rk',
+      '--simulate-user',
+      'tw-user2/right-index',
+    );
     expect(made.flags).toMatchObject({ up: true, uv: true });
     const reset = await fido2(ENROLLED, 'reset', '--simulate-user', 'tw-user2/right-index');
     expect(reset.code, reset.stdout).toBe(0);
   });
 
   it('a refusal because the wearer is missing says what to do', async () => {
-    const result = await fido2('loopback?preset=enrolled&user=tw-user2', 'make-credential', '--rp', 'example.com', '--json');
+    const result = await fido2(
+      'loopback?preset=enrolled&user=tw-user2',
+      'make-credential',
+      '--rp',
+      'example.com',
+      '--json',
+    );
     expect(result.code).toBe(ExitCode.FAILED);
     const { error } = result.json();
     expect(error.code).toMatch(/^CTAP2_ERR_(OPERATION_DENIED|PUAT_REQUIRED|UV_INVALID)$/);
-    expect(error.message).toMatch(/the band must be worn and authenticated: touch the sensor \(with --simulate-user FINGER: done for you\)$/);
+    expect(error.message).toMatch(
+      /the band must be worn and authenticated: touch the sensor \(with --simulate-user FINGER: done for you\)$/,
+    );
   });
 
   it('without --simulate-user it asks the person once to tap the band, and times out after --wait', async () => {
@@ -136,8 +158,16 @@ describe('bandctl fido2 (loopback band)', () => {
       ['unknown subcommand', ['enroll'], /unknown subcommand 'enroll'/],
       ['info with an operand', ['info', 'now'], /takes no operand/],
       ['make-credential without --rp', ['make-credential', '--rk'], /expected --rp ID/],
-      ['make-credential with an option of another subcommand', ['make-credential', '--rp', 'a.example', '--credential', 'AQID'], /--credential does not apply/],
-      ['get-assertion with a credential id that is not base64url', ['get-assertion', '--rp', 'a.example', '--credential', 'not+base64/'], /base64url/],
+      [
+        'make-credential with an option of another subcommand',
+        ['make-credential', '--rp', 'a.example', '--credential', 'AQID'],
+        /--credential does not apply/,
+      ],
+      [
+        'get-assertion with a credential id that is not base64url',
+        ['get-assertion', '--rp', 'a.example', '--credential', 'not+base64/'],
+        /base64url/,
+      ],
       ['credentials with --rp', ['credentials', '--rp', 'a.example'], /--rp does not apply/],
       ['pin without an action', ['pin'], /expected retries \| set NEW \| change OLD NEW/],
       ['pin set without NEW', ['pin', 'set'], /pin set: expected NEW/],
@@ -176,12 +206,24 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
     await ok(uri, 'pin', 'set', '1234');
     expect(await ok(uri, 'pin', 'retries')).toMatchObject({ pinSet: true, retries: 8 });
     const viaPin = await ok(uri, 'get-assertion', '--rp', 'chain.example', '--pin', '1234');
-    expect(viaPin.assertions[0]).toMatchObject({ credentialId: made.credentialId, flags: { up: true, uv: true }, user: { name: 'tw-user2' } });
+    expect(viaPin.assertions[0]).toMatchObject({
+      credentialId: made.credentialId,
+      flags: { up: true, uv: true },
+      user: { name: 'tw-user2' },
+    });
 
     const managed = await ok(uri, 'credentials', '--pin', '1234');
-    expect(managed).toEqual({ ok: true, source: 'credential-management', credentials: [{ rpId: 'chain.example', credentialId: made.credentialId, userName: 'tw-user2', credProtect: 1 }] });
+    expect(managed).toEqual({
+      ok: true,
+      source: 'credential-management',
+      credentials: [{ rpId: 'chain.example', credentialId: made.credentialId, userName: 'tw-user2', credProtect: 1 }],
+    });
     const listed = await ok(uri, 'credentials');
-    expect(listed).toEqual({ ok: true, source: 'band-protocol', credentials: [{ rpId: 'chain.example', credentialId: made.credentialId, userName: 'tw-user2' }] });
+    expect(listed).toEqual({
+      ok: true,
+      source: 'band-protocol',
+      credentials: [{ rpId: 'chain.example', credentialId: made.credentialId, userName: 'tw-user2' }],
+    });
 
     const wrong = await fido2(uri, 'credentials', '--pin', '9999', '--json');
     expect(wrong.code).toBe(ExitCode.FAILED);
@@ -192,10 +234,28 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
 
     // make-credential's public key verifies the assertion signature over authenticatorData || clientDataHash.
     const again = await ok(uri, 'make-credential', '--rp', 'verify.example');
-    const [signed] = (await ok(uri, 'get-assertion', '--rp', 'verify.example', '--credential', again.credentialId)).assertions;
-    const message = Buffer.concat([Buffer.from(signed.authenticatorData, 'hex'), Buffer.from(signed.clientDataHash, 'hex')]);
-    expect(verify('sha256', message, { key: coseKey(again.publicKey), dsaEncoding: 'der' }, Buffer.from(signed.signature, 'hex'))).toBe(true);
+    const [signed] = (await ok(uri, 'get-assertion', '--rp', 'verify.example', '--credential', again.credentialId))
+      .assertions;
+    const message = Buffer.concat([
+      Buffer.from(signed.authenticatorData, 'hex'),
+      Buffer.from(signed.clientDataHash, 'hex'),
+    ]);
+    expect(
+      verify(
+        'sha256',
+        message,
+        { key: coseKey(again.publicKey), dsaEncoding: 'der' },
+        Buffer.from(signed.signature, 'hex'),
+      ),
+    ).toBe(true);
     message[message.length - 1] ^= 1;
-    expect(verify('sha256', message, { key: coseKey(again.publicKey), dsaEncoding: 'der' }, Buffer.from(signed.signature, 'hex'))).toBe(false);
+    expect(
+      verify(
+        'sha256',
+        message,
+        { key: coseKey(again.publicKey), dsaEncoding: 'der' },
+        Buffer.from(signed.signature, 'hex'),
+      ),
+    ).toBe(false);
   });
 });

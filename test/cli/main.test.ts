@@ -29,7 +29,11 @@ describe('bandctl: where the command is on the command line', () => {
   });
 
   it('still refuses an unknown option, wherever it is', async () => {
-    for (const args of [['--frobnicate', 'info'], ['--frobnicate', 'x', 'info'], ['info', '--frobnicate']]) {
+    for (const args of [
+      ['--frobnicate', 'info'],
+      ['--frobnicate', 'x', 'info'],
+      ['info', '--frobnicate'],
+    ]) {
       const run = await bandctl(args);
       expect(run.code, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(/info: Unknown option '--frobnicate'/);

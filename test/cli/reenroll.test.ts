@@ -45,16 +45,41 @@ describe('bandctl reenroll', () => {
     await setUp(['--own-band', 'on', '--any-active-band', 'on']);
     // alice's key, on her own band (another in-process band): the embedded relying party keeps it beside the directory.
     const registered = await json([
-      '--transport', 'loopback?preset=authenticated&user=alice&serial=AAAH-00125&seed=alices-band', 'register-key', '--user', 'alice', '--directory', file, '--simulate-user', 'alice/right-index',
+      '--transport',
+      'loopback?preset=authenticated&user=alice&serial=AAAH-00125&seed=alices-band',
+      'register-key',
+      '--user',
+      'alice',
+      '--directory',
+      file,
+      '--simulate-user',
+      'alice/right-index',
     ]);
     expect(registered.code, registered.stdout).toBe(0);
     expect(registered.doc).toMatchObject({ ok: true, rpId: 'login.example.com', bandSerial: 'AAAH-00125' });
     const r = await json([
-      '--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'ACAK-00056', '--directory', file, '--simulate-user', 'alice/right-index',
+      '--transport',
+      BOBS_BAND,
+      'reenroll',
+      '--user',
+      'alice',
+      '--band',
+      'ACAK-00056',
+      '--directory',
+      file,
+      '--simulate-user',
+      'alice/right-index',
     ]);
     expect(r.code, r.stdout).toBe(0);
-    expect(r.doc).toMatchObject({ ok: true, user: 'alice', band: 'ACAK-00056', decision: { kind: 'other-users-band', previousHolder: 'bob' } });
-    expect(r.doc.userProperties).toMatchObject([{ serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: 'Primary' }]);
+    expect(r.doc).toMatchObject({
+      ok: true,
+      user: 'alice',
+      band: 'ACAK-00056',
+      decision: { kind: 'other-users-band', previousHolder: 'bob' },
+    });
+    expect(r.doc.userProperties).toMatchObject([
+      { serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: 'Primary' },
+    ]);
     expect(r.doc.recreated['login.example.com']).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(r.doc.retired).toEqual([`login.example.com:${registered.doc.credentialId}`]);
     const bob = await json(['directory', 'user', 'bob', '--directory', file]);
@@ -64,7 +89,17 @@ describe('bandctl reenroll', () => {
   it('is refused with the vendor text and exit code 5 when the policy does not allow it; nothing changes', async () => {
     await setUp(['--own-band', 'on', '--any-active-band', 'off']);
     const r = await json([
-      '--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'ACAK-00056', '--directory', file, '--simulate-user', 'alice/right-index',
+      '--transport',
+      BOBS_BAND,
+      'reenroll',
+      '--user',
+      'alice',
+      '--band',
+      'ACAK-00056',
+      '--directory',
+      file,
+      '--simulate-user',
+      'alice/right-index',
     ]);
     expect(r.code).toBe(5);
     expect(r.doc).toEqual({ ok: false, error: { code: 'REFUSED_BY_POLICY', message: REFUSAL_BAND_OF_OTHER_USER } });
@@ -80,7 +115,17 @@ describe('bandctl reenroll', () => {
 
   it('refuses a band whose serial number is not the one named', async () => {
     await setUp(['--own-band', 'on', '--any-active-band', 'on']);
-    const r = await json(['--transport', BOBS_BAND, 'reenroll', '--user', 'alice', '--band', 'AAAH-00125', '--directory', file]);
+    const r = await json([
+      '--transport',
+      BOBS_BAND,
+      'reenroll',
+      '--user',
+      'alice',
+      '--band',
+      'AAAH-00125',
+      '--directory',
+      file,
+    ]);
     expect(r.code).toBe(1);
     expect(r.doc.error.code).toBe('BAND_MISMATCH');
   });

@@ -40,9 +40,13 @@ describe('bandctl trace: a real recording', () => {
     // GetInfo and GetState, each a request and a reply, and nothing else.
     expect(units).toHaveLength(4);
     expect(units[0]).toMatch(/^ +3 +\d+\.\d{3}s {2}> BAND +#1 getInfo hostVersion=\{major=1 minor=0\}$/);
-    expect(units[1]).toMatch(/< BAND +#1 getInfo protocolVersion=\{major=1 minor=0\} serialNumber="AAAH-00125" deviceId=[0-9a-f]{32} /);
+    expect(units[1]).toMatch(
+      /< BAND +#1 getInfo protocolVersion=\{major=1 minor=0\} serialNumber="AAAH-00125" deviceId=[0-9a-f]{32} /,
+    );
     expect(units[2]).toMatch(/> BAND +#2 getState$/);
-    expect(units[3]).toMatch(/< BAND +#2 getState state=BAND_STATE_AUTHENTICATED screen=SCREEN_AUTHENTICATED .*userName="tw-user2" label="TW-USER2"/);
+    expect(units[3]).toMatch(
+      /< BAND +#2 getState state=BAND_STATE_AUTHENTICATED screen=SCREEN_AUTHENTICATED .*userName="tw-user2" label="TW-USER2"/,
+    );
     // The line numbers are the recording's own.
     for (const line of units) {
       const n = Number(/^ +(\d+)/.exec(line)![1]);
@@ -75,7 +79,17 @@ describe('bandctl trace: a real recording', () => {
 
   it('shows band events as "event KIND field=value" and debug requests, across appended sessions', async () => {
     const enrollment = join(dir, 'enroll.rec');
-    const run = await bandctl(['--record', enrollment, '--transport', 'loopback?seed=trace', 'enroll', '--user', 'tw-user2', '--simulate-user', 'tw-user2/right-index']);
+    const run = await bandctl([
+      '--record',
+      enrollment,
+      '--transport',
+      'loopback?seed=trace',
+      'enroll',
+      '--user',
+      'tw-user2',
+      '--simulate-user',
+      'tw-user2/right-index',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     // A second session appended to the same file.
     expect((await bandctl(['--record', enrollment, '--transport', 'loopback', 'state'])).code).toBe(0);
@@ -94,10 +108,36 @@ describe('bandctl trace: what does not decode, and what went wrong', () => {
   const units: [Direction: '>' | '<', command: number, payload: Uint8Array][] = [
     ['>', Command.BAND, Uint8Array.of(0xff, 0xff)], // not a HostMessage
     ['<', Command.BAND, Uint8Array.of(0x08, 0x01)], // a BandMessage with no body
-    ['<', Command.BAND, BandMessageCodec.encode({ requestId: 3, body: { case: 'error', value: { code: 'ERROR_CODE_WRONG_STATE', message: 'no user', state: 'BAND_STATE_UNENROLLED' } } })],
+    [
+      '<',
+      Command.BAND,
+      BandMessageCodec.encode({
+        requestId: 3,
+        body: {
+          case: 'error',
+          value: { code: 'ERROR_CODE_WRONG_STATE', message: 'no user', state: 'BAND_STATE_UNENROLLED' },
+        },
+      }),
+    ],
     ['>', Command.DEBUG, Uint8Array.of(0x0a)], // truncated
-    ['<', Command.DEBUG, DebugResponseCodec.encode({ requestId: 2, result: { case: 'error', value: { message: 'debug link is off' } } })],
-    ['>', Command.CBOR, Uint8Array.of(0x01, ...encodeCanonical(new Map<number, string>([[1, 'x'], [2, 'y']])))],
+    [
+      '<',
+      Command.DEBUG,
+      DebugResponseCodec.encode({ requestId: 2, result: { case: 'error', value: { message: 'debug link is off' } } }),
+    ],
+    [
+      '>',
+      Command.CBOR,
+      Uint8Array.of(
+        0x01,
+        ...encodeCanonical(
+          new Map<number, string>([
+            [1, 'x'],
+            [2, 'y'],
+          ]),
+        ),
+      ),
+    ],
     ['<', Command.CBOR, Uint8Array.of(0x00, 0xa1)], // a map that ends early
     ['>', Command.CBOR, Uint8Array.of(0x04)],
     ['<', Command.CBOR, Uint8Array.of(0x2e)],
@@ -110,7 +150,9 @@ describe('bandctl trace: what does not decode, and what went wrong', () => {
   let file: string;
   beforeAll(async () => {
     file = join(dir, 'garbage.rec');
-    const body = units.map(([direction, command, payload], i) => formatRecordedUnit(i * 10, direction, { command, payload }));
+    const body = units.map(([direction, command, payload], i) =>
+      formatRecordedUnit(i * 10, direction, { command, payload }),
+    );
     await writeFile(file, `${RECORDING_HEADER}\n${body.join('\n')}\n`);
   });
 
@@ -120,10 +162,26 @@ describe('bandctl trace: what does not decode, and what went wrong', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(units.length);
-    const [badHost, noBody, refusal, badDebug, debugRefusal, makeCredential, badCbor, getInfo, noCredentials, emptyCbor, hidError, keepalive, vendor] = lines;
+    const [
+      badHost,
+      noBody,
+      refusal,
+      badDebug,
+      debugRefusal,
+      makeCredential,
+      badCbor,
+      getInfo,
+      noCredentials,
+      emptyCbor,
+      hidError,
+      keepalive,
+      vendor,
+    ] = lines;
     expect(badHost).toMatch(/^! +2 .*> BAND +ffff \(undecodable HostMessage: .+\)$/);
     expect(noBody).toMatch(/^! .*< BAND +#1 0801 \(BandMessage #1 has no body\)$/);
-    expect(refusal).toMatch(/^! .*< BAND +#3 error code=ERROR_CODE_WRONG_STATE message="no user" state=BAND_STATE_UNENROLLED$/);
+    expect(refusal).toMatch(
+      /^! .*< BAND +#3 error code=ERROR_CODE_WRONG_STATE message="no user" state=BAND_STATE_UNENROLLED$/,
+    );
     expect(badDebug).toMatch(/^! .*> DEBUG +0a \(undecodable DebugRequest: .+\)$/);
     expect(debugRefusal).toMatch(/^! .*< DEBUG +#2 error message="debug link is off"$/);
     expect(makeCredential).toMatch(/^ .*> CBOR +authenticatorMakeCredential keys=1:clientDataHash,2:rp$/);
@@ -140,12 +198,40 @@ describe('bandctl trace: what does not decode, and what went wrong', () => {
     const result = await bandctl(['trace', file, '--json']);
     expect(result.code).toBe(0);
     const { entries } = result.json() as { entries: TraceEntry[] };
-    expect(entries.map((e) => e.error !== undefined)).toEqual([true, true, true, true, true, false, true, false, true, true, true, false, false]);
-    expect(entries[0]).toMatchObject({ line: 2, at: 0, direction: '>', command: 'BAND', type: null, fields: { payload: 'ffff' } });
+    expect(entries.map((e) => e.error !== undefined)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(entries[0]).toMatchObject({
+      line: 2,
+      at: 0,
+      direction: '>',
+      command: 'BAND',
+      type: null,
+      fields: { payload: 'ffff' },
+    });
     expect(entries[0].error).toMatch(/^undecodable HostMessage: /);
-    expect(entries[2]).toMatchObject({ type: 'error', error: 'ERROR_CODE_WRONG_STATE in BAND_STATE_UNENROLLED: no user' });
+    expect(entries[2]).toMatchObject({
+      type: 'error',
+      error: 'ERROR_CODE_WRONG_STATE in BAND_STATE_UNENROLLED: no user',
+    });
     expect(entries[5].fields).toMatchObject({ command: 1, keys: [1, 2] });
-    expect(entries[8]).toMatchObject({ type: 'CTAP2_ERR_NO_CREDENTIALS', error: 'CTAP2_ERR_NO_CREDENTIALS', fields: { status: 0x2e } });
+    expect(entries[8]).toMatchObject({
+      type: 'CTAP2_ERR_NO_CREDENTIALS',
+      error: 'CTAP2_ERR_NO_CREDENTIALS',
+      fields: { status: 0x2e },
+    });
     expect(entries[10]).toMatchObject({ type: 'ERR_CHANNEL_BUSY', fields: { code: 6 } });
   });
 
@@ -159,12 +245,33 @@ describe('bandctl trace: what does not decode, and what went wrong', () => {
   });
 
   it('decodes any payload on any command without throwing', () => {
-    const commands = [Command.BAND, Command.DEBUG, Command.CBOR, Command.ERROR, Command.KEEPALIVE, Command.INIT, Command.PING, 0x7f];
+    const commands = [
+      Command.BAND,
+      Command.DEBUG,
+      Command.CBOR,
+      Command.ERROR,
+      Command.KEEPALIVE,
+      Command.INIT,
+      Command.PING,
+      0x7f,
+    ];
     fc.assert(
       fc.property(
-        fc.array(fc.record({ direction: fc.constantFrom<'>' | '<'>('>', '<'), command: fc.constantFrom(...commands), payload: fc.uint8Array({ maxLength: 80 }) }), { maxLength: 20 }),
+        fc.array(
+          fc.record({
+            direction: fc.constantFrom<'>' | '<'>('>', '<'),
+            command: fc.constantFrom(...commands),
+            payload: fc.uint8Array({ maxLength: 80 }),
+          }),
+          { maxLength: 20 },
+        ),
         (list) => {
-          const recorded: RecordedUnit[] = list.map((u, i) => ({ line: i + 2, at: i, direction: u.direction, unit: { command: u.command, payload: u.payload } }));
+          const recorded: RecordedUnit[] = list.map((u, i) => ({
+            line: i + 2,
+            at: i,
+            direction: u.direction,
+            unit: { command: u.command, payload: u.payload },
+          }));
           const entries = traceUnits(recorded);
           expect(entries).toHaveLength(list.length);
           for (const entry of entries) {

@@ -49,9 +49,13 @@ export function sharedLoopbackBand(options: BandOptions = {}): { open: () => Pro
 }
 
 /** One emulated band behind a UDP CTAPHID endpoint (as bandsim --udp-hid); every link is a new client and channel. */
-export async function udpHidBand(options: BandOptions = {}): Promise<{ open: () => Promise<Transport>; close: () => Promise<void> }> {
+export async function udpHidBand(
+  options: BandOptions = {},
+): Promise<{ open: () => Promise<Transport>; close: () => Promise<void> }> {
   const band = emulator(options, options.seed ?? 'conformance-udp');
-  const hid = new CtapHidDevice(options.wrap ? options.wrap(band) : band, { random: (n) => band.world.random.bytes(n) });
+  const hid = new CtapHidDevice(options.wrap ? options.wrap(band) : band, {
+    random: (n) => band.world.random.bytes(n),
+  });
   const server: UdpHidServer = await listenUdpHid('127.0.0.1', 0, (report, reply) => hid.receive(report, reply));
   return {
     open: () => connectUdpHid('127.0.0.1', server.address.port),

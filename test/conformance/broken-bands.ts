@@ -15,7 +15,10 @@ export interface Fault {
 }
 
 /** `event` may return undefined to swallow the event. */
-function layer(emulator: BandEmulator, patch: { reply?: (request: Unit, reply: Unit) => Unit; event?: (unit: Unit) => Unit | undefined }): BandDevice {
+function layer(
+  emulator: BandEmulator,
+  patch: { reply?: (request: Unit, reply: Unit) => Unit; event?: (unit: Unit) => Unit | undefined },
+): BandDevice {
   return {
     hostsCtap2: emulator.hostsCtap2,
     async handle(unit, ctx) {
@@ -32,14 +35,17 @@ function layer(emulator: BandEmulator, patch: { reply?: (request: Unit, reply: U
 }
 
 /** Rewrites the band's Error replies. */
-function errors(emulator: BandEmulator, change: (error: NonNullable<Extract<BandMessage['body'], { case: 'error' }>>['value']) => void): BandDevice {
+function errors(
+  emulator: BandEmulator,
+  change: (error: NonNullable<Extract<BandMessage['body'], { case: 'error' }>>['value']) => void,
+): BandDevice {
   return layer(emulator, {
     reply(_request, reply) {
       if (reply.command !== Command.BAND) return reply;
       const message = BandMessageCodec.decode(reply.payload);
       if (message.body?.case !== 'error') return reply;
       change(message.body.value);
-      return { command: Command.BAND, payload: BandMessageCodec.encode(message as Init<BandMessage>) };
+      return { command: Command.BAND, payload: BandMessageCodec.encode(message) };
     },
   });
 }
@@ -59,7 +65,10 @@ export const truncatedRequestId: Fault = {
         if (reply.command !== Command.BAND) return reply;
         const message = BandMessageCodec.decode(reply.payload);
         if (message.requestId <= 0xffff) return reply;
-        return { command: Command.BAND, payload: BandMessageCodec.encode({ ...message, requestId: message.requestId & 0xffff } as never) };
+        return {
+          command: Command.BAND,
+          payload: BandMessageCodec.encode({ ...message, requestId: message.requestId & 0xffff }),
+        };
       },
     }),
 };
@@ -71,7 +80,8 @@ export const pingDropsLastByte: Fault = {
   wrap: (emulator) =>
     layer(emulator, {
       reply(request, reply) {
-        if (request.command !== Command.PING || reply.command !== Command.PING || reply.payload.length < 7609) return reply;
+        if (request.command !== Command.PING || reply.command !== Command.PING || reply.payload.length < 7609)
+          return reply;
         return { command: Command.PING, payload: reply.payload.slice(0, -1) };
       },
     }),
@@ -107,7 +117,8 @@ export const MORE_FAULTS: Fault[] = [
   {
     name: 'WristChanged never sent',
     breaks: ['STATE-001'],
-    wrap: (emulator) => layer(emulator, { event: (unit) => (eventKind(unit)?.case === 'wristChanged' ? undefined : unit) }),
+    wrap: (emulator) =>
+      layer(emulator, { event: (unit) => (eventKind(unit)?.case === 'wristChanged' ? undefined : unit) }),
   },
   {
     name: 'no AuthenticationChanged when taken off the wrist',
@@ -116,7 +127,10 @@ export const MORE_FAULTS: Fault[] = [
       layer(emulator, {
         event: (unit) => {
           const kind = eventKind(unit);
-          return kind?.case === 'authenticationChanged' && kind.value.reason === 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST' ? undefined : unit;
+          return kind?.case === 'authenticationChanged' &&
+            kind.value.reason === 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST'
+            ? undefined
+            : unit;
         },
       }),
   },
@@ -139,7 +153,11 @@ export const MORE_FAULTS: Fault[] = [
   {
     name: 'WINK not implemented',
     breaks: ['FRAME-005'],
-    wrap: (emulator) => layer(emulator, { reply: (request, reply) => (request.command === Command.WINK ? { command: Command.ERROR, payload: Uint8Array.of(0x01) } : reply) }),
+    wrap: (emulator) =>
+      layer(emulator, {
+        reply: (request, reply) =>
+          request.command === Command.WINK ? { command: Command.ERROR, payload: Uint8Array.of(0x01) } : reply,
+      }),
   },
   {
     name: 'getAssertion signs the wrong bytes',
@@ -147,7 +165,13 @@ export const MORE_FAULTS: Fault[] = [
     wrap: (emulator) =>
       layer(emulator, {
         reply(request, reply) {
-          if (request.command !== Command.CBOR || request.payload[0] !== 0x02 || reply.command !== Command.CBOR || reply.payload[0] !== 0) return reply;
+          if (
+            request.command !== Command.CBOR ||
+            request.payload[0] !== 0x02 ||
+            reply.command !== Command.CBOR ||
+            reply.payload[0] !== 0
+          )
+            return reply;
           const map = decodeCanonical(reply.payload.subarray(1)) as CborMap;
           const signature = new Uint8Array(map.get(3) as Uint8Array);
           signature[signature.length - 1] ^= 0x01;

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runConformance } from '../../host/conformance/index.js';
 import { freshLoopbackBands, udpHidBand } from './bands.js';
-import { FAULTS, MORE_FAULTS, pingDropsLastByte, setupCodeInScreenChanged, truncatedRequestId } from './broken-bands.js';
+import {
+  FAULTS,
+  MORE_FAULTS,
+  pingDropsLastByte,
+  setupCodeInScreenChanged,
+  truncatedRequestId,
+} from './broken-bands.js';
 
 /**
  * The suite is only worth running if its checks can fail. Each fault below is a plausible firmware bug; the
@@ -24,8 +30,12 @@ describe('the conformance suite against deliberately broken bands', () => {
       status: 'fail',
       detail: 'expected request_id 65536 on the get_state reply, got request_id 0 (getState reply (request_id 0))',
     });
-    expect((await run(pingDropsLastByte, 'FRAME-001')).detail).toBe('expected the 7609-byte PING payload echoed unchanged, got 7608 bytes');
-    expect((await run(setupCodeInScreenChanged, 'ENROLL-002')).detail).toMatch(/^expected no band message carrying the setup code [0-9A-Z]{6}, got a \d+-byte BandMessage containing it/);
+    expect((await run(pingDropsLastByte, 'FRAME-001')).detail).toBe(
+      'expected the 7609-byte PING payload echoed unchanged, got 7608 bytes',
+    );
+    expect((await run(setupCodeInScreenChanged, 'ENROLL-002')).detail).toMatch(
+      /^expected no band message carrying the setup code [0-9A-Z]{6}, got a \d+-byte BandMessage containing it/,
+    );
   }, 60_000);
 
   it('the same fault is caught over UDP CTAPHID', async () => {

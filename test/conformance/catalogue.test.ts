@@ -26,7 +26,9 @@ describe('the conformance catalogue', () => {
   });
 
   it('the table says what the code says: requirement, source and needs of every row', () => {
-    expect(documented()).toEqual(CATALOGUE.map((r) => ({ id: r.id, title: r.title, source: r.source, needs: r.needs })));
+    expect(documented()).toEqual(
+      CATALOGUE.map((r) => ({ id: r.id, title: r.title, source: r.source, needs: r.needs })),
+    );
   });
 
   it('ids are unique GROUP-NNN, numbered upwards within each group; every entry is complete', () => {

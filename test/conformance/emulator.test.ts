@@ -7,7 +7,8 @@ function failures(report: ConformanceReport): string[] {
   return report.results.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.detail}`);
 }
 
-const ids = (report: ConformanceReport, status: string) => report.results.filter((r) => r.status === status).map((r) => r.id);
+const ids = (report: ConformanceReport, status: string) =>
+  report.results.filter((r) => r.status === status).map((r) => r.id);
 const group = (prefix: string) => CATALOGUE.filter((r) => r.id.startsWith(prefix)).map((r) => r.id);
 
 describe('the conformance suite against the emulator', () => {
@@ -15,9 +16,14 @@ describe('the conformance suite against the emulator', () => {
     const report = await runConformance(freshLoopbackBands());
     expect(failures(report)).toEqual([]);
     expect(ids(report, 'skip')).toEqual(group('HID-'));
-    for (const r of report.results.filter((x) => x.status === 'skip')) expect(r.detail).toMatch(/^needs hid: the link is not CTAPHID reports/);
+    for (const r of report.results.filter((x) => x.status === 'skip'))
+      expect(r.detail).toMatch(/^needs hid: the link is not CTAPHID reports/);
     expect(report.passed).toBe(CATALOGUE.length - group('HID-').length);
-    expect(report.target).toMatchObject({ link: 'framed', serialNumber: 'AAAH-00125', capabilities: expect.arrayContaining(['CAPABILITY_DEBUG_LINK', 'CAPABILITY_FIDO2']) });
+    expect(report.target).toMatchObject({
+      link: 'framed',
+      serialNumber: 'AAAH-00125',
+      capabilities: expect.arrayContaining(['CAPABILITY_DEBUG_LINK', 'CAPABILITY_FIDO2']),
+    });
   }, 120_000);
 
   it('passes against one band whose state carries over from link to link, as a real band on a rig', async () => {
@@ -48,17 +54,25 @@ describe('the conformance suite against the emulator', () => {
   });
 
   it('a band without the debug link: everything needing it is skipped with the reason, the rest passes', async () => {
-    const report = await runConformance(freshLoopbackBands({ debugLink: false }), { only: ['FRAME', 'PROTO', 'ENROLL-001', 'FIDO2'] });
+    const report = await runConformance(freshLoopbackBands({ debugLink: false }), {
+      only: ['FRAME', 'PROTO', 'ENROLL-001', 'FIDO2'],
+    });
     expect(failures(report)).toEqual([]);
     const needing = CATALOGUE.filter((r) => r.needs.includes('debug-link')).map((r) => r.id);
     for (const r of report.results) {
-      if (needing.includes(r.id)) expect(r).toMatchObject({ status: 'skip', detail: expect.stringMatching(/^needs debug-link: the band does not advertise CAPABILITY_DEBUG_LINK/) });
+      if (needing.includes(r.id))
+        expect(r).toMatchObject({
+          status: 'skip',
+          detail: expect.stringMatching(/^needs debug-link: the band does not advertise CAPABILITY_DEBUG_LINK/),
+        });
     }
     expect(ids(report, 'pass')).toEqual(expect.arrayContaining(['FRAME-006', 'FIDO2-001', 'PROTO-011']));
   }, 120_000);
 
   it('a band built without FIDO2: FIDO2 requirements skip; INIT no longer advertises CBOR (FRAME-002)', async () => {
-    const report = await runConformance(freshLoopbackBands({ fido2: false }), { only: ['FRAME', 'PROTO-012', 'FIDO2', 'WIPE-004'] });
+    const report = await runConformance(freshLoopbackBands({ fido2: false }), {
+      only: ['FRAME', 'PROTO-012', 'FIDO2', 'WIPE-004'],
+    });
     expect(failures(report)).toEqual([]);
     expect(ids(report, 'skip')).toEqual(['FRAME-010', 'WIPE-004', ...group('FIDO2-')]);
     expect(ids(report, 'pass')).toEqual(expect.arrayContaining(['FRAME-002', 'PROTO-012']));
@@ -69,9 +83,18 @@ describe('the conformance suite against the emulator', () => {
   });
 
   it('--only style prefixes select requirements; a hung requirement fails on its deadline and the next still runs', async () => {
-    const hung = { id: 'X-001', title: 'hangs', source: 'test', needs: [], run: () => new Promise<void>(() => undefined) };
+    const hung = {
+      id: 'X-001',
+      title: 'hangs',
+      source: 'test',
+      needs: [],
+      run: () => new Promise<void>(() => undefined),
+    };
     const fine = { id: 'X-002', title: 'passes', source: 'test', needs: [], run: async () => undefined };
-    const report = await runConformance(freshLoopbackBands(), { requirements: [hung, fine], requirementTimeoutMs: 200 });
+    const report = await runConformance(freshLoopbackBands(), {
+      requirements: [hung, fine],
+      requirementTimeoutMs: 200,
+    });
     expect(report.results.map((r) => [r.id, r.status])).toEqual([
       ['X-001', 'fail'],
       ['X-002', 'pass'],

@@ -19,7 +19,11 @@ describe.skipIf(!socat.ok)('the conformance suite over a serial line (socat pty 
 
   beforeAll(async () => {
     pair = await socatPair();
-    band = new BandEmulator({ world: testWorld({ seed: 'conformance-serial' }), serialNumber: 'SERL-00001', debugLink: true });
+    band = new BandEmulator({
+      world: testWorld({ seed: 'conformance-serial' }),
+      serialNumber: 'SERL-00001',
+      debugLink: true,
+    });
     bandSide = await openSerial(pair.paths[0]);
     serving = serveBand(band, bandSide);
   });
@@ -33,7 +37,9 @@ describe.skipIf(!socat.ok)('the conformance suite over a serial line (socat pty 
   it('passes every requirement a serial link can run (raw frames included; HID ones skip)', async () => {
     const report = await runConformance(() => openTransport(`serial:${pair.paths[1]}`));
     expect(report.results.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.detail}`)).toEqual([]);
-    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id.split('-')[0])).toEqual(Array(9).fill('HID'));
+    expect(report.results.filter((r) => r.status === 'skip').map((r) => r.id.split('-')[0])).toEqual(
+      Array(9).fill('HID'),
+    );
     expect(report.target).toMatchObject({ link: 'framed', serialNumber: 'SERL-00001' });
   }, 240_000);
 });

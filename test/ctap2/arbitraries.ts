@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import type { CborValue } from '../../host/fido2/index.js';
 
-export const cborKey = fc.oneof(fc.integer({ min: -30, max: 30 }), fc.constantFrom('id', 'type', 'alg', 'rk', 'up', 'uv', 'name', 'hmac-secret', 'credProtect'), fc.string({ maxLength: 6 }));
+export const cborKey = fc.oneof(
+  fc.integer({ min: -30, max: 30 }),
+  fc.constantFrom('id', 'type', 'alg', 'rk', 'up', 'uv', 'name', 'hmac-secret', 'credProtect'),
+  fc.string({ maxLength: 6 }),
+);
 
 export const cborLeaf: fc.Arbitrary<CborValue> = fc.oneof(
   fc.integer({ min: -300, max: 300 }),
@@ -22,7 +26,10 @@ export function cborValue(depth = 3): fc.Arbitrary<CborValue> {
     {
       weight: 1,
       arbitrary: fc
-        .uniqueArray(fc.tuple(cborKey, inner), { maxLength: 5, selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`) })
+        .uniqueArray(fc.tuple(cborKey, inner), {
+          maxLength: 5,
+          selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`),
+        })
         .map((entries) => new Map(entries)),
     },
   );

@@ -17,7 +17,15 @@ function reason(input: string): string {
 
 describe('canonical CBOR encoder', () => {
   it('sorts map keys length-first then bytewise, integers before text of the same length', () => {
-    const encoded = encodeCanonical(new Map<number | string, CborValue>([['bb', 1], [-1, 2], ['a', 3], [24, 4], [1, 5]]));
+    const encoded = encodeCanonical(
+      new Map<number | string, CborValue>([
+        ['bb', 1],
+        [-1, 2],
+        ['a', 3],
+        [24, 4],
+        [1, 5],
+      ]),
+    );
     // 01 (1), 20 (-1), 1818 (24), 6161 ("a"), 626262 ("bb")
     expect(hex(encoded)).toBe('a5' + '0105' + '2002' + '181804' + '616103' + '62626201');
   });
@@ -31,7 +39,9 @@ describe('canonical CBOR encoder', () => {
   });
 
   it('sorts nested maps and leaves out undefined members', () => {
-    expect(hex(encodeCanonical({ type: 'public-key', id: Uint8Array.of(1), extra: undefined }))).toBe('a2' + '626964' + '4101' + '64747970656a7075626c69632d6b6579');
+    expect(hex(encodeCanonical({ type: 'public-key', id: Uint8Array.of(1), extra: undefined }))).toBe(
+      'a2' + '626964' + '4101' + '64747970656a7075626c69632d6b6579',
+    );
   });
 
   it('refuses floats and integers beyond 64 bits', () => {
@@ -78,7 +88,9 @@ describe('strict decoder', () => {
 const key = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 8 }));
 const leaf = fc.oneof(
   fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
-  fc.bigInt({ min: -(2n ** 64n) + 1n, max: 2n ** 64n - 1n }).filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)),
+  fc
+    .bigInt({ min: -(2n ** 64n) + 1n, max: 2n ** 64n - 1n })
+    .filter((b) => b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)),
   fc.string({ maxLength: 40 }),
   fc.uint8Array({ maxLength: 40 }),
   fc.boolean(),
@@ -89,7 +101,12 @@ const value: fc.Arbitrary<CborValue> = fc.letrec<{ node: CborValue }>((tie) => (
     { depthSize: 'small', withCrossShrink: true },
     leaf,
     fc.array(tie('node'), { maxLength: 4 }),
-    fc.uniqueArray(fc.tuple(key, tie('node')), { maxLength: 4, selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`) }).map((entries) => new Map(entries)),
+    fc
+      .uniqueArray(fc.tuple(key, tie('node')), {
+        maxLength: 4,
+        selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`),
+      })
+      .map((entries) => new Map(entries)),
   ),
 })).node;
 

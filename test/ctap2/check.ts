@@ -16,12 +16,25 @@ export function publicKeyOf(cose: Uint8Array): KeyObject {
   const map = decodeCanonical(cose) as Map<number, unknown>;
   const x = map.get(-2) as Uint8Array;
   const y = map.get(-3) as Uint8Array;
-  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: Buffer.from(x).toString('base64url'), y: Buffer.from(y).toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: Buffer.from(x).toString('base64url'), y: Buffer.from(y).toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 /** ES256 over authenticatorData || clientDataHash, as WebAuthn verifies attestations and assertions. */
-export function signatureValid(cose: Uint8Array, authenticatorData: Uint8Array, clientDataHash: Uint8Array, signature: Uint8Array): boolean {
-  return verify('sha256', Buffer.concat([authenticatorData, clientDataHash]), { key: publicKeyOf(cose), dsaEncoding: 'der' }, signature);
+export function signatureValid(
+  cose: Uint8Array,
+  authenticatorData: Uint8Array,
+  clientDataHash: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return verify(
+    'sha256',
+    Buffer.concat([authenticatorData, clientDataHash]),
+    { key: publicKeyOf(cose), dsaEncoding: 'der' },
+    signature,
+  );
 }
 
 /** Whether any 32-byte window of `haystack` is the private scalar of the COSE public key `cose`. */

@@ -14,8 +14,18 @@ describe('authenticatorClientPIN', () => {
     expect(await client.clientPin.getRetries()).toEqual({ retries: 8, powerCycleState: false });
     await client.clientPin.changePin('1234', 'correct horse', { protocol });
     expect(await outcome(client.clientPin.getPinToken('1234', { protocol }))).toBe('CTAP2_ERR_PIN_INVALID');
-    const token = await client.clientPin.getPinToken('correct horse', { protocol, permissions: Permission.MAKE_CREDENTIAL, rpId: RP.id });
-    const made = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true }, pinUvAuthToken: token });
+    const token = await client.clientPin.getPinToken('correct horse', {
+      protocol,
+      permissions: Permission.MAKE_CREDENTIAL,
+      rpId: RP.id,
+    });
+    const made = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true },
+      pinUvAuthToken: token,
+    });
     expect(made.parsedAuthenticatorData.flags.userVerified).toBe(true);
   });
 
@@ -51,9 +61,14 @@ describe('authenticatorClientPIN', () => {
       results.push(await outcome(current.client.clientPin.getPinToken('0000')));
     }
     expect(results).toEqual([
-      'CTAP2_ERR_PIN_INVALID', 'CTAP2_ERR_PIN_INVALID', 'CTAP2_ERR_PIN_AUTH_BLOCKED',
-      'CTAP2_ERR_PIN_INVALID', 'CTAP2_ERR_PIN_INVALID', 'CTAP2_ERR_PIN_AUTH_BLOCKED',
-      'CTAP2_ERR_PIN_INVALID', 'CTAP2_ERR_PIN_BLOCKED',
+      'CTAP2_ERR_PIN_INVALID',
+      'CTAP2_ERR_PIN_INVALID',
+      'CTAP2_ERR_PIN_AUTH_BLOCKED',
+      'CTAP2_ERR_PIN_INVALID',
+      'CTAP2_ERR_PIN_INVALID',
+      'CTAP2_ERR_PIN_AUTH_BLOCKED',
+      'CTAP2_ERR_PIN_INVALID',
+      'CTAP2_ERR_PIN_BLOCKED',
     ]);
     current = current.reboot();
     expect(await outcome(current.client.clientPin.getPinToken('1234'))).toBe('CTAP2_ERR_PIN_BLOCKED');
@@ -64,12 +79,23 @@ describe('authenticatorClientPIN', () => {
     const { client } = makeRig();
     await client.clientPin.setPin('1234');
     const gaOnly = await client.clientPin.getPinToken('1234', { permissions: Permission.GET_ASSERTION, rpId: RP.id });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: gaOnly }))).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
-    const otherRp = await client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL, rpId: 'other.example' });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: otherRp }))).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
-    expect(await outcome(client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL }))).toBe('CTAP1_ERR_INVALID_PARAMETER');
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: gaOnly })),
+    ).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
+    const otherRp = await client.clientPin.getPinToken('1234', {
+      permissions: Permission.MAKE_CREDENTIAL,
+      rpId: 'other.example',
+    });
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: otherRp })),
+    ).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
+    expect(await outcome(client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL }))).toBe(
+      'CTAP1_ERR_INVALID_PARAMETER',
+    );
     expect(await outcome(client.clientPin.getPinToken('1234', { permissions: 0 }))).toBe('CTAP1_ERR_INVALID_PARAMETER');
-    expect(await outcome(client.clientPin.getPinToken('1234', { permissions: Permission.BIO_ENROLLMENT }))).toBe('CTAP2_ERR_UNAUTHORIZED_PERMISSION');
+    expect(await outcome(client.clientPin.getPinToken('1234', { permissions: Permission.BIO_ENROLLMENT }))).toBe(
+      'CTAP2_ERR_UNAUTHORIZED_PERMISSION',
+    );
     // Refused permission requests spend no PIN retry.
     expect((await client.clientPin.getRetries()).retries).toBe(8);
   });
@@ -77,12 +103,19 @@ describe('authenticatorClientPIN', () => {
   it('consumes a token with its first ceremony, and ends it after 10 minutes or unused after 30 s', async () => {
     const { client, band } = makeRig();
     await client.clientPin.setPin('1234');
-    const token = await client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION, rpId: RP.id });
+    const token = await client.clientPin.getPinToken('1234', {
+      permissions: Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION,
+      rpId: RP.id,
+    });
     await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: token });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), pinUvAuthToken: token }))).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), pinUvAuthToken: token })),
+    ).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
     const idle = await client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL, rpId: RP.id });
     band.clock += 30_000;
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), pinUvAuthToken: idle }))).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), pinUvAuthToken: idle })),
+    ).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
     const cm = await client.clientPin.getPinToken('1234', { permissions: Permission.CREDENTIAL_MANAGEMENT });
     await client.credentialManagement.metadata(cm);
     band.clock += 9 * 60_000;
@@ -95,28 +128,66 @@ describe('authenticatorClientPIN', () => {
     const { client, raw } = makeRig();
     await client.clientPin.setPin('1234');
     const legacy = await client.clientPin.getPinToken('1234', { protocol: 1 });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: legacy }))).toBe('OK');
-    const reply = await raw(ctapRequest(0x06, new Map<number, CborInput>([[1, 2], [2, 5], [3, new Map()], [6, new Uint8Array(32)], [9, 1]])));
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pinUvAuthToken: legacy })),
+    ).toBe('OK');
+    const reply = await raw(
+      ctapRequest(
+        0x06,
+        new Map<number, CborInput>([
+          [1, 2],
+          [2, 5],
+          [3, new Map()],
+          [6, new Uint8Array(32)],
+          [9, 1],
+        ]),
+      ),
+    );
     expect(reply).toEqual(Uint8Array.of(0x02));
   });
 
-  it('issues tokens from the band\'s built-in UV only while it is on the wrist', async () => {
+  it("issues tokens from the band's built-in UV only while it is on the wrist", async () => {
     const { client, band } = makeRig();
-    const token = await client.clientPin.getUvToken({ permissions: Permission.GET_ASSERTION | Permission.MAKE_CREDENTIAL, rpId: RP.id });
-    const made = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true }, pinUvAuthToken: token });
+    const token = await client.clientPin.getUvToken({
+      permissions: Permission.GET_ASSERTION | Permission.MAKE_CREDENTIAL,
+      rpId: RP.id,
+    });
+    const made = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true },
+      pinUvAuthToken: token,
+    });
     expect(made.parsedAuthenticatorData.flags.userVerified).toBe(true);
     expect(await client.clientPin.getUvRetries()).toBe(8);
     band.onWrist = false;
-    expect(await outcome(client.clientPin.getUvToken({ permissions: Permission.GET_ASSERTION, rpId: RP.id }))).toBe('CTAP2_ERR_UV_INVALID');
+    expect(await outcome(client.clientPin.getUvToken({ permissions: Permission.GET_ASSERTION, rpId: RP.id }))).toBe(
+      'CTAP2_ERR_UV_INVALID',
+    );
     band.enrolled = false;
-    expect(await outcome(client.clientPin.getUvToken({ permissions: Permission.GET_ASSERTION, rpId: RP.id }))).toBe('CTAP2_ERR_NOT_ALLOWED');
+    expect(await outcome(client.clientPin.getUvToken({ permissions: Permission.GET_ASSERTION, rpId: RP.id }))).toBe(
+      'CTAP2_ERR_NOT_ALLOWED',
+    );
     expect(await client.clientPin.getUvRetries()).toBe(0);
   });
 
   it('answers the zero-length pinUvAuthParam probe after a touch', async () => {
     const { client, raw, band } = makeRig();
     const probe = () =>
-      raw(ctapRequest(0x01, new Map<number, CborInput>([[1, cdh], [2, { id: RP.id }], [3, { id: Uint8Array.of(1) }], [4, [{ type: 'public-key', alg: -7 }]], [8, new Uint8Array(0)], [9, 2]])));
+      raw(
+        ctapRequest(
+          0x01,
+          new Map<number, CborInput>([
+            [1, cdh],
+            [2, { id: RP.id }],
+            [3, { id: Uint8Array.of(1) }],
+            [4, [{ type: 'public-key', alg: -7 }]],
+            [8, new Uint8Array(0)],
+            [9, 2],
+          ]),
+        ),
+      );
     expect(await probe()).toEqual(Uint8Array.of(0x35));
     expect(band.presenceLog.at(-1)?.purpose).toBe('selection');
     await client.clientPin.setPin('1234');
@@ -125,10 +196,49 @@ describe('authenticatorClientPIN', () => {
 
   it('refuses unknown sub-commands and protocols, and bad key agreement keys', async () => {
     const { raw } = makeRig();
-    expect(await raw(ctapRequest(0x06, new Map<number, CborInput>([[1, 2], [2, 0x08]])))).toEqual(Uint8Array.of(0x3e));
-    expect(await raw(ctapRequest(0x06, new Map<number, CborInput>([[1, 3], [2, 2]])))).toEqual(Uint8Array.of(0x02));
+    expect(
+      await raw(
+        ctapRequest(
+          0x06,
+          new Map<number, CborInput>([
+            [1, 2],
+            [2, 0x08],
+          ]),
+        ),
+      ),
+    ).toEqual(Uint8Array.of(0x3e));
+    expect(
+      await raw(
+        ctapRequest(
+          0x06,
+          new Map<number, CborInput>([
+            [1, 3],
+            [2, 2],
+          ]),
+        ),
+      ),
+    ).toEqual(Uint8Array.of(0x02));
     expect(await raw(ctapRequest(0x06, new Map<number, CborInput>([[2, 2]])))).toEqual(Uint8Array.of(0x14));
-    const offCurve = new Map<number, CborInput>([[1, 2], [3, -25], [-1, 1], [-2, new Uint8Array(32).fill(1)], [-3, new Uint8Array(32).fill(2)]]);
-    expect(await raw(ctapRequest(0x06, new Map<number, CborInput>([[1, 2], [2, 3], [3, offCurve], [4, new Uint8Array(32)], [5, new Uint8Array(80)]])))).toEqual(Uint8Array.of(0x02));
+    const offCurve = new Map<number, CborInput>([
+      [1, 2],
+      [3, -25],
+      [-1, 1],
+      [-2, new Uint8Array(32).fill(1)],
+      [-3, new Uint8Array(32).fill(2)],
+    ]);
+    expect(
+      await raw(
+        ctapRequest(
+          0x06,
+          new Map<number, CborInput>([
+            [1, 2],
+            [2, 3],
+            [3, offCurve],
+            [4, new Uint8Array(32)],
+            [5, new Uint8Array(80)],
+          ]),
+        ),
+      ),
+    ).toEqual(Uint8Array.of(0x02));
   });
 });

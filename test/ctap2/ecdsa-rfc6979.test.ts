@@ -1,7 +1,13 @@
 import { createECDH, createPublicKey, verify } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { P256_N, derSignature, rfc6979Nonces, signP256Deterministic, signP256DerDeterministic } from '../../firmware-sim/ctap2/ecdsa-rfc6979.js';
+import {
+  P256_N,
+  derSignature,
+  rfc6979Nonces,
+  signP256Deterministic,
+  signP256DerDeterministic,
+} from '../../firmware-sim/ctap2/ecdsa-rfc6979.js';
 import { P256Key } from '../../firmware-sim/ctap2/p256-key.js';
 import type { CborInput } from '../../proto/ctap2/index.js';
 import { hash, makeRig, RP, ctapRequest, user } from './rig.js';
@@ -35,15 +41,18 @@ function publicKeyOf(d: Uint8Array) {
   ecdh.setPrivateKey(Buffer.from(d));
   const point = ecdh.getPublicKey();
   return createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') },
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33).toString('base64url'),
+    },
     format: 'jwk',
   });
 }
 
 /** A P-256 private scalar in [1, n-1], as 32 big-endian bytes. */
-const scalar = fc
-  .bigInt({ min: 1n, max: P256_N - 1n })
-  .map((d) => bytes(d.toString(16).padStart(64, '0')));
+const scalar = fc.bigInt({ min: 1n, max: P256_N - 1n }).map((d) => bytes(d.toString(16).padStart(64, '0')));
 
 describe('deterministic ECDSA P-256 (RFC 6979)', () => {
   for (const vector of A25.sha256) {
@@ -54,7 +63,9 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
       expect(signP256Deterministic(d, Buffer.from(vector.message))).toEqual({ r: big(vector.r), s: big(vector.s) });
       const der = signP256DerDeterministic(bytes(A25.x), Buffer.from(vector.message));
       expect(der).toEqual(derSignature(big(vector.r), big(vector.s)));
-      expect(verify('sha256', Buffer.from(vector.message), { key: publicKeyOf(bytes(A25.x)), dsaEncoding: 'der' }, der)).toBe(true);
+      expect(
+        verify('sha256', Buffer.from(vector.message), { key: publicKeyOf(bytes(A25.x)), dsaEncoding: 'der' }, der),
+      ).toBe(true);
     });
   }
 
@@ -125,7 +136,15 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
           ]),
         ),
       );
-      const asserted = await rig.raw(ctapRequest(0x02, new Map<number, CborInput>([[1, RP.id], [2, hash('cd2')]])));
+      const asserted = await rig.raw(
+        ctapRequest(
+          0x02,
+          new Map<number, CborInput>([
+            [1, RP.id],
+            [2, hash('cd2')],
+          ]),
+        ),
+      );
       return [Buffer.from(made).toString('hex'), Buffer.from(asserted).toString('hex')];
     };
     const [a, b] = [await replies(), await replies()];

@@ -23,7 +23,9 @@ describe('Fido2Client', () => {
   });
 
   it('turns a status into a CtapError with the spec name', async () => {
-    const error = await clientReplying(Uint8Array.of(0x2e)).getAssertion({ rpId: 'a.example', clientDataHash: new Uint8Array(32) }).catch((e: unknown) => e);
+    const error = await clientReplying(Uint8Array.of(0x2e))
+      .getAssertion({ rpId: 'a.example', clientDataHash: new Uint8Array(32) })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CtapError);
     expect((error as CtapError).status).toBe(0x2e);
     expect((error as CtapError).code).toBe('CTAP2_ERR_NO_CREDENTIALS');
@@ -33,15 +35,23 @@ describe('Fido2Client', () => {
   it('refuses replies that are empty, not canonical, or not maps', async () => {
     await expect(clientReplying(new Uint8Array(0)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
     // {2: 1, 1: 1}: keys out of order.
-    await expect(clientReplying(Uint8Array.of(0x00, 0xa2, 0x02, 0x01, 0x01, 0x01)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
+    await expect(clientReplying(Uint8Array.of(0x00, 0xa2, 0x02, 0x01, 0x01, 0x01)).getInfo()).rejects.toBeInstanceOf(
+      Fido2ProtocolError,
+    );
     await expect(clientReplying(Uint8Array.of(0x00, 0x01)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
     // A map lacking versions.
     await expect(clientReplying(Uint8Array.of(0x00, 0xa0)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
   });
 
   it('builds clientDataJSON as a browser does and hashes it', () => {
-    const { clientDataJSON, clientDataHash } = buildClientData({ type: 'webauthn.get', challenge: Uint8Array.of(0xfb, 0xff), origin: 'https://a.example' });
-    expect(new TextDecoder().decode(clientDataJSON)).toBe('{"type":"webauthn.get","challenge":"-_8","origin":"https://a.example","crossOrigin":false}');
+    const { clientDataJSON, clientDataHash } = buildClientData({
+      type: 'webauthn.get',
+      challenge: Uint8Array.of(0xfb, 0xff),
+      origin: 'https://a.example',
+    });
+    expect(new TextDecoder().decode(clientDataJSON)).toBe(
+      '{"type":"webauthn.get","challenge":"-_8","origin":"https://a.example","crossOrigin":false}',
+    );
     expect(clientDataHash).toHaveLength(32);
   });
 });
@@ -51,7 +61,15 @@ describe('the private-key detector used by the persistence tests', () => {
     const ecdh = createECDH('prime256v1');
     ecdh.generateKeys();
     const pub = ecdh.getPublicKey();
-    const cose = encodeCanonical(new Map<number, Uint8Array | number>([[1, 2], [3, -7], [-1, 1], [-2, pub.subarray(1, 33)], [-3, pub.subarray(33)]]));
+    const cose = encodeCanonical(
+      new Map<number, Uint8Array | number>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, pub.subarray(1, 33)],
+        [-3, pub.subarray(33)],
+      ]),
+    );
     // getPrivateKey drops leading zero bytes (1 key in 256); the band stores the scalar as 32 bytes.
     const scalar = Buffer.alloc(32);
     const d = ecdh.getPrivateKey();

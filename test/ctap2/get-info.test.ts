@@ -14,7 +14,15 @@ describe('authenticatorGetInfo', () => {
     expect(info.maxCredentialIdLength).toBe(63);
     expect(info.minPinLength).toBe(4);
     expect(info.firmwareVersion).toBe(7);
-    expect(info.options).toEqual({ rk: true, up: true, uv: true, clientPin: false, pinUvAuthToken: true, credMgmt: true, makeCredUvNotRqd: true });
+    expect(info.options).toEqual({
+      rk: true,
+      up: true,
+      uv: true,
+      clientPin: false,
+      pinUvAuthToken: true,
+      credMgmt: true,
+      makeCredUvNotRqd: true,
+    });
     expect(info.remainingDiscoverableCredentials).toBe(10);
     await client.makeCredential({ clientDataHash: hash('i'), rp: RP, user: user(1), options: { rk: true, uv: true } });
     expect((await client.getInfo()).remainingDiscoverableCredentials).toBe(9);

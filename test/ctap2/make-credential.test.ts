@@ -12,7 +12,9 @@ describe('authenticatorMakeCredential', () => {
     expect(result.fmt).toBe('packed');
     expect([...result.attStmt.keys()].sort()).toEqual(['alg', 'sig']);
     expect(result.attStmt.get('alg')).toBe(-7);
-    expect(signatureValid(result.publicKey, result.authenticatorData, cdh, result.attStmt.get('sig') as Uint8Array)).toBe(true);
+    expect(
+      signatureValid(result.publicKey, result.authenticatorData, cdh, result.attStmt.get('sig') as Uint8Array),
+    ).toBe(true);
     const ad = result.parsedAuthenticatorData;
     expect(ad.rpIdHash).toEqual(hash(RP.id));
     expect(ad.flags.userPresent).toBe(true);
@@ -25,20 +27,32 @@ describe('authenticatorMakeCredential', () => {
 
   it('makes a discoverable credential when rk and uv are set, flagging UV', async () => {
     const { client, store } = makeRig();
-    const result = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true, uv: true } });
+    const result = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true, uv: true },
+    });
     expect(result.parsedAuthenticatorData.flags.userVerified).toBe(true);
     expect(store.keys('fido2/rk/')).toHaveLength(1);
   });
 
   it('refuses a discoverable credential without any user verification', async () => {
     const { client } = makeRig();
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true } }))).toBe('CTAP2_ERR_PUAT_REQUIRED');
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true } })),
+    ).toBe('CTAP2_ERR_PUAT_REQUIRED');
   });
 
   it('overwrites the discoverable credential of the same user at the same RP', async () => {
     const { client, store } = makeRig();
     await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true, uv: true } });
-    const second = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: { ...user(1), name: 'renamed' }, options: { rk: true, uv: true } });
+    const second = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: { ...user(1), name: 'renamed' },
+      options: { rk: true, uv: true },
+    });
     expect(store.keys('fido2/rk/')).toHaveLength(1);
     const [assertion] = await client.getAssertion({ rpId: RP.id, clientDataHash: cdh, options: { uv: true } });
     expect(assertion.credentialId).toEqual(second.credentialId);
@@ -49,60 +63,146 @@ describe('authenticatorMakeCredential', () => {
     const { client, band } = makeRig();
     const existing = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) });
     const touchesBefore = band.presenceLog.length;
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), excludeCredentials: [existing.credentialId] }))).toBe('CTAP2_ERR_CREDENTIAL_EXCLUDED');
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: RP,
+          user: user(2),
+          excludeCredentials: [existing.credentialId],
+        }),
+      ),
+    ).toBe('CTAP2_ERR_CREDENTIAL_EXCLUDED');
     expect(band.presenceLog.length).toBe(touchesBefore + 1);
     // The same ID excludes nothing at another RP: IDs are bound to their RP.
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: { id: 'other.example' }, user: user(2), excludeCredentials: [existing.credentialId] }))).toBe('OK');
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: { id: 'other.example' },
+          user: user(2),
+          excludeCredentials: [existing.credentialId],
+        }),
+      ),
+    ).toBe('OK');
   });
 
   it('keeps a userVerificationRequired credential out of a non-UV excludeList check', async () => {
     const { client } = makeRig();
-    const protectedCred = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), extensions: { credProtect: 3 } });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), excludeCredentials: [protectedCred.credentialId] }))).toBe('OK');
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), excludeCredentials: [protectedCred.credentialId], options: { uv: true } }))).toBe(
-      'CTAP2_ERR_CREDENTIAL_EXCLUDED',
-    );
+    const protectedCred = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      extensions: { credProtect: 3 },
+    });
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: RP,
+          user: user(2),
+          excludeCredentials: [protectedCred.credentialId],
+        }),
+      ),
+    ).toBe('OK');
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: RP,
+          user: user(2),
+          excludeCredentials: [protectedCred.credentialId],
+          options: { uv: true },
+        }),
+      ),
+    ).toBe('CTAP2_ERR_CREDENTIAL_EXCLUDED');
   });
 
   it('supports ES256 only', async () => {
     const { client } = makeRig();
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pubKeyCredParams: [{ type: 'public-key', alg: -8 }, { type: 'public-key', alg: -257 }] }))).toBe(
-      'CTAP2_ERR_UNSUPPORTED_ALGORITHM',
-    );
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), pubKeyCredParams: [{ type: 'public-key', alg: -8 }, { type: 'public-key', alg: -7 }] }))).toBe('OK');
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: RP,
+          user: user(1),
+          pubKeyCredParams: [
+            { type: 'public-key', alg: -8 },
+            { type: 'public-key', alg: -257 },
+          ],
+        }),
+      ),
+    ).toBe('CTAP2_ERR_UNSUPPORTED_ALGORITHM');
+    expect(
+      await outcome(
+        client.makeCredential({
+          clientDataHash: cdh,
+          rp: RP,
+          user: user(1),
+          pubKeyCredParams: [
+            { type: 'public-key', alg: -8 },
+            { type: 'public-key', alg: -7 },
+          ],
+        }),
+      ),
+    ).toBe('OK');
   });
 
   it('rejects up=false', async () => {
     const { client } = makeRig();
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { up: false } }))).toBe('CTAP2_ERR_INVALID_OPTION');
+    expect(
+      await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { up: false } })),
+    ).toBe('CTAP2_ERR_INVALID_OPTION');
   });
 
   it('maps a denied touch, a cancel and an unenrolled band to their codes', async () => {
     const rig = makeRig();
     rig.band.presenceAnswers.push(false);
-    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) }))).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) }))).toBe(
+      'CTAP2_ERR_OPERATION_DENIED',
+    );
 
     rig.band.presenceAnswers.push('wait-for-abort');
     const controller = new AbortController();
     const keepalives: number[] = [];
-    const pending = outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) }, { signal: controller.signal, onKeepalive: (s) => keepalives.push(s) }));
+    const pending = outcome(
+      rig.client.makeCredential(
+        { clientDataHash: cdh, rp: RP, user: user(1) },
+        { signal: controller.signal, onKeepalive: (s) => keepalives.push(s) },
+      ),
+    );
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort();
     expect(await pending).toBe('CTAP2_ERR_KEEPALIVE_CANCEL');
     expect(keepalives).toContain(2);
 
     rig.band.enrolled = false;
-    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) }))).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) }))).toBe(
+      'CTAP2_ERR_OPERATION_DENIED',
+    );
   });
 
   it('verifies UV from the wrist, and asks for the PIN when the band is off the wrist and a PIN is set', async () => {
     const rig = makeRig();
     rig.band.onWrist = false;
-    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { uv: true } }))).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(
+      await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { uv: true } })),
+    ).toBe('CTAP2_ERR_OPERATION_DENIED');
     await rig.client.clientPin.setPin('1234');
-    expect(await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { uv: true } }))).toBe('CTAP2_ERR_PUAT_REQUIRED');
-    const token = await rig.client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL, rpId: RP.id });
-    const made = await rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true }, pinUvAuthToken: token });
+    expect(
+      await outcome(rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { uv: true } })),
+    ).toBe('CTAP2_ERR_PUAT_REQUIRED');
+    const token = await rig.client.clientPin.getPinToken('1234', {
+      permissions: Permission.MAKE_CREDENTIAL,
+      rpId: RP.id,
+    });
+    const made = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true },
+      pinUvAuthToken: token,
+    });
     expect(made.parsedAuthenticatorData.flags.userVerified).toBe(true);
   });
 
@@ -110,9 +210,17 @@ describe('authenticatorMakeCredential', () => {
     const { client } = makeRig({ maxResidentCredentials: 2 });
     await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true, uv: true } });
     await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), options: { rk: true, uv: true } });
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(3), options: { rk: true, uv: true } }))).toBe('CTAP2_ERR_KEY_STORE_FULL');
+    expect(
+      await outcome(
+        client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(3), options: { rk: true, uv: true } }),
+      ),
+    ).toBe('CTAP2_ERR_KEY_STORE_FULL');
     // Overwriting an existing account still fits, and non-discoverable credentials need no slot.
-    expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), options: { rk: true, uv: true } }))).toBe('OK');
+    expect(
+      await outcome(
+        client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(2), options: { rk: true, uv: true } }),
+      ),
+    ).toBe('OK');
     expect(await outcome(client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(3) }))).toBe('OK');
   });
 

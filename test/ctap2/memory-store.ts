@@ -26,7 +26,8 @@ export class MemoryFlashStore implements FlashStore {
       throw error;
     }
     const next = new Map(this.data);
-    for (const prefix of changes.delPrefix ?? []) for (const key of [...next.keys()]) if (key.startsWith(prefix)) next.delete(key);
+    for (const prefix of changes.delPrefix ?? [])
+      for (const key of [...next.keys()]) if (key.startsWith(prefix)) next.delete(key);
     for (const key of changes.del ?? []) next.delete(key);
     for (const [key, value] of Object.entries(changes.put ?? {})) next.set(key, new Uint8Array(value));
     this.data = next;

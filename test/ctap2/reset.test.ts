@@ -12,14 +12,22 @@ describe('authenticatorReset', () => {
     const { client, band, store } = makeRig();
     await client.clientPin.setPin('1234');
     const token = await client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL, rpId: RP.id });
-    const made = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1), options: { rk: true }, pinUvAuthToken: token });
+    const made = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true },
+      pinUvAuthToken: token,
+    });
     const cm = await client.clientPin.getPinToken('1234', { permissions: Permission.CREDENTIAL_MANAGEMENT });
     band.clock += 10_000;
     await client.reset();
     expect(band.presenceLog.at(-1)?.purpose).toBe('reset');
     expect(store.keys('fido2/')).toEqual([]);
     expect((await client.getInfo()).options.clientPin).toBe(false);
-    expect(await outcome(client.getAssertion({ rpId: RP.id, clientDataHash: cdh, allowCredentials: [made.credentialId] }))).toBe('CTAP2_ERR_NO_CREDENTIALS');
+    expect(
+      await outcome(client.getAssertion({ rpId: RP.id, clientDataHash: cdh, allowCredentials: [made.credentialId] })),
+    ).toBe('CTAP2_ERR_NO_CREDENTIALS');
     // Tokens issued before the reset are dead.
     expect(await outcome(client.credentialManagement.metadata(cm))).toBe('CTAP2_ERR_PIN_AUTH_INVALID');
   });
@@ -36,7 +44,9 @@ describe('authenticatorReset', () => {
     const store = new MemoryFlashStore();
     const band = new FakeBand(store, 'no power-up');
     const never = new Ctap2Authenticator(band, { aaguid: AAGUID, firmwareVersion: 1 });
-    expect(await never.handle(Uint8Array.of(0x07), { signal: new AbortController().signal, keepalive: () => {} })).toEqual(Uint8Array.of(0x30));
+    expect(
+      await never.handle(Uint8Array.of(0x07), { signal: new AbortController().signal, keepalive: () => {} }),
+    ).toEqual(Uint8Array.of(0x30));
   });
 
   it('needs the touch: a denial and a timeout leave everything in place', async () => {

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { DeviceContext } from '../../firmware-sim/device.js';
 import { Ctap2Authenticator, type Ctap2Env, type UserPresenceRequest } from '../../firmware-sim/ctap2/index.js';
-import { decodeCanonical, encodeCanonical, Fido2Client, type CborInput, type CborValue, type Transact } from '../../host/fido2/index.js';
+import {
+  decodeCanonical,
+  encodeCanonical,
+  Fido2Client,
+  type CborInput,
+  type CborValue,
+  type Transact,
+} from '../../host/fido2/index.js';
 import type { CborKey } from '../../proto/ctap2/canonical-cbor.js';
 import { Command } from '../../transport/index.js';
 import { MemoryFlashStore } from './memory-store.js';
@@ -81,7 +88,9 @@ export interface Rig {
   reboot(): Rig;
 }
 
-export function makeRig(options: { seed?: string; store?: MemoryFlashStore; band?: FakeBand; maxResidentCredentials?: number } = {}): Rig {
+export function makeRig(
+  options: { seed?: string; store?: MemoryFlashStore; band?: FakeBand; maxResidentCredentials?: number } = {},
+): Rig {
   const store = options.store ?? new MemoryFlashStore();
   const band = options.band ?? new FakeBand(store, options.seed ?? 'rig');
   const authenticator = new Ctap2Authenticator(band, {
@@ -94,7 +103,10 @@ export function makeRig(options: { seed?: string; store?: MemoryFlashStore; band
     authenticator.handle(request, { signal: signal ?? new AbortController().signal, keepalive: () => {} });
   const transact: Transact = async (command, payload, opts) => {
     if (command !== Command.CBOR) throw new Error(`test transact only carries CBOR, got ${command}`);
-    return authenticator.handle(payload, { signal: opts.signal ?? new AbortController().signal, keepalive: (s) => opts.onKeepalive?.(s) });
+    return authenticator.handle(payload, {
+      signal: opts.signal ?? new AbortController().signal,
+      keepalive: (s) => opts.onKeepalive?.(s),
+    });
   };
   const rig: Rig = {
     band,
@@ -102,7 +114,14 @@ export function makeRig(options: { seed?: string; store?: MemoryFlashStore; band
     authenticator,
     client: new Fido2Client(transact),
     raw,
-    reboot: () => makeRig({ store, band, ...(options.maxResidentCredentials !== undefined ? { maxResidentCredentials: options.maxResidentCredentials } : {}) }),
+    reboot: () =>
+      makeRig({
+        store,
+        band,
+        ...(options.maxResidentCredentials !== undefined
+          ? { maxResidentCredentials: options.maxResidentCredentials }
+          : {}),
+      }),
   };
   return rig;
 }

@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CtapStatus } from '../../firmware-sim/ctap2/index.js';
-import { decodeCanonical, encodeCanonical, Permission, type CborInput, type CborValue } from '../../host/fido2/index.js';
+import {
+  decodeCanonical,
+  encodeCanonical,
+  Permission,
+  type CborInput,
+  type CborValue,
+} from '../../host/fido2/index.js';
 import { cborKey, cborValue } from './arbitraries.js';
 import { ctapRequest, hash, makeRig, RP, user, type Rig } from './rig.js';
 
@@ -14,8 +20,20 @@ async function busyRig(seed: string): Promise<Rig> {
   const rig = makeRig({ seed });
   await rig.client.clientPin.setPin('1234');
   const mc = await rig.client.clientPin.getPinToken('1234', { permissions: Permission.MAKE_CREDENTIAL, rpId: RP.id });
-  await rig.client.makeCredential({ clientDataHash: hash('x'), rp: RP, user: user(1), options: { rk: true }, pinUvAuthToken: mc, extensions: { hmacSecret: true } });
-  await rig.client.makeCredential({ clientDataHash: hash('x'), rp: RP, user: user(2), options: { uv: true, rk: true } });
+  await rig.client.makeCredential({
+    clientDataHash: hash('x'),
+    rp: RP,
+    user: user(1),
+    options: { rk: true },
+    pinUvAuthToken: mc,
+    extensions: { hmacSecret: true },
+  });
+  await rig.client.makeCredential({
+    clientDataHash: hash('x'),
+    rp: RP,
+    user: user(2),
+    options: { uv: true, rk: true },
+  });
   await rig.client.clientPin.getPinToken('1234', { permissions: Permission.CREDENTIAL_MANAGEMENT });
   return rig;
 }
@@ -42,10 +60,14 @@ describe('the authenticator never throws and always answers with a CTAP status',
 
   it('random bytes after any command byte', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.constantFrom(...COMMANDS), fc.integer({ min: 0, max: 255 })), fc.uint8Array({ maxLength: 200 }), async (command, body) => {
-        const status = checkReply(await rig.raw(Uint8Array.from([command, ...body])));
-        if (!COMMANDS.includes(command)) expect(status).toBe(CtapStatus.CTAP1_ERR_INVALID_COMMAND);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(...COMMANDS), fc.integer({ min: 0, max: 255 })),
+        fc.uint8Array({ maxLength: 200 }),
+        async (command, body) => {
+          const status = checkReply(await rig.raw(Uint8Array.from([command, ...body])));
+          if (!COMMANDS.includes(command)) expect(status).toBe(CtapStatus.CTAP1_ERR_INVALID_COMMAND);
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -63,10 +85,14 @@ describe('the authenticator never throws and always answers with a CTAP status',
   it('request maps built from real field numbers and random values never end in CTAP1_ERR_OTHER', async () => {
     const field = fc.tuple(fc.integer({ min: 1, max: 10 }), cborValue(3));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(0x01, 0x02, 0x06, 0x0a), fc.uniqueArray(field, { maxLength: 8, selector: ([k]) => k }), async (command, entries) => {
-        const status = checkReply(await rig.raw(ctapRequest(command, new Map(entries))));
-        expect(status).not.toBe(CtapStatus.CTAP1_ERR_OTHER);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(0x01, 0x02, 0x06, 0x0a),
+        fc.uniqueArray(field, { maxLength: 8, selector: ([k]) => k }),
+        async (command, entries) => {
+          const status = checkReply(await rig.raw(ctapRequest(command, new Map(entries))));
+          expect(status).not.toBe(CtapStatus.CTAP1_ERR_OTHER);
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -77,7 +103,8 @@ describe('the authenticator never throws and always answers with a CTAP status',
     const swapped = Uint8Array.from([0x02, 0xa2, 0x02, 0x58, 0x20, ...cdh, 0x01, 0x6b, ...Buffer.from(RP.id)]);
     const longKey = Uint8Array.from([0x02, 0xa2, 0x18, 0x01, 0x6b, ...Buffer.from(RP.id), 0x02, 0x58, 0x20, ...cdh]);
     const indefinite = Uint8Array.from([0x02, 0xbf, 0x01, 0x6b, ...Buffer.from(RP.id), 0x02, 0x58, 0x20, ...cdh, 0xff]);
-    for (const request of [swapped, longKey, indefinite]) expect(await rig.raw(request)).toEqual(Uint8Array.of(CtapStatus.CTAP2_ERR_INVALID_CBOR));
+    for (const request of [swapped, longKey, indefinite])
+      expect(await rig.raw(request)).toEqual(Uint8Array.of(CtapStatus.CTAP2_ERR_INVALID_CBOR));
   });
 });
 
@@ -110,14 +137,17 @@ describe('strict request checking', () => {
   it.each([
     ['makeCredential', 0x01, validMakeCredential, [1, 2, 3, 4]],
     ['getAssertion', 0x02, validGetAssertion, [1, 2]],
-  ] as const)('%s: each missing required member is CTAP2_ERR_MISSING_PARAMETER', async (_, command, valid, required) => {
-    const { raw } = makeRig();
-    for (const key of required) {
-      const params = valid();
-      params.delete(key);
-      expect(await raw(ctapRequest(command, params))).toEqual(Uint8Array.of(CtapStatus.CTAP2_ERR_MISSING_PARAMETER));
-    }
-  });
+  ] as const)(
+    '%s: each missing required member is CTAP2_ERR_MISSING_PARAMETER',
+    async (_, command, valid, required) => {
+      const { raw } = makeRig();
+      for (const key of required) {
+        const params = valid();
+        params.delete(key);
+        expect(await raw(ctapRequest(command, params))).toEqual(Uint8Array.of(CtapStatus.CTAP2_ERR_MISSING_PARAMETER));
+      }
+    },
+  );
 
   const wrongTypes: [string, number, () => Map<number, CborInput>, number, CborInput][] = [
     ['makeCredential clientDataHash as text', 0x01, validMakeCredential, 1, 'abc'],
@@ -142,12 +172,18 @@ describe('strict request checking', () => {
   it('ignores unknown members, as CTAP requests are forward-compatible', async () => {
     const { raw, client } = makeRig();
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.tuple(fc.oneof(fc.integer({ min: 11, max: 100 }), fc.string({ maxLength: 5 })), cborValue(2)), { maxLength: 3, selector: ([k]) => String(k) }), async (extra) => {
-        const params = validMakeCredential();
-        for (const [k, v] of extra) (params as Map<number | string, CborInput>).set(k, v);
-        const reply = await raw(ctapRequest(0x01, params));
-        expect(reply[0]).toBe(CtapStatus.CTAP2_OK);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(
+          fc.tuple(fc.oneof(fc.integer({ min: 11, max: 100 }), fc.string({ maxLength: 5 })), cborValue(2)),
+          { maxLength: 3, selector: ([k]) => String(k) },
+        ),
+        async (extra) => {
+          const params = validMakeCredential();
+          for (const [k, v] of extra) (params as Map<number | string, CborInput>).set(k, v);
+          const reply = await raw(ctapRequest(0x01, params));
+          expect(reply[0]).toBe(CtapStatus.CTAP2_OK);
+        },
+      ),
       { numRuns: 40 },
     );
     const params = validMakeCredential();
@@ -175,8 +211,24 @@ describe('every response re-encodes byte-identically', () => {
       return reply;
     };
     await record(Uint8Array.of(0x04));
-    await record(ctapRequest(0x06, new Map<number, CborInput>([[1, 2], [2, 2]])));
-    await record(ctapRequest(0x06, new Map<number, CborInput>([[1, 1], [2, 1]])));
+    await record(
+      ctapRequest(
+        0x06,
+        new Map<number, CborInput>([
+          [1, 2],
+          [2, 2],
+        ]),
+      ),
+    );
+    await record(
+      ctapRequest(
+        0x06,
+        new Map<number, CborInput>([
+          [1, 1],
+          [2, 1],
+        ]),
+      ),
+    );
     await record(ctapRequest(0x01, validMakeCredential()));
     await record(ctapRequest(0x02, new Map<number, CborInput>([...validGetAssertion(), [5, { uv: true }]])));
     await record(Uint8Array.of(0x08));

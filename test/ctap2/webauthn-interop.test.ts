@@ -41,7 +41,8 @@ describe('@simplewebauthn/server accepts the band', () => {
     let counter = info.credential.counter;
     for (let round = 0; round < 2; round++) {
       const challenge = new Uint8Array(32).fill(round + 1);
-      if (discoverable) gaToken = await client.clientPin.getPinToken('4321', { permissions: Permission.GET_ASSERTION, rpId: RP.id });
+      if (discoverable)
+        gaToken = await client.clientPin.getPinToken('4321', { permissions: Permission.GET_ASSERTION, rpId: RP.id });
       const [assertion] = await client.getAssertion({
         challenge,
         origin: ORIGIN,

@@ -35,7 +35,9 @@ const selfEnroll = (userName: string, serialNumber: string, deviceId: string) =>
 });
 
 const flags = async (directory: MemoryDirectory, user: string) =>
-  userProperties(await directory.snapshot(), user).map((r) => `${r.serialNumber}:${r.isActive || '-'}:${r.isPrimary || '-'}`);
+  userProperties(await directory.snapshot(), user).map(
+    (r) => `${r.serialNumber}:${r.isActive || '-'}:${r.isPrimary || '-'}`,
+  );
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   return p.then(
@@ -91,7 +93,9 @@ describe('administrator operations', () => {
       setPolicy(d, { allowReEnrollAnyActiveBand: true });
       enrollBand(d, 'tw-user1', 'ACAK-00057');
     });
-    expect(await codeOf(directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00057', '0057'))))).toBe('REFUSED');
+    expect(
+      await codeOf(directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00057', '0057')))),
+    ).toBe('REFUSED');
     expect(await codeOf(directory.update((d) => enrollBand(d, 'tw-user2', 'ACAK-00057')))).toBe('BAND_HELD');
     await directory.update((d) => {
       disconnect(d, 'tw-user1', 'ACAK-00057');
@@ -133,13 +137,19 @@ describe('administrator operations', () => {
       allowReEnrollOwnBand: true,
       allowReEnrollAnyActiveBand: true,
     });
-    expect(await codeOf(directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: 'yes' as never })))).toBe('INVALID_POLICY');
-    expect(await codeOf(directory.update((d) => setPolicy(d, { allowEverything: true } as never)))).toBe('INVALID_POLICY');
+    expect(await codeOf(directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: 'yes' as never })))).toBe(
+      'INVALID_POLICY',
+    );
+    expect(await codeOf(directory.update((d) => setPolicy(d, { allowEverything: true } as never)))).toBe(
+      'INVALID_POLICY',
+    );
   });
 
   it('error messages say what was expected, what came, and what to do', async () => {
     const directory = await world();
-    const error = (await directory.update((d) => enrollBand(d, 'tw-user1', 'AAAH-00125')).catch((e: unknown) => e)) as DirectoryError;
+    const error = (await directory
+      .update((d) => enrollBand(d, 'tw-user1', 'AAAH-00125'))
+      .catch((e: unknown) => e)) as DirectoryError;
     expect(error.message).toMatch(/assigned to tw-user2; disconnect it from tw-user2 first/);
     const bad = (await directory
       .update((d) => registerBand(d, { serialNumber: 'bad', deviceId: '00', seosEnabled: false }))

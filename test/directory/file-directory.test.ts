@@ -104,7 +104,9 @@ describe('FileDirectory', () => {
       const directory = new FileDirectory(path, { clock: steppingClock() });
       expect((await directory.snapshot()).users).toEqual([]);
       // The folder does not exist, so the temp file cannot be created.
-      const error = await directory.update((d) => registerUser(d, 'tw-user2')).catch((e: unknown) => e as DirectoryError);
+      const error = await directory
+        .update((d) => registerUser(d, 'tw-user2'))
+        .catch((e: unknown) => e as DirectoryError);
       expect(error).toBeInstanceOf(DirectoryError);
       expect(error).toMatchObject({ code: 'IO', path });
       expect((await directory.snapshot()).users).toEqual([]);
@@ -136,11 +138,27 @@ describe('FileDirectory', () => {
 
   const badFiles: Array<[string, (good: Record<string, unknown>) => string, RegExp]> = [
     ['an empty file', () => '', /it is empty/],
-    ['a wrong version', (g) => JSON.stringify({ ...g, version: 2 }), /expected "version": 1, found 2 \(written by a newer/],
-    ['a missing version', (g) => JSON.stringify({ ...g, version: undefined }), /expected "version": 1, found undefined/],
-    ['a foreign JSON file', () => JSON.stringify({ name: 'some-package', version: 1 }), /expected "format": "band-stack\/directory"/],
+    [
+      'a wrong version',
+      (g) => JSON.stringify({ ...g, version: 2 }),
+      /expected "version": 1, found 2 \(written by a newer/,
+    ],
+    [
+      'a missing version',
+      (g) => JSON.stringify({ ...g, version: undefined }),
+      /expected "version": 1, found undefined/,
+    ],
+    [
+      'a foreign JSON file',
+      () => JSON.stringify({ name: 'some-package', version: 1 }),
+      /expected "format": "band-stack\/directory"/,
+    ],
     ['a JSON array', () => '[]', /top level/],
-    ['a malformed serial', (g) => JSON.stringify({ ...g, bands: [{ ...(g.bands as object[])[0], serialNumber: 'AAAH00125' }] }), /well-formed/],
+    [
+      'a malformed serial',
+      (g) => JSON.stringify({ ...g, bands: [{ ...(g.bands as object[])[0], serialNumber: 'AAAH00125' }] }),
+      /well-formed/,
+    ],
     [
       'a broken invariant',
       (g) => {

@@ -25,7 +25,7 @@ export function seededRandom(seed: string) {
   let counter = 0;
   return (length: number): Uint8Array => {
     const out = new Uint8Array(length);
-    for (let filled = 0; filled < length; ) {
+    for (let filled = 0; filled < length;) {
       const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
       const take = Math.min(block.length, length - filled);
       out.set(block.subarray(0, take), filled);

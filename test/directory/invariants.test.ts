@@ -29,7 +29,8 @@ function oracleProblems(s: DirectorySnapshot): string[] {
     if (!users.has(a.userName) || !bands.has(a.serialNumber)) problems.push(`dangling ${a.userName}/${a.serialNumber}`);
   }
   for (const serial of bands) {
-    if (s.associations.filter((a) => a.serialNumber === serial).length > 1) problems.push(`band ${serial} has two users`);
+    if (s.associations.filter((a) => a.serialNumber === serial).length > 1)
+      problems.push(`band ${serial} has two users`);
   }
   for (const user of users) {
     const mine = s.associations.filter((a) => a.userName === user);
@@ -99,7 +100,11 @@ function run(d: DirectoryDraft, o: Op): void {
     case 'registerUser':
       return void registerUser(d, USERS[o.u]);
     case 'registerBand':
-      return void registerBand(d, { serialNumber: SERIALS[o.b], deviceId: deviceId(SERIALS[o.b]), seosEnabled: SERIALS[o.b].startsWith('SEOS') });
+      return void registerBand(d, {
+        serialNumber: SERIALS[o.b],
+        deviceId: deviceId(SERIALS[o.b]),
+        seosEnabled: SERIALS[o.b].startsWith('SEOS'),
+      });
     case 'enroll':
       return void enrollBand(d, USERS[o.u], SERIALS[o.b]);
     case 'disconnect':
@@ -115,7 +120,11 @@ function run(d: DirectoryDraft, o: Op): void {
     case 'selfService':
       return void applyReEnrollment(d, {
         userName: USERS[o.u],
-        band: { serialNumber: SERIALS[o.b], deviceId: deviceId(SERIALS[o.b]), seosEnabled: SERIALS[o.b].startsWith('SEOS') },
+        band: {
+          serialNumber: SERIALS[o.b],
+          deviceId: deviceId(SERIALS[o.b]),
+          seosEnabled: SERIALS[o.b].startsWith('SEOS'),
+        },
       });
   }
 }
@@ -149,13 +158,15 @@ describe('directory invariants under random administrator and self-service opera
       fc.asyncProperty(fc.array(opArb, { maxLength: 30 }), u, async (ops, who) => {
         const directory = await populatedWorld();
         for (const o of ops) await directory.update((d) => run(d, o)).catch(() => undefined);
-        const restored = await directory.update((d) => restoreOriginalBand(d, USERS[who])).then(
-          () => true,
-          (e: DirectoryError) => {
-            expect(['UNKNOWN_USER', 'NO_PRIMARY_BAND']).toContain(e.code);
-            return false;
-          },
-        );
+        const restored = await directory
+          .update((d) => restoreOriginalBand(d, USERS[who]))
+          .then(
+            () => true,
+            (e: DirectoryError) => {
+              expect(['UNKNOWN_USER', 'NO_PRIMARY_BAND']).toContain(e.code);
+              return false;
+            },
+          );
         if (!restored) return;
         const mine = (await directory.snapshot()).associations.filter((a) => a.userName === USERS[who]);
         expect(mine).toHaveLength(1);
@@ -182,10 +193,22 @@ describe('update is all-or-nothing', () => {
   }
 
   const breakers: Array<[string, (d: DirectoryDraft) => void]> = [
-    ['band-single-user', (d) => d.associations.push({ ...d.associations[0], userName: 'bob', isActive: false, isPrimary: false })],
-    ['user-single-active', (d) => d.associations.push({ ...d.associations[0], serialNumber: 'AAAA-00003', isPrimary: false })],
-    ['user-single-primary', (d) => d.associations.push({ ...d.associations[0], serialNumber: 'AAAA-00003', isActive: false })],
-    ['association-references', (d) => d.associations.push({ ...d.associations[0], userName: 'carol', serialNumber: 'AAAA-00003' })],
+    [
+      'band-single-user',
+      (d) => d.associations.push({ ...d.associations[0], userName: 'bob', isActive: false, isPrimary: false }),
+    ],
+    [
+      'user-single-active',
+      (d) => d.associations.push({ ...d.associations[0], serialNumber: 'AAAA-00003', isPrimary: false }),
+    ],
+    [
+      'user-single-primary',
+      (d) => d.associations.push({ ...d.associations[0], serialNumber: 'AAAA-00003', isActive: false }),
+    ],
+    [
+      'association-references',
+      (d) => d.associations.push({ ...d.associations[0], userName: 'carol', serialNumber: 'AAAA-00003' }),
+    ],
     ['association-references', (d) => void (d.bands = d.bands.filter((b) => b.serialNumber !== 'AAAA-00001'))],
     ['unique-user-name', (d) => d.users.push({ ...d.users[0] })],
     ['unique-serial-number', (d) => d.bands.push({ ...d.bands[2], deviceId: '99' })],
@@ -218,7 +241,7 @@ describe('update is all-or-nothing', () => {
     });
   }
 
-  it('a callback that throws after mutating writes nothing, and the error is the callback\'s', async () => {
+  it("a callback that throws after mutating writes nothing, and the error is the callback's", async () => {
     const directory = await populated();
     const before = await directory.snapshot();
     await expect(
@@ -256,10 +279,12 @@ describe('update is all-or-nothing', () => {
         }),
       ),
     );
-    expect((await directory.snapshot()).users.map((x) => x.name)).toEqual(Array.from({ length: 20 }, (_, i) => `user-${i}`));
+    expect((await directory.snapshot()).users.map((x) => x.name)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `user-${i}`),
+    );
   });
 
-  it('every row created in one transaction carries that transaction\'s clock reading', async () => {
+  it("every row created in one transaction carries that transaction's clock reading", async () => {
     const directory = new MemoryDirectory({ clock: steppingClock('2030-01-01T00:00:00.000Z') });
     await directory.update((d) => {
       registerUser(d, 'a');
@@ -267,17 +292,30 @@ describe('update is all-or-nothing', () => {
       enrollBand(d, 'a', 'AAAA-00001');
     });
     const s = await directory.snapshot();
-    expect([s.users[0].created, s.bands[0].created, s.associations[0].created]).toEqual(Array(3).fill('2030-01-01T00:00:00.000Z'));
+    expect([s.users[0].created, s.bands[0].created, s.associations[0].created]).toEqual(
+      Array(3).fill('2030-01-01T00:00:00.000Z'),
+    );
   });
 
   it('an initial state is checked too', () => {
     const bad: DirectoryState = {
       users: [{ name: 'a', created: '2024-01-01T00:00:00.000Z' }],
       bands: [],
-      associations: [{ userName: 'a', serialNumber: 'AAAA-00001', isActive: true, isPrimary: true, notes: '', created: '2024-01-01T00:00:00.000Z' }],
+      associations: [
+        {
+          userName: 'a',
+          serialNumber: 'AAAA-00001',
+          isActive: true,
+          isPrimary: true,
+          notes: '',
+          created: '2024-01-01T00:00:00.000Z',
+        },
+      ],
       policy: { allowReEnrollOwnBand: false, allowReEnrollAnyActiveBand: false },
     };
-    expect(() => new MemoryDirectory({ initial: bad })).toThrow(expect.objectContaining({ code: 'INVARIANT', rule: 'association-references' }));
+    expect(() => new MemoryDirectory({ initial: bad })).toThrow(
+      expect.objectContaining({ code: 'INVARIANT', rule: 'association-references' }),
+    );
   });
 
   it('a broken clock is reported, not written', async () => {

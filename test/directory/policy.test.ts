@@ -44,11 +44,20 @@ async function setup(policy: { own: boolean; any: boolean }) {
     enrollBand(d, 'tw-user1', OTHERS, { notes: 'Enrolled' });
     enrollBand(d, 'tw-user3', OTHERS_SEOS, { notes: 'Enrolled' });
   });
-  await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: policy.own, allowReEnrollAnyActiveBand: policy.any }));
+  await directory.update((d) =>
+    setPolicy(d, { allowReEnrollOwnBand: policy.own, allowReEnrollAnyActiveBand: policy.any }),
+  );
   return directory;
 }
 
-const row = (userName: string, serialNumber: string, isActive: boolean, isPrimary: boolean, notes: string, created: string): Association => ({
+const row = (
+  userName: string,
+  serialNumber: string,
+  isActive: boolean,
+  isPrimary: boolean,
+  notes: string,
+  created: string,
+): Association => ({
   userName,
   serialNumber,
   isActive,
@@ -181,7 +190,10 @@ describe('decisions around the matrix', () => {
     const decision = decideReEnrollment(await directory.snapshot(), 'tw-user4', 'ABCD-00001');
     expect(decision).toEqual({ allowed: true, kind: 'first-enrollment' });
     await directory.update((d) =>
-      applyReEnrollment(d, { userName: 'tw-user4', band: { serialNumber: 'ABCD-00001', deviceId: 'FFEE01', seosEnabled: true } }),
+      applyReEnrollment(d, {
+        userName: 'tw-user4',
+        band: { serialNumber: 'ABCD-00001', deviceId: 'FFEE01', seosEnabled: true },
+      }),
     );
     const after = await directory.snapshot();
     expect(after.associations.find((a) => a.userName === 'tw-user4')).toEqual(
@@ -195,7 +207,7 @@ describe('decisions around the matrix', () => {
     });
   });
 
-  it('a user without a band still may not take another user\'s band by default', async () => {
+  it("a user without a band still may not take another user's band by default", async () => {
     const directory = await setup({ own: false, any: false });
     expect(decideReEnrollment(await directory.snapshot(), 'tw-user4', OTHERS)).toMatchObject({
       allowed: false,
@@ -206,21 +218,31 @@ describe('decisions around the matrix', () => {
 
   it('an unregistered band counts as unheld', async () => {
     const directory = await setup({ own: false, any: false });
-    expect(decideReEnrollment(await directory.snapshot(), ACTOR, 'ZZZZ-99999')).toMatchObject({ code: 'SELF_SERVICE_DISABLED' });
+    expect(decideReEnrollment(await directory.snapshot(), ACTOR, 'ZZZZ-99999')).toMatchObject({
+      code: 'SELF_SERVICE_DISABLED',
+    });
     await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: true }));
-    expect(decideReEnrollment(await directory.snapshot(), ACTOR, 'ZZZZ-99999')).toEqual({ allowed: true, kind: 'unheld-band' });
+    expect(decideReEnrollment(await directory.snapshot(), ACTOR, 'ZZZZ-99999')).toEqual({
+      allowed: true,
+      kind: 'unheld-band',
+    });
   });
 
-  it('an inactive association still makes the band another user\'s', async () => {
+  it("an inactive association still makes the band another user's", async () => {
     const directory = await setup({ own: true, any: false });
     // tw-user1 moves to the unheld band; OTHERS stays with tw-user1 as inactive primary.
     await directory.update((d) =>
-      applyReEnrollment(d, { userName: 'tw-user1', band: { serialNumber: UNHELD, deviceId: deviceIdOf[UNHELD], seosEnabled: false } }),
+      applyReEnrollment(d, {
+        userName: 'tw-user1',
+        band: { serialNumber: UNHELD, deviceId: deviceIdOf[UNHELD], seosEnabled: false },
+      }),
     );
-    expect(decideReEnrollment(await directory.snapshot(), ACTOR, OTHERS)).toMatchObject({ code: 'OTHER_USERS_BAND_NOT_ALLOWED' });
+    expect(decideReEnrollment(await directory.snapshot(), ACTOR, OTHERS)).toMatchObject({
+      code: 'OTHER_USERS_BAND_NOT_ALLOWED',
+    });
   });
 
-  it('re-enrolling one\'s own inactive band makes it active again and deactivates the current one', async () => {
+  it("re-enrolling one's own inactive band makes it active again and deactivates the current one", async () => {
     const directory = await setup({ own: true, any: false });
     const band = (s: string) => ({ serialNumber: s, deviceId: deviceIdOf[s], seosEnabled: false });
     await directory.update((d) => applyReEnrollment(d, { userName: ACTOR, band: band(UNHELD) }));
@@ -235,7 +257,10 @@ describe('decisions around the matrix', () => {
 
   it('the own SEOS band may be re-enrolled by its holder', async () => {
     const directory = await setup({ own: true, any: false });
-    expect(decideReEnrollment(await directory.snapshot(), 'tw-user3', OTHERS_SEOS)).toEqual({ allowed: true, kind: 'own-band' });
+    expect(decideReEnrollment(await directory.snapshot(), 'tw-user3', OTHERS_SEOS)).toEqual({
+      allowed: true,
+      kind: 'own-band',
+    });
   });
 
   it('re-decides inside the transaction: a decision that went stale is refused and nothing is written', async () => {
@@ -244,7 +269,10 @@ describe('decisions around the matrix', () => {
     if (!expected.allowed) throw new Error('setup');
     // Meanwhile tw-user4 enrolls to the same band.
     await directory.update((d) =>
-      applyReEnrollment(d, { userName: 'tw-user4', band: { serialNumber: UNHELD, deviceId: deviceIdOf[UNHELD], seosEnabled: false } }),
+      applyReEnrollment(d, {
+        userName: 'tw-user4',
+        band: { serialNumber: UNHELD, deviceId: deviceIdOf[UNHELD], seosEnabled: false },
+      }),
     );
     const before = await directory.snapshot();
     await expect(
@@ -263,7 +291,10 @@ describe('decisions around the matrix', () => {
     const directory = await setup({ own: true, any: false });
     await expect(
       directory.update((d) =>
-        applyReEnrollment(d, { userName: ACTOR, band: { serialNumber: UNHELD, deviceId: 'deadbeef', seosEnabled: false } }),
+        applyReEnrollment(d, {
+          userName: ACTOR,
+          band: { serialNumber: UNHELD, deviceId: 'deadbeef', seosEnabled: false },
+        }),
       ),
     ).rejects.toMatchObject({ code: 'DEVICE_ID_MISMATCH' });
   });
@@ -278,6 +309,8 @@ describe('decisions around the matrix', () => {
         expect((e as DirectoryError).code).toBe('INVALID_SERIAL');
       }
     }
-    expect(() => decideReEnrollment(snapshot, 'nobody', OWN)).toThrow(expect.objectContaining({ code: 'UNKNOWN_USER' }));
+    expect(() => decideReEnrollment(snapshot, 'nobody', OWN)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_USER' }),
+    );
   });
 });

@@ -15,7 +15,14 @@ const ORIGIN = 'https://login.example.com';
 
 function makeRp(extra: Partial<WebAuthnRelyingPartyOptions> = {}) {
   const clock = manualClock();
-  const rp = new WebAuthnRelyingParty({ id: RP_ID, origin: ORIGIN, name: 'Example', randomBytes: seededRandom('rp'), clock, ...extra });
+  const rp = new WebAuthnRelyingParty({
+    id: RP_ID,
+    origin: ORIGIN,
+    name: 'Example',
+    randomBytes: seededRandom('rp'),
+    clock,
+    ...extra,
+  });
   return { rp, clock };
 }
 
@@ -76,7 +83,12 @@ describe('WebAuthnRelyingParty', () => {
     const { rp, clock } = makeRp();
     const band = oldBand();
     const credential = await register(rp, band, 'AAAH-00125');
-    expect(credential).toMatchObject({ userName: 'tw-user2', bandSerial: 'AAAH-00125', counter: 1, transports: ['usb'] });
+    expect(credential).toMatchObject({
+      userName: 'tw-user2',
+      bandSerial: 'AAAH-00125',
+      counter: 1,
+      transports: ['usb'],
+    });
     expect(credential.retired).toBeUndefined();
     clock.advance(5_000);
     const used = await authenticate(rp, band);
@@ -103,7 +115,9 @@ describe('WebAuthnRelyingParty', () => {
 
     // The old band answers a challenge anyway with its retired key.
     const next = await rp.startAuthentication('tw-user2');
-    const error = await failure(rp.finishAuthentication('tw-user2', old.authenticateWith(first.id, next.challenge, ORIGIN)));
+    const error = await failure(
+      rp.finishAuthentication('tw-user2', old.authenticateWith(first.id, next.challenge, ORIGIN)),
+    );
     expect(error.code).toBe('RETIRED_CREDENTIAL');
     expect(error.message).toContain('AAAH-00125');
     expect((await rp.credentials('tw-user2')).map((c) => [c.bandSerial, c.retired !== undefined])).toEqual([
@@ -129,14 +143,19 @@ describe('WebAuthnRelyingParty', () => {
   it('tampered registration data or tampered authenticator data fails', async () => {
     const { rp } = makeRp();
     const band = oldBand();
-    const edit = async (change: (r: ReturnType<SoftAuthenticator['register']>) => ReturnType<SoftAuthenticator['register']>) => {
+    const edit = async (
+      change: (r: ReturnType<SoftAuthenticator['register']>) => ReturnType<SoftAuthenticator['register']>,
+    ) => {
       const options = await rp.startRegistration('tw-user2', { bandSerial: 'AAAH-00125' });
       return (await failure(rp.finishRegistration('tw-user2', change(band.register(options, ORIGIN))))).code;
     };
     // Last byte of the attestation object: inside authData's COSE key.
-    expect(await edit((r) => ({ ...r, response: { ...r.response, attestationObject: flip(r.response.attestationObject, -1) } }))).toBe(
-      'VERIFICATION_FAILED',
-    );
+    expect(
+      await edit((r) => ({
+        ...r,
+        response: { ...r.response, attestationObject: flip(r.response.attestationObject, -1) },
+      })),
+    ).toBe('VERIFICATION_FAILED');
     // Client data still names the right challenge and origin, but is not what was signed.
     expect(
       await edit((r) => {
@@ -152,7 +171,10 @@ describe('WebAuthnRelyingParty', () => {
     const auth = await rp.startAuthentication('tw-user2');
     const resp = band.authenticate(auth, ORIGIN);
     // Byte 35 is the low byte of the signature counter: the signature no longer covers it.
-    const badAuth = { ...resp, response: { ...resp.response, authenticatorData: flip(resp.response.authenticatorData, 35) } };
+    const badAuth = {
+      ...resp,
+      response: { ...resp.response, authenticatorData: flip(resp.response.authenticatorData, 35) },
+    };
     expect((await failure(rp.finishAuthentication('tw-user2', badAuth))).code).toBe('VERIFICATION_FAILED');
   });
 
@@ -184,9 +206,9 @@ describe('WebAuthnRelyingParty', () => {
     const { rp } = makeRp();
     const band = oldBand();
     const options = await rp.startRegistration('tw-user2', { bandSerial: 'AAAH-00125' });
-    expect((await failure(rp.finishRegistration('tw-user2', band.register(options, 'https://evil.example')))).code).toBe(
-      'VERIFICATION_FAILED',
-    );
+    expect(
+      (await failure(rp.finishRegistration('tw-user2', band.register(options, 'https://evil.example')))).code,
+    ).toBe('VERIFICATION_FAILED');
     const options2 = await rp.startRegistration('tw-user2', { bandSerial: 'AAAH-00125' });
     const wrongRp = band.register({ ...options2, rp: { ...options2.rp, id: 'evil.example' } }, ORIGIN);
     expect((await failure(rp.finishRegistration('tw-user2', wrongRp))).code).toBe('VERIFICATION_FAILED');
@@ -202,7 +224,9 @@ describe('WebAuthnRelyingParty', () => {
 
     const late = await rp.startAuthentication('tw-user2');
     clock.advance(60_001);
-    expect((await failure(rp.finishAuthentication('tw-user2', band.authenticate(late, ORIGIN)))).code).toBe('CEREMONY_EXPIRED');
+    expect((await failure(rp.finishAuthentication('tw-user2', band.authenticate(late, ORIGIN)))).code).toBe(
+      'CEREMONY_EXPIRED',
+    );
 
     // A replayed response to a new challenge fails.
     const first = await rp.startAuthentication('tw-user2');
@@ -218,7 +242,9 @@ describe('WebAuthnRelyingParty', () => {
     const aliceCred = await register(rp, alice, 'AAAH-00125', 'alice');
     await register(rp, bob, 'ACAK-00056', 'bob');
     const options = await rp.startAuthentication('bob');
-    const error = await failure(rp.finishAuthentication('bob', alice.authenticateWith(aliceCred.id, options.challenge, ORIGIN)));
+    const error = await failure(
+      rp.finishAuthentication('bob', alice.authenticateWith(aliceCred.id, options.challenge, ORIGIN)),
+    );
     expect(error.code).toBe('UNKNOWN_CREDENTIAL');
     expect((await failure(rp.retireCredential('bob', aliceCred.id))).code).toBe('UNKNOWN_CREDENTIAL');
 
@@ -234,9 +260,13 @@ describe('WebAuthnRelyingParty', () => {
   it('only offers the credentials on the requested band, and says so when there are none', async () => {
     const { rp } = makeRp();
     await register(rp, oldBand(), 'AAAH-00125');
-    expect((await failure(rp.startAuthentication('tw-user2', { bandSerial: 'ACAK-00056' }))).code).toBe('NO_CREDENTIALS');
+    expect((await failure(rp.startAuthentication('tw-user2', { bandSerial: 'ACAK-00056' }))).code).toBe(
+      'NO_CREDENTIALS',
+    );
     expect((await failure(rp.startAuthentication('nobody'))).code).toBe('NO_CREDENTIALS');
-    expect((await failure(rp.startRegistration('tw-user2', { bandSerial: 'not-a-serial' }))).code).toBe('INVALID_ARGUMENT');
+    expect((await failure(rp.startRegistration('tw-user2', { bandSerial: 'not-a-serial' }))).code).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 
   it('user verification: not required by default, enforced when configured', async () => {
@@ -291,8 +321,14 @@ describe('WebAuthnRelyingParty', () => {
       expect(await readFile(statePath, 'utf8')).toBe(text.slice(0, 50));
 
       await writeFile(statePath, text);
-      const other = new WebAuthnRelyingParty({ id: 'other.example.com', origin: 'https://other.example.com', statePath });
-      expect((await failure(other.credentials('tw-user2'))).message).toMatch(/belongs to relying party "login.example.com"/);
+      const other = new WebAuthnRelyingParty({
+        id: 'other.example.com',
+        origin: 'https://other.example.com',
+        statePath,
+      });
+      expect((await failure(other.credentials('tw-user2'))).message).toMatch(
+        /belongs to relying party "login.example.com"/,
+      );
     });
   });
 

@@ -62,7 +62,9 @@ export class SoftAuthenticator {
     }
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const jwk = publicKey.export({ format: 'jwk' });
-    const id = knobs.reuseCredentialId ? Buffer.from(knobs.reuseCredentialId, 'base64url') : Buffer.from(this.#random(32));
+    const id = knobs.reuseCredentialId
+      ? Buffer.from(knobs.reuseCredentialId, 'base64url')
+      : Buffer.from(this.#random(32));
     const cred: SoftCredential = { id, rpId, userHandle: options.user.id, privateKey, signCount: 0 };
     this.#creds.set(id.toString('base64url'), cred);
 
@@ -86,7 +88,10 @@ export class SoftAuthenticator {
       Buffer.from(coseKey),
     ]);
     const clientDataJSON = clientData('webauthn.create', options.challenge, origin);
-    const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), { key: privateKey, dsaEncoding: 'der' });
+    const sig = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), {
+      key: privateKey,
+      dsaEncoding: 'der',
+    });
     // Text keys in canonical order (shorter first): fmt, attStmt, authData.
     const attestationObject = cbor.encode(
       new Map<string, unknown>([

@@ -15,17 +15,35 @@ describe('User Properties', () => {
     const directory = new MemoryDirectory({ clock: steppingClock('2024-03-04T10:15:00.000Z', 3_600_000) });
     await directory.update((d) => registerUser(d, 'tw-user2')); // 10:15
     await directory.update((d) =>
-      applyReEnrollment(d, { userName: 'tw-user2', band: { serialNumber: 'AAAH-00125', deviceId: '00a1', seosEnabled: false } }),
+      applyReEnrollment(d, {
+        userName: 'tw-user2',
+        band: { serialNumber: 'AAAH-00125', deviceId: '00a1', seosEnabled: false },
+      }),
     ); // 11:15
     await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: true })); // 12:15
     await directory.update((d) =>
-      applyReEnrollment(d, { userName: 'tw-user2', band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false } }),
+      applyReEnrollment(d, {
+        userName: 'tw-user2',
+        band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false },
+      }),
     ); // 13:15
 
     const rows = userProperties(await directory.snapshot(), 'tw-user2');
     expect(rows).toEqual([
-      { serialNumber: 'AAAH-00125', isActive: '', isPrimary: 'Primary', notes: 'Self-service enrollment', created: '2024-03-04T11:15:00.000Z' },
-      { serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: '', notes: 'Self-service re-enrollment', created: '2024-03-04T13:15:00.000Z' },
+      {
+        serialNumber: 'AAAH-00125',
+        isActive: '',
+        isPrimary: 'Primary',
+        notes: 'Self-service enrollment',
+        created: '2024-03-04T11:15:00.000Z',
+      },
+      {
+        serialNumber: 'ACAK-00056',
+        isActive: 'Active',
+        isPrimary: '',
+        notes: 'Self-service re-enrollment',
+        created: '2024-03-04T13:15:00.000Z',
+      },
     ]);
     expect(renderUserPropertiesTable(rows)).toBe(
       [
@@ -42,7 +60,12 @@ describe('User Properties', () => {
     const at = (h: number) => `2024-01-01T0${h}:00:00.000Z`;
     const state: DirectoryState = {
       users: [{ name: 'u', created: at(0) }],
-      bands: ['ZZZZ-00001', 'AAAA-00002', 'MMMM-00003'].map((serialNumber, i) => ({ serialNumber, deviceId: `0${i}`, seosEnabled: false, created: at(0) })),
+      bands: ['ZZZZ-00001', 'AAAA-00002', 'MMMM-00003'].map((serialNumber, i) => ({
+        serialNumber,
+        deviceId: `0${i}`,
+        seosEnabled: false,
+        created: at(0),
+      })),
       associations: [
         { userName: 'u', serialNumber: 'ZZZZ-00001', isActive: false, isPrimary: false, notes: '', created: at(2) },
         { userName: 'u', serialNumber: 'MMMM-00003', isActive: true, isPrimary: false, notes: '', created: at(1) },
@@ -55,7 +78,13 @@ describe('User Properties', () => {
 
   it('keeps the table on one line per band even when notes contain line breaks', () => {
     const table = renderUserPropertiesTable([
-      { serialNumber: 'AAAA-00001', isActive: 'Active', isPrimary: 'Primary', notes: 'line one\nline two\tend', created: 'x' },
+      {
+        serialNumber: 'AAAA-00001',
+        isActive: 'Active',
+        isPrimary: 'Primary',
+        notes: 'line one\nline two\tend',
+        created: 'x',
+      },
     ]);
     expect(table.split('\n')).toHaveLength(4);
     expect(table).toContain('line one line two end');

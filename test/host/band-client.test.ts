@@ -9,7 +9,9 @@ import { Command, loopbackPair, type Unit } from '../../transport/index.js';
  * A scripted device for the client's own behaviour (matching, busy, timeout, abort, disconnect,
  * version refusal). The real band is exercised in test/band and test/conformance.
  */
-function scriptedDevice(reply: (msg: ReturnType<typeof HostMessageCodec.decode>, ctx: DeviceContext) => Promise<Init<BandMessage> | null>) {
+function scriptedDevice(
+  reply: (msg: ReturnType<typeof HostMessageCodec.decode>, ctx: DeviceContext) => Promise<Init<BandMessage> | null>,
+) {
   const listeners = new Set<(u: Unit) => void>();
   const device: BandDevice & { emit(m: Init<BandMessage>): void } = {
     async handle(unit, ctx) {
@@ -32,7 +34,12 @@ function scriptedDevice(reply: (msg: ReturnType<typeof HostMessageCodec.decode>,
 
 const info = (major: number): Init<BandMessage>['body'] => ({
   case: 'getInfo',
-  value: { protocolVersion: { major, minor: 0 }, serialNumber: 'AAAH-00125', deviceId: new Uint8Array(16), firmwareVersion: 't' },
+  value: {
+    protocolVersion: { major, minor: 0 },
+    serialNumber: 'AAAH-00125',
+    deviceId: new Uint8Array(16),
+    firmwareVersion: 't',
+  },
 });
 
 function setup(device: BandDevice, timeoutMs = 1_000) {
@@ -71,7 +78,10 @@ describe('BandClient', () => {
     const { client } = setup(
       scriptedDevice(async (m) => ({
         requestId: m.requestId,
-        body: { case: 'error', value: { code: 'ERROR_CODE_WRONG_STATE', message: 'not now', state: 'BAND_STATE_UNENROLLED' } },
+        body: {
+          case: 'error',
+          value: { code: 'ERROR_CODE_WRONG_STATE', message: 'not now', state: 'BAND_STATE_UNENROLLED' },
+        },
       })),
     );
     const error = await client.startCapture().catch((e) => e);
@@ -136,7 +146,10 @@ describe('BandClient', () => {
     const { client } = setup(device);
     const it = client.events();
     const waiting = client.waitForEvent((e) => e.case === 'userDataDeleted');
-    device.emit({ requestId: 0, body: { case: 'event', value: { kind: { case: 'wristChanged', value: { onWrist: true } } } } });
+    device.emit({
+      requestId: 0,
+      body: { case: 'event', value: { kind: { case: 'wristChanged', value: { onWrist: true } } } },
+    });
     device.emit({ requestId: 0, body: { case: 'event', value: { kind: { case: 'userDataDeleted', value: {} } } } });
     expect((await it.next()).value).toEqual({ case: 'wristChanged', value: { onWrist: true } });
     expect((await it.next()).value).toEqual({ case: 'userDataDeleted', value: {} });

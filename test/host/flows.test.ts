@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BandEmulator, serveBand, testWorld, type Preset } from '../../firmware-sim/index.js';
-import { BandClient, BandClientError, BandError, SimulatedUser, deleteUserData, enroll, type UserInteraction } from '../../host/index.js';
+import {
+  BandClient,
+  BandClientError,
+  BandError,
+  SimulatedUser,
+  deleteUserData,
+  enroll,
+  type UserInteraction,
+} from '../../host/index.js';
 import { loopbackPair } from '../../transport/index.js';
 
 const open: (() => Promise<void>)[] = [];
@@ -9,7 +17,12 @@ afterEach(async () => {
 });
 
 async function band(preset?: Preset) {
-  const emulator = new BandEmulator({ world: testWorld({ seed: 'flows' }), serialNumber: 'AAAH-00125', debugLink: true, preset });
+  const emulator = new BandEmulator({
+    world: testWorld({ seed: 'flows' }),
+    serialNumber: 'AAAH-00125',
+    debugLink: true,
+    preset,
+  });
   const [host, side] = loopbackPair();
   const serving = serveBand(emulator, side);
   const client = await BandClient.connect(host, { timeoutMs: 2_000 });
@@ -29,9 +42,18 @@ describe('host flows refuse early and leave the band usable', () => {
   it('enroll refuses a bad label or user name before the capture starts', async () => {
     const { client, user } = await band();
     const told: string[] = [];
-    const watching: UserInteraction = { instruct: async (i) => void told.push(i.kind), readSetupCode: () => user.readSetupCode() };
-    await expect(enroll(client, watching, { userName: 'alice', label: 'ÄÖÜ-toolongggggg' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /at most 12 characters/ });
-    await expect(enroll(client, watching, { userName: 'ali\nce' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /control characters/ });
+    const watching: UserInteraction = {
+      instruct: async (i) => void told.push(i.kind),
+      readSetupCode: () => user.readSetupCode(),
+    };
+    await expect(enroll(client, watching, { userName: 'alice', label: 'ÄÖÜ-toolongggggg' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: /at most 12 characters/,
+    });
+    await expect(enroll(client, watching, { userName: 'ali\nce' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: /control characters/,
+    });
     expect(told).toEqual([]);
     expect((await client.getState()).state).toBe('BAND_STATE_UNENROLLED');
   });
@@ -66,7 +88,11 @@ describe('host flows refuse early and leave the band usable', () => {
 
 describe('waiting for a person notices a band that died silently', () => {
   it('a band that stops answering fails the wait at the next heartbeat, not at its timeout', async () => {
-    const emulator = new BandEmulator({ world: testWorld({ seed: 'silent' }), serialNumber: 'AAAH-00125', preset: { kind: 'authenticated', userName: 'bob' } });
+    const emulator = new BandEmulator({
+      world: testWorld({ seed: 'silent' }),
+      serialNumber: 'AAAH-00125',
+      preset: { kind: 'authenticated', userName: 'bob' },
+    });
     const [host, side] = loopbackPair();
     const serving = serveBand(emulator, side);
     const client = await BandClient.connect(host, { timeoutMs: 2_000 });

@@ -4,7 +4,9 @@ import { BandClient } from '../../host/index.js';
 import { loopbackPair, type Transport } from '../../transport/index.js';
 
 /** Handles of active timers (Node-internal, but the count is what matters and it is stable across versions). */
-const activeTimers = () => (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+const activeTimers = () =>
+  (process as unknown as { getActiveResourcesInfo(): string[] }).getActiveResourcesInfo().filter((r) => r === 'Timeout')
+    .length;
 
 describe('BandClient over the loopback, against the emulator', () => {
   it("getInfo returns the emulator's serial number", async () => {
@@ -52,7 +54,8 @@ describe('BandClient over the loopback, against the emulator', () => {
 /** Wraps a transport and counts the subscriptions that are live (added and not yet removed). */
 function countingTransport(inner: Transport) {
   let live = 0;
-  const track = <A extends unknown[]>(subscribe: (listener: (...args: A) => void) => () => void) =>
+  const track =
+    <A extends unknown[]>(subscribe: (listener: (...args: A) => void) => () => void) =>
     (listener: (...args: A) => void) => {
       live++;
       const off = subscribe(listener);

@@ -32,10 +32,16 @@ function drive(band: RunningBand, scenario: 'main' | 'reset' | 'cancel'): Promis
       // No __pycache__ left in the source tree.
       { cwd: here, timeout: 60_000, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
       (error, stdout, stderr) => {
-        if (error) return reject(new Error(`python_fido2_driver.py ${scenario} failed: ${error.message}\n${stdout}${stderr}\nbandsim said:\n${band.output()}`));
+        if (error)
+          return reject(
+            new Error(
+              `python_fido2_driver.py ${scenario} failed: ${error.message}\n${stdout}${stderr}\nbandsim said:\n${band.output()}`,
+            ),
+          );
         try {
           const report = JSON.parse(stdout);
-          if (report.fatal) return reject(new Error(`python-fido2 ${scenario}: ${report.fatal}\n${report.trace}\nso far: ${stdout}`));
+          if (report.fatal)
+            return reject(new Error(`python-fido2 ${scenario}: ${report.fatal}\n${report.trace}\nso far: ${stdout}`));
           resolve(report);
         } catch {
           reject(new Error(`python_fido2_driver.py printed no JSON:\n${stdout}${stderr}`));
@@ -69,7 +75,11 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   });
 
   it('INIT allocates a channel and reports CTAPHID 2 with WINK|CBOR|NMSG; a 1 KiB PING echoes', () => {
-    expect(main.init).toEqual({ ctaphidVersion: 2, deviceVersion: expect.any(Array), capabilities: 0x01 | 0x04 | 0x08 });
+    expect(main.init).toEqual({
+      ctaphidVersion: 2,
+      deviceVersion: expect.any(Array),
+      capabilities: 0x01 | 0x04 | 0x08,
+    });
     expect(ok(main.ping)).toEqual({ echoed: true });
   });
 
@@ -78,7 +88,15 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       versions: ['FIDO_2_0', 'FIDO_2_1'],
       extensions: ['credProtect', 'hmac-secret'],
       aaguid: 'bbaf4d27b2d0d7369e34164abb7a9d65',
-      options: { rk: true, up: true, uv: true, credMgmt: true, clientPin: false, pinUvAuthToken: true, makeCredUvNotRqd: true },
+      options: {
+        rk: true,
+        up: true,
+        uv: true,
+        credMgmt: true,
+        clientPin: false,
+        pinUvAuthToken: true,
+        makeCredUvNotRqd: true,
+      },
       pinUvProtocols: [2, 1],
       maxCredentialIdLength: 63,
       algorithms: [{ alg: -7, type: 'public-key' }],
@@ -86,7 +104,14 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   });
 
   it('makeCredential (non-rk and rk) gives packed self attestation that python-fido2 verifies', () => {
-    const common = { fmt: 'packed', attestationType: 'SELF', rpIdHashOk: true, credentialIdLength: 63, alg: -7, aaguid: main.getInfo.aaguid };
+    const common = {
+      fmt: 'packed',
+      attestationType: 'SELF',
+      rpIdHashOk: true,
+      credentialIdLength: 63,
+      alg: -7,
+      aaguid: main.getInfo.aaguid,
+    };
     expect(ok(main.makeCredentialNonRk)).toMatchObject({ ...common, flags: UP | AT });
     expect(ok(main.makeCredentialRk)).toMatchObject({ ...common, flags: UP | UV | AT });
     expect(main.makeCredentialRk.counter).toBeGreaterThan(main.makeCredentialNonRk.counter);
@@ -94,16 +119,32 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   });
 
   it('getAssertion signatures verify with the attested public key', () => {
-    expect(ok(main.getAssertionAllowList)).toMatchObject({ verified: true, credentialIdMatches: true, flags: UP, user: {} });
+    expect(ok(main.getAssertionAllowList)).toMatchObject({
+      verified: true,
+      credentialIdMatches: true,
+      flags: UP,
+      user: {},
+    });
     // Without UV the band returns only the user id (CTAP 2.1 §6.2.2 step 12).
-    expect(ok(main.getAssertionDiscoverable)).toMatchObject({ verified: true, credentialIdMatches: true, flags: UP, user: { id: 'python-user-2' } });
+    expect(ok(main.getAssertionDiscoverable)).toMatchObject({
+      verified: true,
+      credentialIdMatches: true,
+      flags: UP,
+      user: { id: 'python-user-2' },
+    });
     expect(main.getAssertionDiscoverable.counter).toBeGreaterThan(main.getAssertionAllowList.counter);
     expect(ok(main.getAssertionUnknownRp)).toEqual({ status: 'NO_CREDENTIALS' });
   });
 
   it('ClientPin: set PIN, wrong PIN costs a retry, pinUvAuthToken (protocols 2 and 1) authorises makeCredential and getAssertion, change PIN', () => {
     const pin = ok(main.clientPin);
-    expect(pin).toMatchObject({ protocol: 2, clientPinAfterSet: true, retries: 8, wrongPin: 'PIN_INVALID', retriesAfterWrong: 7 });
+    expect(pin).toMatchObject({
+      protocol: 2,
+      clientPinAfterSet: true,
+      retries: 8,
+      wrongPin: 'PIN_INVALID',
+      retriesAfterWrong: 7,
+    });
     for (const v of ['v2', 'v1']) {
       expect(pin[`makeCredential_${v}`]).toMatchObject({ fmt: 'packed', attestationType: 'SELF', flags: UP | UV | AT });
       expect(pin[`getAssertion_${v}`]).toEqual({ verified: true, flags: UP | UV });
@@ -127,6 +168,10 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
 
   it('CTAPHID_CANCEL while the band waits for its top button answers KEEPALIVE_CANCEL; the channel stays usable', async () => {
     const report = await drive(await startBand('button'), 'cancel');
-    expect(report).toEqual({ makeCredential: 'KEEPALIVE_CANCEL', keepalives: [2], afterwards: ['FIDO_2_0', 'FIDO_2_1'] });
+    expect(report).toEqual({
+      makeCredential: 'KEEPALIVE_CANCEL',
+      keepalives: [2],
+      afterwards: ['FIDO_2_0', 'FIDO_2_1'],
+    });
   });
 });

@@ -15,12 +15,27 @@ afterEach(killAll);
 const socat = systemTool(SOCAT);
 
 function expectInfo(document: any, serialNumber = 'AAAH-00125') {
-  expect(document).toMatchObject({ ok: true, serialNumber, state: 'authenticated', enrolled: true, userName: 'tw-user2', label: 'TW-USER2' });
+  expect(document).toMatchObject({
+    ok: true,
+    serialNumber,
+    state: 'authenticated',
+    enrolled: true,
+    userName: 'tw-user2',
+    label: 'TW-USER2',
+  });
 }
 
 describe('bandsim --udp-hid and bandctl --transport udp-hid: (the acceptance scenario)', () => {
   it('info --json prints the serial number, state and user name', async () => {
-    const band = await startBandsim(['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--auto-presence']);
+    const band = await startBandsim([
+      '--udp-hid',
+      '127.0.0.1:0',
+      '--preset',
+      'authenticated',
+      '--user',
+      'tw-user2',
+      '--auto-presence',
+    ]);
     // Port 0: the kernel picks a free port; bandsim prints the one it got.
     const address = band.endpoints['udp-hid']!;
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -51,7 +66,10 @@ describe('bandsim --udp-hid and bandctl --transport udp-hid: (the acceptance sce
   it('works through the package bins: npx bandsim / npx bandctl', async () => {
     const rig = await tempDir('npx-rig');
     try {
-      const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string; bin: Record<string, string> };
+      const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        name: string;
+        bin: Record<string, string>;
+      };
       expect(Object.keys(pkg.bin).sort()).toEqual(['bandctl', 'bandsim']);
       await mkdir(join(rig.path, 'node_modules/.bin'), { recursive: true });
       await symlink(ROOT, join(rig.path, 'node_modules', pkg.name), 'dir');
@@ -60,8 +78,14 @@ describe('bandsim --udp-hid and bandctl --transport udp-hid: (the acceptance sce
         await symlink(join('..', pkg.name, target), join(rig.path, 'node_modules/.bin', name));
       }
       const npx = (bin: string) => ({ command: ['npx', '--no-install', bin], cwd: rig.path });
-      const band = await startBandsim(['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--auto-presence'], npx('bandsim'));
-      const run = await bandctl(['--transport', `udp-hid:${band.endpoints['udp-hid']}`, 'info', '--json'], { ...npx('bandctl'), timeoutMs: 60_000 });
+      const band = await startBandsim(
+        ['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--auto-presence'],
+        npx('bandsim'),
+      );
+      const run = await bandctl(['--transport', `udp-hid:${band.endpoints['udp-hid']}`, 'info', '--json'], {
+        ...npx('bandctl'),
+        timeoutMs: 60_000,
+      });
       expect(run.code, run.stderr).toBe(0);
       expectInfo(run.json());
     } finally {
@@ -73,7 +97,16 @@ describe('bandsim --udp-hid and bandctl --transport udp-hid: (the acceptance sce
 
 describe('bandctl info over TCP', () => {
   it('reads a band served by bandsim --tcp', async () => {
-    const band = await startBandsim(['--tcp', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--serial-number', 'ACAK-00056']);
+    const band = await startBandsim([
+      '--tcp',
+      '127.0.0.1:0',
+      '--preset',
+      'authenticated',
+      '--user',
+      'tw-user2',
+      '--serial-number',
+      'ACAK-00056',
+    ]);
     const run = await bandctl(['--transport', `tcp:${band.endpoints.tcp}`, 'info', '--json']);
     expect(run.code, run.stderr).toBe(0);
     expectInfo(run.json(), 'ACAK-00056');
@@ -90,7 +123,16 @@ describe.skipIf(!socat.ok)('bandctl info over a serial pty pair (socat)', () => 
     const pair = await socatPair();
     pairs.push(pair);
     const [bandEnd, hostEnd] = pair.paths;
-    const band = await startBandsim(['--serial', bandEnd, '--baud', '9600', '--preset', 'authenticated', '--user', 'tw-user2']);
+    const band = await startBandsim([
+      '--serial',
+      bandEnd,
+      '--baud',
+      '9600',
+      '--preset',
+      'authenticated',
+      '--user',
+      'tw-user2',
+    ]);
     expect(band.endpoints.serial).toBe(bandEnd);
     const run = await bandctl(['--transport', `serial:${hostEnd}?baud=9600`, 'info', '--json']);
     expect(run.code, run.stderr).toBe(0);

@@ -25,7 +25,9 @@ describe.skipIf(!socat.ok)('killing socat mid-call', () => {
     await pair.kill();
     const run = await ctl.done;
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
-    expect(run.stderr).toMatch(/^bandctl: the link to the band closed: expected .* to stay connected, (it went away|its far end closed)/m);
+    expect(run.stderr).toMatch(
+      /^bandctl: the link to the band closed: expected .* to stay connected, (it went away|its far end closed)/m,
+    );
     expect(run.stderr).not.toMatch(/^\s+at /m);
     // The band notices too, and stops once its only endpoint is gone.
     expect(await band.exited).toEqual({ code: 1, signal: null });
@@ -37,7 +39,16 @@ describe.skipIf(!socat.ok)('killing socat mid-call', () => {
     pairs.push(pair);
     const [bandEnd, hostEnd] = pair.paths;
     // A second endpoint to watch the band from: --json prints nothing until the end.
-    const band = await startBandsim(['--serial', bandEnd, '--tcp', '127.0.0.1:0', '--preset', 'enrolled', '--user', 'tw-user2']);
+    const band = await startBandsim([
+      '--serial',
+      bandEnd,
+      '--tcp',
+      '127.0.0.1:0',
+      '--preset',
+      'enrolled',
+      '--user',
+      'tw-user2',
+    ]);
     const ctl = startBandctl(['--transport', `serial:${hostEnd}`, 'wipe', '--wait', '20000', '--json']);
     // The band shows its delete prompt once it has answered DeleteUserData; bandctl then waits for the person.
     for (let attempt = 0; ; attempt++) {

@@ -16,7 +16,8 @@ export const BANDCTL = join(ROOT, 'dist/host/bandctl.js');
 
 export function requireBuilt(): void {
   for (const file of [BANDSIM, BANDCTL]) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: build first with \`npx tsc -p tsconfig.json\` (npm test does it)`);
+    if (!existsSync(file))
+      throw new Error(`${file} is missing: build first with \`npx tsc -p tsconfig.json\` (npm test does it)`);
   }
 }
 
@@ -28,7 +29,8 @@ export interface Exit {
 }
 
 function exitOf(child: ChildProcess): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -60,8 +62,8 @@ function track(command: string, args: string[], options: { cwd?: string; env?: N
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
   return child;
 }
 
@@ -82,7 +84,10 @@ export interface Bandsim {
  * Starts bandsim with `args` and resolves once it prints "ready" (never a sleep). `command` replaces
  * `node dist/firmware-sim/bandsim.js`, e.g. `['npx', '--no-install', 'bandsim']`.
  */
-export async function startBandsim(args: string[], options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Bandsim> {
+export async function startBandsim(
+  args: string[],
+  options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Bandsim> {
   const [command, ...prefix] = options.command ?? [process.execPath, BANDSIM];
   const child = track(command, [...prefix, ...args], options);
   let stdout = '';
@@ -112,7 +117,11 @@ export async function startBandsim(args: string[], options: { command?: string[]
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         if (check()) return;
         finish();
-        reject(new Error(`bandsim exited (${code ?? signal}) before printing a line matching ${pattern}; it said:\n${output()}`));
+        reject(
+          new Error(
+            `bandsim exited (${code ?? signal}) before printing a line matching ${pattern}; it said:\n${output()}`,
+          ),
+        );
       };
       const finish = () => {
         clearTimeout(timer);
@@ -127,7 +136,8 @@ export async function startBandsim(args: string[], options: { command?: string[]
 
   await waitForLine(/^ready$/);
   const endpoints: Bandsim['endpoints'] = {};
-  for (const m of stdout.matchAll(/^listening (tcp|udp-hid|serial) (\S+)$/gm)) endpoints[m[1] as keyof Bandsim['endpoints']] = m[2];
+  for (const m of stdout.matchAll(/^listening (tcp|udp-hid|serial) (\S+)$/gm))
+    endpoints[m[1] as keyof Bandsim['endpoints']] = m[2];
   return {
     child,
     endpoints,
@@ -157,7 +167,10 @@ export interface RunningBandctl {
 }
 
 /** Starts bandctl with `args`; `done` resolves with its exit and output. */
-export function startBandctl(args: string[], options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunningBandctl {
+export function startBandctl(
+  args: string[],
+  options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): RunningBandctl {
   const [command, ...prefix] = options.command ?? [process.execPath, BANDCTL];
   const child = track(command, [...prefix, ...args], options);
   child.stdin!.end();
@@ -181,11 +194,14 @@ export function startBandctl(args: string[], options: { command?: string[]; cwd?
         try {
           return JSON.parse(stdout);
         } catch {
-          throw new Error(`expected one JSON document from bandctl ${args.join(' ')}, got:\n${stdout}\n[stderr]\n${stderr}`);
+          throw new Error(
+            `expected one JSON document from bandctl ${args.join(' ')}, got:\n${stdout}\n[stderr]\n${stderr}`,
+          );
         }
       },
     };
-    if (exit.signal === 'SIGKILL') throw new Error(`bandctl ${args.join(' ')} did not finish within ${limit} ms:\n${stdout}\n[stderr]\n${stderr}`);
+    if (exit.signal === 'SIGKILL')
+      throw new Error(`bandctl ${args.join(' ')} did not finish within ${limit} ms:\n${stdout}\n[stderr]\n${stderr}`);
     return run;
   });
   const waitForStderr = (pattern: RegExp, timeoutMs = 20_000) =>
@@ -207,7 +223,8 @@ export function startBandctl(args: string[], options: { command?: string[]; cwd?
           clearTimeout(timer);
           waiters.delete(wake);
           if (pattern.test(stderr)) resolve();
-          else reject(new Error(`bandctl exited before printing ${pattern} on stderr:\n${stdout}\n[stderr]\n${stderr}`));
+          else
+            reject(new Error(`bandctl exited before printing ${pattern} on stderr:\n${stdout}\n[stderr]\n${stderr}`));
         },
         (error: Error) => reject(error),
       );
@@ -217,7 +234,10 @@ export function startBandctl(args: string[], options: { command?: string[]; cwd?
 }
 
 /** Runs bandctl to the end. */
-export function bandctl(args: string[], options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export function bandctl(
+  args: string[],
+  options: { command?: string[]; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
   return startBandctl(args, options).done;
 }
 

@@ -29,7 +29,14 @@ describe('bandctl --record then --transport replay:', () => {
   it('replays a recorded enrollment, and names FILE:LINE where a different user diverges', async () => {
     const file = join(dir.path, 'enroll.rec');
     const band = await startBandsim(['--tcp', '127.0.0.1:0', '--debug-link', '--seed', 'record-replay']);
-    const live = await bandctl(['--record', file, '--transport', `tcp:${band.endpoints.tcp}`, ...enrollArgs('tw-user2'), '--json']);
+    const live = await bandctl([
+      '--record',
+      file,
+      '--transport',
+      `tcp:${band.endpoints.tcp}`,
+      ...enrollArgs('tw-user2'),
+      '--json',
+    ]);
     expect(live.code, live.stderr).toBe(0);
     await band.stop();
 
@@ -43,12 +50,23 @@ describe('bandctl --record then --transport replay:', () => {
     expect(replayed.json()).toEqual(live.json());
 
     // Another user name changes the CompleteEnrollment request: the replay stops there and says where.
-    const other = await bandctl(['--transport', `replay:${file}`, 'enroll', '--user', 'tw-user9', '--simulate-user', 'tw-user2/right-index', '--json']);
+    const other = await bandctl([
+      '--transport',
+      `replay:${file}`,
+      'enroll',
+      '--user',
+      'tw-user9',
+      '--simulate-user',
+      'tw-user2/right-index',
+      '--json',
+    ]);
     // The recorded band was reached; the session differs: a failure (exit 1), not an unreachable band (3).
     expect(other.code).toBe(1);
     const { error } = other.json();
     expect(error.code).toBe('REPLAY_MISMATCH');
-    const at = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+): expected > BAND `).exec(error.message);
+    const at = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+): expected > BAND `).exec(
+      error.message,
+    );
     expect(at, error.message).not.toBeNull();
     // That line is the recorded CompleteEnrollment, carrying the recorded user name.
     const line = recording.split('\n')[Number(at![1]) - 1];
@@ -64,7 +82,14 @@ describe('bandctl --record then --transport replay:', () => {
   it('replays a udp-hid recording too: INIT is not part of it', async () => {
     const file = join(dir.path, 'info-udp.rec');
     const band = await startBandsim(['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2']);
-    const live = await bandctl(['--record', file, '--transport', `udp-hid:${band.endpoints['udp-hid']}`, 'info', '--json']);
+    const live = await bandctl([
+      '--record',
+      file,
+      '--transport',
+      `udp-hid:${band.endpoints['udp-hid']}`,
+      'info',
+      '--json',
+    ]);
     expect(live.code, live.stderr).toBe(0);
     await band.stop();
     expect(await readFile(file, 'utf8')).not.toMatch(/^\d+ [<>] INIT/m);

@@ -16,12 +16,29 @@ afterAll(async () => {
 
 describe('bandsim --state DIR across restarts', () => {
   it('keeps the user enrolled through bandctl enroll; a --preset on restart is ignored with a note', async () => {
-    const first = await startBandsim(['--tcp', '127.0.0.1:0', '--state', state.path, '--debug-link', '--seed', 'state-dir']);
+    const first = await startBandsim([
+      '--tcp',
+      '127.0.0.1:0',
+      '--state',
+      state.path,
+      '--debug-link',
+      '--seed',
+      'state-dir',
+    ]);
     const before = await bandctl(['--transport', `tcp:${first.endpoints.tcp}`, 'info', '--json']);
     expect(before.code, before.stderr).toBe(0);
     expect(before.json()).toMatchObject({ enrolled: false, state: 'unenrolled' });
 
-    const enroll = await bandctl(['--transport', `tcp:${first.endpoints.tcp}`, 'enroll', '--user', 'tw-user3', '--simulate-user', 'tw-user3/right-index', '--json']);
+    const enroll = await bandctl([
+      '--transport',
+      `tcp:${first.endpoints.tcp}`,
+      'enroll',
+      '--user',
+      'tw-user3',
+      '--simulate-user',
+      'tw-user3/right-index',
+      '--json',
+    ]);
     expect(enroll.code, enroll.stderr).toBe(0);
     expect(enroll.json()).toMatchObject({ ok: true, userName: 'tw-user3', label: 'TW-USER3' });
     const deviceId = enroll.json().deviceId;
@@ -31,8 +48,19 @@ describe('bandsim --state DIR across restarts', () => {
     expect((await readdir(state.path)).length).toBeGreaterThan(0);
 
     // A new process on the same directory, asked for another user: the flash wins.
-    const second = await startBandsim(['--tcp', '127.0.0.1:0', '--state', state.path, '--preset', 'authenticated', '--user', 'someone-else']);
-    expect(second.output()).toContain(`note: ${state.path} already holds user tw-user3; --preset authenticated ignored`);
+    const second = await startBandsim([
+      '--tcp',
+      '127.0.0.1:0',
+      '--state',
+      state.path,
+      '--preset',
+      'authenticated',
+      '--user',
+      'someone-else',
+    ]);
+    expect(second.output()).toContain(
+      `note: ${state.path} already holds user tw-user3; --preset authenticated ignored`,
+    );
     const after = await bandctl(['--transport', `tcp:${second.endpoints.tcp}`, 'info', '--json']);
     expect(after.code, after.stderr).toBe(0);
     expect(after.json()).toMatchObject({ enrolled: true, userName: 'tw-user3', label: 'TW-USER3', deviceId });
@@ -49,7 +77,9 @@ describe('bandsim --state on a path it cannot create', () => {
       await writeFile(file, 'x');
       const started = startBandsim(['--tcp', '127.0.0.1:0', '--state', `${file}/band`]);
       await expect(started).rejects.toThrow(/exited \(1\)/);
-      await expect(started).rejects.toThrow(`cannot create the state directory ${file}/band: ${file} is a file, not a directory`);
+      await expect(started).rejects.toThrow(
+        `cannot create the state directory ${file}/band: ${file} is a file, not a directory`,
+      );
     } finally {
       await dir.remove();
     }

@@ -49,7 +49,10 @@ describe('bandsim bad command lines exit 2 with usage', () => {
     [[], /expected at least one endpoint/],
     [['--tcp', 'localhost'], /expected --tcp HOST:PORT \(e\.g\. 127\.0\.0\.1:8111\), got 'localhost'/],
     [['--tcp', '127.0.0.1:0', '--preset', 'enrolled'], /--preset enrolled needs --user NAME/],
-    [['--tcp', '127.0.0.1:0', '--preset', 'sideways'], /expected --preset blank, enrolled or authenticated, got 'sideways'/],
+    [
+      ['--tcp', '127.0.0.1:0', '--preset', 'sideways'],
+      /expected --preset blank, enrolled or authenticated, got 'sideways'/,
+    ],
     [['--tcp', '127.0.0.1:0', '--baud', '9600'], /--baud goes with --serial/],
     [['--tcp', '127.0.0.1:0', '--serial-number', 'abc'], /expected --serial-number of four capital letters/],
     [['--tcp', '127.0.0.1:0', 'extra'], /Unexpected argument 'extra'/],

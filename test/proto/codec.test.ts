@@ -13,13 +13,18 @@ import {
 describe('protobuf codecs', () => {
   it('round-trip host requests with every scalar kind', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.string({ maxLength: 64 }), fc.boolean(), (id, name, haptic) => {
-        const msg: HostMessage = {
-          requestId: id,
-          body: { case: 'completeEnrollment', value: { userName: name, label: '', hapticFeedback: haptic } },
-        };
-        expect(HostMessageCodec.decode(HostMessageCodec.encode(msg))).toEqual(msg);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.string({ maxLength: 64 }),
+        fc.boolean(),
+        (id, name, haptic) => {
+          const msg: HostMessage = {
+            requestId: id,
+            body: { case: 'completeEnrollment', value: { userName: name, label: '', hapticFeedback: haptic } },
+          };
+          expect(HostMessageCodec.decode(HostMessageCodec.encode(msg))).toEqual(msg);
+        },
+      ),
     );
   });
 
@@ -28,7 +33,10 @@ describe('protobuf codecs', () => {
       fc.property(fc.constantFrom(...ScreenValues), (screen) => {
         const msg: BandMessage = {
           requestId: 0,
-          body: { case: 'event', value: { kind: { case: 'screenChanged', value: { screen, state: 'BAND_STATE_UNENROLLED' } } } },
+          body: {
+            case: 'event',
+            value: { kind: { case: 'screenChanged', value: { screen, state: 'BAND_STATE_UNENROLLED' } } },
+          },
         };
         expect(BandMessageCodec.decode(BandMessageCodec.encode(msg))).toEqual(msg);
       }),
@@ -66,9 +74,14 @@ describe('protobuf codecs', () => {
   });
 
   it('refuses to encode an unknown oneof case or enum name, naming the choices', () => {
-    expect(() => HostMessageCodec.encode({ requestId: 1, body: { case: 'nope', value: {} } } as never)).toThrow(/expected one of getInfo/);
+    expect(() => HostMessageCodec.encode({ requestId: 1, body: { case: 'nope', value: {} } } as never)).toThrow(
+      /expected one of getInfo/,
+    );
     expect(() =>
-      DebugRequestCodec.encode({ requestId: 1, action: { case: 'button', value: { button: 'BUTTON_MIDDLE' as never } } }),
+      DebugRequestCodec.encode({
+        requestId: 1,
+        action: { case: 'button', value: { button: 'BUTTON_MIDDLE' as never } },
+      }),
     ).toThrow(/BUTTON_TOP/);
   });
 });

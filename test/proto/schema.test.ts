@@ -7,7 +7,9 @@ const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding:
 describe('proto/ schema', () => {
   const protoc = systemTool(PROTOC);
   it.skipIf(!protoc.ok)('compiles with protoc', () => {
-    expect(() => run('protoc', ['--proto_path=proto', '--descriptor_set_out=/dev/null', 'proto/band.proto', 'proto/debug.proto'])).not.toThrow();
+    expect(() =>
+      run('protoc', ['--proto_path=proto', '--descriptor_set_out=/dev/null', 'proto/band.proto', 'proto/debug.proto']),
+    ).not.toThrow();
   });
 
   it('is clean under buf lint (STANDARD)', () => {

@@ -9,11 +9,20 @@ describe('docs/protocol.md worked example', () => {
   const bytesAfter = (label: string) => {
     const line = doc.split('\n').find((l) => l.trimStart().startsWith(label));
     if (!line) throw new Error(`docs/protocol.md has no line starting with '${label}'`);
-    return line.trimStart().slice(label.length).trim().split(/\s+/).filter((b) => /^[0-9a-f]{2}$/.test(b)).map((b) => parseInt(b, 16));
+    return line
+      .trimStart()
+      .slice(label.length)
+      .trim()
+      .split(/\s+/)
+      .filter((b) => /^[0-9a-f]{2}$/.test(b))
+      .map((b) => parseInt(b, 16));
   };
 
   it('shows the real protobuf and framed bytes of GetInfo request 1', () => {
-    const payload = HostMessageCodec.encode({ requestId: 1, body: { case: 'getInfo', value: { hostVersion: { major: 1, minor: 0 } } } });
+    const payload = HostMessageCodec.encode({
+      requestId: 1,
+      body: { case: 'getInfo', value: { hostVersion: { major: 1, minor: 0 } } },
+    });
     expect(Array.from(payload)).toEqual(bytesAfter('unit        command 0x41 (BAND), payload'));
     expect(Array.from(encodeFrame({ command: Command.BAND, payload }))).toEqual(bytesAfter('on the wire'));
   });

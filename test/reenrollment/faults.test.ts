@@ -31,7 +31,9 @@ async function scenario(relyingParties?: (rp: RelyingParty) => RelyingParty[]) {
   return { world, own, target, oldKey, before };
 }
 
-function expectFinalDirectory(snapshot: Awaited<ReturnType<Awaited<ReturnType<typeof enterprise>>['directory']['snapshot']>>) {
+function expectFinalDirectory(
+  snapshot: Awaited<ReturnType<Awaited<ReturnType<typeof enterprise>>['directory']['snapshot']>>,
+) {
   expect(findViolations(snapshot)).toEqual([]);
   expect(userProperties(snapshot, 'alice').map((r) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([
     ['AAAH-00125', '', 'Primary'],
@@ -56,7 +58,8 @@ function person(band: TestBand, sabotage: (i: Instruction, n: number) => Promise
 describe('re-enrollment faults: the directory is never half updated and the same call resumes', () => {
   it('the band is taken off the wrist during fingerprint capture', async () => {
     const { world, target, before } = await scenario();
-    const error = await world.run('alice', target, {
+    const error = await world
+      .run('alice', target, {
         userTimeoutMs: 1_000,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor' && i.goodTouches === 3) {
@@ -80,7 +83,8 @@ describe('re-enrollment faults: the directory is never half updated and the same
 
   it('the link to the band dies mid-enrollment; a new link resumes', async () => {
     const { world, target, before } = await scenario();
-    const error = await world.run('alice', target, {
+    const error = await world
+      .run('alice', target, {
         userTimeoutMs: 1_000,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor' && i.goodTouches === 2) {
@@ -148,7 +152,8 @@ describe('re-enrollment faults: the directory is never half updated and the same
   it('cancelling through the AbortSignal stops the run and changes nothing', async () => {
     const { world, target, before } = await scenario();
     const controller = new AbortController();
-    const error = await world.run('alice', target, {
+    const error = await world
+      .run('alice', target, {
         signal: controller.signal,
         user: person(target, async (i) => {
           if (i.kind === 'touch-sensor') controller.abort();
@@ -163,7 +168,13 @@ describe('re-enrollment faults: the directory is never half updated and the same
   it('the wrong band is connected', async () => {
     const { world, own, before } = await scenario();
     const error = await world.orchestrator
-      .run({ userName: 'alice', bandSerial: 'ACAK-00056', band: own.client, authenticator: own.webauthn, user: own.person('alice/right-index') })
+      .run({
+        userName: 'alice',
+        bandSerial: 'ACAK-00056',
+        band: own.client,
+        authenticator: own.webauthn,
+        user: own.person('alice/right-index'),
+      })
       .catch((e) => e);
     expect(error).toMatchObject({ code: 'BAND_MISMATCH' });
     expect(await world.directory.snapshot()).toEqual(before);

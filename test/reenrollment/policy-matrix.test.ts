@@ -17,10 +17,14 @@ const POLICIES = [
   { allowReEnrollOwnBand: true, allowReEnrollAnyActiveBand: true },
 ];
 
-function expected(policy: (typeof POLICIES)[number], target: Target): { allowed: true } | { allowed: false; text: string } {
+function expected(
+  policy: (typeof POLICIES)[number],
+  target: Target,
+): { allowed: true } | { allowed: false; text: string } {
   const selfService = policy.allowReEnrollOwnBand || policy.allowReEnrollAnyActiveBand;
   if (target === "another user's SEOS band") return { allowed: false, text: REFUSAL_BAND_OF_OTHER_USER };
-  if (target === "another user's band") return policy.allowReEnrollAnyActiveBand ? { allowed: true } : { allowed: false, text: REFUSAL_BAND_OF_OTHER_USER };
+  if (target === "another user's band")
+    return policy.allowReEnrollAnyActiveBand ? { allowed: true } : { allowed: false, text: REFUSAL_BAND_OF_OTHER_USER };
   return selfService ? { allowed: true } : { allowed: false, text: REFUSAL_SELF_SERVICE_DISABLED };
 }
 
@@ -75,7 +79,9 @@ describe('self-service re-enrollment: policy × target, end to end', () => {
         expect(findViolations(after)).toEqual([]);
         const rows = userProperties(after, 'alice');
         if (target === 'own band') {
-          expect(rows.map((r) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([['AAAH-00125', 'Active', 'Primary']]);
+          expect(rows.map((r) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([
+            ['AAAH-00125', 'Active', 'Primary'],
+          ]);
         } else {
           expect(rows.map((r) => [r.serialNumber, r.isActive, r.isPrimary])).toEqual([
             ['AAAH-00125', '', 'Primary'],

@@ -22,7 +22,14 @@ export function seeded(seed: string): (n: number) => Uint8Array {
   let counter = 0;
   return (n) => {
     const out = new Uint8Array(n);
-    for (let at = 0; at < n; at += 32) out.set(createHash('sha256').update(`${seed}/${counter++}`).digest().subarray(0, Math.min(32, n - at)), at);
+    for (let at = 0; at < n; at += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}/${counter++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - at)),
+        at,
+      );
     return out;
   };
 }
@@ -43,7 +50,13 @@ export interface TestBand {
 }
 
 export async function band(serial: string, options: { seos?: boolean; preset?: Preset } = {}): Promise<TestBand> {
-  const emulator = new BandEmulator({ world: testWorld({ seed: `t/${serial}` }), serialNumber: serial, seos: options.seos, debugLink: true, preset: options.preset });
+  const emulator = new BandEmulator({
+    world: testWorld({ seed: `t/${serial}` }),
+    serialNumber: serial,
+    seos: options.seos,
+    debugLink: true,
+    preset: options.preset,
+  });
   const [host, side] = loopbackPair();
   const serving = serveBand(emulator, side);
   const client = await BandClient.connect(host, { timeoutMs: 2_000 });
@@ -67,7 +80,12 @@ export async function band(serial: string, options: { seos?: boolean; preset?: P
 export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingParty) => RelyingParty[] = (rp) => [rp]) {
   const now = clock();
   const directory = new MemoryDirectory({ clock: now });
-  const rp = new WebAuthnRelyingParty({ id: 'login.example.com', origin: 'https://login.example.com', randomBytes: seeded('rp'), clock: now });
+  const rp = new WebAuthnRelyingParty({
+    id: 'login.example.com',
+    origin: 'https://login.example.com',
+    randomBytes: seeded('rp'),
+    clock: now,
+  });
   await directory.update((d) => {
     for (const u of ['alice', 'bob']) registerUser(d, u);
     setPolicy(d, policy);
@@ -79,16 +97,27 @@ export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingPart
     rp,
     orchestrator,
     async band(serial: string, options: { seos?: boolean; holder?: string } = {}) {
-      const b = await band(serial, { seos: options.seos, preset: options.holder ? { kind: 'enrolled', userName: options.holder } : undefined });
+      const b = await band(serial, {
+        seos: options.seos,
+        preset: options.holder ? { kind: 'enrolled', userName: options.holder } : undefined,
+      });
       bands.push(b);
       await directory.update((d) => {
         const info = b.client.bandInfo!;
-        registerBand(d, { serialNumber: serial, deviceId: Buffer.from(info.deviceId).toString('hex'), seosEnabled: !!options.seos });
+        registerBand(d, {
+          serialNumber: serial,
+          deviceId: Buffer.from(info.deviceId).toString('hex'),
+          seosEnabled: !!options.seos,
+        });
         if (options.holder) enrollBand(d, options.holder, serial);
       });
       return b;
     },
-    run(userName: string, b: TestBand, extra: { userTimeoutMs?: number; signal?: AbortSignal; user?: UserInteraction } = {}) {
+    run(
+      userName: string,
+      b: TestBand,
+      extra: { userTimeoutMs?: number; signal?: AbortSignal; user?: UserInteraction } = {},
+    ) {
       return orchestrator.run({
         userName,
         bandSerial: b.serial,
@@ -104,7 +133,9 @@ export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingPart
       const options = await rp.startRegistration(userName, { bandSerial: b.serial });
       const person = b.person(`${userName}/right-index`);
       await authenticate(b.client, person);
-      const response = await b.webauthn.create(options, rp.origin, { onUserPresenceNeeded: () => void person.instruct({ kind: 'confirm-presence' }) });
+      const response = await b.webauthn.create(options, rp.origin, {
+        onUserPresenceNeeded: () => void person.instruct({ kind: 'confirm-presence' }),
+      });
       return (await rp.finishRegistration(userName, response)).id;
     },
     async signIn(userName: string, b: TestBand, credentialId?: string) {

@@ -32,7 +32,9 @@ export function requireBuiltBandsim(): void {
   }
   const sources = Math.max(...['proto', 'transport', 'firmware-sim'].map((layer) => newestSource(join(root, layer))));
   if (statSync(BANDSIM).mtimeMs < sources) {
-    console.warn(`WARNING: ${BANDSIM} is older than the sources; this test runs the built band (npx tsc -p tsconfig.json)`);
+    console.warn(
+      `WARNING: ${BANDSIM} is older than the sources; this test runs the built band (npx tsc -p tsconfig.json)`,
+    );
   }
 }
 
@@ -42,13 +44,17 @@ export function requireBuiltBandsim(): void {
  */
 export function startBandsim(options: { autoPresence?: boolean } = {}): Promise<RunningBand> {
   const args = ['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--debug-link'];
-  const child = spawn(process.execPath, [BANDSIM, ...args, ...(options.autoPresence === false ? [] : ['--auto-presence'])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BANDSIM, ...args, ...(options.autoPresence === false ? [] : ['--auto-presence'])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (out += chunk));
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (out += chunk));
   const stop = () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -68,7 +74,7 @@ export function startBandsim(options: { autoPresence?: boolean } = {}): Promise<
     };
     const early = (code: number | null) => fail(new Error(`bandsim exited (${code}) before "ready"; it said:\n${out}`));
     child.once('exit', early);
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.on('data', (chunk: string) => {
       out += chunk;
       if (!/^ready$/m.test(out)) return;
       const port = /^listening udp-hid 127\.0\.0\.1:(\d+)$/m.exec(out);

@@ -21,7 +21,9 @@ function feed(r: Reassembler, reports: Uint8Array[]): (HidMessage | CtapHidError
   return reports.flatMap((report) => r.push(report));
 }
 function codes(items: (HidMessage | CtapHidError)[]): string[] {
-  return items.map((i) => (i instanceof CtapHidError ? `${i.code}@${i.cid.toString(16)}` : `msg@${i.cid.toString(16)}`));
+  return items.map((i) =>
+    i instanceof CtapHidError ? `${i.code}@${i.cid.toString(16)}` : `msg@${i.cid.toString(16)}`,
+  );
 }
 const hex = (cid: number) => cid.toString(16);
 
@@ -34,7 +36,8 @@ describe('CTAPHID packets', () => {
         expect(reports.length).toBe(1 + Math.ceil(Math.max(0, size - INIT_DATA_SIZE) / CONT_DATA_SIZE));
         for (const r of reports) expect(r.length).toBe(HID_REPORT_SIZE);
         const last = reports[reports.length - 1];
-        const used = reports.length === 1 ? 7 + size : 5 + (size - INIT_DATA_SIZE - (reports.length - 2) * CONT_DATA_SIZE);
+        const used =
+          reports.length === 1 ? 7 + size : 5 + (size - INIT_DATA_SIZE - (reports.length - 2) * CONT_DATA_SIZE);
         expect(last.subarray(used).every((b) => b === 0)).toBe(true);
         const out = feed(new Reassembler(), reports);
         expect(out.length).toBe(1);
@@ -64,19 +67,25 @@ describe('CTAPHID packets', () => {
 describe('Reassembler errors', () => {
   it('INVALID_SEQ for a skipped, repeated or out-of-order continuation, then recovers', () => {
     fc.assert(
-      fc.property(cidArb, fc.integer({ min: INIT_DATA_SIZE + 2 * CONT_DATA_SIZE + 1, max: 3000 }), fc.nat(), fc.nat(), (cid, size, pick, shift) => {
-        const reports = packetize(cid, Command.CBOR, payloadOfSize(size, 3));
-        const i = 1 + (pick % (reports.length - 1));
-        const broken = [...reports];
-        const wrong = Uint8Array.from(broken[i]);
-        wrong[4] = (wrong[4] + 1 + (shift % 127)) % 128;
-        broken[i] = wrong;
-        const r = new Reassembler();
-        const out = feed(r, broken.slice(0, i + 1));
-        expect(codes(out)).toEqual([`HID_INVALID_SEQ@${hex(cid)}`]);
-        expect((out[0] as CtapHidError).hidError).toBe(HidError.INVALID_SEQ);
-        expect(codes(feed(r, reports))).toEqual([`msg@${hex(cid)}`]);
-      }),
+      fc.property(
+        cidArb,
+        fc.integer({ min: INIT_DATA_SIZE + 2 * CONT_DATA_SIZE + 1, max: 3000 }),
+        fc.nat(),
+        fc.nat(),
+        (cid, size, pick, shift) => {
+          const reports = packetize(cid, Command.CBOR, payloadOfSize(size, 3));
+          const i = 1 + (pick % (reports.length - 1));
+          const broken = [...reports];
+          const wrong = Uint8Array.from(broken[i]);
+          wrong[4] = (wrong[4] + 1 + (shift % 127)) % 128;
+          broken[i] = wrong;
+          const r = new Reassembler();
+          const out = feed(r, broken.slice(0, i + 1));
+          expect(codes(out)).toEqual([`HID_INVALID_SEQ@${hex(cid)}`]);
+          expect((out[0] as CtapHidError).hidError).toBe(HidError.INVALID_SEQ);
+          expect(codes(feed(r, reports))).toEqual([`msg@${hex(cid)}`]);
+        },
+      ),
     );
   });
 
@@ -117,17 +126,23 @@ describe('Reassembler errors', () => {
     fc.assert(
       fc.property(commandArb, (command) => {
         fc.pre(command !== Command.INIT);
-        expect(codes(feed(new Reassembler(), packetize(0, command, new Uint8Array(3))))).toEqual(['HID_INVALID_CHANNEL@0']);
+        expect(codes(feed(new Reassembler(), packetize(0, command, new Uint8Array(3))))).toEqual([
+          'HID_INVALID_CHANNEL@0',
+        ]);
         expect(codes(feed(new Reassembler(), packetize(BROADCAST_CID, command, new Uint8Array(3))))).toEqual([
           'HID_INVALID_CHANNEL@ffffffff',
         ]);
       }),
     );
-    expect(codes(feed(new Reassembler(), packetize(0, Command.INIT, new Uint8Array(8))))).toEqual(['HID_INVALID_CHANNEL@0']);
-    expect(codes(feed(new Reassembler(), packetize(BROADCAST_CID, Command.INIT, new Uint8Array(8))))).toEqual(['msg@ffffffff']);
+    expect(codes(feed(new Reassembler(), packetize(0, Command.INIT, new Uint8Array(8))))).toEqual([
+      'HID_INVALID_CHANNEL@0',
+    ]);
+    expect(codes(feed(new Reassembler(), packetize(BROADCAST_CID, Command.INIT, new Uint8Array(8))))).toEqual([
+      'msg@ffffffff',
+    ]);
   });
 
-  it('on the host side, accepts a band\'s ERROR on the broadcast channel', () => {
+  it("on the host side, accepts a band's ERROR on the broadcast channel", () => {
     const error = packetize(BROADCAST_CID, Command.ERROR, Uint8Array.of(HidError.CHANNEL_BUSY));
     expect(codes(feed(new Reassembler({ side: 'host' }), error))).toEqual(['msg@ffffffff']);
     expect(codes(feed(new Reassembler(), error))).toEqual(['HID_INVALID_CHANNEL@ffffffff']);
@@ -166,16 +181,13 @@ describe('Reassembler errors', () => {
 
   it('random report sequences never throw, and every item is a message or a CID-tagged error', () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.uint8Array({ minLength: 64, maxLength: 64 }), { maxLength: 40 }),
-        (reports) => {
-          const r = new Reassembler({ now: () => 0 });
-          for (const item of feed(r, reports)) {
-            if (item instanceof CtapHidError) expect(typeof item.cid).toBe('number');
-            else expect(item.payload.length).toBeLessThanOrEqual(CTAPHID_MAX_MESSAGE);
-          }
-        },
-      ),
+      fc.property(fc.array(fc.uint8Array({ minLength: 64, maxLength: 64 }), { maxLength: 40 }), (reports) => {
+        const r = new Reassembler({ now: () => 0 });
+        for (const item of feed(r, reports)) {
+          if (item instanceof CtapHidError) expect(typeof item.cid).toBe('number');
+          else expect(item.payload.length).toBeLessThanOrEqual(CTAPHID_MAX_MESSAGE);
+        }
+      }),
     );
   });
 });

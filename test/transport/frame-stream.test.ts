@@ -7,13 +7,17 @@ import { bytesArb, concat, cut, decodeStream, sameUnit, unitArb } from './helper
 describe('frame stream', () => {
   it('yields the same units whatever the chunking', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(unitArb(400), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), async (units, cuts) => {
-        const wire = concat(units.map(encodeFrame));
-        const { units: got, errors } = await decodeStream(cut(wire, cuts));
-        expect(errors).toEqual([]);
-        expect(got.length).toBe(units.length);
-        got.forEach((u, i) => expect(sameUnit(u, units[i])).toBe(true));
-      }),
+      fc.asyncProperty(
+        fc.array(unitArb(400), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        async (units, cuts) => {
+          const wire = concat(units.map(encodeFrame));
+          const { units: got, errors } = await decodeStream(cut(wire, cuts));
+          expect(errors).toEqual([]);
+          expect(got.length).toBe(units.length);
+          got.forEach((u, i) => expect(sameUnit(u, units[i])).toBe(true));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -21,7 +25,12 @@ describe('frame stream', () => {
   it('ignores empty segments between consecutive 0x00 (a sender flushing)', async () => {
     const a: Unit = { command: 1, payload: Uint8Array.of(1, 2) };
     const b: Unit = { command: 2, payload: Uint8Array.of() };
-    const { units, errors } = await decodeStream([Uint8Array.of(0, 0, 0), encodeFrame(a), Uint8Array.of(0, 0), encodeFrame(b)]);
+    const { units, errors } = await decodeStream([
+      Uint8Array.of(0, 0, 0),
+      encodeFrame(a),
+      Uint8Array.of(0, 0),
+      encodeFrame(b),
+    ]);
     expect(errors).toEqual([]);
     expect(units.map((u) => u.command)).toEqual([1, 2]);
   });
@@ -64,7 +73,10 @@ describe('frame stream', () => {
         bad[at] = value;
         const { units, errors } = await decodeStream([bad, encodeFrame(f2), encodeFrame(f2)]);
         expect(errors.length, `byte ${at} -> ${value}`).toBeGreaterThan(0);
-        expect(units.every((u) => sameUnit(u, f2)), `byte ${at} -> ${value}`).toBe(true);
+        expect(
+          units.every((u) => sameUnit(u, f2)),
+          `byte ${at} -> ${value}`,
+        ).toBe(true);
         expect(units.length).toBeGreaterThanOrEqual(1);
       }
     }
@@ -98,7 +110,10 @@ describe('frame stream', () => {
   it('discards an oversize run once with FRAME_TOO_LARGE and resyncs at the next 0x00', async () => {
     const after: Unit = { command: 0x41, payload: Uint8Array.of(1, 2, 3) };
     const flood = new Uint8Array(200_000).fill(0x55);
-    const chunks = cut(flood, Array.from({ length: 199 }, (_, i) => (i + 1) * 1000));
+    const chunks = cut(
+      flood,
+      Array.from({ length: 199 }, (_, i) => (i + 1) * 1000),
+    );
     const { units, errors } = await decodeStream([encodeFrame(after), ...chunks, Uint8Array.of(0), encodeFrame(after)]);
     expect(errors.map((e) => e.code)).toEqual(['FRAME_TOO_LARGE']);
     expect(errors[0].message).toMatch(/expected a 0x00 delimiter within \d+ bytes/);
@@ -109,8 +124,14 @@ describe('frame stream', () => {
     const after: Unit = { command: 3, payload: Uint8Array.of(9) };
     for (const split of [1, MAX_ENCODED_FRAME_LENGTH - 1, MAX_ENCODED_FRAME_LENGTH, MAX_ENCODED_FRAME_LENGTH + 1]) {
       const flood = new Uint8Array(MAX_ENCODED_FRAME_LENGTH + 1).fill(0x33);
-      const { units, errors } = await decodeStream([...cut(concat([flood, Uint8Array.of(0)]), [split]), encodeFrame(after)]);
-      expect(errors.map((e) => e.code), `split ${split}`).toEqual(['FRAME_TOO_LARGE']);
+      const { units, errors } = await decodeStream([
+        ...cut(concat([flood, Uint8Array.of(0)]), [split]),
+        encodeFrame(after),
+      ]);
+      expect(
+        errors.map((e) => e.code),
+        `split ${split}`,
+      ).toEqual(['FRAME_TOO_LARGE']);
       expect(units.length).toBe(1);
     }
   });
@@ -118,7 +139,12 @@ describe('frame stream', () => {
   it('passes the largest valid frame, cut into 1-byte chunks', async () => {
     const unit: Unit = { command: 0x41, payload: new Uint8Array(MAX_FRAME_PAYLOAD).fill(0xee) };
     const wire = encodeFrame(unit);
-    const { units, errors } = await decodeStream(cut(wire, Array.from({ length: wire.length }, (_, i) => i)));
+    const { units, errors } = await decodeStream(
+      cut(
+        wire,
+        Array.from({ length: wire.length }, (_, i) => i),
+      ),
+    );
     expect(errors).toEqual([]);
     expect(units.length).toBe(1);
     expect(sameUnit(units[0], unit)).toBe(true);

@@ -4,7 +4,15 @@ import { Command } from '../../transport/commands.js';
 import { CTAPHID_MAX_MESSAGE } from '../../transport/ctaphid.js';
 import type { CtapHidTransport } from '../../transport/ctaphid-host.js';
 import { TransportError } from '../../transport/errors.js';
-import { FIDO_USAGE_PAGE, listHidDevices, loadNodeHid, openHid, type HidBackend, type HidDeviceHandle, type HidDeviceInfo } from '../../transport/hid.js';
+import {
+  FIDO_USAGE_PAGE,
+  listHidDevices,
+  loadNodeHid,
+  openHid,
+  type HidBackend,
+  type HidDeviceHandle,
+  type HidDeviceInfo,
+} from '../../transport/hid.js';
 import { echoAuthenticator } from './echo-authenticator.js';
 import { record, sameUnit, until } from './helpers.js';
 
@@ -25,7 +33,9 @@ class EmulatedHidDevice extends EventEmitter implements HidDeviceHandle {
     this.writes.push(buffer);
     const [reportId, ...report] = buffer;
     if (reportId !== 0) throw new Error(`report ID ${reportId} is not defined by this device`);
-    setImmediate(() => this.authenticator.onReport(Uint8Array.from(report), (r) => this.closed || this.emit('data', Buffer.from(r))));
+    setImmediate(() =>
+      this.authenticator.onReport(Uint8Array.from(report), (r) => this.closed || this.emit('data', Buffer.from(r))),
+    );
     return buffer.length;
   }
   async close(): Promise<void> {
@@ -34,7 +44,10 @@ class EmulatedHidDevice extends EventEmitter implements HidDeviceHandle {
   }
 }
 
-function backend(devices: HidDeviceInfo[], open: (path: string) => Promise<HidDeviceHandle>): HidBackend & { opened: string[] } {
+function backend(
+  devices: HidDeviceInfo[],
+  open: (path: string) => Promise<HidDeviceHandle>,
+): HidBackend & { opened: string[] } {
   const opened: string[] = [];
   return {
     opened,
@@ -48,7 +61,13 @@ function backend(devices: HidDeviceInfo[], open: (path: string) => Promise<HidDe
   };
 }
 
-const fido = (path: string): HidDeviceInfo => ({ path, vendorId: 0x1209, productId: 0xbeee, usagePage: FIDO_USAGE_PAGE, usage: 1 });
+const fido = (path: string): HidDeviceInfo => ({
+  path,
+  vendorId: 0x1209,
+  productId: 0xbeee,
+  usagePage: FIDO_USAGE_PAGE,
+  usage: 1,
+});
 const keyboard: HidDeviceInfo = { path: '/dev/hidraw0', vendorId: 1, productId: 2, usagePage: 1, usage: 6 };
 
 const open: CtapHidTransport[] = [];
@@ -65,7 +84,10 @@ describe('hid', () => {
     expect(t.channel).toBe(0x1000);
     expect(device.writes.every((w) => w.length === 65 && w[0] === 0)).toBe(true);
     const got = record(t);
-    const big = { command: Command.PING, payload: Uint8Array.from({ length: CTAPHID_MAX_MESSAGE }, (_, i) => i & 0xff) };
+    const big = {
+      command: Command.PING,
+      payload: Uint8Array.from({ length: CTAPHID_MAX_MESSAGE }, (_, i) => i & 0xff),
+    };
     await t.send(big);
     await t.send({ command: Command.CBOR, payload: Uint8Array.of(1, 2) });
     await until(() => got.units.length === 3, 'echo, keepalive, cbor');
@@ -83,7 +105,9 @@ describe('hid', () => {
   });
 
   it('fails with OPEN_FAILED when no FIDO device is present or the path cannot be opened', async () => {
-    const none = (await openHid('auto', { backend: backend([keyboard], async () => new EmulatedHidDevice()) }).catch((e: unknown) => e)) as TransportError;
+    const none = (await openHid('auto', { backend: backend([keyboard], async () => new EmulatedHidDevice()) }).catch(
+      (e: unknown) => e,
+    )) as TransportError;
     expect(none.code).toBe('OPEN_FAILED');
     expect(none.message).toMatch(/0xF1D0/);
     const denied = (await openHid('/dev/hidraw9', {
@@ -110,9 +134,9 @@ describe('hid', () => {
   });
 
   it('says HID_UNAVAILABLE with an install hint when node-hid cannot load', async () => {
-    const error = (await loadNodeHid(() => Promise.reject(new Error('libusb-1.0.so.0: cannot open shared object file'))).catch(
-      (e: unknown) => e,
-    )) as TransportError;
+    const error = (await loadNodeHid(() =>
+      Promise.reject(new Error('libusb-1.0.so.0: cannot open shared object file')),
+    ).catch((e: unknown) => e)) as TransportError;
     expect(error).toBeInstanceOf(TransportError);
     expect(error.code).toBe('HID_UNAVAILABLE');
     expect(error.message).toMatch(/libusb.*npm install --include=optional/s);

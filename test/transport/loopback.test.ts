@@ -29,7 +29,10 @@ describe('loopback', () => {
           const atBand = record(band);
           const atHost = record(host);
           await Promise.all([...toBand.map((u) => host.send(u)), ...toHost.map((u) => band.send(u))]);
-          await until(() => atBand.units.length === toBand.length && atHost.units.length === toHost.length, 'all units');
+          await until(
+            () => atBand.units.length === toBand.length && atHost.units.length === toHost.length,
+            'all units',
+          );
           atBand.units.forEach((u, i) => expect(sameUnit(u, toBand[i])).toBe(true));
           atHost.units.forEach((u, i) => expect(sameUnit(u, toHost[i])).toBe(true));
           const framed = (us: Unit[]) => us.reduce((n, u) => n + encodeFrame(u).length, 0);

@@ -24,7 +24,8 @@ afterAll(async () => {
 function echoBand(band: Transport): void {
   band.onUnit((u) => {
     void band.send(u).catch(() => undefined);
-    if (u.command === Command.BAND) void band.send({ command: Command.BAND, payload: Uint8Array.of(0xee) }).catch(() => undefined);
+    if (u.command === Command.BAND)
+      void band.send({ command: Command.BAND, payload: Uint8Array.of(0xee) }).catch(() => undefined);
   });
 }
 
@@ -81,7 +82,9 @@ describe('record and replay', () => {
     const got = record(replay);
     await replay.send({ command: Command.PING, payload: Uint8Array.of(1) });
     await until(() => got.units.length === 1, 'the recorded answer');
-    const error = (await replay.send({ command: Command.BAND, payload: Uint8Array.of(0x0a, 0xff) }).catch((e: unknown) => e)) as TransportError;
+    const error = (await replay
+      .send({ command: Command.BAND, payload: Uint8Array.of(0x0a, 0xff) })
+      .catch((e: unknown) => e)) as TransportError;
     expect(error).toBeInstanceOf(TransportError);
     expect(error.code).toBe('REPLAY_MISMATCH');
     expect(error.message).toContain(`${file}:5:`);
@@ -91,7 +94,9 @@ describe('record and replay', () => {
     // The replay stays where it was: the right unit still gets the recorded answer.
     await replay.send({ command: Command.BAND, payload: Uint8Array.of(0x0a, 0x0b) });
     await until(() => got.units.length === 2, 'the second answer');
-    const past = (await replay.send({ command: Command.PING, payload: new Uint8Array() }).catch((e: unknown) => e)) as TransportError;
+    const past = (await replay
+      .send({ command: Command.PING, payload: new Uint8Array() })
+      .catch((e: unknown) => e)) as TransportError;
     expect(past.code).toBe('REPLAY_MISMATCH');
     expect(past.message).toMatch(/ends at line 6/);
     await replay.close();
@@ -140,7 +145,9 @@ describe('record and replay', () => {
 
   it('refuses to record into a directory that does not exist', () => {
     const [hostEnd] = loopbackPair();
-    expect(() => recordTransport(hostEnd, join(dir, 'no', 'such', 'dir.txt'))).toThrow(/expected to append a recording/);
+    expect(() => recordTransport(hostEnd, join(dir, 'no', 'such', 'dir.txt'))).toThrow(
+      /expected to append a recording/,
+    );
     void hostEnd.close();
   });
 });

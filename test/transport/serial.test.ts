@@ -95,7 +95,9 @@ describe.skipIf(!socat.ok)('serial over a socat pty pair', () => {
     await until(() => atHost.closes.length === 1 && atBand.closes.length === 1, 'both ends to notice');
     expect(atHost.closes[0]?.code).toBe('DISCONNECTED');
     expect(atHost.closes[0]?.message).toContain(p.paths[0]);
-    const late = (await host.send({ command: 1, payload: new Uint8Array() }).catch((e: unknown) => e)) as TransportError;
+    const late = (await host
+      .send({ command: 1, payload: new Uint8Array() })
+      .catch((e: unknown) => e)) as TransportError;
     expect(late.code).toBe('CLOSED');
 
     const q = await pair();
@@ -116,7 +118,8 @@ describe.skipIf(!socat.ok)('serial over a socat pty pair', () => {
       const atHost = record(host);
       let sending = true;
       const flood = (async () => {
-        while (sending && band.isOpen) await band.send({ command: Command.BAND, payload: new Uint8Array(400).fill(run + 1) }).catch(() => undefined);
+        while (sending && band.isOpen)
+          await band.send({ command: Command.BAND, payload: new Uint8Array(400).fill(run + 1) }).catch(() => undefined);
       })();
       await until(() => atHost.units.length >= 2 + (run % 5), 'bytes flowing');
       await p.kill();

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Two connected ptys from `socat -d -d pty,raw,echo=0 pty,raw,echo=0`, which prints their paths on stderr. */
 export async function socatPair(): Promise<{ paths: [string, string]; process: ChildProcess; kill(): Promise<void> }> {
-  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const paths: string[] = [];
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
@@ -15,7 +17,7 @@ export async function socatPair(): Promise<{ paths: [string, string]; process: C
       clearTimeout(timer);
       reject(new Error(`socat exited (${code}) before printing pty paths: ${stderr}`));
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       for (const m of stderr.matchAll(/PTY is (\S+)/g)) if (!paths.includes(m[1])) paths.push(m[1]);
       // The transfer loop has started once socat says so; before that the ptys may not relay yet.

@@ -48,7 +48,10 @@ describe('udp-hid', () => {
     const got = record(t);
     await fc.assert(
       fc.asyncProperty(unitArb(7609), async (u) => {
-        const unit = { command: u.command === Command.INIT || u.command === Command.CBOR ? Command.PING : u.command, payload: u.payload };
+        const unit = {
+          command: u.command === Command.INIT || u.command === Command.CBOR ? Command.PING : u.command,
+          payload: u.payload,
+        };
         const before = got.units.length;
         await t.send(unit);
         await until(() => got.units.length === before + 1, 'the echo');
@@ -67,7 +70,10 @@ describe('udp-hid', () => {
     const { srv, device } = await band();
     const t = await host(srv.address.port);
     const got = record(t);
-    const units = Array.from({ length: 5 }, (_, i) => ({ command: Command.PING, payload: new Uint8Array(1000).fill(i + 1) }));
+    const units = Array.from({ length: 5 }, (_, i) => ({
+      command: Command.PING,
+      payload: new Uint8Array(1000).fill(i + 1),
+    }));
     await Promise.all(units.map((u) => t.send(u)));
     await until(() => got.units.length === 5, 'five echoes');
     expect(device.received.slice(1).map((m) => m.payload[0])).toEqual([1, 2, 3, 4, 5]);
@@ -87,13 +93,17 @@ describe('udp-hid', () => {
     expect(error.message).toMatch(/within 1234 ms/);
 
     const busy = await band({ onInit: 'busy' });
-    const busyError = (await connectUdpHid('127.0.0.1', busy.srv.address.port).catch((e: unknown) => e)) as TransportError;
+    const busyError = (await connectUdpHid('127.0.0.1', busy.srv.address.port).catch(
+      (e: unknown) => e,
+    )) as TransportError;
     expect(busyError.code).toBe('OPEN_FAILED');
     expect(busyError.message).toMatch(/CHANNEL_BUSY/);
 
     // A response carrying another host's nonce is not ours: keep waiting, then time out.
     const other = await band({ onInit: 'wrong-nonce' });
-    const wrong = (await connectUdpHid('127.0.0.1', other.srv.address.port, { initTimeoutMs: 50 }).catch((e: unknown) => e)) as TransportError;
+    const wrong = (await connectUdpHid('127.0.0.1', other.srv.address.port, { initTimeoutMs: 50 }).catch(
+      (e: unknown) => e,
+    )) as TransportError;
     expect(wrong.code).toBe('OPEN_FAILED');
   });
 

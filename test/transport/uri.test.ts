@@ -36,7 +36,11 @@ async function pingPong(t: Transport): Promise<void> {
 describe('transport URIs', () => {
   it('parses every accepted form', () => {
     expect(parseTransportUri('loopback')).toEqual({ kind: 'loopback' });
-    expect(parseTransportUri('serial:/dev/ttyACM0')).toEqual({ kind: 'serial', path: '/dev/ttyACM0', baudRate: 115200 });
+    expect(parseTransportUri('serial:/dev/ttyACM0')).toEqual({
+      kind: 'serial',
+      path: '/dev/ttyACM0',
+      baudRate: 115200,
+    });
     expect(parseTransportUri('serial:COM3?baud=9600')).toEqual({ kind: 'serial', path: 'COM3', baudRate: 9600 });
     expect(parseTransportUri('tcp:127.0.0.1:8112')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8112 });
     expect(parseTransportUri('tcp:localhost:1')).toEqual({ kind: 'tcp', host: 'localhost', port: 1 });
@@ -47,7 +51,20 @@ describe('transport URIs', () => {
   });
 
   it('refuses bad URIs with BAD_URI listing the accepted forms', () => {
-    for (const uri of ['', 'usb', 'ftp:x', 'serial:', 'serial:/dev/x?baud=fast', 'serial:/dev/x?parity=odd', 'tcp:host', 'tcp:host:0', 'tcp:host:70000', 'udp-hid::1:8111', 'hid:', 'replay:']) {
+    for (const uri of [
+      '',
+      'usb',
+      'ftp:x',
+      'serial:',
+      'serial:/dev/x?baud=fast',
+      'serial:/dev/x?parity=odd',
+      'tcp:host',
+      'tcp:host:0',
+      'tcp:host:70000',
+      'udp-hid::1:8111',
+      'hid:',
+      'replay:',
+    ]) {
       let error: unknown;
       try {
         parseTransportUri(uri);
@@ -121,7 +138,9 @@ describe('transport URIs', () => {
   });
 
   it('reports a missing serial device as OPEN_FAILED', async () => {
-    const error = (await openTransport('serial:/dev/no-such-band?baud=9600').catch((e: unknown) => e)) as TransportError;
+    const error = (await openTransport('serial:/dev/no-such-band?baud=9600').catch(
+      (e: unknown) => e,
+    )) as TransportError;
     expect(error.code).toBe('OPEN_FAILED');
   });
 });

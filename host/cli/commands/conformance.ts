@@ -37,7 +37,9 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
     const only = values.only;
     const chosen = select(CATALOGUE, only);
     if (only !== undefined && chosen.length === 0) {
-      throw new UsageError(`conformance: no requirement id starts with ${only}; groups: ${[...new Set(CATALOGUE.map((r) => r.id.split('-')[0]))].join(', ')}`);
+      throw new UsageError(
+        `conformance: no requirement id starts with ${only}; groups: ${[...new Set(CATALOGUE.map((r) => r.id.split('-')[0]))].join(', ')}`,
+      );
     }
     if (values.list) {
       ctx.out.result(
@@ -46,7 +48,13 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       );
       return;
     }
-    const requirementTimeoutMs = parseInteger('conformance', values['requirement-timeout'], '--requirement-timeout', 30_000, 1);
+    const requirementTimeoutMs = parseInteger(
+      'conformance',
+      values['requirement-timeout'],
+      '--requirement-timeout',
+      30_000,
+      1,
+    );
     const report = await runConformance(opener(ctx), {
       only,
       requirementTimeoutMs,
@@ -61,15 +69,32 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       `${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped — ${report.target.serialNumber ?? 'band'} (${report.target.firmwareVersion ?? 'firmware unknown'}) over ${ctx.global.transport}`,
       ...skipReasons(report.results),
     ];
-    if (report.failed > 0) summary.push(`not conformant: ${report.results.filter((r) => r.status === 'fail').map((r) => r.id).join(', ')}`);
-    ctx.out.result({ ok, passed: report.passed, failed: report.failed, skipped: report.skipped, target: report.target, results: report.results }, summary);
+    if (report.failed > 0)
+      summary.push(
+        `not conformant: ${report.results
+          .filter((r) => r.status === 'fail')
+          .map((r) => r.id)
+          .join(', ')}`,
+      );
+    ctx.out.result(
+      {
+        ok,
+        passed: report.passed,
+        failed: report.failed,
+        skipped: report.skipped,
+        target: report.target,
+        results: report.results,
+      },
+      summary,
+    );
     if (!ok) throw new ReportedFailure(ExitCode.FAILED, `${report.failed} requirement(s) failed`);
   },
 };
 
 function opener(ctx: CommandContext): () => Promise<Transport> {
   const { transport: uri, record } = ctx.global;
-  const open = uri === 'loopback' || uri.startsWith('loopback?') ? () => openLoopbackBand(uri) : () => openTransport(uri);
+  const open =
+    uri === 'loopback' || uri.startsWith('loopback?') ? () => openLoopbackBand(uri) : () => openTransport(uri);
   if (!record) return open;
   return async () => recordTransport(await open(), record);
 }

@@ -30,10 +30,14 @@ export const debugCommand: CliCommand = {
   cut-power N                  cut the power at the N-th storage write from now (0 disarms)
   reboot                       power-cycle the band`,
   async run(ctx) {
-    const { values, positionals } = parseCommand('debug', ctx.argv, { poor: { type: 'boolean' }, 'no-liveness': { type: 'boolean' } });
+    const { values, positionals } = parseCommand('debug', ctx.argv, {
+      poor: { type: 'boolean' },
+      'no-liveness': { type: 'boolean' },
+    });
     const [action, arg1, arg2] = positionals;
     if (!action) throw new UsageError(`debug: expected an action (${ACTIONS})`);
-    if (!ACTIONS.split('|').includes(action)) throw new UsageError(`debug: unknown action '${action}'; expected ${ACTIONS}`);
+    if (!ACTIONS.split('|').includes(action))
+      throw new UsageError(`debug: unknown action '${action}'; expected ${ACTIONS}`);
     const button = (): Button => {
       if (arg1 === 'top') return 'BUTTON_TOP';
       if (arg1 === 'bottom') return 'BUTTON_BOTTOM';
@@ -46,7 +50,9 @@ export const debugCommand: CliCommand = {
     await withBand(ctx, async (band) => {
       // Asked up front: without the link the band answers DEBUG with CTAPHID ERROR INVALID_CMD, which says nothing.
       if (!band.bandInfo?.capabilities.includes('CAPABILITY_DEBUG_LINK')) {
-        throw new NoDebugLinkError(`debug ${action}: this band does not offer the debug link; start bandsim with --debug-link`);
+        throw new NoDebugLinkError(
+          `debug ${action}: this band does not offer the debug link; start bandsim with --debug-link`,
+        );
       }
       const hands = band.debug;
       switch (action) {
@@ -54,7 +60,10 @@ export const debugCommand: CliCommand = {
           await hands.press(button());
           break;
         case 'hold':
-          await hands.hold(button(), parseInteger('debug hold', requireString('debug hold', arg2, 'MS'), 'MS', 0, 0, 600_000));
+          await hands.hold(
+            button(),
+            parseInteger('debug hold', requireString('debug hold', arg2, 'MS'), 'MS', 0, 0, 600_000),
+          );
           break;
         case 'down':
           await hands.button(button(), 'BUTTON_MOTION_DOWN');
@@ -63,7 +72,10 @@ export const debugCommand: CliCommand = {
           await hands.button(button(), 'BUTTON_MOTION_UP');
           break;
         case 'finger':
-          await hands.fingerOn(requireString('debug finger', arg1, 'a finger NAME'), { poorQuality: values.poor ?? false, liveness: !values['no-liveness'] });
+          await hands.fingerOn(requireString('debug finger', arg1, 'a finger NAME'), {
+            poorQuality: values.poor ?? false,
+            liveness: !values['no-liveness'],
+          });
           break;
         case 'lift':
           await hands.fingerOff();
@@ -75,13 +87,17 @@ export const debugCommand: CliCommand = {
           await hands.setCharger(onOff());
           break;
         case 'clock':
-          await hands.advanceClock(parseInteger('debug clock', requireString('debug clock', arg1, 'MS'), 'MS', 0, 0, 0xffffffff));
+          await hands.advanceClock(
+            parseInteger('debug clock', requireString('debug clock', arg1, 'MS'), 'MS', 0, 0, 0xffffffff),
+          );
           break;
         case 'reseed':
           await hands.reseed(new TextEncoder().encode(requireString('debug reseed', arg1, 'TEXT')));
           break;
         case 'cut-power':
-          await hands.cutPower(parseInteger('debug cut-power', requireString('debug cut-power', arg1, 'N'), 'N', 0, 0, 1_000_000));
+          await hands.cutPower(
+            parseInteger('debug cut-power', requireString('debug cut-power', arg1, 'N'), 'N', 0, 0, 1_000_000),
+          );
           break;
         case 'reboot':
           await hands.reboot();
@@ -95,7 +111,10 @@ export const debugCommand: CliCommand = {
           throw new UsageError(`debug: unknown action '${action}'; expected ${ACTIONS}`);
       }
       const screen = await hands.readScreen();
-      ctx.out.result({ ok: true, action, screen: screen.screen, state: screen.state }, `ok — the band shows ${enumName(screen.screen)}`);
+      ctx.out.result(
+        { ok: true, action, screen: screen.screen, state: screen.state },
+        `ok — the band shows ${enumName(screen.screen)}`,
+      );
     });
   },
 };

@@ -9,7 +9,14 @@ export type DirectoryChange =
   | { kind: 'user-added' | 'user-removed'; userName: string }
   | { kind: 'band-added'; serialNumber: string; deviceId: string; seosEnabled: boolean }
   | { kind: 'band-removed'; serialNumber: string }
-  | { kind: 'association-added'; userName: string; serialNumber: string; isActive: boolean; isPrimary: boolean; notes: string }
+  | {
+      kind: 'association-added';
+      userName: string;
+      serialNumber: string;
+      isActive: boolean;
+      isPrimary: boolean;
+      notes: string;
+    }
   | { kind: 'association-removed'; userName: string; serialNumber: string }
   | {
       kind: 'association-changed';
@@ -31,16 +38,23 @@ export function diffDirectory(before: DirectorySnapshot, after: DirectorySnapsho
   const userNames = new Set(before.users.map((u) => u.name));
   const afterUserNames = new Set(after.users.map((u) => u.name));
   for (const u of after.users) if (!userNames.has(u.name)) changes.push({ kind: 'user-added', userName: u.name });
-  for (const u of before.users) if (!afterUserNames.has(u.name)) changes.push({ kind: 'user-removed', userName: u.name });
+  for (const u of before.users)
+    if (!afterUserNames.has(u.name)) changes.push({ kind: 'user-removed', userName: u.name });
 
   const serials = new Set(before.bands.map((b) => b.serialNumber));
   const afterSerials = new Set(after.bands.map((b) => b.serialNumber));
   for (const b of after.bands) {
     if (!serials.has(b.serialNumber)) {
-      changes.push({ kind: 'band-added', serialNumber: b.serialNumber, deviceId: b.deviceId, seosEnabled: b.seosEnabled });
+      changes.push({
+        kind: 'band-added',
+        serialNumber: b.serialNumber,
+        deviceId: b.deviceId,
+        seosEnabled: b.seosEnabled,
+      });
     }
   }
-  for (const b of before.bands) if (!afterSerials.has(b.serialNumber)) changes.push({ kind: 'band-removed', serialNumber: b.serialNumber });
+  for (const b of before.bands)
+    if (!afterSerials.has(b.serialNumber)) changes.push({ kind: 'band-removed', serialNumber: b.serialNumber });
 
   const key = (a: Readonly<Association>) => `${a.userName}\u0000${a.serialNumber}`;
   const old = new Map(before.associations.map((a) => [key(a), a]));
@@ -57,11 +71,18 @@ export function diffDirectory(before: DirectorySnapshot, after: DirectorySnapsho
         notes: a.notes,
       });
     } else if (was.isActive !== a.isActive || was.isPrimary !== a.isPrimary || was.notes !== a.notes) {
-      changes.push({ kind: 'association-changed', userName: a.userName, serialNumber: a.serialNumber, before: flags(was), after: flags(a) });
+      changes.push({
+        kind: 'association-changed',
+        userName: a.userName,
+        serialNumber: a.serialNumber,
+        before: flags(was),
+        after: flags(a),
+      });
     }
   }
   for (const a of before.associations) {
-    if (!kept.has(key(a))) changes.push({ kind: 'association-removed', userName: a.userName, serialNumber: a.serialNumber });
+    if (!kept.has(key(a)))
+      changes.push({ kind: 'association-removed', userName: a.userName, serialNumber: a.serialNumber });
   }
 
   for (const setting of ['allowReEnrollOwnBand', 'allowReEnrollAnyActiveBand'] as const) {

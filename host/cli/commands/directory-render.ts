@@ -9,8 +9,16 @@ import type { DirectoryChange } from './directory-changes.js';
 
 /** The administrator console's wording for each setting, with the bandctl flag that sets it. */
 export const POLICY_SETTINGS = [
-  { setting: 'allowReEnrollOwnBand', flag: '--own-band', label: 'Allow a user to re-enroll / re-register their Nymi Band' },
-  { setting: 'allowReEnrollAnyActiveBand', flag: '--any-active-band', label: 'Allow a user to re-enroll any active Nymi Band' },
+  {
+    setting: 'allowReEnrollOwnBand',
+    flag: '--own-band',
+    label: 'Allow a user to re-enroll / re-register their Nymi Band',
+  },
+  {
+    setting: 'allowReEnrollAnyActiveBand',
+    flag: '--any-active-band',
+    label: 'Allow a user to re-enroll any active Nymi Band',
+  },
 ] as const satisfies readonly { setting: keyof Policy; flag: string; label: string }[];
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');
@@ -37,7 +45,11 @@ export function bandCell(band: { serialNumber: string; isActive: boolean; isPrim
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const cells = [header, ...rows];
   const widths = header.map((_, col) => Math.max(...cells.map((row) => row[col].length)));
-  const line = (row: readonly string[]) => row.map((cell, col) => cell.padEnd(widths[col])).join(' | ').trimEnd();
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, col) => cell.padEnd(widths[col]))
+      .join(' | ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)];
 }
 

@@ -22,7 +22,14 @@ import { assertUserName } from '../../directory/user-name.js';
 import { parseCommand, parseOnOff, type CliCommand, type CommandContext } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 import { diffDirectory } from './directory-changes.js';
-import { POLICY_SETTINGS, bandCell, describeChange, renderPolicy, renderTable, renderUser } from './directory-render.js';
+import {
+  POLICY_SETTINGS,
+  bandCell,
+  describeChange,
+  renderPolicy,
+  renderTable,
+  renderUser,
+} from './directory-render.js';
 
 const OPTIONS = {
   directory: { type: 'string' },
@@ -74,7 +81,10 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "a user's User Properties: Serial Number, Is Active, Is Primary, Notes, Created",
     async run(session, name) {
       const view = await session.directory.snapshot();
-      session.ctx.out.result({ ok: true, directory: session.path, user: name, rows: userProperties(view, name!) }, renderUser(view, name!));
+      session.ctx.out.result(
+        { ok: true, directory: session.path, user: name, rows: userProperties(view, name!) },
+        renderUser(view, name!),
+      );
     },
   },
   users: {
@@ -119,7 +129,11 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
         return;
       }
       const { changes, after, human } = await change(session, (d) => void setPolicy(d, patch));
-      session.ctx.out.result({ ok: true, directory: session.path, changes, policy: after.policy }, [...human, '', ...renderPolicy(after.policy)]);
+      session.ctx.out.result({ ok: true, directory: session.path, changes, policy: after.policy }, [
+        ...human,
+        '',
+        ...renderPolicy(after.policy),
+      ]);
     },
   },
   'add-user': {
@@ -149,7 +163,11 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: "administrator enrollment: the band becomes the user's active band (Primary if the user has none)",
     async run(session, _operand, values) {
       const notes = values.notes;
-      await changeAndShowUser(session, values.user!, (d) => void enrollBand(d, values.user!, values.band!, notes === undefined ? {} : { notes }));
+      await changeAndShowUser(
+        session,
+        values.user!,
+        (d) => void enrollBand(d, values.user!, values.band!, notes === undefined ? {} : { notes }),
+      );
     },
   },
   disconnect: {
@@ -171,7 +189,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   restore: {
     options: ['user'],
     required: ['user'],
-    summary: "after a temporary self-service re-enrollment: the primary band is active again, the user's other bands are removed",
+    summary:
+      "after a temporary self-service re-enrollment: the primary band is active again, the user's other bands are removed",
     async run(session, _operand, values) {
       await changeAndShowUser(session, values.user!, (d) => void restoreOriginalBand(d, values.user!));
     },
@@ -233,7 +252,8 @@ export const directoryCommand: CliCommand = {
     const { values, positionals } = parseCommand('directory', ctx.argv, OPTIONS);
     const [name, ...operands] = positionals;
     const names = Object.keys(SUBCOMMANDS).join(', ');
-    if (name === undefined) throw new UsageError(`directory: expected a subcommand (${names}), got none; see 'bandctl directory --help'`);
+    if (name === undefined)
+      throw new UsageError(`directory: expected a subcommand (${names}), got none; see 'bandctl directory --help'`);
     if (!Object.hasOwn(SUBCOMMANDS, name)) {
       throw new UsageError(`directory: unknown subcommand '${name}'; expected one of ${names}`);
     }
@@ -242,18 +262,24 @@ export const directoryCommand: CliCommand = {
     const expected = sub.operand ? 1 : 0;
     if (operands.length !== expected) {
       const got = operands.length === 0 ? 'none' : `${operands.length} (${operands.join(' ')})`;
-      throw new UsageError(`${command}: expected ${expected === 1 ? `one ${sub.operand}` : 'no arguments besides options'}, got ${got}; usage: bandctl directory ${synopsis(name, sub)}`);
+      throw new UsageError(
+        `${command}: expected ${expected === 1 ? `one ${sub.operand}` : 'no arguments besides options'}, got ${got}; usage: bandctl directory ${synopsis(name, sub)}`,
+      );
     }
     const given = values as Values;
     for (const option of Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]) {
       if (option === 'directory' || given[option] === undefined) continue;
       if (!sub.options.includes(option)) {
-        throw new UsageError(`${command}: --${option} does not apply here; usage: bandctl directory ${synopsis(name, sub)}`);
+        throw new UsageError(
+          `${command}: --${option} does not apply here; usage: bandctl directory ${synopsis(name, sub)}`,
+        );
       }
     }
     for (const option of sub.required ?? []) {
       if (given[option] === undefined || given[option] === '') {
-        throw new UsageError(`${command}: expected --${option} ${argName(option)}; usage: bandctl directory ${synopsis(name, sub)}`);
+        throw new UsageError(
+          `${command}: expected --${option} ${argName(option)}; usage: bandctl directory ${synopsis(name, sub)}`,
+        );
       }
     }
     // Malformed names and serials are command-line mistakes (exit 2), caught before the directory is opened.
@@ -288,7 +314,8 @@ function checked<T>(subcommand: string, what: string, check: () => T): T {
  * file (IO, CORRUPT) are left alone.
  */
 function withPath(error: unknown, path: string): unknown {
-  if (!(error instanceof DirectoryError) || error.path !== undefined || error.constructor !== DirectoryError) return error;
+  if (!(error instanceof DirectoryError) || error.path !== undefined || error.constructor !== DirectoryError)
+    return error;
   return new DirectoryError(error.code, `${error.message} (directory file: ${path})`, {
     cause: error,
     ...(error.rule ? { rule: error.rule } : {}),
@@ -310,7 +337,11 @@ async function change(session: Session, mutate: (draft: DirectoryDraft) => void)
   return { changes, after, human };
 }
 
-async function changeAndShowUser(session: Session, userName: string, mutate: (draft: DirectoryDraft) => void): Promise<void> {
+async function changeAndShowUser(
+  session: Session,
+  userName: string,
+  mutate: (draft: DirectoryDraft) => void,
+): Promise<void> {
   const { changes, after, human } = await change(session, mutate);
   session.ctx.out.result(
     { ok: true, directory: session.path, changes, user: userName, rows: userProperties(after, userName) },

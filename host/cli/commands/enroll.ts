@@ -31,8 +31,12 @@ The user wears the band, types the setup code it shows, and touches the sensor u
         {
           stepTimeoutMs,
           onProgress: (p) => {
-            if (p.step === 'capture') ctx.out.progress(`  fingerprint ${p.goodTouches}/${p.touchesRequired}${p.rejected ? ' (touch rejected, try again)' : ''}`);
-            else if (p.step === 'setup-code-verified') ctx.out.progress('  setup code accepted: the band shows ADD USER');
+            if (p.step === 'capture')
+              ctx.out.progress(
+                `  fingerprint ${p.goodTouches}/${p.touchesRequired}${p.rejected ? ' (touch rejected, try again)' : ''}`,
+              );
+            else if (p.step === 'setup-code-verified')
+              ctx.out.progress('  setup code accepted: the band shows ADD USER');
           },
         },
       );

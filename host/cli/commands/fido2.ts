@@ -3,7 +3,14 @@ import { KeepaliveStatus } from '../../../transport/index.js';
 import { authenticate } from '../../authenticate.js';
 import type { BandClient } from '../../band-client.js';
 import { BandClientError } from '../../errors.js';
-import { CtapError, Permission, type AuthenticatorData, type Fido2Client, type PinUvAuthToken, type TransactOptions } from '../../fido2/index.js';
+import {
+  CtapError,
+  Permission,
+  type AuthenticatorData,
+  type Fido2Client,
+  type PinUvAuthToken,
+  type TransactOptions,
+} from '../../fido2/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand, type CommandContext } from '../command.js';
 import { withBand } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
@@ -83,7 +90,13 @@ function flagsOf(ad: AuthenticatorData) {
     ad.flags.extensionData ? 'ED' : '',
   ].filter(Boolean);
   return {
-    json: { value: ad.flags.raw, up: ad.flags.userPresent, uv: ad.flags.userVerified, at: ad.flags.attestedCredentialData, ed: ad.flags.extensionData },
+    json: {
+      value: ad.flags.raw,
+      up: ad.flags.userPresent,
+      uv: ad.flags.userVerified,
+      at: ad.flags.attestedCredentialData,
+      ed: ad.flags.extensionData,
+    },
     human: `${names.join(' ') || '-'} (0x${ad.flags.raw.toString(16).padStart(2, '0')})`,
   };
 }
@@ -102,7 +115,9 @@ function presence(session: Session, rpId?: string) {
     onKeepalive: (status) => {
       if (status !== KeepaliveStatus.UPNEEDED || asked) return;
       asked = true;
-      person.instruct({ kind: 'confirm-presence', ...(rpId ? { rpId } : {}) }).catch((error: Error) => (pressFailed = error));
+      person
+        .instruct({ kind: 'confirm-presence', ...(rpId ? { rpId } : {}) })
+        .catch((error: Error) => (pressFailed = error));
     },
   };
   return {
@@ -112,10 +127,17 @@ function presence(session: Session, rpId?: string) {
         return await call(opts);
       } catch (error) {
         if (pressFailed) {
-          throw new Error(`the simulated user could not press the top button (${pressFailed.message}); start the band with --debug-link`, { cause: pressFailed });
+          throw new Error(
+            `the simulated user could not press the top button (${pressFailed.message}); start the band with --debug-link`,
+            { cause: pressFailed },
+          );
         }
         if (asked && error instanceof BandClientError && error.code === 'TIMEOUT') {
-          throw new BandClientError('TIMEOUT', `the band waited for a tap on its top button that did not come within ${session.waitMs} ms; tap it when asked, or raise --wait`, { cause: error });
+          throw new BandClientError(
+            'TIMEOUT',
+            `the band waited for a tap on its top button that did not come within ${session.waitMs} ms; tap it when asked, or raise --wait`,
+            { cause: error },
+          );
         }
         throw error;
       }
@@ -126,13 +148,20 @@ function presence(session: Session, rpId?: string) {
 async function pinToken(session: Session, permissions: number, rpId?: string): Promise<PinUvAuthToken | undefined> {
   const pin = session.values.pin;
   if (pin === undefined) return undefined;
-  return session.fido2.clientPin.getPinToken(pin, { permissions, ...(rpId ? { rpId } : {}), timeoutMs: session.ctx.global.timeoutMs });
+  return session.fido2.clientPin.getPinToken(pin, {
+    permissions,
+    ...(rpId ? { rpId } : {}),
+    timeoutMs: session.ctx.global.timeoutMs,
+  });
 }
 
 function checkPin(command: string, pin: string | undefined, flag: string): void {
   if (pin === undefined) return;
   if (pin === '') throw new UsageError(`${command}: expected ${flag} to be a PIN, got an empty string`);
-  if (Buffer.byteLength(pin, 'utf8') > 63) throw new UsageError(`${command}: a PIN is at most 63 bytes of UTF-8; ${flag} has ${Buffer.byteLength(pin, 'utf8')}`);
+  if (Buffer.byteLength(pin, 'utf8') > 63)
+    throw new UsageError(
+      `${command}: a PIN is at most 63 bytes of UTF-8; ${flag} has ${Buffer.byteLength(pin, 'utf8')}`,
+    );
 }
 
 const SUBS: Record<string, Subcommand> = {
@@ -217,7 +246,9 @@ const SUBS: Record<string, Subcommand> = {
     check(values) {
       requireString('fido2 get-assertion', values.rp, '--rp ID');
       if (values.credential !== undefined && !/^[A-Za-z0-9_-]+$/.test(values.credential)) {
-        throw new UsageError(`fido2 get-assertion: expected --credential to be a credential id in base64url (as make-credential prints it), got '${values.credential}'`);
+        throw new UsageError(
+          `fido2 get-assertion: expected --credential to be a credential id in base64url (as make-credential prints it), got '${values.credential}'`,
+        );
       }
       checkPin('fido2 get-assertion', values.pin, '--pin');
     },
@@ -232,7 +263,9 @@ const SUBS: Record<string, Subcommand> = {
             challenge: new Uint8Array(randomBytes(32)),
             origin: `https://${rpId}`,
             rpId,
-            ...(values.credential ? { allowCredentials: [new Uint8Array(Buffer.from(values.credential, 'base64url'))] } : {}),
+            ...(values.credential
+              ? { allowCredentials: [new Uint8Array(Buffer.from(values.credential, 'base64url'))] }
+              : {}),
             ...(values.uv && !token ? { options: { uv: true } } : {}),
             ...(token ? { pinUvAuthToken: token } : {}),
           },
@@ -245,7 +278,13 @@ const SUBS: Record<string, Subcommand> = {
           credentialId: b64url(a.credentialId),
           signCount: a.parsedAuthenticatorData.signCount,
           flags,
-          user: a.user ? { id: b64url(a.user.id), ...(a.user.name !== undefined ? { name: a.user.name } : {}), ...(a.user.displayName !== undefined ? { displayName: a.user.displayName } : {}) } : undefined,
+          user: a.user
+            ? {
+                id: b64url(a.user.id),
+                ...(a.user.name !== undefined ? { name: a.user.name } : {}),
+                ...(a.user.displayName !== undefined ? { displayName: a.user.displayName } : {}),
+              }
+            : undefined,
           signature: hex(a.signature),
           authenticatorData: hex(a.authenticatorData),
           clientDataHash: hex(a.clientDataHash),
@@ -281,13 +320,22 @@ const SUBS: Record<string, Subcommand> = {
         rows = [];
         for (const rp of await fido2.credentialManagement.rps(token, opts)) {
           for (const c of await fido2.credentialManagement.credentials(token, rp.rpIdHash, opts)) {
-            rows.push({ rpId: rp.rp.id, credentialId: b64url(c.credentialId), userName: c.user.name ?? '', ...(c.credProtect !== undefined ? { credProtect: c.credProtect } : {}) });
+            rows.push({
+              rpId: rp.rp.id,
+              credentialId: b64url(c.credentialId),
+              userName: c.user.name ?? '',
+              ...(c.credProtect !== undefined ? { credProtect: c.credProtect } : {}),
+            });
           }
         }
       } else {
         source = 'band-protocol';
         const listed = await band.listFidoCredentials(opts);
-        rows = listed.credentials.map((c) => ({ rpId: c.rpId, credentialId: b64url(c.credentialId), userName: c.userName }));
+        rows = listed.credentials.map((c) => ({
+          rpId: c.rpId,
+          credentialId: b64url(c.credentialId),
+          userName: c.userName,
+        }));
       }
       ctx.out.result(
         { ok: true, source, credentials: rows },
@@ -303,9 +351,12 @@ const SUBS: Record<string, Subcommand> = {
     operands: { min: 1, max: 3, names: 'retries | set NEW | change OLD NEW' },
     check(_values, [action, ...args]) {
       const want: Record<string, number> = { retries: 0, set: 1, change: 2 };
-      if (!(action in want)) throw new UsageError(`fido2 pin: expected retries, set NEW or change OLD NEW, got '${action}'`);
+      if (!(action in want))
+        throw new UsageError(`fido2 pin: expected retries, set NEW or change OLD NEW, got '${action}'`);
       if (args.length !== want[action]) {
-        throw new UsageError(`fido2 pin ${action}: expected ${action === 'retries' ? 'no operand' : action === 'set' ? 'NEW' : 'OLD NEW'}, got ${args.length} operand(s)`);
+        throw new UsageError(
+          `fido2 pin ${action}: expected ${action === 'retries' ? 'no operand' : action === 'set' ? 'NEW' : 'OLD NEW'}, got ${args.length} operand(s)`,
+        );
       }
       args.forEach((pin, i) => checkPin(`fido2 pin ${action}`, pin, action === 'change' && i === 0 ? 'OLD' : 'NEW'));
     },
@@ -361,7 +412,8 @@ async function withWearerHint(session: Session, error: unknown): Promise<unknown
   if (!state.enrolled) {
     error.message += '; the band holds no enrolled user: enroll it first (bandctl enroll)';
   } else if (!state.onWrist || state.state !== 'BAND_STATE_AUTHENTICATED') {
-    error.message += '; the band must be worn and authenticated: touch the sensor (with --simulate-user FINGER: done for you)';
+    error.message +=
+      '; the band must be worn and authenticated: touch the sensor (with --simulate-user FINGER: done for you)';
   }
   return error;
 }

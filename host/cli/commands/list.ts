@@ -21,10 +21,16 @@ A missing HID backend (libusb / hidraw) is reported, not fatal.`,
     }
     ctx.out.result({ ok: true, serial, hid, ...(hidError ? { hidError } : {}) }, [
       'serial ports:',
-      ...(serial.ports.length ? serial.ports.map((p) => `  serial:${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}`) : ['  (none)']),
+      ...(serial.ports.length
+        ? serial.ports.map((p) => `  serial:${p.path}${p.manufacturer ? `  ${p.manufacturer}` : ''}`)
+        : ['  (none)']),
       ...(serial.note ? [`  (${serial.note})`] : []),
       'USB HID FIDO devices:',
-      ...(hidError ? [`  (unavailable: ${hidError})`] : hid.length ? hid.map((d) => `  hid:${d.path}  ${d.product ?? ''}`) : ['  (none)']),
+      ...(hidError
+        ? [`  (unavailable: ${hidError})`]
+        : hid.length
+          ? hid.map((d) => `  hid:${d.path}  ${d.product ?? ''}`)
+          : ['  (none)']),
     ]);
   },
 };

@@ -1,5 +1,10 @@
 import { BandWebAuthn } from '../../band-webauthn.js';
-import { DEFAULT_DIRECTORY_PATH, FileDirectory, renderUserPropertiesTable, userProperties } from '../../directory/index.js';
+import {
+  DEFAULT_DIRECTORY_PATH,
+  FileDirectory,
+  renderUserPropertiesTable,
+  userProperties,
+} from '../../directory/index.js';
 import { FileProgressStore, ReEnrollment, type ReEnrollmentProgress } from '../../re-enrollment/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { withBand } from '../connect.js';
@@ -35,7 +40,11 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
     const userTimeoutMs = parseInteger('reenroll', values['user-timeout'], '--user-timeout', 120_000, 1);
     const { path, rp } = embeddedRelyingParty(ctx, values);
     const directory = new FileDirectory(path);
-    const orchestrator = new ReEnrollment({ directory, relyingParties: [rp], progress: new FileProgressStore(`${path}.progress.json`) });
+    const orchestrator = new ReEnrollment({
+      directory,
+      relyingParties: [rp],
+      progress: new FileProgressStore(`${path}.progress.json`),
+    });
 
     await withBand(ctx, async (band) => {
       const steps: ReEnrollmentProgress[] = [];
@@ -50,7 +59,8 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
         onProgress: (p) => {
           steps.push(p);
           if (p.status === 'progress') {
-            if (p.enroll.step === 'capture') ctx.out.progress(`    fingerprint ${p.enroll.goodTouches}/${p.enroll.touchesRequired}`);
+            if (p.enroll.step === 'capture')
+              ctx.out.progress(`    fingerprint ${p.enroll.goodTouches}/${p.enroll.touchesRequired}`);
           } else if (p.status !== 'started') {
             ctx.out.progress(`  ${p.status === 'skipped' ? '–' : '✓'} ${p.step}${p.detail ? `: ${p.detail}` : ''}`);
           }
@@ -58,7 +68,16 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
       });
       const rows = userProperties(await directory.snapshot(), userName);
       ctx.out.result(
-        { ok: true, user: userName, band: bandSerial, decision: result.decision, recreated: result.recreated, retired: result.retired, resumed: result.resumed, userProperties: rows },
+        {
+          ok: true,
+          user: userName,
+          band: bandSerial,
+          decision: result.decision,
+          recreated: result.recreated,
+          retired: result.retired,
+          resumed: result.resumed,
+          userProperties: rows,
+        },
         [`Re-enrolled ${bandSerial} to ${userName}.`, '', renderUserPropertiesTable(rows).trimEnd()],
       );
     });

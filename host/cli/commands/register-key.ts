@@ -16,7 +16,11 @@ its credentials in FILE.rp.json beside the directory) issues a challenge, the ba
 (the user taps the band), and the relying party verifies the packed attestation and stores the key
 against the user and the band's serial number. 'bandctl reenroll' later re-creates it on a new band.`,
   async run(ctx) {
-    const { values } = parseCommand('register-key', ctx.argv, { user: { type: 'string' }, ...RELYING_PARTY_OPTIONS, ...SIMULATE_USER_OPTION });
+    const { values } = parseCommand('register-key', ctx.argv, {
+      user: { type: 'string' },
+      ...RELYING_PARTY_OPTIONS,
+      ...SIMULATE_USER_OPTION,
+    });
     const userName = requireString('register-key', values.user, '--user NAME');
     const { rp } = embeddedRelyingParty(ctx, values);
     await withBand(ctx, async (band) => {
@@ -33,7 +37,14 @@ against the user and the band's serial number. 'bandctl reenroll' later re-creat
       });
       const credential = await rp.finishRegistration(userName, response);
       ctx.out.result(
-        { ok: true, user: userName, rpId: rp.id, credentialId: credential.id, bandSerial: credential.bandSerial, counter: credential.counter },
+        {
+          ok: true,
+          user: userName,
+          rpId: rp.id,
+          credentialId: credential.id,
+          bandSerial: credential.bandSerial,
+          counter: credential.counter,
+        },
         `${rp.id} registered key ${credential.id} for ${userName} on ${credential.bandSerial}.`,
       );
     });

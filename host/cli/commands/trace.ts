@@ -14,7 +14,15 @@ import {
   ctapStatusName,
   decodeCanonical,
 } from '../../../proto/index.js';
-import { Command, HidError, KeepaliveStatus, TransportError, commandName, parseRecording, type RecordedUnit } from '../../../transport/index.js';
+import {
+  Command,
+  HidError,
+  KeepaliveStatus,
+  TransportError,
+  commandName,
+  parseRecording,
+  type RecordedUnit,
+} from '../../../transport/index.js';
 import { parseCommand, type CliCommand } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 import { hex } from '../output.js';
@@ -68,34 +76,91 @@ const CTAP2_COMMANDS: Record<number, string> = {
 
 /** CTAP 2.1 parameter and response member names, by command, for the keys of the CBOR maps. */
 const names = (...list: string[]) => Object.fromEntries(list.map((name, i) => [i + 1, name])) as Record<number, string>;
-const ASSERTION_REPLY = names('credential', 'authData', 'signature', 'user', 'numberOfCredentials', 'userSelected', 'largeBlobKey');
+const ASSERTION_REPLY = names(
+  'credential',
+  'authData',
+  'signature',
+  'user',
+  'numberOfCredentials',
+  'userSelected',
+  'largeBlobKey',
+);
 const CBOR_KEYS: Record<number, { request?: Record<number, string>; reply?: Record<number, string> }> = {
   0x01: {
-    request: names('clientDataHash', 'rp', 'user', 'pubKeyCredParams', 'excludeList', 'extensions', 'options', 'pinUvAuthParam', 'pinUvAuthProtocol', 'enterpriseAttestation'),
+    request: names(
+      'clientDataHash',
+      'rp',
+      'user',
+      'pubKeyCredParams',
+      'excludeList',
+      'extensions',
+      'options',
+      'pinUvAuthParam',
+      'pinUvAuthProtocol',
+      'enterpriseAttestation',
+    ),
     reply: names('fmt', 'authData', 'attStmt', 'epAtt', 'largeBlobKey'),
   },
   0x02: {
-    request: names('rpId', 'clientDataHash', 'allowList', 'extensions', 'options', 'pinUvAuthParam', 'pinUvAuthProtocol'),
+    request: names(
+      'rpId',
+      'clientDataHash',
+      'allowList',
+      'extensions',
+      'options',
+      'pinUvAuthParam',
+      'pinUvAuthProtocol',
+    ),
     reply: ASSERTION_REPLY,
   },
   0x04: {
     reply: names(
-      'versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength',
-      'transports', 'algorithms', 'maxSerializedLargeBlobArray', 'forcePINChange', 'minPINLength', 'firmwareVersion', 'maxCredBlobLength',
-      'maxRPIDsForSetMinPINLength', 'preferredPlatformUvAttempts', 'uvModality', 'certifications', 'remainingDiscoverableCredentials',
+      'versions',
+      'extensions',
+      'aaguid',
+      'options',
+      'maxMsgSize',
+      'pinUvAuthProtocols',
+      'maxCredentialCountInList',
+      'maxCredentialIdLength',
+      'transports',
+      'algorithms',
+      'maxSerializedLargeBlobArray',
+      'forcePINChange',
+      'minPINLength',
+      'firmwareVersion',
+      'maxCredBlobLength',
+      'maxRPIDsForSetMinPINLength',
+      'preferredPlatformUvAttempts',
+      'uvModality',
+      'certifications',
+      'remainingDiscoverableCredentials',
       'vendorPrototypeConfigCommands',
     ),
   },
   0x06: {
-    request: { ...names('pinUvAuthProtocol', 'subCommand', 'keyAgreement', 'pinUvAuthParam', 'newPinEnc', 'pinHashEnc'), 9: 'permissions', 10: 'rpId' },
+    request: {
+      ...names('pinUvAuthProtocol', 'subCommand', 'keyAgreement', 'pinUvAuthParam', 'newPinEnc', 'pinHashEnc'),
+      9: 'permissions',
+      10: 'rpId',
+    },
     reply: names('keyAgreement', 'pinUvAuthToken', 'pinRetries', 'powerCycleState', 'uvRetries'),
   },
   0x08: { reply: ASSERTION_REPLY },
   0x0a: {
     request: names('subCommand', 'subCommandParams', 'pinUvAuthProtocol', 'pinUvAuthParam'),
     reply: names(
-      'existingResidentCredentialsCount', 'maxPossibleRemainingResidentCredentialsCount', 'rp', 'rpIDHash', 'totalRPs', 'user', 'credentialID',
-      'publicKey', 'totalCredentials', 'credProtect', 'largeBlobKey',
+      'existingResidentCredentialsCount',
+      'maxPossibleRemainingResidentCredentialsCount',
+      'rp',
+      'rpIDHash',
+      'totalRPs',
+      'user',
+      'credentialID',
+      'publicKey',
+      'totalCredentials',
+      'credProtect',
+      'largeBlobKey',
     ),
   },
 };
@@ -121,7 +186,8 @@ function flag(entry: TraceEntry, error: string, explain = true): void {
   if (explain) SAY_WHY.add(entry);
 }
 
-const nameOf = (table: Record<string, number>, value: number) => Object.entries(table).find(([, v]) => v === value)?.[0];
+const nameOf = (table: Record<string, number>, value: number) =>
+  Object.entries(table).find(([, v]) => v === value)?.[0];
 
 /** Decodes a protobuf payload; undefined body is a message the band or host would refuse too. */
 function decodeProto(
@@ -137,7 +203,8 @@ function decodeProto(
   } catch (error) {
     return undecodable(entry, what, error, payload);
   }
-  const body = (message as unknown as Record<string, unknown>)[oneof] as { case: string; value: Record<string, unknown> } | undefined;
+  const body = (message as unknown as Record<string, unknown>)[oneof] as
+    { case: string; value: Record<string, unknown> } | undefined;
   if (!body) {
     entry.fields = { requestId: message.requestId, payload };
     flag(entry, `${what} #${message.requestId} has no ${oneof}`);
@@ -161,7 +228,13 @@ interface SessionState {
 function decodeBand(entry: TraceEntry, payload: Uint8Array): void {
   const host = entry.direction === '>';
   const what = host ? 'HostMessage' : 'BandMessage';
-  const decoded = decodeProto(entry, what, () => (host ? HostMessageCodec : BandMessageCodec).decode(payload), 'body', payload);
+  const decoded = decodeProto(
+    entry,
+    what,
+    () => (host ? HostMessageCodec : BandMessageCodec).decode(payload),
+    'body',
+    payload,
+  );
   if (!decoded) return;
   if (decoded.case === 'event') {
     const kind = (decoded.value as { kind?: { case: string; value: Record<string, unknown> } }).kind;
@@ -174,7 +247,11 @@ function decodeBand(entry: TraceEntry, payload: Uint8Array): void {
   entry.fields = { requestId: decoded.requestId, ...decoded.value };
   if (decoded.case === 'error') {
     const { code, message, state } = decoded.value as { code: string; message: string; state: string };
-    flag(entry, `${code}${state && state !== 'BAND_STATE_UNSPECIFIED' ? ` in ${state}` : ''}${message ? `: ${message}` : ''}`, false);
+    flag(
+      entry,
+      `${code}${state && state !== 'BAND_STATE_UNSPECIFIED' ? ` in ${state}` : ''}${message ? `: ${message}` : ''}`,
+      false,
+    );
   }
 }
 
@@ -187,10 +264,16 @@ function decodeDebug(entry: TraceEntry, payload: Uint8Array): void {
   if (!decoded) return;
   entry.type = decoded.case;
   entry.fields = { requestId: decoded.requestId, ...decoded.value };
-  if (!host && decoded.case === 'error') flag(entry, `debug link refused: ${(decoded.value as { message?: string }).message ?? ''}`, false);
+  if (!host && decoded.case === 'error')
+    flag(entry, `debug link refused: ${(decoded.value as { message?: string }).message ?? ''}`, false);
 }
 
-function cborKeys(entry: TraceEntry, body: Uint8Array, keyNames: Record<number, string> | undefined, subCommandKey?: number): void {
+function cborKeys(
+  entry: TraceEntry,
+  body: Uint8Array,
+  keyNames: Record<number, string> | undefined,
+  subCommandKey?: number,
+): void {
   if (body.length === 0) return;
   let value;
   try {
@@ -211,12 +294,16 @@ function cborKeys(entry: TraceEntry, body: Uint8Array, keyNames: Record<number, 
     const named = keys.filter((k): k is number => typeof k === 'number' && keyNames[k] !== undefined);
     if (named.length) entry.fields.keyNames = Object.fromEntries(named.map((k) => [k, keyNames[k]]));
   }
-  if (subCommandKey !== undefined && typeof value.get(subCommandKey) === 'number') entry.fields.subCommand = value.get(subCommandKey);
+  if (subCommandKey !== undefined && typeof value.get(subCommandKey) === 'number')
+    entry.fields.subCommand = value.get(subCommandKey);
 }
 
 function decodeCbor(entry: TraceEntry, payload: Uint8Array, session: SessionState): void {
   if (payload.length === 0) {
-    flag(entry, `empty CBOR ${entry.direction === '>' ? 'request' : 'reply'}: no ${entry.direction === '>' ? 'command' : 'status'} byte`);
+    flag(
+      entry,
+      `empty CBOR ${entry.direction === '>' ? 'request' : 'reply'}: no ${entry.direction === '>' ? 'command' : 'status'} byte`,
+    );
     return;
   }
   const first = payload[0];
@@ -232,7 +319,7 @@ function decodeCbor(entry: TraceEntry, payload: Uint8Array, session: SessionStat
   entry.fields = { status: first };
   const command = session.lastCtapCommand;
   if (command !== undefined) entry.fields.to = CTAP2_COMMANDS[command] ?? `0x${command.toString(16).padStart(2, '0')}`;
-  if (first !== 0) flag(entry, entry.type!, false);
+  if (first !== 0) flag(entry, entry.type, false);
   cborKeys(entry, body, command === undefined ? undefined : CBOR_KEYS[command]?.reply);
 }
 
@@ -249,13 +336,16 @@ function decodeOther(entry: TraceEntry, command: number, payload: Uint8Array): v
     }
     case Command.KEEPALIVE: {
       const status = payload[0];
-      entry.type = (status !== undefined && nameOf(KeepaliveStatus, status)) || (status === undefined ? null : `status 0x${status.toString(16)}`);
+      entry.type =
+        (status !== undefined && nameOf(KeepaliveStatus, status)) ||
+        (status === undefined ? null : `status 0x${status.toString(16)}`);
       entry.fields = status === undefined ? {} : { status };
       return;
     }
     case Command.INIT: {
       entry.fields = host ? { nonce: payload.subarray(0, 8) } : initReply(payload);
-      if (payload.length < (host ? 8 : 17)) flag(entry, `expected ${host ? 'an 8-byte nonce' : 'a 17-byte INIT reply'}, got ${payload.length} bytes`);
+      if (payload.length < (host ? 8 : 17))
+        flag(entry, `expected ${host ? 'an 8-byte nonce' : 'a 17-byte INIT reply'}, got ${payload.length} bytes`);
       return;
     }
     case Command.PING:
@@ -291,7 +381,14 @@ export function traceUnits(units: readonly RecordedUnit[], sessionStarts: readon
       nextStart++;
     }
     const { unit } = recorded;
-    const entry: TraceEntry = { line: recorded.line, at: recorded.at, direction: recorded.direction, command: commandName(unit.command), type: null, fields: {} };
+    const entry: TraceEntry = {
+      line: recorded.line,
+      at: recorded.at,
+      direction: recorded.direction,
+      command: commandName(unit.command),
+      type: null,
+      fields: {},
+    };
     try {
       if (unit.command === Command.BAND) decodeBand(entry, unit.payload);
       else if (unit.command === Command.DEBUG) decodeDebug(entry, unit.payload);
@@ -348,7 +445,10 @@ export function describeEntry(entry: TraceEntry): string {
   if (entry.command === 'CBOR') {
     if (typeof fields.to === 'string') parts.push(`(${fields.to})`);
     const { keys, keyNames } = fields as { keys?: unknown[]; keyNames?: Record<string, string> };
-    if (keys) parts.push(`keys=${keys.map((k) => (keyNames?.[String(k)] ? `${k}:${keyNames[String(k)]}` : renderValue(k))).join(',') || '(none)'}`);
+    if (keys)
+      parts.push(
+        `keys=${keys.map((k) => (keyNames?.[String(k)] ? `${k}:${keyNames[String(k)]}` : renderValue(k))).join(',') || '(none)'}`,
+      );
     delete fields.to;
     delete fields.keys;
     delete fields.keyNames;
@@ -369,7 +469,8 @@ const RESET = '\u001b[0m';
 export function renderEntry(entry: TraceEntry, color = false): string {
   const mark = entry.error ? '!' : ' ';
   const time = (entry.at / 1000).toFixed(3).padStart(9);
-  const text = `${mark} ${String(entry.line).padStart(5)} ${time}s  ${entry.direction} ${entry.command.padEnd(9)} ${describeEntry(entry)}`.trimEnd();
+  const text =
+    `${mark} ${String(entry.line).padStart(5)} ${time}s  ${entry.direction} ${entry.command.padEnd(9)} ${describeEntry(entry)}`.trimEnd();
   return color && entry.error ? `${RED}${text}${RESET}` : text;
 }
 
@@ -398,14 +499,19 @@ exit codes: 0 ok · 1 the file cannot be read or a line is not a recording line 
   async run(ctx) {
     const { positionals } = parseCommand('trace', ctx.argv, {});
     if (positionals.length !== 1) {
-      throw new UsageError(`trace: expected one recording FILE, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}; see 'bandctl trace --help'`);
+      throw new UsageError(
+        `trace: expected one recording FILE, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}; see 'bandctl trace --help'`,
+      );
     }
     const [file] = positionals;
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new TraceError('TRACE_READ', `trace: expected a recording at ${file}, got ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; record one with 'bandctl --record ${file} COMMAND'`);
+      throw new TraceError(
+        'TRACE_READ',
+        `trace: expected a recording at ${file}, got ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; record one with 'bandctl --record ${file} COMMAND'`,
+      );
     }
     let units: RecordedUnit[];
     try {

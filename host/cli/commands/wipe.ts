@@ -20,7 +20,9 @@ person does it.`,
       const state = await band.getState();
       ctx.out.result(
         { ok: true, result, state: state.state, screen: state.screen },
-        result === 'deleted' ? 'USER DATA DELETED: the band holds no user data and no FIDO2 credentials.' : 'The band held no user data; nothing to delete.',
+        result === 'deleted'
+          ? 'USER DATA DELETED: the band holds no user data and no FIDO2 credentials.'
+          : 'The band held no user data; nothing to delete.',
       );
     });
   },

@@ -27,27 +27,45 @@ async function failOnce(ctx: ConformanceContext): Promise<void> {
 export const AUTH: Requirement[] = [
   {
     id: 'AUTH-001',
-    title: 'the enrolled finger with a heartbeat authenticates 3 s after the touch (not at 2.5 s): AuthenticationChanged{MATCHED}',
+    title:
+      'the enrolled finger with a heartbeat authenticates 3 s after the touch (not at 2.5 s): AuthenticationChanged{MATCHED}',
     source: AUTHN,
     needs: ['debug-link'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       const after = ctx.units.length;
       await ctx.band.debug.fingerOn(WEARER.finger);
-      await expectScreen(ctx, 'SCREEN_AUTHENTICATION_IN_PROGRESS', 'BAND_STATE_AUTHENTICATING', 'the enrolled finger on the sensor');
+      await expectScreen(
+        ctx,
+        'SCREEN_AUTHENTICATION_IN_PROGRESS',
+        'BAND_STATE_AUTHENTICATING',
+        'the enrolled finger on the sensor',
+      );
       await ctx.band.debug.fingerOff();
       // Margins of 0.5 s: a band on wall time (bandsim) also moves between the rig's requests.
       await ctx.band.debug.advanceClock(2_500);
-      await expectScreen(ctx, 'SCREEN_AUTHENTICATION_IN_PROGRESS', 'BAND_STATE_AUTHENTICATING', '2.5 s after the touch (lifting changes nothing)');
+      await expectScreen(
+        ctx,
+        'SCREEN_AUTHENTICATION_IN_PROGRESS',
+        'BAND_STATE_AUTHENTICATING',
+        '2.5 s after the touch (lifting changes nothing)',
+      );
       await ctx.band.debug.advanceClock(500);
       await expectScreen(ctx, 'SCREEN_AUTHENTICATED', 'BAND_STATE_AUTHENTICATED', '3 s after the touch');
       const events = eventsSince(ctx, after);
-      check(events.some(is('authenticationChanged', (v) => v.authenticated && v.reason === 'AUTHENTICATION_REASON_MATCHED')), 'AuthenticationChanged{true, MATCHED}', describeEvents(events));
+      check(
+        events.some(
+          is('authenticationChanged', (v) => v.authenticated && v.reason === 'AUTHENTICATION_REASON_MATCHED'),
+        ),
+        'AuthenticationChanged{true, MATCHED}',
+        describeEvents(events),
+      );
     },
   },
   {
     id: 'AUTH-002',
-    title: 'another finger is NO MATCH after 1 s: AuthenticationChanged{NO_MATCH}, failed_matches counts it, the prompt returns after 2 s',
+    title:
+      'another finger is NO MATCH after 1 s: AuthenticationChanged{NO_MATCH}, failed_matches counts it, the prompt returns after 2 s',
     source: AUTHN,
     needs: ['debug-link'],
     async run(ctx) {
@@ -58,15 +76,31 @@ export const AUTH: Requirement[] = [
       await ctx.band.debug.fingerOff();
       await expectScreen(ctx, 'SCREEN_NO_MATCH', 'BAND_STATE_AUTHENTICATION_REQUIRED', '1 s after a stranger touched');
       const events = eventsSince(ctx, after);
-      check(events.some(is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_NO_MATCH')), 'AuthenticationChanged{false, NO_MATCH}', describeEvents(events));
-      check((await ctx.band.getState()).failedMatches === 1, 'failed_matches 1', String((await ctx.band.getState()).failedMatches));
+      check(
+        events.some(
+          is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_NO_MATCH'),
+        ),
+        'AuthenticationChanged{false, NO_MATCH}',
+        describeEvents(events),
+      );
+      check(
+        (await ctx.band.getState()).failedMatches === 1,
+        'failed_matches 1',
+        String((await ctx.band.getState()).failedMatches),
+      );
       await ctx.band.debug.advanceClock(2_000);
-      await expectScreen(ctx, 'SCREEN_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATION_REQUIRED', '2 s after NO MATCH');
+      await expectScreen(
+        ctx,
+        'SCREEN_AUTHENTICATION_REQUIRED',
+        'BAND_STATE_AUTHENTICATION_REQUIRED',
+        '2 s after NO MATCH',
+      );
     },
   },
   {
     id: 'AUTH-003',
-    title: 'a matching finger without a heartbeat is NO ECG 13 s after the touch (not at 12 s): AuthenticationChanged{NO_ECG}',
+    title:
+      'a matching finger without a heartbeat is NO ECG 13 s after the touch (not at 12 s): AuthenticationChanged{NO_ECG}',
     source: AUTHN,
     needs: ['debug-link'],
     async run(ctx) {
@@ -74,17 +108,34 @@ export const AUTH: Requirement[] = [
       const after = ctx.units.length;
       await ctx.band.debug.fingerOn(WEARER.finger, { liveness: false });
       await ctx.band.debug.advanceClock(12_000);
-      await expectScreen(ctx, 'SCREEN_AUTHENTICATION_IN_PROGRESS', 'BAND_STATE_AUTHENTICATING', '12 s after a touch without a heartbeat');
+      await expectScreen(
+        ctx,
+        'SCREEN_AUTHENTICATION_IN_PROGRESS',
+        'BAND_STATE_AUTHENTICATING',
+        '12 s after a touch without a heartbeat',
+      );
       await ctx.band.debug.advanceClock(1_000);
       await ctx.band.debug.fingerOff();
-      await expectScreen(ctx, 'SCREEN_NO_ECG', 'BAND_STATE_AUTHENTICATION_REQUIRED', '13 s after a touch without a heartbeat');
+      await expectScreen(
+        ctx,
+        'SCREEN_NO_ECG',
+        'BAND_STATE_AUTHENTICATION_REQUIRED',
+        '13 s after a touch without a heartbeat',
+      );
       const events = eventsSince(ctx, after);
-      check(events.some(is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_NO_ECG')), 'AuthenticationChanged{false, NO_ECG}', describeEvents(events));
+      check(
+        events.some(
+          is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_NO_ECG'),
+        ),
+        'AuthenticationChanged{false, NO_ECG}',
+        describeEvents(events),
+      );
     },
   },
   {
     id: 'AUTH-004',
-    title: 'taking an authenticated band off the wrist deauthenticates it: AuthenticationChanged{REMOVED_FROM_WRIST}, Vibrated{1}',
+    title:
+      'taking an authenticated band off the wrist deauthenticates it: AuthenticationChanged{REMOVED_FROM_WRIST}, Vibrated{1}',
     source: AUTHN,
     needs: ['debug-link'],
     async run(ctx) {
@@ -93,15 +144,28 @@ export const AUTH: Requirement[] = [
       await ctx.band.debug.setWrist(false);
       const events = eventsSince(ctx, after);
       check(
-        events.some(is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST')),
+        events.some(
+          is(
+            'authenticationChanged',
+            (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_REMOVED_FROM_WRIST',
+          ),
+        ),
         'AuthenticationChanged{false, REMOVED_FROM_WRIST}',
         describeEvents(events),
       );
-      check(events.some(is('vibrated', (v) => v.count === 1)), 'Vibrated{1} with haptic feedback on', describeEvents(events));
+      check(
+        events.some(is('vibrated', (v) => v.count === 1)),
+        'Vibrated{1} with haptic feedback on',
+        describeEvents(events),
+      );
       const state = await ctx.band.getState();
       check(state.state === 'BAND_STATE_AUTHENTICATION_REQUIRED', 'AUTHENTICATION_REQUIRED off the wrist', state.state);
       await ctx.band.debug.setWrist(true);
-      check((await ctx.band.getState()).state === 'BAND_STATE_AUTHENTICATION_REQUIRED', 'still not authenticated when put back on', (await ctx.band.getState()).state);
+      check(
+        (await ctx.band.getState()).state === 'BAND_STATE_AUTHENTICATION_REQUIRED',
+        'still not authenticated when put back on',
+        (await ctx.band.getState()).state,
+      );
     },
   },
   {
@@ -114,16 +178,34 @@ export const AUTH: Requirement[] = [
       await enrolledNotAuthenticated(ctx);
       for (let i = 1; i <= 9; i++) await failOnce(ctx);
       const nine = await ctx.band.getState();
-      check(nine.state === 'BAND_STATE_AUTHENTICATION_REQUIRED' && nine.failedMatches === 9, 'AUTHENTICATION_REQUIRED with 9 failures', `${nine.state} with ${nine.failedMatches}`);
+      check(
+        nine.state === 'BAND_STATE_AUTHENTICATION_REQUIRED' && nine.failedMatches === 9,
+        'AUTHENTICATION_REQUIRED with 9 failures',
+        `${nine.state} with ${nine.failedMatches}`,
+      );
       const after = ctx.units.length;
       await failOnce(ctx);
       await expectScreen(ctx, 'SCREEN_LOCKED_OUT', 'BAND_STATE_LOCKED_OUT', 'after the 10th failure');
       const events = eventsSince(ctx, after);
-      check(events.some(is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_LOCKED_OUT')), 'AuthenticationChanged{false, LOCKED_OUT}', describeEvents(events));
+      check(
+        events.some(
+          is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_LOCKED_OUT'),
+        ),
+        'AuthenticationChanged{false, LOCKED_OUT}',
+        describeEvents(events),
+      );
       await authenticateByHand(ctx);
-      check((await ctx.band.getState()).state === 'BAND_STATE_LOCKED_OUT', 'the enrolled finger no longer authenticates', (await ctx.band.getState()).state);
+      check(
+        (await ctx.band.getState()).state === 'BAND_STATE_LOCKED_OUT',
+        'the enrolled finger no longer authenticates',
+        (await ctx.band.getState()).state,
+      );
       await ctx.band.debug.reboot();
-      check((await ctx.band.getState()).state === 'BAND_STATE_LOCKED_OUT', 'LOCKED_OUT after a reboot', (await ctx.band.getState()).state);
+      check(
+        (await ctx.band.getState()).state === 'BAND_STATE_LOCKED_OUT',
+        'LOCKED_OUT after a reboot',
+        (await ctx.band.getState()).state,
+      );
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_LOCKED_OUT', 'start_enrollment on a locked-out band');
       await blankBand(ctx);
     },
@@ -138,10 +220,18 @@ export const AUTH: Requirement[] = [
       await failOnce(ctx);
       await failOnce(ctx);
       await ctx.band.debug.reboot();
-      check((await ctx.band.getState()).failedMatches === 2, 'failed_matches 2 after a reboot', String((await ctx.band.getState()).failedMatches));
+      check(
+        (await ctx.band.getState()).failedMatches === 2,
+        'failed_matches 2 after a reboot',
+        String((await ctx.band.getState()).failedMatches),
+      );
       await authenticateByHand(ctx);
       const state = await ctx.band.getState();
-      check(state.state === 'BAND_STATE_AUTHENTICATED' && state.failedMatches === 0, 'AUTHENTICATED with failed_matches 0', `${state.state} with ${state.failedMatches}`);
+      check(
+        state.state === 'BAND_STATE_AUTHENTICATED' && state.failedMatches === 0,
+        'AUTHENTICATED with failed_matches 0',
+        `${state.state} with ${state.failedMatches}`,
+      );
     },
   },
 ];

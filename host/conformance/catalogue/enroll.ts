@@ -39,7 +39,8 @@ function containsText(haystack: Uint8Array, needle: string): boolean {
 export const ENROLL: Requirement[] = [
   {
     id: 'ENROLL-001',
-    title: "start_enrollment on a worn, unenrolled band answers GetInfo's device id and code length 6, and shows a code that long",
+    title:
+      "start_enrollment on a worn, unenrolled band answers GetInfo's device id and code length 6, and shows a code that long",
     source: `${ENROLLMENT} step 1; band.proto StartEnrollmentResponse`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -47,10 +48,23 @@ export const ENROLL: Requirement[] = [
       const info = await ctx.band.getInfo();
       await ctx.band.debug.setWrist(true);
       const started = await ctx.band.startEnrollment();
-      check(hex(started.deviceId, 16) === hex(info.deviceId, 16), `the GetInfo device_id ${hex(info.deviceId)}`, hex(started.deviceId));
+      check(
+        hex(started.deviceId, 16) === hex(info.deviceId, 16),
+        `the GetInfo device_id ${hex(info.deviceId)}`,
+        hex(started.deviceId),
+      );
       check(started.setupCodeLength === 6, 'setup_code_length 6', String(started.setupCodeLength));
-      const reading = await expectScreen(ctx, 'SCREEN_SETUP_CODE', 'BAND_STATE_AWAITING_SETUP_CODE', 'after start_enrollment');
-      check(reading.setupCode.length === started.setupCodeLength, `a ${started.setupCodeLength}-character code on the display`, JSON.stringify(reading.setupCode));
+      const reading = await expectScreen(
+        ctx,
+        'SCREEN_SETUP_CODE',
+        'BAND_STATE_AWAITING_SETUP_CODE',
+        'after start_enrollment',
+      );
+      check(
+        reading.setupCode.length === started.setupCodeLength,
+        `a ${started.setupCodeLength}-character code on the display`,
+        JSON.stringify(reading.setupCode),
+      );
     },
   },
   {
@@ -78,7 +92,11 @@ export const ENROLL: Requirement[] = [
         if (unit.command !== Command.BAND) continue;
         for (const code of codes) {
           const leaked = containsText(unit.payload, code) || containsText(unit.payload, code.toLowerCase());
-          check(!leaked, `no band message carrying the setup code ${code}`, `a ${unit.payload.length}-byte BandMessage containing it (${hex(unit.payload, 40)})`);
+          check(
+            !leaked,
+            `no band message carrying the setup code ${code}`,
+            `a ${unit.payload.length}-byte BandMessage containing it (${hex(unit.payload, 40)})`,
+          );
         }
       }
     },
@@ -91,16 +109,23 @@ export const ENROLL: Requirement[] = [
     async run(ctx) {
       await blankBand(ctx);
       await ctx.band.debug.setWrist(true);
-      const glimpsed = (await expectScreen(ctx, 'SCREEN_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'an unenrolled band on the wrist')).setupCode;
+      const glimpsed = (
+        await expectScreen(ctx, 'SCREEN_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'an unenrolled band on the wrist')
+      ).setupCode;
       await ctx.band.startEnrollment();
       const fresh = (await ctx.band.debug.readScreen()).setupCode;
       check(fresh !== glimpsed, `a new code after start_enrollment (not ${glimpsed})`, fresh);
-      await refused(ctx.band.verifySetupCode(glimpsed), 'ERROR_CODE_SETUP_CODE_MISMATCH', 'the code shown before start_enrollment');
+      await refused(
+        ctx.band.verifySetupCode(glimpsed),
+        'ERROR_CODE_SETUP_CODE_MISMATCH',
+        'the code shown before start_enrollment',
+      );
     },
   },
   {
     id: 'ENROLL-004',
-    title: 'a wrong setup code is SETUP_CODE_MISMATCH, the third draws a new code (ScreenChanged); the code is case-insensitive',
+    title:
+      'a wrong setup code is SETUP_CODE_MISMATCH, the third draws a new code (ScreenChanged); the code is case-insensitive',
     source: `${ENROLLMENT} step 2`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -109,13 +134,25 @@ export const ENROLL: Requirement[] = [
       const wrong = first === 'XXXXXX' ? 'YYYYYY' : 'XXXXXX';
       await refused(ctx.band.verifySetupCode(wrong), 'ERROR_CODE_SETUP_CODE_MISMATCH', 'a wrong setup code (1st)');
       await refused(ctx.band.verifySetupCode(wrong), 'ERROR_CODE_SETUP_CODE_MISMATCH', 'a wrong setup code (2nd)');
-      check((await ctx.band.debug.readScreen()).setupCode === first, `the same code ${first} after two wrong tries`, (await ctx.band.debug.readScreen()).setupCode);
+      check(
+        (await ctx.band.debug.readScreen()).setupCode === first,
+        `the same code ${first} after two wrong tries`,
+        (await ctx.band.debug.readScreen()).setupCode,
+      );
       const after = ctx.units.length;
       await refused(ctx.band.verifySetupCode(wrong), 'ERROR_CODE_SETUP_CODE_MISMATCH', 'a wrong setup code (3rd)');
       const second = (await ctx.band.debug.readScreen()).setupCode;
-      check(second !== first && second.length === first.length, `a new code after the third wrong try (not ${first})`, second);
+      check(
+        second !== first && second.length === first.length,
+        `a new code after the third wrong try (not ${first})`,
+        second,
+      );
       const changed = eventsSince(ctx, after).filter(is('screenChanged', (v) => v.screen === 'SCREEN_SETUP_CODE'));
-      check(changed.length >= 1, 'a ScreenChanged{SETUP_CODE} for the new code', describeEvents(eventsSince(ctx, after)));
+      check(
+        changed.length >= 1,
+        'a ScreenChanged{SETUP_CODE} for the new code',
+        describeEvents(eventsSince(ctx, after)),
+      );
       await refused(ctx.band.verifySetupCode(first), 'ERROR_CODE_SETUP_CODE_MISMATCH', 'the replaced code');
       await ctx.band.verifySetupCode(second.toLowerCase());
       await expectScreen(ctx, 'SCREEN_ADD_USER', 'BAND_STATE_ADD_USER', 'after the code typed in lower case');
@@ -135,13 +172,16 @@ export const ENROLL: Requirement[] = [
         await ctx.band.debug.fingerOn(WEARER.finger);
         const progress = eventsSince(ctx, after).filter((e) => e.case === 'captureProgress');
         check(
-          progress.length === 1 && show(progress[0].value) === show({ goodTouches: good, touchesRequired: required, rejected: false }),
+          progress.length === 1 &&
+            show(progress[0].value) === show({ goodTouches: good, touchesRequired: required, rejected: false }),
           `one CaptureProgress{${good}/${required}} for touch ${good}`,
           describeEvents(progress),
         );
-        if (good < required) await expectScreen(ctx, 'SCREEN_LIFT_FINGER', 'BAND_STATE_CAPTURING', `finger on, touch ${good}`);
+        if (good < required)
+          await expectScreen(ctx, 'SCREEN_LIFT_FINGER', 'BAND_STATE_CAPTURING', `finger on, touch ${good}`);
         await ctx.band.debug.fingerOff();
-        if (good < required) await expectScreen(ctx, 'SCREEN_TOUCH_SENSOR', 'BAND_STATE_CAPTURING', `finger lifted after touch ${good}`);
+        if (good < required)
+          await expectScreen(ctx, 'SCREEN_TOUCH_SENSOR', 'BAND_STATE_CAPTURING', `finger lifted after touch ${good}`);
       }
       await expectScreen(ctx, 'SCREEN_SUCCESS', 'BAND_STATE_CAPTURED', `after ${required} good touches`);
     },
@@ -153,12 +193,23 @@ export const ENROLL: Requirement[] = [
     needs: ['debug-link'],
     async run(ctx) {
       await toCapture(ctx);
-      const touch = async (finger: string, poorQuality: boolean, want: { goodTouches: number; rejected: boolean }, what: string) => {
+      const touch = async (
+        finger: string,
+        poorQuality: boolean,
+        want: { goodTouches: number; rejected: boolean },
+        what: string,
+      ) => {
         const after = ctx.units.length;
         await ctx.band.debug.touch(finger, { poorQuality });
         const progress = eventsSince(ctx, after).filter((e) => e.case === 'captureProgress');
-        const got = progress.map((e) => e.case === 'captureProgress' && { goodTouches: e.value.goodTouches, rejected: e.value.rejected });
-        check(show(got) === show([want]), `${what}: CaptureProgress{good ${want.goodTouches}, rejected ${want.rejected}}`, describeEvents(progress));
+        const got = progress.map(
+          (e) => e.case === 'captureProgress' && { goodTouches: e.value.goodTouches, rejected: e.value.rejected },
+        );
+        check(
+          show(got) === show([want]),
+          `${what}: CaptureProgress{good ${want.goodTouches}, rejected ${want.rejected}}`,
+          describeEvents(progress),
+        );
       };
       await touch(WEARER.finger, true, { goodTouches: 0, rejected: true }, 'a poor-quality first touch');
       await touch(WEARER.finger, false, { goodTouches: 1, rejected: false }, 'a good touch');
@@ -169,7 +220,8 @@ export const ENROLL: Requirement[] = [
   },
   {
     id: 'ENROLL-007',
-    title: 'complete_enrollment stores the user: AUTHENTICATED, AuthenticationChanged{ENROLLED}, Vibrated{2}, get_state shows the user',
+    title:
+      'complete_enrollment stores the user: AUTHENTICATED, AuthenticationChanged{ENROLLED}, Vibrated{2}, get_state shows the user',
     source: `${ENROLLMENT} step 4; band.proto CompleteEnrollmentRequest`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -178,17 +230,36 @@ export const ENROLL: Requirement[] = [
       const done = await ctx.band.completeEnrollment({ userName: 'Tw-User2', label: '', hapticFeedback: false });
       check(done.label === 'TW-USER2', 'the default label TW-USER2 for user Tw-User2', JSON.stringify(done.label));
       const events = eventsSince(ctx, after);
-      check(events.some(is('authenticationChanged', (v) => v.authenticated && v.reason === 'AUTHENTICATION_REASON_ENROLLED')), 'AuthenticationChanged{true, ENROLLED}', describeEvents(events));
+      check(
+        events.some(
+          is('authenticationChanged', (v) => v.authenticated && v.reason === 'AUTHENTICATION_REASON_ENROLLED'),
+        ),
+        'AuthenticationChanged{true, ENROLLED}',
+        describeEvents(events),
+      );
       check(events.some(is('vibrated', (v) => v.count === 2)), 'Vibrated{2}', describeEvents(events));
       const state = await ctx.band.getState();
-      const want = { state: 'BAND_STATE_AUTHENTICATED', enrolled: true, userName: 'Tw-User2', label: 'TW-USER2', hapticFeedback: false };
-      const got = { state: state.state, enrolled: state.enrolled, userName: state.userName, label: state.label, hapticFeedback: state.hapticFeedback };
+      const want = {
+        state: 'BAND_STATE_AUTHENTICATED',
+        enrolled: true,
+        userName: 'Tw-User2',
+        label: 'TW-USER2',
+        hapticFeedback: false,
+      };
+      const got = {
+        state: state.state,
+        enrolled: state.enrolled,
+        userName: state.userName,
+        label: state.label,
+        hapticFeedback: state.hapticFeedback,
+      };
       check(show(got) === show(want), `get_state ${show(want)}`, show(got));
     },
   },
   {
     id: 'ENROLL-008',
-    title: 'complete_enrollment refuses a user name of 0 or more than 64 bytes or with control characters (INVALID_ARGUMENT)',
+    title:
+      'complete_enrollment refuses a user name of 0 or more than 64 bytes or with control characters (INVALID_ARGUMENT)',
     source: `${ENROLLMENT} step 4; band.proto CompleteEnrollmentRequest.user_name`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -199,16 +270,25 @@ export const ENROLL: Requirement[] = [
         ['é'.repeat(33), 'a 33-character, 66-byte user name'],
         ['tab\there', 'a user name with a tab'],
       ] as const) {
-        await refused(ctx.band.completeEnrollment({ userName: name, hapticFeedback: true }), 'ERROR_CODE_INVALID_ARGUMENT', what);
+        await refused(
+          ctx.band.completeEnrollment({ userName: name, hapticFeedback: true }),
+          'ERROR_CODE_INVALID_ARGUMENT',
+          what,
+        );
       }
       const state = await ctx.band.getState();
-      check(state.state === 'BAND_STATE_CAPTURED' && !state.enrolled, 'nothing stored: still CAPTURED', `${state.state} (enrolled: ${state.enrolled})`);
+      check(
+        state.state === 'BAND_STATE_CAPTURED' && !state.enrolled,
+        'nothing stored: still CAPTURED',
+        `${state.state} (enrolled: ${state.enrolled})`,
+      );
       await ctx.band.completeEnrollment({ userName: 'b'.repeat(64), hapticFeedback: true });
     },
   },
   {
     id: 'ENROLL-009',
-    title: 'labels: ≤12 of A-Z 0-9 space punctuation, upper-cased, no edge spaces; empty → the user name as drawn; set_label alike',
+    title:
+      'labels: ≤12 of A-Z 0-9 space punctuation, upper-cased, no edge spaces; empty → the user name as drawn; set_label alike',
     source: `${ENROLLMENT} (Labels); band.proto CompleteEnrollmentRequest.label`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -220,14 +300,22 @@ export const ENROLL: Requirement[] = [
         ['CAFÉ', 'a label with É'],
         ['TAB\tX', 'a label with a tab'],
       ] as const) {
-        await refused(ctx.band.completeEnrollment({ userName: 'José.Ñúñez', label, hapticFeedback: true }), 'ERROR_CODE_INVALID_ARGUMENT', what);
+        await refused(
+          ctx.band.completeEnrollment({ userName: 'José.Ñúñez', label, hapticFeedback: true }),
+          'ERROR_CODE_INVALID_ARGUMENT',
+          what,
+        );
       }
       const done = await ctx.band.completeEnrollment({ userName: 'José.Ñúñez', label: '', hapticFeedback: true });
       check(done.label === 'JOS?.???EZ', 'the default label JOS?.???EZ for José.Ñúñez', JSON.stringify(done.label));
       const custom = await ctx.band.setLabel('team-7 {a}');
       check(custom.label === 'TEAM-7 {A}', 'set_label team-7 {a} shown as TEAM-7 {A}', JSON.stringify(custom.label));
       await refused(ctx.band.setLabel('ABCDEFGHIJKLM'), 'ERROR_CODE_INVALID_ARGUMENT', 'set_label with 13 characters');
-      check((await ctx.band.getState()).label === 'TEAM-7 {A}', 'the label unchanged by the refused set_label', (await ctx.band.getState()).label);
+      check(
+        (await ctx.band.getState()).label === 'TEAM-7 {A}',
+        'the label unchanged by the refused set_label',
+        (await ctx.band.getState()).label,
+      );
       const back = await ctx.band.setLabel('');
       check(back.label === 'JOS?.???EZ', 'set_label "" back to the default JOS?.???EZ', JSON.stringify(back.label));
     },
@@ -250,7 +338,11 @@ export const ENROLL: Requirement[] = [
           if (how === 'wrist off') await ctx.band.debug.setWrist(false);
           else await ctx.band.cancelEnrollment();
           const state = await ctx.band.getState();
-          check(state.state === 'BAND_STATE_UNENROLLED' && !state.enrolled, `UNENROLLED with nothing stored after ${how} in ${step}`, `${state.state} (enrolled: ${state.enrolled})`);
+          check(
+            state.state === 'BAND_STATE_UNENROLLED' && !state.enrolled,
+            `UNENROLLED with nothing stored after ${how} in ${step}`,
+            `${state.state} (enrolled: ${state.enrolled})`,
+          );
         }
       }
       await blankBand(ctx);

@@ -29,28 +29,53 @@ const GA = 'CTAP 2.1 §6.2';
 export const FIDO2: Requirement[] = [
   {
     id: 'FIDO2-001',
-    title: 'authenticatorGetInfo is canonical CBOR with versions (FIDO_2_x), a 16-byte aaguid, boolean options, ES256 among algorithms',
+    title:
+      'authenticatorGetInfo is canonical CBOR with versions (FIDO_2_x), a 16-byte aaguid, boolean options, ES256 among algorithms',
     source: 'CTAP 2.1 §6.4; CTAP 2.1 §8',
     needs: ['fido2'],
     async run(ctx) {
       const reply = parseReply(await ctapRaw(ctx, request(Ctap.GET_INFO)), 'authenticatorGetInfo');
-      check(reply.status === Status.OK && reply.map !== undefined, 'CTAP2_OK and a response map', `status ${statusHex(reply.status)}`);
+      check(
+        reply.status === Status.OK && reply.map !== undefined,
+        'CTAP2_OK and a response map',
+        `status ${statusHex(reply.status)}`,
+      );
       const map = reply.map;
       const versions = map.get(0x01);
-      check(Array.isArray(versions) && versions.some((v) => v === 'FIDO_2_0' || v === 'FIDO_2_1'), 'versions (0x01) with FIDO_2_0 or FIDO_2_1', show(versions));
+      check(
+        Array.isArray(versions) && versions.some((v) => v === 'FIDO_2_0' || v === 'FIDO_2_1'),
+        'versions (0x01) with FIDO_2_0 or FIDO_2_1',
+        show(versions),
+      );
       const aaguid = map.get(0x03);
       check(aaguid instanceof Uint8Array && aaguid.length === 16, 'a 16-byte aaguid (0x03)', show(aaguid));
       const options = map.get(0x04);
       if (options !== undefined) {
-        check(options instanceof Map && [...options].every(([k, v]) => typeof k === 'string' && typeof v === 'boolean'), 'options (0x04) mapping text to booleans', show(options));
+        check(
+          options instanceof Map && [...options].every(([k, v]) => typeof k === 'string' && typeof v === 'boolean'),
+          'options (0x04) mapping text to booleans',
+          show(options),
+        );
       }
       const maxMsgSize = map.get(0x05);
-      if (maxMsgSize !== undefined) check(typeof maxMsgSize === 'number' && maxMsgSize >= 1024, 'maxMsgSize (0x05) of at least 1024', show(maxMsgSize));
+      if (maxMsgSize !== undefined)
+        check(
+          typeof maxMsgSize === 'number' && maxMsgSize >= 1024,
+          'maxMsgSize (0x05) of at least 1024',
+          show(maxMsgSize),
+        );
       const protocols = map.get(0x06);
-      if (protocols !== undefined) check(Array.isArray(protocols) && protocols.length > 0 && protocols.every((p) => p === 1 || p === 2), 'pinUvAuthProtocols (0x06) from {1, 2}', show(protocols));
+      if (protocols !== undefined)
+        check(
+          Array.isArray(protocols) && protocols.length > 0 && protocols.every((p) => p === 1 || p === 2),
+          'pinUvAuthProtocols (0x06) from {1, 2}',
+          show(protocols),
+        );
       const algorithms = map.get(0x0a);
       if (algorithms !== undefined) {
-        const es256 = Array.isArray(algorithms) && algorithms.some((a) => a instanceof Map && a.get('type') === 'public-key' && a.get('alg') === -7);
+        const es256 =
+          Array.isArray(algorithms) &&
+          algorithms.some((a) => a instanceof Map && a.get('type') === 'public-key' && a.get('alg') === -7);
         check(es256, 'ES256 (public-key, -7) among algorithms (0x0a)', show(algorithms));
       }
     },
@@ -63,12 +88,19 @@ export const FIDO2: Requirement[] = [
     async run(ctx) {
       const cases: [string, Uint8Array][] = [
         ['a map of 1 entry with its value missing', Uint8Array.of(Ctap.MAKE_CREDENTIAL, 0xa1, 0x01)],
-        ['a byte string claiming 32 bytes, 2 there', Uint8Array.of(Ctap.GET_ASSERTION, 0xa1, 0x02, 0x58, 0x20, 0x00, 0x00)],
+        [
+          'a byte string claiming 32 bytes, 2 there',
+          Uint8Array.of(Ctap.GET_ASSERTION, 0xa1, 0x02, 0x58, 0x20, 0x00, 0x00),
+        ],
         ['a reserved additional-information value (0x1c)', Uint8Array.of(Ctap.MAKE_CREDENTIAL, 0xbc)],
       ];
       for (const [what, payload] of cases) {
         const raw = await ctapRaw(ctx, payload);
-        check(raw.length === 1 && raw[0] === Status.INVALID_CBOR, `CTAP2_ERR_INVALID_CBOR for ${what}`, raw.length === 0 ? 'an empty reply' : `status ${statusHex(raw[0])} (${raw.length} bytes)`);
+        check(
+          raw.length === 1 && raw[0] === Status.INVALID_CBOR,
+          `CTAP2_ERR_INVALID_CBOR for ${what}`,
+          raw.length === 0 ? 'an empty reply' : `status ${statusHex(raw[0])} (${raw.length} bytes)`,
+        );
       }
     },
   },
@@ -80,13 +112,18 @@ export const FIDO2: Requirement[] = [
     async run(ctx) {
       for (const command of [0x20, 0x3f]) {
         const raw = await ctapRaw(ctx, Uint8Array.of(command));
-        check(raw.length === 1 && raw[0] === Status.INVALID_COMMAND, `CTAP1_ERR_INVALID_COMMAND for command 0x${command.toString(16)}`, `status ${statusHex(raw[0] ?? 0)} (${raw.length} bytes)`);
+        check(
+          raw.length === 1 && raw[0] === Status.INVALID_COMMAND,
+          `CTAP1_ERR_INVALID_COMMAND for command 0x${command.toString(16)}`,
+          `status ${statusHex(raw[0] ?? 0)} (${raw.length} bytes)`,
+        );
       }
     },
   },
   {
     id: 'FIDO2-004',
-    title: "makeCredential: authData for the RP with UP and attested data, the band's AAGUID, a P-256 COSE key, a verifying packed signature",
+    title:
+      "makeCredential: authData for the RP with UP and attested data, the band's AAGUID, a P-256 COSE key, a verifying packed signature",
     source: `${MC}; WebAuthn §6.1, §8.2`,
     needs: ['debug-link', 'fido2'],
     async run(ctx) {
@@ -96,21 +133,34 @@ export const FIDO2: Requirement[] = [
       check(equalBytes(c.authData.rpIdHash, sha256(RP_ID)), `rpIdHash = SHA-256(${RP_ID})`, hex(c.authData.rpIdHash));
       check(c.authData.flags.userPresent, 'the UP flag', `flags 0x${c.authData.flags.raw.toString(16)}`);
       const aaguid = info.get(0x03) as Uint8Array;
-      check(equalBytes(c.authData.attestedCredentialData!.aaguid, aaguid), `the getInfo AAGUID ${hex(aaguid)}`, hex(c.authData.attestedCredentialData!.aaguid));
-      check(c.credentialId.length >= 16 && c.credentialId.length <= 1023, 'a credential id of 16..1023 bytes', `${c.credentialId.length} bytes`);
+      check(
+        equalBytes(c.authData.attestedCredentialData!.aaguid, aaguid),
+        `the getInfo AAGUID ${hex(aaguid)}`,
+        hex(c.authData.attestedCredentialData!.aaguid),
+      );
+      check(
+        c.credentialId.length >= 16 && c.credentialId.length <= 1023,
+        'a credential id of 16..1023 bytes',
+        `${c.credentialId.length} bytes`,
+      );
       check(c.fmt === 'packed' || c.fmt === 'none', 'attestation format packed or none', JSON.stringify(c.fmt));
       if (c.fmt === 'packed') {
         const sig = c.attStmt.get('sig');
         check(c.attStmt.get('alg') === -7 && sig instanceof Uint8Array, 'attStmt {alg: -7, sig}', show(c.attStmt));
         if (!c.attStmt.has('x5c')) {
-          check(verifies(c.publicKey, concat(c.authDataBytes, c.clientDataHash), sig), 'the self-attestation signature to verify with the credential key over authData ‖ clientDataHash', 'a signature that does not verify');
+          check(
+            verifies(c.publicKey, concat(c.authDataBytes, c.clientDataHash), sig),
+            'the self-attestation signature to verify with the credential key over authData ‖ clientDataHash',
+            'a signature that does not verify',
+          );
         }
       }
     },
   },
   {
     id: 'FIDO2-005',
-    title: 'getAssertion: the signature over authData ‖ clientDataHash verifies with the credential COSE key (node:crypto)',
+    title:
+      'getAssertion: the signature over authData ‖ clientDataHash verifies with the credential COSE key (node:crypto)',
     source: `${GA}; WebAuthn §6.3.3`,
     needs: ['debug-link', 'fido2'],
     async run(ctx) {
@@ -119,11 +169,20 @@ export const FIDO2: Requirement[] = [
       const a = await getAssertion(ctx, c.credentialId);
       check(equalBytes(a.authData.rpIdHash, sha256(RP_ID)), `rpIdHash = SHA-256(${RP_ID})`, hex(a.authData.rpIdHash));
       check(a.authData.flags.userPresent, 'the UP flag', `flags 0x${a.authData.flags.raw.toString(16)}`);
-      if (a.credentialId) check(equalBytes(a.credentialId, c.credentialId), 'the credential id that was asked for', hex(a.credentialId));
-      check(verifies(c.publicKey, concat(a.authDataBytes, a.clientDataHash), a.signature), 'the assertion signature to verify with the credential key', 'a signature that does not verify');
+      if (a.credentialId)
+        check(equalBytes(a.credentialId, c.credentialId), 'the credential id that was asked for', hex(a.credentialId));
+      check(
+        verifies(c.publicKey, concat(a.authDataBytes, a.clientDataHash), a.signature),
+        'the assertion signature to verify with the credential key',
+        'a signature that does not verify',
+      );
       const forged = new Uint8Array(a.clientDataHash);
       forged[0] ^= 1;
-      check(!verifies(c.publicKey, concat(a.authDataBytes, forged), a.signature), 'the signature to be bound to the clientDataHash', 'it verifies over another hash too');
+      check(
+        !verifies(c.publicKey, concat(a.authDataBytes, forged), a.signature),
+        'the signature to be bound to the clientDataHash',
+        'it verifies over another hash too',
+      );
     },
   },
   {
@@ -137,7 +196,11 @@ export const FIDO2: Requirement[] = [
       let previous = c.authData.signCount;
       for (let i = 1; i <= 3; i++) {
         const a = await getAssertion(ctx, c.credentialId);
-        check(a.authData.signCount > previous, `assertion ${i}: a signCount above ${previous}`, String(a.authData.signCount));
+        check(
+          a.authData.signCount > previous,
+          `assertion ${i}: a signCount above ${previous}`,
+          String(a.authData.signCount),
+        );
         previous = a.authData.signCount;
       }
     },
@@ -158,7 +221,8 @@ export const FIDO2: Requirement[] = [
   },
   {
     id: 'FIDO2-008',
-    title: 'a request waiting for the user sends KEEPALIVE UPNEEDED (2); CANCEL ends it with CTAP2_ERR_KEEPALIVE_CANCEL (0x2d)',
+    title:
+      'a request waiting for the user sends KEEPALIVE UPNEEDED (2); CANCEL ends it with CTAP2_ERR_KEEPALIVE_CANCEL (0x2d)',
     source: 'CTAP 2.1 §11.2.9 CTAPHID_KEEPALIVE, CTAPHID_CANCEL; docs/band.md §FIDO2 and user presence',
     needs: ['debug-link', 'fido2'],
     async run(ctx) {
@@ -173,10 +237,18 @@ export const FIDO2: Requirement[] = [
         what: 'KEEPALIVE with status UPNEEDED (2) while CONFIRM is shown',
         signal: ctx.signal,
       });
-      check(keepalives.item.payload.length === 1, 'a 1-byte KEEPALIVE payload', `${keepalives.item.payload.length} bytes`);
+      check(
+        keepalives.item.payload.length === 1,
+        'a 1-byte KEEPALIVE payload',
+        `${keepalives.item.payload.length} bytes`,
+      );
       await ctx.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) });
       const raw = await pending.reply;
-      check(raw.length === 1 && raw[0] === Status.KEEPALIVE_CANCEL, 'CTAP2_ERR_KEEPALIVE_CANCEL after CANCEL', `status ${statusHex(raw[0] ?? 0)} (${raw.length} bytes)`);
+      check(
+        raw.length === 1 && raw[0] === Status.KEEPALIVE_CANCEL,
+        'CTAP2_ERR_KEEPALIVE_CANCEL after CANCEL',
+        `status ${statusHex(raw[0] ?? 0)} (${raw.length} bytes)`,
+      );
       const reading = await ctx.band.debug.readScreen();
       check(reading.screen !== 'SCREEN_CONFIRM', 'CONFIRM gone after the cancel', reading.screen);
     },
@@ -191,7 +263,11 @@ export const FIDO2: Requirement[] = [
       const unknown = new Uint8Array(randomBytes(63));
       unknown[0] = 0x01;
       const raw = await withPresence(ctx, getAssertionRequest(unknown).payload);
-      check(raw.length >= 1 && raw[0] === Status.NO_CREDENTIALS, 'CTAP2_ERR_NO_CREDENTIALS for an unknown credential id', `status ${statusHex(raw[0] ?? 0)}`);
+      check(
+        raw.length >= 1 && raw[0] === Status.NO_CREDENTIALS,
+        'CTAP2_ERR_NO_CREDENTIALS for an unknown credential id',
+        `status ${statusHex(raw[0] ?? 0)}`,
+      );
     },
   },
 ];

@@ -22,19 +22,28 @@ export const FRAME: Requirement[] = [
     async run(ctx) {
       for (const size of PING_SIZES) {
         const data = pattern(size, size);
-        const reply = await exchange(ctx, { command: Command.PING, payload: data }, isAnswer, `a PING echo of ${size} bytes`, Math.max(ctx.callTimeoutMs, 15_000));
+        const reply = await exchange(
+          ctx,
+          { command: Command.PING, payload: data },
+          isAnswer,
+          `a PING echo of ${size} bytes`,
+          Math.max(ctx.callTimeoutMs, 15_000),
+        );
         check(reply.command === Command.PING, `PING of ${size} bytes answered by PING`, describeUnit(reply));
         check(
           equalBytes(reply.payload, data),
           `the ${size}-byte PING payload echoed unchanged`,
-          reply.payload.length === data.length ? `different bytes (${hex(reply.payload)})` : `${reply.payload.length} bytes`,
+          reply.payload.length === data.length
+            ? `different bytes (${hex(reply.payload)})`
+            : `${reply.payload.length} bytes`,
         );
       }
     },
   },
   {
     id: 'FRAME-002',
-    title: 'INIT answers 17 bytes: the 8-byte nonce, a usable channel id, CTAPHID protocol 2, the CBOR bit exactly when FIDO2',
+    title:
+      'INIT answers 17 bytes: the 8-byte nonce, a usable channel id, CTAPHID protocol 2, the CBOR bit exactly when FIDO2',
     source: `${LAYER2}; CTAP 2.1 §11.2.9 CTAPHID_INIT`,
     needs: [],
     async run(ctx) {
@@ -46,7 +55,12 @@ export const FRAME: Requirement[] = [
       check(equalBytes(p.subarray(0, 8), nonce), `the nonce ${hex(nonce)} echoed`, hex(p.subarray(0, 8)));
       const cid = new DataView(p.buffer, p.byteOffset, p.length).getUint32(8);
       check(cid !== 0 && cid !== 0xffffffff, 'a channel id other than 0 and 0xffffffff', `0x${cid.toString(16)}`);
-      if (ctx.hid) check(cid === ctx.hid.channel, `INIT on our channel to keep it (0x${ctx.hid.channel.toString(16)})`, `0x${cid.toString(16)}`);
+      if (ctx.hid)
+        check(
+          cid === ctx.hid.channel,
+          `INIT on our channel to keep it (0x${ctx.hid.channel.toString(16)})`,
+          `0x${cid.toString(16)}`,
+        );
       check(p[12] === 2, 'CTAPHID protocol version 2', String(p[12]));
       if (ctx.profile.info) {
         const fido2 = ctx.profile.capabilities.has('CAPABILITY_FIDO2');
@@ -66,7 +80,12 @@ export const FRAME: Requirement[] = [
     needs: [],
     async run(ctx) {
       for (const command of [0x20, 0x5a]) {
-        const reply = await exchange(ctx, { command, payload: Uint8Array.of(1, 2, 3) }, isAnswer, `an answer to command 0x${command.toString(16)}`);
+        const reply = await exchange(
+          ctx,
+          { command, payload: Uint8Array.of(1, 2, 3) },
+          isAnswer,
+          `an answer to command 0x${command.toString(16)}`,
+        );
         check(
           reply.command === Command.ERROR && reply.payload[0] === HidErr.INVALID_CMD,
           `command 0x${command.toString(16)} answered ERROR INVALID_CMD`,
@@ -95,23 +114,37 @@ export const FRAME: Requirement[] = [
     source: `${LAYER2}; CTAP 2.1 §11.2.9 CTAPHID_WINK`,
     needs: [],
     async run(ctx) {
-      const reply = await exchange(ctx, { command: Command.WINK, payload: new Uint8Array(0) }, isAnswer, 'a WINK reply');
+      const reply = await exchange(
+        ctx,
+        { command: Command.WINK, payload: new Uint8Array(0) },
+        isAnswer,
+        'a WINK reply',
+      );
       check(reply.command === Command.WINK && reply.payload.length === 0, 'an empty WINK reply', describeUnit(reply));
     },
   },
   {
     id: 'FRAME-006',
-    title: 'DEBUG (0x42) is answered with a DebugResponse when CAPABILITY_DEBUG_LINK is advertised, ERROR INVALID_CMD otherwise',
+    title:
+      'DEBUG (0x42) is answered with a DebugResponse when CAPABILITY_DEBUG_LINK is advertised, ERROR INVALID_CMD otherwise',
     source: `${LAYER2}; debug.proto`,
     needs: [],
     async run(ctx) {
       const payload = DebugRequestCodec.encode({ requestId: 77, action: { case: 'readScreen', value: {} } });
       const reply = await exchange(ctx, { command: Command.DEBUG, payload }, isAnswer, 'an answer to DEBUG');
       if (!ctx.profile.capabilities.has('CAPABILITY_DEBUG_LINK')) {
-        check(reply.command === Command.ERROR && reply.payload[0] === HidErr.INVALID_CMD, 'ERROR INVALID_CMD from a band without the debug link', describeUnit(reply));
+        check(
+          reply.command === Command.ERROR && reply.payload[0] === HidErr.INVALID_CMD,
+          'ERROR INVALID_CMD from a band without the debug link',
+          describeUnit(reply),
+        );
         return;
       }
-      check(reply.command === Command.DEBUG, 'a DEBUG reply from a band advertising CAPABILITY_DEBUG_LINK', describeUnit(reply));
+      check(
+        reply.command === Command.DEBUG,
+        'a DEBUG reply from a band advertising CAPABILITY_DEBUG_LINK',
+        describeUnit(reply),
+      );
       let requestId: number | undefined;
       let result: string | undefined;
       try {
@@ -121,7 +154,11 @@ export const FRAME: Requirement[] = [
       } catch {
         // reported below
       }
-      check(requestId === 77 && result === 'screen', 'DebugResponse{request_id 77, screen}', `request_id ${requestId}, ${result ?? `an undecodable payload ${hex(reply.payload)}`}`);
+      check(
+        requestId === 77 && result === 'screen',
+        'DebugResponse{request_id 77, screen}',
+        `request_id ${requestId}, ${result ?? `an undecodable payload ${hex(reply.payload)}`}`,
+      );
     },
   },
   {
@@ -133,7 +170,11 @@ export const FRAME: Requirement[] = [
       const after = ctx.units.length;
       await ctx.framed!.writeBytes(frame(Command.PING, pattern(MAX_PAYLOAD + 1)));
       const answers = await ctx.units.collect(isAnswer, { after, ms: 500, signal: ctx.signal });
-      check(answers.length === 0, `no answer to an oversize frame (${MAX_PAYLOAD + 1}-byte payload)`, answers.map(describeUnit).join(', '));
+      check(
+        answers.length === 0,
+        `no answer to an oversize frame (${MAX_PAYLOAD + 1}-byte payload)`,
+        answers.map(describeUnit).join(', '),
+      );
       await stillServing(ctx, 'an oversize frame');
     },
   },
@@ -161,8 +202,17 @@ export const FRAME: Requirement[] = [
       const wire = new Uint8Array([...garbage, ...frame(Command.PING, data), 0x00]);
       const after = ctx.units.length;
       await ctx.framed!.writeBytes(wire);
-      const { item } = await ctx.units.waitFor(isAnswer, { after, timeoutMs: ctx.callTimeoutMs, what: 'the PING behind the garbage echoed', signal: ctx.signal });
-      check(item.command === Command.PING && equalBytes(item.payload, data), 'the PING behind the garbage echoed', describeUnit(item));
+      const { item } = await ctx.units.waitFor(isAnswer, {
+        after,
+        timeoutMs: ctx.callTimeoutMs,
+        what: 'the PING behind the garbage echoed',
+        signal: ctx.signal,
+      });
+      check(
+        item.command === Command.PING && equalBytes(item.payload, data),
+        'the PING behind the garbage echoed',
+        describeUnit(item),
+      );
       const extra = await ctx.units.collect(isAnswer, { after: ctx.units.length, ms: 200, signal: ctx.signal });
       check(extra.length === 0, 'no answer to garbage or empty frames', extra.map(describeUnit).join(', '));
     },
@@ -193,7 +243,11 @@ export const FRAME: Requirement[] = [
       check(!pending.answered(), 'makeCredential still waiting after the refused PING', 'it ended');
       await ctx.band.debug.press('BUTTON_TOP');
       const reply = parseReply(await pending.reply, 'authenticatorMakeCredential');
-      check(reply.status === Status.OK, 'the waiting makeCredential to succeed after the tap', `status ${statusHex(reply.status)}`);
+      check(
+        reply.status === Status.OK,
+        'the waiting makeCredential to succeed after the tap',
+        `status ${statusHex(reply.status)}`,
+      );
     },
   },
 ];

@@ -13,6 +13,15 @@ import { WIPE } from './wipe.js';
  * not get far), then the band protocol, the band's behaviour through the debug link, and FIDO2.
  * docs/conformance.md lists the same ids (test/conformance/catalogue.test.ts holds the two together).
  */
-export const CATALOGUE: readonly Requirement[] = Object.freeze([...FRAME, ...HID, ...PROTOCOL, ...STATE, ...ENROLL, ...AUTH, ...WIPE, ...FIDO2]);
+export const CATALOGUE: readonly Requirement[] = Object.freeze([
+  ...FRAME,
+  ...HID,
+  ...PROTOCOL,
+  ...STATE,
+  ...ENROLL,
+  ...AUTH,
+  ...WIPE,
+  ...FIDO2,
+]);
 
 export { AUTH, ENROLL, FIDO2, FRAME, HID, PROTOCOL, STATE, WIPE };

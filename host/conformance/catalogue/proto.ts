@@ -7,7 +7,11 @@ const PROTO = 'band.proto';
 const LAYER3 = 'docs/protocol.md §Layer 3';
 
 async function getInfo(ctx: ConformanceContext, requestId = 5, major: number = PROTOCOL_VERSION.major) {
-  const reply = await rawBand(ctx, { requestId, body: { case: 'getInfo', value: { hostVersion: { major, minor: 0 } } } }, 'get_info');
+  const reply = await rawBand(
+    ctx,
+    { requestId, body: { case: 'getInfo', value: { hostVersion: { major, minor: 0 } } } },
+    'get_info',
+  );
   check(reply.body?.case === 'getInfo', 'a get_info reply', describeBandMessage(reply));
   return reply.body.value;
 }
@@ -24,7 +28,11 @@ export const PROTOCOL: Requirement[] = [
     async run(ctx) {
       for (const major of [PROTOCOL_VERSION.major, 99]) {
         const info = await getInfo(ctx, 5, major);
-        check(info.protocolVersion?.major === 1, `protocol_version major 1 (host announced ${major}.0)`, `${info.protocolVersion?.major ?? 0}.${info.protocolVersion?.minor ?? 0}`);
+        check(
+          info.protocolVersion?.major === 1,
+          `protocol_version major 1 (host announced ${major}.0)`,
+          `${info.protocolVersion?.major ?? 0}.${info.protocolVersion?.minor ?? 0}`,
+        );
       }
     },
   },
@@ -40,14 +48,19 @@ export const PROTOCOL: Requirement[] = [
   },
   {
     id: 'PROTO-003',
-    title: 'the device id is exactly 16 bytes and the same on every GetInfo (and after reboot and wipe: STATE-021, WIPE-002)',
+    title:
+      'the device id is exactly 16 bytes and the same on every GetInfo (and after reboot and wipe: STATE-021, WIPE-002)',
     source: `${PROTO} GetInfoResponse.device_id`,
     needs: [],
     async run(ctx) {
       const first = await getInfo(ctx, 5);
       const second = await getInfo(ctx, 6);
       check(first.deviceId.length === 16, 'a 16-byte device_id', `${first.deviceId.length} bytes`);
-      check(hex(first.deviceId, 16) === hex(second.deviceId, 16), 'the same device_id twice', `${hex(first.deviceId)} then ${hex(second.deviceId)}`);
+      check(
+        hex(first.deviceId, 16) === hex(second.deviceId, 16),
+        'the same device_id twice',
+        `${hex(first.deviceId)} then ${hex(second.deviceId)}`,
+      );
     },
   },
   {
@@ -58,8 +71,16 @@ export const PROTOCOL: Requirement[] = [
     async run(ctx) {
       const ids = [1, 255, 256, 65_535, 65_536, 0x7fffffff, 0xfffffffe, 0xffffffff];
       for (const requestId of ids) {
-        const reply = await rawBand(ctx, { requestId, body: { case: 'getState', value: {} } }, `get_state with request_id ${requestId}`);
-        check(reply.requestId === requestId, `request_id ${requestId} on the get_state reply`, `request_id ${reply.requestId} (${describeBandMessage(reply)})`);
+        const reply = await rawBand(
+          ctx,
+          { requestId, body: { case: 'getState', value: {} } },
+          `get_state with request_id ${requestId}`,
+        );
+        check(
+          reply.requestId === requestId,
+          `request_id ${requestId} on the get_state reply`,
+          `request_id ${reply.requestId} (${describeBandMessage(reply)})`,
+        );
       }
       // cancel_delete_user_data is refused outside DELETE_PROMPT, cancel_enrollment outside enrollment: one of them is a refusal.
       for (const [requestId, body] of [
@@ -67,7 +88,11 @@ export const PROTOCOL: Requirement[] = [
         [0xfffffff0, { case: 'cancelEnrollment', value: {} }],
       ] as const) {
         const reply = await rawBand(ctx, { requestId, body }, `${body.case} with request_id ${requestId}`);
-        check(reply.requestId === requestId, `request_id ${requestId} on the answer to ${body.case}`, `request_id ${reply.requestId} (${describeBandMessage(reply)})`);
+        check(
+          reply.requestId === requestId,
+          `request_id ${requestId} on the answer to ${body.case}`,
+          `request_id ${reply.requestId} (${describeBandMessage(reply)})`,
+        );
       }
     },
   },
@@ -83,7 +108,9 @@ export const PROTOCOL: Requirement[] = [
       const caps = info.capabilities;
       check(caps.length <= 8, 'at most 8 capabilities', String(caps.length));
       check(new Set(caps).size === caps.length, 'no capability listed twice', show(caps));
-      const known = caps.every((c) => (CapabilityValues as readonly string[]).includes(c) && c !== 'CAPABILITY_UNSPECIFIED');
+      const known = caps.every(
+        (c) => (CapabilityValues as readonly string[]).includes(c) && c !== 'CAPABILITY_UNSPECIFIED',
+      );
       check(known, 'only known capabilities, never UNSPECIFIED', show(caps));
     },
   },
@@ -113,7 +140,8 @@ export const PROTOCOL: Requirement[] = [
   },
   {
     id: 'PROTO-007',
-    title: 'a HostMessage without a body, or with a body the band does not know, gets UNKNOWN_MESSAGE with its request_id',
+    title:
+      'a HostMessage without a body, or with a body the band does not know, gets UNKNOWN_MESSAGE with its request_id',
     source: `${PROTO} ErrorCode.UNKNOWN_MESSAGE`,
     needs: [],
     async run(ctx) {
@@ -142,14 +170,23 @@ export const PROTOCOL: Requirement[] = [
       await blankBand(ctx);
       await startEnrollment(ctx);
       await refused(ctx.band.verifySetupCode('ABCDEFGHJ'), 'ERROR_CODE_INVALID_ARGUMENT', 'a 9-byte setup code');
-      await refused(ctx.band.verifySetupCode('ÄÄÄÄÄ'), 'ERROR_CODE_INVALID_ARGUMENT', 'a setup code of 5 characters but 10 bytes');
+      await refused(
+        ctx.band.verifySetupCode('ÄÄÄÄÄ'),
+        'ERROR_CODE_INVALID_ARGUMENT',
+        'a setup code of 5 characters but 10 bytes',
+      );
       const state = await ctx.band.getState();
-      check(state.state === 'BAND_STATE_AWAITING_SETUP_CODE', 'the band still AWAITING_SETUP_CODE after the refusals', state.state);
+      check(
+        state.state === 'BAND_STATE_AWAITING_SETUP_CODE',
+        'the band still AWAITING_SETUP_CODE after the refusals',
+        state.state,
+      );
     },
   },
   {
     id: 'PROTO-009',
-    title: 'a request outside its states is refused WRONG_STATE, Error.state is the current state and the message names it',
+    title:
+      'a request outside its states is refused WRONG_STATE, Error.state is the current state and the message names it',
     source: `${PROTO} Error; docs/band.md §Which request is valid where`,
     needs: [],
     async run(ctx) {
@@ -161,22 +198,35 @@ export const PROTOCOL: Requirement[] = [
       check(error.state === before.state, `Error.state ${before.state}`, error.state);
       const bytes = Buffer.byteLength(error.message);
       check(bytes >= 1 && bytes <= 200, 'an Error.message of 1..200 bytes', `${bytes} bytes`);
-      check(error.message.toUpperCase().includes(short(before.state)), `the message to name the state (${short(before.state)})`, JSON.stringify(error.message));
+      check(
+        error.message.toUpperCase().includes(short(before.state)),
+        `the message to name the state (${short(before.state)})`,
+        JSON.stringify(error.message),
+      );
     },
   },
   {
     id: 'PROTO-010',
-    title: 'get_state is answered in any state and is consistent: battery 0..100, bounded name and label, nothing for no user',
+    title:
+      'get_state is answered in any state and is consistent: battery 0..100, bounded name and label, nothing for no user',
     source: `${PROTO} GetStateResponse`,
     needs: [],
     async run(ctx) {
       const s = await ctx.band.getState();
       check(s.state !== 'BAND_STATE_UNSPECIFIED', 'a state other than UNSPECIFIED', s.state);
       check(s.batteryPercent <= 100, 'battery_percent 0..100', String(s.batteryPercent));
-      check(Buffer.byteLength(s.userName) <= 64, 'a user_name of at most 64 bytes', `${Buffer.byteLength(s.userName)} bytes`);
+      check(
+        Buffer.byteLength(s.userName) <= 64,
+        'a user_name of at most 64 bytes',
+        `${Buffer.byteLength(s.userName)} bytes`,
+      );
       check([...s.label].length <= 12, 'a label of at most 12 characters', JSON.stringify(s.label));
       if (!s.enrolled) {
-        check(s.userName === '' && s.label === '' && s.fidoCredentialCount === 0, 'no user name, label or FIDO2 credentials when not enrolled', show(s));
+        check(
+          s.userName === '' && s.label === '' && s.fidoCredentialCount === 0,
+          'no user name, label or FIDO2 credentials when not enrolled',
+          show(s),
+        );
       }
     },
   },
@@ -190,22 +240,35 @@ export const PROTOCOL: Requirement[] = [
         await ctx.band.getSeosStatus();
         return;
       }
-      await refused(ctx.band.getSeosStatus(), 'ERROR_CODE_NOT_SUPPORTED', 'get_seos_status on a band without CAPABILITY_SEOS');
+      await refused(
+        ctx.band.getSeosStatus(),
+        'ERROR_CODE_NOT_SUPPORTED',
+        'get_seos_status on a band without CAPABILITY_SEOS',
+      );
     },
   },
   {
     id: 'PROTO-012',
-    title: 'list_fido_credentials: NOT_SUPPORTED without FIDO2, NOT_AUTHENTICATED unless authenticated, at most 32 entries',
+    title:
+      'list_fido_credentials: NOT_SUPPORTED without FIDO2, NOT_AUTHENTICATED unless authenticated, at most 32 entries',
     source: `${PROTO} ListFidoCredentialsRequest; docs/band.md §Which request is valid where`,
     needs: [],
     async run(ctx) {
       const state = (await ctx.band.getState()).state;
       if (!ctx.profile.capabilities.has('CAPABILITY_FIDO2')) {
-        await refused(ctx.band.listFidoCredentials(), 'ERROR_CODE_NOT_SUPPORTED', 'list_fido_credentials on a band without CAPABILITY_FIDO2');
+        await refused(
+          ctx.band.listFidoCredentials(),
+          'ERROR_CODE_NOT_SUPPORTED',
+          'list_fido_credentials on a band without CAPABILITY_FIDO2',
+        );
         return;
       }
       if (state !== 'BAND_STATE_AUTHENTICATED') {
-        await refused(ctx.band.listFidoCredentials(), 'ERROR_CODE_NOT_AUTHENTICATED', `list_fido_credentials in ${state}`);
+        await refused(
+          ctx.band.listFidoCredentials(),
+          'ERROR_CODE_NOT_AUTHENTICATED',
+          `list_fido_credentials in ${state}`,
+        );
         return;
       }
       const { credentials } = await ctx.band.listFidoCredentials();

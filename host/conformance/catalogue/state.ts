@@ -36,8 +36,15 @@ export const STATE: Requirement[] = [
       await ctx.band.debug.setCharger(false);
       await ctx.band.debug.setWrist(false);
       const events = eventsSince(ctx, after);
-      const seen = events.filter((e) => e.case === 'wristChanged' || e.case === 'chargerChanged').map((e) => `${e.case}:${JSON.stringify(e.value)}`);
-      const want = ['wristChanged:{"onWrist":true}', 'chargerChanged:{"onCharger":true}', 'chargerChanged:{"onCharger":false}', 'wristChanged:{"onWrist":false}'];
+      const seen = events
+        .filter((e) => e.case === 'wristChanged' || e.case === 'chargerChanged')
+        .map((e) => `${e.case}:${JSON.stringify(e.value)}`);
+      const want = [
+        'wristChanged:{"onWrist":true}',
+        'chargerChanged:{"onCharger":true}',
+        'chargerChanged:{"onCharger":false}',
+        'wristChanged:{"onWrist":false}',
+      ];
       check(show(seen) === show(want), `the events ${want.join(', ')}`, describeEvents(events));
       const notZero = ctx.units
         .since(after)
@@ -60,7 +67,12 @@ export const STATE: Requirement[] = [
       ] as const) {
         const after = ctx.units.length;
         await ctx.band.debug.setWrist(onWrist);
-        const reading = await expectScreen(ctx, screen, 'BAND_STATE_UNENROLLED', `an unenrolled band ${onWrist ? 'put on' : 'taken off'} the wrist`);
+        const reading = await expectScreen(
+          ctx,
+          screen,
+          'BAND_STATE_UNENROLLED',
+          `an unenrolled band ${onWrist ? 'put on' : 'taken off'} the wrist`,
+        );
         const changes = eventsSince(ctx, after).filter((e) => e.case === 'screenChanged');
         const last = changes[changes.length - 1];
         check(
@@ -69,7 +81,11 @@ export const STATE: Requirement[] = [
           describeEvents(changes),
         );
         const state = await ctx.band.getState();
-        check(state.screen === reading.screen && state.state === reading.state, `get_state to agree with the display (${screen})`, `${state.screen} in ${state.state}`);
+        check(
+          state.screen === reading.screen && state.state === reading.state,
+          `get_state to agree with the display (${screen})`,
+          `${state.screen} in ${state.state}`,
+        );
       }
     },
   },
@@ -82,12 +98,24 @@ export const STATE: Requirement[] = [
       await blankBand(ctx);
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_WRONG_STATE', 'start_enrollment off the wrist');
       await ctx.band.debug.setWrist(true);
-      await refused(ctx.band.verifySetupCode('ABCDEF'), 'ERROR_CODE_WRONG_STATE', 'verify_setup_code before start_enrollment');
+      await refused(
+        ctx.band.verifySetupCode('ABCDEF'),
+        'ERROR_CODE_WRONG_STATE',
+        'verify_setup_code before start_enrollment',
+      );
       await refused(ctx.band.startCapture(), 'ERROR_CODE_WRONG_STATE', 'start_capture in UNENROLLED');
-      await refused(ctx.band.completeEnrollment({ userName: 'x' }), 'ERROR_CODE_WRONG_STATE', 'complete_enrollment in UNENROLLED');
+      await refused(
+        ctx.band.completeEnrollment({ userName: 'x' }),
+        'ERROR_CODE_WRONG_STATE',
+        'complete_enrollment in UNENROLLED',
+      );
       await refused(ctx.band.cancelEnrollment(), 'ERROR_CODE_WRONG_STATE', 'cancel_enrollment in UNENROLLED');
       await refused(ctx.band.setLabel('ABC'), 'ERROR_CODE_NOT_ENROLLED', 'set_label in UNENROLLED');
-      await refused(ctx.band.setSettings({ hapticFeedback: true }), 'ERROR_CODE_NOT_ENROLLED', 'set_settings in UNENROLLED');
+      await refused(
+        ctx.band.setSettings({ hapticFeedback: true }),
+        'ERROR_CODE_NOT_ENROLLED',
+        'set_settings in UNENROLLED',
+      );
       await startEnrollment(ctx);
       await refused(ctx.band.requestDeleteUserData(), 'ERROR_CODE_WRONG_STATE', 'delete_user_data during enrollment');
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_WRONG_STATE', 'start_enrollment during enrollment');
@@ -95,16 +123,25 @@ export const STATE: Requirement[] = [
   },
   {
     id: 'STATE-004',
-    title: 'on an enrolled band that is not authenticated: USER_DATA_PRESENT, NOT_AUTHENTICATED as docs/band.md gives them',
+    title:
+      'on an enrolled band that is not authenticated: USER_DATA_PRESENT, NOT_AUTHENTICATED as docs/band.md gives them',
     source: `${BAND_MD} §Which request is valid where`,
     needs: ['debug-link'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_USER_DATA_PRESENT', 'start_enrollment on an enrolled band');
       await refused(ctx.band.setLabel('ABC'), 'ERROR_CODE_NOT_AUTHENTICATED', 'set_label before authentication');
-      await refused(ctx.band.setSettings({ hapticFeedback: false }), 'ERROR_CODE_NOT_AUTHENTICATED', 'set_settings before authentication');
+      await refused(
+        ctx.band.setSettings({ hapticFeedback: false }),
+        'ERROR_CODE_NOT_AUTHENTICATED',
+        'set_settings before authentication',
+      );
       if (ctx.profile.capabilities.has('CAPABILITY_FIDO2')) {
-        await refused(ctx.band.listFidoCredentials(), 'ERROR_CODE_NOT_AUTHENTICATED', 'list_fido_credentials before authentication');
+        await refused(
+          ctx.band.listFidoCredentials(),
+          'ERROR_CODE_NOT_AUTHENTICATED',
+          'list_fido_credentials before authentication',
+        );
       }
     },
   },
@@ -131,7 +168,11 @@ export const STATE: Requirement[] = [
         await ctx.band.debug.cutPower(0);
         if (powered) {
           // The commit took fewer writes than the cut point: the new label is in, nothing to judge here.
-          check((await ctx.band.getState()).label === next, `the new label ${next} after a commit that finished`, answered);
+          check(
+            (await ctx.band.getState()).label === next,
+            `the new label ${next} after a commit that finished`,
+            answered,
+          );
           continue;
         }
         const dead = ctx.units.length;
@@ -147,8 +188,16 @@ export const STATE: Requirement[] = [
         );
         await ctx.band.debug.reboot();
         const state = await ctx.band.getState();
-        check(state.enrolled && state.userName === WEARER.userName, `the user ${WEARER.userName} still enrolled after the cut at write ${atWrite}`, show(state));
-        check(state.label === old || state.label === next, `the label ${old} or ${next} after the cut at write ${atWrite}`, JSON.stringify(state.label));
+        check(
+          state.enrolled && state.userName === WEARER.userName,
+          `the user ${WEARER.userName} still enrolled after the cut at write ${atWrite}`,
+          show(state),
+        );
+        check(
+          state.label === old || state.label === next,
+          `the label ${old} or ${next} after the cut at write ${atWrite}`,
+          JSON.stringify(state.label),
+        );
         check(state.state !== 'BAND_STATE_AUTHENTICATED', 'a rebooted band not authenticated', state.state);
         check((await deviceId(ctx)) === id, 'the same device_id after the reboot', await deviceId(ctx));
         await setup('authenticate again after the reboot', async () => {
@@ -171,8 +220,16 @@ export const STATE: Requirement[] = [
       const id = await deviceId(ctx);
       await ctx.band.debug.reboot();
       const state = await ctx.band.getState();
-      check(state.state === 'BAND_STATE_AUTHENTICATION_REQUIRED', 'AUTHENTICATION_REQUIRED after a reboot on the wrist', state.state);
-      check(state.enrolled && state.userName === WEARER.userName && state.label === 'REBOOT ME', `${WEARER.userName} with label REBOOT ME`, show(state));
+      check(
+        state.state === 'BAND_STATE_AUTHENTICATION_REQUIRED',
+        'AUTHENTICATION_REQUIRED after a reboot on the wrist',
+        state.state,
+      );
+      check(
+        state.enrolled && state.userName === WEARER.userName && state.label === 'REBOOT ME',
+        `${WEARER.userName} with label REBOOT ME`,
+        show(state),
+      );
       check((await deviceId(ctx)) === id, `device_id ${id}`, await deviceId(ctx));
     },
   },

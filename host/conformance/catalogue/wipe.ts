@@ -18,13 +18,18 @@ const WIPE_MD = 'docs/band.md §Delete user data';
 
 async function stillEnrolled(ctx: ConformanceContext, after: string): Promise<void> {
   const state = await ctx.band.getState();
-  check(state.enrolled && state.userName === WEARER.userName, `${WEARER.userName} still enrolled after ${after}`, `${state.state} (enrolled: ${state.enrolled})`);
+  check(
+    state.enrolled && state.userName === WEARER.userName,
+    `${WEARER.userName} still enrolled after ${after}`,
+    `${state.state} (enrolled: ${state.enrolled})`,
+  );
 }
 
 export const WIPE: Requirement[] = [
   {
     id: 'WIPE-001',
-    title: 'a host request alone never wipes: delete_user_data prompts and says what the wearer must do; cancel returns',
+    title:
+      'a host request alone never wipes: delete_user_data prompts and says what the wearer must do; cancel returns',
     source: `${WIPE_MD}; band.proto DeleteUserDataResponse`,
     needs: ['debug-link'],
     async run(ctx) {
@@ -32,21 +37,34 @@ export const WIPE: Requirement[] = [
       const after = ctx.units.length;
       const prompt = await ctx.band.requestDeleteUserData();
       const want = { removeFromWrist: true, placeOnCharger: true, holdBottomButtonMs: 10_000 };
-      check(show(prompt) === show(want), `the instructions ${show(want)} for a worn band off its charger`, show(prompt));
+      check(
+        show(prompt) === show(want),
+        `the instructions ${show(want)} for a worn band off its charger`,
+        show(prompt),
+      );
       await expectScreen(ctx, 'SCREEN_DELETE_USER_DATA', 'BAND_STATE_DELETE_PROMPT', 'after delete_user_data');
       await ctx.band.requestDeleteUserData();
       await ctx.band.debug.advanceClock(30_000);
       await stillEnrolled(ctx, 'delete_user_data twice and 30 s');
       const events = eventsSince(ctx, after);
-      check(!events.some((e) => e.case === 'userDataDeleted'), 'no UserDataDeleted without the physical action', describeEvents(events));
+      check(
+        !events.some((e) => e.case === 'userDataDeleted'),
+        'no UserDataDeleted without the physical action',
+        describeEvents(events),
+      );
       await ctx.band.cancelDeleteUserData();
       const state = await ctx.band.getState();
-      check(state.state === 'BAND_STATE_AUTHENTICATED', 'AUTHENTICATED again after cancel_delete_user_data (never left the wrist)', state.state);
+      check(
+        state.state === 'BAND_STATE_AUTHENTICATED',
+        'AUTHENTICATED again after cancel_delete_user_data (never left the wrist)',
+        state.state,
+      );
     },
   },
   {
     id: 'WIPE-002',
-    title: 'off the wrist, on the charger, bottom button held 10 s wipes: UserDataDeleted, Vibrated{2}, USER DATA DELETED then NO USER',
+    title:
+      'off the wrist, on the charger, bottom button held 10 s wipes: UserDataDeleted, Vibrated{2}, USER DATA DELETED then NO USER',
     source: WIPE_MD,
     needs: ['debug-link'],
     async run(ctx) {
@@ -63,7 +81,12 @@ export const WIPE: Requirement[] = [
         check(events.some(is('userDataDeleted')), `UserDataDeleted ${when}`, describeEvents(events));
         check(events.some(is('vibrated', (v) => v.count === 2)), `Vibrated{2} ${when}`, describeEvents(events));
         check(
-          events.some(is('authenticationChanged', (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_USER_DATA_DELETED')),
+          events.some(
+            is(
+              'authenticationChanged',
+              (v) => !v.authenticated && v.reason === 'AUTHENTICATION_REASON_USER_DATA_DELETED',
+            ),
+          ),
           `AuthenticationChanged{false, USER_DATA_DELETED} ${when}`,
           describeEvents(events),
         );
@@ -71,8 +94,16 @@ export const WIPE: Requirement[] = [
         await ctx.band.debug.advanceClock(2_000);
         await expectScreen(ctx, 'SCREEN_NO_USER', 'BAND_STATE_UNENROLLED', `2 s after the wipe ${when}`);
         const state = await ctx.band.getState();
-        check(!state.enrolled && state.userName === '' && state.failedMatches === 0 && state.fidoCredentialCount === 0, 'no user, failures or FIDO2 credentials left', show(state));
-        check(hex((await ctx.band.getInfo()).deviceId, 16) === id, `the device_id kept (${id})`, hex((await ctx.band.getInfo()).deviceId, 16));
+        check(
+          !state.enrolled && state.userName === '' && state.failedMatches === 0 && state.fidoCredentialCount === 0,
+          'no user, failures or FIDO2 credentials left',
+          show(state),
+        );
+        check(
+          hex((await ctx.band.getInfo()).deviceId, 16) === id,
+          `the device_id kept (${id})`,
+          hex((await ctx.band.getInfo()).deviceId, 16),
+        );
       }
     },
   },
@@ -118,10 +149,18 @@ export const WIPE: Requirement[] = [
       check(!(await ctx.band.getState()).enrolled, 'the band wiped', 'still enrolled');
       await ctx.band.debug.setCharger(false);
       await enrollSteps(ctx);
-      check((await ctx.band.getState()).fidoCredentialCount === 0, 'no resident FIDO2 credentials after the wipe', String((await ctx.band.getState()).fidoCredentialCount));
+      check(
+        (await ctx.band.getState()).fidoCredentialCount === 0,
+        'no resident FIDO2 credentials after the wipe',
+        String((await ctx.band.getState()).fidoCredentialCount),
+      );
       const raw = await withPresence(ctx, getAssertionRequest(credential.credentialId).payload);
       const reply = parseReply(raw, 'authenticatorGetAssertion');
-      check(reply.status === Status.NO_CREDENTIALS, `CTAP2_ERR_NO_CREDENTIALS (0x2e) for a credential made before the wipe`, `status ${statusHex(reply.status)}`);
+      check(
+        reply.status === Status.NO_CREDENTIALS,
+        `CTAP2_ERR_NO_CREDENTIALS (0x2e) for a credential made before the wipe`,
+        `status ${statusHex(reply.status)}`,
+      );
     },
   },
 ];

@@ -25,3 +25,14 @@ export const PYTHON_FIDO2 = {
   probe: ['/usr/bin/python3', '-c', 'import fido2'],
   install: 'apt-get install python3-fido2',
 };
+export const NANOPB = {
+  name: 'nanopb (generator and headers)',
+  probe: ['sh', '-c', 'nanopb_generator.py --version && echo "#include <pb_decode.h>" | cc -E -x c - >/dev/null'],
+  install: 'apt-get install nanopb libnanopb-dev gcc libc6-dev',
+};
+export const CC = { name: 'a C compiler (cc)', probe: ['cc', '--version'], install: 'apt-get install gcc libc6-dev' };
+export const XMLLINT = {
+  name: 'xmllint',
+  probe: ['xmllint', '--version'],
+  install: 'apt-get install libxml2-utils',
+};

@@ -3,7 +3,8 @@ import {
   DebugResponseCodec,
   type DebugRequest,
   type DebugResponse,
-  type Init,
+  type Screen,
+  type ScreenReading,
 } from '../proto/index.js';
 import type { Band } from './band.js';
 import type { ButtonName } from './body.js';
@@ -82,7 +83,7 @@ function act(band: Band, world: World, action: Action): Result {
       body.setCharger(action.value.onCharger);
       return ok;
     case 'readScreen':
-      return { case: 'screen', value: band.readScreen() };
+      return { case: 'screen', value: readScreen(band, world) };
     case 'advanceClock':
       clock.advance(action.value.ms);
       return ok;
@@ -112,4 +113,23 @@ function reply(requestId: number, result: Result): Uint8Array {
 
 function clamp(message: string): string {
   return message.length <= 200 ? message : `${message.slice(0, 197)}...`;
+}
+
+/** What the wearer's eyes see; the setup code only while it is displayed, and nothing while the band has no power. */
+export function readScreen(band: Band, world: World): ScreenReading {
+  const powered = band.isPowered;
+  const shows = (screen: Screen) => powered && band.screen === screen;
+  return {
+    screen: powered ? band.screen : 'SCREEN_BLANK',
+    state: powered ? band.state : 'BAND_STATE_UNSPECIFIED',
+    setupCode: shows('SCREEN_SETUP_CODE') ? (band.enrollment.shownSetupCode ?? '') : '',
+    label: powered ? (band.user?.label ?? '') : '',
+    onWrist: world.body.onWrist,
+    onCharger: world.body.onCharger,
+    powered,
+    storageWrites: world.storage.writesSinceBoot,
+    // What the CONFIRM screen asks the wearer to confirm.
+    confirmPurpose: shows('SCREEN_CONFIRM') ? (band.presence.request?.purpose ?? '') : '',
+    confirmRpId: shows('SCREEN_CONFIRM') ? (band.presence.request?.rpId ?? '') : '',
+  };
 }

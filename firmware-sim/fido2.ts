@@ -26,7 +26,7 @@ export function fido2Authenticator(
       store: band.store,
       random: (n) => band.random.bytes(n),
       now: () => clock.now(),
-      userPresence: (request, ctx) => band.userPresence(ctx, request),
+      userPresence: (request, ctx) => band.presence.wait(ctx, request),
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
     },

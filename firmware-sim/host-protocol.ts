@@ -2,18 +2,17 @@ import {
   BandMessageCodec,
   HostMessageCodec,
   PROTOCOL_VERSION,
-  type BandMessage,
   type BandState,
   type Capability,
   type ErrorCode,
   type BandBody,
   type HostBody,
   type HostMessage,
-  type Init,
 } from '../proto/index.js';
 import { BandRefusal } from './band-refusal.js';
 import type { Band } from './band.js';
 import { listedCredentials } from './fido2.js';
+import { refusalOf } from './request-rules.js';
 
 export interface HostProtocolInfo {
   serialNumber: string;
@@ -26,7 +25,8 @@ export interface HostProtocolInfo {
 const MAX_ERROR_MESSAGE = 200;
 
 /**
- * The band protocol's request side: one HostMessage in, one BandMessage out with the same request_id.
+ * The band protocol's request side: one HostMessage in, one BandMessage out with the same request_id. A request
+ * request-rules.ts refuses never reaches the firmware; an admitted one goes to the controller that owns it.
  * Returns 'unpowered' when the band has no power (it was dead already, or died in this request).
  */
 export function answerHost(band: Band, info: HostProtocolInfo, payload: Uint8Array): Uint8Array | 'unpowered' {
@@ -54,6 +54,13 @@ export function answerHost(band: Band, info: HostProtocolInfo, payload: Uint8Arr
   }
   const fault = band.storageFault;
   if (fault) return refusal(requestId, 'ERROR_CODE_STORAGE', fault.message, band.state);
+  const refused = refusalOf(body.case, {
+    state: band.state,
+    onWrist: band.body.onWrist,
+    fido2: info.fido2,
+    seos: info.seos,
+  });
+  if (refused) return refusal(requestId, refused.code, refused.message, refused.state);
   try {
     const reply = dispatch(band, info, body);
     return BandMessageCodec.encode({ requestId, body: reply });
@@ -88,42 +95,30 @@ function dispatch(band: Band, info: HostProtocolInfo, body: HostBody): BandBody 
     case 'getState':
       return { case: 'getState', value: band.getState() };
     case 'deleteUserData':
-      return { case: 'deleteUserData', value: band.requestDeleteUserData() };
+      return { case: 'deleteUserData', value: band.deletion.request() };
     case 'cancelDeleteUserData':
-      band.cancelDeleteUserData();
+      band.deletion.cancel();
       return { case: 'cancelDeleteUserData', value: {} };
     case 'startEnrollment':
-      return { case: 'startEnrollment', value: band.startEnrollment() };
+      return { case: 'startEnrollment', value: { ...band.enrollment.start(), deviceId: band.deviceId } };
     case 'verifySetupCode':
-      band.verifySetupCode(body.value.setupCode);
+      band.enrollment.verifySetupCode(body.value.setupCode);
       return { case: 'verifySetupCode', value: {} };
     case 'startCapture':
-      return { case: 'startCapture', value: band.startCapture() };
+      return { case: 'startCapture', value: band.enrollment.startCapture() };
     case 'completeEnrollment':
-      return { case: 'completeEnrollment', value: band.completeEnrollment(body.value) };
+      return { case: 'completeEnrollment', value: band.enrollment.complete(body.value) };
     case 'cancelEnrollment':
-      band.cancelEnrollment();
+      band.enrollment.cancel();
       return { case: 'cancelEnrollment', value: {} };
     case 'setLabel':
-      return { case: 'setLabel', value: band.setLabel(body.value.label) };
+      return { case: 'setLabel', value: band.enrollment.setLabel(body.value.label) };
     case 'setSettings':
-      band.setSettings(body.value);
+      band.enrollment.setSettings(body.value);
       return { case: 'setSettings', value: {} };
-    case 'listFidoCredentials': {
-      if (!info.fido2)
-        band.refuse(
-          'ERROR_CODE_NOT_SUPPORTED',
-          'list_fido_credentials: this band has no FIDO2 authenticator; nothing to list',
-        );
-      band.check('listFidoCredentials', () => 'authenticate on the band first (credentials are private to the wearer)');
+    case 'listFidoCredentials':
       return { case: 'listFidoCredentials', value: { credentials: listedCredentials(band.fidoCredentials() ?? []) } };
-    }
     case 'getSeosStatus':
-      if (!info.seos)
-        band.refuse(
-          'ERROR_CODE_NOT_SUPPORTED',
-          'get_seos_status: this band was built without SEOS support; use a SEOS-enabled band',
-        );
       return { case: 'getSeosStatus', value: { enabled: true, provisioned: band.seosProvisioned } };
   }
 }

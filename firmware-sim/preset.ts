@@ -14,8 +14,8 @@ export interface Preset {
 }
 
 /**
- * Runs the enrollment the way a host and a wearer would (through the band's own request handlers and the
- * body), so a preset band's flash is exactly what a real enrollment writes. `enrolled` ends worn and
+ * Runs the enrollment the way a host and a wearer would (through the band's enrollment session and the
+ * body, on a band it has just seen unenrolled), so a preset band's flash is exactly what a real enrollment writes. `enrolled` ends worn and
  * waiting for a finger; `authenticated` ends worn and authenticated; `blank` leaves the band as it is.
  * A band that already holds user data is refused: a preset never overwrites a user.
  */
@@ -34,11 +34,11 @@ export function applyPreset(band: Band, body: Body, preset: Preset): void {
   const finger = preset.finger ?? `${userName}/right-index`;
   body.fingerOff();
   body.setWrist(true);
-  band.startEnrollment();
-  band.verifySetupCode(band.readScreen().setupCode);
-  band.startCapture();
+  band.enrollment.start();
+  band.enrollment.verifySetupCode(band.enrollment.shownSetupCode ?? '');
+  band.enrollment.startCapture();
   for (let i = 0; i < Rules.TOUCHES_REQUIRED; i++) body.touchOnce(finger);
-  band.completeEnrollment({ userName, label: preset.label ?? '', hapticFeedback: preset.hapticFeedback ?? true });
+  band.enrollment.complete({ userName, label: preset.label ?? '', hapticFeedback: preset.hapticFeedback ?? true });
   if (preset.kind === 'enrolled') {
     body.setWrist(false);
     body.setWrist(true);

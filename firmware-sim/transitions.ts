@@ -1,7 +1,7 @@
-import type { BandState, ErrorCode, HostMessage } from '../proto/index.js';
+import type { BandState } from '../proto/index.js';
 
 /**
- * The band's state machine as data. The firmware moves between states only through `Band.go`, which
+ * The band's state machine as data. The firmware moves between states only through `Band.go` (firmware-sim/band.ts), which
  * refuses any move not listed here; docs/band.md draws the same table as a Mermaid diagram and
  * test/band/transitions.test.ts checks that the two agree both ways.
  */
@@ -75,79 +75,10 @@ export function isTransition(from: Transition['from'], to: BandState, on: Trigge
   return TRANSITIONS.some((x) => x.from === from && x.to === to && x.on === on);
 }
 
-export type RequestName = NonNullable<HostMessage['body']>['case'];
-
-const ENROLLING: BandState[] = [
+/** The four states of an enrollment session: taking the band off the wrist in any of them ends it. */
+export const ENROLLING_STATES: readonly BandState[] = [
   'BAND_STATE_AWAITING_SETUP_CODE',
   'BAND_STATE_ADD_USER',
   'BAND_STATE_CAPTURING',
   'BAND_STATE_CAPTURED',
 ];
-const HOLDS_USER: BandState[] = [
-  'BAND_STATE_AUTHENTICATION_REQUIRED',
-  'BAND_STATE_AUTHENTICATING',
-  'BAND_STATE_AUTHENTICATED',
-];
-const ALL: BandState[] = [
-  'BAND_STATE_UNENROLLED',
-  ...ENROLLING,
-  ...HOLDS_USER,
-  'BAND_STATE_LOCKED_OUT',
-  'BAND_STATE_DELETE_PROMPT',
-];
-
-export interface Acceptance {
-  /** States in which the band acts on the request. */
-  in: readonly BandState[];
-  /** The refusal code in the other states, where it is not ERROR_CODE_WRONG_STATE. */
-  refuse?: Partial<Record<BandState, ErrorCode>>;
-}
-
-const codes = (states: BandState[], code: ErrorCode) => Object.fromEntries(states.map((s) => [s, code]));
-
-/**
- * Which requests the band acts on in which state; any other state refuses with the code given (default
- * WRONG_STATE), naming the state. Conditions on the body (start_enrollment needs the band on the wrist)
- * are checked after this table, in the handler.
- */
-export const ACCEPTS: Readonly<Record<RequestName, Acceptance>> = {
-  getInfo: { in: ALL },
-  getState: { in: ALL },
-  getSeosStatus: { in: ALL },
-  deleteUserData: { in: ALL.filter((s) => !ENROLLING.includes(s)) },
-  cancelDeleteUserData: { in: ['BAND_STATE_DELETE_PROMPT'] },
-  startEnrollment: {
-    in: ['BAND_STATE_UNENROLLED'],
-    refuse: { ...codes(HOLDS_USER, 'ERROR_CODE_USER_DATA_PRESENT'), BAND_STATE_LOCKED_OUT: 'ERROR_CODE_LOCKED_OUT' },
-  },
-  verifySetupCode: { in: ['BAND_STATE_AWAITING_SETUP_CODE'] },
-  startCapture: { in: ['BAND_STATE_ADD_USER'] },
-  completeEnrollment: { in: ['BAND_STATE_CAPTURED'] },
-  cancelEnrollment: { in: ENROLLING },
-  setLabel: { in: ['BAND_STATE_AUTHENTICATED'], refuse: enrolledOnly() },
-  setSettings: { in: ['BAND_STATE_AUTHENTICATED'], refuse: enrolledOnly() },
-  listFidoCredentials: {
-    in: ['BAND_STATE_AUTHENTICATED'],
-    refuse: codes(
-      ALL.filter((s) => s !== 'BAND_STATE_AUTHENTICATED'),
-      'ERROR_CODE_NOT_AUTHENTICATED',
-    ),
-  },
-};
-
-function enrolledOnly(): Partial<Record<BandState, ErrorCode>> {
-  return {
-    ...codes(['BAND_STATE_UNENROLLED', ...ENROLLING], 'ERROR_CODE_NOT_ENROLLED'),
-    ...codes(
-      ['BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_AUTHENTICATING', 'BAND_STATE_LOCKED_OUT'],
-      'ERROR_CODE_NOT_AUTHENTICATED',
-    ),
-  };
-}
-
-/** The refusal for `request` in `state`, or undefined when the band acts on it. */
-export function refusalFor(request: RequestName, state: BandState): ErrorCode | undefined {
-  const rule = ACCEPTS[request];
-  if (rule.in.includes(state)) return undefined;
-  return rule.refuse?.[state] ?? 'ERROR_CODE_WRONG_STATE';
-}

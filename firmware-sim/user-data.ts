@@ -1,5 +1,7 @@
 import { FlashCorruptError } from './flash-errors.js';
 import type { FlashChanges, FlashStore } from './flash-store.js';
+import type { Flash } from './flash.js';
+import type { RandomSource } from './random.js';
 import { isTemplate } from './template.js';
 
 /**
@@ -101,4 +103,16 @@ export function labelChanges(label: string): FlashChanges {
 
 export function wipeChanges(): FlashChanges {
   return { delPrefix: [...WIPE_PREFIXES] };
+}
+
+/** The band's device ID; the first power-on of a new band draws it, for good (the wipe keeps it). */
+export function deviceIdentity(flash: Flash, random: RandomSource): Uint8Array {
+  let id = flash.get(Keys.deviceId);
+  if (!id) {
+    id = random.bytes(16);
+    flash.commit({ put: { [Keys.deviceId]: id } });
+  }
+  if (id.length !== 16)
+    throw new FlashCorruptError(flash.location, `${Keys.deviceId} has ${id.length} bytes, expected 16`);
+  return id;
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DirectRig } from './harness.js';
 import { LoopbackRig } from './loopback-rig.js';
 import { ACCEPTS } from '../../firmware-sim/index.js';
-import { refusalFor } from '../../firmware-sim/transitions.js';
+import { refusalFor } from '../../firmware-sim/request-rules.js';
 import type { RequestName } from './harness.js';
 import { ALL_TRANSITIONS, EXPECTED_REFUSALS, walkEveryTransition } from './walk.js';
 

@@ -100,7 +100,7 @@ export const setupCodeInScreenChanged: Fault = {
         const message = BandMessageCodec.decode(unit.payload);
         const kind = message.body?.case === 'event' ? message.body.value.kind : undefined;
         if (kind?.case !== 'screenChanged' || kind.value.screen !== 'SCREEN_SETUP_CODE') return unit;
-        const code = emulator.band.readScreen().setupCode;
+        const code = emulator.band.enrollment.shownSetupCode ?? '';
         const screenChanged = [
           ...field(1, 0, varint(ScreenValues.indexOf(kind.value.screen))),
           ...field(2, 0, varint(BandStateValues.indexOf(kind.value.state))),

@@ -1,0 +1,91 @@
+import type { BandState } from '../proto/index.js';
+import type { Timer } from './clock.js';
+import type { DeviceContext } from './device.js';
+import type { Controller, Firmware } from './firmware.js';
+import { Rules } from './rules.js';
+import type { BOOT } from './transitions.js';
+
+/** What a FIDO2 user-presence request is for: the authenticator's purpose and relying party. */
+export interface PresenceRequest {
+  purpose: string;
+  rpId?: string;
+}
+
+/** Why a presence wait ended without the user: the authenticator maps this name to its timeout status. */
+class PresenceTimeout extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * FIDO2 user presence (CTAP 2.1 §6.1.2 and §6.2.2, "collect user presence"): a worn, authenticated band shows
+ * CONFIRM and waits for the top button. One wait at a time; it ends when the band leaves AUTHENTICATED.
+ */
+export class PresenceWait implements Controller {
+  private waiting?: { end(result: boolean | Error): void; what: PresenceRequest };
+
+  constructor(
+    private readonly band: Firmware,
+    /** True while the band is worn and authenticated (the kernel's userVerified). */
+    private readonly verified: () => boolean,
+  ) {}
+
+  /** What the CONFIRM screen asks the wearer to confirm, while it waits. */
+  get request(): PresenceRequest | undefined {
+    return this.waiting?.what;
+  }
+
+  /**
+   * Auto-presence answers at once; otherwise CONFIRM shows and the band waits for the top button, sending
+   * KEEPALIVE(UPNEEDED) meanwhile. False when the band is not worn and authenticated, when it leaves that
+   * state, or when the host cancels; a TimeoutError after 30 s of band time. `what` is shown on the
+   * CONFIRM screen (the debug link's ReadScreen reports it).
+   */
+  wait(ctx: DeviceContext, what: PresenceRequest = { purpose: '' }): Promise<boolean> {
+    if (this.band.config.autoPresence) return Promise.resolve(true);
+    if (!this.verified() || this.waiting || ctx.signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      let keepalive: Timer | undefined;
+      const beat = () => {
+        ctx.keepalive(2);
+        keepalive = this.band.after(Rules.KEEPALIVE_MS, beat);
+      };
+      const timeout = this.band.after(Rules.PRESENCE_TIMEOUT_MS, () =>
+        end(new PresenceTimeout(`no top-button press within ${Rules.PRESENCE_TIMEOUT_MS} ms`)),
+      );
+      const onAbort = () => end(false);
+      const end = (result: boolean | Error) => {
+        if (this.waiting !== waiting) return;
+        this.waiting = undefined;
+        keepalive?.cancel();
+        timeout.cancel();
+        ctx.signal.removeEventListener('abort', onAbort);
+        if (this.band.overlay === 'SCREEN_CONFIRM') {
+          this.band.overlay = undefined;
+          if (this.band.isPowered) this.band.redraw();
+        }
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      const waiting = { end, what: { purpose: what.purpose, rpId: what.rpId?.slice(0, 128) } };
+      this.waiting = waiting;
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.band.overlay = 'SCREEN_CONFIRM';
+      this.band.redraw();
+      beat();
+    });
+  }
+
+  /** The top button: the wearer is present. */
+  pressed(): void {
+    this.waiting?.end(true);
+  }
+
+  moved(from: BandState | typeof BOOT, to: BandState): void {
+    if (from === 'BAND_STATE_AUTHENTICATED' && to !== 'BAND_STATE_AUTHENTICATED') this.waiting?.end(false);
+  }
+
+  reset(): void {
+    this.waiting?.end(false);
+    this.waiting = undefined;
+  }
+}

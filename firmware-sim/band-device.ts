@@ -1,7 +1,13 @@
-import type { Capability } from '../proto/index.js';
-import { BandMessageCodec } from '../proto/index.js';
+import type { BandEvent, Capability } from '../proto/index.js';
+import {
+  BandMessageCodec,
+  isSerialNumber,
+  MAX_FIRMWARE_VERSION_BYTES,
+  SERIAL_NUMBER_EXAMPLE,
+  SERIAL_NUMBER_FORM,
+} from '../proto/index.js';
 import { Command, HidError, type Unit } from '../transport/index.js';
-import { Band, type BandEvent } from './band.js';
+import { Band } from './band.js';
 import type { Ctap2Authenticator } from './ctap2/index.js';
 import { answerDebug } from './debug-link.js';
 import type { BandDevice, DeviceContext } from './device.js';
@@ -12,7 +18,6 @@ import { applyPreset, type Preset } from './preset.js';
 import type { World } from './world.js';
 
 export const DEFAULT_FIRMWARE_VERSION = 'bandsim 0.1.0';
-const SERIAL_NUMBER = /^[A-Z]{4}-\d{5}$/;
 
 export interface BandEmulatorOptions {
   world: World;
@@ -171,13 +176,15 @@ function hidError(code: number): Unit {
 function checkOptions(options: BandEmulatorOptions, firmwareVersion: string): void {
   if (!options.world)
     throw new TypeError('expected options.world (clock, random, storage, body); use testWorld() or systemWorld()');
-  if (typeof options.serialNumber !== 'string' || !SERIAL_NUMBER.test(options.serialNumber)) {
+  if (!isSerialNumber(options.serialNumber)) {
     throw new RangeError(
-      `expected a serial number of four capital letters, a dash and five digits (e.g. AAAH-00125), got ${JSON.stringify(options.serialNumber)}`,
+      `expected a serial number of ${SERIAL_NUMBER_FORM} (e.g. ${SERIAL_NUMBER_EXAMPLE}), got ${JSON.stringify(options.serialNumber)}`,
     );
   }
-  if (Buffer.byteLength(firmwareVersion) > 32 || firmwareVersion.length === 0) {
-    throw new RangeError(`expected a firmware version of 1..32 bytes, got ${JSON.stringify(firmwareVersion)}`);
+  if (Buffer.byteLength(firmwareVersion) > MAX_FIRMWARE_VERSION_BYTES || firmwareVersion.length === 0) {
+    throw new RangeError(
+      `expected a firmware version of 1..${MAX_FIRMWARE_VERSION_BYTES} bytes, got ${JSON.stringify(firmwareVersion)}`,
+    );
   }
   if (options.aaguid !== undefined && (!(options.aaguid instanceof Uint8Array) || options.aaguid.length !== 16)) {
     throw new RangeError(`expected a 16-byte AAGUID, got ${options.aaguid?.length ?? 'nothing'}`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { isSerialNumber, SERIAL_NUMBER_EXAMPLE, SERIAL_NUMBER_FORM } from '../proto/index.js';
 import { listenTcp, listenUdpHid, openSerial, type Transport } from '../transport/index.js';
 import { BandEmulator } from './band-device.js';
 import { CtapHidDevice } from './ctaphid-device.js';
@@ -86,9 +87,9 @@ function parse(argv: string[]) {
   if (kind !== 'blank' && !v.user) throw new UsageError(`--preset ${kind} needs --user NAME`);
   if (v.user && kind === 'blank') throw new UsageError('--user goes with --preset enrolled or --preset authenticated');
   const serialNumber = v['serial-number'] ?? 'AAAH-00125';
-  if (!/^[A-Z]{4}-\d{5}$/.test(serialNumber)) {
+  if (!isSerialNumber(serialNumber)) {
     throw new UsageError(
-      `expected --serial-number of four capital letters, a dash and five digits (e.g. AAAH-00125), got '${serialNumber}'`,
+      `expected --serial-number of ${SERIAL_NUMBER_FORM} (e.g. ${SERIAL_NUMBER_EXAMPLE}), got '${serialNumber}'`,
     );
   }
   return {

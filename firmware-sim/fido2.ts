@@ -1,4 +1,4 @@
-import type { FidoCredential } from '../proto/index.js';
+import { MAX_DISCOVERABLE_CREDENTIALS, type FidoCredential } from '../proto/index.js';
 import { MAX_UNIT_PAYLOAD } from '../transport/index.js';
 import type { Band } from './band.js';
 import type { Clock } from './clock.js';
@@ -8,12 +8,6 @@ import type { FlashStore } from './flash-store.js';
 
 /** The band model's AAGUID: first 16 bytes of SHA-256("band-stack bandsim"), fixed for the model as a real one is. */
 export const BAND_AAGUID = Uint8Array.from(Buffer.from('bbaf4d27b2d0d7369e34164abb7a9d65', 'hex'));
-
-/**
- * How many discoverable credentials the band's flash holds (the authenticator's maxResidentCredentials).
- * proto/band.proto documents the same number as ListFidoCredentialsResponse's maximum; a test holds them equal.
- */
-export const BAND_MAX_RESIDENT_CREDENTIALS = 50;
 
 /** The CTAP2 authenticator the band hosts, seeing the band only through its Ctap2Env. */
 export function fido2Authenticator(
@@ -33,7 +27,8 @@ export function fido2Authenticator(
     {
       aaguid: config.aaguid,
       firmwareVersion: numericVersion(config.firmwareVersion),
-      maxResidentCredentials: BAND_MAX_RESIDENT_CREDENTIALS,
+      // How many discoverable credentials the band's flash holds: proto's limit, also band.proto's list maximum.
+      maxResidentCredentials: MAX_DISCOVERABLE_CREDENTIALS,
     },
   );
 }
@@ -73,7 +68,7 @@ export function listedCredentials(all: FidoCredential[]): FidoCredential[] {
   // BandMessage{ request_id (tag + varint up to 5 bytes), list_fido_credentials (tag + length up to 2 bytes) }.
   let size = 1 + 5 + 1 + 2;
   const listed: FidoCredential[] = [];
-  for (const c of all.slice(0, BAND_MAX_RESIDENT_CREDENTIALS)) {
+  for (const c of all.slice(0, MAX_DISCOVERABLE_CREDENTIALS)) {
     const entry =
       field(Buffer.byteLength(c.rpId)) + field(c.credentialId.length) + field(Buffer.byteLength(c.userName));
     size += 1 + varintLength(entry) + entry;

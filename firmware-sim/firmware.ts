@@ -1,4 +1,4 @@
-import type { BandState, Event, FidoCredential, Screen } from '../proto/index.js';
+import type { BandEvent, BandState, FidoCredential, Screen } from '../proto/index.js';
 import type { Body } from './body.js';
 import type { Timer } from './clock.js';
 import type { FlashChanges, FlashStore } from './flash-store.js';
@@ -7,7 +7,7 @@ import type { RandomSource } from './random.js';
 import type { BOOT, Trigger } from './transitions.js';
 import type { StoredUser } from './user-data.js';
 
-export type BandEvent = NonNullable<Event['kind']>;
+export type { BandEvent };
 
 export interface BandConfig {
   serialNumber: string;

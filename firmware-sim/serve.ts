@@ -1,4 +1,4 @@
-import { Command, HidError, type Transport, type Unit } from '../transport/index.js';
+import { Command, HidError, INIT_NONCE_SIZE, type Transport, type Unit } from '../transport/index.js';
 import type { BandDevice } from './device.js';
 import { initReply } from './init-reply.js';
 
@@ -28,7 +28,7 @@ export function serveBand(device: BandDevice, transport: Transport): Serving {
       return;
     }
     if (unit.command === Command.INIT) {
-      if (unit.payload.length !== 8) return error(HidError.INVALID_LEN);
+      if (unit.payload.length !== INIT_NONCE_SIZE) return error(HidError.INVALID_LEN);
       inFlight?.abort();
       return send({
         command: Command.INIT,

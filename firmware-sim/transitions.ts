@@ -1,4 +1,4 @@
-import type { BandState } from '../proto/index.js';
+import { ENROLLING_STATES, type BandState } from '../proto/index.js';
 
 /**
  * The band's state machine as data. The firmware moves between states only through `Band.go` (firmware-sim/band.ts), which
@@ -75,10 +75,5 @@ export function isTransition(from: Transition['from'], to: BandState, on: Trigge
   return TRANSITIONS.some((x) => x.from === from && x.to === to && x.on === on);
 }
 
-/** The four states of an enrollment session: taking the band off the wrist in any of them ends it. */
-export const ENROLLING_STATES: readonly BandState[] = [
-  'BAND_STATE_AWAITING_SETUP_CODE',
-  'BAND_STATE_ADD_USER',
-  'BAND_STATE_CAPTURING',
-  'BAND_STATE_CAPTURED',
-];
+/** The four states of an enrollment session (proto's list): taking the band off the wrist in any of them ends it. */
+export { ENROLLING_STATES };

@@ -1,3 +1,4 @@
+import { DEVICE_ID_BYTES } from '../proto/index.js';
 import { FlashCorruptError } from './flash-errors.js';
 import type { FlashChanges, FlashStore } from './flash-store.js';
 import type { Flash } from './flash.js';
@@ -109,10 +110,10 @@ export function wipeChanges(): FlashChanges {
 export function deviceIdentity(flash: Flash, random: RandomSource): Uint8Array {
   let id = flash.get(Keys.deviceId);
   if (!id) {
-    id = random.bytes(16);
+    id = random.bytes(DEVICE_ID_BYTES);
     flash.commit({ put: { [Keys.deviceId]: id } });
   }
-  if (id.length !== 16)
-    throw new FlashCorruptError(flash.location, `${Keys.deviceId} has ${id.length} bytes, expected 16`);
+  if (id.length !== DEVICE_ID_BYTES)
+    throw new FlashCorruptError(flash.location, `${Keys.deviceId} has ${id.length} bytes, expected ${DEVICE_ID_BYTES}`);
   return id;
 }

@@ -3,8 +3,8 @@ import {
   HostMessageCodec,
   PROTOCOL_VERSION,
   ProtoError,
+  type BandEvent,
   type BandMessage,
-  type Event,
   type GetInfoResponse,
   type HostBody,
   type Init,
@@ -19,8 +19,7 @@ import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 
-/** One band event: `{ case: 'screenChanged', value: { screen, state } }` and so on. */
-export type BandEvent = NonNullable<Event['kind']>;
+export type { BandEvent };
 
 export interface BandClientOptions {
   /** Default per-call timeout in milliseconds (5 000). */

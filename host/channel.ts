@@ -1,4 +1,4 @@
-import { Command, TransportError, commandName, type Transport, type Unit } from '../transport/index.js';
+import { Command, HidError, TransportError, commandName, type Transport, type Unit } from '../transport/index.js';
 import { BandClientError, hidErrorName } from './errors.js';
 
 /**
@@ -158,11 +158,12 @@ export class BandChannel {
     if (unit.command === Command.ERROR && waiting.length > 0) {
       // A framed link's ERROR names no request: a band answers a refused command at once, so it
       // belongs to the most recent one.
-      const code = unit.payload[0] ?? 0x7f;
+      const code = unit.payload[0] ?? HidError.OTHER;
       waiting[0].settle({
         error: new BandClientError(
           'DEVICE_ERROR',
           `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`,
+          { hidError: code },
         ),
       });
       return;

@@ -1,5 +1,5 @@
 import type { BandClient, BandEvent } from './band-client.js';
-import { checkCustomLabel, userNameProblem } from '../proto/index.js';
+import { checkCustomLabel, isEnrolling, userNameProblem } from '../proto/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import type { UserInteraction } from './user-interaction.js';
@@ -30,13 +30,6 @@ export interface EnrollResult {
   deviceId: Uint8Array;
   label: string;
 }
-
-const ENROLLING = new Set([
-  'BAND_STATE_AWAITING_SETUP_CODE',
-  'BAND_STATE_ADD_USER',
-  'BAND_STATE_CAPTURING',
-  'BAND_STATE_CAPTURED',
-]);
 
 /** The band dropping out of an enrollment it was in (taken off the wrist, cancelled on the band). */
 function enrollmentLost(event: BandEvent): string | undefined {
@@ -82,7 +75,7 @@ export async function enroll(
       state.state,
     );
   }
-  if (ENROLLING.has(state.state)) {
+  if (isEnrolling(state.state)) {
     // An enrollment left half-done (the host went away mid-capture): start it over cleanly.
     await band.cancelEnrollment(call);
     state = await band.getState(call);

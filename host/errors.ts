@@ -16,12 +16,18 @@ export type BandClientErrorCode =
 /** A failure of the conversation with a band (not a refusal by the band: that is BandError). */
 export class BandClientError extends Error {
   override readonly name = 'BandClientError';
+  /**
+   * For DEVICE_ERROR: the CTAPHID_ERROR code the band answered (CTAP 2.1 §11.2.9.1.6), e.g. HidError.CHANNEL_BUSY
+   * when another host holds the band; compare it with proto's HidError.
+   */
+  readonly hidError?: number;
   constructor(
     readonly code: BandClientErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hidError?: number },
   ) {
     super(message, options);
+    if (options?.hidError !== undefined) this.hidError = options.hidError;
   }
 }
 
@@ -37,19 +43,4 @@ export class BandError extends Error {
   }
 }
 
-/** CTAPHID ERROR reply codes, by name, for messages. */
-const HID_ERROR_NAMES: Record<number, string> = {
-  0x01: 'INVALID_CMD',
-  0x02: 'INVALID_PAR',
-  0x03: 'INVALID_LEN',
-  0x04: 'INVALID_SEQ',
-  0x05: 'MSG_TIMEOUT',
-  0x06: 'CHANNEL_BUSY',
-  0x0a: 'LOCK_REQUIRED',
-  0x0b: 'INVALID_CHANNEL',
-  0x7f: 'OTHER',
-};
-
-export function hidErrorName(code: number): string {
-  return HID_ERROR_NAMES[code] ?? `0x${code.toString(16).padStart(2, '0')}`;
-}
+export { hidErrorName } from '../proto/index.js';

@@ -11,4 +11,7 @@ export {
 } from './types.js';
 export type * from './message-types.js';
 export * from './ctap2/index.js';
-export * from './enrollment-fields.js';
+export * from './identifiers.js';
+export * from './ctaphid.js';
+export * from './limits.js';
+export * from './band-states.js';

@@ -29,7 +29,7 @@ function importsOf(file: string): string[] {
 const layerOf = (path: string) => path.split('/')[0];
 const allowed: Record<string, string[]> = {
   proto: ['proto'],
-  transport: ['transport'],
+  transport: ['transport', 'proto'],
   'firmware-sim': ['firmware-sim', 'transport', 'proto'],
   host: ['host', 'transport', 'proto'],
 };

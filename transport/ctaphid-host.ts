@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BaseTransport, describe } from './base-transport.js';
-import { Command, HidError } from './commands.js';
+import { Command, HidError } from '../proto/ctaphid.js';
 import { BROADCAST_CID, HID_REPORT_SIZE, packetize, readCid, Reassembler } from './ctaphid.js';
 import { decodeInitResponse, INIT_NONCE_SIZE, type InitResponse } from './ctaphid-init.js';
 import { CtapHidError, TransportError } from './errors.js';

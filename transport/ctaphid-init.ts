@@ -1,11 +1,13 @@
+import {
+  HidCapability as Capability,
+  CTAPHID_PROTOCOL_VERSION,
+  INIT_NONCE_SIZE,
+  INIT_RESPONSE_SIZE,
+} from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
 import { BROADCAST_CID, hexCid } from './ctaphid.js';
 
-/** CTAPHID_INIT (CTAP 2.1 §11.2.9.1.3): the nonce a host sends and the channel a band allocates. */
-export const INIT_NONCE_SIZE = 8;
-export const INIT_RESPONSE_SIZE = 17;
-export const CTAPHID_PROTOCOL_VERSION = 2;
-export const Capability = { WINK: 0x01, CBOR: 0x04, NMSG: 0x08 } as const;
+export { Capability, CTAPHID_PROTOCOL_VERSION, INIT_NONCE_SIZE, INIT_RESPONSE_SIZE };
 
 export interface InitResponse {
   nonce: Uint8Array;

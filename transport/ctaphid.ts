@@ -1,4 +1,4 @@
-import { HidError } from './commands.js';
+import { Command, CONT_DATA_SIZE, HID_REPORT_SIZE, HidError, INIT_DATA_SIZE, MAX_SEQ } from '../proto/ctaphid.js';
 import { CtapHidError, TransportError } from './errors.js';
 import { MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
 
@@ -8,16 +8,12 @@ import { MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
  *   continuation: CID(4, big-endian) | SEQ 0..127 | 59 data bytes
  * Unused bytes are zero.
  */
-export const HID_REPORT_SIZE = 64;
-export const INIT_DATA_SIZE = HID_REPORT_SIZE - 7;
-export const CONT_DATA_SIZE = HID_REPORT_SIZE - 5;
-export const MAX_SEQ = 0x7f;
-/** 57 + 128 * 59: what one init packet and every sequence number can carry. */
+export { HID_REPORT_SIZE, INIT_DATA_SIZE, CONT_DATA_SIZE, MAX_SEQ };
+/** 57 + 128 * 59: what one init packet and every sequence number can carry (proto's MAX_MESSAGE_SIZE). */
 export const CTAPHID_MAX_MESSAGE = MAX_UNIT_PAYLOAD;
 export const BROADCAST_CID = 0xffffffff;
 export const DEFAULT_MSG_TIMEOUT_MS = 500;
 const INIT_BIT = 0x80;
-const CTAPHID_INIT = 0x06;
 
 export interface HidMessage {
   cid: number;
@@ -175,7 +171,7 @@ export class Reassembler {
   #init(cid: number, report: Uint8Array): HidMessage | CtapHidError | undefined {
     const command = report[4] & ~INIT_BIT;
     const length = (report[5] << 8) | report[6];
-    if (this.#checkChannels && (cid === 0 || (cid === BROADCAST_CID && command !== CTAPHID_INIT))) {
+    if (this.#checkChannels && (cid === 0 || (cid === BROADCAST_CID && command !== Command.INIT))) {
       return hidError(
         'INVALID_CHANNEL',
         cid,

@@ -1,4 +1,16 @@
-export * from './commands.js';
+// The CTAPHID tables live in proto/ (the wire contract); transport re-exports them for its users.
+export {
+  Command,
+  HidError,
+  KeepaliveStatus,
+  VENDOR_FIRST,
+  VENDOR_LAST,
+  commandName,
+  hidErrorName,
+  type CommandName,
+  type HidErrorName,
+  type HidErrorCode,
+} from '../proto/ctaphid.js';
 export * from './errors.js';
 export type * from './transport.js';
 export { MAX_UNIT_PAYLOAD, MAX_COMMAND, assertUnit } from './unit.js';

@@ -1,4 +1,4 @@
-import { Command, commandName } from './commands.js';
+import { Command, commandName } from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
 import type { Unit } from './transport.js';
 import { MAX_COMMAND } from './unit.js';

@@ -1,3 +1,4 @@
+import { MAX_MESSAGE_SIZE } from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
 import type { Unit } from './transport.js';
 
@@ -6,7 +7,7 @@ import type { Unit } from './transport.js';
  * continuation packets of 59 bytes), so a unit that fits USB HID fits every other wire, and a bridge
  * between wires never has to split or refuse a unit.
  */
-export const MAX_UNIT_PAYLOAD = 57 + 128 * 59;
+export const MAX_UNIT_PAYLOAD = MAX_MESSAGE_SIZE;
 
 /** Commands are 7-bit on every wire because CTAPHID spends the top bit marking init packets. */
 export const MAX_COMMAND = 0x7f;

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CborInput, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
+import { MAX_PIN_BYTES, MIN_PIN_LENGTH, PADDED_PIN_BYTES } from '../../proto/limits.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
@@ -39,8 +40,8 @@ const Result = {
   UV_RETRIES: 0x05,
 } as const;
 
-export const MIN_PIN_LENGTH = 4;
-const PADDED_PIN_LENGTH = 64;
+export { MIN_PIN_LENGTH };
+const PADDED_PIN_LENGTH = PADDED_PIN_BYTES;
 /** §6.5.5.7.2: after 3 consecutive mismatches PIN entry needs a power cycle (CTAP2_ERR_PIN_AUTH_BLOCKED). */
 const MAX_CONSECUTIVE_MISMATCHES = 3;
 /**
@@ -88,7 +89,7 @@ function newPinFrom(protocol: PinUvAuthProtocol, secret: Uint8Array, newPinEnc: 
   if (codePoints < MIN_PIN_LENGTH || pin.length >= PADDED_PIN_LENGTH) {
     fail(
       CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION,
-      `a PIN needs ${MIN_PIN_LENGTH} to 63 bytes (at least ${MIN_PIN_LENGTH} characters); got ${codePoints} characters in ${pin.length} bytes`,
+      `a PIN needs ${MIN_PIN_LENGTH} to ${MAX_PIN_BYTES} bytes (at least ${MIN_PIN_LENGTH} characters); got ${codePoints} characters in ${pin.length} bytes`,
     );
   }
   return new Uint8Array(pin);

@@ -1,3 +1,4 @@
+import { MAX_DISCOVERABLE_CREDENTIALS } from '../../proto/limits.js';
 import type { DeviceContext } from '../device.js';
 import type { FlashStore } from '../flash-store.js';
 
@@ -40,7 +41,7 @@ export interface Ctap2Config {
   aaguid: Uint8Array;
   /** getInfo firmwareVersion (0x0E). */
   firmwareVersion: number;
-  /** How many discoverable credentials fit in flash; default 50. */
+  /** How many discoverable credentials fit in flash; default proto's MAX_DISCOVERABLE_CREDENTIALS. */
   maxResidentCredentials?: number;
   /** getInfo transports (0x09); default ['usb']. */
   transports?: string[];
@@ -62,7 +63,7 @@ export function resolveConfig(config: Ctap2Config): ResolvedConfig {
   if (!Number.isSafeInteger(config.firmwareVersion) || config.firmwareVersion < 0) {
     throw new TypeError(`Ctap2Config.firmwareVersion must be a non-negative integer; got ${config.firmwareVersion}.`);
   }
-  const maxResidentCredentials = config.maxResidentCredentials ?? 50;
+  const maxResidentCredentials = config.maxResidentCredentials ?? MAX_DISCOVERABLE_CREDENTIALS;
   if (!Number.isSafeInteger(maxResidentCredentials) || maxResidentCredentials < 1) {
     throw new TypeError(
       `Ctap2Config.maxResidentCredentials must be a positive integer; got ${maxResidentCredentials}.`,

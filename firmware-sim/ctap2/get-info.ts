@@ -2,12 +2,11 @@ import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
 import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 import { Cose } from './cose-key.js';
-import { MIN_PIN_LENGTH } from './client-pin.js';
+import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE, MIN_PIN_LENGTH } from '../../proto/index.js';
 
-/** CTAP 2.1 §6.2 maxMsgSize: what fits in a CTAPHID message of 128 continuation packets. */
-export const MAX_MSG_SIZE = 7609;
-/** Advisory batch size for allow/exclude lists (getInfo 0x07); longer lists are still processed. */
-export const MAX_CREDENTIAL_COUNT_IN_LIST = 16;
+// maxMsgSize (CTAP 2.1 §6.2) is what fits a CTAPHID message of 128 continuation packets; maxCredentialCountInList
+// (getInfo 0x07) is an advisory batch size: longer lists are still processed. Both are proto's limits.
+export { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MSG_SIZE };
 
 /**
  * authenticatorGetInfo (§6.4). Options that depend on state (clientPin, uv) are read afresh on every call:

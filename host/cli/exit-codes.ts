@@ -1,6 +1,6 @@
 import { BandClientError, BandError } from '../errors.js';
 import { ReEnrollmentError } from '../re-enrollment/index.js';
-import { TransportError } from '../../transport/index.js';
+import { HidError, TransportError } from '../../transport/index.js';
 import { DirectoryError } from '../directory/index.js';
 
 /** bandctl's exit codes, documented in `bandctl --help`. */
@@ -72,7 +72,7 @@ export function classify(error: unknown): { exit: number; code: string } {
 
 /** The message bandctl prints for a failure: the error's own, or a plainer one where the raw one says too little. */
 export function describeFailure(error: unknown): string {
-  if (error instanceof BandClientError && error.code === 'DEVICE_ERROR' && error.message.includes('CHANNEL_BUSY')) {
+  if (error instanceof BandClientError && error.hidError === HidError.CHANNEL_BUSY) {
     return 'the band is busy with another host (CTAPHID CHANNEL_BUSY); retry';
   }
   return error instanceof Error ? error.message : String(error);

@@ -1,5 +1,6 @@
 import {
   HostMessageCodec,
+  isEnrolling,
   type BandMessage,
   type BandState,
   type ErrorCode,
@@ -201,13 +202,6 @@ export async function baseline(ctx: ConformanceContext): Promise<void> {
   await d.button('BUTTON_BOTTOM', 'BUTTON_MOTION_UP');
 }
 
-const ENROLLING: BandState[] = [
-  'BAND_STATE_AWAITING_SETUP_CODE',
-  'BAND_STATE_ADD_USER',
-  'BAND_STATE_CAPTURING',
-  'BAND_STATE_CAPTURED',
-];
-
 /** The wearer's wipe: off the wrist, on the charger, bottom button held 10 s (docs/band.md "Delete user data"). */
 export async function wipeByHand(ctx: ConformanceContext): Promise<void> {
   const d = ctx.band.debug;
@@ -222,7 +216,7 @@ export async function blankBand(ctx: ConformanceContext): Promise<void> {
   await setup('bring the band to UNENROLLED', async () => {
     await baseline(ctx);
     const state = (await ctx.band.getState()).state;
-    if (ENROLLING.includes(state)) await ctx.band.cancelEnrollment();
+    if (isEnrolling(state)) await ctx.band.cancelEnrollment();
     if (state === 'BAND_STATE_DELETE_PROMPT') await ctx.band.cancelDeleteUserData();
     const now = await ctx.band.getState();
     if (now.enrolled || now.state === 'BAND_STATE_LOCKED_OUT') await wipeByHand(ctx);

@@ -1,22 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { BandMessageCodec, type BandMessage } from '../../proto/index.js';
-import { Command, commandName, type Unit } from '../../transport/index.js';
-import { hidErrorName } from '../errors.js';
+import {
+  BandMessageCodec,
+  Command,
+  commandName,
+  CONT_DATA_SIZE,
+  HID_REPORT_SIZE,
+  hidErrorName,
+  INIT_DATA_SIZE,
+  MAX_MESSAGE_SIZE,
+  type BandMessage,
+} from '../../proto/index.js';
+import type { Unit } from '../../transport/index.js';
 
 /**
  * The suite's own view of the wire. Frames and reports are built here by hand rather than with the transport
- * layer's encoders, so a bug shared by the host stack and the band cannot hide itself.
+ * layer's encoders, so a bug shared by the host stack and the band cannot hide itself; the numbers they follow
+ * are proto's CTAPHID tables, the one source.
  */
 
-export const MAX_PAYLOAD = 7609;
-export const REPORT_SIZE = 64;
-export const INIT_DATA = 57;
-export const CONT_DATA = 59;
+export const MAX_PAYLOAD = MAX_MESSAGE_SIZE;
+export const REPORT_SIZE = HID_REPORT_SIZE;
+export const INIT_DATA = INIT_DATA_SIZE;
+export const CONT_DATA = CONT_DATA_SIZE;
 export const BROADCAST = 0xffffffff;
 
-/** CTAPHID error codes are the spec's numbers; the transport's table is the one source. */
-export { HidError as HidErr } from '../../transport/index.js';
+export { HidError as HidErr } from '../../proto/index.js';
 
 export function hex(bytes: Uint8Array, max = 16): string {
   const shown = Buffer.from(bytes.subarray(0, max)).toString('hex');

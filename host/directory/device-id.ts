@@ -1,16 +1,9 @@
+import { DEVICE_ID_BYTES, isDeviceIdHex } from '../../proto/index.js';
 import { DirectoryError } from './errors.js';
 
-/** Generous bound: real device IDs are a few bytes; this only stops a garbage value being stored. */
-const MAX_DEVICE_ID_HEX_CHARS = 128;
-
+/** A device ID as the directory stores it: exactly proto's DEVICE_ID_BYTES, as lower-case hex. */
 export function isCanonicalDeviceId(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= MAX_DEVICE_ID_HEX_CHARS &&
-    value.length % 2 === 0 &&
-    /^[0-9a-f]+$/.test(value)
-  );
+  return isDeviceIdHex(value);
 }
 
 /** Accepts either case and stores lower-case so the same band never appears under two spellings. */
@@ -19,8 +12,8 @@ export function normalizeDeviceId(value: unknown): string {
   if (!isCanonicalDeviceId(lowered)) {
     throw new DirectoryError(
       'INVALID_DEVICE_ID',
-      `Expected a band device ID as a non-empty, even-length hex string of at most ${MAX_DEVICE_ID_HEX_CHARS} ` +
-        `characters, got ${JSON.stringify(value)}; pass the device ID exactly as the band reports it.`,
+      `Expected a band device ID of ${DEVICE_ID_BYTES} bytes as ${DEVICE_ID_BYTES * 2} hex digits, ` +
+        `got ${JSON.stringify(value)}; pass the device ID exactly as the band reports it (bandctl info --json).`,
     );
   }
   return lowered;

@@ -10,7 +10,8 @@ export {
   encodeDirectoryFile,
 } from './directory-file-format.js';
 export { findViolations, assertInvariants, type InvariantViolation } from './invariants.js';
-export { SERIAL_NUMBER_PATTERN, isSerialNumber, assertSerialNumber } from './serial-number.js';
+export { SERIAL_NUMBER_PATTERN } from '../../proto/index.js';
+export { isSerialNumber, assertSerialNumber } from './serial-number.js';
 export { normalizeDeviceId } from './device-id.js';
 export * from './queries.js';
 export * from './policy.js';

@@ -1,26 +1,23 @@
+import { userNameProblem } from '../../proto/index.js';
 import { DirectoryError } from './errors.js';
 
-/** Directory (AD-style) names are short; the bound keeps a rendered table and the JSON file sane. */
-const MAX_USER_NAME_LENGTH = 256;
-
+/**
+ * The directory's user names follow the band's rule (proto's userNameProblem: 1..64 bytes of UTF-8, no control
+ * characters, no leading or trailing white space): the orchestrator enrolls a band with the directory's name, so a
+ * name the band would refuse could be added here but never enrolled.
+ */
 export function isUserName(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= MAX_USER_NAME_LENGTH &&
-    value === value.trim() &&
-    // Control characters would make the name ambiguous in logs and in the User Properties table.
-    !/\p{Cc}/u.test(value)
-  );
+  return typeof value === 'string' && userNameProblem(value) === undefined;
 }
 
 export function assertUserName(value: unknown): string {
-  if (!isUserName(value)) {
+  const problem = typeof value === 'string' ? userNameProblem(value) : `expected a string, got ${typeof value}`;
+  if (problem !== undefined) {
     throw new DirectoryError(
       'INVALID_USER_NAME',
-      `Expected a directory user name of 1–${MAX_USER_NAME_LENGTH} characters without leading/trailing spaces ` +
-        `or control characters, got ${JSON.stringify(value)}; use the name as the enterprise directory spells it.`,
+      `Expected a directory user name (${problem}), got ${JSON.stringify(value)}; ` +
+        `use the name as the enterprise directory spells it.`,
     );
   }
-  return value;
+  return value as string;
 }

@@ -12,7 +12,7 @@ import {
 } from '@simplewebauthn/server';
 import { writeFileAtomic } from '../directory/atomic-file.js';
 import { SerialQueue } from '../directory/serial-queue.js';
-import { isSerialNumber } from '../directory/serial-number.js';
+import { isSerialNumber } from '../../proto/index.js';
 import { RelyingPartyError } from './errors.js';
 import {
   decodeRelyingPartyState,

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../firmware-sim/ctap2/index.js';
 import { BAND_AAGUID } from '../../firmware-sim/index.js';
-import { BAND_MAX_RESIDENT_CREDENTIALS, listedCredentials } from '../../firmware-sim/fido2.js';
+import { listedCredentials } from '../../firmware-sim/fido2.js';
+import { MAX_DISCOVERABLE_CREDENTIALS } from '../../proto/index.js';
 import { BandMessageCodec, type FidoCredential } from '../../proto/index.js';
 import { Command, HidError, KeepaliveStatus } from '../../transport/index.js';
 import { DirectRig, FINGER, authenticate, enroll, wipeOnBand } from './harness.js';
@@ -242,8 +243,8 @@ describe('FIDO2 through the CBOR command', () => {
   it("band.proto documents the band's own resident-credential limit as the list maximum", () => {
     const proto = readFileSync(new URL('../../proto/band.proto', import.meta.url), 'utf8');
     const block = /message ListFidoCredentialsResponse \{[^}]*\}/.exec(proto)![0];
-    expect(Number(/max (\d+) entries/.exec(block)![1])).toBe(BAND_MAX_RESIDENT_CREDENTIALS);
-    expect(BAND_MAX_RESIDENT_CREDENTIALS).toBe(50);
+    expect(Number(/max (\d+) entries/.exec(block)![1])).toBe(MAX_DISCOVERABLE_CREDENTIALS);
+    expect(MAX_DISCOVERABLE_CREDENTIALS).toBe(50);
   });
 
   it('the listed credentials keep every string whole and always fit one BAND unit', () => {

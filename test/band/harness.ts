@@ -15,7 +15,6 @@ import {
   type DebugRequest,
   type DebugResponse,
   type Error as BandErrorBody,
-  type Event,
   type HostMessage,
   type Init,
   type Screen,
@@ -23,9 +22,8 @@ import {
 } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
 
-export type { RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
-import type { BandBody, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
-export type BandEvent = NonNullable<Event['kind']>;
+export type { BandEvent, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
+import type { BandBody, BandEvent, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
 type DebugAction = NonNullable<DebugRequest['action']>;
 
 /** A band refusal as a test sees it, whichever rig carried it. */

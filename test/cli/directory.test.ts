@@ -45,9 +45,9 @@ async function expectOk(args: string[]) {
 async function seed() {
   await expectOk(['add-user', 'tw-user1']);
   await expectOk(['add-user', 'tw-user2']);
-  await expectOk(['add-band', 'AAAH-00125', '--device-id', '00A1']);
-  await expectOk(['add-band', 'ACAK-00056', '--device-id', '00b2']);
-  await expectOk(['add-band', 'SEOS-00001', '--device-id', '00c3', '--seos']);
+  await expectOk(['add-band', 'AAAH-00125', '--device-id', '000000000000000000000000000000A1']);
+  await expectOk(['add-band', 'ACAK-00056', '--device-id', '000000000000000000000000000000b2']);
+  await expectOk(['add-band', 'SEOS-00001', '--device-id', '000000000000000000000000000000c3', '--seos']);
   await expectOk(['assign', '--user', 'tw-user1', '--band', 'ACAK-00056']);
 }
 
@@ -63,9 +63,9 @@ describe('bandctl directory: reading', () => {
       library.update((d) =>
         applyReEnrollment(d, { userName: 'tw-user2', band: { serialNumber, deviceId, seosEnabled: false } }),
       );
-    await enroll('AAAH-00125', '00a1');
+    await enroll('AAAH-00125', '00a1'.padStart(32, '0'));
     await library.update((d) => setPolicy(d, { allowReEnrollOwnBand: true }));
-    await enroll('ACAK-00056', '00b2');
+    await enroll('ACAK-00056', '00b2'.padStart(32, '0'));
 
     const human = await expectOk(['user', 'tw-user2']);
     expect(human.stdout).toBe(
@@ -183,15 +183,24 @@ describe('bandctl directory: administrator changes', () => {
   });
 
   it('add-band registers a band assigned to nobody, device ID lower-cased, SEOS flag as given', async () => {
-    const plain = await expectOk(['add-band', 'AAAH-00125', '--device-id', '00A1']);
-    expect(plain.stdout).toBe('Registered band AAAH-00125 (device ID 00a1, HID SEOS no).\n');
-    const json = (await expectOk(['add-band', 'SEOS-00001', '--device-id', 'BEEF', '--seos', '--json'])).json();
+    const plain = await expectOk(['add-band', 'AAAH-00125', '--device-id', '000000000000000000000000000000A1']);
+    expect(plain.stdout).toBe(
+      'Registered band AAAH-00125 (device ID 000000000000000000000000000000a1, HID SEOS no).\n',
+    );
+    const json = (
+      await expectOk(['add-band', 'SEOS-00001', '--device-id', '0000000000000000000000000000BEEF', '--seos', '--json'])
+    ).json();
     expect(json.changes).toEqual([
-      { kind: 'band-added', serialNumber: 'SEOS-00001', deviceId: 'beef', seosEnabled: true },
+      {
+        kind: 'band-added',
+        serialNumber: 'SEOS-00001',
+        deviceId: '0000000000000000000000000000beef',
+        seosEnabled: true,
+      },
     ]);
     expect(json.band).toEqual({
       serialNumber: 'SEOS-00001',
-      deviceId: 'beef',
+      deviceId: '0000000000000000000000000000beef',
       seosEnabled: true,
       created: expect.stringMatching(ISO),
     });
@@ -312,20 +321,27 @@ describe('bandctl directory: refusals', () => {
     [['user', 'tw-user2', '--seos'], /directory user: --seos does not apply here/],
     [['user', 'tw-user2', '--frobnicate'], /Unknown option '--frobnicate'/],
     [
-      ['add-band', 'AAAH-125', '--device-id', '00'],
+      ['add-band', 'AAAH-125', '--device-id', '00000000000000000000000000000000'],
       /directory add-band: SERIAL: .*four capital letters, a dash and five digits.*"AAAH-125"/,
     ],
     [
       ['add-band', 'AAAH-00125'],
       /directory add-band: expected --device-id HEX; usage: bandctl directory add-band SERIAL --device-id HEX \[--seos\]/,
     ],
-    [['add-band', 'AAAH-00125', '--device-id', 'xyz'], /directory add-band: --device-id: .*even-length hex.*"xyz"/],
+    [
+      ['add-band', 'AAAH-00125', '--device-id', 'xyz'],
+      /directory add-band: --device-id: .*16 bytes as 32 hex digits.*"xyz"/,
+    ],
+    [
+      ['add-band', 'AAAH-00125', '--device-id', '00a1'],
+      /directory add-band: --device-id: .*16 bytes as 32 hex digits.*"00a1"/,
+    ],
     [['policy', '--own-band', 'maybe'], /expected --own-band on\|off, got 'maybe'/],
     [['assign', '--user', 'tw-user2'], /directory assign: expected --band SERIAL/],
     [['assign', '--band', 'AAAH-00125'], /directory assign: expected --user NAME/],
     [
       ['assign', '--user', ' tw-user2', '--band', 'AAAH-00125'],
-      /directory assign: --user: .*without leading\/trailing spaces/,
+      /directory assign: --user: .*may not start or end with white space/,
     ],
     [['restore', '--user', 'tw-user2', '--band', 'AAAH-00125'], /directory restore: --band does not apply here/],
   ])('bad command line %j: exit 2 naming the problem, nothing written', async (args, message) => {
@@ -339,10 +355,14 @@ describe('bandctl directory: refusals', () => {
 
   it.each([
     [['add-user', 'tw-user1'], /User tw-user1 is already in the directory/, 'DUPLICATE_USER'],
-    [['add-band', 'AAAH-00125', '--device-id', 'ffff'], /Band AAAH-00125 is already registered/, 'DUPLICATE_BAND'],
     [
-      ['add-band', 'ZZZZ-99999', '--device-id', '00a1'],
-      /Device ID 00a1 is already registered as band AAAH-00125/,
+      ['add-band', 'AAAH-00125', '--device-id', '0000000000000000000000000000ffff'],
+      /Band AAAH-00125 is already registered/,
+      'DUPLICATE_BAND',
+    ],
+    [
+      ['add-band', 'ZZZZ-99999', '--device-id', '000000000000000000000000000000a1'],
+      /Device ID 000000000000000000000000000000a1 is already registered as band AAAH-00125/,
       'DUPLICATE_BAND',
     ],
     [
@@ -389,7 +409,7 @@ describe('bandctl directory: refusals', () => {
       registerUser(d, 'tw-user2');
       applyReEnrollment(d, {
         userName: 'tw-user1',
-        band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false },
+        band: { serialNumber: 'ACAK-00056', deviceId: '000000000000000000000000000000b2', seosEnabled: false },
       });
     });
     const decision = decideReEnrollment(await library.snapshot(), 'tw-user2', 'ACAK-00056');
@@ -455,7 +475,7 @@ describe('bandctl directory: the built binary', () => {
       expect(build.status, `npx tsc -p tsconfig.json failed:\n${build.stdout}${build.stderr}`).toBe(0);
     }
     await expectOk(['add-user', 'tw-user2']);
-    await expectOk(['add-band', 'AAAH-00125', '--device-id', '00a1']);
+    await expectOk(['add-band', 'AAAH-00125', '--device-id', '000000000000000000000000000000a1']);
     await expectOk(['assign', '--user', 'tw-user2', '--band', 'AAAH-00125']);
 
     const run = spawnSync(process.execPath, [bin, 'directory', 'user', 'tw-user2', '--directory', file, '--json'], {

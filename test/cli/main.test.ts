@@ -55,9 +55,17 @@ describe('bandctl exit codes for a busy band and a departed replay', () => {
     const { BandClientError } = await import('../../host/errors.js');
     const { TransportError } = await import('../../transport/index.js');
     const { classify, describeFailure, ExitCode } = await import('../../host/cli/exit-codes.js');
-    const busy = new BandClientError('DEVICE_ERROR', 'the band answered CTAPHID ERROR CHANNEL_BUSY (0x06)');
+    const { HidError } = await import('../../proto/index.js');
+    const busy = new BandClientError('DEVICE_ERROR', 'the band answered CTAPHID ERROR CHANNEL_BUSY (0x06)', {
+      hidError: HidError.CHANNEL_BUSY,
+    });
     expect(classify(busy).exit).toBe(ExitCode.FAILED);
     expect(describeFailure(busy)).toBe('the band is busy with another host (CTAPHID CHANNEL_BUSY); retry');
+    // The decision is the typed code the error carries, never its text.
+    const other = new BandClientError('DEVICE_ERROR', 'CHANNEL_BUSY named in a message', {
+      hidError: HidError.INVALID_CMD,
+    });
+    expect(describeFailure(other)).toBe('CHANNEL_BUSY named in a message');
     for (const code of ['REPLAY_MISMATCH', 'REPLAY_FORMAT'] as const) {
       expect(classify(new TransportError(code, 'x')).exit).toBe(ExitCode.FAILED);
     }

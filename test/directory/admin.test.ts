@@ -20,9 +20,9 @@ async function world() {
   await directory.update((d) => {
     registerUser(d, 'tw-user1');
     registerUser(d, 'tw-user2');
-    registerBand(d, { serialNumber: 'AAAH-00125', deviceId: '0125', seosEnabled: false });
-    registerBand(d, { serialNumber: 'ACAK-00056', deviceId: '0056', seosEnabled: false });
-    registerBand(d, { serialNumber: 'ACAK-00057', deviceId: '0057', seosEnabled: true });
+    registerBand(d, { serialNumber: 'AAAH-00125', deviceId: '00000000000000000000000000000125', seosEnabled: false });
+    registerBand(d, { serialNumber: 'ACAK-00056', deviceId: '00000000000000000000000000000056', seosEnabled: false });
+    registerBand(d, { serialNumber: 'ACAK-00057', deviceId: '00000000000000000000000000000057', seosEnabled: true });
     enrollBand(d, 'tw-user2', 'AAAH-00125');
     setPolicy(d, { allowReEnrollOwnBand: true });
   });
@@ -49,14 +49,14 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe('administrator operations', () => {
   it('Restore original band after a temporary self-service re-enrollment: primary active again, temporary removed', async () => {
     const directory = await world();
-    await directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00056', '0056')));
+    await directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00056', '0056'.padStart(32, '0'))));
     expect(await flags(directory, 'tw-user2')).toEqual(['AAAH-00125:-:Primary', 'ACAK-00056:Active:-']);
     const result = await directory.update((d) => restoreOriginalBand(d, 'tw-user2'));
     expect(result.restored.serialNumber).toBe('AAAH-00125');
     expect(result.removed.map((a) => a.serialNumber)).toEqual(['ACAK-00056']);
     expect(await flags(directory, 'tw-user2')).toEqual(['AAAH-00125:Active:Primary']);
     // The temporary band is free again: another user may enroll to it without the "any band" policy.
-    await directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user1', 'ACAK-00056', '0056')));
+    await directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user1', 'ACAK-00056', '0056'.padStart(32, '0'))));
     expect(await flags(directory, 'tw-user1')).toEqual(['ACAK-00056:Active:Primary']);
     // Idempotent.
     await directory.update((d) => restoreOriginalBand(d, 'tw-user2'));
@@ -94,7 +94,9 @@ describe('administrator operations', () => {
       enrollBand(d, 'tw-user1', 'ACAK-00057');
     });
     expect(
-      await codeOf(directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00057', '0057')))),
+      await codeOf(
+        directory.update((d) => applyReEnrollment(d, selfEnroll('tw-user2', 'ACAK-00057', '0057'.padStart(32, '0')))),
+      ),
     ).toBe('REFUSED');
     expect(await codeOf(directory.update((d) => enrollBand(d, 'tw-user2', 'ACAK-00057')))).toBe('BAND_HELD');
     await directory.update((d) => {
@@ -115,14 +117,20 @@ describe('administrator operations', () => {
     const directory = await world();
     const reg = (serialNumber: string, deviceId: string) =>
       codeOf(directory.update((d) => registerBand(d, { serialNumber, deviceId, seosEnabled: false })));
-    expect(await reg('acak-00058', '0058')).toBe('INVALID_SERIAL');
-    expect(await reg('ACAK-0058', '0058')).toBe('INVALID_SERIAL');
+    const id = (short: string) => short.padStart(32, '0');
+    expect(await reg('acak-00058', id('0058'))).toBe('INVALID_SERIAL');
+    expect(await reg('ACAK-0058', id('0058'))).toBe('INVALID_SERIAL');
     expect(await reg('ACAK-00058', 'xyz1')).toBe('INVALID_DEVICE_ID');
     expect(await reg('ACAK-00058', '123')).toBe('INVALID_DEVICE_ID');
     expect(await reg('ACAK-00058', '')).toBe('INVALID_DEVICE_ID');
-    expect(await reg('ACAK-00056', '0058')).toBe('DUPLICATE_BAND');
-    expect(await reg('ACAK-00058', '0056')).toBe('DUPLICATE_BAND');
-    expect(await reg('ACAK-00058', '0058')).toBe('no error');
+    // The protocol fixes a device ID at 16 bytes (GetInfoResponse.device_id): any other length is refused.
+    expect(await reg('ACAK-00058', '0058')).toBe('INVALID_DEVICE_ID');
+    expect(await reg('ACAK-00058', 'ab'.repeat(15))).toBe('INVALID_DEVICE_ID');
+    expect(await reg('ACAK-00058', 'ab'.repeat(17))).toBe('INVALID_DEVICE_ID');
+    expect(await reg('ACAK-00058', 'g'.repeat(32))).toBe('INVALID_DEVICE_ID');
+    expect(await reg('ACAK-00056', id('0058'))).toBe('DUPLICATE_BAND');
+    expect(await reg('ACAK-00058', id('0056'))).toBe('DUPLICATE_BAND');
+    expect(await reg('ACAK-00058', id('0058'))).toBe('no error');
     expect(await codeOf(directory.update((d) => registerUser(d, 'tw-user1')))).toBe('DUPLICATE_USER');
     expect(await codeOf(directory.update((d) => registerUser(d, ' padded')))).toBe('INVALID_USER_NAME');
     expect(await codeOf(directory.update((d) => registerUser(d, 'a\nb')))).toBe('INVALID_USER_NAME');
@@ -152,7 +160,9 @@ describe('administrator operations', () => {
       .catch((e: unknown) => e)) as DirectoryError;
     expect(error.message).toMatch(/assigned to tw-user2; disconnect it from tw-user2 first/);
     const bad = (await directory
-      .update((d) => registerBand(d, { serialNumber: 'bad', deviceId: '00', seosEnabled: false }))
+      .update((d) =>
+        registerBand(d, { serialNumber: 'bad', deviceId: '00000000000000000000000000000000', seosEnabled: false }),
+      )
       .catch((e: unknown) => e)) as DirectoryError;
     expect(bad.message).toMatch(/Expected a band serial number .* got "bad"/);
   });

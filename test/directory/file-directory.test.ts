@@ -18,7 +18,7 @@ import { steppingClock, withTempDir } from './fixtures.js';
 async function populate(directory: Directory) {
   await directory.update((d) => {
     registerUser(d, 'tw-user2');
-    registerBand(d, { serialNumber: 'AAAH-00125', deviceId: 'A1B2C3D4', seosEnabled: false });
+    registerBand(d, { serialNumber: 'AAAH-00125', deviceId: '000000000000000000000000A1B2C3D4', seosEnabled: false });
     enrollBand(d, 'tw-user2', 'AAAH-00125');
   });
   await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: true }));
@@ -57,7 +57,7 @@ describe('FileDirectory', () => {
       const directory = new FileDirectory(path, { clock: steppingClock() });
       await populate(directory);
       const saved = await directory.snapshot();
-      expect(saved.bands[0].deviceId).toBe('a1b2c3d4');
+      expect(saved.bands[0].deviceId).toBe('000000000000000000000000a1b2c3d4');
       expect(await new FileDirectory(path).snapshot()).toEqual(saved);
       // Same logic as the memory directory: identical content from identical operations.
       const memory = new MemoryDirectory({ clock: steppingClock() });

@@ -43,7 +43,7 @@ function oracleProblems(s: DirectorySnapshot): string[] {
 // The last user and the last band start unregistered, so registration operations can succeed too.
 const USERS = ['u0', 'u1', 'u2', 'u3', 'u4'];
 const SERIALS = ['AAAA-00001', 'AAAA-00002', 'AAAA-00003', 'SEOS-00004', 'AAAA-00005'];
-const deviceId = (serial: string) => serial.slice(-2).padStart(4, 'a');
+const deviceId = (serial: string) => serial.slice(-2).padStart(32, 'a');
 
 type Op =
   | { op: 'registerUser'; u: number }
@@ -183,9 +183,9 @@ describe('update is all-or-nothing', () => {
     await directory.update((d) => {
       registerUser(d, 'alice');
       registerUser(d, 'bob');
-      registerBand(d, { serialNumber: 'AAAA-00001', deviceId: '01', seosEnabled: false });
-      registerBand(d, { serialNumber: 'AAAA-00002', deviceId: '02', seosEnabled: false });
-      registerBand(d, { serialNumber: 'AAAA-00003', deviceId: '03', seosEnabled: false });
+      registerBand(d, { serialNumber: 'AAAA-00001', deviceId: '00000000000000000000000000000001', seosEnabled: false });
+      registerBand(d, { serialNumber: 'AAAA-00002', deviceId: '00000000000000000000000000000002', seosEnabled: false });
+      registerBand(d, { serialNumber: 'AAAA-00003', deviceId: '00000000000000000000000000000003', seosEnabled: false });
       enrollBand(d, 'alice', 'AAAA-00001');
       enrollBand(d, 'bob', 'AAAA-00002');
     });
@@ -211,9 +211,12 @@ describe('update is all-or-nothing', () => {
     ],
     ['association-references', (d) => void (d.bands = d.bands.filter((b) => b.serialNumber !== 'AAAA-00001'))],
     ['unique-user-name', (d) => d.users.push({ ...d.users[0] })],
-    ['unique-serial-number', (d) => d.bands.push({ ...d.bands[2], deviceId: '99' })],
+    ['unique-serial-number', (d) => d.bands.push({ ...d.bands[2], deviceId: '00000000000000000000000000000099' })],
     ['unique-device-id', (d) => d.bands.push({ ...d.bands[2], serialNumber: 'AAAA-00009' })],
-    ['well-formed', (d) => d.bands.push({ ...d.bands[2], serialNumber: 'aaaa-9', deviceId: '98' })],
+    [
+      'well-formed',
+      (d) => d.bands.push({ ...d.bands[2], serialNumber: 'aaaa-9', deviceId: '00000000000000000000000000000098' }),
+    ],
     ['well-formed', (d) => void ((d.policy as unknown as Record<string, unknown>).allowReEnrollOwnBand = 'yes')],
     ['well-formed', (d) => void ((d.associations[0] as unknown as Record<string, unknown>).notes = () => 'x')],
   ];
@@ -288,7 +291,7 @@ describe('update is all-or-nothing', () => {
     const directory = new MemoryDirectory({ clock: steppingClock('2030-01-01T00:00:00.000Z') });
     await directory.update((d) => {
       registerUser(d, 'a');
-      registerBand(d, { serialNumber: 'AAAA-00001', deviceId: '01', seosEnabled: false });
+      registerBand(d, { serialNumber: 'AAAA-00001', deviceId: '00000000000000000000000000000001', seosEnabled: false });
       enrollBand(d, 'a', 'AAAA-00001');
     });
     const s = await directory.snapshot();

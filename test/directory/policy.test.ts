@@ -26,10 +26,10 @@ const OTHERS = 'ACAK-00056'; // held by tw-user1
 const OTHERS_SEOS = 'ASEO-00007'; // held by tw-user3, SEOS-enabled
 
 const deviceIdOf: Record<string, string> = {
-  [OWN]: '0a0b0c01',
-  [UNHELD]: '0a0b0c02',
-  [OTHERS]: '0a0b0c03',
-  [OTHERS_SEOS]: '0a0b0c04',
+  [OWN]: '0a0b0c01'.padStart(32, '0'),
+  [UNHELD]: '0a0b0c02'.padStart(32, '0'),
+  [OTHERS]: '0a0b0c03'.padStart(32, '0'),
+  [OTHERS_SEOS]: '0a0b0c04'.padStart(32, '0'),
 };
 
 async function setup(policy: { own: boolean; any: boolean }) {
@@ -192,7 +192,7 @@ describe('decisions around the matrix', () => {
     await directory.update((d) =>
       applyReEnrollment(d, {
         userName: 'tw-user4',
-        band: { serialNumber: 'ABCD-00001', deviceId: 'FFEE01', seosEnabled: true },
+        band: { serialNumber: 'ABCD-00001', deviceId: '00000000000000000000000000FFEE01', seosEnabled: true },
       }),
     );
     const after = await directory.snapshot();
@@ -201,7 +201,7 @@ describe('decisions around the matrix', () => {
     );
     expect(after.bands.find((b) => b.serialNumber === 'ABCD-00001')).toEqual({
       serialNumber: 'ABCD-00001',
-      deviceId: 'ffee01',
+      deviceId: '00000000000000000000000000ffee01',
       seosEnabled: true,
       created: T2,
     });
@@ -293,7 +293,7 @@ describe('decisions around the matrix', () => {
       directory.update((d) =>
         applyReEnrollment(d, {
           userName: ACTOR,
-          band: { serialNumber: UNHELD, deviceId: 'deadbeef', seosEnabled: false },
+          band: { serialNumber: UNHELD, deviceId: '000000000000000000000000deadbeef', seosEnabled: false },
         }),
       ),
     ).rejects.toMatchObject({ code: 'DEVICE_ID_MISMATCH' });

@@ -17,14 +17,14 @@ describe('User Properties', () => {
     await directory.update((d) =>
       applyReEnrollment(d, {
         userName: 'tw-user2',
-        band: { serialNumber: 'AAAH-00125', deviceId: '00a1', seosEnabled: false },
+        band: { serialNumber: 'AAAH-00125', deviceId: '000000000000000000000000000000a1', seosEnabled: false },
       }),
     ); // 11:15
     await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: true })); // 12:15
     await directory.update((d) =>
       applyReEnrollment(d, {
         userName: 'tw-user2',
-        band: { serialNumber: 'ACAK-00056', deviceId: '00b2', seosEnabled: false },
+        band: { serialNumber: 'ACAK-00056', deviceId: '000000000000000000000000000000b2', seosEnabled: false },
       }),
     ); // 13:15
 
@@ -62,7 +62,7 @@ describe('User Properties', () => {
       users: [{ name: 'u', created: at(0) }],
       bands: ['ZZZZ-00001', 'AAAA-00002', 'MMMM-00003'].map((serialNumber, i) => ({
         serialNumber,
-        deviceId: `0${i}`,
+        deviceId: `0${i}`.padStart(32, '0'),
         seosEnabled: false,
         created: at(0),
       })),

@@ -3,7 +3,7 @@ import type { BandDevice, DeviceContext } from '../../firmware-sim/device.js';
 import { serveBand } from '../../firmware-sim/serve.js';
 import { BandClient, BandClientError, BandError } from '../../host/index.js';
 import { BandMessageCodec, HostMessageCodec, type Init, type BandMessage } from '../../proto/index.js';
-import { Command, loopbackPair, type Unit } from '../../transport/index.js';
+import { Command, HidError, loopbackPair, type Unit } from '../../transport/index.js';
 
 /**
  * A scripted device for the client's own behaviour (matching, busy, timeout, abort, disconnect,
@@ -64,6 +64,18 @@ describe('BandClient', () => {
     const got = await client.getInfo();
     expect(got.serialNumber).toBe('AAAH-00125');
     expect(client.bandInfo?.serialNumber).toBe('AAAH-00125');
+  });
+
+  it('a CTAPHID ERROR reply is a DEVICE_ERROR carrying the CTAPHID code as a typed field', async () => {
+    const busy: BandDevice = {
+      handle: async () => ({ command: Command.ERROR, payload: Uint8Array.of(HidError.CHANNEL_BUSY) }),
+      onEvent: () => () => undefined,
+    };
+    const { client } = setup(busy);
+    const error = await client.getInfo().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BandClientError);
+    expect(error).toMatchObject({ code: 'DEVICE_ERROR', hidError: HidError.CHANNEL_BUSY });
+    expect((error as Error).message).toMatch(/CTAPHID ERROR CHANNEL_BUSY \(0x06\)/);
   });
 
   it('refuses a band whose major protocol version it does not speak', async () => {

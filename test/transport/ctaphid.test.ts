@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Command, HidError } from '../../transport/commands.js';
+import { Command, HidError } from '../../proto/ctaphid.js';
 import {
   BROADCAST_CID,
   CONT_DATA_SIZE,

@@ -1,4 +1,4 @@
-import { Command, KeepaliveStatus } from '../../transport/commands.js';
+import { Command, KeepaliveStatus } from '../../proto/ctaphid.js';
 import { BROADCAST_CID, packetize, Reassembler } from '../../transport/ctaphid.js';
 import { encodeInitResponse } from '../../transport/ctaphid-init.js';
 import { CtapHidError } from '../../transport/errors.js';

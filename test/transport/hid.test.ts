@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { CTAPHID_MAX_MESSAGE } from '../../transport/ctaphid.js';
 import type { CtapHidTransport } from '../../transport/ctaphid-host.js';
 import { TransportError } from '../../transport/errors.js';

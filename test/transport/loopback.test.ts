@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import { encodeFrame } from '../../transport/frame.js';
 import { loopbackPair, type LoopbackTransport } from '../../transport/loopback.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import { loopbackPair } from '../../transport/loopback.js';
 import { recordTransport } from '../../transport/record.js';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import { MAX_FRAME_PAYLOAD } from '../../transport/frame.js';
 import { listSerialPorts, openSerial } from '../../transport/serial.js';

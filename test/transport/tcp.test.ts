@@ -1,7 +1,7 @@
 import { connect, createServer } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import { encodeFrame, MAX_FRAME_PAYLOAD } from '../../transport/frame.js';
 import { connectTcp, listenTcp, type TcpServer } from '../../transport/tcp.js';

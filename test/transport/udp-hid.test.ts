@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { packetize } from '../../transport/ctaphid.js';
 import type { CtapHidTransport } from '../../transport/ctaphid-host.js';
 import { TransportError } from '../../transport/errors.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import type { HidDeviceHandle } from '../../transport/hid.js';
 import { loopbackPair } from '../../transport/loopback.js';

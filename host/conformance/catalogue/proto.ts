@@ -1,4 +1,15 @@
-import { CapabilityValues, PROTOCOL_VERSION, type BandState } from '../../../proto/index.js';
+import {
+  CapabilityValues,
+  DEVICE_ID_BYTES,
+  isSerialNumber,
+  MAX_DISCOVERABLE_CREDENTIALS,
+  MAX_FIRMWARE_VERSION_BYTES,
+  MAX_LABEL_CHARS,
+  MAX_USER_NAME_BYTES,
+  PROTOCOL_VERSION,
+  SERIAL_NUMBER_EXAMPLE,
+  type BandState,
+} from '../../../proto/index.js';
 import { check, errorOf, rawBand, refused, show, startEnrollment, blankBand, stillServing } from '../support.js';
 import type { ConformanceContext, Requirement } from '../types.js';
 import { describeBandMessage, hex } from '../wire.js';
@@ -43,19 +54,26 @@ export const PROTOCOL: Requirement[] = [
     needs: [],
     async run(ctx) {
       const { serialNumber } = await getInfo(ctx);
-      check(/^[A-Z]{4}-\d{5}$/.test(serialNumber), 'a serial number like AAAH-00125', JSON.stringify(serialNumber));
+      check(
+        isSerialNumber(serialNumber),
+        `a serial number like ${SERIAL_NUMBER_EXAMPLE}`,
+        JSON.stringify(serialNumber),
+      );
     },
   },
   {
     id: 'PROTO-003',
-    title:
-      'the device id is exactly 16 bytes and the same on every GetInfo (and after reboot and wipe: STATE-021, WIPE-002)',
+    title: `the device id is exactly ${DEVICE_ID_BYTES} bytes and the same on every GetInfo (and after reboot and wipe: STATE-021, WIPE-002)`,
     source: `${PROTO} GetInfoResponse.device_id`,
     needs: [],
     async run(ctx) {
       const first = await getInfo(ctx, 5);
       const second = await getInfo(ctx, 6);
-      check(first.deviceId.length === 16, 'a 16-byte device_id', `${first.deviceId.length} bytes`);
+      check(
+        first.deviceId.length === DEVICE_ID_BYTES,
+        `a ${DEVICE_ID_BYTES}-byte device_id`,
+        `${first.deviceId.length} bytes`,
+      );
       check(
         hex(first.deviceId, 16) === hex(second.deviceId, 16),
         'the same device_id twice',
@@ -98,13 +116,17 @@ export const PROTOCOL: Requirement[] = [
   },
   {
     id: 'PROTO-005',
-    title: 'firmware_version is 1..32 bytes; capabilities are at most 8 known values, none repeated or UNSPECIFIED',
+    title: `firmware_version is 1..${MAX_FIRMWARE_VERSION_BYTES} bytes; capabilities are at most 8 known values, none repeated or UNSPECIFIED`,
     source: `${PROTO} GetInfoResponse`,
     needs: [],
     async run(ctx) {
       const info = await getInfo(ctx);
       const bytes = Buffer.byteLength(info.firmwareVersion);
-      check(bytes >= 1 && bytes <= 32, 'a firmware_version of 1..32 bytes', `${bytes} bytes`);
+      check(
+        bytes >= 1 && bytes <= MAX_FIRMWARE_VERSION_BYTES,
+        `a firmware_version of 1..${MAX_FIRMWARE_VERSION_BYTES} bytes`,
+        `${bytes} bytes`,
+      );
       const caps = info.capabilities;
       check(caps.length <= 8, 'at most 8 capabilities', String(caps.length));
       check(new Set(caps).size === caps.length, 'no capability listed twice', show(caps));
@@ -216,11 +238,15 @@ export const PROTOCOL: Requirement[] = [
       check(s.state !== 'BAND_STATE_UNSPECIFIED', 'a state other than UNSPECIFIED', s.state);
       check(s.batteryPercent <= 100, 'battery_percent 0..100', String(s.batteryPercent));
       check(
-        Buffer.byteLength(s.userName) <= 64,
-        'a user_name of at most 64 bytes',
+        Buffer.byteLength(s.userName) <= MAX_USER_NAME_BYTES,
+        `a user_name of at most ${MAX_USER_NAME_BYTES} bytes`,
         `${Buffer.byteLength(s.userName)} bytes`,
       );
-      check([...s.label].length <= 12, 'a label of at most 12 characters', JSON.stringify(s.label));
+      check(
+        [...s.label].length <= MAX_LABEL_CHARS,
+        `a label of at most ${MAX_LABEL_CHARS} characters`,
+        JSON.stringify(s.label),
+      );
       if (!s.enrolled) {
         check(
           s.userName === '' && s.label === '' && s.fidoCredentialCount === 0,
@@ -249,8 +275,7 @@ export const PROTOCOL: Requirement[] = [
   },
   {
     id: 'PROTO-012',
-    title:
-      'list_fido_credentials: NOT_SUPPORTED without FIDO2, NOT_AUTHENTICATED unless authenticated, at most 32 entries',
+    title: `list_fido_credentials: NOT_SUPPORTED without FIDO2, NOT_AUTHENTICATED unless authenticated, at most ${MAX_DISCOVERABLE_CREDENTIALS} entries`,
     source: `${PROTO} ListFidoCredentialsRequest; docs/band.md §Which request is valid where`,
     needs: [],
     async run(ctx) {
@@ -272,7 +297,11 @@ export const PROTOCOL: Requirement[] = [
         return;
       }
       const { credentials } = await ctx.band.listFidoCredentials();
-      check(credentials.length <= 32, 'at most 32 credentials', String(credentials.length));
+      check(
+        credentials.length <= MAX_DISCOVERABLE_CREDENTIALS,
+        `at most ${MAX_DISCOVERABLE_CREDENTIALS} credentials`,
+        String(credentials.length),
+      );
     },
   },
 ];

@@ -1,0 +1,19 @@
+/**
+ * The band's capacity limits, each written once. The band enforces them, hosts and the conformance suite check
+ * against them, and docs/ quotes them (test/proto/docs-numbers.test.ts holds the docs to these values).
+ */
+
+/**
+ * Discoverable (resident) credentials the band's flash holds: its CTAP2 maxResidentCredentials (CTAP 2.1 §6.4
+ * remainingDiscoverableCredentials counts down from it) and the most ListFidoCredentialsResponse lists.
+ */
+export const MAX_DISCOVERABLE_CREDENTIALS = 50;
+
+/** CTAP 2.1 §6.4 maxCredentialCountInList: allowList / excludeList entries the band reads in one request. */
+export const MAX_CREDENTIAL_COUNT_IN_LIST = 16;
+
+/** CTAP 2.1 §6.5.5.1: a PIN is at least 4 code points ... */
+export const MIN_PIN_LENGTH = 4;
+/** ... and at most 63 bytes of UTF-8, so that it fits the 64-byte padded block with a 0x00 after it. */
+export const MAX_PIN_BYTES = 63;
+export const PADDED_PIN_BYTES = MAX_PIN_BYTES + 1;

@@ -1,5 +1,6 @@
 import type { BandState } from '../proto/index.js';
 import type { Timer } from './clock.js';
+import { UserPresenceTimeoutError } from './ctap2/env.js';
 import type { DeviceContext } from './device.js';
 import type { Controller, Firmware } from './firmware.js';
 import { Rules } from './rules.js';
@@ -11,10 +12,8 @@ export interface PresenceRequest {
   rpId?: string;
 }
 
-/** Why a presence wait ended without the user: the authenticator maps this name to its timeout status. */
-class PresenceTimeout extends Error {
-  override readonly name = 'TimeoutError';
-}
+/** Why a presence wait ended without the user: the authenticator maps it to its timeout status. */
+class PresenceTimeout extends UserPresenceTimeoutError {}
 
 /**
  * FIDO2 user presence (CTAP 2.1 §6.1.2 and §6.2.2, "collect user presence"): a worn, authenticated band shows
@@ -37,7 +36,7 @@ export class PresenceWait implements Controller {
   /**
    * Auto-presence answers at once; otherwise CONFIRM shows and the band waits for the top button, sending
    * KEEPALIVE(UPNEEDED) meanwhile. False when the band is not worn and authenticated, when it leaves that
-   * state, or when the host cancels; a TimeoutError after 30 s of band time. `what` is shown on the
+   * state, or when the host cancels; a UserPresenceTimeoutError after 30 s of band time. `what` is shown on the
    * CONFIRM screen (the debug link's ReadScreen reports it).
    */
   wait(ctx: DeviceContext, what: PresenceRequest = { purpose: '' }): Promise<boolean> {

@@ -1,4 +1,7 @@
 import type { DeviceContext } from '../device.js';
+import { PowerCutError } from '../flash-errors.js';
+import { Ctap2Command, ctap2CommandName } from '../../proto/ctap2/command.js';
+import { cborTypeName } from '../../proto/ctap2/members.js';
 import {
   CborError,
   decodeCanonical,
@@ -10,14 +13,12 @@ import { clientPin } from './client-pin.js';
 import type { CommandContext } from './command-context.js';
 import { credentialManagement } from './credential-management.js';
 import { Credentials } from './credentials.js';
-import { Ctap2Command } from './ctap2-command.js';
 import { CtapFailure, CtapStatus, fail } from './ctap-failure.js';
 import { resolveConfig, type Ctap2Config, type Ctap2Env, type ResolvedConfig } from './env.js';
 import { Fido2Store } from './fido2-store.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { getInfo, MAX_MSG_SIZE } from './get-info.js';
 import { makeCredential } from './make-credential.js';
-import { asMap } from './request-fields.js';
 import { reset } from './reset.js';
 import { requireUserPresence } from './user-presence.js';
 import { VolatileState } from './volatile-state.js';
@@ -35,7 +36,12 @@ function paramsOf(body: Uint8Array, command: string): CborMap {
     if (error instanceof CborError) fail(CtapStatus.CTAP2_ERR_INVALID_CBOR, `${command} parameters: ${error.message}`);
     throw error;
   }
-  return asMap(value, `${command} parameters`);
+  if (!(value instanceof Map))
+    fail(
+      CtapStatus.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      `${command} parameters must be a CBOR map; got a ${cborTypeName(value)}`,
+    );
+  return value;
 }
 
 function noParams(body: Uint8Array, command: string): void {
@@ -49,7 +55,7 @@ function noParams(body: Uint8Array, command: string): void {
 /**
  * The band's CTAP 2.1 authenticator: request = command byte + canonical CBOR parameters, reply = status byte +
  * canonical CBOR. Commands run one at a time. Any exception that is not a CTAP status becomes CTAP1_ERR_OTHER, so
- * no input can crash the band; the single exception is a simulated power cut (an error named 'PowerCutError'),
+ * no input can crash the band; the single exception is a simulated power cut (PowerCutError from the flash),
  * which is rethrown because a band without power answers nothing.
  */
 export class Ctap2Authenticator {
@@ -97,7 +103,7 @@ export class Ctap2Authenticator {
       reply.set(body, 1);
       return reply;
     } catch (error) {
-      if (error instanceof Error && error.name === 'PowerCutError') throw error;
+      if (error instanceof PowerCutError) throw error;
       const status = error instanceof CtapFailure ? error.status : CtapStatus.CTAP1_ERR_OTHER;
       this.notify({ command, status, ...(error instanceof Error ? { error } : {}) });
       return Uint8Array.of(status);
@@ -138,34 +144,32 @@ export class Ctap2Authenticator {
       command === Ctap2Command.CREDENTIAL_MANAGEMENT_PREVIEW;
     if (!continues) this.volatile.stateful = undefined;
 
+    const name = ctap2CommandName(command);
     switch (command) {
       case Ctap2Command.GET_INFO:
-        noParams(body, 'authenticatorGetInfo');
+        noParams(body, name);
         return getInfo(c);
       case Ctap2Command.MAKE_CREDENTIAL:
-        return makeCredential(c, paramsOf(body, 'authenticatorMakeCredential'));
+        return makeCredential(c, paramsOf(body, name));
       case Ctap2Command.GET_ASSERTION:
-        return getAssertion(c, paramsOf(body, 'authenticatorGetAssertion'));
+        return getAssertion(c, paramsOf(body, name));
       case Ctap2Command.GET_NEXT_ASSERTION:
-        noParams(body, 'authenticatorGetNextAssertion');
+        noParams(body, name);
         return getNextAssertion(c);
       case Ctap2Command.CLIENT_PIN:
-        return clientPin(c, paramsOf(body, 'authenticatorClientPIN'));
+        return clientPin(c, paramsOf(body, name));
       case Ctap2Command.RESET:
-        noParams(body, 'authenticatorReset');
+        noParams(body, name);
         return reset(c);
       case Ctap2Command.CREDENTIAL_MANAGEMENT:
       case Ctap2Command.CREDENTIAL_MANAGEMENT_PREVIEW:
-        return credentialManagement(c, paramsOf(body, 'authenticatorCredentialManagement'));
+        return credentialManagement(c, paramsOf(body, name));
       case Ctap2Command.SELECTION:
-        noParams(body, 'authenticatorSelection');
+        noParams(body, name);
         await requireUserPresence(this.env, device, { purpose: 'selection' });
         return undefined;
       default:
-        fail(
-          CtapStatus.CTAP1_ERR_INVALID_COMMAND,
-          `authenticatorCBOR command 0x${command.toString(16).padStart(2, '0')} is not supported by this band`,
-        );
+        fail(CtapStatus.CTAP1_ERR_INVALID_COMMAND, `authenticatorCBOR command ${name} is not supported by this band`);
     }
   }
 }

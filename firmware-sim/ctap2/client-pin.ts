@@ -1,44 +1,18 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CborInput, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { MAX_PIN_BYTES, MIN_PIN_LENGTH, PADDED_PIN_BYTES } from '../../proto/limits.js';
+import { ClientPinRequest, ClientPinResponse, ClientPinSubCommand } from '../../proto/ctap2/client-pin.js';
+import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { Fido2Store, MAX_PIN_RETRIES, StoreKeys } from './fido2-store.js';
 import { Permission, SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
 import { pinUvAuthProtocol, type PinUvAuthProtocol } from './pin-uv-protocol.js';
-import { bytesField, textField, uintField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 import { sha256 } from './sha256.js';
 
-/** authenticatorClientPIN (CTAP 2.1 §6.5.5) sub-commands. */
-export const ClientPinSubCommand = {
-  GET_PIN_RETRIES: 0x01,
-  GET_KEY_AGREEMENT: 0x02,
-  SET_PIN: 0x03,
-  CHANGE_PIN: 0x04,
-  GET_PIN_TOKEN: 0x05,
-  GET_PIN_UV_AUTH_TOKEN_USING_UV_WITH_PERMISSIONS: 0x06,
-  GET_UV_RETRIES: 0x07,
-  GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS: 0x09,
-} as const;
-
-const Param = {
-  PROTOCOL: 0x01,
-  SUB_COMMAND: 0x02,
-  KEY_AGREEMENT: 0x03,
-  PIN_UV_AUTH_PARAM: 0x04,
-  NEW_PIN_ENC: 0x05,
-  PIN_HASH_ENC: 0x06,
-  PERMISSIONS: 0x09,
-  RP_ID: 0x0a,
-} as const;
-const Result = {
-  KEY_AGREEMENT: 0x01,
-  PIN_UV_AUTH_TOKEN: 0x02,
-  PIN_RETRIES: 0x03,
-  POWER_CYCLE_STATE: 0x04,
-  UV_RETRIES: 0x05,
-} as const;
+export { ClientPinSubCommand };
 
 export { MIN_PIN_LENGTH };
 const PADDED_PIN_LENGTH = PADDED_PIN_BYTES;
@@ -53,15 +27,26 @@ const MAX_UV_RETRIES = 8;
 
 const WHERE = 'authenticatorClientPIN';
 
-function keyAgreementParam(params: CborMap): CborValue {
-  const value = params.get(Param.KEY_AGREEMENT);
-  if (value === undefined)
-    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 0x03 (keyAgreement) is required but absent`);
+type Params = Decoded<typeof ClientPinRequest>;
+
+/** A member this sub-command needs (§6.5.5: which members each sub-command takes). */
+function required<K extends keyof Params>(params: Params, name: K): NonNullable<Params[K]> {
+  const value = params[name];
+  if (value === undefined) {
+    fail(
+      CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+      `${WHERE} member 0x${ClientPinRequest[name].key.toString(16).padStart(2, '0')} (${name}) is required but absent`,
+    );
+  }
   return value;
 }
 
+function keyAgreementParam(params: Params): CborValue {
+  return required(params, 'keyAgreement');
+}
+
 /** decapsulate(): ECDH with the platform's key, then the protocol's KDF. */
-function sharedSecret(c: CommandContext, protocol: PinUvAuthProtocol, params: CborMap): Uint8Array {
+function sharedSecret(c: CommandContext, protocol: PinUvAuthProtocol, params: Params): Uint8Array {
   const peer = parsePlatformKeyAgreement(keyAgreementParam(params), `${WHERE} keyAgreement`);
   const z = c.volatile.keyAgreementKey(protocol.version).sharedSecret(peer.x, peer.y);
   if (z === undefined) fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${WHERE} keyAgreement is not a point on P-256`);
@@ -144,15 +129,15 @@ function checkPinHash(
   c.store.commit({ put: Fido2Store.retriesPut(MAX_PIN_RETRIES) });
 }
 
-function permissionsFor(params: CborMap): { permissions: number; rpId: string | undefined } {
-  const permissions = uintField(params, Param.PERMISSIONS, WHERE, true);
-  const rpId = textField(params, Param.RP_ID, WHERE, false);
+function permissionsFor(params: Params): { permissions: number; rpId: string | undefined } {
+  const permissions = required(params, 'permissions');
+  const rpId = params.rpId;
   if (permissions === 0)
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
       'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04)',
     );
-  if ((permissions & (Permission.MC | Permission.GA)) !== 0 && rpId === undefined) {
+  if ((permissions & (Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION)) !== 0 && rpId === undefined) {
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
       'the mc and ga permissions need an rpId (member 0x0A) to bind the token to',
@@ -178,14 +163,15 @@ function issueToken(
   c.volatile.resetPinUvAuthTokens();
   c.volatile.token.begin(c.env.now(), c.store.epoch(), permissions, rpId);
   const token = c.volatile.pinUvAuthToken(protocol.version);
-  return new Map([[Result.PIN_UV_AUTH_TOKEN, protocol.encrypt(secret, token, c.env.random)]]);
+  return encodeMembers(ClientPinResponse, { pinUvAuthToken: protocol.encrypt(secret, token, c.env.random) });
 }
 
-export function clientPin(c: CommandContext, params: CborMap): CborInput | undefined {
-  const subCommand = uintField(params, Param.SUB_COMMAND, WHERE, true);
+export function clientPin(c: CommandContext, request: CborMap): CborInput | undefined {
+  const params = parseMembers(ClientPinRequest, request, WHERE);
+  const subCommand = params.subCommand;
   const needsProtocol =
     subCommand !== ClientPinSubCommand.GET_PIN_RETRIES && subCommand !== ClientPinSubCommand.GET_UV_RETRIES;
-  const version = uintField(params, Param.PROTOCOL, WHERE, needsProtocol);
+  const version = needsProtocol ? required(params, 'pinUvAuthProtocol') : params.pinUvAuthProtocol;
   let protocol: PinUvAuthProtocol | undefined;
   if (version !== undefined) {
     protocol = pinUvAuthProtocol(version);
@@ -196,20 +182,20 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
 
   switch (subCommand) {
     case ClientPinSubCommand.GET_PIN_RETRIES:
-      return new Map<number, CborInput>([
-        [Result.PIN_RETRIES, c.store.pinRetries()],
-        [Result.POWER_CYCLE_STATE, c.volatile.consecutivePinMismatches >= MAX_CONSECUTIVE_MISMATCHES],
-      ]);
+      return encodeMembers(ClientPinResponse, {
+        pinRetries: c.store.pinRetries(),
+        powerCycleState: c.volatile.consecutivePinMismatches >= MAX_CONSECUTIVE_MISMATCHES,
+      });
 
     case ClientPinSubCommand.GET_KEY_AGREEMENT:
-      return new Map([
-        [Result.KEY_AGREEMENT, coseEc2PublicKey(c.volatile.keyAgreementKey(p.version), Cose.ALG_ECDH_ES_HKDF_256)],
-      ]);
+      return encodeMembers(ClientPinResponse, {
+        keyAgreement: coseEc2PublicKey(c.volatile.keyAgreementKey(p.version), Cose.ALG_ECDH_ES_HKDF_256),
+      });
 
     case ClientPinSubCommand.SET_PIN: {
       keyAgreementParam(params);
-      const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, true);
-      const newPinEnc = bytesField(params, Param.NEW_PIN_ENC, WHERE, true);
+      const pinUvAuthParam = required(params, 'pinUvAuthParam');
+      const newPinEnc = required(params, 'newPinEnc');
       if (c.store.pinHash() !== undefined)
         fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'a PIN is already set; use changePIN');
       const secret = sharedSecret(c, p, params);
@@ -228,9 +214,9 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
 
     case ClientPinSubCommand.CHANGE_PIN: {
       keyAgreementParam(params);
-      const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, true);
-      const newPinEnc = bytesField(params, Param.NEW_PIN_ENC, WHERE, true);
-      const pinHashEnc = bytesField(params, Param.PIN_HASH_ENC, WHERE, true);
+      const pinUvAuthParam = required(params, 'pinUvAuthParam');
+      const newPinEnc = required(params, 'newPinEnc');
+      const pinHashEnc = required(params, 'pinHashEnc');
       if (c.store.pinHash() === undefined) fail(CtapStatus.CTAP2_ERR_PIN_NOT_SET, 'no PIN is set; use setPIN');
       if (c.store.pinRetries() === 0)
         fail(CtapStatus.CTAP2_ERR_PIN_BLOCKED, 'the PIN is blocked; only authenticatorReset recovers the band');
@@ -249,8 +235,8 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
 
     case ClientPinSubCommand.GET_PIN_TOKEN: {
       keyAgreementParam(params);
-      const pinHashEnc = bytesField(params, Param.PIN_HASH_ENC, WHERE, true);
-      if (params.has(Param.PERMISSIONS) || params.has(Param.RP_ID)) {
+      const pinHashEnc = required(params, 'pinHashEnc');
+      if (params.permissions !== undefined || params.rpId !== undefined) {
         fail(
           CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
           'getPinToken takes no permissions or rpId; use getPinUvAuthTokenUsingPinWithPermissions (0x09)',
@@ -259,12 +245,12 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
       // §6.5.5.7.1: the legacy token carries the CTAP 2.0 default permissions.
-      return issueToken(c, p, secret, Permission.MC | Permission.GA, undefined);
+      return issueToken(c, p, secret, Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION, undefined);
     }
 
     case ClientPinSubCommand.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS: {
       keyAgreementParam(params);
-      const pinHashEnc = bytesField(params, Param.PIN_HASH_ENC, WHERE, true);
+      const pinHashEnc = required(params, 'pinHashEnc');
       const { permissions, rpId } = permissionsFor(params);
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
@@ -293,7 +279,7 @@ export function clientPin(c: CommandContext, params: CborMap): CborInput | undef
     }
 
     case ClientPinSubCommand.GET_UV_RETRIES:
-      return new Map([[Result.UV_RETRIES, c.env.userEnrolled() ? MAX_UV_RETRIES : 0]]);
+      return encodeMembers(ClientPinResponse, { uvRetries: c.env.userEnrolled() ? MAX_UV_RETRIES : 0 });
 
     default:
       fail(

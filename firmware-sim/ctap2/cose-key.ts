@@ -1,20 +1,10 @@
 import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
+import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import { asMap, bytesField, intField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 
-/** COSE labels and values used by CTAP2 (RFC 9052/9053). */
-export const Cose = {
-  KTY: 1,
-  ALG: 3,
-  CRV: -1,
-  X: -2,
-  Y: -3,
-  KTY_EC2: 2,
-  CRV_P256: 1,
-  ALG_ES256: -7,
-  /** "ECDH-ES + HKDF-256": what CTAP puts in keyAgreement keys, although the KDF actually used differs. */
-  ALG_ECDH_ES_HKDF_256: -25,
-} as const;
+export { Cose };
 
 export interface Ec2PublicKey {
   x: Uint8Array;
@@ -22,13 +12,13 @@ export interface Ec2PublicKey {
 }
 
 export function coseEc2PublicKey(key: Ec2PublicKey, alg: number): CborMap {
-  return new Map<number, CborValue>([
-    [Cose.KTY, Cose.KTY_EC2],
-    [Cose.ALG, alg],
-    [Cose.CRV, Cose.CRV_P256],
-    [Cose.X, key.x],
-    [Cose.Y, key.y],
-  ]);
+  return encodeMembers(CoseEc2Key, {
+    kty: Cose.KTY_EC2,
+    alg,
+    crv: Cose.CRV_P256,
+    x: key.x,
+    y: key.y,
+  }) as CborMap;
 }
 
 /**
@@ -36,11 +26,7 @@ export function coseEc2PublicKey(key: Ec2PublicKey, alg: number): CborMap {
  * HKDF-256 is run, and the spec gives the authenticator nothing to do with it.
  */
 export function parsePlatformKeyAgreement(value: CborValue, where: string): Ec2PublicKey {
-  const map = asMap(value, where);
-  const kty = intField(map, Cose.KTY, where, true);
-  const crv = intField(map, Cose.CRV, where, true);
-  const x = bytesField(map, Cose.X, where, true);
-  const y = bytesField(map, Cose.Y, where, true);
+  const { kty, crv, x, y } = parseMembers(CoseEc2Key, value, where);
   if (kty !== Cose.KTY_EC2 || crv !== Cose.CRV_P256) {
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,

@@ -1,5 +1,6 @@
 import type { CborValue } from '../../proto/ctap2/canonical-cbor.js';
-import { arrayField, asMap, bytesField, textField } from './request-fields.js';
+import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialDescriptor } from '../../proto/ctap2/webauthn-entities.js';
+import { parseMembers } from './request-fields.js';
 
 /**
  * Reads an excludeList/allowList (arrays of PublicKeyCredentialDescriptor {type, id, transports?}). Every entry is
@@ -8,12 +9,8 @@ import { arrayField, asMap, bytesField, textField } from './request-fields.js';
 export function credentialIdsOf(list: CborValue[], where: string): Uint8Array[] {
   const ids: Uint8Array[] = [];
   list.forEach((entry, index) => {
-    const label = `${where}[${index}]`;
-    const descriptor = asMap(entry, label);
-    const type = textField(descriptor, 'type', label, true);
-    const id = bytesField(descriptor, 'id', label, true);
-    arrayField(descriptor, 'transports', label, false);
-    if (type === 'public-key') ids.push(id);
+    const { type, id } = parseMembers(PublicKeyCredentialDescriptor, entry, `${where}[${index}]`);
+    if (type === PUBLIC_KEY_CREDENTIAL_TYPE) ids.push(id);
   });
   return ids;
 }

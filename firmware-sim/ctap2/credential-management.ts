@@ -1,41 +1,29 @@
 import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import {
+  CredentialManagementRequest,
+  CredentialManagementResponse,
+  CredentialManagementSubCommand,
+  CredentialManagementSubCommandParams,
+} from '../../proto/ctap2/credential-management.js';
+import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
+import {
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialDescriptor,
+  RpEntity,
+} from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { asMap, bytesField, mapField, textField, uintField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 import { encodeResidentCredential, type ResidentCredential } from './resident-credential.js';
 import { bytesEqual, sha256 } from './sha256.js';
 import { parseUserEntity, userEntityResponse } from './user-entity.js';
 import { STATEFUL_COMMAND_TIMEOUT_MS } from './volatile-state.js';
 
-/** authenticatorCredentialManagement (CTAP 2.1 §6.8) sub-commands. */
-export const CredentialManagementSubCommand = {
-  GET_CREDS_METADATA: 0x01,
-  ENUMERATE_RPS_BEGIN: 0x02,
-  ENUMERATE_RPS_GET_NEXT_RP: 0x03,
-  ENUMERATE_CREDENTIALS_BEGIN: 0x04,
-  ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL: 0x05,
-  DELETE_CREDENTIAL: 0x06,
-  UPDATE_USER_INFORMATION: 0x07,
-} as const;
+export { CredentialManagementSubCommand };
 const Sub = CredentialManagementSubCommand;
-
-const Param = { SUB_COMMAND: 0x01, SUB_COMMAND_PARAMS: 0x02, PROTOCOL: 0x03, PIN_UV_AUTH_PARAM: 0x04 } as const;
-const SubParam = { RP_ID_HASH: 0x01, CREDENTIAL_ID: 0x02, USER: 0x03 } as const;
-const Result = {
-  EXISTING_RESIDENT_CREDENTIALS_COUNT: 0x01,
-  MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT: 0x02,
-  RP: 0x03,
-  RP_ID_HASH: 0x04,
-  TOTAL_RPS: 0x05,
-  USER: 0x06,
-  CREDENTIAL_ID: 0x07,
-  PUBLIC_KEY: 0x08,
-  TOTAL_CREDENTIALS: 0x09,
-  CRED_PROTECT: 0x0a,
-} as const;
 
 const WHERE = 'authenticatorCredentialManagement';
 
@@ -44,11 +32,11 @@ function rpEntry(record: ResidentCredential): { rpId: string; rpIdHash: Uint8Arr
 }
 
 function rpResponse(rp: { rpId: string; rpIdHash: Uint8Array }, total: number | undefined): CborInput {
-  return new Map<number, CborInput | undefined>([
-    [Result.RP, { id: rp.rpId }],
-    [Result.RP_ID_HASH, rp.rpIdHash],
-    [Result.TOTAL_RPS, total],
-  ]);
+  return encodeMembers(CredentialManagementResponse, {
+    rp: encodeMembers(RpEntity, { id: rp.rpId }),
+    rpIDHash: rp.rpIdHash,
+    totalRPs: total,
+  });
 }
 
 function credentialResponse(c: CommandContext, record: ResidentCredential, total: number | undefined): CborInput {
@@ -58,26 +46,41 @@ function credentialResponse(c: CommandContext, record: ResidentCredential, total
       `resident record ${record.storageKey} names a credential ID this enrollment cannot open; the store is inconsistent`,
     );
   }
-  return new Map<number, CborInput | undefined>([
-    [Result.USER, userEntityResponse(record.user, true)],
-    [Result.CREDENTIAL_ID, { id: record.credentialId, type: 'public-key' }],
-    [Result.PUBLIC_KEY, coseEc2PublicKey(credential.key, Cose.ALG_ES256)],
-    [Result.TOTAL_CREDENTIALS, total],
-    [Result.CRED_PROTECT, record.credProtect],
-  ]);
+  return encodeMembers(CredentialManagementResponse, {
+    user: userEntityResponse(record.user, true),
+    credentialID: encodeMembers(PublicKeyCredentialDescriptor, {
+      id: record.credentialId,
+      type: PUBLIC_KEY_CREDENTIAL_TYPE,
+    }),
+    publicKey: coseEc2PublicKey(credential.key, Cose.ALG_ES256),
+    totalCredentials: total,
+    credProtect: record.credProtect,
+  });
 }
 
-function findByCredentialId(c: CommandContext, subParams: CborMap): ResidentCredential {
-  const descriptor = asMap(
-    subParams.get(SubParam.CREDENTIAL_ID) ??
-      fail(
-        CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
-        `${WHERE} subCommandParams member 0x02 (credentialID) is required but absent`,
-      ),
-    `${WHERE} credentialID`,
-  );
-  const id = bytesField(descriptor, 'id', `${WHERE} credentialID`, true);
-  textField(descriptor, 'type', `${WHERE} credentialID`, false);
+type SubParams = Decoded<typeof CredentialManagementSubCommandParams>;
+
+/** A subCommandParams member this sub-command needs. */
+function requiredSub<K extends keyof SubParams>(subParams: SubParams, name: K): NonNullable<SubParams[K]> {
+  const value = subParams[name];
+  if (value === undefined) {
+    const key = CredentialManagementSubCommandParams[name].key;
+    fail(
+      CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
+      `${WHERE} subCommandParams member 0x${key.toString(16).padStart(2, '0')} (${name}) is required but absent`,
+    );
+  }
+  return value;
+}
+
+/** The credentialID descriptor: `id` is required; `type` is type-checked when present. */
+const CredentialIdParam = {
+  ...PublicKeyCredentialDescriptor,
+  type: { ...PublicKeyCredentialDescriptor.type, required: false },
+} as const;
+
+function findByCredentialId(c: CommandContext, subParams: SubParams): ResidentCredential {
+  const { id } = parseMembers(CredentialIdParam, requiredSub(subParams, 'credentialID'), `${WHERE} credentialID`);
   const record = c.credentials.allResident().find((r) => bytesEqual(r.credentialId, id));
   if (record === undefined)
     fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential on this band has that credential ID');
@@ -96,11 +99,17 @@ function requireRpScope(c: CommandContext, rpIdHash: Uint8Array | undefined): vo
   }
 }
 
-export function credentialManagement(c: CommandContext, params: CborMap): CborInput | undefined {
-  const subCommand = uintField(params, Param.SUB_COMMAND, WHERE, true);
-  const subParams = mapField(params, Param.SUB_COMMAND_PARAMS, WHERE, false);
-  const protocolVersion = uintField(params, Param.PROTOCOL, WHERE, false);
-  const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
+export function credentialManagement(c: CommandContext, request: CborMap): CborInput | undefined {
+  const {
+    subCommand,
+    subCommandParams: subParamsMap,
+    pinUvAuthProtocol: protocolVersion,
+    pinUvAuthParam,
+  } = parseMembers(CredentialManagementRequest, request, WHERE);
+  const subParams =
+    subParamsMap === undefined
+      ? undefined
+      : parseMembers(CredentialManagementSubCommandParams, subParamsMap, `${WHERE} subCommandParams`);
 
   const continuation =
     subCommand === Sub.ENUMERATE_RPS_GET_NEXT_RP || subCommand === Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL;
@@ -122,24 +131,21 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
     const protocol = protocolFor(protocolVersion, WHERE);
     // The message is subCommand || subCommandParams as canonical CBOR; the decoder accepted only canonical input,
     // so re-encoding reproduces the bytes the platform authenticated.
-    const encodedParams = subParams === undefined ? new Uint8Array(0) : encodeCanonical(subParams);
+    const encodedParams = subParamsMap === undefined ? new Uint8Array(0) : encodeCanonical(subParamsMap);
     const message = new Uint8Array(1 + encodedParams.length);
     message[0] = subCommand;
     message.set(encodedParams, 1);
-    verifyPinUvAuthParam(c, protocol, message, pinUvAuthParam, Permission.CM, WHERE);
+    verifyPinUvAuthParam(c, protocol, message, pinUvAuthParam, Permission.CREDENTIAL_MANAGEMENT, WHERE);
   }
 
   switch (subCommand) {
     case Sub.GET_CREDS_METADATA: {
       requireRpScope(c, undefined);
       const count = c.credentials.allResident().length;
-      return new Map([
-        [Result.EXISTING_RESIDENT_CREDENTIALS_COUNT, count],
-        [
-          Result.MAX_POSSIBLE_REMAINING_RESIDENT_CREDENTIALS_COUNT,
-          Math.max(0, c.config.maxResidentCredentials - count),
-        ],
-      ]);
+      return encodeMembers(CredentialManagementResponse, {
+        existingResidentCredentialsCount: count,
+        maxPossibleRemainingResidentCredentialsCount: Math.max(0, c.config.maxResidentCredentials - count),
+      });
     }
 
     case Sub.ENUMERATE_RPS_BEGIN: {
@@ -185,7 +191,7 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
           CtapStatus.CTAP2_ERR_MISSING_PARAMETER,
           `${WHERE} enumerateCredentialsBegin needs subCommandParams with rpIDHash`,
         );
-      const rpIdHash = bytesField(subParams, SubParam.RP_ID_HASH, `${WHERE} subCommandParams`, true);
+      const rpIdHash = requiredSub(subParams, 'rpIDHash');
       requireRpScope(c, rpIdHash);
       const records = c.credentials.residentForRp(rpIdHash);
       if (records.length === 0)
@@ -246,10 +252,7 @@ export function credentialManagement(c: CommandContext, params: CborMap): CborIn
           `${WHERE} updateUserInformation needs subCommandParams with credentialID and user`,
         );
       const record = findByCredentialId(c, subParams);
-      const user = parseUserEntity(
-        mapField(subParams, SubParam.USER, `${WHERE} subCommandParams`, true),
-        `${WHERE} user`,
-      );
+      const user = parseUserEntity(requiredSub(subParams, 'user'), `${WHERE} user`);
       requireRpScope(c, sha256(record.rpId));
       if (!bytesEqual(user.id, record.user.id))
         fail(

@@ -15,6 +15,14 @@ export interface UserPresenceRequest {
   purpose: UserPresencePurpose;
 }
 
+/**
+ * The band's answer when nobody confirmed presence in time: a `Ctap2Env.userPresence` implementation rejects with it
+ * where the spec has a code for a timeout (authenticatorReset -> CTAP2_ERR_USER_ACTION_TIMEOUT).
+ */
+export class UserPresenceTimeoutError extends Error {
+  override readonly name = 'UserPresenceTimeoutError';
+}
+
 /** Everything the authenticator takes from the band, injected so tests are deterministic (OpenSK's Env idea). */
 export interface Ctap2Env {
   /** Keep ALL persistent FIDO2 state under keys starting with 'fido2/'. */
@@ -25,7 +33,7 @@ export interface Ctap2Env {
   now(): number;
   /**
    * The band decides user presence (tap, or auto-presence on rigs). Resolve true for presence, false for a denial
-   * or timeout (-> CTAP2_ERR_OPERATION_DENIED). Reject with an error named 'TimeoutError' to report a timeout
+   * or timeout (-> CTAP2_ERR_OPERATION_DENIED). Reject with a UserPresenceTimeoutError to report a timeout
    * distinctly where the spec has a code for it (reset -> CTAP2_ERR_USER_ACTION_TIMEOUT). Must honour ctx.signal;
    * an aborted signal (CTAPHID_CANCEL) yields CTAP2_ERR_KEEPALIVE_CANCEL.
    */

@@ -1,5 +1,10 @@
 import { AuthDataFlag, buildAuthData } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { HMAC_SECRET } from '../../proto/ctap2/extensions/hmac-secret.js';
+import { GetAssertionRequest, GetAssertionResponse } from '../../proto/ctap2/get-assertion.js';
+import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
+import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialDescriptor } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { credentialIdsOf } from './credential-descriptor.js';
 import type { Credential } from './credentials.js';
@@ -7,22 +12,12 @@ import { CtapStatus, fail } from './ctap-failure.js';
 import { hmacSecretOutput, prepareHmacSecret, type HmacSecretRequest } from './hmac-secret.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { arrayField, boolField, bytesField, mapField, textField, uintField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 import { bytesEqual, sha256 } from './sha256.js';
 import { userEntityResponse } from './user-entity.js';
 import { requireUserPresence } from './user-presence.js';
 import { verifyUser } from './user-verification.js';
 import { STATEFUL_COMMAND_TIMEOUT_MS, type PendingAssertions } from './volatile-state.js';
-
-const Param = {
-  RP_ID: 0x01,
-  CLIENT_DATA_HASH: 0x02,
-  ALLOW_LIST: 0x03,
-  EXTENSIONS: 0x04,
-  OPTIONS: 0x05,
-  PIN_UV_AUTH_PARAM: 0x06,
-  PIN_UV_AUTH_PROTOCOL: 0x07,
-} as const;
 
 const WHERE = 'authenticatorGetAssertion';
 
@@ -47,7 +42,7 @@ function assertion(
   const extensions = new Map<string, CborInput>();
   if (pending.hmacSecret !== undefined) {
     extensions.set(
-      'hmac-secret',
+      HMAC_SECRET,
       hmacSecretOutput(pending.hmacSecret, c.credentials.credRandom(credential, userVerified), c.env.random),
     );
   }
@@ -58,30 +53,36 @@ function assertion(
   signed.set(pending.clientDataHash, authData.length);
   const signature = credential.key.sign(signed);
   c.store.commit({ put });
-  return new Map<number, CborInput | undefined>([
-    [1, { id: credential.credentialId, type: 'public-key' }],
-    [2, authData],
-    [3, signature],
+  return encodeMembers(GetAssertionResponse, {
+    credential: encodeMembers(PublicKeyCredentialDescriptor, {
+      id: credential.credentialId,
+      type: PUBLIC_KEY_CREDENTIAL_TYPE,
+    }),
+    authData,
+    signature,
     // Only discoverable credentials carry a user; names only to a verified user (§6.2.2 step 12).
-    [4, credential.resident === undefined ? undefined : userEntityResponse(credential.resident.user, userVerified)],
-    [5, numberOfCredentials],
-  ]);
+    user: credential.resident === undefined ? undefined : userEntityResponse(credential.resident.user, userVerified),
+    numberOfCredentials,
+  });
 }
 
 /** authenticatorGetAssertion (CTAP 2.1 §6.2.2). */
 export async function getAssertion(c: CommandContext, params: CborMap): Promise<CborInput> {
-  const rpId = textField(params, Param.RP_ID, WHERE, true);
-  const clientDataHash = bytesField(params, Param.CLIENT_DATA_HASH, WHERE, true);
-  const allowListValue = arrayField(params, Param.ALLOW_LIST, WHERE, false);
-  const extensions = mapField(params, Param.EXTENSIONS, WHERE, false);
-  const options = mapField(params, Param.OPTIONS, WHERE, false);
-  const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
-  const protocolVersion = uintField(params, Param.PIN_UV_AUTH_PROTOCOL, WHERE, false);
+  const {
+    rpId,
+    clientDataHash,
+    allowList: allowListValue,
+    extensions,
+    options: optionsMap,
+    pinUvAuthParam,
+    pinUvAuthProtocol: protocolVersion,
+  } = parseMembers(GetAssertionRequest, params, WHERE);
   const allowList = allowListValue === undefined ? undefined : credentialIdsOf(allowListValue, `${WHERE} allowList`);
-  const rkOption = options === undefined ? undefined : boolField(options, 'rk', `${WHERE} options`);
-  const up = options === undefined ? true : (boolField(options, 'up', `${WHERE} options`) ?? true);
-  const uv = options === undefined ? false : (boolField(options, 'uv', `${WHERE} options`) ?? false);
-  const hmacSecretInput = extensions?.get('hmac-secret');
+  const options = optionsMap === undefined ? {} : parseMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
+  const rkOption = options.rk;
+  const up = options.up ?? true;
+  const uv = options.uv ?? false;
+  const hmacSecretInput = extensions?.get(HMAC_SECRET);
 
   // Steps 1-2.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);
@@ -103,7 +104,7 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     uvOption: uv,
     clientDataHash,
     rpId,
-    permission: Permission.GA,
+    permission: Permission.GET_ASSERTION,
     where: WHERE,
   });
   const hmacSecret: HmacSecretRequest | undefined =

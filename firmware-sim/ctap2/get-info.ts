@@ -1,11 +1,18 @@
 import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
+import { PinUvAuthProtocolId } from '../../proto/ctap2/client-pin.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { CRED_PROTECT } from '../../proto/ctap2/extensions/cred-protect.js';
+import { HMAC_SECRET } from '../../proto/ctap2/extensions/hmac-secret.js';
+import { AuthenticatorGetInfoResponse, Ctap2Version, OptionId } from '../../proto/ctap2/get-info.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
+import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialParameters } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
-import { Cose } from './cose-key.js';
 import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE, MIN_PIN_LENGTH } from '../../proto/index.js';
 
 // maxMsgSize (CTAP 2.1 §6.2) is what fits a CTAPHID message of 128 continuation packets; maxCredentialCountInList
-// (getInfo 0x07) is an advisory batch size: longer lists are still processed. Both are proto's limits.
+// (getInfo maxCredentialCountInList) is an advisory batch size: longer lists are still processed. Both are proto's
+// limits.
 export { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MSG_SIZE };
 
 /**
@@ -16,30 +23,29 @@ export { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MSG_SIZE };
 export function getInfo(c: CommandContext): CborInput {
   const enrolled = c.env.userEnrolled();
   const resident = c.credentials.allResident().length;
-  return new Map<number, CborInput>([
-    [0x01, ['FIDO_2_0', 'FIDO_2_1']],
-    [0x02, ['credProtect', 'hmac-secret']],
-    [0x03, c.config.aaguid],
-    [
-      0x04,
-      {
-        rk: true,
-        up: true,
-        uv: enrolled,
-        clientPin: c.store.pinHash() !== undefined,
-        pinUvAuthToken: true,
-        credMgmt: true,
-        makeCredUvNotRqd: true,
-      },
+  return encodeMembers(AuthenticatorGetInfoResponse, {
+    versions: [Ctap2Version.FIDO_2_0, Ctap2Version.FIDO_2_1],
+    extensions: [CRED_PROTECT, HMAC_SECRET],
+    aaguid: c.config.aaguid,
+    options: {
+      [OptionId.rk]: true,
+      [OptionId.up]: true,
+      [OptionId.uv]: enrolled,
+      [OptionId.clientPin]: c.store.pinHash() !== undefined,
+      [OptionId.pinUvAuthToken]: true,
+      [OptionId.credMgmt]: true,
+      [OptionId.makeCredUvNotRqd]: true,
+    },
+    maxMsgSize: MAX_MSG_SIZE,
+    pinUvAuthProtocols: [PinUvAuthProtocolId.TWO, PinUvAuthProtocolId.ONE],
+    maxCredentialCountInList: MAX_CREDENTIAL_COUNT_IN_LIST,
+    maxCredentialIdLength: CREDENTIAL_ID_LENGTH,
+    transports: c.config.transports,
+    algorithms: [
+      encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
     ],
-    [0x05, MAX_MSG_SIZE],
-    [0x06, [2, 1]],
-    [0x07, MAX_CREDENTIAL_COUNT_IN_LIST],
-    [0x08, CREDENTIAL_ID_LENGTH],
-    [0x09, c.config.transports],
-    [0x0a, [{ type: 'public-key', alg: Cose.ALG_ES256 }]],
-    [0x0d, MIN_PIN_LENGTH],
-    [0x0e, c.config.firmwareVersion],
-    [0x14, Math.max(0, c.config.maxResidentCredentials - resident)],
-  ]);
+    minPINLength: MIN_PIN_LENGTH,
+    firmwareVersion: c.config.firmwareVersion,
+    remainingDiscoverableCredentials: Math.max(0, c.config.maxResidentCredentials - resident),
+  });
 }

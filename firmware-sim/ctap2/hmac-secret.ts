@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { CborValue } from '../../proto/ctap2/canonical-cbor.js';
+import { PinUvAuthProtocolId } from '../../proto/ctap2/client-pin.js';
+import { HmacSecretGetInput } from '../../proto/ctap2/extensions/hmac-secret.js';
 import type { CommandContext } from './command-context.js';
 import { parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { pinUvAuthProtocol, type PinUvAuthProtocol } from './pin-uv-protocol.js';
-import { asMap, bytesField, uintField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 
 /**
  * hmac-secret (CTAP 2.1 §12.5), getAssertion side. The platform sends {1: keyAgreement, 2: saltEnc, 3: saltAuth,
@@ -21,13 +23,13 @@ export interface HmacSecretRequest {
 const WHERE = 'getAssertion extension "hmac-secret"';
 
 export function prepareHmacSecret(c: CommandContext, input: CborValue): HmacSecretRequest {
-  const map = asMap(input, WHERE);
-  const keyAgreementValue = map.get(1);
-  if (keyAgreementValue === undefined)
-    fail(CtapStatus.CTAP2_ERR_MISSING_PARAMETER, `${WHERE} member 1 (keyAgreement) is required but absent`);
-  const saltEnc = bytesField(map, 2, WHERE, true);
-  const saltAuth = bytesField(map, 3, WHERE, true);
-  const version = uintField(map, 4, WHERE, false) ?? 1;
+  const {
+    keyAgreement: keyAgreementValue,
+    saltEnc,
+    saltAuth,
+    pinUvAuthProtocol: requestedVersion,
+  } = parseMembers(HmacSecretGetInput, input, WHERE);
+  const version = requestedVersion ?? PinUvAuthProtocolId.ONE;
   const protocol = pinUvAuthProtocol(version);
   if (protocol === undefined)
     fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `${WHERE}: pinUvAuthProtocol ${version} is not supported; use 2 or 1`);

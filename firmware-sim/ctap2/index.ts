@@ -1,7 +1,13 @@
 export { Ctap2Authenticator, type Ctap2Observer } from './authenticator.js';
-export type { Ctap2Config, Ctap2Env, UserPresencePurpose, UserPresenceRequest } from './env.js';
+export {
+  UserPresenceTimeoutError,
+  type Ctap2Config,
+  type Ctap2Env,
+  type UserPresencePurpose,
+  type UserPresenceRequest,
+} from './env.js';
 export { CtapStatus, ctapStatusName, type CtapStatusCode, type CtapStatusName } from '../../proto/ctap2/status.js';
-export { Ctap2Command } from './ctap2-command.js';
+export { Ctap2Command } from '../../proto/ctap2/command.js';
 export { FIDO2_PREFIX, StoreKeys, MAX_PIN_RETRIES } from './fido2-store.js';
 export { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 export { RESET_WINDOW_MS } from './reset.js';

@@ -1,5 +1,15 @@
 import { buildAuthData, AuthDataFlag } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
+import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
+import { encodeMembers, members } from '../../proto/ctap2/members.js';
+import {
+  PACKED_ATTESTATION_FORMAT,
+  PackedAttestationStatement,
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialParameters,
+  RpEntity,
+} from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { Cose, coseEc2PublicKey } from './cose-key.js';
 import { credentialIdsOf } from './credential-descriptor.js';
@@ -9,41 +19,23 @@ import { deriveMasterKeys } from './master-keys.js';
 import { P256Key } from './p256-key.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import {
-  arrayField,
-  asMap,
-  boolField,
-  bytesField,
-  intField,
-  mapField,
-  textField,
-  uintField,
-} from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 import { encodeResidentCredential, residentStorageKey } from './resident-credential.js';
 import { sha256, bytesEqual } from './sha256.js';
 import { requireUserPresence } from './user-presence.js';
 import { parseUserEntity } from './user-entity.js';
 import { verifyUser } from './user-verification.js';
 
-const Param = {
-  CLIENT_DATA_HASH: 0x01,
-  RP: 0x02,
-  USER: 0x03,
-  PUB_KEY_CRED_PARAMS: 0x04,
-  EXCLUDE_LIST: 0x05,
-  EXTENSIONS: 0x06,
-  OPTIONS: 0x07,
-  PIN_UV_AUTH_PARAM: 0x08,
-  PIN_UV_AUTH_PROTOCOL: 0x09,
-  ENTERPRISE_ATTESTATION: 0x0a,
-} as const;
-
 const WHERE = 'authenticatorMakeCredential';
 
 /** Reads credProtect (§12.1): 1 userVerificationOptional, 2 ...WithCredentialIDList, 3 userVerificationRequired. */
 function credProtectInput(extensions: CborMap | undefined): 1 | 2 | 3 | undefined {
   if (extensions === undefined || !extensions.has('credProtect')) return undefined;
-  const level = uintField(extensions, 'credProtect', `${WHERE} extensions`, true);
+  const { credProtect: level } = parseMembers(
+    members({ credProtect: { key: 'credProtect', type: 'uint', required: true } }),
+    extensions,
+    `${WHERE} extensions`,
+  );
   if (level !== 1 && level !== 2 && level !== 3) {
     fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `credProtect must be 1, 2 or 3; got ${level}`);
   }
@@ -55,35 +47,37 @@ function credProtectInput(extensions: CborMap | undefined): 1 | 2 | 3 | undefine
  * numbering in comments so a reader can hold them against the text.
  */
 export async function makeCredential(c: CommandContext, params: CborMap): Promise<CborInput> {
-  const clientDataHash = bytesField(params, Param.CLIENT_DATA_HASH, WHERE, true);
-  const rp = mapField(params, Param.RP, WHERE, true);
-  const rpId = textField(rp, 'id', `${WHERE} rp`, true);
-  textField(rp, 'name', `${WHERE} rp`, false);
-  textField(rp, 'icon', `${WHERE} rp`, false);
-  const user = parseUserEntity(mapField(params, Param.USER, WHERE, true), `${WHERE} user`);
-  const pubKeyCredParams = arrayField(params, Param.PUB_KEY_CRED_PARAMS, WHERE, true);
-  const excludeList = arrayField(params, Param.EXCLUDE_LIST, WHERE, false);
-  const extensions = mapField(params, Param.EXTENSIONS, WHERE, false);
-  const options = mapField(params, Param.OPTIONS, WHERE, false);
-  const pinUvAuthParam = bytesField(params, Param.PIN_UV_AUTH_PARAM, WHERE, false);
-  const protocolVersion = uintField(params, Param.PIN_UV_AUTH_PROTOCOL, WHERE, false);
-  const enterpriseAttestation = uintField(params, Param.ENTERPRISE_ATTESTATION, WHERE, false);
+  const {
+    clientDataHash,
+    rp: rpMap,
+    user: userMap,
+    pubKeyCredParams,
+    excludeList,
+    extensions,
+    options: optionsMap,
+    pinUvAuthParam,
+    pinUvAuthProtocol: protocolVersion,
+    enterpriseAttestation,
+  } = parseMembers(MakeCredentialRequest, params, WHERE);
+  const { id: rpId } = parseMembers(RpEntity, rpMap, `${WHERE} rp`);
+  const user = parseUserEntity(userMap, `${WHERE} user`);
 
   let es256 = false;
   pubKeyCredParams.forEach((entry, index) => {
-    const label = `${WHERE} pubKeyCredParams[${index}]`;
-    const param = asMap(entry, label);
-    const type = textField(param, 'type', label, true);
-    const alg = intField(param, 'alg', label, true);
-    if (type === 'public-key' && alg === Cose.ALG_ES256) es256 = true;
+    const { type, alg } = parseMembers(PublicKeyCredentialParameters, entry, `${WHERE} pubKeyCredParams[${index}]`);
+    if (type === PUBLIC_KEY_CREDENTIAL_TYPE && alg === Cose.ALG_ES256) es256 = true;
   });
   const excluded = excludeList === undefined ? [] : credentialIdsOf(excludeList, `${WHERE} excludeList`);
   const credProtect = credProtectInput(extensions);
   const hmacSecretRequested =
-    extensions === undefined ? false : (boolField(extensions, 'hmac-secret', `${WHERE} extensions`) ?? false);
-  const rk = options === undefined ? false : (boolField(options, 'rk', `${WHERE} options`) ?? false);
-  const up = options === undefined ? undefined : boolField(options, 'up', `${WHERE} options`);
-  const uv = options === undefined ? false : (boolField(options, 'uv', `${WHERE} options`) ?? false);
+    extensions === undefined
+      ? false
+      : (parseMembers(members({ hs: { key: 'hmac-secret', type: 'bool' } }), extensions, `${WHERE} extensions`).hs ??
+        false);
+  const options = optionsMap === undefined ? {} : parseMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
+  const rk = options.rk ?? false;
+  const up = options.up;
+  const uv = options.uv ?? false;
 
   // Step 1: a zero-length pinUvAuthParam only asks for a touch.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);
@@ -124,7 +118,7 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     uvOption: uv,
     clientDataHash,
     rpId,
-    permission: Permission.MC,
+    permission: Permission.MAKE_CREDENTIAL,
     where: WHERE,
   });
 
@@ -198,9 +192,9 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   // One commit: the master (if new), the counter, the new record and the removal of the record it replaces.
   c.store.commit({ put: { ...masterPut, ...counterPut, ...residentPut }, del: replaced.map((r) => r.storageKey) });
 
-  return new Map<number, CborInput>([
-    [1, 'packed'],
-    [2, authData],
-    [3, { alg: Cose.ALG_ES256, sig }],
-  ]);
+  return encodeMembers(MakeCredentialResponse, {
+    fmt: PACKED_ATTESTATION_FORMAT,
+    authData,
+    attStmt: encodeMembers(PackedAttestationStatement, { alg: Cose.ALG_ES256, sig }),
+  });
 }

@@ -1,8 +1,10 @@
-/** pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7). */
-export const Permission = { MC: 0x01, GA: 0x02, CM: 0x04, BE: 0x08, LBW: 0x10, ACFG: 0x20 } as const;
+import { Permission } from '../../proto/ctap2/client-pin.js';
+
+export { Permission };
 
 /** This band grants makeCredential, getAssertion and credentialManagement; it has no bio enrollment, large blobs or config. */
-export const SUPPORTED_PERMISSIONS = Permission.MC | Permission.GA | Permission.CM;
+export const SUPPORTED_PERMISSIONS =
+  Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION | Permission.CREDENTIAL_MANAGEMENT;
 
 /** §6.5.2.1 defaults: a token must be first used within 30 s of issue and lives at most 10 minutes. */
 export const INITIAL_USAGE_TIME_LIMIT_MS = 30_000;
@@ -77,6 +79,6 @@ export class PinUvAuthTokenState {
   consumeAfterUserPresence(): void {
     if (!this.inUse) return;
     this.userVerified = false;
-    this.permissions &= Permission.LBW;
+    this.permissions &= Permission.LARGE_BLOB_WRITE;
   }
 }

@@ -1,6 +1,8 @@
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
+import { UserEntity as UserEntityMembers } from '../../proto/ctap2/webauthn-entities.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import { bytesField, textField } from './request-fields.js';
+import { parseMembers } from './request-fields.js';
 import type { UserEntity } from './resident-credential.js';
 
 /** WebAuthn §5.4.3: a user handle is at most 64 bytes. */
@@ -24,10 +26,7 @@ function truncateUtf8(text: string, maxBytes: number): string {
 
 /** PublicKeyCredentialUserEntity {id, name?, displayName?, icon?}; icon is type-checked and dropped (deprecated). */
 export function parseUserEntity(map: CborMap, where: string): UserEntity {
-  const id = bytesField(map, 'id', where, true);
-  const name = textField(map, 'name', where, false);
-  const displayName = textField(map, 'displayName', where, false);
-  textField(map, 'icon', where, false);
+  const { id, name, displayName } = parseMembers(UserEntityMembers, map, where);
   if (id.length > MAX_USER_ID_LENGTH) {
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
@@ -43,9 +42,9 @@ export function parseUserEntity(map: CborMap, where: string): UserEntity {
 
 /** The user entity as a response member; name and displayName only when the caller may see them. */
 export function userEntityResponse(user: UserEntity, includeNames: boolean): CborInput {
-  return {
+  return encodeMembers(UserEntityMembers, {
     id: user.id,
     name: includeNames ? user.name : undefined,
     displayName: includeNames ? user.displayName : undefined,
-  };
+  });
 }

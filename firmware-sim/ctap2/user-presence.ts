@@ -1,7 +1,7 @@
 import type { DeviceContext } from '../device.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import type { CtapStatusCode } from '../../proto/ctap2/status.js';
-import type { Ctap2Env, UserPresenceRequest } from './env.js';
+import { UserPresenceTimeoutError, type Ctap2Env, type UserPresenceRequest } from './env.js';
 
 /**
  * Asks the band for user presence and turns every outcome that is not "present" into the spec's status:
@@ -21,10 +21,10 @@ export async function requireUserPresence(
   try {
     present = await env.userPresence(request, ctx);
   } catch (error) {
-    if (ctx.signal.aborted || (error instanceof Error && error.name === 'AbortError')) {
+    if (ctx.signal.aborted) {
       fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
     }
-    if (error instanceof Error && error.name === 'TimeoutError') {
+    if (error instanceof UserPresenceTimeoutError) {
       fail(timeoutStatus, `no user presence for ${request.purpose} before the band's timeout`);
     }
     throw error;

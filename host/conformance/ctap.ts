@@ -9,23 +9,36 @@ import {
   type CborInput,
   type CborMap,
 } from '../fido2/index.js';
+import {
+  Cose,
+  CoseEc2Key,
+  Ctap2Command,
+  CtapStatus,
+  encodeMembers,
+  GetAssertionRequest,
+  GetAssertionResponse,
+  MakeCredentialRequest,
+  MakeCredentialResponse,
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialDescriptor,
+  PublicKeyCredentialParameters,
+  RpEntity,
+  UserEntity,
+} from '../../proto/ctap2/index.js';
 import { check, waitScreen } from './support.js';
 import { Unmet, type ConformanceContext } from './types.js';
 import { describeUnit, equalBytes, hex } from './wire.js';
 
-/** CTAP 2.1 §6 command bytes and §8.2 status bytes the suite uses. */
-export const Ctap = {
-  MAKE_CREDENTIAL: 0x01,
-  GET_ASSERTION: 0x02,
-  GET_INFO: 0x04,
-} as const;
+/** CTAP 2.1 §6 command bytes, from the wire contract. */
+export { Ctap2Command as Ctap };
 
+/** The §8.2 status bytes the suite checks for, by the short names its requirements use. */
 export const Status = {
-  OK: 0x00,
-  INVALID_COMMAND: 0x01,
-  INVALID_CBOR: 0x12,
-  KEEPALIVE_CANCEL: 0x2d,
-  NO_CREDENTIALS: 0x2e,
+  OK: CtapStatus.CTAP2_OK,
+  INVALID_COMMAND: CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+  INVALID_CBOR: CtapStatus.CTAP2_ERR_INVALID_CBOR,
+  KEEPALIVE_CANCEL: CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL,
+  NO_CREDENTIALS: CtapStatus.CTAP2_ERR_NO_CREDENTIALS,
 } as const;
 
 export function statusHex(status: number): string {
@@ -133,13 +146,15 @@ export function makeCredentialRequest(
   const clientDataHash = options.clientDataHash ?? new Uint8Array(randomBytes(32));
   const userId = options.userId ?? new Uint8Array(randomBytes(16));
   const payload = request(
-    Ctap.MAKE_CREDENTIAL,
-    new Map<number, CborInput>([
-      [1, clientDataHash],
-      [2, { id: options.rpId ?? RP_ID, name: 'Conformance' }],
-      [3, { id: userId, name: 'conformance.user', displayName: 'Conformance User' }],
-      [4, [{ type: 'public-key', alg: -7 }]],
-    ]),
+    Ctap2Command.MAKE_CREDENTIAL,
+    encodeMembers(MakeCredentialRequest, {
+      clientDataHash,
+      rp: encodeMembers(RpEntity, { id: options.rpId ?? RP_ID, name: 'Conformance' }),
+      user: encodeMembers(UserEntity, { id: userId, name: 'conformance.user', displayName: 'Conformance User' }),
+      pubKeyCredParams: [
+        encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
+      ],
+    }),
   );
   return { payload, clientDataHash };
 }
@@ -150,12 +165,12 @@ export function getAssertionRequest(
 ): { payload: Uint8Array; clientDataHash: Uint8Array } {
   const clientDataHash = options.clientDataHash ?? new Uint8Array(randomBytes(32));
   const payload = request(
-    Ctap.GET_ASSERTION,
-    new Map<number, CborInput>([
-      [1, options.rpId ?? RP_ID],
-      [2, clientDataHash],
-      [3, [{ id: credentialId, type: 'public-key' }]],
-    ]),
+    Ctap2Command.GET_ASSERTION,
+    encodeMembers(GetAssertionRequest, {
+      rpId: options.rpId ?? RP_ID,
+      clientDataHash,
+      allowList: [encodeMembers(PublicKeyCredentialDescriptor, { id: credentialId, type: PUBLIC_KEY_CREDENTIAL_TYPE })],
+    }),
   );
   return { payload, clientDataHash };
 }
@@ -208,12 +223,12 @@ export async function makeCredential(ctx: ConformanceContext, rpId = RP_ID): Pro
   );
   const map = reply.map;
   check(map !== undefined, 'a makeCredential response map', 'a bare status');
-  const fmt = map.get(1);
-  const authDataBytes = map.get(2);
-  const attStmt = map.get(3);
+  const fmt = map.get(MakeCredentialResponse.fmt.key);
+  const authDataBytes = map.get(MakeCredentialResponse.authData.key);
+  const attStmt = map.get(MakeCredentialResponse.attStmt.key);
   check(
     typeof fmt === 'string' && authDataBytes instanceof Uint8Array && attStmt instanceof Map,
-    'fmt (1), authData (2) and attStmt (3)',
+    'fmt, authData and attStmt (MakeCredentialResponse members)',
     `keys ${[...map.keys()].join(', ')}`,
   );
   let authData: AuthenticatorData;
@@ -264,12 +279,12 @@ export async function getAssertion(
     `status ${statusHex(reply.status)}`,
   );
   const map = reply.map!;
-  const descriptor = map.get(1);
-  const authDataBytes = map.get(2);
-  const signature = map.get(3);
+  const descriptor = map.get(GetAssertionResponse.credential.key);
+  const authDataBytes = map.get(GetAssertionResponse.authData.key);
+  const signature = map.get(GetAssertionResponse.signature.key);
   check(
     authDataBytes instanceof Uint8Array && signature instanceof Uint8Array,
-    'authData (2) and signature (3)',
+    'authData and signature (GetAssertionResponse members)',
     `keys ${[...map.keys()].join(', ')}`,
   );
   let authData: AuthenticatorData;
@@ -278,7 +293,7 @@ export async function getAssertion(
   } catch (error) {
     throw new Unmet('well-formed authenticatorData', (error as Error).message);
   }
-  const id = descriptor instanceof Map ? descriptor.get('id') : undefined;
+  const id = descriptor instanceof Map ? descriptor.get(PublicKeyCredentialDescriptor.id.key) : undefined;
   return {
     authData,
     authDataBytes,
@@ -291,13 +306,13 @@ export async function getAssertion(
 
 /** A COSE_Key (RFC 9053 EC2, P-256, ES256) as a node:crypto public key; Unmet if it is anything else. */
 export function coseKeyObject(cose: CborMap): KeyObject {
-  const kty = cose.get(1);
-  const alg = cose.get(3);
-  const crv = cose.get(-1);
-  const x = cose.get(-2);
-  const y = cose.get(-3);
+  const kty = cose.get(CoseEc2Key.kty.key);
+  const alg = cose.get(CoseEc2Key.alg.key);
+  const crv = cose.get(CoseEc2Key.crv.key);
+  const x = cose.get(CoseEc2Key.x.key);
+  const y = cose.get(CoseEc2Key.y.key);
   check(
-    kty === 2 && alg === -7 && crv === 1,
+    kty === Cose.KTY_EC2 && alg === Cose.ALG_ES256 && crv === Cose.CRV_P256,
     'an EC2 P-256 ES256 COSE key (kty 2, alg -7, crv 1)',
     `kty ${String(kty)}, alg ${String(alg)}, crv ${String(crv)}`,
   );

@@ -1,6 +1,8 @@
 import type { CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { AuthenticatorGetInfoResponse } from '../../proto/ctap2/get-info.js';
+import { PublicKeyCredentialParameters } from '../../proto/ctap2/webauthn-entities.js';
 import { Fido2ProtocolError } from './ctap-error.js';
-import { reply } from './reply-fields.js';
+import { decodeReply } from './reply-fields.js';
 
 /** authenticatorGetInfo (CTAP 2.1 §6.4), typed. */
 export interface AuthenticatorInfo {
@@ -16,6 +18,8 @@ export interface AuthenticatorInfo {
   algorithms: { type: string; alg: number }[];
   minPinLength?: number;
   firmwareVersion?: number;
+  maxCredBlobLength?: number;
+  maxRPIDsForSetMinPINLength?: number;
   remainingDiscoverableCredentials?: number;
 }
 
@@ -28,39 +32,40 @@ function strings(value: unknown[], what: string): string[] {
 }
 
 export function parseAuthenticatorInfo(map: CborMap): AuthenticatorInfo {
+  const info = decodeReply(AuthenticatorGetInfoResponse, map, OP);
   const options: Record<string, boolean> = {};
-  for (const [key, value] of reply.optMap(map, 0x04, OP) ?? new Map()) {
+  for (const [key, value] of info.options ?? new Map()) {
     if (typeof key !== 'string' || typeof value !== 'boolean')
       throw new Fido2ProtocolError(`${OP}: options must map text to booleans`);
     options[key] = value;
   }
-  const protocols = reply.optArray(map, 0x06, OP) ?? [];
+  const protocols = info.pinUvAuthProtocols ?? [];
   if (!protocols.every((p): p is number => typeof p === 'number'))
     throw new Fido2ProtocolError(`${OP}: pinUvAuthProtocols must be integers`);
-  const algorithms = (reply.optArray(map, 0x0a, OP) ?? []).map((entry) => {
+  const algorithms = (info.algorithms ?? []).map((entry) => {
     if (!(entry instanceof Map)) throw new Fido2ProtocolError(`${OP}: algorithms entries must be maps`);
-    return { type: reply.text(entry, 'type', OP), alg: reply.int(entry, 'alg', OP) };
+    const { type, alg } = decodeReply(PublicKeyCredentialParameters, entry, `${OP} algorithms`);
+    return { type, alg };
   });
-  const info: AuthenticatorInfo = {
-    versions: strings(reply.array(map, 0x01, OP), 'versions'),
-    extensions: strings(reply.optArray(map, 0x02, OP) ?? [], 'extensions'),
-    aaguid: reply.bytes(map, 0x03, OP),
+  return {
+    versions: strings(info.versions, 'versions'),
+    extensions: strings(info.extensions ?? [], 'extensions'),
+    aaguid: info.aaguid,
     options,
     pinUvAuthProtocols: protocols,
-    transports: strings(reply.optArray(map, 0x09, OP) ?? [], 'transports'),
+    transports: strings(info.transports ?? [], 'transports'),
     algorithms,
+    ...(info.maxMsgSize !== undefined ? { maxMsgSize: info.maxMsgSize } : {}),
+    ...(info.maxCredentialCountInList !== undefined ? { maxCredentialCountInList: info.maxCredentialCountInList } : {}),
+    ...(info.maxCredentialIdLength !== undefined ? { maxCredentialIdLength: info.maxCredentialIdLength } : {}),
+    ...(info.minPINLength !== undefined ? { minPinLength: info.minPINLength } : {}),
+    ...(info.firmwareVersion !== undefined ? { firmwareVersion: info.firmwareVersion } : {}),
+    ...(info.maxCredBlobLength !== undefined ? { maxCredBlobLength: info.maxCredBlobLength } : {}),
+    ...(info.maxRPIDsForSetMinPINLength !== undefined
+      ? { maxRPIDsForSetMinPINLength: info.maxRPIDsForSetMinPINLength }
+      : {}),
+    ...(info.remainingDiscoverableCredentials !== undefined
+      ? { remainingDiscoverableCredentials: info.remainingDiscoverableCredentials }
+      : {}),
   };
-  const optional: [keyof AuthenticatorInfo, number][] = [
-    ['maxMsgSize', 0x05],
-    ['maxCredentialCountInList', 0x07],
-    ['maxCredentialIdLength', 0x08],
-    ['minPinLength', 0x0d],
-    ['firmwareVersion', 0x0e],
-    ['remainingDiscoverableCredentials', 0x14],
-  ];
-  for (const [name, key] of optional) {
-    const value = reply.optUint(map, key, OP);
-    if (value !== undefined) (info as unknown as Record<string, number>)[name] = value;
-  }
-  return info;
 }

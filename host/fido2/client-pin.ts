@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
+import {
+  ClientPinRequest,
+  ClientPinResponse,
+  ClientPinSubCommand,
+  PinUvAuthProtocolId,
+} from '../../proto/ctap2/client-pin.js';
+import { Ctap2Command } from '../../proto/ctap2/command.js';
+import { encodeMembers, type Decoded, type Encodable } from '../../proto/ctap2/members.js';
 import type { CtapChannel, TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import { PinUvAuthToken } from './pin-uv-auth-token.js';
 import { platformProtocol, type PlatformPinUvProtocol } from './pin-uv-protocol.js';
-import { reply, requireReply } from './reply-fields.js';
+import { decodeReply, requireReply } from './reply-fields.js';
 
-const CLIENT_PIN = 0x06;
-const Sub = {
-  GET_PIN_RETRIES: 1,
-  GET_KEY_AGREEMENT: 2,
-  SET_PIN: 3,
-  CHANGE_PIN: 4,
-  GET_PIN_TOKEN: 5,
-  GET_UV_TOKEN: 6,
-  GET_UV_RETRIES: 7,
-  GET_PIN_TOKEN_WITH_PERMISSIONS: 9,
-} as const;
+const Sub = ClientPinSubCommand;
 
 export interface ProtocolChoice {
   /** PIN/UV auth protocol; 2 unless told otherwise. */
@@ -35,105 +32,113 @@ function pinHash(pin: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update(pin, 'utf8').digest().subarray(0, 16));
 }
 
+type Response = Decoded<typeof ClientPinResponse>;
+
+/** A response member this sub-command must answer with. */
+function answer<K extends keyof Response>(response: Response, name: K, operation: string): NonNullable<Response[K]> {
+  const value = response[name];
+  if (value === undefined) throw new Fido2ProtocolError(`${operation}: the response lacks ${name}`);
+  return value;
+}
+
 /** authenticatorClientPIN (CTAP 2.1 §6.5) from the platform's side. */
 export class ClientPin {
   constructor(private readonly channel: CtapChannel) {}
 
-  private async sharedSecret(protocol: PlatformPinUvProtocol, opts: TransactOptions) {
-    const response = requireReply(
-      await this.channel.call(
-        CLIENT_PIN,
-        this.params([
-          [1, protocol.version],
-          [2, Sub.GET_KEY_AGREEMENT],
-        ]),
-        'clientPIN getKeyAgreement',
-        opts,
-      ),
-      'clientPIN getKeyAgreement',
+  /** One clientPIN exchange; the response map decoded, or undefined when the authenticator answered a bare OK. */
+  private async call(
+    params: Encodable<typeof ClientPinRequest>,
+    operation: string,
+    opts: TransactOptions,
+  ): Promise<Response | undefined> {
+    const response = await this.channel.call(
+      Ctap2Command.CLIENT_PIN,
+      encodeMembers(ClientPinRequest, params),
+      operation,
+      opts,
     );
-    const key = response.get(1);
-    if (key === undefined) throw new Fido2ProtocolError('clientPIN getKeyAgreement: the response lacks keyAgreement');
-    return protocol.encapsulate(key);
+    return response === undefined ? undefined : decodeReply(ClientPinResponse, response, operation);
   }
 
-  private params(entries: [number, CborInput | undefined][]): CborInput {
-    return new Map(entries);
+  private async callForReply(
+    params: Encodable<typeof ClientPinRequest>,
+    operation: string,
+    opts: TransactOptions,
+  ): Promise<Response> {
+    const response = await this.call(params, operation, opts);
+    if (response === undefined) requireReply(undefined, operation);
+    return response as Response;
+  }
+
+  private async sharedSecret(protocol: PlatformPinUvProtocol, opts: TransactOptions) {
+    const operation = 'clientPIN getKeyAgreement';
+    const response = await this.callForReply(
+      { pinUvAuthProtocol: protocol.version, subCommand: Sub.GET_KEY_AGREEMENT },
+      operation,
+      opts,
+    );
+    return protocol.encapsulate(answer(response, 'keyAgreement', operation));
   }
 
   /** PIN retries left, and whether a power cycle is needed before the next attempt. */
   async getRetries(opts: TransactOptions = {}): Promise<{ retries: number; powerCycleState?: boolean }> {
-    const response = requireReply(
-      await this.channel.call(
-        CLIENT_PIN,
-        this.params([
-          [1, 2],
-          [2, Sub.GET_PIN_RETRIES],
-        ]),
-        'clientPIN getPINRetries',
-        opts,
-      ),
-      'clientPIN getPINRetries',
+    const operation = 'clientPIN getPINRetries';
+    const response = await this.callForReply(
+      { pinUvAuthProtocol: PinUvAuthProtocolId.TWO, subCommand: Sub.GET_PIN_RETRIES },
+      operation,
+      opts,
     );
-    const powerCycleState = reply.optBool(response, 4, 'clientPIN getPINRetries');
+    const powerCycleState = response.powerCycleState;
     return {
-      retries: reply.uint(response, 3, 'clientPIN getPINRetries'),
+      retries: answer(response, 'pinRetries', operation),
       ...(powerCycleState !== undefined ? { powerCycleState } : {}),
     };
   }
 
   async getUvRetries(opts: TransactOptions = {}): Promise<number> {
-    const response = requireReply(
-      await this.channel.call(
-        CLIENT_PIN,
-        this.params([
-          [1, 2],
-          [2, Sub.GET_UV_RETRIES],
-        ]),
-        'clientPIN getUVRetries',
-        opts,
-      ),
-      'clientPIN getUVRetries',
+    const operation = 'clientPIN getUVRetries';
+    const response = await this.callForReply(
+      { pinUvAuthProtocol: PinUvAuthProtocolId.TWO, subCommand: Sub.GET_UV_RETRIES },
+      operation,
+      opts,
     );
-    return reply.uint(response, 5, 'clientPIN getUVRetries');
+    return answer(response, 'uvRetries', operation);
   }
 
   async setPin(pin: string, choice: ProtocolChoice & TransactOptions = {}): Promise<void> {
-    const protocol = platformProtocol(choice.protocol ?? 2);
+    const protocol = platformProtocol(choice.protocol ?? PinUvAuthProtocolId.TWO);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, choice);
     const newPinEnc = protocol.encrypt(sharedSecret, padPin(pin));
-    await this.channel.call(
-      CLIENT_PIN,
-      this.params([
-        [1, protocol.version],
-        [2, Sub.SET_PIN],
-        [3, keyAgreement],
-        [4, protocol.authenticate(sharedSecret, newPinEnc)],
-        [5, newPinEnc],
-      ]),
+    await this.call(
+      {
+        pinUvAuthProtocol: protocol.version,
+        subCommand: Sub.SET_PIN,
+        keyAgreement,
+        pinUvAuthParam: protocol.authenticate(sharedSecret, newPinEnc),
+        newPinEnc,
+      },
       'clientPIN setPIN',
       choice,
     );
   }
 
   async changePin(currentPin: string, newPin: string, choice: ProtocolChoice & TransactOptions = {}): Promise<void> {
-    const protocol = platformProtocol(choice.protocol ?? 2);
+    const protocol = platformProtocol(choice.protocol ?? PinUvAuthProtocolId.TWO);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, choice);
     const newPinEnc = protocol.encrypt(sharedSecret, padPin(newPin));
     const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(currentPin));
     const message = new Uint8Array(newPinEnc.length + pinHashEnc.length);
     message.set(newPinEnc, 0);
     message.set(pinHashEnc, newPinEnc.length);
-    await this.channel.call(
-      CLIENT_PIN,
-      this.params([
-        [1, protocol.version],
-        [2, Sub.CHANGE_PIN],
-        [3, keyAgreement],
-        [4, protocol.authenticate(sharedSecret, message)],
-        [5, newPinEnc],
-        [6, pinHashEnc],
-      ]),
+    await this.call(
+      {
+        pinUvAuthProtocol: protocol.version,
+        subCommand: Sub.CHANGE_PIN,
+        keyAgreement,
+        pinUvAuthParam: protocol.authenticate(sharedSecret, message),
+        newPinEnc,
+        pinHashEnc,
+      },
       'clientPIN changePIN',
       choice,
     );
@@ -147,28 +152,24 @@ export class ClientPin {
     pin: string,
     request: ProtocolChoice & TransactOptions & { permissions?: number; rpId?: string } = {},
   ): Promise<PinUvAuthToken> {
-    const protocol = platformProtocol(request.protocol ?? 2);
+    const protocol = platformProtocol(request.protocol ?? PinUvAuthProtocolId.TWO);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, request);
     const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(pin));
     const withPermissions = request.permissions !== undefined;
     const operation = withPermissions ? 'clientPIN getPinUvAuthTokenUsingPinWithPermissions' : 'clientPIN getPinToken';
-    const response = requireReply(
-      await this.channel.call(
-        CLIENT_PIN,
-        this.params([
-          [1, protocol.version],
-          [2, withPermissions ? Sub.GET_PIN_TOKEN_WITH_PERMISSIONS : Sub.GET_PIN_TOKEN],
-          [3, keyAgreement],
-          [6, pinHashEnc],
-          [9, request.permissions],
-          [0x0a, withPermissions ? request.rpId : undefined],
-        ]),
-        operation,
-        request,
-      ),
+    const response = await this.callForReply(
+      {
+        pinUvAuthProtocol: protocol.version,
+        subCommand: withPermissions ? Sub.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS : Sub.GET_PIN_TOKEN,
+        keyAgreement,
+        pinHashEnc,
+        permissions: request.permissions,
+        rpId: withPermissions ? request.rpId : undefined,
+      },
       operation,
+      request,
     );
-    const token = protocol.decrypt(sharedSecret, reply.bytes(response, 2, operation));
+    const token = protocol.decrypt(sharedSecret, answer(response, 'pinUvAuthToken', operation));
     if (token.length !== 32 && !(protocol.version === 1 && token.length === 16)) {
       throw new Fido2ProtocolError(`${operation}: the decrypted token is ${token.length} bytes; 32 expected`);
     }
@@ -179,25 +180,21 @@ export class ClientPin {
   async getUvToken(
     request: ProtocolChoice & TransactOptions & { permissions: number; rpId?: string },
   ): Promise<PinUvAuthToken> {
-    const protocol = platformProtocol(request.protocol ?? 2);
+    const protocol = platformProtocol(request.protocol ?? PinUvAuthProtocolId.TWO);
     const { keyAgreement, sharedSecret } = await this.sharedSecret(protocol, request);
     const operation = 'clientPIN getPinUvAuthTokenUsingUvWithPermissions';
-    const response = requireReply(
-      await this.channel.call(
-        CLIENT_PIN,
-        this.params([
-          [1, protocol.version],
-          [2, Sub.GET_UV_TOKEN],
-          [3, keyAgreement],
-          [9, request.permissions],
-          [0x0a, request.rpId],
-        ]),
-        operation,
-        request,
-      ),
+    const response = await this.callForReply(
+      {
+        pinUvAuthProtocol: protocol.version,
+        subCommand: Sub.GET_PIN_UV_AUTH_TOKEN_USING_UV_WITH_PERMISSIONS,
+        keyAgreement,
+        permissions: request.permissions,
+        rpId: request.rpId,
+      },
       operation,
+      request,
     );
-    const token = protocol.decrypt(sharedSecret, reply.bytes(response, 2, operation));
+    const token = protocol.decrypt(sharedSecret, answer(response, 'pinUvAuthToken', operation));
     if (token.length !== 32)
       throw new Fido2ProtocolError(`${operation}: the decrypted token is ${token.length} bytes; 32 expected`);
     return new PinUvAuthToken(protocol, token, request.permissions, request.rpId);

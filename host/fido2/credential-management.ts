@@ -1,20 +1,42 @@
 import { createHash } from 'node:crypto';
 import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { Ctap2Command } from '../../proto/ctap2/command.js';
+import {
+  CredentialManagementRequest,
+  CredentialManagementResponse,
+  CredentialManagementSubCommand,
+  CredentialManagementSubCommandParams,
+} from '../../proto/ctap2/credential-management.js';
+import { CtapStatus } from '../../proto/ctap2/status.js';
+import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
+import {
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialDescriptor,
+  RpEntity,
+  UserEntity,
+} from '../../proto/ctap2/webauthn-entities.js';
 import type { CtapChannel, TransactOptions } from './ctap-channel.js';
 import { CtapError, Fido2ProtocolError } from './ctap-error.js';
 import type { PinUvAuthToken } from './pin-uv-auth-token.js';
-import { reply, requireReply } from './reply-fields.js';
+import { decodeReply, requireReply } from './reply-fields.js';
 
-const CREDENTIAL_MANAGEMENT = 0x0a;
-const Sub = {
-  METADATA: 1,
-  RPS_BEGIN: 2,
-  RPS_NEXT: 3,
-  CREDENTIALS_BEGIN: 4,
-  CREDENTIALS_NEXT: 5,
-  DELETE: 6,
-  UPDATE_USER: 7,
-} as const;
+const Sub = CredentialManagementSubCommand;
+type Response = Decoded<typeof CredentialManagementResponse>;
+
+/** A response member this sub-command must answer with. */
+function answer<K extends keyof Response>(response: Response, name: K, operation: string): NonNullable<Response[K]> {
+  const value = response[name];
+  if (value === undefined) throw new Fido2ProtocolError(`${operation}: the response lacks ${name}`);
+  return value;
+}
+
+function descriptor(credentialId: Uint8Array): CborInput {
+  return encodeMembers(PublicKeyCredentialDescriptor, { id: credentialId, type: PUBLIC_KEY_CREDENTIAL_TYPE });
+}
+
+function noCredentials(error: unknown): boolean {
+  return error instanceof CtapError && error.status === CtapStatus.CTAP2_ERR_NO_CREDENTIALS;
+}
 
 export interface ResidentRp {
   rp: { id: string; name?: string };
@@ -30,10 +52,9 @@ export interface ResidentCredentialInfo {
 }
 
 function userOf(map: CborMap, operation: string): ResidentCredentialInfo['user'] {
-  const name = reply.optText(map, 'name', operation);
-  const displayName = reply.optText(map, 'displayName', operation);
+  const { id, name, displayName } = decodeReply(UserEntity, map, `${operation} user`);
   return {
-    id: reply.bytes(map, 'id', operation),
+    id,
     ...(name !== undefined ? { name } : {}),
     ...(displayName !== undefined ? { displayName } : {}),
   };
@@ -49,20 +70,32 @@ export class CredentialManagement {
     subParams: CborInput | undefined,
     operation: string,
     opts: TransactOptions,
-  ) {
-    let auth: [number, CborInput][] = [];
+  ): Promise<CborMap | undefined> {
+    let message: Uint8Array | undefined;
     if (token !== undefined) {
       const encoded = subParams === undefined ? new Uint8Array(0) : encodeCanonical(subParams);
-      const message = new Uint8Array(1 + encoded.length);
+      message = new Uint8Array(1 + encoded.length);
       message[0] = subCommand;
       message.set(encoded, 1);
-      auth = [
-        [3, token.protocol.version],
-        [4, token.authenticate(message)],
-      ];
     }
-    const params = new Map<number, CborInput | undefined>([[1, subCommand], [2, subParams], ...auth]);
-    return this.channel.call(CREDENTIAL_MANAGEMENT, params, operation, opts);
+    const params = encodeMembers(CredentialManagementRequest, {
+      subCommand,
+      subCommandParams: subParams,
+      pinUvAuthProtocol: token?.protocol.version,
+      pinUvAuthParam: message === undefined ? undefined : token?.authenticate(message),
+    });
+    return this.channel.call(Ctap2Command.CREDENTIAL_MANAGEMENT, params, operation, opts);
+  }
+
+  private async callForReply(
+    token: PinUvAuthToken | undefined,
+    subCommand: number,
+    subParams: CborInput | undefined,
+    operation: string,
+    opts: TransactOptions,
+  ): Promise<Response> {
+    const response = requireReply(await this.call(token, subCommand, subParams, operation, opts), operation);
+    return decodeReply(CredentialManagementResponse, response, operation);
   }
 
   async metadata(
@@ -70,35 +103,38 @@ export class CredentialManagement {
     opts: TransactOptions = {},
   ): Promise<{ existingResidentCredentialsCount: number; maxPossibleRemainingResidentCredentialsCount: number }> {
     const op = 'credentialManagement getCredsMetadata';
-    const response = requireReply(await this.call(token, Sub.METADATA, undefined, op, opts), op);
+    const response = await this.callForReply(token, Sub.GET_CREDS_METADATA, undefined, op, opts);
     return {
-      existingResidentCredentialsCount: reply.uint(response, 1, op),
-      maxPossibleRemainingResidentCredentialsCount: reply.uint(response, 2, op),
+      existingResidentCredentialsCount: answer(response, 'existingResidentCredentialsCount', op),
+      maxPossibleRemainingResidentCredentialsCount: answer(
+        response,
+        'maxPossibleRemainingResidentCredentialsCount',
+        op,
+      ),
     };
   }
 
   /** Every RP with discoverable credentials (enumerateRPsBegin + GetNextRP); [] when there are none. */
   async rps(token: PinUvAuthToken, opts: TransactOptions = {}): Promise<ResidentRp[]> {
     const op = 'credentialManagement enumerateRPs';
-    let first: CborMap;
+    let first: Response;
     try {
-      first = requireReply(await this.call(token, Sub.RPS_BEGIN, undefined, op, opts), op);
+      first = await this.callForReply(token, Sub.ENUMERATE_RPS_BEGIN, undefined, op, opts);
     } catch (error) {
-      if (error instanceof CtapError && error.code === 'CTAP2_ERR_NO_CREDENTIALS') return [];
+      if (noCredentials(error)) return [];
       throw error;
     }
-    const parse = (map: CborMap): ResidentRp => {
-      const rp = reply.map(map, 3, op);
-      const name = reply.optText(rp, 'name', op);
+    const parse = (response: Response): ResidentRp => {
+      const { id, name } = decodeReply(RpEntity, answer(response, 'rp', op), `${op} rp`);
       return {
-        rp: { id: reply.text(rp, 'id', op), ...(name !== undefined ? { name } : {}) },
-        rpIdHash: reply.bytes(map, 4, op),
+        rp: { id, ...(name !== undefined ? { name } : {}) },
+        rpIdHash: answer(response, 'rpIDHash', op),
       };
     };
-    const total = reply.uint(first, 5, op);
+    const total = answer(first, 'totalRPs', op);
     const out = [parse(first)];
     while (out.length < total)
-      out.push(parse(requireReply(await this.call(undefined, Sub.RPS_NEXT, undefined, op, opts), op)));
+      out.push(parse(await this.callForReply(undefined, Sub.ENUMERATE_RPS_GET_NEXT_RP, undefined, op, opts)));
     return out;
   }
 
@@ -110,28 +146,39 @@ export class CredentialManagement {
   ): Promise<ResidentCredentialInfo[]> {
     const op = 'credentialManagement enumerateCredentials';
     const rpIdHash = typeof rp === 'string' ? new Uint8Array(createHash('sha256').update(rp).digest()) : rp;
-    let first: CborMap;
+    let first: Response;
     try {
-      first = requireReply(await this.call(token, Sub.CREDENTIALS_BEGIN, new Map([[1, rpIdHash]]), op, opts), op);
+      first = await this.callForReply(
+        token,
+        Sub.ENUMERATE_CREDENTIALS_BEGIN,
+        encodeMembers(CredentialManagementSubCommandParams, { rpIDHash: rpIdHash }),
+        op,
+        opts,
+      );
     } catch (error) {
-      if (error instanceof CtapError && error.code === 'CTAP2_ERR_NO_CREDENTIALS') return [];
+      if (noCredentials(error)) return [];
       throw error;
     }
-    const parse = (map: CborMap): ResidentCredentialInfo => {
-      const descriptor = reply.map(map, 7, op);
-      const publicKey = reply.map(map, 8, op);
-      const credProtect = reply.optUint(map, 0x0a, op);
+    const parse = (response: Response): ResidentCredentialInfo => {
+      const { id } = decodeReply(
+        PublicKeyCredentialDescriptor,
+        answer(response, 'credentialID', op),
+        `${op} credentialID`,
+      );
+      const credProtect = response.credProtect;
       return {
-        user: userOf(reply.map(map, 6, op), op),
-        credentialId: reply.bytes(descriptor, 'id', op),
-        publicKey: encodeCanonical(publicKey),
+        user: userOf(answer(response, 'user', op), op),
+        credentialId: id,
+        publicKey: encodeCanonical(answer(response, 'publicKey', op)),
         ...(credProtect !== undefined ? { credProtect } : {}),
       };
     };
-    const total = reply.uint(first, 9, op);
+    const total = answer(first, 'totalCredentials', op);
     const out = [parse(first)];
     while (out.length < total)
-      out.push(parse(requireReply(await this.call(undefined, Sub.CREDENTIALS_NEXT, undefined, op, opts), op)));
+      out.push(
+        parse(await this.callForReply(undefined, Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL, undefined, op, opts)),
+      );
     return out;
   }
 
@@ -139,8 +186,8 @@ export class CredentialManagement {
     const op = 'credentialManagement deleteCredential';
     const response = await this.call(
       token,
-      Sub.DELETE,
-      new Map([[2, { id: credentialId, type: 'public-key' }]]),
+      Sub.DELETE_CREDENTIAL,
+      encodeMembers(CredentialManagementSubCommandParams, { credentialID: descriptor(credentialId) }),
       op,
       opts,
     );
@@ -156,11 +203,11 @@ export class CredentialManagement {
     const op = 'credentialManagement updateUserInformation';
     await this.call(
       token,
-      Sub.UPDATE_USER,
-      new Map<number, CborInput>([
-        [2, { id: credentialId, type: 'public-key' }],
-        [3, { id: user.id, name: user.name, displayName: user.displayName }],
-      ]),
+      Sub.UPDATE_USER_INFORMATION,
+      encodeMembers(CredentialManagementSubCommandParams, {
+        credentialID: descriptor(credentialId),
+        user: encodeMembers(UserEntity, { id: user.id, name: user.name, displayName: user.displayName }),
+      }),
       op,
       opts,
     );

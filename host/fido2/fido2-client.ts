@@ -9,16 +9,28 @@ import { CtapChannel, type Transact, type TransactOptions } from './ctap-channel
 import { Fido2ProtocolError } from './ctap-error.js';
 import type { PinUvAuthToken } from './pin-uv-auth-token.js';
 import type { PlatformPinUvProtocol } from './pin-uv-protocol.js';
-import { reply, requireReply } from './reply-fields.js';
+import { decodeReply, requireReply } from './reply-fields.js';
+import { Ctap2Command as Ctap2 } from '../../proto/ctap2/command.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { CRED_PROTECT } from '../../proto/ctap2/extensions/cred-protect.js';
+import { HMAC_SECRET, HmacSecretGetInput } from '../../proto/ctap2/extensions/hmac-secret.js';
+import { GetAssertionRequest, GetAssertionResponse } from '../../proto/ctap2/get-assertion.js';
+import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
+import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
+import {
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialDescriptor,
+  PublicKeyCredentialParameters,
+  RpEntity,
+  UserEntity,
+} from '../../proto/ctap2/webauthn-entities.js';
 
-const Ctap2 = {
-  MAKE_CREDENTIAL: 0x01,
-  GET_ASSERTION: 0x02,
-  GET_INFO: 0x04,
-  RESET: 0x07,
-  GET_NEXT_ASSERTION: 0x08,
-  SELECTION: 0x0b,
-} as const;
+function descriptors(ids: Uint8Array[] | undefined): CborInput[] | undefined {
+  return ids?.length
+    ? ids.map((id) => encodeMembers(PublicKeyCredentialDescriptor, { id, type: PUBLIC_KEY_CREDENTIAL_TYPE }))
+    : undefined;
+}
 
 /** Where the clientDataHash comes from: given, or built from a relying party's challenge and origin. */
 export type ClientDataSource =
@@ -120,44 +132,36 @@ export class Fido2Client {
     const op = 'authenticatorMakeCredential';
     const clientData = clientDataFor(request, 'webauthn.create');
     const token = request.pinUvAuthToken;
-    const params = new Map<number, CborInput | undefined>([
-      [1, clientData.clientDataHash],
-      [2, { id: request.rp.id, name: request.rp.name }],
-      [3, { id: request.user.id, name: request.user.name, displayName: request.user.displayName }],
-      [4, request.pubKeyCredParams ?? [{ type: 'public-key', alg: -7 }]],
-      [
-        5,
-        request.excludeCredentials?.length
-          ? request.excludeCredentials.map((id) => ({ id, type: 'public-key' }))
-          : undefined,
-      ],
-      [
-        6,
+    const params = encodeMembers(MakeCredentialRequest, {
+      clientDataHash: clientData.clientDataHash,
+      rp: encodeMembers(RpEntity, { id: request.rp.id, name: request.rp.name }),
+      user: encodeMembers(UserEntity, {
+        id: request.user.id,
+        name: request.user.name,
+        displayName: request.user.displayName,
+      }),
+      pubKeyCredParams: (request.pubKeyCredParams ?? [{ type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }]).map(
+        (p) => encodeMembers(PublicKeyCredentialParameters, p),
+      ),
+      excludeList: descriptors(request.excludeCredentials),
+      extensions:
         request.extensions === undefined
           ? undefined
-          : { credProtect: request.extensions.credProtect, 'hmac-secret': request.extensions.hmacSecret },
-      ],
-      [
-        7,
-        request.options === undefined
-          ? undefined
-          : { rk: request.options.rk, uv: request.options.uv, up: request.options.up },
-      ],
-      [8, token?.authenticate(clientData.clientDataHash)],
-      [9, token?.protocol.version],
-    ]);
+          : { [CRED_PROTECT]: request.extensions.credProtect, [HMAC_SECRET]: request.extensions.hmacSecret },
+      options: request.options === undefined ? undefined : encodeMembers(CeremonyOptions, request.options),
+      pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
+      pinUvAuthProtocol: token?.protocol.version,
+    });
     const response = requireReply(await this.channel.call(Ctap2.MAKE_CREDENTIAL, params, op, opts), op);
-    const fmt = reply.text(response, 1, op);
-    const authenticatorData = reply.bytes(response, 2, op);
-    const attStmt = reply.map(response, 3, op);
+    const { fmt, authData: authenticatorData, attStmt } = decodeReply(MakeCredentialResponse, response, op);
     const parsed = parseAuthenticatorData(authenticatorData);
     const attested = parsed.attestedCredentialData;
     if (attested === undefined)
       throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
     if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
       throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
-    const credProtect = parsed.extensions?.get('credProtect');
-    const hmacSecret = parsed.extensions?.get('hmac-secret');
+    const credProtect = parsed.extensions?.get(CRED_PROTECT);
+    const hmacSecret = parsed.extensions?.get(HMAC_SECRET);
     return {
       credentialId: attested.credentialId,
       attestationObject: encodeCanonical({ fmt, attStmt, authData: authenticatorData }),
@@ -194,31 +198,29 @@ export class Fido2Client {
       hmac = {
         protocol,
         sharedSecret,
-        input: new Map<number, CborInput>([
-          [1, keyAgreement],
-          [2, saltEnc],
-          [3, protocol.authenticate(sharedSecret, saltEnc)],
-          [4, protocol.version],
-        ]),
+        input: encodeMembers(HmacSecretGetInput, {
+          keyAgreement,
+          saltEnc,
+          saltAuth: protocol.authenticate(sharedSecret, saltEnc),
+          pinUvAuthProtocol: protocol.version,
+        }),
       };
     }
-    const params = new Map<number, CborInput | undefined>([
-      [1, request.rpId],
-      [2, clientData.clientDataHash],
-      [
-        3,
-        request.allowCredentials?.length
-          ? request.allowCredentials.map((id) => ({ id, type: 'public-key' }))
-          : undefined,
-      ],
-      [4, hmac === undefined ? undefined : { 'hmac-secret': hmac.input }],
-      [5, request.options === undefined ? undefined : { up: request.options.up, uv: request.options.uv }],
-      [6, token?.authenticate(clientData.clientDataHash)],
-      [7, token?.protocol.version],
-    ]);
+    const params = encodeMembers(GetAssertionRequest, {
+      rpId: request.rpId,
+      clientDataHash: clientData.clientDataHash,
+      allowList: descriptors(request.allowCredentials),
+      extensions: hmac === undefined ? undefined : { [HMAC_SECRET]: hmac.input },
+      options:
+        request.options === undefined
+          ? undefined
+          : encodeMembers(CeremonyOptions, { up: request.options.up, uv: request.options.uv }),
+      pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
+      pinUvAuthProtocol: token?.protocol.version,
+    });
     const first = requireReply(await this.channel.call(Ctap2.GET_ASSERTION, params, op, opts), op);
     const results = [this.assertionResult(first, request, clientData, hmac, op)];
-    const count = reply.optUint(first, 5, op) ?? 1;
+    const count = decodeReply(GetAssertionResponse, first, op).numberOfCredentials ?? 1;
     for (let i = 1; i < count; i++) {
       const next = requireReply(
         await this.channel.call(Ctap2.GET_NEXT_ASSERTION, undefined, 'authenticatorGetNextAssertion', opts),
@@ -236,29 +238,30 @@ export class Fido2Client {
     hmac: { protocol: PlatformPinUvProtocol; sharedSecret: Uint8Array } | undefined,
     op: string,
   ): AssertionResult {
-    const descriptor = reply.optMap(response, 1, op);
-    let credentialId = descriptor === undefined ? undefined : reply.bytes(descriptor, 'id', op);
+    const members = decodeReply(GetAssertionResponse, response, op);
+    let credentialId =
+      members.credential === undefined
+        ? undefined
+        : decodeReply(PublicKeyCredentialDescriptor, members.credential, `${op} credential`).id;
     // §6.2.2: the credential member may be omitted when the allowList named exactly one credential.
     if (credentialId === undefined && request.allowCredentials?.length === 1)
       credentialId = request.allowCredentials[0];
     if (credentialId === undefined) throw new Fido2ProtocolError(`${op}: the response names no credential`);
-    const authenticatorData = reply.bytes(response, 2, op);
+    const authenticatorData = members.authData;
     const parsed = parseAuthenticatorData(authenticatorData);
     if (!equal(parsed.rpIdHash, sha256(request.rpId)))
       throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rpId}`);
-    const userMap = reply.optMap(response, 4, op);
     let user: AssertionResult['user'];
-    if (userMap !== undefined) {
-      const name = reply.optText(userMap, 'name', op);
-      const displayName = reply.optText(userMap, 'displayName', op);
+    if (members.user !== undefined) {
+      const { id, name, displayName } = decodeReply(UserEntity, members.user, `${op} user`);
       user = {
-        id: reply.bytes(userMap, 'id', op),
+        id,
         ...(name !== undefined ? { name } : {}),
         ...(displayName !== undefined ? { displayName } : {}),
       };
     }
     const extensions: AssertionResult['extensions'] = {};
-    const encrypted = parsed.extensions?.get('hmac-secret');
+    const encrypted = parsed.extensions?.get(HMAC_SECRET);
     if (hmac !== undefined && encrypted instanceof Uint8Array) {
       const outputs = hmac.protocol.decrypt(hmac.sharedSecret, encrypted);
       if (outputs.length !== 32 && outputs.length !== 64)
@@ -271,7 +274,7 @@ export class Fido2Client {
     return {
       credentialId,
       authenticatorData,
-      signature: reply.bytes(response, 3, op),
+      signature: members.signature,
       ...(user !== undefined ? { userHandle: user.id, user } : {}),
       ...(clientData.clientDataJSON !== undefined ? { clientDataJSON: clientData.clientDataJSON } : {}),
       clientDataHash: clientData.clientDataHash,

@@ -1,14 +1,8 @@
+import { Permission } from '../../proto/ctap2/client-pin.js';
 import type { PlatformPinUvProtocol } from './pin-uv-protocol.js';
 
-/** pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7). */
-export const Permission = {
-  MAKE_CREDENTIAL: 0x01,
-  GET_ASSERTION: 0x02,
-  CREDENTIAL_MANAGEMENT: 0x04,
-  BIO_ENROLLMENT: 0x08,
-  LARGE_BLOB_WRITE: 0x10,
-  AUTHENTICATOR_CONFIG: 0x20,
-} as const;
+/** pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7), from the wire contract. */
+export { Permission };
 
 /**
  * A pinUvAuthToken obtained from the authenticator, with the protocol it must be used under. A CTAP 2.1

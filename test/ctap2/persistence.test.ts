@@ -1,3 +1,4 @@
+import { PowerCutError } from '../../firmware-sim/flash-errors.js';
 import { describe, expect, it } from 'vitest';
 import { Permission, type MakeCredentialResult } from '../../host/fido2/index.js';
 import { containsPrivateKeyOf, outcome, signatureValid } from './check.js';
@@ -119,8 +120,7 @@ describe('persistence', () => {
     const rig = makeRig();
     const made = await rig.client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) });
     const before = rig.store.snapshot();
-    const cut = new Error('power cut at write 1');
-    cut.name = 'PowerCutError';
+    const cut = new PowerCutError(1, 'lost');
     rig.store.failNextCommit = cut;
     await expect(
       rig.client.getAssertion({ rpId: RP.id, clientDataHash: cdh, allowCredentials: [made.credentialId] }),

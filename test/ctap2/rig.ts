@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { DeviceContext } from '../../firmware-sim/device.js';
-import { Ctap2Authenticator, type Ctap2Env, type UserPresenceRequest } from '../../firmware-sim/ctap2/index.js';
+import {
+  Ctap2Authenticator,
+  UserPresenceTimeoutError,
+  type Ctap2Env,
+  type UserPresenceRequest,
+} from '../../firmware-sim/ctap2/index.js';
 import {
   decodeCanonical,
   encodeCanonical,
@@ -65,9 +70,7 @@ export class FakeBand implements Ctap2Env {
     this.presenceLog.push(request);
     const answer = this.presenceAnswers.shift() ?? true;
     if (answer === 'timeout') {
-      const error = new Error('no touch');
-      error.name = 'TimeoutError';
-      throw error;
+      throw new UserPresenceTimeoutError('no touch');
     }
     if (answer === 'wait-for-abort') {
       ctx.keepalive(2);

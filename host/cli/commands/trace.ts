@@ -11,8 +11,13 @@ import {
   ErrorCodeValues,
   HostMessageCodec,
   ScreenValues,
+  CTAP2_SCHEMA,
+  CtapStatus,
+  ctap2CommandName,
   ctapStatusName,
   decodeCanonical,
+  memberNames,
+  type CborKey,
 } from '../../../proto/index.js';
 import {
   Command,
@@ -58,114 +63,18 @@ class TraceError extends Error {
   }
 }
 
-const CTAP2_COMMANDS: Record<number, string> = {
-  0x01: 'authenticatorMakeCredential',
-  0x02: 'authenticatorGetAssertion',
-  0x04: 'authenticatorGetInfo',
-  0x06: 'authenticatorClientPIN',
-  0x07: 'authenticatorReset',
-  0x08: 'authenticatorGetNextAssertion',
-  0x09: 'authenticatorBioEnrollment',
-  0x0a: 'authenticatorCredentialManagement',
-  0x0b: 'authenticatorSelection',
-  0x0c: 'authenticatorLargeBlobs',
-  0x0d: 'authenticatorConfig',
-  0x40: 'authenticatorBioEnrollment (prototype)',
-  0x41: 'authenticatorCredentialManagement (prototype)',
-};
+/** Member names of a command's request or reply map, from the CTAP2 schema in proto/ctap2/. */
+function ctapKeyNames(command: number, side: 'request' | 'response'): Map<CborKey, string> | undefined {
+  const spec = CTAP2_SCHEMA[command]?.[side];
+  return spec === undefined ? undefined : memberNames(spec);
+}
 
-/** CTAP 2.1 parameter and response member names, by command, for the keys of the CBOR maps. */
-const names = (...list: string[]) => Object.fromEntries(list.map((name, i) => [i + 1, name])) as Record<number, string>;
-const ASSERTION_REPLY = names(
-  'credential',
-  'authData',
-  'signature',
-  'user',
-  'numberOfCredentials',
-  'userSelected',
-  'largeBlobKey',
-);
-const CBOR_KEYS: Record<number, { request?: Record<number, string>; reply?: Record<number, string> }> = {
-  0x01: {
-    request: names(
-      'clientDataHash',
-      'rp',
-      'user',
-      'pubKeyCredParams',
-      'excludeList',
-      'extensions',
-      'options',
-      'pinUvAuthParam',
-      'pinUvAuthProtocol',
-      'enterpriseAttestation',
-    ),
-    reply: names('fmt', 'authData', 'attStmt', 'epAtt', 'largeBlobKey'),
-  },
-  0x02: {
-    request: names(
-      'rpId',
-      'clientDataHash',
-      'allowList',
-      'extensions',
-      'options',
-      'pinUvAuthParam',
-      'pinUvAuthProtocol',
-    ),
-    reply: ASSERTION_REPLY,
-  },
-  0x04: {
-    reply: names(
-      'versions',
-      'extensions',
-      'aaguid',
-      'options',
-      'maxMsgSize',
-      'pinUvAuthProtocols',
-      'maxCredentialCountInList',
-      'maxCredentialIdLength',
-      'transports',
-      'algorithms',
-      'maxSerializedLargeBlobArray',
-      'forcePINChange',
-      'minPINLength',
-      'firmwareVersion',
-      'maxCredBlobLength',
-      'maxRPIDsForSetMinPINLength',
-      'preferredPlatformUvAttempts',
-      'uvModality',
-      'certifications',
-      'remainingDiscoverableCredentials',
-      'vendorPrototypeConfigCommands',
-    ),
-  },
-  0x06: {
-    request: {
-      ...names('pinUvAuthProtocol', 'subCommand', 'keyAgreement', 'pinUvAuthParam', 'newPinEnc', 'pinHashEnc'),
-      9: 'permissions',
-      10: 'rpId',
-    },
-    reply: names('keyAgreement', 'pinUvAuthToken', 'pinRetries', 'powerCycleState', 'uvRetries'),
-  },
-  0x08: { reply: ASSERTION_REPLY },
-  0x0a: {
-    request: names('subCommand', 'subCommandParams', 'pinUvAuthProtocol', 'pinUvAuthParam'),
-    reply: names(
-      'existingResidentCredentialsCount',
-      'maxPossibleRemainingResidentCredentialsCount',
-      'rp',
-      'rpIDHash',
-      'totalRPs',
-      'user',
-      'credentialID',
-      'publicKey',
-      'totalCredentials',
-      'credProtect',
-      'largeBlobKey',
-    ),
-  },
-};
-/** Which request key carries a subcommand worth showing by value. */
-const SUBCOMMAND_KEY: Record<number, number> = { 0x06: 2, 0x0a: 1 };
+/** The request key that carries a sub-command worth showing by value. */
+function subCommandKey(command: number): CborKey | undefined {
+  const schema = CTAP2_SCHEMA[command];
+  if (schema?.subCommand === undefined || schema.request === undefined) return undefined;
+  return schema.request[schema.subCommand.member]?.key;
+}
 
 const ENUM_NAMES = new Set<string>([
   ...AuthenticationReasonValues,
@@ -271,8 +180,8 @@ function decodeDebug(entry: TraceEntry, payload: Uint8Array): void {
 function cborKeys(
   entry: TraceEntry,
   body: Uint8Array,
-  keyNames: Record<number, string> | undefined,
-  subCommandKey?: number,
+  keyNames: Map<CborKey, string> | undefined,
+  subCommandKey?: CborKey,
 ): void {
   if (body.length === 0) return;
   let value;
@@ -291,8 +200,8 @@ function cborKeys(
   const keys = [...value.keys()];
   entry.fields = { ...entry.fields, keys };
   if (keyNames) {
-    const named = keys.filter((k): k is number => typeof k === 'number' && keyNames[k] !== undefined);
-    if (named.length) entry.fields.keyNames = Object.fromEntries(named.map((k) => [k, keyNames[k]]));
+    const named = keys.filter((k): k is number => typeof k === 'number' && keyNames.has(k));
+    if (named.length) entry.fields.keyNames = Object.fromEntries(named.map((k) => [k, keyNames.get(k)]));
   }
   if (subCommandKey !== undefined && typeof value.get(subCommandKey) === 'number')
     entry.fields.subCommand = value.get(subCommandKey);
@@ -310,17 +219,17 @@ function decodeCbor(entry: TraceEntry, payload: Uint8Array, session: SessionStat
   const body = payload.subarray(1);
   if (entry.direction === '>') {
     session.lastCtapCommand = first;
-    entry.type = CTAP2_COMMANDS[first] ?? `authenticator 0x${first.toString(16).padStart(2, '0')}`;
+    entry.type = ctap2CommandName(first);
     entry.fields = { command: first };
-    cborKeys(entry, body, CBOR_KEYS[first]?.request, SUBCOMMAND_KEY[first]);
+    cborKeys(entry, body, ctapKeyNames(first, 'request'), subCommandKey(first));
     return;
   }
   entry.type = ctapStatusName(first);
   entry.fields = { status: first };
   const command = session.lastCtapCommand;
-  if (command !== undefined) entry.fields.to = CTAP2_COMMANDS[command] ?? `0x${command.toString(16).padStart(2, '0')}`;
-  if (first !== 0) flag(entry, entry.type, false);
-  cborKeys(entry, body, command === undefined ? undefined : CBOR_KEYS[command]?.reply);
+  if (command !== undefined) entry.fields.to = ctap2CommandName(command);
+  if (first !== CtapStatus.CTAP2_OK) flag(entry, entry.type, false);
+  cborKeys(entry, body, command === undefined ? undefined : ctapKeyNames(command, 'response'));
 }
 
 function decodeOther(entry: TraceEntry, command: number, payload: Uint8Array): void {

@@ -19,6 +19,13 @@ import {
   verifies,
   withPresence,
 } from '../ctap.js';
+import {
+  AuthenticatorGetInfoResponse,
+  Cose,
+  PackedAttestationStatement,
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+  PublicKeyCredentialParameters,
+} from '../../../proto/ctap2/index.js';
 import { check, enrolledBand, show } from '../support.js';
 import type { Requirement } from '../types.js';
 import { equalBytes, hex } from '../wire.js';
@@ -41,15 +48,15 @@ export const FIDO2: Requirement[] = [
         `status ${statusHex(reply.status)}`,
       );
       const map = reply.map;
-      const versions = map.get(0x01);
+      const versions = map.get(AuthenticatorGetInfoResponse.versions.key);
       check(
         Array.isArray(versions) && versions.some((v) => v === 'FIDO_2_0' || v === 'FIDO_2_1'),
         'versions (0x01) with FIDO_2_0 or FIDO_2_1',
         show(versions),
       );
-      const aaguid = map.get(0x03);
+      const aaguid = map.get(AuthenticatorGetInfoResponse.aaguid.key);
       check(aaguid instanceof Uint8Array && aaguid.length === 16, 'a 16-byte aaguid (0x03)', show(aaguid));
-      const options = map.get(0x04);
+      const options = map.get(AuthenticatorGetInfoResponse.options.key);
       if (options !== undefined) {
         check(
           options instanceof Map && [...options].every(([k, v]) => typeof k === 'string' && typeof v === 'boolean'),
@@ -57,25 +64,30 @@ export const FIDO2: Requirement[] = [
           show(options),
         );
       }
-      const maxMsgSize = map.get(0x05);
+      const maxMsgSize = map.get(AuthenticatorGetInfoResponse.maxMsgSize.key);
       if (maxMsgSize !== undefined)
         check(
           typeof maxMsgSize === 'number' && maxMsgSize >= 1024,
           'maxMsgSize (0x05) of at least 1024',
           show(maxMsgSize),
         );
-      const protocols = map.get(0x06);
+      const protocols = map.get(AuthenticatorGetInfoResponse.pinUvAuthProtocols.key);
       if (protocols !== undefined)
         check(
           Array.isArray(protocols) && protocols.length > 0 && protocols.every((p) => p === 1 || p === 2),
           'pinUvAuthProtocols (0x06) from {1, 2}',
           show(protocols),
         );
-      const algorithms = map.get(0x0a);
+      const algorithms = map.get(AuthenticatorGetInfoResponse.algorithms.key);
       if (algorithms !== undefined) {
         const es256 =
           Array.isArray(algorithms) &&
-          algorithms.some((a) => a instanceof Map && a.get('type') === 'public-key' && a.get('alg') === -7);
+          algorithms.some(
+            (a) =>
+              a instanceof Map &&
+              a.get(PublicKeyCredentialParameters.type.key) === PUBLIC_KEY_CREDENTIAL_TYPE &&
+              a.get(PublicKeyCredentialParameters.alg.key) === Cose.ALG_ES256,
+          );
         check(es256, 'ES256 (public-key, -7) among algorithms (0x0a)', show(algorithms));
       }
     },
@@ -132,7 +144,7 @@ export const FIDO2: Requirement[] = [
       const c = await makeCredential(ctx);
       check(equalBytes(c.authData.rpIdHash, sha256(RP_ID)), `rpIdHash = SHA-256(${RP_ID})`, hex(c.authData.rpIdHash));
       check(c.authData.flags.userPresent, 'the UP flag', `flags 0x${c.authData.flags.raw.toString(16)}`);
-      const aaguid = info.get(0x03) as Uint8Array;
+      const aaguid = info.get(AuthenticatorGetInfoResponse.aaguid.key) as Uint8Array;
       check(
         equalBytes(c.authData.attestedCredentialData!.aaguid, aaguid),
         `the getInfo AAGUID ${hex(aaguid)}`,
@@ -145,8 +157,12 @@ export const FIDO2: Requirement[] = [
       );
       check(c.fmt === 'packed' || c.fmt === 'none', 'attestation format packed or none', JSON.stringify(c.fmt));
       if (c.fmt === 'packed') {
-        const sig = c.attStmt.get('sig');
-        check(c.attStmt.get('alg') === -7 && sig instanceof Uint8Array, 'attStmt {alg: -7, sig}', show(c.attStmt));
+        const sig = c.attStmt.get(PackedAttestationStatement.sig.key);
+        check(
+          c.attStmt.get(PackedAttestationStatement.alg.key) === Cose.ALG_ES256 && sig instanceof Uint8Array,
+          'attStmt {alg: -7, sig}',
+          show(c.attStmt),
+        );
         if (!c.attStmt.has('x5c')) {
           check(
             verifies(c.publicKey, concat(c.authDataBytes, c.clientDataHash), sig),

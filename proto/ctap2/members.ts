@@ -135,17 +135,18 @@ function decodeValue(name: string, member: Member, value: CborValue, where: stri
       // COSE labels and algorithm identifiers: an integer beyond 53 bits names nothing CTAP defines.
       if (typeof value === 'bigint') return value < 0n ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
       return typeof value === 'number' ? value : wrong();
-    case 'uint':
-      if (!((typeof value === 'number' || typeof value === 'bigint') && value >= 0)) wrong();
-      if (typeof value === 'bigint' || (value as number) > UINT_MEMBER_MAX) {
+    case 'uint': {
+      if (!(typeof value === 'number' || typeof value === 'bigint') || value < 0) return wrong();
+      if (typeof value === 'bigint' || value > UINT_MEMBER_MAX) {
         throw new Ctap2MemberError(
           'out-of-range',
           name,
           member.key,
-          `${where} ${memberLabel(name, member.key)} is ${String(value as number | bigint)}, beyond any value this member defines`,
+          `${where} ${memberLabel(name, member.key)} is ${value.toString()}, beyond any value this member defines`,
         );
       }
       return value;
+    }
   }
 }
 

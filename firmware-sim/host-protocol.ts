@@ -1,6 +1,7 @@
 import {
   BandMessageCodec,
   HostMessageCodec,
+  MAX_ERROR_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   type BandState,
   type Capability,
@@ -21,8 +22,6 @@ export interface HostProtocolInfo {
   fido2: boolean;
   seos: boolean;
 }
-
-const MAX_ERROR_MESSAGE = 200;
 
 /**
  * The band protocol's request side: one HostMessage in, one BandMessage out with the same request_id. A request
@@ -131,10 +130,10 @@ function refusal(requestId: number, code: ErrorCode, message: string, state: Ban
 }
 
 function clamp(message: string): string {
-  if (Buffer.byteLength(message) <= MAX_ERROR_MESSAGE) return message;
+  if (Buffer.byteLength(message) <= MAX_ERROR_MESSAGE_BYTES) return message;
   let out = '';
   for (const ch of message) {
-    if (Buffer.byteLength(out + ch) > MAX_ERROR_MESSAGE - 3) break;
+    if (Buffer.byteLength(out + ch) > MAX_ERROR_MESSAGE_BYTES - 3) break;
     out += ch;
   }
   return `${out}...`;

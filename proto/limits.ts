@@ -12,6 +12,15 @@ export const MAX_DISCOVERABLE_CREDENTIALS = 50;
 /** CTAP 2.1 §6.4 maxCredentialCountInList: allowList / excludeList entries the band reads in one request. */
 export const MAX_CREDENTIAL_COUNT_IN_LIST = 16;
 
+/**
+ * The WebAuthn user name the band keeps with a discoverable credential (band.proto FidoCredential.user_name): at
+ * most 64 bytes, as CTAP 2.1 §6.1.2 lets an authenticator shorten user.name to keep its records bounded.
+ */
+export const MAX_FIDO_USER_NAME_BYTES = 64;
+
+/** band.proto Error.message: what a refusal says to people, at most 200 bytes of UTF-8. */
+export const MAX_ERROR_MESSAGE_BYTES = 200;
+
 /** CTAP 2.1 §6.5.5.1: a PIN is at least 4 code points ... */
 export const MIN_PIN_LENGTH = 4;
 /** ... and at most 63 bytes of UTF-8, so that it fits the 64-byte padded block with a 0x00 after it. */

@@ -7,6 +7,7 @@ import {
 } from '../../proto/ctap2/client-pin.js';
 import { Ctap2Command } from '../../proto/ctap2/command.js';
 import { encodeMembers, type Decoded, type Encodable } from '../../proto/ctap2/members.js';
+import { MAX_PIN_BYTES, PADDED_PIN_BYTES } from '../../proto/limits.js';
 import type { CtapChannel, TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import { PinUvAuthToken } from './pin-uv-auth-token.js';
@@ -22,8 +23,9 @@ export interface ProtocolChoice {
 
 function padPin(pin: string): Uint8Array {
   const bytes = new TextEncoder().encode(pin);
-  if (bytes.length > 63) throw new RangeError(`a PIN is at most 63 bytes of UTF-8; this one is ${bytes.length}`);
-  const padded = new Uint8Array(64);
+  if (bytes.length > MAX_PIN_BYTES)
+    throw new RangeError(`a PIN is at most ${MAX_PIN_BYTES} bytes of UTF-8; this one is ${bytes.length}`);
+  const padded = new Uint8Array(PADDED_PIN_BYTES);
   padded.set(bytes);
   return padded;
 }

@@ -1,4 +1,5 @@
 import { ctapStatusName } from '../../proto/ctap2/status.js';
+import { MAX_PIN_BYTES, MIN_PIN_LENGTH } from '../../proto/limits.js';
 
 const HINTS: Record<string, string> = {
   CTAP1_ERR_INVALID_COMMAND: 'the authenticator does not support this command',
@@ -23,7 +24,7 @@ const HINTS: Record<string, string> = {
   CTAP2_ERR_PIN_AUTH_BLOCKED: 'three wrong PINs in a row; power-cycle the authenticator',
   CTAP2_ERR_PIN_NOT_SET: 'no PIN is set',
   CTAP2_ERR_PUAT_REQUIRED: 'user verification is required: pass a pinUvAuthToken',
-  CTAP2_ERR_PIN_POLICY_VIOLATION: 'the new PIN does not meet the policy (at least 4 characters, at most 63 bytes)',
+  CTAP2_ERR_PIN_POLICY_VIOLATION: `the new PIN does not meet the policy (at least ${MIN_PIN_LENGTH} characters, at most ${MAX_PIN_BYTES} bytes)`,
   CTAP2_ERR_REQUEST_TOO_LARGE: 'the request exceeds the authenticator maxMsgSize',
   CTAP2_ERR_UV_BLOCKED: 'built-in user verification is blocked',
   CTAP2_ERR_INVALID_SUBCOMMAND: 'the authenticator does not support this sub-command',

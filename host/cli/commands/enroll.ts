@@ -1,3 +1,4 @@
+import { MAX_LABEL_CHARS } from '../../../proto/index.js';
 import { enroll } from '../../enroll.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { withBand } from '../connect.js';
@@ -12,7 +13,7 @@ export const enrollCommand: CliCommand = {
 
 The same steps for a new band and a re-enrolled one. The band must hold no user data (see 'bandctl wipe').
 The user wears the band, types the setup code it shows, and touches the sensor until the capture is done.
---label: at most 12 of A-Z 0-9 space and ASCII punctuation (default: the user name).`,
+--label: at most ${MAX_LABEL_CHARS} of A-Z 0-9 space and ASCII punctuation (default: the user name).`,
   async run(ctx) {
     const { values } = parseCommand('enroll', ctx.argv, {
       user: { type: 'string' },

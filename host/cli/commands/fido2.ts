@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MAX_FIDO_USER_NAME_BYTES, MAX_PIN_BYTES, MIN_PIN_LENGTH } from '../../../proto/index.js';
 import { KeepaliveStatus } from '../../../transport/index.js';
 import { authenticate } from '../../authenticate.js';
 import type { BandClient } from '../../band-client.js';
@@ -35,7 +36,7 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
   credentials [--pin PIN]                the discoverable credentials: with --pin through credential management
                                          (a token with the cm permission), else the band protocol's list
   pin retries                            PIN attempts left, and whether a PIN is set
-  pin set NEW | pin change OLD NEW       set the first PIN, or change it (at least 4 characters)
+  pin set NEW | pin change OLD NEW       set the first PIN, or change it (at least ${MIN_PIN_LENGTH} characters)
   reset                                  authenticatorReset: erase every credential and the PIN (the band allows
                                          it only within 10 s of power-up)
 
@@ -158,9 +159,9 @@ async function pinToken(session: Session, permissions: number, rpId?: string): P
 function checkPin(command: string, pin: string | undefined, flag: string): void {
   if (pin === undefined) return;
   if (pin === '') throw new UsageError(`${command}: expected ${flag} to be a PIN, got an empty string`);
-  if (Buffer.byteLength(pin, 'utf8') > 63)
+  if (Buffer.byteLength(pin, 'utf8') > MAX_PIN_BYTES)
     throw new UsageError(
-      `${command}: a PIN is at most 63 bytes of UTF-8; ${flag} has ${Buffer.byteLength(pin, 'utf8')}`,
+      `${command}: a PIN is at most ${MAX_PIN_BYTES} bytes of UTF-8; ${flag} has ${Buffer.byteLength(pin, 'utf8')}`,
     );
 }
 
@@ -188,8 +189,13 @@ const SUBS: Record<string, Subcommand> = {
     options: ['rp', 'user', 'rk', 'uv', 'pin', 'wait', 'simulate-user'],
     check(values) {
       requireString('fido2 make-credential', values.rp, '--rp ID');
-      if (values.user !== undefined && (values.user === '' || Buffer.byteLength(values.user) > 64)) {
-        throw new UsageError(`fido2 make-credential: expected --user NAME of 1 to 64 bytes, got '${values.user}'`);
+      if (
+        values.user !== undefined &&
+        (values.user === '' || Buffer.byteLength(values.user) > MAX_FIDO_USER_NAME_BYTES)
+      ) {
+        throw new UsageError(
+          `fido2 make-credential: expected --user NAME of 1 to ${MAX_FIDO_USER_NAME_BYTES} bytes, got '${values.user}'`,
+        );
       }
       checkPin('fido2 make-credential', values.pin, '--pin');
     },

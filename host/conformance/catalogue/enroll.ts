@@ -1,3 +1,4 @@
+import { DEVICE_ID_BYTES, MAX_LABEL_CHARS, MAX_USER_NAME_BYTES } from '../../../proto/index.js';
 import { Command } from '../../../transport/index.js';
 import {
   blankBand,
@@ -49,7 +50,7 @@ export const ENROLL: Requirement[] = [
       await ctx.band.debug.setWrist(true);
       const started = await ctx.band.startEnrollment();
       check(
-        hex(started.deviceId, 16) === hex(info.deviceId, 16),
+        hex(started.deviceId, DEVICE_ID_BYTES) === hex(info.deviceId, DEVICE_ID_BYTES),
         `the GetInfo device_id ${hex(info.deviceId)}`,
         hex(started.deviceId),
       );
@@ -258,16 +259,18 @@ export const ENROLL: Requirement[] = [
   },
   {
     id: 'ENROLL-008',
-    title:
-      'complete_enrollment refuses a user name of 0 or more than 64 bytes or with control characters (INVALID_ARGUMENT)',
+    title: `complete_enrollment refuses a user name of 0 or more than ${MAX_USER_NAME_BYTES} bytes or with control characters (INVALID_ARGUMENT)`,
     source: `${ENROLLMENT} step 4; band.proto CompleteEnrollmentRequest.user_name`,
     needs: ['debug-link'],
     async run(ctx) {
       await toCaptured(ctx);
       for (const [name, what] of [
         ['', 'an empty user name'],
-        ['a'.repeat(65), 'a 65-byte user name'],
-        ['é'.repeat(33), 'a 33-character, 66-byte user name'],
+        ['a'.repeat(MAX_USER_NAME_BYTES + 1), `a ${MAX_USER_NAME_BYTES + 1}-byte user name`],
+        [
+          'é'.repeat(MAX_USER_NAME_BYTES / 2 + 1),
+          `a ${MAX_USER_NAME_BYTES / 2 + 1}-character, ${MAX_USER_NAME_BYTES + 2}-byte user name`,
+        ],
         ['tab\there', 'a user name with a tab'],
       ] as const) {
         await refused(
@@ -282,19 +285,18 @@ export const ENROLL: Requirement[] = [
         'nothing stored: still CAPTURED',
         `${state.state} (enrolled: ${state.enrolled})`,
       );
-      await ctx.band.completeEnrollment({ userName: 'b'.repeat(64), hapticFeedback: true });
+      await ctx.band.completeEnrollment({ userName: 'b'.repeat(MAX_USER_NAME_BYTES), hapticFeedback: true });
     },
   },
   {
     id: 'ENROLL-009',
-    title:
-      'labels: ≤12 of A-Z 0-9 space punctuation, upper-cased, no edge spaces; empty → the user name as drawn; set_label alike',
+    title: `labels: ≤${MAX_LABEL_CHARS} of A-Z 0-9 space punctuation, upper-cased, no edge spaces; empty → the user name as drawn; set_label alike`,
     source: `${ENROLLMENT} (Labels); band.proto CompleteEnrollmentRequest.label`,
     needs: ['debug-link'],
     async run(ctx) {
       await toCaptured(ctx);
       for (const [label, what] of [
-        ['ABCDEFGHIJKLM', 'a 13-character label'],
+        ['ABCDEFGHIJKLMNOPQRSTUVWXYZ'.slice(0, MAX_LABEL_CHARS + 1), `a ${MAX_LABEL_CHARS + 1}-character label`],
         [' LEADING', 'a label starting with a space'],
         ['TRAILING ', 'a label ending with a space'],
         ['CAFÉ', 'a label with É'],
@@ -310,7 +312,11 @@ export const ENROLL: Requirement[] = [
       check(done.label === 'JOS?.???EZ', 'the default label JOS?.???EZ for José.Ñúñez', JSON.stringify(done.label));
       const custom = await ctx.band.setLabel('team-7 {a}');
       check(custom.label === 'TEAM-7 {A}', 'set_label team-7 {a} shown as TEAM-7 {A}', JSON.stringify(custom.label));
-      await refused(ctx.band.setLabel('ABCDEFGHIJKLM'), 'ERROR_CODE_INVALID_ARGUMENT', 'set_label with 13 characters');
+      await refused(
+        ctx.band.setLabel('L'.repeat(MAX_LABEL_CHARS + 1)),
+        'ERROR_CODE_INVALID_ARGUMENT',
+        `set_label with ${MAX_LABEL_CHARS + 1} characters`,
+      );
       check(
         (await ctx.band.getState()).label === 'TEAM-7 {A}',
         'the label unchanged by the refused set_label',

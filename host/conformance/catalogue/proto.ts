@@ -3,6 +3,7 @@ import {
   DEVICE_ID_BYTES,
   isSerialNumber,
   MAX_DISCOVERABLE_CREDENTIALS,
+  MAX_ERROR_MESSAGE_BYTES,
   MAX_FIRMWARE_VERSION_BYTES,
   MAX_LABEL_CHARS,
   MAX_USER_NAME_BYTES,
@@ -75,7 +76,7 @@ export const PROTOCOL: Requirement[] = [
         `${first.deviceId.length} bytes`,
       );
       check(
-        hex(first.deviceId, 16) === hex(second.deviceId, 16),
+        hex(first.deviceId, DEVICE_ID_BYTES) === hex(second.deviceId, DEVICE_ID_BYTES),
         'the same device_id twice',
         `${hex(first.deviceId)} then ${hex(second.deviceId)}`,
       );
@@ -219,7 +220,11 @@ export const PROTOCOL: Requirement[] = [
       check(error.code === 'ERROR_CODE_WRONG_STATE', `${request} in ${before.state} refused WRONG_STATE`, error.code);
       check(error.state === before.state, `Error.state ${before.state}`, error.state);
       const bytes = Buffer.byteLength(error.message);
-      check(bytes >= 1 && bytes <= 200, 'an Error.message of 1..200 bytes', `${bytes} bytes`);
+      check(
+        bytes >= 1 && bytes <= MAX_ERROR_MESSAGE_BYTES,
+        `an Error.message of 1..${MAX_ERROR_MESSAGE_BYTES} bytes`,
+        `${bytes} bytes`,
+      );
       check(
         error.message.toUpperCase().includes(short(before.state)),
         `the message to name the state (${short(before.state)})`,

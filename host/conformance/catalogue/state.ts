@@ -1,3 +1,4 @@
+import { DEVICE_ID_BYTES } from '../../../proto/index.js';
 import { Command } from '../../../transport/index.js';
 import {
   blankBand,
@@ -19,7 +20,7 @@ import { decodeBand, describeUnit, hex } from '../wire.js';
 const BAND_MD = 'docs/band.md';
 
 async function deviceId(ctx: ConformanceContext): Promise<string> {
-  return hex((await ctx.band.getInfo()).deviceId, 16);
+  return hex((await ctx.band.getInfo()).deviceId, DEVICE_ID_BYTES);
 }
 
 export const STATE: Requirement[] = [

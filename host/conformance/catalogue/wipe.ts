@@ -1,3 +1,4 @@
+import { DEVICE_ID_BYTES } from '../../../proto/index.js';
 import { getAssertionRequest, makeCredential, parseReply, Status, statusHex, withPresence } from '../ctap.js';
 import {
   check,
@@ -70,7 +71,7 @@ export const WIPE: Requirement[] = [
     async run(ctx) {
       for (const asked of [true, false]) {
         await enrolledNotAuthenticated(ctx);
-        const id = hex((await ctx.band.getInfo()).deviceId, 16);
+        const id = hex((await ctx.band.getInfo()).deviceId, DEVICE_ID_BYTES);
         if (asked) await ctx.band.requestDeleteUserData();
         const when = asked ? 'after delete_user_data' : 'without a host request';
         await ctx.band.debug.setWrist(false);
@@ -100,9 +101,9 @@ export const WIPE: Requirement[] = [
           show(state),
         );
         check(
-          hex((await ctx.band.getInfo()).deviceId, 16) === id,
+          hex((await ctx.band.getInfo()).deviceId, DEVICE_ID_BYTES) === id,
           `the device_id kept (${id})`,
-          hex((await ctx.band.getInfo()).deviceId, 16),
+          hex((await ctx.band.getInfo()).deviceId, DEVICE_ID_BYTES),
         );
       }
     },

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSerialNumber, SERIAL_NUMBER_EXAMPLE, SERIAL_NUMBER_FORM } from '../proto/index.js';
 import { listenTcp, listenUdpHid, openSerial, type Transport } from '../transport/index.js';
 import { BandEmulator } from './band-device.js';
@@ -29,12 +32,54 @@ options:
   --user NAME          the user of --preset
   --auto-presence      FIDO2 user presence without a tap (rigs only; off by default)
   --debug-link         answer the debug link (command 0x42): buttons, finger, wrist, clock, power
+  --version            print bandsim's version
   -h, --help           this text
 
 Prints one line per endpoint when it is ready ("listening udp-hid 127.0.0.1:8111"), then "ready".
 Stops cleanly on SIGINT/SIGTERM. Exit codes: 0 stopped by a signal, 1 failed, 2 bad command line.`;
 
 class UsageError extends Error {}
+
+const OPTIONS = {
+  serial: { type: 'string' },
+  baud: { type: 'string' },
+  tcp: { type: 'string' },
+  'udp-hid': { type: 'string' },
+  state: { type: 'string' },
+  'serial-number': { type: 'string' },
+  seed: { type: 'string' },
+  seos: { type: 'boolean' },
+  preset: { type: 'string' },
+  user: { type: 'string' },
+  'auto-presence': { type: 'boolean' },
+  'debug-link': { type: 'boolean' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/**
+ * The command line's mistakes in bandsim's words, found from parseArgs' tokens rather than its error text
+ * (which suggests '--' quoting, no help here): an unknown option, a missing or unwanted value, an argument.
+ */
+function optionProblem(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'positional') return `unexpected argument '${token.value}' (every option starts with --)`;
+    if (token.kind !== 'option') continue;
+    const spec = (OPTIONS as Record<string, { type: string }>)[token.name];
+    if (!spec) return `unknown option ${token.rawName}`;
+    if (spec.type === 'string' && token.value === undefined) return `${token.rawName} needs a value`;
+    if (spec.type === 'boolean' && token.inlineValue) return `${token.rawName} takes no value`;
+  }
+  return undefined;
+}
+
+/** The version in the package's package.json: the nearest one above this file. */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 function hostPort(flag: string, value: string): { host: string; port: number } {
   const at = value.lastIndexOf(':');
@@ -47,33 +92,12 @@ function hostPort(flag: string, value: string): { host: string; port: number } {
 }
 
 function parse(argv: string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        serial: { type: 'string' },
-        baud: { type: 'string' },
-        tcp: { type: 'string' },
-        'udp-hid': { type: 'string' },
-        state: { type: 'string' },
-        'serial-number': { type: 'string' },
-        seed: { type: 'string' },
-        seos: { type: 'boolean' },
-        preset: { type: 'string' },
-        user: { type: 'string' },
-        'auto-presence': { type: 'boolean' },
-        'debug-link': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const problem = optionProblem(argv);
+  if (problem) throw new UsageError(problem);
+  const parsed = parseArgs({ args: argv, strict: true, allowPositionals: false, options: OPTIONS });
   const v = parsed.values;
   if (v.help) return { help: true as const };
+  if (v.version) return { version: true as const };
   if (!v.serial && !v.tcp && !v['udp-hid'])
     throw new UsageError('expected at least one endpoint: --serial PATH, --tcp HOST:PORT or --udp-hid HOST:PORT');
   const baud = v.baud === undefined ? undefined : Number(v.baud);
@@ -114,8 +138,12 @@ async function run(argv: string[]): Promise<number> {
     options = parse(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`bandsim: ${error.message}\n\n${USAGE}\n`);
+    process.stderr.write(`bandsim: ${error.message}; see 'bandsim --help'\n`);
     return 2;
+  }
+  if ('version' in options) {
+    process.stdout.write(`bandsim ${version()}\n`);
+    return 0;
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -146,7 +146,18 @@ function checkCreatable(dir: string): void {
         throw new FlashIoError(
           `the state directory ${dir} is under ${under} (through ${at}), a kernel pseudo-filesystem; pick a directory on a real filesystem`,
         );
-      if (at === dir) return; // It exists: opening it checks the rest.
+      if (at === dir) {
+        // It exists: the band must be able to write its image there (opening it checks the rest).
+        try {
+          fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+        } catch (error) {
+          throw new FlashIoError(
+            `the state directory ${dir} exists but is not writable by this user; pick another --state path or fix its permissions`,
+            { cause: error },
+          );
+        }
+        return;
+      }
       try {
         fs.accessSync(at, fs.constants.W_OK | fs.constants.X_OK);
       } catch (error) {

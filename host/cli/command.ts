@@ -48,19 +48,26 @@ export interface ParsedCommand<O> {
   positionals: string[];
 }
 
-/** Parses a command's own options (plus the global ones); unknown flags are a UsageError naming them. */
+/**
+ * Parses a command's own options (plus the global ones). A mistake is a UsageError in bandctl's words, found
+ * from parseArgs' tokens rather than its error text (which suggests '--' quoting): an unknown option, a missing
+ * or unwanted value.
+ */
 export function parseCommand<O extends Options>(command: string, argv: string[], options: O): ParsedCommand<O> {
-  try {
-    const parsed = parseArgs({
-      args: argv,
-      options: { ...GLOBAL_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: parsed.values, positionals: parsed.positionals };
-  } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message}; see 'bandctl ${command} --help'`);
+  const all: Options = { ...GLOBAL_OPTIONS, ...options };
+  const { tokens } = parseArgs({ args: argv, options: all, allowPositionals: true, strict: false, tokens: true });
+  const see = `see 'bandctl ${command} --help'`;
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = all[token.name];
+    if (!spec) throw new UsageError(`${command}: unknown option ${token.rawName}; ${see}`);
+    if (spec.type === 'string' && token.value === undefined)
+      throw new UsageError(`${command}: ${token.rawName} needs a value; ${see}`);
+    if (spec.type === 'boolean' && token.inlineValue)
+      throw new UsageError(`${command}: ${token.rawName} takes no value; ${see}`);
   }
+  const parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
+  return { values: parsed.values as ParsedCommand<O>['values'], positionals: parsed.positionals };
 }
 
 export function requireString(command: string, value: unknown, flag: string): string {

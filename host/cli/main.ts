@@ -2,6 +2,8 @@ import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, type CommandContext } from './command.js';
 import { ExitCode, ReportedFailure, UsageError, classify, describeFailure } from './exit-codes.js';
 import { Output } from './output.js';
+import { packageVersion } from './version.js';
+import { TransportError } from '../../transport/index.js';
 
 const HELP = () => `bandctl — the host side of a band, as a command
 
@@ -20,6 +22,7 @@ transports (--transport, or $BANDCTL_TRANSPORT; default loopback):
   replay:FILE          play back a recording made with --record
 
 options:
+  --version            print bandctl's version
   --json               print exactly one JSON document on stdout ({"ok": true, ...} or {"ok": false, "error": ...})
   --timeout MS         per-call timeout (default 5000)
   --record FILE        append the exchange with the band to FILE (readable; replay with replay:FILE)
@@ -45,6 +48,10 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   try {
     const { command, rest } = splitCommand(argv);
     if (!command) {
+      if (argv.includes('--version')) {
+        io.stdout.write(`bandctl ${packageVersion()}\n`);
+        return ExitCode.OK;
+      }
       if (argv.includes('--help') || argv.includes('-h') || argv.length === 0) {
         io.stdout.write(`${HELP()}\n`);
         return argv.length === 0 ? ExitCode.USAGE : ExitCode.OK;
@@ -75,8 +82,11 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   } catch (error) {
     if (error instanceof ReportedFailure) return error.exit;
     const { exit, code } = classify(error);
-    out.failure(code, describeFailure(error));
-    if (exit === ExitCode.USAGE && !json) io.stderr.write(`run 'bandctl --help' for usage\n`);
+    const message =
+      error instanceof TransportError && error.code === 'BAD_URI' ? badTransport(argv, io.env) : describeFailure(error);
+    // One line: a usage mistake points at the help once, unless the message already names the help to read.
+    const helpful = !(error instanceof UsageError && !error.pointsAtHelp) && !message.includes('--help');
+    out.failure(code, exit === ExitCode.USAGE && helpful ? `${message}; see 'bandctl --help'` : message);
     return exit;
   }
 }
@@ -106,6 +116,13 @@ function splitCommand(argv: string[]): { command?: string; rest: string[] } {
     return { command: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
   }
   return { rest: argv };
+}
+
+/** A --transport value that is no URI, in one line (the library's message lists every form on its own line). */
+function badTransport(argv: string[], env: NodeJS.ProcessEnv): string {
+  const given = valueOf(argv, '--transport', '-t');
+  const where = given !== undefined ? `--transport '${given}'` : `BANDCTL_TRANSPORT '${env.BANDCTL_TRANSPORT ?? ''}'`;
+  return `${where} is not a transport; use loopback, serial:PATH, tcp:HOST:PORT, udp-hid:HOST:PORT, hid:PATH or replay:FILE; see 'bandctl --help'`;
 }
 
 function valueOf(argv: string[], long: string, short?: string): string | undefined {

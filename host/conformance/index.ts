@@ -1,6 +1,7 @@
 // The conformance suite: requirements as data (catalogue/), run against any band over any transport.
 export { CATALOGUE } from './catalogue/index.js';
-export { runConformance, select, missingNeed, linkKindOf, type ConformanceOptions } from './runner.js';
+export { runConformance, select, missingNeed, mayErase, linkKindOf, type ConformanceOptions } from './runner.js';
+export { conformanceJUnit, type JUnitRun } from './junit.js';
 export {
   NotApplicable,
   Unmet,
@@ -15,3 +16,4 @@ export {
   type RequirementResult,
   type ResultStatus,
 } from './types.js';
+export { WEARER } from './support.js';

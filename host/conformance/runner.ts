@@ -2,7 +2,7 @@ import { HostMessageCodec, PROTOCOL_VERSION, type Capability } from '../../proto
 import { Command, type Transport, type Unit } from '../../transport/index.js';
 import { BandClient } from '../band-client.js';
 import { CATALOGUE } from './catalogue/index.js';
-import { describeFailure, isAnswer } from './support.js';
+import { describeFailure, isAnswer, WEARER } from './support.js';
 import {
   NotApplicable,
   Unmet,
@@ -30,6 +30,13 @@ export interface ConformanceOptions {
   onResult?: (result: RequirementResult) => void;
   /** The requirements to run (default: the whole catalogue). */
   requirements?: readonly Requirement[];
+  /**
+   * Run the requirements that delete the band's user data (need `erase`) even when the band holds some.
+   * Default false: on such a band they are skipped; on a band that holds none they run.
+   */
+  destructive?: boolean;
+  /** Called once the probe has seen the band, before any requirement runs (to say what will happen). */
+  onProbe?: (profile: BandProfile) => void;
 }
 
 /**
@@ -45,9 +52,11 @@ export async function runConformance(
   const callTimeoutMs = options.callTimeoutMs ?? 5_000;
   const selected = select(options.requirements ?? CATALOGUE, options.only);
   const profile = await probe(openBand, callTimeoutMs);
+  options.onProbe?.(profile);
+  const permission = { destructive: options.destructive ?? false };
   const results: RequirementResult[] = [];
   for (const requirement of selected) {
-    const result = await runOne(requirement, openBand, profile, {
+    const result = await runOne(requirement, openBand, profile, permission, {
       callTimeoutMs,
       timeoutMs: requirement.timeoutMs ?? options.requirementTimeoutMs ?? 30_000,
     });
@@ -63,9 +72,19 @@ export async function runConformance(
       serialNumber: profile.info?.serialNumber,
       firmwareVersion: profile.info?.firmwareVersion,
       capabilities: [...profile.capabilities],
+      ...(profile.userData !== undefined ? { userName: profile.userData?.userName ?? null } : {}),
     },
+    erased: mayErase(profile, permission),
     results,
   };
+}
+
+/**
+ * Requirements that delete user data may run: the caller allowed it, or the band holds none to lose, or only the
+ * test user an earlier run of this suite enrolled (so a rig can run the suite again without --destructive).
+ */
+export function mayErase(profile: BandProfile, permission: { destructive: boolean }): boolean {
+  return permission.destructive || profile.userData === null || profile.userData?.userName === WEARER.userName;
 }
 
 export function select(requirements: readonly Requirement[], only: string | string[] | undefined): Requirement[] {
@@ -78,8 +97,18 @@ export function select(requirements: readonly Requirement[], only: string | stri
 }
 
 /** Why `requirement` cannot run here, or undefined when it can. */
-export function missingNeed(requirement: Requirement, profile: BandProfile): string | undefined {
+export function missingNeed(
+  requirement: Requirement,
+  profile: BandProfile,
+  permission: { destructive: boolean } = { destructive: false },
+): string | undefined {
   const problems: Record<Need, () => string | undefined> = {
+    erase: () =>
+      mayErase(profile, permission)
+        ? undefined
+        : profile.userData
+          ? `it deletes the band's user data (${profile.userData.userName || 'FIDO2 credentials'}); run with --destructive on a band whose data may be lost`
+          : `it deletes the band's user data, and whether the band holds any is unknown; run with --destructive on a band whose data may be lost`,
     'debug-link': () =>
       profile.capabilities.has('CAPABILITY_DEBUG_LINK')
         ? undefined
@@ -137,6 +166,25 @@ async function probe(openBand: () => Promise<Transport>, callTimeoutMs: number):
     const link = linkKindOf(transport);
     const units = new Recorder<Unit>(describeUnit);
     transport.onUnit((unit) => units.push(unit));
+    /** One GetState: whose data is on the band. Undefined when it does not answer one. */
+    const userData = async (): Promise<BandProfile['userData']> => {
+      try {
+        const after = units.length;
+        await transport.send({
+          command: Command.BAND,
+          payload: HostMessageCodec.encode({ requestId: 2, body: { case: 'getState', value: {} } }),
+        });
+        const { item } = await units.waitFor(isAnswer, { after, timeoutMs: callTimeoutMs, what: 'a GetState reply' });
+        const reply = item.command === Command.BAND ? decodeBand(item.payload) : undefined;
+        if (reply?.body?.case !== 'getState') return undefined;
+        const state = reply.body.value;
+        return state.enrolled || state.fidoCredentialCount > 0
+          ? { userName: state.userName, fidoCredentials: state.fidoCredentialCount }
+          : null;
+      } catch {
+        return undefined;
+      }
+    };
     try {
       await transport.send({
         command: Command.BAND,
@@ -149,7 +197,8 @@ async function probe(openBand: () => Promise<Transport>, callTimeoutMs: number):
       const message = item.command === Command.BAND ? decodeBand(item.payload) : undefined;
       if (message?.body?.case !== 'getInfo')
         return { link, capabilities: new Set(), infoProblem: `the band answered ${describeUnit(item)}` };
-      return { link, info: message.body.value, capabilities: new Set<Capability>(message.body.value.capabilities) };
+      const info = message.body.value;
+      return { link, info, capabilities: new Set<Capability>(info.capabilities), userData: await userData() };
     } catch (error) {
       return { link, capabilities: new Set(), infoProblem: describeFailure(error) };
     }
@@ -162,6 +211,7 @@ async function runOne(
   requirement: Requirement,
   openBand: () => Promise<Transport>,
   profile: BandProfile,
+  permission: { destructive: boolean },
   limits: { callTimeoutMs: number; timeoutMs: number },
 ): Promise<RequirementResult> {
   const base = { id: requirement.id, title: requirement.title, source: requirement.source };
@@ -172,7 +222,7 @@ async function runOne(
     detail,
     ms: Date.now() - started,
   });
-  const missing = missingNeed(requirement, profile);
+  const missing = missingNeed(requirement, profile, permission);
   if (missing) return finish('skip', missing);
 
   let transport: Transport;

@@ -5,10 +5,11 @@ import type { UnitLog } from './unit-log.js';
 
 /**
  * What a requirement needs beyond a band that answers: the debug link (the rig's hands and eyes), a FIDO2
- * authenticator on the CBOR command, or raw access to the wire — CTAPHID reports (`hid`: USB HID, UDP) or
- * COBS/CRC frames (`framed`: serial, TCP, loopback).
+ * authenticator on the CBOR command, raw access to the wire — CTAPHID reports (`hid`: USB HID, UDP) or
+ * COBS/CRC frames (`framed`: serial, TCP, loopback) — or leave to delete the band's user data (`erase`: the
+ * requirement wipes and enrolls the band; granted by `destructive`, or when the band holds no user data).
  */
-export type Need = 'debug-link' | 'fido2' | 'hid' | 'framed';
+export type Need = 'debug-link' | 'fido2' | 'hid' | 'framed' | 'erase';
 
 /** Which wire the suite talks over, as far as raw access goes. */
 export type LinkKind = 'hid' | 'framed' | 'other';
@@ -21,6 +22,11 @@ export interface BandProfile {
   /** Why there is no `info`. */
   infoProblem?: string;
   capabilities: ReadonlySet<Capability>;
+  /**
+   * Whose user data the band holds, from one GetState: `null` when it holds none (enrolled false, no FIDO2
+   * credentials), undefined when GetState failed (then the band counts as holding some).
+   */
+  userData?: { userName: string; fidoCredentials: number } | null;
 }
 
 /** Raw CTAPHID report access (present on HID and UDP links). */
@@ -83,7 +89,16 @@ export interface ConformanceReport {
   failed: number;
   skipped: number;
   /** The band as the probe saw it. */
-  target: { link: LinkKind; serialNumber?: string; firmwareVersion?: string; capabilities: Capability[] };
+  target: {
+    link: LinkKind;
+    serialNumber?: string;
+    firmwareVersion?: string;
+    capabilities: Capability[];
+    /** The user whose data the band held when the run began (`null`: none; absent: unknown). */
+    userName?: string | null;
+  };
+  /** Whether requirements that delete user data ran (`destructive`, or a band that held none). */
+  erased: boolean;
   results: RequirementResult[];
 }
 

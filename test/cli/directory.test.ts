@@ -319,7 +319,7 @@ describe('bandctl directory: refusals', () => {
     [['user', 'a', 'b'], /directory user: expected one NAME, got 2 \(a b\)/],
     [['users', 'tw-user2'], /directory users: expected no arguments besides options, got 1 \(tw-user2\)/],
     [['user', 'tw-user2', '--seos'], /directory user: --seos does not apply here/],
-    [['user', 'tw-user2', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['user', 'tw-user2', '--frobnicate'], /unknown option --frobnicate/],
     [
       ['add-band', 'AAAH-125', '--device-id', '00000000000000000000000000000000'],
       /directory add-band: SERIAL: .*four capital letters, a dash and five digits.*"AAAH-125"/,
@@ -348,9 +348,10 @@ describe('bandctl directory: refusals', () => {
     await expectRefused(args, ExitCode.USAGE, message, 'USAGE');
   });
 
-  it('points a human at --help after a usage error', async () => {
+  it('points a human at --help after a usage error, on the same one line', async () => {
     const result = await dirctl('user');
-    expect(result.stderr).toContain("run 'bandctl --help' for usage");
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/see 'bandctl (directory )?--help'\n$/);
   });
 
   it.each([

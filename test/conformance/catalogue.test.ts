@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Need } from '../../host/conformance/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const NEEDS: Need[] = ['debug-link', 'fido2', 'hid', 'framed'];
+const NEEDS: Need[] = ['debug-link', 'fido2', 'hid', 'framed', 'erase'];
 
 /** The rows of docs/conformance.md's catalogue table: id, requirement, source, needs. */
 function documented(): { id: string; title: string; source: string; needs: string[] }[] {

@@ -12,12 +12,15 @@ function bandsim(args: string[]) {
 
 describe('bandctl bad command lines exit 2 with usage', () => {
   const cases: [string[], RegExp][] = [
-    [['info', '--frobnicate'], /info: Unknown option '--frobnicate'.*see 'bandctl info --help'/],
-    [['--frobnicate', 'info'], /info: Unknown option '--frobnicate'/],
+    [['info', '--frobnicate'], /info: unknown option --frobnicate; see 'bandctl info --help'/],
+    [['--frobnicate', 'info'], /info: unknown option --frobnicate/],
     [['frobnicate'], /unknown command 'frobnicate'; commands: list, info, /],
     [['--timeout', 'soon', 'info'], /expected --timeout to be a positive whole number of milliseconds, got 'soon'/],
     [['enroll'], /enroll: expected --user NAME/],
-    [['--transport', 'carrier-pigeon:coop', 'info'], /got "carrier-pigeon:coop" \(unknown scheme "carrier-pigeon"\)/],
+    [
+      ['--transport', 'carrier-pigeon:coop', 'info'],
+      /--transport 'carrier-pigeon:coop' is not a transport; use loopback, /,
+    ],
   ];
   for (const [args, message] of cases) {
     it(`bandctl ${args.join(' ')}`, async () => {
@@ -25,7 +28,9 @@ describe('bandctl bad command lines exit 2 with usage', () => {
       expect(run.code, run.stderr).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(message);
-      expect(run.stderr).toMatch(/^run 'bandctl --help' for usage$/m);
+      // One line, pointing at the help once.
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr.match(/--help/g)).toHaveLength(1);
     });
   }
 
@@ -45,7 +50,7 @@ describe('bandctl bad command lines exit 2 with usage', () => {
 
 describe('bandsim bad command lines exit 2 with usage', () => {
   const cases: [string[], RegExp][] = [
-    [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--frobnicate'], /unknown option --frobnicate/],
     [[], /expected at least one endpoint/],
     [['--tcp', 'localhost'], /expected --tcp HOST:PORT \(e\.g\. 127\.0\.0\.1:8111\), got 'localhost'/],
     [['--tcp', '127.0.0.1:0', '--preset', 'enrolled'], /--preset enrolled needs --user NAME/],
@@ -55,7 +60,7 @@ describe('bandsim bad command lines exit 2 with usage', () => {
     ],
     [['--tcp', '127.0.0.1:0', '--baud', '9600'], /--baud goes with --serial/],
     [['--tcp', '127.0.0.1:0', '--serial-number', 'abc'], /expected --serial-number of four capital letters/],
-    [['--tcp', '127.0.0.1:0', 'extra'], /Unexpected argument 'extra'/],
+    [['--tcp', '127.0.0.1:0', 'extra'], /unexpected argument 'extra'/],
   ];
   for (const [args, message] of cases) {
     it(`bandsim ${args.join(' ') || '(nothing)'}`, async () => {
@@ -63,7 +68,9 @@ describe('bandsim bad command lines exit 2 with usage', () => {
       expect(run.code, run.stderr).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(message);
-      expect(run.stderr).toMatch(/^usage: bandsim \[endpoints\] \[options\]$/m);
+      // One line and the help to read, not the whole usage text.
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/; see 'bandsim --help'\n$/);
     });
   }
 

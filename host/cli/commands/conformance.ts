@@ -1,5 +1,16 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { openTransport, recordTransport, type Transport } from '../../../transport/index.js';
-import { CATALOGUE, runConformance, select, type RequirementResult } from '../../conformance/index.js';
+import {
+  CATALOGUE,
+  conformanceJUnit,
+  mayErase,
+  runConformance,
+  select,
+  type BandProfile,
+  type Requirement,
+  type RequirementResult,
+  WEARER,
+} from '../../conformance/index.js';
 import { parseCommand, parseInteger, type CliCommand, type CommandContext } from '../command.js';
 import { ExitCode, ReportedFailure, UsageError } from '../exit-codes.js';
 import { openLoopbackBand } from '../loopback-band.js';
@@ -7,7 +18,12 @@ import { openLoopbackBand } from '../loopback-band.js';
 export const conformanceCommand: CliCommand = {
   name: 'conformance',
   summary: 'run the conformance suite against the band: one line per requirement, the failed ones named',
-  usage: `usage: bandctl [--transport URI] conformance [--only PREFIX[,PREFIX…]] [--requirement-timeout MS] [--list] [--json]
+  usage: `usage: bandctl [--transport URI] conformance [--destructive] [--junit FILE] [--only PREFIX[,PREFIX…]]
+                                        [--requirement-timeout MS] [--list] [--json]
+
+Requirements marked 'erase' wipe the band and enroll a test user: they delete the user data of the band at
+--transport. They run only with --destructive, or on a band that holds no user data; otherwise they are skipped,
+and the run says so first.
 
 Runs the requirements of docs/conformance.md against the band at --transport, opening a fresh link for each
 (with 'loopback', a fresh in-process band each time). Prints one line per requirement:
@@ -21,6 +37,8 @@ then a summary. Requirements that need the debug link (bandsim --debug-link), FI
 Requirements that use the debug link change the band's state, including deleting its user data: run it on a
 test band. --record keeps a readable log but hides raw access (the hid/framed requirements then skip).
 
+  --destructive        also run the requirements that delete the band's user data (needs 'erase')
+  --junit FILE         also write the results as JUnit XML (one testcase per requirement id) for a CI server
   --only PREFIX        only requirements whose id starts with PREFIX (FRAME, PROTO-00, HID-003; comma-separated)
   --requirement-timeout MS
                        deadline per requirement (default 30000; some allow more)
@@ -33,7 +51,11 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       only: { type: 'string' },
       list: { type: 'boolean' },
       'requirement-timeout': { type: 'string' },
+      destructive: { type: 'boolean' },
+      junit: { type: 'string' },
     });
+    const destructive = values.destructive === true;
+    const junit = values.junit;
     const only = values.only;
     const chosen = select(CATALOGUE, only);
     if (only !== undefined && chosen.length === 0) {
@@ -55,10 +77,18 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       30_000,
       1,
     );
+    // Checked before the band is touched: a run whose report cannot be written is a wasted run.
+    if (junit !== undefined) writable(junit);
+    const startedAt = new Date();
     const report = await runConformance(opener(ctx), {
       only,
       requirementTimeoutMs,
       callTimeoutMs: ctx.global.timeoutMs,
+      destructive,
+      onProbe: (profile) => {
+        const note = eraseNote(profile, destructive, chosen);
+        if (note && !ctx.global.json) ctx.out.result(null, note);
+      },
       onResult: (result) => {
         if (!ctx.global.json) ctx.out.result(null, line(result));
       },
@@ -76,6 +106,10 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
           .map((r) => r.id)
           .join(', ')}`,
       );
+    if (junit !== undefined) {
+      writeFileSync(junit, conformanceJUnit(report, { transport: ctx.global.transport, startedAt, destructive }));
+      summary.push(`JUnit XML written to ${junit}`);
+    }
     ctx.out.result(
       {
         ok,
@@ -83,13 +117,51 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
         failed: report.failed,
         skipped: report.skipped,
         target: report.target,
+        erased: report.erased,
         results: report.results,
+        ...(junit !== undefined ? { junit } : {}),
       },
       summary,
     );
     if (!ok) throw new ReportedFailure(ExitCode.FAILED, `${report.failed} requirement(s) failed`);
   },
 };
+
+/**
+ * What the run will do to the band's user data, said before the first requirement: nothing when the band holds
+ * none (fresh emulators, a blank test band), otherwise which requirements are skipped or which will erase it.
+ */
+function eraseNote(profile: BandProfile, destructive: boolean, chosen: Requirement[]): string | undefined {
+  const erasing = chosen.filter((r) => r.needs.includes('erase')).length;
+  if (erasing === 0 || profile.userData === null || profile.userData?.userName === WEARER.userName) return undefined;
+  const band = profile.info?.serialNumber ?? 'the band';
+  const whose = profile.userData?.userName ? `${profile.userData.userName}'s user data` : 'user data';
+  if (mayErase(profile, { destructive })) {
+    return `--destructive: ${erasing} requirement(s) will delete ${whose} on ${band} and leave a test user enrolled`;
+  }
+  return profile.userData
+    ? `${band} holds ${whose}: the ${erasing} requirement(s) that delete it are skipped; run with --destructive to include them`
+    : `cannot tell whether ${band} holds user data: the ${erasing} requirement(s) that delete it are skipped; run with --destructive to include them`;
+}
+
+/** Creates (or truncates) the --junit file now, so a bad path fails before the band is touched. */
+function writable(path: string): void {
+  try {
+    closeSync(openSync(path, 'w'));
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'its directory does not exist'
+        : (error as NodeJS.ErrnoException).code === 'EACCES'
+          ? 'permission denied'
+          : (error as NodeJS.ErrnoException).code === 'EISDIR'
+            ? 'it is a directory'
+            : ((error as NodeJS.ErrnoException).code ?? 'it cannot be written');
+    throw new UsageError(`conformance: cannot write --junit ${path}: ${reason}; give a writable file path`, {
+      help: false,
+    });
+  }
+}
 
 function opener(ctx: CommandContext): () => Promise<Transport> {
   const { transport: uri, record } = ctx.global;

@@ -30,7 +30,7 @@ export const AUTH: Requirement[] = [
     title:
       'the enrolled finger with a heartbeat authenticates 3 s after the touch (not at 2.5 s): AuthenticationChanged{MATCHED}',
     source: AUTHN,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       const after = ctx.units.length;
@@ -67,7 +67,7 @@ export const AUTH: Requirement[] = [
     title:
       'another finger is NO MATCH after 1 s: AuthenticationChanged{NO_MATCH}, failed_matches counts it, the prompt returns after 2 s',
     source: AUTHN,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       const after = ctx.units.length;
@@ -102,7 +102,7 @@ export const AUTH: Requirement[] = [
     title:
       'a matching finger without a heartbeat is NO ECG 13 s after the touch (not at 12 s): AuthenticationChanged{NO_ECG}',
     source: AUTHN,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       const after = ctx.units.length;
@@ -137,7 +137,7 @@ export const AUTH: Requirement[] = [
     title:
       'taking an authenticated band off the wrist deauthenticates it: AuthenticationChanged{REMOVED_FROM_WRIST}, Vibrated{1}',
     source: AUTHN,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledBand(ctx, { ...WEARER, hapticFeedback: true });
       const after = ctx.units.length;
@@ -172,7 +172,7 @@ export const AUTH: Requirement[] = [
     id: 'AUTH-005',
     title: 'the 10th failure in a row locks the band (LOCKED_OUT, kept across reboot); only delete user data clears it',
     source: `${AUTHN}; band.proto ErrorCode.LOCKED_OUT`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     timeoutMs: 60_000,
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
@@ -214,7 +214,7 @@ export const AUTH: Requirement[] = [
     id: 'AUTH-006',
     title: 'failures are counted in flash (kept across reboot) and a success resets the count',
     source: AUTHN,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       await failOnce(ctx);

@@ -43,7 +43,7 @@ export const ENROLL: Requirement[] = [
     title:
       "start_enrollment on a worn, unenrolled band answers GetInfo's device id and code length 6, and shows a code that long",
     source: `${ENROLLMENT} step 1; band.proto StartEnrollmentResponse`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       const info = await ctx.band.getInfo();
@@ -72,7 +72,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-002',
     title: 'the setup code never travels over the band protocol (no reply or event carries it, in any case)',
     source: `${ENROLLMENT} step 1; band.proto ScreenChanged`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       const after = ctx.units.length;
@@ -106,7 +106,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-003',
     title: 'start_enrollment replaces the code an unenrolled band showed on the wrist; the glimpsed code is refused',
     source: `${ENROLLMENT} step 1`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       await ctx.band.debug.setWrist(true);
@@ -128,7 +128,7 @@ export const ENROLL: Requirement[] = [
     title:
       'a wrong setup code is SETUP_CODE_MISMATCH, the third draws a new code (ScreenChanged); the code is case-insensitive',
     source: `${ENROLLMENT} step 2`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       const first = await startEnrollment(ctx);
@@ -163,7 +163,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-005',
     title: '6 good touches make the template: CaptureProgress 1..6 of 6, LIFT FINGER / TOUCH SENSOR, then SUCCESS',
     source: `${ENROLLMENT} step 3; band.proto CaptureProgress`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       const required = await toCapture(ctx);
       check(required === 6, 'touches_required 6', String(required));
@@ -191,7 +191,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-006',
     title: 'a poor-quality touch, or another finger than the first, is rejected (CaptureProgress rejected, no count)',
     source: `${ENROLLMENT} step 3`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await toCapture(ctx);
       const touch = async (
@@ -224,7 +224,7 @@ export const ENROLL: Requirement[] = [
     title:
       'complete_enrollment stores the user: AUTHENTICATED, AuthenticationChanged{ENROLLED}, Vibrated{2}, get_state shows the user',
     source: `${ENROLLMENT} step 4; band.proto CompleteEnrollmentRequest`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await toCaptured(ctx);
       const after = ctx.units.length;
@@ -261,7 +261,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-008',
     title: `complete_enrollment refuses a user name of 0 or more than ${MAX_USER_NAME_BYTES} bytes or with control characters (INVALID_ARGUMENT)`,
     source: `${ENROLLMENT} step 4; band.proto CompleteEnrollmentRequest.user_name`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await toCaptured(ctx);
       for (const [name, what] of [
@@ -292,7 +292,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-009',
     title: `labels: ≤${MAX_LABEL_CHARS} of A-Z 0-9 space punctuation, upper-cased, no edge spaces; empty → the user name as drawn; set_label alike`,
     source: `${ENROLLMENT} (Labels); band.proto CompleteEnrollmentRequest.label`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await toCaptured(ctx);
       for (const [label, what] of [
@@ -330,7 +330,7 @@ export const ENROLL: Requirement[] = [
     id: 'ENROLL-010',
     title: 'taking the band off the wrist, or cancel_enrollment, at any step returns to UNENROLLED with nothing stored',
     source: `${ENROLLMENT}; docs/band.md §States and screens`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       const steps: [string, () => Promise<unknown>][] = [
         ['AWAITING_SETUP_CODE', async () => startEnrollment(ctx)],

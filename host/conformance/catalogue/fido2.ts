@@ -137,7 +137,7 @@ export const FIDO2: Requirement[] = [
     title:
       "makeCredential: authData for the RP with UP and attested data, the band's AAGUID, a P-256 COSE key, a verifying packed signature",
     source: `${MC}; WebAuthn §6.1, §8.2`,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const info = parseReply(await ctapRaw(ctx, request(Ctap.GET_INFO)), 'authenticatorGetInfo').map!;
@@ -178,7 +178,7 @@ export const FIDO2: Requirement[] = [
     title:
       'getAssertion: the signature over authData ‖ clientDataHash verifies with the credential COSE key (node:crypto)',
     source: `${GA}; WebAuthn §6.3.3`,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const c = await makeCredential(ctx);
@@ -205,7 +205,7 @@ export const FIDO2: Requirement[] = [
     id: 'FIDO2-006',
     title: 'the signature counter increases with every assertion',
     source: `${GA}; WebAuthn §6.1.1`,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const c = await makeCredential(ctx);
@@ -225,7 +225,7 @@ export const FIDO2: Requirement[] = [
     id: 'FIDO2-007',
     title: 'makeCredential and getAssertion responses are canonical CTAP2 CBOR: they re-encode to the same bytes',
     source: 'CTAP 2.1 §8',
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       // parseReply decodes strictly and re-encodes; makeCredential and getAssertion go through it.
@@ -240,7 +240,7 @@ export const FIDO2: Requirement[] = [
     title:
       'a request waiting for the user sends KEEPALIVE UPNEEDED (2); CANCEL ends it with CTAP2_ERR_KEEPALIVE_CANCEL (0x2d)',
     source: 'CTAP 2.1 §11.2.9 CTAPHID_KEEPALIVE, CTAPHID_CANCEL; docs/band.md §FIDO2 and user presence',
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const after = ctx.units.length;
@@ -273,7 +273,7 @@ export const FIDO2: Requirement[] = [
     id: 'FIDO2-009',
     title: 'getAssertion naming only a credential the band never made is answered CTAP2_ERR_NO_CREDENTIALS (0x2e)',
     source: GA,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const unknown = new Uint8Array(randomBytes(63));

@@ -221,7 +221,7 @@ export const FRAME: Requirement[] = [
     id: 'FRAME-010',
     title: 'one request at a time: a request while another waits gets ERROR CHANNEL_BUSY (0x06); the first is unharmed',
     source: `${LAYER2} ("One request is in flight per band")`,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const pending = startCtap(ctx, makeCredentialRequest().payload, { timeoutMs: 20_000, onlyCbor: true });

@@ -167,7 +167,7 @@ export const HID: Requirement[] = [
     id: 'HID-004',
     title: 'a second channel gets ERROR CHANNEL_BUSY while a request on another channel waits for the user',
     source: `${CTAPHID}; CTAP 2.1 §11.2.9 CTAPHID_ERROR`,
-    needs: ['hid', 'debug-link', 'fido2'],
+    needs: ['hid', 'debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const log = reportLog(ctx);

@@ -188,7 +188,7 @@ export const PROTOCOL: Requirement[] = [
     id: 'PROTO-008',
     title: 'a field beyond its bound is refused INVALID_ARGUMENT: a setup code of more than 8 bytes',
     source: `${PROTO} VerifySetupCodeRequest.setup_code; docs/band.md §Enrollment`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       await startEnrollment(ctx);

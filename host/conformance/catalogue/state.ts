@@ -28,7 +28,7 @@ export const STATE: Requirement[] = [
     id: 'STATE-001',
     title: 'wrist and charger changes are reported as WristChanged / ChargerChanged events with request_id 0',
     source: `band.proto Event; ${BAND_MD} §States and screens`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       const after = ctx.units.length;
@@ -59,7 +59,7 @@ export const STATE: Requirement[] = [
     id: 'STATE-002',
     title: 'every display change is a ScreenChanged event; the display, get_state and the last ScreenChanged agree',
     source: `band.proto ScreenChanged; ${BAND_MD} §States and screens`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       for (const [onWrist, screen] of [
@@ -94,7 +94,7 @@ export const STATE: Requirement[] = [
     id: 'STATE-003',
     title: 'on an unenrolled band each request outside its states gets the refusal docs/band.md gives it',
     source: `${BAND_MD} §Which request is valid where`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await blankBand(ctx);
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_WRONG_STATE', 'start_enrollment off the wrist');
@@ -127,7 +127,7 @@ export const STATE: Requirement[] = [
     title:
       'on an enrolled band that is not authenticated: USER_DATA_PRESENT, NOT_AUTHENTICATED as docs/band.md gives them',
     source: `${BAND_MD} §Which request is valid where`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       await refused(ctx.band.startEnrollment(), 'ERROR_CODE_USER_DATA_PRESENT', 'start_enrollment on an enrolled band');
@@ -150,7 +150,7 @@ export const STATE: Requirement[] = [
     id: 'STATE-020',
     title: 'a power cut during a commit leaves, after reboot, the state from before or after it, never a mix',
     source: `${BAND_MD} §Flash (Power cuts); debug.proto CutPower`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     timeoutMs: 60_000,
     async run(ctx) {
       await enrolledBand(ctx, { ...WEARER, label: 'BEFORE' });
@@ -215,7 +215,7 @@ export const STATE: Requirement[] = [
     id: 'STATE-021',
     title: 'a reboot comes back enrolled but not authenticated, with the same device id, user and label',
     source: `${BAND_MD} §States and screens ([*] is power-on); debug.proto Reboot`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledBand(ctx, { ...WEARER, label: 'REBOOT ME' });
       const id = await deviceId(ctx);

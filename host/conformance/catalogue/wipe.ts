@@ -32,7 +32,7 @@ export const WIPE: Requirement[] = [
     title:
       'a host request alone never wipes: delete_user_data prompts and says what the wearer must do; cancel returns',
     source: `${WIPE_MD}; band.proto DeleteUserDataResponse`,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledBand(ctx);
       const after = ctx.units.length;
@@ -67,7 +67,7 @@ export const WIPE: Requirement[] = [
     title:
       'off the wrist, on the charger, bottom button held 10 s wipes: UserDataDeleted, Vibrated{2}, USER DATA DELETED then NO USER',
     source: WIPE_MD,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       for (const asked of [true, false]) {
         await enrolledNotAuthenticated(ctx);
@@ -112,7 +112,7 @@ export const WIPE: Requirement[] = [
     id: 'WIPE-003',
     title: 'anything less does not wipe: a 9.5 s hold, a hold on the wrist, a hold off the charger',
     source: WIPE_MD,
-    needs: ['debug-link'],
+    needs: ['debug-link', 'erase'],
     async run(ctx) {
       await enrolledNotAuthenticated(ctx);
       const d = ctx.band.debug;
@@ -139,7 +139,7 @@ export const WIPE: Requirement[] = [
     id: 'WIPE-004',
     title: 'the wipe erases FIDO2 credentials: a credential made before it is NO_CREDENTIALS after re-enrollment',
     source: `${WIPE_MD} (the one commit deletes fido2/); CTAP 2.1 §6.2`,
-    needs: ['debug-link', 'fido2'],
+    needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       await enrolledBand(ctx);
       const credential = await makeCredential(ctx);

@@ -8,6 +8,7 @@ import {
 } from '../proto/index.js';
 import { Command, HidError, type Unit } from '../transport/index.js';
 import { Band } from './band.js';
+import type { Clock } from './clock.js';
 import type { Ctap2Authenticator } from './ctap2/index.js';
 import { answerDebug } from './debug-link.js';
 import type { BandDevice, DeviceContext } from './device.js';
@@ -115,6 +116,10 @@ export class BandEmulator implements BandDevice {
       this.band.fail(error);
       return hidError(HidError.OTHER);
     }
+  }
+
+  get clock(): Clock {
+    return this.world.clock;
   }
 
   onEvent(listener: (unit: Unit) => void): () => void {

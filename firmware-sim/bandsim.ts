@@ -7,7 +7,6 @@ import { isSerialNumber, SERIAL_NUMBER_EXAMPLE, SERIAL_NUMBER_FORM } from '../pr
 import { listenTcp, listenUdpHid, openSerial, type Transport } from '../transport/index.js';
 import { BandEmulator } from './band-device.js';
 import { CtapHidDevice } from './ctaphid-device.js';
-import { exclusive } from './exclusive-device.js';
 import { applyPreset, type Preset } from './preset.js';
 import { serveBand } from './serve.js';
 import { systemWorld } from './world.js';
@@ -172,7 +171,7 @@ async function run(argv: string[]): Promise<number> {
       applyPreset(emulator.band, world.body, options.preset);
     }
   }
-  const device = exclusive(emulator);
+  const device = emulator;
   const closers: (() => Promise<void>)[] = [];
   let endpoints = 0;
   const endpointGone = (name: string, error?: Error) => {
@@ -182,7 +181,11 @@ async function run(argv: string[]): Promise<number> {
 
   const serve = (transport: Transport) => {
     const serving = serveBand(device, transport);
-    transport.onClose(() => serving.stop());
+    transport.onClose((error) => {
+      serving.stop();
+      // A host that stopped reading is dropped so it cannot grow the band's memory (docs/protocol.md, "Backpressure").
+      if (error?.code === 'PEER_NOT_READING') log(`dropped ${transport.name}: ${error.message}`);
+    });
     return serving;
   };
 
@@ -202,7 +205,7 @@ async function run(argv: string[]): Promise<number> {
       log(`listening tcp ${server.address.host}:${server.address.port}`);
     }
     if (options.udpHid) {
-      const hid = new CtapHidDevice(device, { random: (n) => world.random.bytes(n) });
+      const hid = new CtapHidDevice(device, { random: (n) => world.random.bytes(n), clock: world.clock });
       const server = await listenUdpHid(options.udpHid.host, options.udpHid.port, (report, reply) =>
         hid.receive(report, reply),
       );

@@ -1,4 +1,5 @@
 import type { Unit } from '../transport/index.js';
+import type { Clock } from './clock.js';
 
 /** What a band is given with each request: cancellation (CTAPHID_CANCEL) and a way to send KEEPALIVE. */
 export interface DeviceContext {
@@ -21,4 +22,6 @@ export interface BandDevice {
    * (CTAP 2.1 §11.2.9.1.3). Absent means true.
    */
   readonly hostsCtap2?: boolean;
+  /** The band's clock; an endpoint times its KEEPALIVEs and message timeouts on it. Absent means wall time. */
+  readonly clock?: Clock;
 }

@@ -1,6 +1,15 @@
-import { Command, HidError, INIT_NONCE_SIZE, type Transport, type Unit } from '../transport/index.js';
+import {
+  Command,
+  HidError,
+  INIT_NONCE_SIZE,
+  runsBesideTransaction,
+  type Transport,
+  type Unit,
+} from '../transport/index.js';
+import { SystemClock, type Clock } from './clock.js';
 import type { BandDevice } from './device.js';
 import { initReply } from './init-reply.js';
+import { OneTransaction, type Transaction } from './one-transaction.js';
 
 /** Framed links (serial, TCP, loopback) have no CTAPHID channels; INIT still answers, with this one. */
 const FRAMED_CHANNEL = 1;
@@ -10,13 +19,22 @@ export interface Serving {
   stop(): void;
 }
 
+export interface ServeOptions {
+  /** The band's clock, for KEEPALIVE timing. Default the device's own (`device.clock`), else wall time. */
+  clock?: Clock;
+}
+
 /**
- * Serves a band over a framed transport (loopback, serial, TCP): one request at a time (DEBUG excepted), CANCEL aborts it,
- * a request while one runs gets CTAPHID ERROR CHANNEL_BUSY, and band events are forwarded as they happen.
- * A failed write (the host went away) is dropped: the band keeps running for the next host.
+ * Serves a band over a framed transport (loopback, serial, TCP): requests go through the band's one
+ * transaction gate (firmware-sim/one-transaction.ts: CHANNEL_BUSY while another runs, the debug link
+ * exempt, KEEPALIVE while it runs), CANCEL cancels this link's request, INIT abandons it, and band events
+ * are forwarded as they happen. A failed write (the host went away) is dropped: the band keeps running
+ * for the next host.
  */
-export function serveBand(device: BandDevice, transport: Transport): Serving {
-  let inFlight: AbortController | undefined;
+export function serveBand(device: BandDevice, transport: Transport, options: ServeOptions = {}): Serving {
+  const gate = OneTransaction.of(device);
+  const clock = options.clock ?? device.clock ?? new SystemClock();
+  let mine: Transaction | undefined;
   const send = (unit: Unit) => {
     if (transport.isOpen) transport.send(unit).catch(() => undefined);
   };
@@ -24,48 +42,38 @@ export function serveBand(device: BandDevice, transport: Transport): Serving {
 
   const offUnit = transport.onUnit((unit) => {
     if (unit.command === Command.CANCEL) {
-      inFlight?.abort();
+      mine?.cancel();
       return;
     }
     if (unit.command === Command.INIT) {
       if (unit.payload.length !== INIT_NONCE_SIZE) return error(HidError.INVALID_LEN);
-      inFlight?.abort();
+      mine?.abandon();
+      mine = undefined;
       return send({
         command: Command.INIT,
         payload: initReply(unit.payload, FRAMED_CHANNEL, { cbor: device.hostsCtap2 }),
       });
     }
-    if (unit.command === Command.DEBUG) {
-      // The debug link stands for the user's hands, which act while the band waits for them (a FIDO2
-      // request waiting for a tap), so it is exempt from one-transaction-at-a-time.
-      const ctx = { signal: new AbortController().signal, keepalive: () => undefined };
-      device.handle(unit, ctx).then(send, () => error(HidError.OTHER));
-      return;
-    }
-    if (inFlight) return error(HidError.CHANNEL_BUSY);
-    const controller = new AbortController();
-    inFlight = controller;
-    const ctx = {
-      signal: controller.signal,
-      keepalive: (status: number) => {
-        if (inFlight === controller) send({ command: Command.KEEPALIVE, payload: Uint8Array.of(status) });
+    const transaction = gate.begin(unit, {
+      clock,
+      answer: (answer) => {
+        if (mine === transaction) mine = undefined;
+        send(answer);
       },
-    };
-    device
-      .handle(unit, ctx)
-      .then(send, () => error(HidError.OTHER))
-      .finally(() => {
-        if (inFlight === controller) inFlight = undefined;
-      });
+      keepalive: (status) => send({ command: Command.KEEPALIVE, payload: Uint8Array.of(status) }),
+    });
+    if (!transaction) return error(HidError.CHANNEL_BUSY);
+    if (!runsBesideTransaction(unit.command)) mine = transaction;
   });
   const offEvent = device.onEvent(send);
-  const offClose = transport.onClose(() => inFlight?.abort());
+  const offClose = transport.onClose(() => mine?.abandon());
   return {
     stop() {
       offUnit();
       offEvent();
       offClose();
-      inFlight?.abort();
+      mine?.abandon();
+      mine = undefined;
     },
   };
 }

@@ -1,10 +1,17 @@
-import { Command, HidError, TransportError, commandName, type Transport, type Unit } from '../transport/index.js';
+import {
+  Command,
+  HidError,
+  TransportError,
+  commandName,
+  runsBesideTransaction,
+  type Transport,
+  type Unit,
+} from '../transport/index.js';
 import { BandClientError, hidErrorName } from './errors.js';
 
 /**
- * Independent request slots on one link. `main` carries band and FIDO2 calls, one at a time. `debug` is the
- * test rig's hands: it must act while a main call waits for the user (a FIDO2 request waiting for a tap),
- * so it has its own slot, as the band exempts it from one-transaction-at-a-time.
+ * Independent request slots on one link: `main` carries band and FIDO2 calls, one at a time; `debug` carries
+ * the debug link's, beside them (runsBesideTransaction in proto/ctaphid.ts says why).
  */
 export type Lane = 'main' | 'debug';
 
@@ -14,6 +21,14 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Called for each KEEPALIVE the band sends while it works or waits for the user. */
   onKeepalive?: (status: number) => void;
+  /**
+   * The longest the band may stay silent (no reply, no KEEPALIVE) before the call fails with DISCONNECTED,
+   * "the band stopped answering". A band at work or waiting for a person sends KEEPALIVE every
+   * KEEPALIVE_INTERVAL_MS (100 ms) on every wire, so only a dead band or a dead link stays silent this long.
+   * Default: the channel's default timeout. Matters when timeoutMs is longer (a wait for a person), so a dead
+   * band is noticed in seconds rather than when the person's time is up.
+   */
+  silenceMs?: number;
 }
 
 /** Decides, for each arriving unit, whether it is the reply to the request in flight. */
@@ -66,8 +81,9 @@ export class BandChannel {
     return () => this.unsolicited.delete(listener);
   }
 
-  transact(request: Unit, match: ReplyMatcher, options: CallOptions = {}, lane: Lane = 'main'): Promise<Unit> {
+  transact(request: Unit, match: ReplyMatcher, options: CallOptions = {}): Promise<Unit> {
     const what = commandName(request.command);
+    const lane: Lane = runsBesideTransaction(request.command) ? 'debug' : 'main';
     if (this.closedError || !this.transport.isOpen) {
       return Promise.reject(
         this.closedError ??
@@ -88,6 +104,7 @@ export class BandChannel {
       );
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    const silenceMs = options.silenceMs ?? this.defaultTimeoutMs;
     return new Promise<Unit>((resolve, reject) => {
       const cancelOnBand = () => {
         // CTAPHID_CANCEL stops a band that waits for the user; other commands finish on their own.
@@ -110,21 +127,41 @@ export class BandChannel {
           ),
         });
       }, timeoutMs);
+      // Only a wait longer than the silence allowed needs a second timer; a shorter one ends first anyway.
+      let silence: ReturnType<typeof setTimeout> | undefined;
+      const watchSilence = () => {
+        if (silenceMs >= timeoutMs) return;
+        clearTimeout(silence);
+        silence = setTimeout(() => {
+          cancelOnBand();
+          pending.settle({
+            error: new BandClientError(
+              'DISCONNECTED',
+              `the band stopped answering: neither a reply to ${what} nor a KEEPALIVE came from ${this.transport.name} for ${silenceMs} ms; check the band is powered and connected, then retry`,
+            ),
+          });
+        }, silenceMs);
+      };
       const pending: Pending = {
         lane,
         sentAt: ++this.sendCounter,
         match,
-        onKeepalive: options.onKeepalive,
+        onKeepalive: (status) => {
+          watchSilence();
+          options.onKeepalive?.(status);
+        },
         settle: (result) => {
           if (this.pending.get(lane) !== pending) return;
           this.pending.delete(lane);
           clearTimeout(timer);
+          clearTimeout(silence);
           options.signal?.removeEventListener('abort', onAbort);
           if ('unit' in result) resolve(result.unit);
           else reject(result.error);
         },
       };
       this.pending.set(lane, pending);
+      watchSilence();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.transport.send(request).catch((cause: unknown) => {
         pending.settle({

@@ -95,7 +95,6 @@ export class DebugLink {
       { command: Command.DEBUG, payload: DebugRequestCodec.encode({ requestId, action }) },
       (u) => u.command === Command.DEBUG && decode(u.payload)?.requestId === requestId,
       options,
-      'debug',
     );
     const result = decode(unit.payload)?.result;
     if (!result)

@@ -45,6 +45,23 @@ export type HidErrorCode = (typeof HidError)[HidErrorName];
 /** KEEPALIVE status bytes (CTAP 2.1 §11.2.9.1.5). */
 export const KeepaliveStatus = { PROCESSING: 1, UPNEEDED: 2 } as const;
 
+/**
+ * While a request runs, a band sends KEEPALIVE at least this often, on every wire (CTAP 2.1 §11.2.9.1.5 sets
+ * 100 ms for CTAPHID; the framed wires follow it), so a host can tell a band that works from a dead one.
+ */
+export const KEEPALIVE_INTERVAL_MS = 100;
+
+/**
+ * The band runs one transaction at a time: a request that comes while another runs, from any endpoint or
+ * channel, is answered CTAPHID ERROR CHANNEL_BUSY (CTAP 2.1 §11.2.9), and a host keeps one request in flight
+ * per band. The debug link is the exception: it stands for the user's hands, which must act while a request
+ * waits for them (a FIDO2 request waiting for a tap on the top button), so it runs beside the request in
+ * flight. The band applies this in firmware-sim/one-transaction.ts, the host in host/channel.ts (its own slot).
+ */
+export function runsBesideTransaction(command: number): boolean {
+  return command === Command.DEBUG;
+}
+
 /** CTAPHID_INIT (CTAP 2.1 §11.2.9.1.3): the nonce a host sends and the reply that allocates its channel. */
 export const INIT_NONCE_SIZE = 8;
 export const INIT_RESPONSE_SIZE = 17;

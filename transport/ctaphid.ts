@@ -13,6 +13,13 @@ export { HID_REPORT_SIZE, INIT_DATA_SIZE, CONT_DATA_SIZE, MAX_SEQ };
 export const CTAPHID_MAX_MESSAGE = MAX_UNIT_PAYLOAD;
 export const BROADCAST_CID = 0xffffffff;
 export const DEFAULT_MSG_TIMEOUT_MS = 500;
+/**
+ * The longest one message may take from its init packet to its last continuation, however steadily its packets
+ * come. While a message is reassembled the device answers every other channel CHANNEL_BUSY, so without this cap
+ * a sender trickling a 7609-byte message at one packet per 499 ms would hold the band for a minute. A real host
+ * sends the 129 packets of the largest message within about 130 ms (one per 1 ms USB frame).
+ */
+export const DEFAULT_MAX_MESSAGE_MS = 2_000;
 const INIT_BIT = 0x80;
 
 export interface HidMessage {
@@ -73,6 +80,8 @@ export function packetize(cid: number, command: number, payload: Uint8Array): Ui
 export interface ReassemblerOptions {
   /** Longest allowed gap between two packets of one message. Default 500 ms. */
   timeoutMs?: number;
+  /** Longest time from a message's init packet to its last packet. Default DEFAULT_MAX_MESSAGE_MS. */
+  maxMessageMs?: number;
   /** Milliseconds from any fixed origin. Default Date.now. */
   now?: () => number;
   /**
@@ -90,6 +99,7 @@ interface InProgress {
   filled: number;
   nextSeq: number;
   lastAt: number;
+  startedAt: number;
 }
 
 /**
@@ -107,12 +117,14 @@ interface InProgress {
  */
 export class Reassembler {
   readonly #timeoutMs: number;
+  readonly #maxMessageMs: number;
   readonly #now: () => number;
   readonly #checkChannels: boolean;
   #partial: InProgress | undefined;
 
   constructor(options: ReassemblerOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_MSG_TIMEOUT_MS;
+    this.#maxMessageMs = options.maxMessageMs ?? DEFAULT_MAX_MESSAGE_MS;
     this.#now = options.now ?? Date.now;
     this.#checkChannels = (options.side ?? 'band') === 'band';
   }
@@ -124,16 +136,26 @@ export class Reassembler {
 
   /** When the message in progress times out (same clock as `now`), if one is in progress. */
   get deadline(): number | undefined {
-    return this.#partial ? this.#partial.lastAt + this.#timeoutMs : undefined;
+    const partial = this.#partial;
+    return partial ? Math.min(partial.lastAt + this.#timeoutMs, partial.startedAt + this.#maxMessageMs) : undefined;
   }
 
   /** Abandons the message in progress if its next packet is overdue. */
   expire(): CtapHidError | undefined {
     const partial = this.#partial;
     if (!partial) return undefined;
-    const gap = this.#now() - partial.lastAt;
-    if (gap <= this.#timeoutMs) return undefined;
+    const now = this.#now();
+    const gap = now - partial.lastAt;
+    const took = now - partial.startedAt;
+    if (gap <= this.#timeoutMs && took <= this.#maxMessageMs) return undefined;
     this.#partial = undefined;
+    if (gap <= this.#timeoutMs) {
+      return hidError(
+        'MSG_TIMEOUT',
+        partial.cid,
+        `expected a ${partial.data.length}-byte message on channel ${hexCid(partial.cid)} to arrive whole within ${this.#maxMessageMs} ms, it had ${partial.filled} bytes after ${took} ms; the message is dropped, send its packets without pausing`,
+      );
+    }
     return hidError(
       'MSG_TIMEOUT',
       partial.cid,
@@ -198,7 +220,8 @@ export class Reassembler {
     const first = Math.min(length, INIT_DATA_SIZE);
     copyFromReport(data, 0, report, 7, first);
     if (first === length) return { cid, command, payload: data };
-    this.#partial = { cid, command, data, filled: first, nextSeq: 0, lastAt: this.#now() };
+    const now = this.#now();
+    this.#partial = { cid, command, data, filled: first, nextSeq: 0, lastAt: now, startedAt: now };
     return undefined;
   }
 

@@ -17,6 +17,8 @@ export type TransportErrorCode =
   | 'OPEN_FAILED'
   | 'PORT_BUSY'
   | 'WRITE_FAILED'
+  /** The peer left more than MAX_UNREAD_BYTES of what was sent to it unread (transport/bounded-writes.ts). */
+  | 'PEER_NOT_READING'
   | 'REPLAY_MISMATCH'
   | 'REPLAY_FORMAT'
   | 'BAD_URI'

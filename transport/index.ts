@@ -3,6 +3,8 @@ export {
   Command,
   HidError,
   KeepaliveStatus,
+  KEEPALIVE_INTERVAL_MS,
+  runsBesideTransaction,
   VENDOR_FIRST,
   VENDOR_LAST,
   commandName,
@@ -18,6 +20,7 @@ export { cobsEncode, cobsDecode, cobsMaxEncodedLength } from './cobs.js';
 export { encodeFrame, decodeFrame, MAX_FRAME_PAYLOAD, MAX_ENCODED_FRAME_LENGTH, FRAME_DELIMITER } from './frame.js';
 export { FrameStreamDecoder, type FrameStreamHandlers } from './frame-stream.js';
 export { FramedTransport, type ByteLink } from './framed-transport.js';
+export { MAX_UNREAD_BYTES, boundedWriter, type BackpressuredStream } from './bounded-writes.js';
 export { loopbackPair, type LoopbackOptions, type LoopbackTransport } from './loopback.js';
 export type { Timers } from './timers.js';
 export {
@@ -31,6 +34,9 @@ export {
   CTAPHID_MAX_MESSAGE,
   BROADCAST_CID,
   DEFAULT_MSG_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_MS,
+  readCid,
+  hexCid,
 } from './ctaphid.js';
 export {
   encodeInitResponse,

@@ -1,3 +1,4 @@
+import { MAX_UNREAD_BYTES } from './bounded-writes.js';
 import { TransportError } from './errors.js';
 import { FramedTransport } from './framed-transport.js';
 import type { Transport } from './transport.js';
@@ -56,11 +57,23 @@ export function loopbackPair(options: LoopbackOptions = {}): [LoopbackTransport,
 
   const linkTo = (self: number) => {
     const peer = () => sides[1 - self];
+    // Bytes sent but not yet delivered: the same bound a socket's unread bytes have (transport/bounded-writes.ts).
+    let unread = 0;
     return {
       write(bytes: Uint8Array): Promise<void> {
+        if (unread + bytes.length > MAX_UNREAD_BYTES) {
+          return Promise.reject(
+            new TransportError(
+              'PEER_NOT_READING',
+              `expected ${peer().name} to take what was sent to it, ${unread} bytes wait undelivered (at most ${MAX_UNREAD_BYTES}); await send() before sending more`,
+            ),
+          );
+        }
+        unread += bytes.length;
         sides[self].bytesSent += bytes.length;
         return new Promise<void>((resolve, reject) => {
           schedule(() => {
+            unread -= bytes.length;
             const other = peer();
             if (!other.isOpen) {
               reject(

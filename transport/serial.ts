@@ -1,6 +1,7 @@
 import { readdir, realpath } from 'node:fs/promises';
 import type { SerialPort as SerialPortClass } from 'serialport';
 import { describe } from './base-transport.js';
+import { CLOSE_FLUSH_MS, boundedWriter } from './bounded-writes.js';
 import { TransportError } from './errors.js';
 import { FRAME_DELIMITER } from './frame.js';
 import { FramedTransport } from './framed-transport.js';
@@ -89,16 +90,23 @@ export async function openSerial(path: string, options: SerialOptions = {}): Pro
     if (!error?.canceled) peerGone();
   });
   const transport = new FramedTransport(name, {
-    write: (bytes) =>
-      new Promise<void>((resolve, reject) => {
-        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), (error) =>
-          error ? reject(error) : resolve(),
-        );
-      }),
+    // A serial line has no connection to drop: while the peer reads nothing, units past the bound are dropped
+    // (each is a whole frame, so the peer resynchronises at the next delimiter when it reads again).
+    write: boundedWriter(port, name, () => undefined),
     close: () =>
       new Promise<void>((resolve) => {
         if (!port.isOpen) return resolve();
-        port.drain(() => port.close(() => resolve()));
+        // Flush what was written first, but not for longer than CLOSE_FLUSH_MS: a peer that does not read
+        // would hold the port open forever.
+        let closing = false;
+        const closeNow = () => {
+          if (closing) return;
+          closing = true;
+          clearTimeout(giveUp);
+          port.close(() => resolve());
+        };
+        const giveUp = setTimeout(closeNow, CLOSE_FLUSH_MS);
+        port.drain(closeNow);
       }),
   });
   port.on('data', (chunk: Buffer) => transport.receiveBytes(chunk));

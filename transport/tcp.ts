@@ -1,38 +1,48 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { describe } from './base-transport.js';
+import { CLOSE_FLUSH_MS, boundedWriter } from './bounded-writes.js';
 import { TransportError } from './errors.js';
 import { FramedTransport } from './framed-transport.js';
 import type { Transport } from './transport.js';
 
-/** Frames over a TCP stream. The socket's end or death is the band's (or host's) disconnection. */
+/**
+ * Frames over a TCP stream. The socket's end or death is the band's (or host's) disconnection. A peer that
+ * stops reading is first not read from, then dropped (transport/bounded-writes.ts).
+ */
 function socketTransport(name: string, socket: Socket): FramedTransport {
   let failure: Error | undefined;
   const transport = new FramedTransport(name, {
-    write: (bytes) =>
-      new Promise<void>((resolve, reject) => {
-        socket.write(bytes, (error) => (error ? reject(error) : resolve()));
-      }),
+    write: boundedWriter(socket, name, (overrun) => {
+      failure = overrun;
+      socket.destroy();
+    }),
     close: () =>
       new Promise<void>((resolve) => {
         if (socket.destroyed) return resolve();
         socket.once('close', () => resolve());
-        // end() flushes what was written first; destroy only once that is done.
+        // end() flushes what was written first; destroy once that is done, or after CLOSE_FLUSH_MS for a peer
+        // that does not read.
+        const giveUp = setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS);
+        socket.once('close', () => clearTimeout(giveUp));
         socket.end(() => socket.destroy());
       }),
   });
   socket.setNoDelay(true);
   socket.on('data', (chunk: Buffer) => transport.receiveBytes(chunk));
   socket.on('error', (error) => {
-    failure = error;
+    // The overrun that made us destroy the socket stays the reason.
+    if (!(failure instanceof TransportError)) failure = error;
   });
   socket.on('end', () => socket.end());
   socket.on('close', () =>
     transport.linkLost(
-      new TransportError(
-        'DISCONNECTED',
-        `expected ${name} to stay connected, ${failure ? `it failed: ${describe(failure)}` : 'the peer closed it'}; reconnect`,
-        { cause: failure },
-      ),
+      failure instanceof TransportError
+        ? failure
+        : new TransportError(
+            'DISCONNECTED',
+            `expected ${name} to stay connected, ${failure ? `it failed: ${describe(failure)}` : 'the peer closed it'}; reconnect`,
+            { cause: failure },
+          ),
     ),
   );
   return transport;

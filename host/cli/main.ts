@@ -24,7 +24,10 @@ transports (--transport, or $BANDCTL_TRANSPORT; default loopback):
 options:
   --version            print bandctl's version
   --json               print exactly one JSON document on stdout ({"ok": true, ...} or {"ok": false, "error": ...})
-  --timeout MS         per-call timeout (default 5000)
+  --timeout MS         per-call timeout (default 5000); also how long a band may stay silent (no reply, no
+                       KEEPALIVE) during a longer wait before bandctl calls it gone (exit 3)
+  waits on a person have their own flag: --wait (fido2, wipe, register-key), --step-timeout (enroll),
+                       --user-timeout (reenroll); see 'bandctl COMMAND --help'
   --record FILE        append the exchange with the band to FILE (readable; replay with replay:FILE)
 
 exit codes:

@@ -1,4 +1,11 @@
-import { BandEmulator, CtapHidDevice, serveBand, testWorld, type BandDevice } from '../../firmware-sim/index.js';
+import {
+  BandEmulator,
+  CtapHidDevice,
+  SystemClock,
+  serveBand,
+  testWorld,
+  type BandDevice,
+} from '../../firmware-sim/index.js';
 import { connectUdpHid, listenUdpHid, loopbackPair, type Transport, type UdpHidServer } from '../../transport/index.js';
 
 export interface BandOptions {
@@ -55,6 +62,8 @@ export async function udpHidBand(
   const band = emulator(options, options.seed ?? 'conformance-udp');
   const hid = new CtapHidDevice(options.wrap ? options.wrap(band) : band, {
     random: (n) => band.world.random.bytes(n),
+    // The suite is a remote peer in real time: MSG_TIMEOUT and KEEPALIVE must come without anyone advancing the band's clock.
+    clock: new SystemClock(),
   });
   const server: UdpHidServer = await listenUdpHid('127.0.0.1', 0, (report, reply) => hid.receive(report, reply));
   return {

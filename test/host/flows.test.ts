@@ -114,3 +114,42 @@ describe('waiting for a person notices a band that died silently', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
+
+describe('a FIDO2 request waiting for a person notices a band that went silent', () => {
+  it('no reply and no KEEPALIVE for silenceMs ends the call with DISCONNECTED "the band stopped answering"', async () => {
+    const { makeCredentialRequest } = await import('../../host/conformance/ctap.js');
+    const { Command, KeepaliveStatus } = await import('../../transport/index.js');
+    const emulator = new BandEmulator({
+      world: testWorld({ seed: 'silent-cbor' }),
+      serialNumber: 'AAAH-00125',
+      preset: { kind: 'authenticated', userName: 'bob' },
+    });
+    const [host, side] = loopbackPair();
+    const serving = serveBand(emulator, side);
+    const client = await BandClient.connect(host, { timeoutMs: 2_000 });
+    open.push(async () => {
+      client.close();
+      await host.close();
+      emulator.close();
+    });
+    let asked!: () => void;
+    const waiting = new Promise<void>((resolve) => (asked = resolve));
+    const call = client.channel
+      .transact(
+        { command: Command.CBOR, payload: makeCredentialRequest().payload },
+        (u) => u.command === Command.CBOR,
+        {
+          timeoutMs: 60_000,
+          silenceMs: 300,
+          onKeepalive: (status) => status === KeepaliveStatus.UPNEEDED && asked(),
+        },
+      )
+      .catch((error: unknown) => error);
+    await waiting;
+    // The band dies: nothing more comes on the link (which stays up, as a loopback or UDP peer's would).
+    serving.stop();
+    const error = await call;
+    expect(error).toBeInstanceOf(BandClientError);
+    expect(error).toMatchObject({ code: 'DISCONNECTED', message: /^the band stopped answering: .* for 300 ms/ });
+  });
+});

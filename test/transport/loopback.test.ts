@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
+import { MAX_UNREAD_BYTES } from '../../transport/bounded-writes.js';
 import { encodeFrame } from '../../transport/frame.js';
 import { loopbackPair, type LoopbackTransport } from '../../transport/loopback.js';
 import type { Unit } from '../../transport/transport.js';
@@ -148,5 +149,27 @@ describe('loopback', () => {
     const error = await host.send({ command: 0x80, payload: new Uint8Array() }).catch((e: unknown) => e);
     expect((error as TransportError).code).toBe('BAD_UNIT');
     expect(host.isOpen).toBe(true);
+  });
+});
+
+describe('loopback backpressure', () => {
+  it('refuses sends past MAX_UNREAD_BYTES undelivered with PEER_NOT_READING, and carries on once they are delivered', async () => {
+    const [host, band] = loopbackPair();
+    const got = record(band);
+    const unit = { command: Command.BAND, payload: new Uint8Array(7_000).fill(0x55) };
+    // Sent without awaiting: nothing is delivered until the sender yields.
+    const sends = Array.from({ length: 300 }, () =>
+      host.send(unit).then(
+        () => 'sent',
+        (error: TransportError) => error.code,
+      ),
+    );
+    const outcomes = await Promise.all(sends);
+    const accepted = outcomes.filter((o) => o === 'sent').length;
+    expect(accepted * 7_000).toBeLessThanOrEqual(MAX_UNREAD_BYTES);
+    expect(outcomes.slice(accepted)).toEqual(new Array(300 - accepted).fill('PEER_NOT_READING'));
+    await until(() => got.units.length === accepted, 'the accepted units');
+    await host.send(unit);
+    await host.close();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open as openFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,24 @@ afterAll(async () => {
 });
 
 describe.skipIf(!socat.ok)('serial over a socat pty pair', () => {
+  it('a peer that never reads: the band stops reading, then drops units with PEER_NOT_READING and keeps the port', async () => {
+    const { paths } = await pair();
+    // The host end held open and never read (a stuck terminal program).
+    const stuck = await openFile(paths[0], 'r+');
+    const band = await open(paths[1]);
+    const unit = { command: Command.BAND, payload: new Uint8Array(7_000).fill(0x55) };
+    let refusal: unknown;
+    for (let i = 0; i < 2_000 && refusal === undefined; i++) {
+      await Promise.race([
+        band.send(unit).catch((error: unknown) => (refusal = error)),
+        new Promise((resolve) => setImmediate(resolve)),
+      ]);
+    }
+    expect((refusal as TransportError).code).toBe('PEER_NOT_READING');
+    expect(band.isOpen).toBe(true);
+    await stuck.close();
+  });
+
   it('carries units both ways in order, up to the maximum size', async () => {
     const { paths } = await pair();
     const host = await open(paths[0]);

@@ -127,3 +127,30 @@ describe('tcp', () => {
     expect((error as TransportError).code).toBe('OPEN_FAILED');
   });
 });
+
+describe('tcp backpressure (docs/protocol.md, "Backpressure")', () => {
+  it('stops reading from a peer that does not read, then drops it with PEER_NOT_READING past MAX_UNREAD_BYTES', async () => {
+    const { srv, accepted } = await server();
+    // A host that never reads a byte of what the band sends.
+    const host = connect({ host: '127.0.0.1', port: srv.address.port });
+    host.pause();
+    cleanups.push(async () => void host.destroy());
+    await until(() => accepted.length === 1, 'the accepted connection');
+    const band = accepted[0];
+    const closed = new Promise<TransportError | undefined>((resolve) => band.onClose(resolve));
+    const unit = { command: Command.BAND, payload: new Uint8Array(7_000).fill(0x55) };
+    let refusal: unknown;
+    // Kernel buffers take a few MB first; then the band's own queue fills up to the bound.
+    for (let i = 0; i < 10_000 && refusal === undefined; i++) {
+      await Promise.race([
+        band.send(unit).catch((error: unknown) => (refusal = error)),
+        new Promise((resolve) => setImmediate(resolve)),
+      ]);
+    }
+    expect(refusal).toBeInstanceOf(TransportError);
+    expect((refusal as TransportError).code).toBe('PEER_NOT_READING');
+    const reason = await closed;
+    expect(reason?.code).toBe('PEER_NOT_READING');
+    expect(reason?.message).toMatch(/expected tcp:.* to read what was sent to it, \d+ bytes wait unread/);
+  });
+});

@@ -1,0 +1,121 @@
+import {
+  Command,
+  HidError,
+  KEEPALIVE_INTERVAL_MS,
+  KeepaliveStatus,
+  runsBesideTransaction,
+  type Unit,
+} from '../transport/index.js';
+import type { Clock, Timer } from './clock.js';
+import type { BandDevice, DeviceContext } from './device.js';
+
+/** What an endpoint (a framed link, a CTAPHID channel) gives a transaction to talk back through. */
+export interface TransactionHooks {
+  /** The answer: the band's reply, or ERROR OTHER if it failed. Never called after abandon(). */
+  answer(unit: Unit): void;
+  /** One KEEPALIVE with this status byte. */
+  keepalive(status: number): void;
+  /** The band's clock: KEEPALIVEs are timed on it, so a test decides when they go. */
+  clock: Clock;
+  /** Period of KEEPALIVE while the request runs; default KEEPALIVE_INTERVAL_MS. */
+  keepaliveIntervalMs?: number;
+}
+
+/** A request the band accepted. */
+export interface Transaction {
+  /** CTAPHID_CANCEL: the band stops waiting; the answer still comes (CTAP2_ERR_KEEPALIVE_CANCEL for CBOR). */
+  cancel(): void;
+  /**
+   * The requester is gone or resynchronised (INIT, its link closed): the band stops and nothing more is sent.
+   * The band stays busy until the request has wound down, so two requests never run inside it at once.
+   */
+  abandon(): void;
+}
+
+const gates = new WeakMap<BandDevice, OneTransaction>();
+
+/**
+ * The band side of runsBesideTransaction (proto/ctaphid.ts), for every endpoint: one gate per band, so
+ * a band behind several endpoints (bandsim --serial --tcp --udp-hid) still has one command processor. While
+ * a transaction runs the band sends KEEPALIVE every KEEPALIVE_INTERVAL_MS on every wire, so a host can tell
+ * a band at work from a dead one (docs/protocol.md, "Liveness").
+ */
+export class OneTransaction {
+  #running = false;
+
+  private constructor(private readonly device: BandDevice) {}
+
+  /** The gate of `device`: every endpoint serving the same device shares it. */
+  static of(device: BandDevice): OneTransaction {
+    let gate = gates.get(device);
+    if (!gate) {
+      gate = new OneTransaction(device);
+      gates.set(device, gate);
+    }
+    return gate;
+  }
+
+  /** True while a request (other than the debug link's) runs. */
+  get busy(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Starts `unit` on the band. Returns undefined, and starts nothing, when another transaction holds the
+   * band: the endpoint answers CHANNEL_BUSY in its own wire's way.
+   */
+  begin(unit: Unit, hooks: TransactionHooks): Transaction | undefined {
+    const beside = runsBesideTransaction(unit.command);
+    // Refused first, before anything is allocated: a peer pipelining requests meets this path at wire speed.
+    if (!beside && this.#running) return undefined;
+    const controller = new AbortController();
+    let abandoned = false;
+    const handle: Transaction = {
+      cancel: () => controller.abort(),
+      abandon: () => {
+        abandoned = true;
+        controller.abort();
+      },
+    };
+    if (beside) {
+      void this.#handle(unit, { signal: controller.signal, keepalive: () => undefined }).then((answer) => {
+        if (!abandoned) hooks.answer(answer);
+      });
+      return handle;
+    }
+    this.#running = true;
+    let status: number = KeepaliveStatus.PROCESSING;
+    const interval = hooks.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS;
+    let ticker: Timer | undefined;
+    const beat = () => {
+      if (!abandoned) hooks.keepalive(status);
+      ticker = hooks.clock.setTimer(interval, beat);
+    };
+    ticker = hooks.clock.setTimer(interval, beat);
+    const ctx: DeviceContext = {
+      signal: controller.signal,
+      keepalive: (next) => {
+        if (next === status) return;
+        status = next;
+        if (!abandoned) hooks.keepalive(status);
+      },
+    };
+    void this.#handle(unit, ctx).then((answer) => {
+      ticker?.cancel();
+      this.#running = false;
+      if (!abandoned) hooks.answer(answer);
+    });
+    return handle;
+  }
+
+  /** Never rejects: a band that throws answers ERROR OTHER, and the endpoint keeps serving. */
+  #handle(unit: Unit, ctx: DeviceContext): Promise<Unit> {
+    let running: Promise<Unit>;
+    try {
+      running = this.device.handle(unit, ctx);
+    } catch {
+      running = Promise.reject(new Error('handle threw'));
+    }
+    return running.catch(() => ({ command: Command.ERROR, payload: Uint8Array.of(HidError.OTHER) }));
+  }
+}

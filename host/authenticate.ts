@@ -1,5 +1,5 @@
 import type { BandClient, BandEvent } from './band-client.js';
-import { BandClientError } from './errors.js';
+import { AuthenticationFailedError, BandError } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import type { UserInteraction } from './user-interaction.js';
 
@@ -24,9 +24,12 @@ export async function authenticate(
   let state = await band.getState(call);
   if (state.state === 'BAND_STATE_AUTHENTICATED') return;
   if (!state.enrolled) {
-    throw new BandClientError(
-      'PROTOCOL',
+    // Checked here rather than by the band because there is no authentication request to refuse: the wearer's
+    // touch is the request, and on a band holding nobody it would only show NO USER.
+    throw new BandError(
+      'ERROR_CODE_NOT_ENROLLED',
       `the band holds no enrolled user (state ${state.state}); enroll it before authenticating`,
+      state.state,
     );
   }
   const waiter = new EventWaiter(band);
@@ -51,9 +54,14 @@ export async function authenticate(
       { timeoutMs, signal: options.signal, what: 'authentication (waiting for a fingerprint match)' },
     );
     if (!outcome.value.authenticated) {
-      throw new BandClientError(
-        'ABORTED',
-        `the band did not authenticate the user: ${outcome.value.reason.replace('AUTHENTICATION_REASON_', '').toLowerCase().replace(/_/g, ' ')}; touch the sensor again`,
+      const reason = outcome.value.reason;
+      throw new AuthenticationFailedError(
+        reason,
+        `the band did not authenticate the user: ${reason.replace('AUTHENTICATION_REASON_', '').toLowerCase().replace(/_/g, ' ')}; ${
+          reason === 'AUTHENTICATION_REASON_LOCKED_OUT'
+            ? 'the band is locked out: delete its user data on the band and enroll again'
+            : 'touch the sensor again'
+        }`,
       );
     }
   } finally {

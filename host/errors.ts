@@ -1,4 +1,4 @@
-import type { BandState, ErrorCode } from '../proto/index.js';
+import type { AuthenticationReason, BandState, ErrorCode } from '../proto/index.js';
 
 export type BandClientErrorCode =
   | 'BUSY'
@@ -28,6 +28,20 @@ export class BandClientError extends Error {
   ) {
     super(message, options);
     if (options?.hidError !== undefined) this.hidError = options.hidError;
+  }
+}
+
+/**
+ * The band ran the wearer's authentication and it failed: `reason` is the band's (AUTHENTICATION_REASON_NO_MATCH,
+ * NO_ECG, LOCKED_OUT, REMOVED_FROM_WRIST). Not a broken conversation: the wearer may try again, unless locked out.
+ */
+export class AuthenticationFailedError extends Error {
+  override readonly name = 'AuthenticationFailedError';
+  constructor(
+    readonly reason: AuthenticationReason,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

@@ -5,7 +5,7 @@ export { BandClient, type BandClientOptions, type BandEvent } from './band-clien
 export type { RequestName, RequestOf, ReplyOf } from '../proto/index.js';
 export { BandChannel, type CallOptions, type Lane } from './channel.js';
 export { DebugLink } from './debug-link.js';
-export { BandClientError, BandError, type BandClientErrorCode } from './errors.js';
+export { AuthenticationFailedError, BandClientError, BandError, type BandClientErrorCode } from './errors.js';
 export { EventWaiter } from './event-waiter.js';
 
 export { describeInstruction, type Instruction, type UserInteraction } from './user-interaction.js';

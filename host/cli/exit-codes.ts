@@ -1,4 +1,4 @@
-import { BandClientError, BandError } from '../errors.js';
+import { AuthenticationFailedError, BandClientError, BandError } from '../errors.js';
 import { ReEnrollmentError } from '../re-enrollment/index.js';
 import { HidError, TransportError } from '../../transport/index.js';
 import { DirectoryError } from '../directory/index.js';
@@ -65,6 +65,7 @@ export function classify(error: unknown): { exit: number; code: string } {
     return { exit: ExitCode.FAILED, code: error.code };
   }
   if (error instanceof BandError) return { exit: ExitCode.FAILED, code: error.code };
+  if (error instanceof AuthenticationFailedError) return { exit: ExitCode.FAILED, code: 'AUTHENTICATION_FAILED' };
   // The directory's policy decision (a self-service re-enrollment the NES policy does not allow).
   if (error instanceof DirectoryError && error.code === 'REFUSED')
     return { exit: ExitCode.REFUSED_BY_POLICY, code: error.code };

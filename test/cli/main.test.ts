@@ -68,6 +68,11 @@ describe('bandctl exit codes for a busy band and a departed replay', () => {
       hidError: HidError.INVALID_CMD,
     });
     expect(describeFailure(other)).toBe('CHANNEL_BUSY named in a message');
+    const { AuthenticationFailedError } = await import('../../host/errors.js');
+    expect(classify(new AuthenticationFailedError('AUTHENTICATION_REASON_NO_MATCH', 'x'))).toEqual({
+      exit: ExitCode.FAILED,
+      code: 'AUTHENTICATION_FAILED',
+    });
     for (const code of ['REPLAY_MISMATCH', 'REPLAY_FORMAT'] as const) {
       expect(classify(new TransportError(code, 'x')).exit).toBe(ExitCode.FAILED);
     }

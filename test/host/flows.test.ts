@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BandEmulator, serveBand, testWorld, type Preset } from '../../firmware-sim/index.js';
 import {
+  AuthenticationFailedError,
   BandClient,
   BandClientError,
   BandError,
   SimulatedUser,
+  authenticate,
   deleteUserData,
   enroll,
   type UserInteraction,
@@ -74,6 +76,23 @@ describe('host flows refuse early and leave the band usable', () => {
     const state = await client.getState();
     expect(state.state).not.toBe('BAND_STATE_DELETE_PROMPT');
     expect(state.enrolled).toBe(true);
+  });
+
+  it('authenticate: a band holding nobody is NOT_ENROLLED, a failed match says why; both typed', async () => {
+    const blank = await band();
+    const notEnrolled = await authenticate(blank.client, blank.user).catch((e: unknown) => e);
+    expect(notEnrolled).toBeInstanceOf(BandError);
+    expect(notEnrolled).toMatchObject({ code: 'ERROR_CODE_NOT_ENROLLED', state: 'BAND_STATE_UNENROLLED' });
+
+    const { client } = await band({ kind: 'authenticated', userName: 'bob' });
+    await client.debug.setWrist(false);
+    // Someone else's finger on bob's band.
+    const failed = await authenticate(client, new SimulatedUser(client.debug, 'mallory/thumb'), {
+      stepTimeoutMs: 5_000,
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AuthenticationFailedError);
+    expect(failed).toMatchObject({ reason: 'AUTHENTICATION_REASON_NO_MATCH' });
+    expect((failed as Error).message).toMatch(/did not authenticate the user: no match; touch the sensor again/);
   });
 
   it('a closed client fails at once with CLOSED; the transport stays open for its owner', async () => {

@@ -1,8 +1,9 @@
 import { normalizeDeviceId } from './device-id.js';
 import { DirectoryError } from './errors.js';
-import type { Association, DirectoryDraft } from './model.js';
+import { describeChange, diffDirectory, type DirectoryChange } from './changes.js';
+import type { Association, Band, DirectoryDraft, DirectorySnapshot, DirectoryUser, Policy } from './model.js';
 import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
-import { findBand } from './queries.js';
+import { findBand, findUser } from './queries.js';
 
 export const NOTE_SELF_SERVICE_ENROLLMENT = 'Self-service enrollment';
 export const NOTE_SELF_SERVICE_RE_ENROLLMENT = 'Self-service re-enrollment';
@@ -24,6 +25,58 @@ export interface ReEnrollmentRequest {
    * the update fails with STALE_DECISION rather than doing something the user never agreed to.
    */
   expected?: ReEnrollmentAllowed;
+  /**
+   * What the decision rested on, read when it was made (`decisionBasis`). If any of it changed since (an
+   * administrator suspended or disconnected the band, changed the user's rows or the policy), the update fails
+   * with ChangedDuringRunError naming the changes, and the administrator's change stands.
+   */
+  basis?: DecisionBasis;
+}
+
+/**
+ * Everything a self-service decision for one user and one band depends on: the policy, the user's row and every
+ * association of the user, the band's registration and whoever holds it. Plain JSON, so a resumable run can keep
+ * it in its journal.
+ */
+export interface DecisionBasis {
+  userName: string;
+  serialNumber: string;
+  policy: Policy;
+  users: DirectoryUser[];
+  bands: Band[];
+  associations: Association[];
+}
+
+export function decisionBasis(view: DirectorySnapshot, userName: string, serialNumber: string): DecisionBasis {
+  const user = findUser(view, userName);
+  const band = findBand(view, serialNumber);
+  return {
+    userName,
+    serialNumber,
+    policy: { ...view.policy },
+    users: user ? [{ ...user }] : [],
+    bands: band ? [{ ...band }] : [],
+    associations: view.associations
+      .filter((a) => a.userName === userName || a.serialNumber === serialNumber)
+      .map((a) => ({ ...a })),
+  };
+}
+
+/** What changed in the rows `basis` covers, between when it was read and `view`. */
+export function changesSinceDecision(basis: DecisionBasis, view: DirectorySnapshot): DirectoryChange[] {
+  const now = decisionBasis(view, basis.userName, basis.serialNumber);
+  return diffDirectory(basis, now);
+}
+
+/** The directory changed under a running re-enrollment; `changes` says how. Nothing was written. */
+export class ChangedDuringRunError extends DirectoryError {
+  override readonly name = 'ChangedDuringRunError';
+  constructor(
+    readonly changes: DirectoryChange[],
+    message: string,
+  ) {
+    super('CHANGED_DURING_RUN', message);
+  }
 }
 
 export interface ReEnrollmentOutcome {
@@ -52,11 +105,23 @@ export class ReEnrollmentRefusedError extends DirectoryError {
  *   it), the new row becomes Primary so the user always has a band to be restored to.
  * - another user's band: that user's association is removed first.
  * - a band the directory does not know yet is registered (enrollment step 1 registers the band with the server).
- * @throws ReEnrollmentRefusedError (code REFUSED) when the policy refuses; DirectoryError STALE_DECISION,
+ * @throws ChangedDuringRunError (code CHANGED_DURING_RUN) when what `basis` covers changed;
+ *   ReEnrollmentRefusedError (code REFUSED) when the policy refuses; DirectoryError STALE_DECISION,
  *   DEVICE_ID_MISMATCH, INVALID_SERIAL, INVALID_DEVICE_ID, UNKNOWN_USER.
  */
 export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRequest): ReEnrollmentOutcome {
   const { userName, band } = request;
+  if (request.basis) {
+    const changes = changesSinceDecision(request.basis, draft);
+    if (changes.length > 0) {
+      throw new ChangedDuringRunError(
+        changes,
+        `The directory changed while the re-enrollment of band ${band.serialNumber} for ${userName} was running: ` +
+          `${changes.map((c) => describeChange(c, draft)).join(' ')} Nothing was written, so that change stands. ` +
+          `Check with the administrator; running the re-enrollment again decides from the directory as it is now.`,
+      );
+    }
+  }
   const decision = decideReEnrollment(draft, userName, band.serialNumber);
   if (!decision.allowed) throw new ReEnrollmentRefusedError(decision);
   const { expected } = request;

@@ -1,4 +1,4 @@
-import { open, rename, rm } from 'node:fs/promises';
+import { copyFile, link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 let sequence = 0;
@@ -28,6 +28,33 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw error;
   }
   await syncDirectory(dir);
+}
+
+/**
+ * Makes `backup` a copy of `path` as it is now, atomically (the old backup or the new one, never a torn one): a
+ * hard link to the current file under a temp name, renamed over `backup`. The next atomic replace of `path`
+ * gives `path` a new inode and leaves the linked one to the backup, so no byte is copied. Where hard links are
+ * not allowed, the bytes are copied instead. The caller syncs the folder (writeFileAtomic does).
+ * Returns false when `path` does not exist (nothing to keep).
+ */
+export async function backupFile(path: string, backup: string): Promise<boolean> {
+  const target = resolve(backup);
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${++sequence}.tmp`);
+  try {
+    await link(path, tmp);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+    await copyFile(path, tmp);
+  }
+  try {
+    await rename(tmp, target);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  return true;
 }
 
 async function createTemp(dir: string, name: string, mode: number) {

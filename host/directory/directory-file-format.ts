@@ -1,13 +1,12 @@
 import { DirectoryError, type InvariantRule } from './errors.js';
 import { findViolations } from './invariants.js';
-import { copyDirectoryState, type DirectorySnapshot, type DirectoryState } from './model.js';
+import type { DirectorySnapshot, DirectoryState } from './model.js';
 
 export const DIRECTORY_FILE_FORMAT = 'band-stack/directory';
 export const DIRECTORY_FILE_VERSION = 1;
 
 /** The on-disk document: a format tag and version first, so a foreign or future file is recognised as such. */
-export function encodeDirectoryFile(state: DirectorySnapshot): string {
-  const s = copyDirectoryState(state);
+export function encodeDirectoryFile(s: DirectorySnapshot): string {
   const doc = {
     format: DIRECTORY_FILE_FORMAT,
     version: DIRECTORY_FILE_VERSION,
@@ -57,5 +56,6 @@ export function decodeDirectoryFile(text: string, path: string): DirectoryState 
   if (first) {
     throw corrupt(`it breaks the rule "${first.rule}": ${first.detail}`, undefined, first.rule);
   }
-  return copyDirectoryState(state as DirectoryState);
+  // Fresh from JSON.parse, so nobody else holds it.
+  return state as DirectoryState;
 }

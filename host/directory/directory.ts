@@ -9,7 +9,7 @@ import type { DirectoryDraft, DirectorySnapshot } from './model.js';
  * (see invariants.ts) and the callback did not throw. Updates run one at a time, in call order.
  */
 export interface Directory {
-  /** A consistent, deeply frozen copy of the whole directory. */
+  /** A consistent, deeply frozen view of the whole directory; later commits never change it. */
   snapshot(): Promise<DirectorySnapshot>;
   /**
    * Applies `fn`'s mutations atomically and returns what `fn` returned.

@@ -14,6 +14,8 @@ export type DirectoryErrorCode =
   | 'INVARIANT'
   | 'CORRUPT'
   | 'IO'
+  /** Another process held the directory file's lock for too long, or this process lost its lock. */
+  | 'LOCKED'
   | 'INVALID_SERIAL'
   | 'INVALID_DEVICE_ID'
   | 'INVALID_USER_NAME'
@@ -29,7 +31,9 @@ export type DirectoryErrorCode =
   | 'NO_PRIMARY_BAND'
   | 'DEVICE_ID_MISMATCH'
   | 'REFUSED'
-  | 'STALE_DECISION';
+  | 'STALE_DECISION'
+  /** What a re-enrollment's decision rested on (policy, the user's or the band's rows) changed during the run. */
+  | 'CHANGED_DURING_RUN';
 
 export class DirectoryError extends Error {
   override readonly name: string = 'DirectoryError';

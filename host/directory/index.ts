@@ -18,4 +18,5 @@ export * from './policy.js';
 export * from './apply-re-enrollment.js';
 export * from './admin.js';
 export * from './user-properties.js';
+export * from './changes.js';
 export { writeFileAtomic } from './atomic-file.js';

@@ -1,6 +1,12 @@
-import type { DirectorySnapshot } from './model.js';
+import type { DirectorySnapshot, Policy } from './model.js';
 import { associationOfBand, associationsOf, findBand, requireUser } from './queries.js';
 import { assertSerialNumber } from './serial-number.js';
+
+/** The NES administrator console's wording for each self-service setting. */
+export const POLICY_SETTING_LABELS: Readonly<Record<keyof Policy, string>> = Object.freeze({
+  allowReEnrollOwnBand: 'Allow a user to re-enroll / re-register their Nymi Band',
+  allowReEnrollAnyActiveBand: 'Allow a user to re-enroll any active Nymi Band',
+});
 
 /** The vendor's exact wording, shown whenever the band in question is assigned to another user. */
 export const REFUSAL_BAND_OF_OTHER_USER =

@@ -1,3 +1,5 @@
+import type { DirectoryChange } from '../directory/index.js';
+
 export type ReEnrollmentErrorCode =
   /** The NES policy does not allow it; `message` is the text the user sees. Nothing was touched. */
   | 'REFUSED_BY_POLICY'
@@ -5,18 +7,27 @@ export type ReEnrollmentErrorCode =
   | 'BAND_MISMATCH'
   /** A step failed; the run can be repeated and resumes where it stopped. `step` says which. */
   | 'STEP_FAILED'
+  /**
+   * An administrator changed what the decision rested on (the policy, the user's or the band's rows) while the run
+   * waited for the person; `changes` says what. The directory keeps the administrator's change; the keys this run
+   * created are retired and its resume point dropped, so running it again decides afresh.
+   */
+  | 'DIRECTORY_CHANGED'
   | 'CANCELLED';
 
 export type ReEnrollmentStep = 'connect' | 'policy' | 'delete-user-data' | 'enroll' | 'fido2' | 'directory' | 'retire';
 
 export class ReEnrollmentError extends Error {
   override readonly name = 'ReEnrollmentError';
+  /** For DIRECTORY_CHANGED: what changed in the directory during the run. */
+  readonly changes?: DirectoryChange[];
   constructor(
     readonly code: ReEnrollmentErrorCode,
     message: string,
     readonly step: ReEnrollmentStep,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; changes?: DirectoryChange[] },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.changes) this.changes = options.changes;
   }
 }

@@ -2,11 +2,14 @@ import type { BandClient } from '../band-client.js';
 import { authenticate } from '../authenticate.js';
 import { deleteUserData } from '../delete-user-data.js';
 import {
+  ChangedDuringRunError,
   applyReEnrollment,
   decideReEnrollment,
+  decisionBasis,
   findBand,
   type Directory,
   type Association,
+  type DecisionBasis,
   type ReEnrollmentAllowed,
 } from '../directory/index.js';
 import { enroll, type EnrollProgress } from '../enroll.js';
@@ -122,7 +125,11 @@ export class ReEnrollment {
 
       step = 'policy';
       report({ step, status: 'started' });
-      const decision = await this.decide(userName, bandSerial, deviceId, journal);
+      const decided = await this.decide(userName, bandSerial, deviceId, journal);
+      const { decision } = decided;
+      // The commit re-checks what the decision rested on against this: as it was when the person was asked to wipe
+      // the band (kept in the journal for a resumed run), or as it is now for a run that wipes the band itself.
+      let basis = journal?.basis ?? decided.basis;
       report({ step, status: 'done', detail: describeDecision(decision) });
 
       if (!journal || journal.phase === 'enrolled') {
@@ -154,6 +161,7 @@ export class ReEnrollment {
             },
           );
           report({ step, status: 'done', detail: `label ${enrolled.label}` });
+          basis = decided.basis;
           // Keys made by an earlier run lived on the band before this wipe: they are gone.
           journal = {
             userName,
@@ -161,6 +169,7 @@ export class ReEnrollment {
             deviceId,
             phase: 'enrolled',
             decision,
+            basis,
             recreated: {},
             started: this.clock().toISOString(),
           };
@@ -201,13 +210,19 @@ export class ReEnrollment {
 
         step = 'directory';
         report({ step, status: 'started' });
-        await this.deps.directory.update((draft) =>
-          applyReEnrollment(draft, {
-            userName,
-            band: { serialNumber: bandSerial, deviceId, seosEnabled },
-            expected: decision,
-          }),
-        );
+        try {
+          await this.deps.directory.update((draft) =>
+            applyReEnrollment(draft, {
+              userName,
+              band: { serialNumber: bandSerial, deviceId, seosEnabled },
+              expected: decision,
+              basis,
+            }),
+          );
+        } catch (error) {
+          if (error instanceof ChangedDuringRunError) await this.abandon(journal, error);
+          throw error;
+        }
         journal.phase = 'committed';
         await this.progress.put(journal);
         report({ step, status: 'done' });
@@ -249,15 +264,37 @@ export class ReEnrollment {
     }
   }
 
+  /**
+   * An administrator changed what the decision rested on while the run waited for the person: the directory keeps
+   * that change. The keys this run created live on a band the directory did not give the user, so they are retired
+   * (the user's old keys still work), and the resume point is dropped so a new run decides afresh.
+   */
+  private async abandon(journal: ReEnrollmentJournal, error: ChangedDuringRunError): Promise<never> {
+    const retired: string[] = [];
+    for (const rp of this.deps.relyingParties) {
+      const id = journal.recreated[rp.id];
+      if (!id) continue;
+      await rp.retireCredential(journal.userName, id);
+      retired.push(`${rp.id}:${id}`);
+    }
+    await this.progress.delete(journal.userName);
+    const keys = retired.length > 0 ? ` The key(s) this run created were retired (${retired.join(', ')}).` : '';
+    throw new ReEnrollmentError('DIRECTORY_CHANGED', `${error.message}${keys}`, 'directory', {
+      cause: error,
+      changes: error.changes,
+    });
+  }
+
   private async decide(
     userName: string,
     bandSerial: string,
     deviceId: string,
     journal: ReEnrollmentJournal | undefined,
-  ): Promise<ReEnrollmentAllowed> {
+  ): Promise<{ decision: ReEnrollmentAllowed; basis: DecisionBasis }> {
     const snapshot = await this.deps.directory.snapshot();
+    const basis = decisionBasis(snapshot, userName, bandSerial);
     // Once committed, the directory already records this re-enrollment; only retiring old keys is left.
-    if (journal?.phase === 'committed') return journal.decision;
+    if (journal?.phase === 'committed') return { decision: journal.decision, basis };
     // Everything the final directory transaction would refuse must be refused now, before the band is wiped.
     const registered = findBand(snapshot, bandSerial);
     if (registered && registered.deviceId !== deviceId) {
@@ -270,7 +307,7 @@ export class ReEnrollment {
     }
     const decision = decideReEnrollment(snapshot, userName, bandSerial);
     if (!decision.allowed) throw new ReEnrollmentError('REFUSED_BY_POLICY', decision.reason, 'policy');
-    return decision;
+    return { decision, basis };
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../directory/atomic-file.js';
-import type { ReEnrollmentAllowed } from '../directory/index.js';
+import { withFileLock, type FileLockOptions } from '../directory/file-lock.js';
+import type { DecisionBasis, ReEnrollmentAllowed } from '../directory/index.js';
 
 /**
  * Where a re-enrollment stands, kept between runs so that a failed run resumes instead of starting over
@@ -16,6 +17,11 @@ export interface ReEnrollmentJournal {
   phase: 'enrolled' | 'committed';
   /** The policy decision the user acted on. */
   decision: ReEnrollmentAllowed;
+  /**
+   * The directory rows the decision rested on, read before the band was wiped: the commit refuses if any of them
+   * changed since (absent in journals written before this field existed: the resumed run reads them afresh).
+   */
+  basis?: DecisionBasis;
   /** Credentials already re-created on this band, by relying-party id (base64url credential id). */
   recreated: Record<string, string>;
   started: string;
@@ -46,23 +52,47 @@ export class ProgressStoreError extends Error {
   readonly code = 'CORRUPT';
 }
 
-/** A JSON file beside the directory file, replaced atomically on every change (mode 0600). */
+/**
+ * A JSON file beside the directory file, one entry per user, that several processes share (two users
+ * re-enrolling at once from two terminals): each change is a read-modify-write under the file's lock
+ * (file-lock.ts) on a fresh read, then an atomic replace (mode 0600), so no process loses another's entry.
+ * Reads take no lock: a replace is atomic.
+ */
 export class FileProgressStore implements ProgressStore {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly lock: FileLockOptions = {},
+  ) {}
 
   async get(userName: string) {
-    return (await this.read())[userName];
+    const all = await this.read();
+    return Object.hasOwn(all, userName) ? all[userName] : undefined;
   }
   async put(journal: ReEnrollmentJournal) {
-    const all = await this.read();
-    all[journal.userName] = journal;
-    await writeFileAtomic(this.path, JSON.stringify(all, null, 2));
+    await this.change((all) => {
+      all[journal.userName] = journal;
+      return true;
+    });
   }
   async delete(userName: string) {
-    const all = await this.read();
-    if (!(userName in all)) return;
-    delete all[userName];
-    await writeFileAtomic(this.path, JSON.stringify(all, null, 2));
+    await this.change((all) => {
+      if (!Object.hasOwn(all, userName)) return false;
+      delete all[userName];
+      return true;
+    });
+  }
+
+  private change(edit: (all: Record<string, ReEnrollmentJournal>) => boolean): Promise<void> {
+    return withFileLock(
+      this.path,
+      async (assertHeld) => {
+        const all = await this.read();
+        if (!edit(all)) return;
+        assertHeld();
+        await writeFileAtomic(this.path, JSON.stringify(all, null, 2));
+      },
+      this.lock,
+    );
   }
 
   private async read(): Promise<Record<string, ReEnrollmentJournal>> {
@@ -70,13 +100,15 @@ export class FileProgressStore implements ProgressStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return Object.create(null) as Record<string, ReEnrollmentJournal>;
       throw error;
     }
     try {
       const parsed = JSON.parse(text) as unknown;
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
-      return parsed as Record<string, ReEnrollmentJournal>;
+      // Without a prototype, a user named __proto__ is just another key.
+      return Object.assign(Object.create(null), parsed) as Record<string, ReEnrollmentJournal>;
     } catch (cause) {
       throw new ProgressStoreError(
         `re-enrollment progress file ${this.path} is damaged (${(cause as Error).message}); it holds only resume points: move it aside and run the re-enrollment again from the start`,

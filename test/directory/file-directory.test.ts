@@ -63,7 +63,11 @@ describe('FileDirectory', () => {
       const memory = new MemoryDirectory({ clock: steppingClock() });
       await populate(memory);
       expect(await memory.snapshot()).toEqual(saved);
-      expect(await readdir(dir)).toEqual(['dir.json']);
+      // No temp file or lock is left behind; the file before the last commit is kept as the backup.
+      expect((await readdir(dir)).sort()).toEqual(['dir.json', 'dir.json.bak']);
+      const backup = await new FileDirectory(`${path}.bak`).snapshot();
+      expect(backup.policy.allowReEnrollOwnBand).toBe(false);
+      expect(backup.associations).toEqual(saved.associations);
     });
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DirectoryError,
   MemoryDirectory,
+  findViolations,
   activate,
   applyReEnrollment,
   disconnect,
@@ -324,5 +325,155 @@ describe('update is all-or-nothing', () => {
   it('a broken clock is reported, not written', async () => {
     const directory = new MemoryDirectory({ clock: () => new Date(Number.NaN) });
     await expect(directory.update((d) => registerUser(d, 'a'))).rejects.toMatchObject({ code: 'INVALID_CLOCK' });
+  });
+});
+
+describe('the incremental check on what changed agrees with the full check', () => {
+  type Table = 'users' | 'bands' | 'associations';
+  const TABLES: Table[] = ['users', 'bands', 'associations'];
+  const NAMES = [...USERS, 'zed', '', ' padded'];
+  const SERIAL_POOL = [...SERIALS, 'ZZZZ-99999', 'bad'];
+  // Raw edits a host app's callback could make, valid or not: the commit must reject exactly the drafts the full
+  // check rejects, with its rule.
+  const rawEdit = fc.oneof(
+    fc.record({ kind: fc.constant('remove' as const), table: fc.constantFrom(...TABLES), at: fc.nat() }),
+    fc.record({ kind: fc.constant('swap' as const), table: fc.constantFrom(...TABLES), at: fc.nat(), to: fc.nat() }),
+    fc.record({ kind: fc.constant('duplicate' as const), table: fc.constantFrom(...TABLES), at: fc.nat() }),
+    fc.oneof(
+      ...(
+        [
+          ['userName', fc.constantFrom(...NAMES)],
+          ['serialNumber', fc.constantFrom(...SERIAL_POOL)],
+          ['isActive', fc.constantFrom<unknown>(true, true, false, 'x')],
+          ['isPrimary', fc.constantFrom<unknown>(true, true, false, 'x')],
+          ['notes', fc.constantFrom<unknown>('n', 7)],
+          ['created', fc.constantFrom('2030-01-01T00:00:00.000Z', 'yesterday')],
+        ] as const
+      ).map(([field, value]) =>
+        fc.record({
+          kind: fc.constant('assoc' as const),
+          at: fc.nat(),
+          field: fc.constant(field),
+          value: value as fc.Arbitrary<unknown>,
+        }),
+      ),
+    ),
+    fc.record({
+      kind: fc.constant('addAssoc' as const),
+      userName: fc.constantFrom(...NAMES),
+      serialNumber: fc.constantFrom(...SERIAL_POOL),
+      isActive: fc.boolean(),
+      isPrimary: fc.boolean(),
+    }),
+    fc.record({ kind: fc.constant('user' as const), at: fc.nat(), name: fc.constantFrom(...NAMES) }),
+    fc.record({
+      kind: fc.constant('band' as const),
+      at: fc.nat(),
+      field: fc.constantFrom('serialNumber', 'deviceId', 'seosEnabled'),
+      value: fc.oneof(fc.constantFrom(...SERIAL_POOL, 'aa01', 'aa02', 'AB'), fc.boolean()),
+    }),
+    fc.record({ kind: fc.constant('policy' as const), value: fc.oneof(fc.boolean(), fc.constant('yes')) }),
+  );
+
+  type RawEdit = typeof rawEdit extends fc.Arbitrary<infer T> ? T : never;
+
+  function applyRaw(d: DirectoryDraft, e: RawEdit): void {
+    const rows = (t: Table) => d[t] as unknown as Record<string, unknown>[];
+    switch (e.kind) {
+      case 'remove': {
+        const r = rows(e.table);
+        if (r.length) r.splice(e.at % r.length, 1);
+        return;
+      }
+      case 'swap': {
+        const r = rows(e.table);
+        if (r.length) [r[e.at % r.length], r[e.to % r.length]] = [r[e.to % r.length], r[e.at % r.length]];
+        return;
+      }
+      case 'duplicate': {
+        const r = rows(e.table);
+        if (r.length) r.push({ ...r[e.at % r.length] });
+        return;
+      }
+      case 'assoc': {
+        const r = rows('associations');
+        if (r.length) r[e.at % r.length][e.field] = e.value;
+        return;
+      }
+      case 'addAssoc':
+        d.associations.push({
+          userName: e.userName,
+          serialNumber: e.serialNumber,
+          isActive: e.isActive,
+          isPrimary: e.isPrimary,
+          notes: '',
+          created: d.now,
+        });
+        return;
+      case 'user': {
+        const r = rows('users');
+        if (r.length) r[e.at % r.length].name = e.name;
+        return;
+      }
+      case 'band': {
+        const r = rows('bands');
+        if (r.length) r[e.at % r.length][e.field] = e.value;
+        return;
+      }
+      case 'policy':
+        (d.policy as unknown as Record<string, unknown>).allowReEnrollAnyActiveBand = e.value;
+        return;
+    }
+  }
+
+  it('commits exactly the drafts with no violation, and rejects the others naming the first rule', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 25 }),
+        fc.array(fc.array(rawEdit, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 12 }),
+        async (ops, batches) => {
+          const directory = await populatedWorld();
+          for (const o of ops) await directory.update((d) => run(d, o)).catch(() => undefined);
+          for (const batch of batches) {
+            const before = await directory.snapshot();
+            let expected: ReturnType<typeof findViolations> = [];
+            const outcome = await directory
+              .update((d) => {
+                for (const e of batch) applyRaw(d, e);
+                expected = findViolations({
+                  users: d.users,
+                  bands: d.bands,
+                  associations: d.associations,
+                  policy: d.policy,
+                });
+              })
+              .then(
+                () => undefined,
+                (error: DirectoryError) => error,
+              );
+            if (expected.length === 0) {
+              expect(outcome).toBeUndefined();
+              expect(findViolations(await directory.snapshot())).toEqual([]);
+            } else {
+              expect(outcome).toBeInstanceOf(DirectoryError);
+              expect(outcome).toMatchObject({ code: 'INVARIANT', rule: expected[0].rule });
+              expect(await directory.snapshot()).toBe(before);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an update that changes nothing keeps the very same snapshot; a change makes a new one and leaves the old intact', async () => {
+    const directory = await populatedWorld();
+    const before = await directory.snapshot();
+    await directory.update(() => undefined);
+    expect(await directory.snapshot()).toBe(before);
+    const copy = structuredClone(before);
+    await directory.update((d) => registerUser(d, 'u4'));
+    expect(await directory.snapshot()).not.toBe(before);
+    expect(before).toEqual(copy);
   });
 });

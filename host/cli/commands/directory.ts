@@ -5,6 +5,8 @@ import {
   NOTE_ADMIN_ENROLLMENT,
   assertSerialNumber,
   copyDirectoryState,
+  describeChange,
+  diffDirectory,
   disconnect,
   enrollBand,
   normalizeDeviceId,
@@ -21,15 +23,7 @@ import {
 import { assertUserName } from '../../directory/user-name.js';
 import { parseCommand, parseOnOff, type CliCommand, type CommandContext } from '../command.js';
 import { UsageError } from '../exit-codes.js';
-import { diffDirectory } from './directory-changes.js';
-import {
-  POLICY_SETTINGS,
-  bandCell,
-  describeChange,
-  renderPolicy,
-  renderTable,
-  renderUser,
-} from './directory-render.js';
+import { POLICY_SETTINGS, bandCell, renderPolicy, renderTable, renderUser } from './directory-render.js';
 
 const OPTIONS = {
   directory: { type: 'string' },

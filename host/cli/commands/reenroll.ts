@@ -24,7 +24,9 @@ Runs the whole self-service re-enrollment against the band on --transport, which
 3. enrollment (setup code, fingerprint capture);
 4. the user's FIDO2 key is re-created with the embedded relying party (--rp-id, default login.example.com;
    its credentials live in FILE.rp.json) if it knew one;
-5. one atomic directory update (FILE, default ${DEFAULT_DIRECTORY_PATH}); old keys retired.
+5. one atomic directory update (FILE, default ${DEFAULT_DIRECTORY_PATH}); old keys retired. If an administrator
+   changed the policy, the user's bands or this band while the run waited for the person, nothing is written and
+   the error (DIRECTORY_CHANGED, exit 1) names the change.
 A failed run leaves a resume point in FILE.progress.json: run the same command again to continue.`,
   async run(ctx) {
     const { values } = parseCommand('reenroll', ctx.argv, {

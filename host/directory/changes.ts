@@ -1,7 +1,10 @@
-import type { Association, DirectorySnapshot, Policy } from '../../directory/index.js';
+import type { Association, DirectorySnapshot, Policy } from './model.js';
+import { POLICY_SETTING_LABELS } from './policy.js';
+import { associationOfBand } from './queries.js';
 
 /**
- * What one administrator command changed, found by comparing the directory before and after the commit
+ * What changed between two views of the directory (what an administrator command changed, or what changed under a
+ * running re-enrollment), found by comparing the directory before and after the commit
  * rather than by trusting each operation to report itself: an operation that deactivates a user's other band
  * or removes temporary bands as a side effect is reported as faithfully as its main effect.
  */
@@ -96,3 +99,40 @@ export function diffDirectory(before: DirectorySnapshot, after: DirectorySnapsho
 function flags(a: Readonly<Association>): AssociationFlags {
   return { isActive: a.isActive, isPrimary: a.isPrimary, notes: a.notes };
 }
+
+/** One sentence per change; an association's flag changes are folded into one line per band. */
+export function describeChange(change: DirectoryChange, after: DirectorySnapshot): string {
+  switch (change.kind) {
+    case 'user-added':
+      return `Added user ${change.userName}.`;
+    case 'user-removed':
+      return `Removed user ${change.userName}.`;
+    case 'band-added':
+      return `Registered band ${change.serialNumber} (device ID ${change.deviceId}, HID SEOS ${change.seosEnabled ? 'yes' : 'no'}).`;
+    case 'band-removed':
+      return `Removed band ${change.serialNumber} from the directory.`;
+    case 'association-added': {
+      const flags = [change.isActive && 'Active', change.isPrimary && 'Primary'].filter(Boolean).join(', ');
+      return `Assigned band ${change.serialNumber} to ${change.userName}${flags ? ` (${flags})` : ''}.`;
+    }
+    case 'association-removed': {
+      const holder = associationOfBand(after, change.serialNumber);
+      return `Removed band ${change.serialNumber} from ${change.userName}${holder ? '' : '; the band is now assigned to nobody'}.`;
+    }
+    case 'association-changed': {
+      const { before, after: now } = change;
+      const parts = [
+        before.isActive !== now.isActive && (now.isActive ? 'now Active' : 'no longer Active'),
+        before.isPrimary !== now.isPrimary && (now.isPrimary ? 'now Primary' : 'no longer Primary'),
+        before.notes !== now.notes && `notes now ${JSON.stringify(now.notes)}`,
+      ].filter(Boolean);
+      return `Band ${change.serialNumber} of ${change.userName}: ${parts.join(', ')}.`;
+    }
+    case 'policy-changed': {
+      const label = POLICY_SETTING_LABELS[change.setting];
+      return `Policy "${label}": ${onOff(change.from)} -> ${onOff(change.to)}.`;
+    }
+  }
+}
+
+const onOff = (value: boolean) => (value ? 'on' : 'off');

@@ -7,12 +7,12 @@ export interface FileLockOptions {
    * The holder refreshes it every `staleMs / 2`. Default 10 000 ms; at least 2 000.
    */
   staleMs?: number;
-  /** How long to wait for another process's lock before giving up (default 60 000 ms). */
+  /** How long to wait for other processes' locks before giving up (default 120 000 ms: many writers queue up). */
   waitMs?: number;
 }
 
 export const DEFAULT_LOCK_STALE_MS = 10_000;
-export const DEFAULT_LOCK_WAIT_MS = 60_000;
+export const DEFAULT_LOCK_WAIT_MS = 120_000;
 
 /** What the locked section may call before its commit point: throws if the lock was lost meanwhile. */
 export type AssertLockHeld = () => void;

@@ -20,6 +20,7 @@ export function fido2Authenticator(
       store: band.store,
       random: (n) => band.random.bytes(n),
       now: () => clock.now(),
+      signing: () => (band.random.seeded ? 'rfc6979' : 'system'),
       userPresence: (request, ctx) => band.presence.wait(ctx, request),
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,

@@ -3,6 +3,8 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 /** Where every random value the band uses comes from: setup codes, salts, the device ID, FIDO2 keys. */
 export interface RandomSource {
   bytes(length: number): Uint8Array;
+  /** True when the bytes follow from a seed: the band then signs deterministically too (RFC 6979). */
+  readonly seeded?: boolean;
 }
 
 /**
@@ -11,6 +13,7 @@ export interface RandomSource {
  * bytes however the firmware happens to slice its requests.
  */
 export class DeterministicRandom implements RandomSource {
+  readonly seeded = true;
   private key!: Buffer;
   private counter = 0n;
   private buffer = Buffer.alloc(0);

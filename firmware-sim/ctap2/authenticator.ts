@@ -72,7 +72,7 @@ export class Ctap2Authenticator {
   ) {
     this.config = resolveConfig(config);
     this.store = new Fido2Store(env.store, (n) => env.random(n));
-    this.credentials = new Credentials(this.store);
+    this.credentials = new Credentials(this.store, () => env.signing?.() ?? 'rfc6979');
     this.volatile = new VolatileState((n) => env.random(n));
   }
 

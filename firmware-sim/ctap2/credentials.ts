@@ -3,7 +3,7 @@ import { openCredentialId } from './credential-id.js';
 import type { Fido2Store } from './fido2-store.js';
 import { StoreKeys } from './fido2-store.js';
 import { deriveMasterKeys } from './master-keys.js';
-import { P256Key } from './p256-key.js';
+import { P256Key, type Signing } from './p256-key.js';
 import {
   decodeResidentCredential,
   residentRpPrefix,
@@ -21,7 +21,15 @@ export interface Credential {
 
 /** Reads credentials from the store on every call; nothing survives a wipe because nothing is kept. */
 export class Credentials {
-  constructor(private readonly store: Fido2Store) {}
+  constructor(
+    private readonly store: Fido2Store,
+    private readonly signing: () => Signing = () => 'rfc6979',
+  ) {}
+
+  /** A new credential key pair, signing as the band does. */
+  generateKey(random: (n: number) => Uint8Array): P256Key {
+    return P256Key.generate(random, this.signing());
+  }
 
   /** The credential `credentialId` names for this RP, or undefined if it is not (or no longer) ours. */
   find(rpIdHash: Uint8Array, credentialId: Uint8Array): Credential | undefined {
@@ -38,7 +46,7 @@ export class Credentials {
     }
     return {
       credentialId: new Uint8Array(credentialId),
-      key: P256Key.fromScalar(secret.privateKey),
+      key: P256Key.fromScalar(secret.privateKey, this.signing()),
       credProtect: secret.credProtect,
       ...(resident !== undefined ? { resident } : {}),
     };

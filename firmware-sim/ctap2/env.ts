@@ -1,6 +1,7 @@
 import { MAX_DISCOVERABLE_CREDENTIALS } from '../../proto/limits.js';
 import type { DeviceContext } from '../device.js';
 import type { FlashStore } from '../flash-store.js';
+import type { Signing } from './p256-key.js';
 
 /**
  * Why the authenticator asks for a tap. `selection` covers authenticatorSelection and the CTAP 2.0 style
@@ -29,6 +30,11 @@ export interface Ctap2Env {
   store: FlashStore;
   /** Every random value (key generation, nonces, IVs, tokens) comes from here. */
   random(n: number): Uint8Array;
+  /**
+   * How credentials sign: 'rfc6979' (deterministic, the default) when every output must follow from a seed,
+   * 'system' (node:crypto) otherwise. Asked at each use: a band's randomness can be reseeded.
+   */
+  signing?(): Signing;
   /** Milliseconds, monotonic enough for the 10 s reset window and token lifetimes. */
   now(): number;
   /**

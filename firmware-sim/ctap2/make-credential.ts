@@ -16,7 +16,6 @@ import { credentialIdsOf } from './credential-descriptor.js';
 import { sealCredentialId } from './credential-id.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { deriveMasterKeys } from './master-keys.js';
-import { P256Key } from './p256-key.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
 import { parseMembers } from './request-fields.js';
@@ -154,7 +153,7 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
 
   // Steps 15-19.
   const level = credProtect ?? 1;
-  const key = P256Key.generate(c.env.random);
+  const key = c.credentials.generateKey((n) => c.env.random(n));
   const { master, put: masterPut } = c.store.masterForWrite();
   const credentialId = sealCredentialId(
     deriveMasterKeys(master).credentialWrap,

@@ -1,5 +1,12 @@
-import { createECDH } from 'node:crypto';
+import { createECDH, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { P256_N as P256_ORDER, bytesToBigInt as toBigInt, signP256DerDeterministic } from './ecdsa-rfc6979.js';
+
+/**
+ * How a band signs. `rfc6979`: deterministic nonces (`ecdsa-rfc6979.ts`), so a seeded band's every output follows
+ * from its seed and inputs: same seed and script, same bytes. `system`: node:crypto (OpenSSL), random nonces and
+ * keys from the operating system, about ten times faster; for bands whose world is not seeded.
+ */
+export type Signing = 'rfc6979' | 'system';
 
 /**
  * Draws a private scalar d in [1, n-1] from the injected random source by rejection sampling, so that keys are as
@@ -20,32 +27,68 @@ export function randomP256Scalar(random: (n: number) => Uint8Array): Uint8Array 
 }
 
 /**
- * An ECDSA/ECDH P-256 key pair held as its scalar. Signatures are deterministic (RFC 6979, `ecdsa-rfc6979.ts`), so a
- * band's every output follows from Ctap2Env.random and its inputs: same seed and script, same bytes.
+ * node:crypto keys by scalar (hex). Importing a raw scalar into OpenSSL costs about three signatures (JWK import,
+ * which computes the public point), and every getAssertion opens its credential's scalar again from the credential
+ * ID, so the imported key is kept. Bounded, least recently used first out.
+ */
+const KEY_OBJECTS_KEPT = 256;
+const keyObjects = new Map<string, KeyObject>();
+
+function keepKeyObject(hex: string, key: KeyObject): KeyObject {
+  keyObjects.delete(hex);
+  keyObjects.set(hex, key);
+  if (keyObjects.size > KEY_OBJECTS_KEPT) keyObjects.delete(keyObjects.keys().next().value!);
+  return key;
+}
+
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
+
+/**
+ * An ECDSA/ECDH P-256 key pair held as its scalar. The public point is computed when first asked for (an assertion
+ * never needs it).
  */
 export class P256Key {
-  readonly x: Uint8Array;
-  readonly y: Uint8Array;
   private readonly privateScalar: Uint8Array;
+  private point?: { x: Uint8Array; y: Uint8Array };
 
-  private constructor(d: Uint8Array) {
+  private constructor(
+    d: Uint8Array,
+    private readonly signing: Signing,
+    point?: { x: Uint8Array; y: Uint8Array },
+  ) {
     this.privateScalar = new Uint8Array(d);
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(Buffer.from(d));
-    const publicKey = ecdh.getPublicKey();
-    this.x = new Uint8Array(publicKey.subarray(1, 33));
-    this.y = new Uint8Array(publicKey.subarray(33, 65));
+    this.point = point;
   }
 
-  static fromScalar(d: Uint8Array): P256Key {
+  get x(): Uint8Array {
+    return this.publicPoint().x;
+  }
+
+  get y(): Uint8Array {
+    return this.publicPoint().y;
+  }
+
+  static fromScalar(d: Uint8Array, signing: Signing = 'rfc6979'): P256Key {
     if (d.length !== 32) throw new Error(`a P-256 private key is 32 bytes; got ${d.length}`);
     const value = toBigInt(d);
     if (value < 1n || value >= P256_ORDER) throw new Error('P-256 private scalar out of range [1, n-1]');
-    return new P256Key(d);
+    return new P256Key(d, signing);
   }
 
-  static generate(random: (n: number) => Uint8Array): P256Key {
-    return new P256Key(randomP256Scalar(random));
+  /**
+   * A new key: its scalar drawn from `random` for `rfc6979` (a seeded band's keys follow from its seed), from
+   * OpenSSL's generator for `system` (the operating system's randomness, as `random` is then anyway).
+   */
+  static generate(random: (n: number) => Uint8Array, signing: Signing = 'rfc6979'): P256Key {
+    if (signing === 'rfc6979') return new P256Key(randomP256Scalar(random), signing);
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = privateKey.export({ format: 'jwk' });
+    const d = Buffer.from(jwk.d!, 'base64url');
+    keepKeyObject(d.toString('hex'), privateKey);
+    return new P256Key(d, signing, {
+      x: new Uint8Array(Buffer.from(jwk.x!, 'base64url')),
+      y: new Uint8Array(Buffer.from(jwk.y!, 'base64url')),
+    });
   }
 
   /** The raw scalar, for wrapping into a credential ID. Never put it in a response. */
@@ -53,9 +96,10 @@ export class P256Key {
     return new Uint8Array(this.privateScalar);
   }
 
-  /** Deterministic (RFC 6979) ECDSA-SHA-256 signature, ASN.1 DER encoded as WebAuthn §6.5.5 requires for ES256. */
+  /** ECDSA-SHA-256 signature, ASN.1 DER encoded as WebAuthn §6.5.5 requires for ES256. */
   sign(data: Uint8Array): Uint8Array {
-    return signP256DerDeterministic(this.privateScalar, data);
+    if (this.signing === 'rfc6979') return signP256DerDeterministic(this.privateScalar, data);
+    return new Uint8Array(sign('sha256', data, { key: this.keyObject(), dsaEncoding: 'der' }));
   }
 
   /** ECDH: Z, the x-coordinate of d·Q. Returns undefined when (x, y) is not a point on P-256. */
@@ -68,5 +112,27 @@ export class P256Key {
     } catch {
       return undefined;
     }
+  }
+
+  private publicPoint(): { x: Uint8Array; y: Uint8Array } {
+    if (this.point === undefined) {
+      const ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(Buffer.from(this.privateScalar));
+      const publicKey = ecdh.getPublicKey();
+      this.point = { x: new Uint8Array(publicKey.subarray(1, 33)), y: new Uint8Array(publicKey.subarray(33, 65)) };
+    }
+    return this.point;
+  }
+
+  private keyObject(): KeyObject {
+    const hex = Buffer.from(this.privateScalar).toString('hex');
+    const kept = keyObjects.get(hex);
+    if (kept !== undefined) return keepKeyObject(hex, kept);
+    const { x, y } = this.publicPoint();
+    const key = createPrivateKey({
+      key: { kty: 'EC', crv: 'P-256', d: b64url(this.privateScalar), x: b64url(x), y: b64url(y) },
+      format: 'jwk',
+    });
+    return keepKeyObject(hex, key);
   }
 }

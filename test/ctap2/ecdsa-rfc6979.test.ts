@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import {
   P256_N,
   derSignature,
-  rfc6979Nonces,
   signP256Deterministic,
   signP256DerDeterministic,
 } from '../../firmware-sim/ctap2/ecdsa-rfc6979.js';
@@ -51,6 +50,19 @@ function publicKeyOf(d: Uint8Array) {
   });
 }
 
+function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let result = 1n;
+  for (base %= m; exponent > 0n; exponent >>= 1n, base = (base * base) % m) {
+    if (exponent & 1n) result = (result * base) % m;
+  }
+  return result;
+}
+
+/** The nonce a signature (r, s) of hash e under d was made with: k = s⁻¹(e + r·d) mod n (n is prime). */
+function nonceOf(d: bigint, e: bigint, r: bigint, s: bigint): bigint {
+  return (modPow(s, P256_N - 2n, P256_N) * ((e + r * d) % P256_N)) % P256_N;
+}
+
 /** A P-256 private scalar in [1, n-1], as 32 big-endian bytes. */
 const scalar = fc.bigInt({ min: 1n, max: P256_N - 1n }).map((d) => bytes(d.toString(16).padStart(64, '0')));
 
@@ -59,8 +71,10 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
     it(`matches RFC 6979 A.2.5 with SHA-256, message "${vector.message}" (k, r, s)`, () => {
       const d = big(A25.x);
       const h1 = hash(vector.message);
-      expect(rfc6979Nonces(d, h1).next().value).toBe(big(vector.k));
-      expect(signP256Deterministic(d, Buffer.from(vector.message))).toEqual({ r: big(vector.r), s: big(vector.s) });
+      const signature = signP256Deterministic(d, Buffer.from(vector.message));
+      expect(signature).toEqual({ r: big(vector.r), s: big(vector.s) });
+      // The nonce RFC 6979 §3.2 prescribes is the one the signature was made with.
+      expect(nonceOf(d, big(Buffer.from(h1).toString('hex')), signature.r, signature.s)).toBe(big(vector.k));
       const der = signP256DerDeterministic(bytes(A25.x), Buffer.from(vector.message));
       expect(der).toEqual(derSignature(big(vector.r), big(vector.s)));
       expect(
@@ -85,6 +99,21 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("signs with node:crypto for an unseeded band ('system'): valid, fresh nonces, same key when reopened", () => {
+    const key = P256Key.generate(() => {
+      throw new Error('system keys come from OpenSSL, not from the band random source');
+    }, 'system');
+    const message = Buffer.from('assertion');
+    const pub = publicKeyOf(key.scalar());
+    const [a, b] = [key.sign(message), key.sign(message)];
+    expect(verify('sha256', message, { key: pub, dsaEncoding: 'der' }, a)).toBe(true);
+    expect(verify('sha256', message, { key: pub, dsaEncoding: 'der' }, b)).toBe(true);
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+    expect(P256Key.fromScalar(key.scalar(), 'system').x).toEqual(key.x);
+    const reopened = P256Key.fromScalar(bytes(A25.x), 'system').sign(message);
+    expect(verify('sha256', message, { key: publicKeyOf(bytes(A25.x)), dsaEncoding: 'der' }, reopened)).toBe(true);
   });
 
   it('a signature does not verify for another message or another key', () => {

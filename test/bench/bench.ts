@@ -1,277 +1,187 @@
 /**
- * `npm run bench`: the codecs and the client measured against baselines taken in the same run, as ratios
- * (baseline ops/s ÷ subject ops/s, so "4" means four times slower than the baseline). Absolute times are never
- * compared: the machines are shared. Exit code 1 when a ratio is above its target.
+ * `npm run bench`: the project measured against real peers and physical floors in the same process, as
+ * ratios project ÷ peer (above 1: the project is faster), interleaved rounds, median of rounds. Absolute times
+ * are never compared: the machines are shared. Prints a table; `--json` prints one JSON document instead, every
+ * figure as `{ project, peer, ratio, min, max }` (ops/s of each side, median ratio, lowest and highest round).
+ * The fleet run (N bands in a child process, so its peak RSS is its own) reports wall time, peak RSS and
+ * per-band cost at N = 100 and 1,000.
  *
- * Targets are about twice the ratio measured on the shared 2-core machine (load average 4-10 while others ran
- * their tests; ratios wandered by ±30% between runs, with rare larger outliers), so a real regression fails
- * and load noise does not. A ratio above its target is measured once more and fails only if it is above again.
- * The brief's first guesses were 8 for frames and CTAPHID, 6 for protobuf, 3 for the client. Frames and CTAPHID
- * first measured above 8 (byte-at-a-time COBS, a DataView per 64-byte report); COBS now copies runs of non-zero
- * bytes (Buffer's indexOf + set), packetize writes CIDs by hand and the Reassembler copies report bytes without
- * views of the small reports, which took the large sizes from 12-25 to 4-11. The targets were tightened to match.
+ * Exit code 1 when a figure misses its target (a ratio below it is measured once more and fails only if it is
+ * below again: a neighbour's burst of work can land on one measurement, a regression shows in both), or when a
+ * check fails. `--short` (CI) runs every figure briefly and the fleet at N = 10 and 20, and judges only the
+ * checks: shared machines are too noisy to judge ratios in a few milliseconds.
  */
-import { crc32 } from 'node:zlib';
-import type { BandDevice } from '../../firmware-sim/device.js';
-import { serveBand } from '../../firmware-sim/serve.js';
-import { BandClient } from '../../host/index.js';
-import {
-  BandMessageCodec,
-  HostMessageCodec,
-  type BandMessage,
-  type HostMessage,
-  type Init,
-} from '../../proto/index.js';
-import {
-  Command,
-  Reassembler,
-  decodeFrame,
-  encodeFrame,
-  loopbackPair,
-  packetize,
-  type Unit,
-} from '../../transport/index.js';
-import { compare, sink, type Operation } from './measure.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ctaphidFigures, frameFigures, protobufFigure, wireOverhead } from './codec-figures.js';
+import { loopbackFigure, ptyFigures, socatAvailable } from './client-figures.js';
+import { cryptoFigures } from './crypto-figures.js';
+import type { Figure, Result } from './figure.js';
+import { compare, sink, type CompareOptions } from './measure.js';
+import type { FleetResult } from './fleet.js';
 
-interface Benchmark {
-  name: string;
-  target: number;
-  baseline: Operation;
-  subject: Operation;
-  /** Runs one subject operation and throws if its result is wrong: a broken codec must not "pass" by being fast. */
-  check(): void | Promise<void>;
-}
+const FLEET_TARGETS = { wallMs: 8_000, peakRssBytes: 250 * 1024 * 1024, growth: 1.2 };
 
-const SIZES = [64, 1024, 7609];
-
-function payloadOf(size: number): Uint8Array {
-  // Every byte value, zeros included, so COBS does real work (an all-0xff payload would flatter it).
-  return Uint8Array.from({ length: size }, (_, i) => (i * 131 + 7) & 0xff);
-}
-
-/** The least any framing must do: checksum the bytes and copy them once. */
-const checksumAndCopy = (payload: Uint8Array) => () => {
-  sink.take(crc32(payload));
-  return payload.slice();
-};
-
-function sameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
-  if (a.length !== b.length || !a.every((v, i) => v === b[i])) throw new Error(`${what}: round trip changed the bytes`);
-}
-
-/**
- * Ratios measured over eleven runs (five at load average 4-5, six at 7-10, on 2 cores), typical value first, then
- * the range; before the COBS/packetize work in brackets. Targets are about twice the typical value. The 7609-byte
- * targets and CTAPHID 1024 B are a little wider: the baseline's one allocating copy is sometimes 2-5x cheaper for
- * a whole run (off-heap backing stores and the GCs they trigger), which alone multiplies the ratio without the
- * subject getting any slower (frame 7609 B measured 22.8 once that way).
- */
-const FRAME_TARGETS: Record<number, number> = {
-  64: 16, // ~8 (6.0-11.4; 31 once, 6.0 re-measured) [~11]
-  1024: 12, // ~5.8 (3.9-10.9) [~8-13]
-  7609: 12, // ~4.5 (4.2-5.6; 22.8 when the baseline ran fast) [~12]
-};
-const CTAPHID_TARGETS: Record<number, number> = {
-  64: 5, // ~2.2 (2.1-3.1) [~6]
-  1024: 24, // ~8.7 (4.2-15.9; 15-16 when the baseline runs fast, as at 7609 B) [~12-16]
-  7609: 24, // ~11 (9.8-13.7) [~25]
-};
-
-function frameBenchmarks(): Benchmark[] {
-  return SIZES.map((size) => {
-    const payload = payloadOf(size);
-    const unit: Unit = { command: Command.BAND, payload };
-    // decodeFrame takes the frame up to, not including, its 0x00 delimiter.
-    const subject = () => {
-      const wire = encodeFrame(unit);
-      return decodeFrame(wire.subarray(0, wire.length - 1)).payload;
-    };
-    return {
-      name: `serial frame encode+decode ${size} B`,
-      target: FRAME_TARGETS[size],
-      baseline: checksumAndCopy(payload),
-      subject,
-      check: () => sameBytes(subject(), payload, `frame ${size} B`),
-    };
+function runFleet(bands: number): FleetResult {
+  const script = fileURLToPath(new URL('./fleet.js', import.meta.url));
+  const out = execFileSync(process.execPath, [script, '--bands', String(bands)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
   });
-}
-
-function ctaphidBenchmarks(): Benchmark[] {
-  return SIZES.map((size) => {
-    const payload = payloadOf(size);
-    const cid = 0x01020304;
-    const reassembler = new Reassembler();
-    const subject = () => {
-      let done: Uint8Array | undefined;
-      for (const report of packetize(cid, Command.BAND, payload)) {
-        for (const item of reassembler.push(report)) {
-          if (item instanceof Error) throw item;
-          done = item.payload;
-        }
-      }
-      return done;
-    };
-    return {
-      name: `CTAPHID packetize+reassemble ${size} B`,
-      target: CTAPHID_TARGETS[size],
-      baseline: checksumAndCopy(payload),
-      subject,
-      check: () => sameBytes(subject() ?? new Uint8Array(), payload, `CTAPHID ${size} B`),
-    };
-  });
-}
-
-const GET_STATE_REPLY = {
-  state: 'BAND_STATE_AUTHENTICATED',
-  screen: 'SCREEN_AUTHENTICATED',
-  onWrist: true,
-  onCharger: false,
-  enrolled: true,
-  userName: 'tw-user2',
-  label: 'TW-USER2',
-  hapticFeedback: true,
-  failedMatches: 0,
-  fidoCredentialCount: 2,
-  batteryPercent: 87,
-} as const;
-
-const request: Init<HostMessage> = { requestId: 4242, body: { case: 'getState', value: {} } };
-const reply: Init<BandMessage> = { requestId: 4242, body: { case: 'getState', value: GET_STATE_REPLY } };
-
-function protobufBenchmark(): Benchmark {
-  const subject = () => {
-    const host = HostMessageCodec.decode(HostMessageCodec.encode(request));
-    const band = BandMessageCodec.decode(BandMessageCodec.encode(reply));
-    return host.requestId + band.requestId;
-  };
-  return {
-    name: 'protobuf GetState request+reply',
-    target: 5, // ~2 (1.89-2.00; 3.7 once at load average 8.7)
-    baseline: () => {
-      const host = JSON.parse(JSON.stringify(request));
-      const band = JSON.parse(JSON.stringify(reply));
-      return host.requestId + band.requestId;
-    },
-    subject,
-    check() {
-      const band = BandMessageCodec.decode(BandMessageCodec.encode(reply));
-      if (
-        band.body?.case !== 'getState' ||
-        band.body.value.userName !== 'tw-user2' ||
-        band.body.value.batteryPercent !== 87
-      ) {
-        throw new Error(`protobuf: GetState reply did not survive the round trip: ${JSON.stringify(band)}`);
-      }
-    },
-  };
-}
-
-/** Just enough band for the client: echoes PING, answers every BAND request with the GetState reply. */
-const minimalBand: BandDevice = {
-  async handle(unit) {
-    if (unit.command !== Command.BAND) return unit;
-    const { requestId } = HostMessageCodec.decode(unit.payload);
-    return {
-      command: Command.BAND,
-      payload: BandMessageCodec.encode({ requestId, body: { case: 'getState', value: GET_STATE_REPLY } }),
-    };
-  },
-  onEvent: () => () => undefined,
-};
-
-async function clientBenchmark(): Promise<{ benchmark: Benchmark; close(): Promise<void> }> {
-  const [clientSide, clientBand] = loopbackPair();
-  const [rawSide, rawBand] = loopbackPair();
-  const servings = [serveBand(minimalBand, clientBand), serveBand(minimalBand, rawBand)];
-  const client = new BandClient(clientSide, { timeoutMs: 10_000 });
-
-  // Same bytes out as the client's GetState request, so the two sides move comparable traffic.
-  const ping: Unit = { command: Command.PING, payload: HostMessageCodec.encode(request) };
-  let answered: (() => void) | undefined;
-  rawSide.onUnit((unit) => {
-    if (unit.command === Command.PING) answered?.();
-  });
-  const rawPing = () =>
-    new Promise<void>((resolve, reject) => {
-      answered = resolve;
-      rawSide.send(ping).catch(reject);
-    });
-
-  return {
-    benchmark: {
-      name: 'BandClient GetState over loopback',
-      target: 3, // ~1.7 (1.53-1.90; 2.3 once at load average 8.7)
-      baseline: rawPing,
-      subject: () => client.getState(),
-      async check() {
-        const state = await client.getState();
-        if (state.userName !== 'tw-user2')
-          throw new Error(`BandClient: unexpected GetState reply ${JSON.stringify(state)}`);
-      },
-    },
-    async close() {
-      client.close();
-      for (const s of servings) s.stop();
-      await Promise.all([clientSide.close(), rawSide.close()]);
-    },
-  };
+  return JSON.parse(out.trim().split('\n').pop()!) as FleetResult;
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
-  const numeric = (col: number) => col > 0 && col < rows[0].length - 1;
   return rows
     .map((r) =>
       r
-        .map((cell, col) => (numeric(col) ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
+        .map((cell, col) => (col === 0 || col === r.length - 1 ? cell.padEnd(widths[col]) : cell.padStart(widths[col])))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
 }
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const ops = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
 
 async function main(): Promise<number> {
-  const client = await clientBenchmark();
-  const benchmarks = [...frameBenchmarks(), ...ctaphidBenchmarks(), protobufBenchmark(), client.benchmark];
-  const rows = [['benchmark', 'baseline ops/s', 'subject ops/s', 'ratio', 'target', 'result']];
-  let failed = 0;
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, short: { type: 'boolean' }, 'no-fleet': { type: 'boolean' } },
+  });
+  const short = values.short ?? false;
+  const options: CompareOptions = short ? { rounds: 3, roundMs: 3, warmupMs: 10 } : {};
+  const progress = (line: string) => process.stderr.write(line);
+
+  const closers: (() => Promise<void>)[] = [];
+  const figures: Figure[] = [...frameFigures(), ...ctaphidFigures(), protobufFigure()];
+  const loopback = loopbackFigure();
+  closers.push(loopback.close);
+  figures.push(loopback.figure);
+  const crypto = await cryptoFigures();
+  closers.push(crypto.close);
+  figures.push(...crypto.figures);
+  let ptySkipped: string | undefined;
+  if (socatAvailable()) {
+    const pty = await ptyFigures();
+    closers.push(pty.close);
+    figures.push(...pty.figures);
+  } else {
+    ptySkipped = 'socat not installed (apt-get install socat): the pty figures are not measured';
+    if (process.env.REQUIRE_SYSTEM_DEPS === '1') throw new Error(ptySkipped);
+    progress(`${ptySkipped}\n`);
+  }
+
+  const results: Record<string, Result> = {};
+  const targets: Record<string, string> = {};
+  const failed: string[] = [];
   try {
-    for (const b of benchmarks) {
-      await b.check();
-      process.stderr.write(`measuring ${b.name} ...`);
-      let result = await compare(b.baseline, b.subject);
-      let note = '';
-      if (result.ratio > b.target) {
-        // A neighbour's burst of work can land on one measurement; a regression shows up in both.
-        const again = await compare(b.baseline, b.subject);
-        note = ` (re-measured; first ${result.ratio.toFixed(2)})`;
-        if (again.ratio < result.ratio) result = again;
+    for (const f of figures) {
+      await f.check();
+      progress(`measuring ${f.label} ...`);
+      let result = await compare(f.project, f.peer, options);
+      if (!short && f.target !== undefined && result.ratio < f.target) {
+        const again = await compare(f.project, f.peer, options);
+        if (again.ratio > result.ratio) result = again;
       }
-      const { baselineOps, subjectOps, ratio } = result;
-      const pass = ratio <= b.target;
-      if (!pass) failed++;
-      rows.push([
-        b.name,
-        fmt(baselineOps),
-        fmt(subjectOps),
-        ratio.toFixed(2),
-        `<= ${b.target}`,
-        `${pass ? 'PASS' : 'FAIL'}${note}`,
-      ]);
-      process.stderr.write(` ${ratio.toFixed(2)}\n`);
+      results[f.key] = result;
+      if (f.target !== undefined) {
+        targets[f.key] = `>= ${f.target}`;
+        if (!short && result.ratio < f.target) failed.push(f.key);
+      }
+      progress(` ${result.ratio.toFixed(3)}\n`);
     }
   } finally {
-    await client.close();
+    for (const close of closers) await close();
   }
-  console.log(table(rows));
-  console.log(
-    failed
-      ? `${failed} of ${benchmarks.length} benchmarks above their target ratio (sink ${sink.value & 1})`
-      : `all ${benchmarks.length} benchmarks within their target ratio (sink ${sink.value & 1})`,
-  );
-  return failed ? 1 : 0;
+  results.wire_overhead_1024 = wireOverhead();
+
+  const sizes = values['no-fleet'] ? [] : short ? [10, 20] : [100, 1000];
+  const fleet: Record<string, FleetResult> = {};
+  for (const n of sizes) {
+    progress(`fleet of ${n} bands ...`);
+    fleet[n] = runFleet(n);
+    progress(` ${Math.round(fleet[n].wallMs)} ms, ${mb(fleet[n].peakRssBytes)}\n`);
+  }
+  let growth: number | undefined;
+  if (sizes.length === 2) {
+    const [small, large] = sizes.map((n) => fleet[n]);
+    // Per-band cost at the large N over the small N: 1 means flat (the fleet scales linearly).
+    growth = large.perBandMs / small.perBandMs;
+    results.fleet_per_band_growth = {
+      project: large.perBandMs,
+      peer: small.perBandMs,
+      ratio: growth,
+      min: growth,
+      max: growth,
+    };
+    targets.fleet_per_band_growth = `<= ${FLEET_TARGETS.growth} (project: ms per band at N = ${sizes[1]}, peer: at N = ${sizes[0]})`;
+    targets.fleet = `N = ${sizes[1]}: wallMs <= ${FLEET_TARGETS.wallMs}, peakRssBytes <= ${FLEET_TARGETS.peakRssBytes}`;
+    if (!short) {
+      if (growth > FLEET_TARGETS.growth) failed.push('fleet_per_band_growth');
+      if (large.wallMs > FLEET_TARGETS.wallMs) failed.push('fleet_wall');
+      if (large.peakRssBytes > FLEET_TARGETS.peakRssBytes) failed.push('fleet_rss');
+    }
+  }
+
+  if (values.json) {
+    const document = {
+      node: process.version,
+      short,
+      figures: results,
+      fleet,
+      targets,
+      failed,
+      ...(ptySkipped ? { skipped: [ptySkipped] } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else {
+    const rows = [['figure', 'project ops/s', 'peer ops/s', 'ratio', 'min', 'max', 'target']];
+    for (const f of figures) {
+      const r = results[f.key];
+      const verdict =
+        f.target === undefined ? '' : `>= ${f.target} ${short ? '' : failed.includes(f.key) ? 'FAIL' : 'ok'}`;
+      rows.push([
+        f.label,
+        ops(r.project),
+        ops(r.peer),
+        r.ratio.toFixed(3),
+        r.min.toFixed(3),
+        r.max.toFixed(3),
+        verdict,
+      ]);
+    }
+    const w = results.wire_overhead_1024;
+    rows.push([
+      'serial wire bytes ÷ payload at 1 KiB',
+      String(w.project),
+      String(w.peer),
+      w.ratio.toFixed(4),
+      '',
+      '',
+      '',
+    ]);
+    console.log(table(rows));
+    console.log();
+    for (const n of sizes) {
+      const r = fleet[n];
+      console.log(
+        `fleet of ${n} bands: ${Math.round(r.wallMs)} ms wall, ${mb(r.peakRssBytes)} peak RSS, ${r.perBandMs.toFixed(2)} ms per band`,
+      );
+    }
+    if (growth !== undefined) console.log(`per-band cost at N = ${sizes[1]} ÷ N = ${sizes[0]}: ${growth.toFixed(2)}`);
+    console.log(
+      short
+        ? `short run: every check passed, ratios not judged (sink ${sink.value & 1})`
+        : failed.length
+          ? `missed targets: ${failed.join(', ')} (sink ${sink.value & 1})`
+          : `every target met (sink ${sink.value & 1})`,
+    );
+  }
+  return failed.length ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -1,7 +1,7 @@
 /**
  * A small comparative benchmark harness. The machines are shared (2 cores, other jobs), so absolute times
- * mean nothing; what is stable is how a subject compares with a baseline measured in the same run, under the
- * same load. Hence rounds alternate baseline and subject, and the result is the median of the per-round
+ * mean nothing; what is stable is how the project compares with a peer measured in the same run, under the
+ * same load. Hence rounds alternate peer and project, and the result is the median of the per-round
  * ratios, which shrugs off a round that a neighbour's burst of work happened to land on.
  */
 
@@ -20,12 +20,16 @@ export interface CompareOptions {
   warmupMs?: number;
 }
 
+/** One figure of the benchmark: operations per second of each side and project ÷ peer (above 1: the project is faster). */
 export interface Comparison {
   /** Median operations per second. */
-  baselineOps: number;
-  subjectOps: number;
-  /** Median over rounds of baseline ops/s ÷ subject ops/s: how many times slower the subject is. */
+  project: number;
+  peer: number;
+  /** Median over rounds of project ops/s ÷ peer ops/s. */
   ratio: number;
+  /** Lowest and highest per-round ratio. */
+  min: number;
+  max: number;
 }
 
 /**
@@ -78,28 +82,31 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export async function compare(
-  baseline: Operation,
-  subject: Operation,
-  options: CompareOptions = {},
-): Promise<Comparison> {
+/** Interleaved rounds of `peer` and `project`; the ratio is project ÷ peer, so above 1 means the project is faster. */
+export async function compare(project: Operation, peer: Operation, options: CompareOptions = {}): Promise<Comparison> {
   const rounds = options.rounds ?? 21;
   const roundMs = options.roundMs ?? 20;
   const warmupMs = options.warmupMs ?? 150;
-  const baseAsync = await isAsyncOperation(baseline);
-  const subjAsync = await isAsyncOperation(subject);
-  const baseCount = await calibrate(baseline, baseAsync, roundMs, warmupMs);
-  const subjCount = await calibrate(subject, subjAsync, roundMs, warmupMs);
+  const peerAsync = await isAsyncOperation(peer);
+  const projAsync = await isAsyncOperation(project);
+  const peerCount = await calibrate(peer, peerAsync, roundMs, warmupMs);
+  const projCount = await calibrate(project, projAsync, roundMs, warmupMs);
 
-  const baseOps: number[] = [];
-  const subjOps: number[] = [];
+  const peerOps: number[] = [];
+  const projOps: number[] = [];
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const b = baseCount / seconds(await timed(baseline, baseCount, baseAsync));
-    const s = subjCount / seconds(await timed(subject, subjCount, subjAsync));
-    baseOps.push(b);
-    subjOps.push(s);
-    ratios.push(b / s);
+    const b = peerCount / seconds(await timed(peer, peerCount, peerAsync));
+    const s = projCount / seconds(await timed(project, projCount, projAsync));
+    peerOps.push(b);
+    projOps.push(s);
+    ratios.push(s / b);
   }
-  return { baselineOps: median(baseOps), subjectOps: median(subjOps), ratio: median(ratios) };
+  return {
+    project: median(projOps),
+    peer: median(peerOps),
+    ratio: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+  };
 }

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
-import { cobsDecode, cobsEncodeDelimited, cobsMaxEncodedLength } from './cobs.js';
+import { allocBytes } from './bytes.js';
+import { cobsDecodeInto, cobsEncodeInPlace, cobsMaxEncodedLength } from './cobs.js';
 import { TransportError } from './errors.js';
 import type { Unit } from './transport.js';
 import { assertUnit, MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
@@ -17,21 +18,26 @@ const MIN_RAW = 1 + CRC_BYTES;
 /** Longest COBS block (delimiter excluded) a valid frame can have; a reader may drop anything longer. */
 export const MAX_ENCODED_FRAME_LENGTH = cobsMaxEncodedLength(1 + MAX_FRAME_PAYLOAD + CRC_BYTES);
 
-/** The bytes to put on the wire for one unit, trailing 0x00 delimiter included. */
+/**
+ * The bytes to put on the wire for one unit, trailing 0x00 delimiter included. One allocation: the raw frame is
+ * written one byte into the output and COBS-encoded in place.
+ */
 export function encodeFrame(unit: Unit): Uint8Array {
   assertUnit(unit);
-  const raw = new Uint8Array(1 + unit.payload.length + CRC_BYTES);
-  raw[0] = unit.command;
-  raw.set(unit.payload, 1);
-  const bodyLength = raw.length - CRC_BYTES;
+  const rawLength = 1 + unit.payload.length + CRC_BYTES;
+  const block = allocBytes(cobsMaxEncodedLength(rawLength) + 1);
+  block[1] = unit.command;
+  block.set(unit.payload, 2);
+  const crcAt = 2 + unit.payload.length;
   // By hand, not through a DataView: a view of a small (on-heap) array first moves its bytes off the heap.
-  const crc = crc32(raw.subarray(0, bodyLength));
-  raw[bodyLength] = crc & 0xff;
-  raw[bodyLength + 1] = (crc >>> 8) & 0xff;
-  raw[bodyLength + 2] = (crc >>> 16) & 0xff;
-  raw[bodyLength + 3] = crc >>> 24;
-  // The block is followed by the FRAME_DELIMITER (0x00) the encoder leaves.
-  return cobsEncodeDelimited(raw);
+  const crc = crc32(block.subarray(1, crcAt));
+  block[crcAt] = crc & 0xff;
+  block[crcAt + 1] = (crc >>> 8) & 0xff;
+  block[crcAt + 2] = (crc >>> 16) & 0xff;
+  block[crcAt + 3] = crc >>> 24;
+  const encoded = cobsEncodeInPlace(block, rawLength);
+  block[encoded] = FRAME_DELIMITER;
+  return block.subarray(0, encoded + 1);
 }
 
 /** One frame as read up to (not including) its 0x00 delimiter. */
@@ -42,14 +48,15 @@ export function decodeFrame(encoded: Uint8Array): Unit {
       `expected an encoded frame of at most ${MAX_ENCODED_FRAME_LENGTH} bytes, got ${encoded.length}; the sender exceeds the ${MAX_FRAME_PAYLOAD}-byte payload limit or a delimiter was lost`,
     );
   }
-  const raw = cobsDecode(encoded);
-  if (raw.length < MIN_RAW) {
+  const raw = allocBytes(encoded.length);
+  const rawLength = cobsDecodeInto(raw, encoded);
+  if (rawLength < MIN_RAW) {
     throw new TransportError(
       'FRAME_TOO_SHORT',
-      `expected a frame of at least ${MIN_RAW} bytes (command + CRC-32), got ${raw.length}; the frame is truncated, drop it`,
+      `expected a frame of at least ${MIN_RAW} bytes (command + CRC-32), got ${rawLength}; the frame is truncated, drop it`,
     );
   }
-  const bodyLength = raw.length - CRC_BYTES;
+  const bodyLength = rawLength - CRC_BYTES;
   const body = raw.subarray(0, bodyLength);
   const sent =
     (raw[bodyLength] | (raw[bodyLength + 1] << 8) | (raw[bodyLength + 2] << 16) | (raw[bodyLength + 3] << 24)) >>> 0;
@@ -72,7 +79,8 @@ export function decodeFrame(encoded: Uint8Array): Unit {
       `expected a 7-bit command (0x00-0x7f), got 0x${raw[0].toString(16)}; the sender is not speaking this framing`,
     );
   }
-  return { command: raw[0], payload: raw.slice(1, bodyLength) };
+  // A view, not a copy: `raw` was allocated for this frame alone.
+  return { command: raw[0], payload: raw.subarray(1, bodyLength) };
 }
 
 function hex32(n: number): string {

@@ -50,7 +50,12 @@ const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean' }, short: { type: 'boolean' }, 'no-fleet': { type: 'boolean' } },
+    options: {
+      json: { type: 'boolean' },
+      short: { type: 'boolean' },
+      'no-fleet': { type: 'boolean' },
+      only: { type: 'string' },
+    },
   });
   const short = values.short ?? false;
   const options: CompareOptions = short ? { rounds: 3, roundMs: 3, warmupMs: 10 } : {};
@@ -75,6 +80,9 @@ async function main(): Promise<number> {
     progress(`${ptySkipped}\n`);
   }
 
+  // --only KEY-PART measures the figures whose key contains it (while working on one of them).
+  const chosen = values.only === undefined ? figures : figures.filter((f) => f.key.includes(values.only!));
+  figures.splice(0, figures.length, ...chosen);
   const results: Record<string, Result> = {};
   const targets: Record<string, string> = {};
   const failed: string[] = [];

@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isSerialNumber, SERIAL_NUMBER_EXAMPLE, SERIAL_NUMBER_FORM } from '../proto/index.js';
-import { listenTcp, listenUdpHid, openSerial, type Transport } from '../transport/index.js';
+import {
+  listenTcp,
+  listenUdpHid,
+  listenUsbip,
+  openSerial,
+  type Transport,
+  type UsbipServerEvent,
+} from '../transport/index.js';
 import { BandEmulator } from './band-device.js';
 import { CtapHidDevice } from './ctaphid-device.js';
 import { applyPreset, type Preset } from './preset.js';
@@ -20,6 +27,8 @@ endpoints (any combination, at least one; one band behind all of them):
   --baud N             serial speed (default 115200)
   --tcp HOST:PORT      serve frames over TCP (port 0: any free port)
   --udp-hid HOST:PORT  serve 64-byte CTAPHID reports over UDP (python-fido2, bandctl udp-hid:)
+  --usbip HOST:PORT    be a USB FIDO security key over USB/IP, bus id 1-1 (usbip attach -r HOST -b 1-1;
+                       usbip's own port is 3240)
 
 options:
   --state DIR          keep the band's flash in DIR (survives restarts); memory when absent
@@ -44,6 +53,7 @@ const OPTIONS = {
   baud: { type: 'string' },
   tcp: { type: 'string' },
   'udp-hid': { type: 'string' },
+  usbip: { type: 'string' },
   state: { type: 'string' },
   'serial-number': { type: 'string' },
   seed: { type: 'string' },
@@ -97,8 +107,10 @@ function parse(argv: string[]) {
   const v = parsed.values;
   if (v.help) return { help: true as const };
   if (v.version) return { version: true as const };
-  if (!v.serial && !v.tcp && !v['udp-hid'])
-    throw new UsageError('expected at least one endpoint: --serial PATH, --tcp HOST:PORT or --udp-hid HOST:PORT');
+  if (!v.serial && !v.tcp && !v['udp-hid'] && !v.usbip)
+    throw new UsageError(
+      'expected at least one endpoint: --serial PATH, --tcp HOST:PORT, --udp-hid HOST:PORT or --usbip HOST:PORT',
+    );
   const baud = v.baud === undefined ? undefined : Number(v.baud);
   if (baud !== undefined && (!Number.isInteger(baud) || baud <= 0))
     throw new UsageError(`expected --baud to be a positive whole number, got '${v.baud}'`);
@@ -121,6 +133,7 @@ function parse(argv: string[]) {
     baud,
     tcp: v.tcp === undefined ? undefined : hostPort('--tcp', v.tcp),
     udpHid: v['udp-hid'] === undefined ? undefined : hostPort('--udp-hid', v['udp-hid']),
+    usbip: v.usbip === undefined ? undefined : hostPort('--usbip', v.usbip),
     state: v.state,
     serialNumber,
     seed: v.seed,
@@ -129,6 +142,19 @@ function parse(argv: string[]) {
     autoPresence: v['auto-presence'] ?? false,
     debugLink: v['debug-link'] ?? false,
   };
+}
+
+function describeUsbipEvent(event: UsbipServerEvent): string {
+  switch (event.kind) {
+    case 'imported':
+      return `attached ${event.busId} by ${event.peer}`;
+    case 'released':
+      return `detached by ${event.peer} (${event.reason})`;
+    case 'refused':
+      return `refused import of ${event.busId} by ${event.peer} (status ${event.status})`;
+    case 'error':
+      return `dropped ${event.peer}: ${event.error.message}`;
+  }
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -215,6 +241,28 @@ async function run(argv: string[]): Promise<number> {
         await server.close();
       });
       log(`listening udp-hid ${server.address.address}:${server.address.port}`);
+    }
+    if (options.usbip) {
+      const hid = new CtapHidDevice(device, { random: (n) => world.random.bytes(n), clock: world.clock });
+      const server = await listenUsbip(
+        options.usbip.host,
+        options.usbip.port,
+        {
+          strings: {
+            manufacturer: 'band-stack',
+            product: `Band ${options.serialNumber} (bandsim)`,
+            serialNumber: options.serialNumber,
+          },
+          onReport: (report, reply) => hid.receive(report, reply),
+        },
+        { onEvent: (event) => log(`usbip ${describeUsbipEvent(event)}`) },
+      );
+      endpoints++;
+      closers.push(async () => {
+        hid.close();
+        await server.close();
+      });
+      log(`listening usbip ${server.address.host}:${server.address.port}`);
     }
   } catch (error) {
     process.stderr.write(`bandsim: ${(error as Error).message}\n`);

@@ -25,7 +25,9 @@ export type TransportErrorCode =
   /** A caller handed send() a unit no wire can carry (command outside 0x00-0x7f, payload not bytes). */
   | 'BAD_UNIT'
   /** A frame passed its CRC but names a command with the top bit set, which no wire can carry. */
-  | 'FRAME_BAD_COMMAND';
+  | 'FRAME_BAD_COMMAND'
+  /** A USB/IP peer sent bytes that break usbip_protocol.rst (bad version, command, size); the connection is closed. */
+  | 'USBIP_PROTOCOL';
 
 export class TransportError extends Error {
   override readonly name = 'TransportError';

@@ -51,6 +51,25 @@ export type { CtapHidHostOptions, CtapHidTransport } from './ctaphid-host.js';
 export { connectUdpHid, listenUdpHid, type UdpHidServer, type UdpHidServerOptions, type UdpPeer } from './udp-hid.js';
 export { connectTcp, listenTcp, type TcpServer } from './tcp.js';
 export {
+  listenUsbip,
+  type UsbipHidDevice,
+  type UsbipServer,
+  type UsbipServerEvent,
+  type UsbipServerOptions,
+  type UsbipReleaseReason,
+} from './usbip-server.js';
+export * as usbip from './usbip-codec.js';
+export {
+  fidoHidDescriptors,
+  UsbFidoHidFunction,
+  FIDO_REPORT_DESCRIPTOR,
+  BAND_USB_VENDOR_ID,
+  BAND_USB_PRODUCT_ID,
+  type UsbStrings,
+  type UsbFidoHidDescriptors,
+  type ControlOutcome,
+} from './usb-fido-hid.js';
+export {
   openSerial,
   listSerialPorts,
   DEFAULT_BAUD_RATE,

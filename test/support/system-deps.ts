@@ -36,3 +36,20 @@ export const XMLLINT = {
   probe: ['xmllint', '--version'],
   install: 'apt-get install libxml2-utils',
 };
+export const QEMU = {
+  name: 'qemu-system-x86_64',
+  probe: ['qemu-system-x86_64', '--version'],
+  install: 'apt-get install qemu-system-x86',
+};
+export const USBIP = { name: 'usbip', probe: ['usbip', 'version'], install: 'apt-get install usbip' };
+export const FIDO2_TOOLS = {
+  name: 'fido2-tools',
+  probe: ['fido2-token', '-V'],
+  install: 'apt-get install fido2-tools',
+};
+export const BUSYBOX_STATIC = {
+  name: 'busybox-static',
+  probe: ['/bin/busybox', 'true'],
+  install: 'apt-get install busybox-static',
+};
+export const DPKG_DEB = { name: 'dpkg-deb', probe: ['dpkg-deb', '--version'], install: 'a Debian system (dpkg)' };

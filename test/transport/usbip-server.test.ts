@@ -55,21 +55,18 @@ const getDescriptor = (c: UsbipTestClient, value: number, length: number, reques
 /** One CTAPHID message through the interrupt endpoints: IN URBs are queued first, as usbhid keeps one pending. */
 async function exchange(c: UsbipTestClient, cid: number, command: number, payload: Uint8Array): Promise<HidMessage> {
   const reassembler = new Reassembler();
+  let pending = c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
+  for (const report of packetize(cid, command, payload)) {
+    const out = await c.submit({ endpoint: 1, direction: UsbDirection.OUT, data: report }).done;
+    expect(out).toMatchObject({ status: 0, actualLength: 64 });
+  }
   for (;;) {
-    const pending = c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
-    for (const report of packetize(cid, command, payload)) {
-      const out = await c.submit({ endpoint: 1, direction: UsbDirection.OUT, data: report }).done;
-      expect(out).toMatchObject({ status: 0, actualLength: 64 });
-    }
-    payload = new Uint8Array(0);
-    let ret = await pending.done;
-    for (;;) {
-      expect(ret.status).toBe(0);
-      const [message] = reassembler.push(ret.data);
-      if (message && !('hidError' in message) && message.command !== Command.KEEPALIVE) return message;
-      if (message && 'hidError' in message) throw message;
-      ret = await c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 }).done;
-    }
+    const ret = await pending.done;
+    expect(ret.status).toBe(0);
+    const [message] = reassembler.push(ret.data);
+    if (message && 'hidError' in message) throw message;
+    if (message && message.command !== Command.KEEPALIVE) return message;
+    pending = c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
   }
 }
 

@@ -1,4 +1,4 @@
-import { HID_REPORT_SIZE } from './ctaphid.js';
+import { HID_REPORT_SIZE } from '../proto/ctaphid.js';
 import { FIDO_USAGE_PAGE } from './hid.js';
 import type { SetupPacket } from './usbip-codec.js';
 

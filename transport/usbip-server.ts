@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { describe } from './base-transport.js';
-import { HID_REPORT_SIZE } from './ctaphid.js';
+import { HID_REPORT_SIZE } from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
 import {
   BAND_USB_DEVICE_RELEASE,

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { decode as decodeCbor } from 'cbor-x';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BAND_AAGUID, BandEmulator, CtapHidDevice, testWorld } from '../../firmware-sim/index.js';
-import { Command } from '../../transport/commands.js';
+import { Command } from '../../transport/index.js';
 import { BROADCAST_CID, Reassembler, packetize, type HidMessage } from '../../transport/ctaphid.js';
 import { FIDO_REPORT_DESCRIPTOR } from '../../transport/usb-fido-hid.js';
 import { OpStatus, UrbStatus, UsbDirection } from '../../transport/usbip-codec.js';

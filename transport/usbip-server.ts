@@ -1,5 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import { describe } from './base-transport.js';
+import { boundedWriter } from './bounded-writes.js';
 import { HID_REPORT_SIZE } from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
 import {
@@ -48,6 +49,8 @@ export type UsbipReleaseReason =
    */
   | 'new-client-on-stream'
   | 'protocol-error'
+  /** The importer left more than MAX_UNREAD_BYTES of replies unread (transport/bounded-writes.ts). */
+  | 'not-reading'
   | 'server-closed';
 
 export type UsbipServerEvent =
@@ -76,8 +79,6 @@ const DEV_NUM = 2;
 const MAX_QUEUED_REPORTS = 256;
 /** usbhid keeps one IN URB in flight; anything near this many is a misbehaving client. */
 const MAX_PENDING_IN_URBS = 64;
-/** A peer that stops reading while we write is cut off rather than buffered for. */
-const MAX_UNSENT_BYTES = 1 << 20;
 
 interface Session {
   readonly peer: string;
@@ -131,18 +132,11 @@ export async function listenUsbip(
     let buffered = new Uint8Array(0);
     let session: Session | undefined;
 
+    // The same backpressure as every other stream (docs/protocol.md, "Backpressure"): a client that stops
+    // reading is not read from, and one that leaves a megabyte of replies unread is cut off.
+    const writeBounded = boundedWriter(socket, `the USB/IP client at ${peer}`, (error) => fail(error));
     const write = (bytes: Uint8Array) => {
-      if (socket.destroyed) return;
-      if (socket.writableLength > MAX_UNSENT_BYTES) {
-        fail(
-          new TransportError(
-            'WRITE_FAILED',
-            `expected the USB/IP client at ${peer} to read its replies, got ${socket.writableLength} bytes unread; closing its connection`,
-          ),
-        );
-        return;
-      }
-      socket.write(bytes);
+      if (!socket.destroyed) writeBounded(bytes).catch(() => undefined);
     };
 
     const release = (reason: UsbipReleaseReason) => {
@@ -157,7 +151,7 @@ export async function listenUsbip(
 
     const fail = (error: TransportError) => {
       emit({ kind: 'error', peer, error });
-      release('protocol-error');
+      release(error.code === 'PEER_NOT_READING' ? 'not-reading' : 'protocol-error');
       socket.destroy();
     };
 

@@ -21,18 +21,9 @@ export const ExitCode = {
   REFUSED_BY_POLICY: 5,
 } as const;
 
-/**
- * A command-line mistake: the message says what was expected and how to fix it. bandctl adds "see 'bandctl
- * --help'" on the same line unless the message already names a help text, or `help: false` says the message's
- * own advice is the one thing to do.
- */
+/** A command-line mistake: the message says what was expected and how to fix it, in one line. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  readonly pointsAtHelp: boolean;
-  constructor(message: string, options: { help?: boolean } = {}) {
-    super(message);
-    this.pointsAtHelp = options.help ?? true;
-  }
 }
 
 /**

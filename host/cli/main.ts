@@ -87,9 +87,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     const { exit, code } = classify(error);
     const message =
       error instanceof TransportError && error.code === 'BAD_URI' ? badTransport(argv, io.env) : describeFailure(error);
-    // One line: a usage mistake points at the help once, unless the message already names the help to read.
-    const helpful = !(error instanceof UsageError && !error.pointsAtHelp) && !message.includes('--help');
-    out.failure(code, exit === ExitCode.USAGE && helpful ? `${message}; see 'bandctl --help'` : message);
+    // One line that says what happened and the one thing to do: nothing is appended to it.
+    out.failure(code, message);
     return exit;
   }
 }

@@ -348,10 +348,11 @@ describe('bandctl directory: refusals', () => {
     await expectRefused(args, ExitCode.USAGE, message, 'USAGE');
   });
 
-  it('points a human at --help after a usage error, on the same one line', async () => {
+  it('shows the usage of the subcommand after a usage error, on the same one line', async () => {
     const result = await dirctl('user');
-    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/see 'bandctl (directory )?--help'\n$/);
+    expect(result.stderr).toBe(
+      'bandctl: directory user: expected one NAME, got none; usage: bandctl directory user NAME\n',
+    );
   });
 
   it.each([

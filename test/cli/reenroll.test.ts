@@ -43,10 +43,20 @@ describe('bandctl reenroll', () => {
 
   it("takes another user's band when the policy allows it, re-creates the FIDO2 key, and prints the User Properties", async () => {
     await setUp(['--own-band', 'on', '--any-active-band', 'on']);
-    // alice's key, on her own band (another in-process band): the embedded relying party keeps it beside the directory.
+    // alice's key, on her own band (another in-process band, which the directory assigns to her, as register-key
+    // requires): the embedded relying party keeps it beside the directory.
+    const ALICES_BAND = 'loopback?preset=authenticated&user=alice&serial=AAAH-00125&seed=alices-band';
+    const alices = await json(['--transport', ALICES_BAND, 'info']);
+    for (const args of [
+      ['add-band', 'AAAH-00125', '--device-id', alices.doc.deviceId],
+      ['assign', '--user', 'alice', '--band', 'AAAH-00125'],
+    ]) {
+      const r = await bandctl(['directory', ...args, '--directory', file]);
+      expect(r.code, r.stderr).toBe(0);
+    }
     const registered = await json([
       '--transport',
-      'loopback?preset=authenticated&user=alice&serial=AAAH-00125&seed=alices-band',
+      ALICES_BAND,
       'register-key',
       '--user',
       'alice',
@@ -77,8 +87,10 @@ describe('bandctl reenroll', () => {
       band: 'ACAK-00056',
       decision: { kind: 'other-users-band', previousHolder: 'bob' },
     });
+    // Her own band stays Primary, not active; the band she took is Active (the product document's outcome).
     expect(r.doc.userProperties).toMatchObject([
-      { serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: 'Primary' },
+      { serialNumber: 'AAAH-00125', isActive: '', isPrimary: 'Primary' },
+      { serialNumber: 'ACAK-00056', isActive: 'Active', isPrimary: '' },
     ]);
     expect(r.doc.recreated['login.example.com']).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(r.doc.retired).toEqual([`login.example.com:${registered.doc.credentialId}`]);

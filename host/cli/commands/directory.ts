@@ -3,7 +3,6 @@ import {
   DirectoryError,
   FileDirectory,
   NOTE_ADMIN_ENROLLMENT,
-  assertSerialNumber,
   copyDirectoryState,
   describeChange,
   diffDirectory,
@@ -20,6 +19,7 @@ import {
   type DirectorySnapshot,
   type Policy,
 } from '../../directory/index.js';
+import { serialArgument } from '../arguments.js';
 import { assertUserName } from '../../directory/user-name.js';
 import { parseCommand, parseOnOff, type CliCommand, type CommandContext } from '../command.js';
 import { UsageError } from '../exit-codes.js';
@@ -279,9 +279,9 @@ export const directoryCommand: CliCommand = {
     // Malformed names and serials are command-line mistakes (exit 2), caught before the directory is opened.
     let operand = operands[0];
     if (sub.operand === 'NAME') operand = checked(name, 'NAME', () => assertUserName(operand));
-    if (sub.operand === 'SERIAL') operand = checked(name, 'SERIAL', () => assertSerialNumber(operand));
+    if (sub.operand === 'SERIAL') operand = serialArgument(`directory ${name}`, 'SERIAL', operand);
     if (given.user !== undefined) checked(name, '--user', () => assertUserName(given.user));
-    if (given.band !== undefined) checked(name, '--band', () => assertSerialNumber(given.band));
+    if (given.band !== undefined) serialArgument(`directory ${name}`, '--band', given.band);
 
     const path = given.directory ?? ctx.env.BANDCTL_DIRECTORY ?? DEFAULT_DIRECTORY_PATH;
     if (path === '') throw new UsageError(`${command}: expected --directory FILE to name a file, got an empty string`);

@@ -1,5 +1,6 @@
 import { MAX_LABEL_CHARS } from '../../../proto/index.js';
 import { enroll } from '../../enroll.js';
+import { userArgument } from '../arguments.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { withBand } from '../connect.js';
 import { hex } from '../output.js';
@@ -22,7 +23,7 @@ The user wears the band, types the setup code it shows, and touches the sensor u
       'step-timeout': { type: 'string' },
       ...SIMULATE_USER_OPTION,
     });
-    const userName = requireString('enroll', values.user, '--user NAME');
+    const userName = userArgument('enroll', '--user', requireString('enroll', values.user, '--user NAME'));
     const stepTimeoutMs = parseInteger('enroll', values['step-timeout'], '--step-timeout', 60_000, 1);
     await withBand(ctx, async (band) => {
       const result = await enroll(

@@ -6,6 +6,7 @@ import {
   userProperties,
 } from '../../directory/index.js';
 import { FileProgressStore, ReEnrollment, type ReEnrollmentProgress } from '../../re-enrollment/index.js';
+import { serialArgument, userArgument } from '../arguments.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { withBand } from '../connect.js';
 import { embeddedRelyingParty, RELYING_PARTY_OPTIONS } from '../embedded-rp.js';
@@ -37,8 +38,8 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
       'user-timeout': { type: 'string' },
       ...SIMULATE_USER_OPTION,
     });
-    const userName = requireString('reenroll', values.user, '--user NAME');
-    const bandSerial = requireString('reenroll', values.band, '--band SERIAL');
+    const userName = userArgument('reenroll', '--user', requireString('reenroll', values.user, '--user NAME'));
+    const bandSerial = serialArgument('reenroll', '--band', requireString('reenroll', values.band, '--band SERIAL'));
     const userTimeoutMs = parseInteger('reenroll', values['user-timeout'], '--user-timeout', 120_000, 1);
     const { path, rp } = embeddedRelyingParty(ctx, values);
     const directory = new FileDirectory(path);

@@ -97,14 +97,28 @@ function progressPrinter(indent = '   ') {
   };
 }
 
+const DEMO_USAGE = `npm start — the product document replayed end to end on emulated bands (the same output every run)
+
+usage: npm start [-- --directory FILE]
+
+  --directory FILE   keep the enterprise directory in FILE afterwards (FILE must not exist yet; default: a
+                     temporary file, removed at the end); inspect it with 'bandctl directory users --directory FILE'
+  -h, --help         this text`;
+
 async function main(): Promise<void> {
   let values: { directory?: string };
   try {
-    values = parseArgs({ options: { directory: { type: 'string' } }, strict: true }).values;
+    const parsed = parseArgs({
+      options: { directory: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    });
+    if (parsed.values.help) {
+      process.stdout.write(`${DEMO_USAGE}\n`);
+      return;
+    }
+    values = parsed.values;
   } catch (error) {
-    process.stderr.write(
-      `npm start: ${(error as Error).message}\nusage: npm start [-- --directory FILE]   (FILE must not exist yet; it keeps the directory afterwards)\n`,
-    );
+    process.stderr.write(`npm start: ${(error as Error).message}; see 'npm start -- --help'\n`);
     process.exitCode = 2;
     return;
   }
@@ -159,7 +173,7 @@ async function main(): Promise<void> {
     say();
 
     const user2 = new SimulatedUser(aaah.client.debug, 'tw-user2/right-index');
-    say('1. tw-user2 enrolls AAAH-00125');
+    say('1. tw-user2 enrolls AAAH-00125 and registers a FIDO2 security key with login.example.com');
     await orchestrator.run({
       userName: 'tw-user2',
       bandSerial: 'AAAH-00125',
@@ -168,15 +182,13 @@ async function main(): Promise<void> {
       user: user2,
       onProgress: progressPrinter(),
     });
-    say();
-
-    say('2. tw-user2 registers a FIDO2 security key on AAAH-00125');
+    say('   tw-user2 registers a FIDO2 security key on AAAH-00125');
     const oldKey = await register(rp, 'tw-user2', aaah, user2);
     say(`   ✓ ${rp.id} verified the packed attestation; key ${oldKey.slice(0, 16)}… lives on AAAH-00125`);
     await authenticate(rp, 'tw-user2', aaah, user2, '   ✓ signs in with it');
     say();
 
-    say('3. tw-user2 self-service re-enrolls to ACAK-00056');
+    say('2. tw-user2 self-service re-enrolls to ACAK-00056, a band tw-user5 holds');
     const onAcak = new SimulatedUser(acak.client.debug, 'tw-user2/right-index');
     let instructed = 0;
     await orchestrator.run({
@@ -204,7 +216,7 @@ async function main(): Promise<void> {
     });
     say();
 
-    say('4. The FIDO2 keys afterwards');
+    say('3. the new key authenticates; the old one, still on AAAH-00125, is refused (retired)');
     await authenticate(rp, 'tw-user2', acak, onAcak, '   ✓ the new key on ACAK-00056 authenticates');
     try {
       // AAAH-00125 was not wiped, so it still holds the old key and signs with it; the relying party must say no.
@@ -224,7 +236,7 @@ async function main(): Promise<void> {
     }
     say();
 
-    say('5. tw-user5 tries to self-enroll ACAK-00099, an SEOS band assigned to tw-user7');
+    say('4. tw-user5 tries an SEOS band of tw-user7 (ACAK-00099)');
     const user5 = new SimulatedUser(seos.client.debug, 'tw-user5/right-index');
     const run5 = () =>
       orchestrator.run({
@@ -251,6 +263,8 @@ async function main(): Promise<void> {
     say();
 
     const snapshot = await directory.snapshot();
+    say('5. the User Properties of tw-user5 and tw-user2');
+    say();
     say('User Properties — tw-user5');
     say(indent(renderUserPropertiesTable(userProperties(snapshot, 'tw-user5'))));
     say();

@@ -2,12 +2,13 @@
 // The counts come from vitest's JSON report, not its console summary. Exit code: non-zero on any failure,
 // on a suite that could not load, or when no test ran.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
-const dir = mkdtempSync(join(tmpdir(), 'band-stack-tests-'));
-const report = join(dir, 'report.json');
+// The report stays where vitest says it wrote it (dist/, which git ignores): a path printed for a file deleted a
+// moment later sends a reader after nothing.
+mkdirSync('dist', { recursive: true });
+const report = 'dist/test-report.json';
+rmSync(report, { force: true });
 const args = [
   'vitest',
   'run',
@@ -38,7 +39,6 @@ try {
   console.error(`could not read the vitest JSON report (${report}): ${error.message}`);
   failed++;
 }
-rmSync(dir, { recursive: true, force: true });
 // A file that fails to load has no test results of its own; count it so it cannot pass silently.
 failed += suitesFailed;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

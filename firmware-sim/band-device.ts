@@ -1,197 +1,27 @@
-import type { BandEvent, Capability } from '../proto/index.js';
-import {
-  BandMessageCodec,
-  isSerialNumber,
-  MAX_FIRMWARE_VERSION_BYTES,
-  SERIAL_NUMBER_EXAMPLE,
-  SERIAL_NUMBER_FORM,
-} from '../proto/index.js';
-import { Command, HidError, type Unit } from '../transport/index.js';
-import { Band } from './band.js';
+import type { Unit } from '../transport/index.js';
 import type { Clock } from './clock.js';
-import type { Ctap2Authenticator } from './ctap2/index.js';
-import { answerDebug } from './debug-link.js';
-import type { BandDevice, DeviceContext } from './device.js';
-import { BAND_AAGUID, fido2Authenticator, residentCredentialCount, residentCredentials } from './fido2.js';
-import type { FlashOptions } from './flash.js';
-import { answerHost, type HostProtocolInfo } from './host-protocol.js';
-import { applyPreset, type Preset } from './preset.js';
-import type { World } from './world.js';
 
-export const DEFAULT_FIRMWARE_VERSION = 'bandsim 0.1.0';
-
-export interface BandEmulatorOptions {
-  world: World;
-  /** Printed on the band's back: four capital letters, a dash, five digits, e.g. "AAAH-00125". */
-  serialNumber: string;
-  /** At most 32 bytes; default "bandsim 0.1.0". */
-  firmwareVersion?: string;
-  /** The band can carry an HID SEOS credential (provisioned at enrollment). Default false. */
-  seos?: boolean;
-  /** Answer the debug link (command 0x42). Default false: a production band refuses it. */
-  debugLink?: boolean;
-  /** FIDO2 user presence without the top button. Default false. */
-  autoPresence?: boolean;
-  /** Host the CTAP2 authenticator on the CBOR command. Default true. */
-  fido2?: boolean;
-  /** 16 bytes; default the band model's. */
-  aaguid?: Uint8Array;
-  /** Run an enrollment at construction (bandsim --preset). */
-  preset?: Preset;
-  batteryPercent?: number;
-  flash?: FlashOptions;
+/** What a band is given with each request: cancellation (CTAPHID_CANCEL) and a way to send KEEPALIVE. */
+export interface DeviceContext {
+  signal: AbortSignal;
+  /** Send CTAPHID_KEEPALIVE with KeepaliveStatus.PROCESSING or UPNEEDED while the request waits. */
+  keepalive(status: number): void;
 }
 
 /**
- * A whole band as an endpoint sees it (firmware-sim/device.ts): BAND requests go to the band protocol,
- * DEBUG to the debug link when enabled, CBOR to the CTAP2 authenticator, PING echoes, WINK answers
- * empty. A band without power answers nothing of its own; the endpoint gets CTAPHID ERROR OTHER so it
- * is not left waiting (a real band would simply have dropped off the bus).
+ * A band as every endpoint (loopback, serial, TCP, UDP HID) sees it: one unit in, one unit out, and
+ * unsolicited event units. INIT channel allocation and HID packetisation are the endpoint's business.
  */
-export class BandEmulator implements BandDevice {
-  readonly band: Band;
-  readonly world: World;
-  /** False on a band built without FIDO2: it refuses CBOR and INIT does not advertise it. */
-  readonly hostsCtap2: boolean;
-  private readonly info: HostProtocolInfo;
-  private readonly debugLink: boolean;
-  private readonly authenticator?: Ctap2Authenticator;
-  private readonly listeners = new Set<(unit: Unit) => void>();
-
-  constructor(options: BandEmulatorOptions) {
-    const firmwareVersion = options.firmwareVersion ?? DEFAULT_FIRMWARE_VERSION;
-    checkOptions(options, firmwareVersion);
-    this.world = options.world;
-    this.debugLink = options.debugLink ?? false;
-    const fido2 = options.fido2 ?? true;
-    this.hostsCtap2 = fido2;
-    const seos = options.seos ?? false;
-    let authenticator: Ctap2Authenticator | undefined;
-    this.band = new Band(
-      options.world,
-      {
-        serialNumber: options.serialNumber,
-        firmwareVersion,
-        seos,
-        autoPresence: options.autoPresence ?? false,
-        batteryPercent: options.batteryPercent,
-        flash: options.flash,
-      },
-      {
-        powerUp: () => authenticator?.powerUp(),
-        fidoCredentials: fido2 ? residentCredentials : undefined,
-        fidoCredentialCount: fido2 ? residentCredentialCount : undefined,
-      },
-    );
-    if (fido2) {
-      authenticator = fido2Authenticator(this.band, options.world.clock, {
-        aaguid: options.aaguid ?? BAND_AAGUID,
-        firmwareVersion,
-      });
-      if (this.band.isPowered) authenticator.powerUp();
-      this.authenticator = authenticator;
-    }
-    const capabilities: Capability[] = [];
-    if (fido2) capabilities.push('CAPABILITY_FIDO2');
-    if (seos) capabilities.push('CAPABILITY_SEOS');
-    if (this.debugLink) capabilities.push('CAPABILITY_DEBUG_LINK');
-    capabilities.push('CAPABILITY_LIVENESS');
-    this.info = { serialNumber: options.serialNumber, firmwareVersion, capabilities, fido2, seos };
-    this.band.onEvent((event) => this.emit(event));
-    if (options.preset) {
-      try {
-        applyPreset(this.band, options.world.body, options.preset);
-      } catch (error) {
-        this.band.fail(error);
-        throw error;
-      }
-    }
-  }
-
-  async handle(unit: Unit, ctx: DeviceContext): Promise<Unit> {
-    try {
-      return await this.route(unit, ctx);
-    } catch (error) {
-      // Nothing a host sends may take the band down: a power cut leaves it dead, anything else is answered OTHER.
-      this.band.fail(error);
-      return hidError(HidError.OTHER);
-    }
-  }
-
-  get clock(): Clock {
-    return this.world.clock;
-  }
-
-  onEvent(listener: (unit: Unit) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Stops the band's timers and detaches it from the body. */
-  close(): void {
-    this.band.shutdown();
-    this.listeners.clear();
-  }
-
-  private async route(unit: Unit, ctx: DeviceContext): Promise<Unit> {
-    switch (unit.command) {
-      case Command.DEBUG:
-        if (!this.debugLink) return hidError(HidError.INVALID_CMD);
-        return { command: Command.DEBUG, payload: answerDebug(this.band, this.world, unit.payload) };
-      case Command.BAND: {
-        const reply = answerHost(this.band, this.info, unit.payload);
-        return reply === 'unpowered' ? hidError(HidError.OTHER) : { command: Command.BAND, payload: reply };
-      }
-      case Command.PING:
-        if (!this.band.isPowered) return hidError(HidError.OTHER);
-        return { command: Command.PING, payload: unit.payload };
-      case Command.WINK:
-        if (!this.band.isPowered) return hidError(HidError.OTHER);
-        return { command: Command.WINK, payload: new Uint8Array(0) };
-      case Command.CBOR:
-        return this.cbor(unit.payload, ctx);
-      default:
-        return hidError(HidError.INVALID_CMD);
-    }
-  }
-
-  private async cbor(request: Uint8Array, ctx: DeviceContext): Promise<Unit> {
-    if (!this.authenticator) return hidError(HidError.INVALID_CMD);
-    if (!this.band.isPowered) return hidError(HidError.OTHER);
-    const epoch = this.band.epoch;
-    const reply = await this.authenticator.handle(request, ctx);
-    // A reply computed across a power cut or reboot died with the old power.
-    if (!this.band.isPowered || this.band.epoch !== epoch) return hidError(HidError.OTHER);
-    return { command: Command.CBOR, payload: reply };
-  }
-
-  private emit(event: BandEvent): void {
-    const unit: Unit = {
-      command: Command.BAND,
-      payload: BandMessageCodec.encode({ requestId: 0, body: { case: 'event', value: { kind: event } } }),
-    };
-    for (const listener of [...this.listeners]) listener(unit);
-  }
-}
-
-function hidError(code: number): Unit {
-  return { command: Command.ERROR, payload: Uint8Array.of(code) };
-}
-
-function checkOptions(options: BandEmulatorOptions, firmwareVersion: string): void {
-  if (!options.world)
-    throw new TypeError('expected options.world (clock, random, storage, body); use testWorld() or systemWorld()');
-  if (!isSerialNumber(options.serialNumber)) {
-    throw new RangeError(
-      `expected a serial number of ${SERIAL_NUMBER_FORM} (e.g. ${SERIAL_NUMBER_EXAMPLE}), got ${JSON.stringify(options.serialNumber)}`,
-    );
-  }
-  if (Buffer.byteLength(firmwareVersion) > MAX_FIRMWARE_VERSION_BYTES || firmwareVersion.length === 0) {
-    throw new RangeError(
-      `expected a firmware version of 1..${MAX_FIRMWARE_VERSION_BYTES} bytes, got ${JSON.stringify(firmwareVersion)}`,
-    );
-  }
-  if (options.aaguid !== undefined && (!(options.aaguid instanceof Uint8Array) || options.aaguid.length !== 16)) {
-    throw new RangeError(`expected a 16-byte AAGUID, got ${options.aaguid?.length ?? 'nothing'}`);
-  }
+export interface BandDevice {
+  /** Handles one request; resolves with the reply (same command, or ERROR with a CTAPHID error code). */
+  handle(unit: Unit, ctx: DeviceContext): Promise<Unit>;
+  /** Unsolicited units, e.g. BAND events (request_id 0). Returns an unsubscribe function. */
+  onEvent(listener: (unit: Unit) => void): () => void;
+  /**
+   * Whether the band answers CBOR (hosts a CTAP2 authenticator). INIT advertises CAPABILITY_CBOR only then
+   * (CTAP 2.1 §11.2.9.1.3). Absent means true.
+   */
+  readonly hostsCtap2?: boolean;
+  /** The band's clock; an endpoint times its KEEPALIVEs and message timeouts on it. Absent means wall time. */
+  readonly clock?: Clock;
 }

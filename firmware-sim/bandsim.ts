@@ -12,7 +12,7 @@ import {
   type Transport,
   type UsbipServerEvent,
 } from '../transport/index.js';
-import { BandEmulator } from './band-device.js';
+import { BandEmulator } from './band-emulator.js';
 import { CtapHidDevice } from './ctaphid-device.js';
 import { applyPreset, type Preset } from './preset.js';
 import { serveBand } from './serve.js';

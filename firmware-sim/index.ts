@@ -1,7 +1,7 @@
-export { BandEmulator, DEFAULT_FIRMWARE_VERSION, type BandEmulatorOptions } from './band-device.js';
+export { BandEmulator, DEFAULT_FIRMWARE_VERSION, type BandEmulatorOptions } from './band-emulator.js';
 export { Band, type BandConfig, type BandHooks } from './band.js';
 export type { BandEvent } from '../proto/index.js';
-export type { BandDevice, DeviceContext } from './device.js';
+export type { BandDevice, DeviceContext } from './band-device.js';
 export { testWorld, systemWorld, type World, type TestWorld } from './world.js';
 export { ManualClock, SystemClock, type Clock, type Timer } from './clock.js';
 export { DeterministicRandom, SystemRandom, type RandomSource } from './random.js';

@@ -7,7 +7,7 @@ import {
   type Unit,
 } from '../transport/index.js';
 import type { Clock, Timer } from './clock.js';
-import type { BandDevice, DeviceContext } from './device.js';
+import type { BandDevice, DeviceContext } from './band-device.js';
 
 /** What an endpoint (a framed link, a CTAPHID channel) gives a transaction to talk back through. */
 export interface TransactionHooks {

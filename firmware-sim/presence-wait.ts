@@ -1,7 +1,7 @@
 import type { BandState } from '../proto/index.js';
 import type { Timer } from './clock.js';
 import { UserPresenceTimeoutError } from './ctap2/env.js';
-import type { DeviceContext } from './device.js';
+import type { DeviceContext } from './band-device.js';
 import type { Controller, Firmware } from './firmware.js';
 import { Rules } from './rules.js';
 import type { BOOT } from './transitions.js';

@@ -7,7 +7,7 @@ import {
   type Unit,
 } from '../transport/index.js';
 import { SystemClock, type Clock } from './clock.js';
-import type { BandDevice } from './device.js';
+import type { BandDevice } from './band-device.js';
 import { initReply } from './init-reply.js';
 import { OneTransaction, type Transaction } from './one-transaction.js';
 

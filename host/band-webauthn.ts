@@ -1,6 +1,6 @@
 import { KeepaliveStatus } from '../transport/index.js';
 import { authenticationResponseJSON, registrationResponseJSON, type Fido2Client } from './fido2/index.js';
-import type { CeremonyOptions, WebAuthnAuthenticator } from './re-enrollment/webauthn-authenticator.js';
+import type { CeremonyOptions, WebAuthnClient } from './re-enrollment/webauthn-client.js';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -15,7 +15,7 @@ const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
  * (JSON) in, CTAP2 makeCredential / getAssertion on the band, the JSON response the relying party verifies out.
  * User verification is the band's own (authenticated on the wrist); user presence is a tap on the band.
  */
-export class BandWebAuthn implements WebAuthnAuthenticator {
+export class BandWebAuthn implements WebAuthnClient {
   constructor(
     private readonly fido2: Fido2Client,
     /** How long the user has to tap the band (default 60 000 ms). */

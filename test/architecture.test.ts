@@ -46,4 +46,32 @@ describe('architecture', () => {
       expect(violations).toEqual([]);
     });
   }
+
+  it('no module imports itself back through others (type imports count: a circle is one concept split in two)', () => {
+    const graph = new Map(
+      Object.keys(allowed)
+        .flatMap(sources)
+        .map((file) => [file, importsOf(file).map((target) => target.replace(/\.js$/, '.ts'))] as const),
+    );
+    const circles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const path: string[] = [];
+    const visit = (file: string) => {
+      state.set(file, 'open');
+      path.push(file);
+      for (const target of graph.get(file) ?? []) {
+        if (!graph.has(target)) continue;
+        if (state.get(target) === 'open') circles.push([...path.slice(path.indexOf(target)), target].join(' -> '));
+        else if (!state.has(target)) visit(target);
+      }
+      path.pop();
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) if (!state.has(file)) visit(file);
+    // The CTAP2 authenticator's circle is being taken apart with its schema (issue 9); delete the entry then.
+    const known = [
+      'firmware-sim/ctap2/command-context.ts -> firmware-sim/ctap2/volatile-state.ts -> firmware-sim/ctap2/hmac-secret.ts -> firmware-sim/ctap2/command-context.ts',
+    ];
+    expect(circles.filter((c) => !known.includes(c))).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext } from '../band-device.js';
 import { PowerCutError } from '../flash-errors.js';
 import { Ctap2Command, ctap2CommandName } from '../../proto/ctap2/command.js';
 import { cborTypeName } from '../../proto/ctap2/members.js';

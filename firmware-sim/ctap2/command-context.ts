@@ -1,4 +1,4 @@
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext } from '../band-device.js';
 import type { Credentials } from './credentials.js';
 import type { Ctap2Env, ResolvedConfig } from './env.js';
 import type { Fido2Store } from './fido2-store.js';

@@ -1,5 +1,5 @@
 import { MAX_DISCOVERABLE_CREDENTIALS } from '../../proto/limits.js';
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext } from '../band-device.js';
 import type { FlashStore } from '../flash-store.js';
 import type { Signing } from './p256-key.js';
 

@@ -1,4 +1,4 @@
-import type { DeviceContext } from '../device.js';
+import type { DeviceContext } from '../band-device.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import type { CtapStatusCode } from '../../proto/ctap2/status.js';
 import { UserPresenceTimeoutError, type Ctap2Env, type UserPresenceRequest } from './env.js';

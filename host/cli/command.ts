@@ -20,7 +20,7 @@ export interface GlobalOptions {
   json: boolean;
 }
 
-export interface CommandContext {
+export interface CliContext {
   /** Arguments after the command (and subcommand) name. */
   argv: string[];
   out: Output;
@@ -36,7 +36,7 @@ export interface CliCommand {
   summary: string;
   /** The full usage text for `bandctl NAME --help`. */
   usage: string;
-  run(ctx: CommandContext): Promise<void>;
+  run(ctx: CliContext): Promise<void>;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

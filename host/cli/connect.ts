@@ -1,6 +1,6 @@
 import { openTransport, recordTransport, type Transport } from '../../transport/index.js';
 import { BandClient } from '../band-client.js';
-import type { CommandContext } from './command.js';
+import type { CliContext } from './command.js';
 import { openLoopbackBand } from './loopback-band.js';
 
 /**
@@ -8,7 +8,7 @@ import { openLoopbackBand } from './loopback-band.js';
  * so a scripted rig never inherits a half-open port.
  */
 export async function withBand<T>(
-  ctx: CommandContext,
+  ctx: CliContext,
   fn: (band: BandClient, transport: Transport) => Promise<T>,
 ): Promise<T> {
   const { transport: uri, record, timeoutMs } = ctx.global;

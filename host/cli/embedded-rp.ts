@@ -1,6 +1,6 @@
 import { DEFAULT_DIRECTORY_PATH } from '../directory/index.js';
 import { WebAuthnRelyingParty } from '../relying-party/index.js';
-import type { CommandContext } from './command.js';
+import type { CliContext } from './command.js';
 
 /** Options for the embedded relying party that `register-key` and `reenroll` share. */
 export const RELYING_PARTY_OPTIONS = {
@@ -11,7 +11,7 @@ export const RELYING_PARTY_OPTIONS = {
 
 /** The directory file, and the embedded relying party whose credentials live beside it (FILE.rp.json). */
 export function embeddedRelyingParty(
-  ctx: CommandContext,
+  ctx: CliContext,
   values: { directory?: string; 'rp-id'?: string; 'rp-origin'?: string },
 ) {
   const path = values.directory ?? ctx.env.BANDCTL_DIRECTORY ?? DEFAULT_DIRECTORY_PATH;

@@ -1,5 +1,5 @@
 import { COMMANDS } from './commands/index.js';
-import { GLOBAL_OPTIONS, type CommandContext } from './command.js';
+import { GLOBAL_OPTIONS, type CliContext } from './command.js';
 import { ExitCode, ReportedFailure, UsageError, classify, describeFailure } from './exit-codes.js';
 import { Output } from './output.js';
 import { packageVersion } from './version.js';
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       io.stdout.write(`${found.usage}\n`);
       return ExitCode.OK;
     }
-    const ctx: CommandContext = {
+    const ctx: CliContext = {
       argv: rest,
       out,
       env: io.env,

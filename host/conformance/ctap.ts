@@ -26,7 +26,8 @@ import {
   UserEntity,
 } from '../../proto/ctap2/index.js';
 import { check, waitScreen } from './support.js';
-import { Unmet, type ConformanceContext } from './types.js';
+import type { ConformanceContext } from './types.js';
+import { Unmet } from './verdicts.js';
 import { describeUnit, equalBytes, hex } from './wire.js';
 
 /** CTAP 2.1 §6 command bytes, from the wire contract. */

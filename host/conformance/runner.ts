@@ -3,9 +3,8 @@ import { Command, type Transport, type Unit } from '../../transport/index.js';
 import { BandClient } from '../band-client.js';
 import { CATALOGUE } from './catalogue/index.js';
 import { describeFailure, isAnswer, WEARER } from './support.js';
+import { NotApplicable, Unmet } from './verdicts.js';
 import {
-  NotApplicable,
-  Unmet,
   type BandProfile,
   type ConformanceContext,
   type ConformanceReport,

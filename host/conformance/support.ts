@@ -12,8 +12,9 @@ import {
 import { Command, type Unit } from '../../transport/index.js';
 import type { BandEvent } from '../band-client.js';
 import { BandClientError, BandError } from '../errors.js';
-import { Unmet, type ConformanceContext } from './types.js';
-import { sleep } from './unit-log.js';
+import type { ConformanceContext } from './types.js';
+import { Unmet } from './verdicts.js';
+import { sleep } from './sleep.js';
 import { decodeBand, describeBandMessage, describeUnit, equalBytes, hex, isBandEvent, pattern } from './wire.js';
 
 // ---------------------------------------------------------------- assertions

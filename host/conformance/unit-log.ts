@@ -1,5 +1,6 @@
 import type { Unit } from '../../transport/index.js';
-import { Unmet } from './types.js';
+import { sleep } from './sleep.js';
+import { Unmet } from './verdicts.js';
 
 /**
  * Everything that arrived on one link, kept in order, so a check can send something raw and then look for
@@ -76,19 +77,6 @@ export class Recorder<T> {
 }
 
 export type UnitLog = Recorder<Unit>;
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** "a, b, b, b, c" -> "a, 3× b, c" (at most 8 entries). */
 export function summarise(items: string[]): string {

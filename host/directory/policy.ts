@@ -54,7 +54,7 @@ export type ReEnrollmentDecision = ReEnrollmentAllowed | ReEnrollmentRefused;
 /**
  * May `userName` enroll, without an administrator, to the band `bandSerial`? Pure: reads only the view.
  *
- * Policy reading (DOMAIN.md, "Self-service re-enrollment policy"):
+ * Policy reading (docs/domain.md, "The self-service re-enrollment policy"):
  * - "re-enroll their own band" (allowReEnrollOwnBand) permits the own band and a band no other user holds.
  * - "re-enroll any active band" (allowReEnrollAnyActiveBand) additionally permits a band another user holds.
  *   We read it as a superset: on its own it also permits the own and unheld cases, since it would be perverse to

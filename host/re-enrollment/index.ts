@@ -13,4 +13,4 @@ export {
   type ProgressStore,
   type ReEnrollmentJournal,
 } from './progress-store.js';
-export type { CeremonyOptions, WebAuthnAuthenticator } from './webauthn-authenticator.js';
+export type { CeremonyOptions, WebAuthnClient } from './webauthn-client.js';

@@ -17,7 +17,7 @@ import type { RelyingParty } from '../relying-party/index.js';
 import type { UserInteraction } from '../user-interaction.js';
 import { ReEnrollmentError, type ReEnrollmentStep } from './errors.js';
 import { MemoryProgressStore, type ProgressStore, type ReEnrollmentJournal } from './progress-store.js';
-import type { WebAuthnAuthenticator } from './webauthn-authenticator.js';
+import type { WebAuthnClient } from './webauthn-client.js';
 
 export type ReEnrollmentProgress =
   | { step: ReEnrollmentStep; status: 'started' | 'done' | 'skipped'; detail?: string }
@@ -40,7 +40,7 @@ export interface ReEnrollmentRun {
   /** The band the user holds, connected. */
   band: BandClient;
   /** FIDO2 ceremonies on that band (CTAP2 over the same link). */
-  authenticator: WebAuthnAuthenticator;
+  authenticator: WebAuthnClient;
   /** The person: told what to do, asked for the setup code. */
   user: UserInteraction;
   label?: string;

@@ -1,5 +1,5 @@
 import { BandEmulator, testWorld, type BandEmulatorOptions, type TestWorld } from '../../firmware-sim/index.js';
-import type { DeviceContext } from '../../firmware-sim/device.js';
+import type { DeviceContext } from '../../firmware-sim/band-device.js';
 import type { FlashMedium } from '../../firmware-sim/flash-medium.js';
 import { scanJournal } from '../../firmware-sim/flash-format.js';
 import { JOURNAL_FILE } from '../../firmware-sim/flash.js';

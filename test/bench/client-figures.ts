@@ -4,7 +4,7 @@
  * 64-byte echo through serialport on a pty pair of its own.
  */
 import { spawnSync } from 'node:child_process';
-import type { BandDevice } from '../../firmware-sim/device.js';
+import type { BandDevice } from '../../firmware-sim/band-device.js';
 import { serveBand } from '../../firmware-sim/serve.js';
 import { BandClient } from '../../host/index.js';
 import { BandMessageCodec, HostMessageCodec } from '../../proto/index.js';

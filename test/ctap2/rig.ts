@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DeviceContext } from '../../firmware-sim/device.js';
+import type { DeviceContext } from '../../firmware-sim/band-device.js';
 import {
   Ctap2Authenticator,
   UserPresenceTimeoutError,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BandDevice, DeviceContext } from '../../firmware-sim/device.js';
+import type { BandDevice, DeviceContext } from '../../firmware-sim/band-device.js';
 import { serveBand } from '../../firmware-sim/serve.js';
 import { BandClient, BandClientError, BandError } from '../../host/index.js';
 import { BandMessageCodec, HostMessageCodec, type Init, type BandMessage } from '../../proto/index.js';

@@ -222,6 +222,18 @@ const quotes: Quote[] = [
     constant: 'MAX_LABEL_CHARS',
   },
   {
+    file: 'docs/domain.md',
+    pattern: /custom label is at most (\d+) characters/g,
+    value: MAX_LABEL_CHARS,
+    constant: 'MAX_LABEL_CHARS',
+  },
+  {
+    file: 'docs/domain.md',
+    pattern: /printed on its back:\s+(four [a-z ,\s]+ digits)/g,
+    value: SERIAL_NUMBER_FORM,
+    constant: 'SERIAL_NUMBER_FORM',
+  },
+  {
     file: 'docs/band.md',
     pattern: /upper-cased, its first (\d+) characters/g,
     value: MAX_LABEL_CHARS,
@@ -243,7 +255,8 @@ function quotations(q: Quote, text: string): { found: number; wrong: string[] } 
     m.slice(1).map((group) => ({ line: text.slice(0, m.index).split('\n').length, group })),
   );
   const wrong = groups
-    .filter(({ group }) => (typeof q.value === 'number' ? Number(group) : group) !== q.value)
+    // Markdown wraps lines anywhere: a quoted phrase is compared with its white space as single spaces.
+    .filter(({ group }) => (typeof q.value === 'number' ? Number(group) : group.replace(/\s+/g, ' ')) !== q.value)
     .map(({ line, group }) => `${q.file}:${line} says ${group} where ${q.constant} is ${q.value}`);
   return { found: groups.length, wrong };
 }

@@ -11,7 +11,7 @@ import {
   type RequirementResult,
   WEARER,
 } from '../../conformance/index.js';
-import { parseCommand, parseInteger, type CliCommand, type CommandContext } from '../command.js';
+import { parseCommand, parseInteger, type CliCommand, type CliContext } from '../command.js';
 import { ExitCode, ReportedFailure, UsageError } from '../exit-codes.js';
 import { openLoopbackBand } from '../loopback-band.js';
 
@@ -161,7 +161,7 @@ function writable(path: string): void {
   }
 }
 
-function opener(ctx: CommandContext): () => Promise<Transport> {
+function opener(ctx: CliContext): () => Promise<Transport> {
   const { transport: uri, record } = ctx.global;
   const open =
     uri === 'loopback' || uri.startsWith('loopback?') ? () => openLoopbackBand(uri) : () => openTransport(uri);

@@ -21,7 +21,7 @@ import {
 } from '../../directory/index.js';
 import { serialArgument } from '../arguments.js';
 import { assertUserName } from '../../directory/user-name.js';
-import { parseCommand, parseOnOff, type CliCommand, type CommandContext } from '../command.js';
+import { parseCommand, parseOnOff, type CliCommand, type CliContext } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 import { POLICY_SETTINGS, bandCell, renderPolicy, renderTable, renderUser } from './directory-render.js';
 
@@ -55,7 +55,7 @@ type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extend
 interface Session {
   directory: FileDirectory;
   path: string;
-  ctx: CommandContext;
+  ctx: CliContext;
 }
 
 interface Subcommand {

@@ -12,7 +12,7 @@ import {
   type PinUvAuthToken,
   type TransactOptions,
 } from '../../fido2/index.js';
-import { parseCommand, parseInteger, requireString, type CliCommand, type CommandContext } from '../command.js';
+import { parseCommand, parseInteger, requireString, type CliCommand, type CliContext } from '../command.js';
 import { withBand } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
 import { hex } from '../output.js';
@@ -64,7 +64,7 @@ const OPTIONS = {
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
 interface Session {
-  ctx: CommandContext;
+  ctx: CliContext;
   band: BandClient;
   fido2: Fido2Client;
   values: Values;

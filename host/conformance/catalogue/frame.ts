@@ -3,7 +3,7 @@ import { Command } from '../../../transport/index.js';
 import { awaitConfirm, makeCredentialRequest, parseReply, startCtap, Status, statusHex } from '../ctap.js';
 import { check, enrolledBand, exchange, isAnswer, stillServing } from '../support.js';
 import type { Requirement } from '../types.js';
-import { sleep } from '../unit-log.js';
+import { sleep } from '../sleep.js';
 import { describeUnit, equalBytes, frame, hex, HidErr, MAX_PAYLOAD, pattern, randomNonce } from '../wire.js';
 
 const LAYER2 = 'docs/protocol.md §Layer 2';

@@ -15,7 +15,7 @@ export interface CeremonyOptions {
  * The client side of a WebAuthn ceremony (what a browser does): relying-party options in, the JSON response
  * the relying party verifies out. `BandWebAuthn` implements it with CTAP2 on a band.
  */
-export interface WebAuthnAuthenticator {
+export interface WebAuthnClient {
   create(
     options: PublicKeyCredentialCreationOptionsJSON,
     origin: string,

@@ -107,19 +107,19 @@ export class BandChannel {
     const silenceMs = options.silenceMs ?? this.defaultTimeoutMs;
     return new Promise<Unit>((resolve, reject) => {
       const cancelOnBand = () => {
-        // CTAPHID_CANCEL stops a band that waits for the user; other commands finish on their own.
+        // A CBOR call that ends without its reply (timeout, abort, an ERROR, silence, the client closed) may still
+        // be running on the band, waiting for a tap nobody will give: CTAPHID_CANCEL frees the band for the next
+        // call or host at once. Other commands finish on their own.
         if (request.command === Command.CBOR && this.transport.isOpen) {
           this.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(() => undefined);
         }
       };
       const onAbort = () => {
-        cancelOnBand();
         pending.settle({
           error: new BandClientError('ABORTED', `${what} aborted by the caller`, { cause: options.signal?.reason }),
         });
       };
       const timer = setTimeout(() => {
-        cancelOnBand();
         pending.settle({
           error: new BandClientError(
             'TIMEOUT',
@@ -133,7 +133,6 @@ export class BandChannel {
         if (silenceMs >= timeoutMs) return;
         clearTimeout(silence);
         silence = setTimeout(() => {
-          cancelOnBand();
           pending.settle({
             error: new BandClientError(
               'DISCONNECTED',
@@ -156,8 +155,9 @@ export class BandChannel {
           clearTimeout(timer);
           clearTimeout(silence);
           options.signal?.removeEventListener('abort', onAbort);
-          if ('unit' in result) resolve(result.unit);
-          else reject(result.error);
+          if ('unit' in result) return resolve(result.unit);
+          cancelOnBand();
+          reject(result.error);
         },
       };
       this.pending.set(lane, pending);

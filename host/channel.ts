@@ -206,7 +206,7 @@ export class BandChannel {
       return;
     }
     for (const pending of waiting) {
-      let matched = false;
+      let matched: boolean;
       try {
         matched = pending.match(unit);
       } catch (error) {

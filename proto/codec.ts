@@ -28,73 +28,159 @@ export type Init<T> = T extends Uint8Array
 const root = protobuf.Root.fromJSON(descriptor);
 const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: true, oneofs: true };
 
-function toWire(type: protobuf.Type, value: Record<string, unknown>): Record<string, unknown> {
+/**
+ * What the codec needs to know of one message type, worked out once per type instead of on every message
+ * (`Object.entries`, `field.resolve()` and a second walk for enums were most of the codec's cost, test/bench).
+ */
+interface FieldPlan {
+  name: string;
+  repeated: boolean;
+  /** The oneof this field belongs to, if any. */
+  partOf?: string;
+  message?: TypePlan;
+  /** The JavaScript type protobufjs' encoder takes as it is ('bytes': a Uint8Array); others go through fromObject. */
+  scalar?: 'string' | 'boolean' | 'number' | 'bytes';
+  enumValues?: Record<string, number>;
+  enumIds?: Record<number, string>;
+}
+
+interface TypePlan {
+  type: protobuf.Type;
+  fields: Map<string, FieldPlan>;
+  /** Fields outside any oneof, in schema order. */
+  plain: FieldPlan[];
+  oneofs: Map<string, { name: string; choices: string[] }>;
+  /** What a key of a message object names: a field, or a oneof (`{ case, value }`). */
+  members: Map<string, FieldPlan | { name: string; choices: string[] }>;
+}
+
+const plans = new Map<protobuf.Type, TypePlan>();
+
+/** The schema's scalar types (proto/band.proto, debug.proto) as the JavaScript values their encoders take. */
+const SCALARS: Record<string, FieldPlan['scalar']> = {
+  string: 'string',
+  bool: 'boolean',
+  uint32: 'number',
+  int32: 'number',
+  sint32: 'number',
+  fixed32: 'number',
+  sfixed32: 'number',
+  double: 'number',
+  float: 'number',
+  bytes: 'bytes',
+};
+
+/**
+ * Set by toWire when a value is not of the type protobufjs' encoder takes as it is (a number as a string, bytes as
+ * base64): the message then goes through fromObject, which converts such values as it always did.
+ */
+let needsConversion = false;
+
+function planOf(type: protobuf.Type): TypePlan {
+  let plan = plans.get(type);
+  if (plan) return plan;
+  plan = { type, fields: new Map(), plain: [], oneofs: new Map(), members: new Map() };
+  // Registered before its fields are planned, so a recursive type finds itself.
+  plans.set(type, plan);
+  for (const field of type.fieldsArray) {
+    const resolved = field.resolve().resolvedType;
+    const fieldPlan: FieldPlan = { name: field.name, repeated: field.repeated };
+    if (field.partOf) fieldPlan.partOf = field.partOf.name;
+    if (resolved instanceof protobuf.Type) fieldPlan.message = planOf(resolved);
+    if (resolved instanceof protobuf.Enum) {
+      fieldPlan.enumValues = resolved.values;
+      fieldPlan.enumIds = resolved.valuesById;
+    }
+    if (!resolved) fieldPlan.scalar = SCALARS[field.type];
+    plan.fields.set(field.name, fieldPlan);
+    if (!field.partOf) plan.plain.push(fieldPlan);
+  }
+  for (const oneof of type.oneofsArray) plan.oneofs.set(oneof.name, { name: oneof.name, choices: oneof.oneof });
+  for (const [name, field] of plan.fields) plan.members.set(name, field);
+  for (const [name, oneof] of plan.oneofs) plan.members.set(name, oneof);
+  return plan;
+}
+
+/**
+ * `{ case, value }` oneofs flattened into protobufjs' plain form, unknown fields and oneof cases refused, enum
+ * names checked (fromObject would silently map an unknown name to 0; a typo must be an error instead).
+ */
+function toWire(plan: TypePlan, value: Record<string, unknown>, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
+  for (const key in value) {
+    const v = value[key];
     if (v === undefined || v === null) continue;
-    const oneof = type.oneofs?.[key];
-    if (oneof) {
+    const member = plan.members.get(key);
+    if (member === undefined) {
+      throw new ProtoError('INVALID', `${plan.type.name} has no field '${key}'; check the schema in proto/`);
+    }
+    if ('choices' in member) {
       const { case: which, value: inner } = v as { case: string; value: unknown };
-      const field = type.fields[which];
-      if (!field || field.partOf !== oneof) {
+      const field = plan.fields.get(which);
+      if (!field || field.partOf !== member.name) {
         throw new ProtoError(
           'INVALID',
-          `${type.name}.${key}: expected one of ${oneof.oneof.join(', ')}, got '${which}'`,
+          `${plan.type.name}.${key}: expected one of ${member.choices.join(', ')}, got '${which}'`,
         );
       }
-      out[which] = convertField(field, inner ?? {}, toWire);
+      out[which] = toWireField(field, inner ?? {}, path);
       continue;
     }
-    const field = type.fields[key];
-    if (!field) throw new ProtoError('INVALID', `${type.name} has no field '${key}'; check the schema in proto/`);
-    out[key] = convertField(field, v, toWire);
+    out[key] = toWireField(member, v, path);
   }
   return out;
 }
 
-function fromWire(type: protobuf.Type, value: Record<string, unknown>): Record<string, unknown> {
+/** `path` names the message holding the field; the field's own path is only built for an error. */
+function toWireField(field: FieldPlan, v: unknown, path: string): unknown {
+  if (field.repeated) {
+    if (!Array.isArray(v)) {
+      needsConversion = true;
+      return v;
+    }
+    return v.map((e) => toWireValue(field, e, path));
+  }
+  return toWireValue(field, v, path);
+}
+
+function toWireValue(field: FieldPlan, v: unknown, path: string): unknown {
+  if (field.message) return toWire(field.message, v as Record<string, unknown>, `${path}.${field.name}`);
+  if (field.enumValues) return enumNumber(field, v, path);
+  if (field.scalar === 'bytes' ? !(v instanceof Uint8Array) : typeof v !== field.scalar) needsConversion = true;
+  return v;
+}
+
+/** An enum value by name or number, as the number the encoder writes. */
+function enumNumber(field: FieldPlan, e: unknown, path: string): number {
+  if (typeof e === 'string' && Object.hasOwn(field.enumValues!, e)) return field.enumValues![e];
+  if (typeof e === 'number' && Object.hasOwn(field.enumIds!, e)) return e;
+  throw new ProtoError(
+    'INVALID',
+    `${path}.${field.name}: expected one of ${Object.keys(field.enumValues!).join(', ')}, got '${String(e)}'`,
+  );
+}
+
+/** protobufjs' plain form back to `{ case, value }` oneofs; unset message fields are left out. */
+function fromWire(plan: TypePlan, value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const field of type.fieldsArray) {
-    if (field.partOf) continue;
+  for (const field of plan.plain) {
     const v = value[field.name];
     if (v === null || v === undefined) continue;
-    out[field.name] = convertField(field, v, fromWire);
+    out[field.name] = fromWireField(field, v);
   }
-  for (const oneof of type.oneofsArray) {
+  for (const oneof of plan.oneofs.values()) {
     const which = value[oneof.name] as string | undefined;
     if (!which) continue;
-    out[oneof.name] = { case: which, value: convertField(type.fields[which], value[which], fromWire) };
+    out[oneof.name] = { case: which, value: fromWireField(plan.fields.get(which)!, value[which]) };
   }
   return out;
 }
 
-function convertField(
-  field: protobuf.Field,
-  v: unknown,
-  convert: (t: protobuf.Type, v: Record<string, unknown>) => Record<string, unknown>,
-): unknown {
-  const t = field.resolve().resolvedType;
-  if (!(t instanceof protobuf.Type)) return v;
-  if (field.repeated) return (v as Record<string, unknown>[]).map((e) => convert(t, e));
-  return convert(t, v as Record<string, unknown>);
-}
-
-/** fromObject silently maps an unknown enum name to 0; a typo must be an error instead. */
-function checkEnums(type: protobuf.Type, plain: Record<string, unknown>, path: string): void {
-  for (const [key, v] of Object.entries(plain)) {
-    const field = type.fields[key];
-    const t = field.resolve().resolvedType;
-    const values = field.repeated ? (v as unknown[]) : [v];
-    for (const e of values) {
-      if (t instanceof protobuf.Enum && typeof e === 'string' && !(e in t.values)) {
-        throw new ProtoError(
-          'INVALID',
-          `${path}.${key}: expected one of ${Object.keys(t.values).join(', ')}, got '${e}'`,
-        );
-      }
-      if (t instanceof protobuf.Type) checkEnums(t, e as Record<string, unknown>, `${path}.${key}`);
-    }
-  }
+function fromWireField(field: FieldPlan, v: unknown): unknown {
+  const plan = field.message;
+  if (!plan) return v;
+  if (field.repeated) return (v as Record<string, unknown>[]).map((e) => fromWire(plan, e));
+  return fromWire(plan, v as Record<string, unknown>);
 }
 
 export interface MessageCodec<T> {
@@ -105,14 +191,15 @@ export interface MessageCodec<T> {
 
 function codec<T>(name: string): MessageCodec<T> {
   const type = root.lookupType(`band.v1.${name}`);
+  const plan = planOf(type);
   return {
     encode(message) {
-      const plain = toWire(type, message as Record<string, unknown>);
-      checkEnums(type, plain, name);
-      const built = type.fromObject(plain);
-      const problem = type.verify(built);
-      if (problem) throw new ProtoError('INVALID', `cannot encode ${name}: ${problem}`);
-      return type.encode(built).finish();
+      // toWire checks every field name, oneof case and enum. A message whose values are all of the types the
+      // encoder takes is encoded as it is; otherwise fromObject converts them by the schema first (a verify() of
+      // what fromObject built would only find what it had just made right).
+      needsConversion = false;
+      const wire = toWire(plan, message as Record<string, unknown>, name);
+      return type.encode(needsConversion ? type.fromObject(wire) : wire).finish();
     },
     decode(bytes) {
       let decoded: protobuf.Message;
@@ -125,7 +212,7 @@ function codec<T>(name: string): MessageCodec<T> {
           { cause },
         );
       }
-      return fromWire(type, type.toObject(decoded, TO_OBJECT)) as T;
+      return fromWire(plan, type.toObject(decoded, TO_OBJECT)) as T;
     },
   };
 }

@@ -84,4 +84,21 @@ describe('protobuf codecs', () => {
       }),
     ).toThrow(/BUTTON_TOP/);
   });
+
+  it('refuses an enum number outside the schema, and converts other value types as protobufjs fromObject does', () => {
+    expect(() =>
+      DebugRequestCodec.encode({ requestId: 1, action: { case: 'button', value: { button: 99 as never } } }),
+    ).toThrow(/DebugRequest\.button\.button: expected one of/);
+    const converted = HostMessageCodec.encode({
+      requestId: '7' as never,
+      body: { case: 'setLabel', value: { label: 'AB' } },
+    });
+    expect(HostMessageCodec.decode(converted)).toEqual({
+      requestId: 7,
+      body: { case: 'setLabel', value: { label: 'AB' } },
+    });
+    expect(HostMessageCodec.encode({ requestId: 7, body: { case: 'setLabel', value: { label: 'AB' } } })).toEqual(
+      converted,
+    );
+  });
 });

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { BandEmulator, serveBand, testWorld } from '../../firmware-sim/index.js';
+import { BandEmulator, SystemRandom, serveBand, testWorld } from '../../firmware-sim/index.js';
 import {
   BandClient,
   BandWebAuthn,
@@ -54,10 +54,20 @@ export interface FleetResult {
   wallMs: number;
   peakRssBytes: number;
   perBandMs: number;
+  /** Largest V8 heap in use and ArrayBuffer bytes seen while the fleet ran (sampled every 50 ms). */
+  peakHeapUsedBytes: number;
+  peakArrayBufferBytes: number;
 }
 
 export async function runFleet(count: number): Promise<FleetResult> {
   const started = process.hrtime.bigint();
+  let peakHeapUsedBytes = 0;
+  let peakArrayBufferBytes = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakHeapUsedBytes = Math.max(peakHeapUsedBytes, m.heapUsed);
+    peakArrayBufferBytes = Math.max(peakArrayBufferBytes, m.arrayBuffers);
+  }, 50);
   const clock = steppingClock();
   const directory = new MemoryDirectory({ clock });
   const rp = new WebAuthnRelyingParty({
@@ -72,11 +82,10 @@ export async function runFleet(count: number): Promise<FleetResult> {
   const one = async (i: number) => {
     const serial = `FLTB-${String(i).padStart(5, '0')}`;
     const userName = `fleet-user${i}`;
-    const emulator = new BandEmulator({
-      world: testWorld({ seed: `fleet/${serial}` }),
-      serialNumber: serial,
-      debugLink: true,
-    });
+    // A manual clock and memory flash as in tests, but the operating system's randomness, as real bands have:
+    // such a band signs with node:crypto (a seeded one would sign with RFC 6979 nonces, ~10x the CPU).
+    const world = { ...testWorld({ seed: `fleet/${serial}` }), random: new SystemRandom() };
+    const emulator = new BandEmulator({ world, serialNumber: serial, debugLink: true });
     const [host, side] = loopbackPair();
     const serving = serveBand(emulator, side);
     const client = await BandClient.connect(host, { timeoutMs: TIMEOUT_MS });
@@ -116,13 +125,21 @@ export async function runFleet(count: number): Promise<FleetResult> {
     }
   };
   await Promise.all(Array.from({ length: count }, (_, i) => one(i)));
+  clearInterval(sampler);
 
   const snapshot = await directory.snapshot();
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   // Every user ends with the one band, re-enrolled: a run that silently skipped work must not look fast.
   const active = snapshot.associations.filter((a) => a.isActive).length;
   if (active !== count) throw new Error(`fleet: expected ${count} active bands in the directory, found ${active}`);
-  return { bands: count, wallMs, peakRssBytes: process.resourceUsage().maxRSS * 1024, perBandMs: wallMs / count };
+  return {
+    bands: count,
+    wallMs,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    perBandMs: wallMs / count,
+    peakHeapUsedBytes,
+    peakArrayBufferBytes,
+  };
 }
 
 const { values } = parseArgs({ options: { bands: { type: 'string' } } });

@@ -26,3 +26,6 @@ export const MIN_PIN_LENGTH = 4;
 /** ... and at most 63 bytes of UTF-8, so that it fits the 64-byte padded block with a 0x00 after it. */
 export const MAX_PIN_BYTES = 63;
 export const PADDED_PIN_BYTES = MAX_PIN_BYTES + 1;
+
+/** CTAP 2.1 §6.4 maxCredBlobLength: the longest credBlob (§12.2) the band keeps with a credential; 32 is the least allowed. */
+export const MAX_CRED_BLOB_LENGTH = 32;

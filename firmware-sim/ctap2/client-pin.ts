@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CborInput, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
-import { MAX_PIN_BYTES, MIN_PIN_LENGTH, PADDED_PIN_BYTES } from '../../proto/limits.js';
+import { MAX_PIN_BYTES, PADDED_PIN_BYTES } from '../../proto/limits.js';
 import { ClientPinRequest, ClientPinResponse, ClientPinSubCommand } from '../../proto/ctap2/client-pin.js';
 import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
 import type { CommandContext } from './command-context.js';
@@ -9,12 +9,11 @@ import { CtapStatus, fail } from './ctap-failure.js';
 import { Fido2Store, MAX_PIN_RETRIES, StoreKeys } from './fido2-store.js';
 import { Permission, SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
 import { pinUvAuthProtocol, type PinUvAuthProtocol } from './pin-uv-protocol.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { sha256 } from './sha256.js';
 
 export { ClientPinSubCommand };
 
-export { MIN_PIN_LENGTH };
 const PADDED_PIN_LENGTH = PADDED_PIN_BYTES;
 /** §6.5.5.7.2: after 3 consecutive mismatches PIN entry needs a power cycle (CTAP2_ERR_PIN_AUTH_BLOCKED). */
 const MAX_CONSECUTIVE_MISMATCHES = 3;
@@ -53,8 +52,13 @@ function sharedSecret(c: CommandContext, protocol: PinUvAuthProtocol, params: Pa
   return protocol.kdf(z);
 }
 
-/** Decrypts and checks a new PIN: 64 padded bytes, at least 4 code points, at most 63 bytes, valid UTF-8. */
-function newPinFrom(protocol: PinUvAuthProtocol, secret: Uint8Array, newPinEnc: Uint8Array): Uint8Array {
+/** Decrypts and checks a new PIN: 64 padded bytes, at least minPINLength code points, at most 63 bytes, UTF-8. */
+function newPinFrom(
+  protocol: PinUvAuthProtocol,
+  secret: Uint8Array,
+  newPinEnc: Uint8Array,
+  minPinLength: number,
+): Uint8Array {
   const padded = protocol.decrypt(secret, newPinEnc);
   if (padded === undefined || padded.length !== PADDED_PIN_LENGTH) {
     fail(
@@ -71,10 +75,10 @@ function newPinFrom(protocol: PinUvAuthProtocol, secret: Uint8Array, newPinEnc: 
   } catch {
     fail(CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION, 'the new PIN is not valid UTF-8');
   }
-  if (codePoints < MIN_PIN_LENGTH || pin.length >= PADDED_PIN_LENGTH) {
+  if (codePoints < minPinLength || pin.length >= PADDED_PIN_LENGTH) {
     fail(
       CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION,
-      `a PIN needs ${MIN_PIN_LENGTH} to ${MAX_PIN_BYTES} bytes (at least ${MIN_PIN_LENGTH} characters); got ${codePoints} characters in ${pin.length} bytes`,
+      `a PIN needs ${minPinLength} to ${MAX_PIN_BYTES} bytes (at least ${minPinLength} characters); got ${codePoints} characters in ${pin.length} bytes`,
     );
   }
   return new Uint8Array(pin);
@@ -163,11 +167,11 @@ function issueToken(
   c.volatile.resetPinUvAuthTokens();
   c.volatile.token.begin(c.env.now(), c.store.epoch(), permissions, rpId);
   const token = c.volatile.pinUvAuthToken(protocol.version);
-  return encodeMembers(ClientPinResponse, { pinUvAuthToken: protocol.encrypt(secret, token, c.env.random) });
+  return encodeMembers(ClientPinResponse, { pinUvAuthToken: protocol.encrypt(secret, token, (n) => c.env.random(n)) });
 }
 
 export function clientPin(c: CommandContext, request: CborMap): CborInput | undefined {
-  const params = parseMembers(ClientPinRequest, request, WHERE);
+  const params = parseRequestMembers(ClientPinRequest, request, WHERE);
   const subCommand = params.subCommand;
   const needsProtocol =
     subCommand !== ClientPinSubCommand.GET_PIN_RETRIES && subCommand !== ClientPinSubCommand.GET_UV_RETRIES;
@@ -204,7 +208,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
           CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
           'pinUvAuthParam does not authenticate newPinEnc under the shared secret',
         );
-      const pin = newPinFrom(p, secret, newPinEnc);
+      const pin = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
       const { put: masterPut } = c.store.masterForWrite();
       c.store.commit({
         put: { ...masterPut, [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) },
@@ -227,7 +231,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
       if (!p.verify(secret, message, pinUvAuthParam))
         fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not authenticate newPinEnc || pinHashEnc');
       checkPinHash(c, p, secret, pinHashEnc);
-      const pin = newPinFrom(p, secret, newPinEnc);
+      const pin = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
       c.store.commit({ put: { [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) } });
       c.volatile.resetPinUvAuthTokens();
       return undefined;

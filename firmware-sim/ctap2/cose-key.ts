@@ -2,7 +2,7 @@ import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 
 export { Cose };
 
@@ -26,7 +26,7 @@ export function coseEc2PublicKey(key: Ec2PublicKey, alg: number): CborMap {
  * HKDF-256 is run, and the spec gives the authenticator nothing to do with it.
  */
 export function parsePlatformKeyAgreement(value: CborValue, where: string): Ec2PublicKey {
-  const { kty, crv, x, y } = parseMembers(CoseEc2Key, value, where);
+  const { kty, crv, x, y } = parseRequestMembers(CoseEc2Key, value, where);
   if (kty !== Cose.KTY_EC2 || crv !== Cose.CRV_P256) {
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,

@@ -1,6 +1,6 @@
 import type { CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialDescriptor } from '../../proto/ctap2/webauthn-entities.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 
 /**
  * Reads an excludeList/allowList (arrays of PublicKeyCredentialDescriptor {type, id, transports?}). Every entry is
@@ -9,7 +9,7 @@ import { parseMembers } from './request-fields.js';
 export function credentialIdsOf(list: CborValue[], where: string): Uint8Array[] {
   const ids: Uint8Array[] = [];
   list.forEach((entry, index) => {
-    const { type, id } = parseMembers(PublicKeyCredentialDescriptor, entry, `${where}[${index}]`);
+    const { type, id } = parseRequestMembers(PublicKeyCredentialDescriptor, entry, `${where}[${index}]`);
     if (type === PUBLIC_KEY_CREDENTIAL_TYPE) ids.push(id);
   });
   return ids;

@@ -16,9 +16,10 @@ import { Cose, coseEc2PublicKey } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { encodeResidentCredential, type ResidentCredential } from './resident-credential.js';
-import { bytesEqual, sha256 } from './sha256.js';
+import { bytesEqual } from './bytes.js';
+import { sha256 } from './sha256.js';
 import { parseUserEntity, userEntityResponse } from './user-entity.js';
 import { STATEFUL_COMMAND_TIMEOUT_MS } from './volatile-state.js';
 
@@ -80,7 +81,11 @@ const CredentialIdParam = {
 } as const;
 
 function findByCredentialId(c: CommandContext, subParams: SubParams): ResidentCredential {
-  const { id } = parseMembers(CredentialIdParam, requiredSub(subParams, 'credentialID'), `${WHERE} credentialID`);
+  const { id } = parseRequestMembers(
+    CredentialIdParam,
+    requiredSub(subParams, 'credentialID'),
+    `${WHERE} credentialID`,
+  );
   const record = c.credentials.allResident().find((r) => bytesEqual(r.credentialId, id));
   if (record === undefined)
     fail(CtapStatus.CTAP2_ERR_NO_CREDENTIALS, 'no discoverable credential on this band has that credential ID');
@@ -105,11 +110,11 @@ export function credentialManagement(c: CommandContext, request: CborMap): CborI
     subCommandParams: subParamsMap,
     pinUvAuthProtocol: protocolVersion,
     pinUvAuthParam,
-  } = parseMembers(CredentialManagementRequest, request, WHERE);
+  } = parseRequestMembers(CredentialManagementRequest, request, WHERE);
   const subParams =
     subParamsMap === undefined
       ? undefined
-      : parseMembers(CredentialManagementSubCommandParams, subParamsMap, `${WHERE} subCommandParams`);
+      : parseRequestMembers(CredentialManagementSubCommandParams, subParamsMap, `${WHERE} subCommandParams`);
 
   const continuation =
     subCommand === Sub.ENUMERATE_RPS_GET_NEXT_RP || subCommand === Sub.ENUMERATE_CREDENTIALS_GET_NEXT_CREDENTIAL;
@@ -230,7 +235,7 @@ export function credentialManagement(c: CommandContext, request: CborMap): CborI
         return credentialResponse(c, record, undefined);
       }
       c.volatile.stateful = undefined;
-      fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'no credentials are left to enumerate');
+      return fail(CtapStatus.CTAP2_ERR_NOT_ALLOWED, 'no credentials are left to enumerate');
     }
 
     case Sub.DELETE_CREDENTIAL: {

@@ -1,5 +1,8 @@
 import type { FlashChanges, FlashStore } from '../flash-store.js';
-import { hex, sha256 } from './sha256.js';
+import { decodeCanonical, encodeCanonical } from '../../proto/ctap2/canonical-cbor.js';
+import { MAX_PIN_BYTES, MIN_PIN_LENGTH } from '../../proto/limits.js';
+import { hex } from './bytes.js';
+import { sha256 } from './sha256.js';
 
 /**
  * Where the authenticator keeps its persistent state. Everything lives under 'fido2/' so that the band's
@@ -12,6 +15,10 @@ import { hex, sha256 } from './sha256.js';
  *   fido2/pin/hash        LEFT(SHA-256(PIN), 16)
  *   fido2/pin/retries     PIN retries left, one byte
  *   fido2/rk/<rpIdHash>/<id>  one discoverable credential (see resident-credential.ts)
+ *   fido2/config/min-pin-length          the current minimum PIN length, one byte; absent: MIN_PIN_LENGTH (4)
+ *   fido2/config/min-pin-length-rp-ids   canonical CBOR array of the RP IDs the minPinLength extension may tell
+ *                                        (CTAP 2.1 §12.4); absent: none. Both are authenticatorConfig
+ *                                        setMinPINLength's to write (§6.11.4); a reset clears them with the rest.
  */
 export const FIDO2_PREFIX = 'fido2/';
 export const StoreKeys = {
@@ -20,6 +27,8 @@ export const StoreKeys = {
   pinHash: 'fido2/pin/hash',
   pinRetries: 'fido2/pin/retries',
   residentPrefix: 'fido2/rk/',
+  minPinLength: 'fido2/config/min-pin-length',
+  minPinLengthRpIds: 'fido2/config/min-pin-length-rp-ids',
 } as const;
 
 export const MAX_PIN_RETRIES = 8;
@@ -95,6 +104,38 @@ export class Fido2Store {
     if (raw.length !== 1)
       throw new Error(`${StoreKeys.pinRetries} holds ${raw.length} bytes instead of 1; the FIDO2 state is corrupt`);
     return Math.min(raw[0], MAX_PIN_RETRIES);
+  }
+
+  /** The current minimum PIN length (§6.4 minPINLength). */
+  minPinLength(): number {
+    const raw = this.store.get(StoreKeys.minPinLength);
+    if (raw === undefined) return MIN_PIN_LENGTH;
+    if (raw.length !== 1 || raw[0] < MIN_PIN_LENGTH || raw[0] > MAX_PIN_BYTES)
+      throw new Error(`${StoreKeys.minPinLength} holds an impossible minimum PIN length; the FIDO2 state is corrupt`);
+    return raw[0];
+  }
+
+  static minPinLengthPut(length: number): Record<string, Uint8Array> {
+    return { [StoreKeys.minPinLength]: Uint8Array.of(length) };
+  }
+
+  /** RP IDs the minPinLength extension answers (§12.4); empty until authenticatorConfig setMinPINLength sets some. */
+  minPinLengthRpIds(): string[] {
+    const raw = this.store.get(StoreKeys.minPinLengthRpIds);
+    if (raw === undefined) return [];
+    let value;
+    try {
+      value = decodeCanonical(raw);
+    } catch {
+      value = undefined;
+    }
+    if (!Array.isArray(value) || !value.every((id): id is string => typeof id === 'string'))
+      throw new Error(`${StoreKeys.minPinLengthRpIds} is not an array of RP IDs; the FIDO2 state is corrupt`);
+    return value;
+  }
+
+  static minPinLengthRpIdsPut(rpIds: readonly string[]): Record<string, Uint8Array> {
+    return { [StoreKeys.minPinLengthRpIds]: encodeCanonical(rpIds) };
   }
 
   static retriesPut(retries: number): Record<string, Uint8Array> {

@@ -1,6 +1,6 @@
 import { AuthDataFlag, buildAuthData } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
-import { HMAC_SECRET } from '../../proto/ctap2/extensions/hmac-secret.js';
+import { credProtectAllows } from '../../proto/ctap2/extensions/cred-protect.js';
 import { GetAssertionRequest, GetAssertionResponse } from '../../proto/ctap2/get-assertion.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
@@ -9,24 +9,18 @@ import type { CommandContext } from './command-context.js';
 import { credentialIdsOf } from './credential-descriptor.js';
 import type { Credential } from './credentials.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import { hmacSecretOutput, prepareHmacSecret, type HmacSecretRequest } from './hmac-secret.js';
+import { getAssertionExtensions, getAssertionOutputs } from './extension-processing.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { parseMembers } from './request-fields.js';
-import { bytesEqual, sha256 } from './sha256.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
+import { bytesEqual } from './bytes.js';
+import { sha256 } from './sha256.js';
 import { userEntityResponse } from './user-entity.js';
 import { requireUserPresence } from './user-presence.js';
 import { verifyUser } from './user-verification.js';
 import { STATEFUL_COMMAND_TIMEOUT_MS, type PendingAssertions } from './volatile-state.js';
 
 const WHERE = 'authenticatorGetAssertion';
-
-/** §12.1: level 3 needs UV; level 2 needs UV or an allowList naming the credential. */
-function credProtectAllows(credential: Credential, userVerified: boolean, viaAllowList: boolean): boolean {
-  if (userVerified) return true;
-  if (credential.credProtect === 3) return false;
-  return credential.credProtect === 1 || viaAllowList;
-}
 
 /**
  * Signs one assertion. The signature counter is global (one fido2/sign-count for every credential): one flash
@@ -39,13 +33,12 @@ function assertion(
   numberOfCredentials: number | undefined,
 ): CborInput {
   const userVerified = (pending.flags & AuthDataFlag.UV) !== 0;
-  const extensions = new Map<string, CborInput>();
-  if (pending.hmacSecret !== undefined) {
-    extensions.set(
-      HMAC_SECRET,
-      hmacSecretOutput(pending.hmacSecret, c.credentials.credRandom(credential, userVerified), c.env.random),
-    );
-  }
+  const extensions = getAssertionOutputs(pending.extensions, {
+    userVerified,
+    credential: { credProtect: credential.credProtect, stored: new Map(credential.resident?.extensions ?? []) },
+    credRandom: (withUv) => c.credentials.credRandom(credential, withUv),
+    random: (n) => c.env.random(n),
+  });
   const { value: signCount, put } = c.store.nextSignCount();
   const authData = buildAuthData({ rpIdHash: pending.rpIdHash, flags: pending.flags, signCount, extensions });
   const signed = new Uint8Array(authData.length + pending.clientDataHash.length);
@@ -76,13 +69,12 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     options: optionsMap,
     pinUvAuthParam,
     pinUvAuthProtocol: protocolVersion,
-  } = parseMembers(GetAssertionRequest, params, WHERE);
+  } = parseRequestMembers(GetAssertionRequest, params, WHERE);
   const allowList = allowListValue === undefined ? undefined : credentialIdsOf(allowListValue, `${WHERE} allowList`);
-  const options = optionsMap === undefined ? {} : parseMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
+  const options = optionsMap === undefined ? {} : parseRequestMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
   const rkOption = options.rk;
   const up = options.up ?? true;
   const uv = options.uv ?? false;
-  const hmacSecretInput = extensions?.get(HMAC_SECRET);
 
   // Steps 1-2.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);
@@ -95,9 +87,8 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
   // Step 4.
   if (rkOption !== undefined)
     fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'the "rk" option has no meaning for getAssertion');
-  // hmac-secret outputs are bound to a touch: a silent (up=false) request cannot have them.
-  if (hmacSecretInput !== undefined && !up)
-    fail(CtapStatus.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret needs user presence; do not send up=false with it');
+  // Extension inputs are checked before user verification (hmac-secret refuses up=false here).
+  const requestedExtensions = getAssertionExtensions(extensions, WHERE, { up });
   // Step 6.
   const userVerified = verifyUser(c, {
     pinUvAuth: protocol === undefined || pinUvAuthParam === undefined ? undefined : { protocol, param: pinUvAuthParam },
@@ -107,8 +98,7 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     permission: Permission.GET_ASSERTION,
     where: WHERE,
   });
-  const hmacSecret: HmacSecretRequest | undefined =
-    hmacSecretInput === undefined ? undefined : prepareHmacSecret(c, hmacSecretInput);
+  const preparedExtensions = requestedExtensions.prepare(c, { up, userVerified });
 
   // Step 7. An empty allowList names nothing, so it is treated as absent (discoverable credentials are used).
   const rpIdHash = sha256(rpId);
@@ -118,12 +108,14 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     for (const id of allowList) {
       if (applicable.some((known) => bytesEqual(known.credentialId, id))) continue;
       const credential = c.credentials.find(rpIdHash, id);
-      if (credential !== undefined && credProtectAllows(credential, userVerified, true)) applicable.push(credential);
+      if (credential !== undefined && credProtectAllows(credential.credProtect, userVerified, true))
+        applicable.push(credential);
     }
   } else {
     for (const record of c.credentials.residentForRp(rpIdHash)) {
       const credential = c.credentials.find(rpIdHash, record.credentialId);
-      if (credential !== undefined && credProtectAllows(credential, userVerified, false)) applicable.push(credential);
+      if (credential !== undefined && credProtectAllows(credential.credProtect, userVerified, false))
+        applicable.push(credential);
     }
   }
   if (applicable.length === 0)
@@ -140,7 +132,7 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
     flags |= AuthDataFlag.UP;
   }
 
-  const pending = { rpId, rpIdHash, clientDataHash, flags, hmacSecret };
+  const pending = { rpId, rpIdHash, clientDataHash, flags, extensions: preparedExtensions };
   // Step 11: with an allowList any one applicable credential answers, and there is no getNextAssertion.
   if (viaAllowList) return assertion(c, pending, applicable[0], undefined);
   // Step 12: newest first; the rest wait for getNextAssertion.

@@ -1,14 +1,13 @@
 import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
 import { PinUvAuthProtocolId } from '../../proto/ctap2/client-pin.js';
 import { Cose } from '../../proto/ctap2/cose.js';
-import { CRED_PROTECT } from '../../proto/ctap2/extensions/cred-protect.js';
-import { HMAC_SECRET } from '../../proto/ctap2/extensions/hmac-secret.js';
 import { AuthenticatorGetInfoResponse, Ctap2Version, OptionId } from '../../proto/ctap2/get-info.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
 import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialParameters } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
-import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE, MIN_PIN_LENGTH } from '../../proto/index.js';
+import { extensionInfo } from './extension-processing.js';
+import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE } from '../../proto/index.js';
 
 // maxMsgSize (CTAP 2.1 §6.2) is what fits a CTAPHID message of 128 continuation packets; maxCredentialCountInList
 // (getInfo maxCredentialCountInList) is an advisory batch size: longer lists are still processed. Both are proto's
@@ -23,9 +22,11 @@ export { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MSG_SIZE };
 export function getInfo(c: CommandContext): CborInput {
   const enrolled = c.env.userEnrolled();
   const resident = c.credentials.allResident().length;
+  const extensions = extensionInfo(c);
   return encodeMembers(AuthenticatorGetInfoResponse, {
+    ...extensions.members,
     versions: [Ctap2Version.FIDO_2_0, Ctap2Version.FIDO_2_1],
-    extensions: [CRED_PROTECT, HMAC_SECRET],
+    extensions: extensions.ids,
     aaguid: c.config.aaguid,
     options: {
       [OptionId.rk]: true,
@@ -44,7 +45,7 @@ export function getInfo(c: CommandContext): CborInput {
     algorithms: [
       encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
     ],
-    minPINLength: MIN_PIN_LENGTH,
+    minPINLength: c.store.minPinLength(),
     firmwareVersion: c.config.firmwareVersion,
     remainingDiscoverableCredentials: Math.max(0, c.config.maxResidentCredentials - resident),
   });

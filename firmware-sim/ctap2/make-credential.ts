@@ -2,7 +2,9 @@ import { buildAuthData, AuthDataFlag } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
 import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
-import { encodeMembers, members } from '../../proto/ctap2/members.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
+import { CredProtect } from '../../proto/ctap2/extensions/cred-protect.js';
+import { extensionSettings, makeCredentialExtensions } from './extension-processing.js';
 import {
   PACKED_ATTESTATION_FORMAT,
   PackedAttestationStatement,
@@ -18,28 +20,15 @@ import { CtapStatus, fail } from './ctap-failure.js';
 import { deriveMasterKeys } from './master-keys.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
 import { Permission } from './pin-uv-auth-token.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { encodeResidentCredential, residentStorageKey } from './resident-credential.js';
-import { sha256, bytesEqual } from './sha256.js';
+import { bytesEqual } from './bytes.js';
+import { sha256 } from './sha256.js';
 import { requireUserPresence } from './user-presence.js';
 import { parseUserEntity } from './user-entity.js';
 import { verifyUser } from './user-verification.js';
 
 const WHERE = 'authenticatorMakeCredential';
-
-/** Reads credProtect (§12.1): 1 userVerificationOptional, 2 ...WithCredentialIDList, 3 userVerificationRequired. */
-function credProtectInput(extensions: CborMap | undefined): 1 | 2 | 3 | undefined {
-  if (extensions === undefined || !extensions.has('credProtect')) return undefined;
-  const { credProtect: level } = parseMembers(
-    members({ credProtect: { key: 'credProtect', type: 'uint', required: true } }),
-    extensions,
-    `${WHERE} extensions`,
-  );
-  if (level !== 1 && level !== 2 && level !== 3) {
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, `credProtect must be 1, 2 or 3; got ${level}`);
-  }
-  return level;
-}
 
 /**
  * authenticatorMakeCredential (CTAP 2.1 §6.1.2), ES256 only, `packed` self attestation. The steps keep the spec's
@@ -57,23 +46,22 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     pinUvAuthParam,
     pinUvAuthProtocol: protocolVersion,
     enterpriseAttestation,
-  } = parseMembers(MakeCredentialRequest, params, WHERE);
-  const { id: rpId } = parseMembers(RpEntity, rpMap, `${WHERE} rp`);
+  } = parseRequestMembers(MakeCredentialRequest, params, WHERE);
+  const { id: rpId } = parseRequestMembers(RpEntity, rpMap, `${WHERE} rp`);
   const user = parseUserEntity(userMap, `${WHERE} user`);
 
   let es256 = false;
   pubKeyCredParams.forEach((entry, index) => {
-    const { type, alg } = parseMembers(PublicKeyCredentialParameters, entry, `${WHERE} pubKeyCredParams[${index}]`);
+    const { type, alg } = parseRequestMembers(
+      PublicKeyCredentialParameters,
+      entry,
+      `${WHERE} pubKeyCredParams[${index}]`,
+    );
     if (type === PUBLIC_KEY_CREDENTIAL_TYPE && alg === Cose.ALG_ES256) es256 = true;
   });
   const excluded = excludeList === undefined ? [] : credentialIdsOf(excludeList, `${WHERE} excludeList`);
-  const credProtect = credProtectInput(extensions);
-  const hmacSecretRequested =
-    extensions === undefined
-      ? false
-      : (parseMembers(members({ hs: { key: 'hmac-secret', type: 'bool' } }), extensions, `${WHERE} extensions`).hs ??
-        false);
-  const options = optionsMap === undefined ? {} : parseMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
+  const requestedExtensions = makeCredentialExtensions(extensions, WHERE);
+  const options = optionsMap === undefined ? {} : parseRequestMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
   const rk = options.rk ?? false;
   const up = options.up;
   const uv = options.uv ?? false;
@@ -125,7 +113,8 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   // Step 12: credentials that demand UV stay hidden from a request without it.
   for (const id of excluded) {
     const found = c.credentials.find(rpIdHash, id);
-    if (found === undefined || (found.credProtect === 3 && !userVerified)) continue;
+    if (found === undefined || (found.credProtect === CredProtect.USER_VERIFICATION_REQUIRED && !userVerified))
+      continue;
     // The touch makes probing the exclude list cost the user an interaction; its answer does not matter.
     try {
       await requireUserPresence(c.env, c.device, { purpose: 'makeCredential', rpId });
@@ -152,20 +141,22 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   c.volatile.token.consumeAfterUserPresence();
 
   // Steps 15-19.
-  const level = credProtect ?? 1;
+  const { credential: kept, outputs: extensionOutputs } = requestedExtensions.process({
+    rpId,
+    discoverable: rk,
+    userVerified,
+    settings: extensionSettings(c),
+  });
   const key = c.credentials.generateKey((n) => c.env.random(n));
   const { master, put: masterPut } = c.store.masterForWrite();
   const credentialId = sealCredentialId(
     deriveMasterKeys(master).credentialWrap,
     rpIdHash,
-    { privateKey: key.scalar(), credProtect: level, discoverable: rk },
+    { privateKey: key.scalar(), credProtect: kept.credProtect, discoverable: rk },
     c.env.random(12),
   );
   const { value: signCount, put: counterPut } = c.store.nextSignCount();
 
-  const extensionOutputs = new Map<string, CborInput>();
-  if (credProtect !== undefined) extensionOutputs.set('credProtect', level);
-  if (hmacSecretRequested) extensionOutputs.set('hmac-secret', true);
   const authData = buildAuthData({
     rpIdHash,
     flags: AuthDataFlag.UP | (userVerified ? AuthDataFlag.UV : 0),
@@ -184,7 +175,8 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
       credentialId,
       rpId,
       user,
-      credProtect: level,
+      credProtect: kept.credProtect,
+      extensions: kept.stored,
       created: signCount,
     });
   }

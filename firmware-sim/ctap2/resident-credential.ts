@@ -1,6 +1,10 @@
-import { decodeCanonical, encodeCanonical, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { decodeCanonical, encodeCanonical, type CborKey, type CborValue } from '../../proto/ctap2/canonical-cbor.js';
+import type { CredProtectLevel } from '../../proto/ctap2/extensions/extension.js';
+import { isCredProtectLevel } from '../../proto/ctap2/extensions/cred-protect.js';
+import { Ctap2MemberError, decodeMembers, encodeMembers, members } from '../../proto/ctap2/members.js';
 import { StoreKeys } from './fido2-store.js';
-import { hex, sha256 } from './sha256.js';
+import { hex } from './bytes.js';
+import { sha256 } from './sha256.js';
 
 export interface UserEntity {
   id: Uint8Array;
@@ -10,18 +14,31 @@ export interface UserEntity {
 
 /**
  * A discoverable credential's record, at fido2/rk/<hex SHA-256(rpId)>/<hex first 16 bytes of SHA-256(credential ID)>.
- * Value: canonical CBOR map {1: credential ID, 2: rpId, 3: user.id, 4: user.name?, 5: user.displayName?,
- * 6: credProtect, 7: created}. The private key is not here: it travels sealed inside the credential ID.
- * `created` is the global signature counter at creation, unique per credential, so it orders credentials newest-first.
+ * Value: a canonical CBOR map, the band's own flash format (not wire contract), laid out by `ResidentRecord` below.
+ * The private key is not here: it travels sealed inside the credential ID. `created` is the global signature counter
+ * at creation, unique per credential, so it orders credentials newest-first. `extensions` holds what extension
+ * modules keep with the credential (credBlob), by extension id; records written before it existed have none.
  */
 export interface ResidentCredential {
   storageKey: string;
   credentialId: Uint8Array;
   rpId: string;
   user: UserEntity;
-  credProtect: 1 | 2 | 3;
+  credProtect: CredProtectLevel;
   created: number;
+  extensions: ReadonlyMap<string, CborValue>;
 }
+
+const ResidentRecord = members({
+  credentialId: { key: 1, type: 'bytes', required: true },
+  rpId: { key: 2, type: 'text', required: true },
+  userId: { key: 3, type: 'bytes', required: true },
+  userName: { key: 4, type: 'text' },
+  userDisplayName: { key: 5, type: 'text' },
+  credProtect: { key: 6, type: 'uint', required: true },
+  created: { key: 7, type: 'uint', required: true },
+  extensions: { key: 8, type: 'map' },
+});
 
 export function residentRpPrefix(rpIdHash: Uint8Array): string {
   return `${StoreKeys.residentPrefix}${hex(rpIdHash)}/`;
@@ -33,15 +50,16 @@ export function residentStorageKey(rpIdHash: Uint8Array, credentialId: Uint8Arra
 
 export function encodeResidentCredential(credential: Omit<ResidentCredential, 'storageKey'>): Uint8Array {
   return encodeCanonical(
-    new Map<number, Uint8Array | string | number | undefined>([
-      [1, credential.credentialId],
-      [2, credential.rpId],
-      [3, credential.user.id],
-      [4, credential.user.name],
-      [5, credential.user.displayName],
-      [6, credential.credProtect],
-      [7, credential.created],
-    ]),
+    encodeMembers(ResidentRecord, {
+      credentialId: credential.credentialId,
+      rpId: credential.rpId,
+      userId: credential.user.id,
+      userName: credential.user.name,
+      userDisplayName: credential.user.displayName,
+      credProtect: credential.credProtect,
+      created: credential.created,
+      extensions: credential.extensions.size > 0 ? credential.extensions : undefined,
+    }),
   );
 }
 
@@ -52,39 +70,36 @@ function corrupt(storageKey: string, what: string): never {
 }
 
 export function decodeResidentCredential(storageKey: string, bytes: Uint8Array): ResidentCredential {
-  let map: CborMap;
+  let value: CborValue;
   try {
-    const value = decodeCanonical(bytes);
-    if (!(value instanceof Map)) corrupt(storageKey, 'not a map');
-    map = value;
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('resident credential record')) throw error;
+    value = decodeCanonical(bytes);
+  } catch {
     corrupt(storageKey, 'not canonical CBOR');
   }
-  const credentialId = map.get(1);
-  const rpId = map.get(2);
-  const userId = map.get(3);
-  const name = map.get(4);
-  const displayName = map.get(5);
-  const credProtect = map.get(6);
-  const created = map.get(7);
-  if (!(credentialId instanceof Uint8Array)) corrupt(storageKey, 'credential ID');
-  if (typeof rpId !== 'string') corrupt(storageKey, 'rpId');
-  if (!(userId instanceof Uint8Array)) corrupt(storageKey, 'user id');
-  if (name !== undefined && typeof name !== 'string') corrupt(storageKey, 'user name');
-  if (displayName !== undefined && typeof displayName !== 'string') corrupt(storageKey, 'user displayName');
-  if (credProtect !== 1 && credProtect !== 2 && credProtect !== 3) corrupt(storageKey, 'credProtect');
-  if (typeof created !== 'number') corrupt(storageKey, 'created');
+  let record;
+  try {
+    record = decodeMembers(ResidentRecord, value, 'record');
+  } catch (error) {
+    if (error instanceof Ctap2MemberError) corrupt(storageKey, error.member || 'not a map');
+    throw error;
+  }
+  if (!isCredProtectLevel(record.credProtect)) corrupt(storageKey, 'credProtect');
+  const extensions = new Map<string, CborValue>();
+  for (const [id, stored] of record.extensions ?? new Map<CborKey, CborValue>()) {
+    if (typeof id !== 'string') corrupt(storageKey, 'extensions');
+    extensions.set(id, stored);
+  }
   return {
     storageKey,
-    credentialId,
-    rpId,
+    credentialId: record.credentialId,
+    rpId: record.rpId,
     user: {
-      id: userId,
-      ...(name !== undefined ? { name } : {}),
-      ...(displayName !== undefined ? { displayName } : {}),
+      id: record.userId,
+      ...(record.userName !== undefined ? { name: record.userName } : {}),
+      ...(record.userDisplayName !== undefined ? { displayName: record.userDisplayName } : {}),
     },
-    credProtect,
-    created,
+    credProtect: record.credProtect,
+    created: record.created,
+    extensions,
   };
 }

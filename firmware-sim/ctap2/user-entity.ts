@@ -2,7 +2,7 @@ import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
 import { UserEntity as UserEntityMembers } from '../../proto/ctap2/webauthn-entities.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import { parseMembers } from './request-fields.js';
+import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import type { UserEntity } from './resident-credential.js';
 
 /** WebAuthn §5.4.3: a user handle is at most 64 bytes. */
@@ -26,7 +26,7 @@ function truncateUtf8(text: string, maxBytes: number): string {
 
 /** PublicKeyCredentialUserEntity {id, name?, displayName?, icon?}; icon is type-checked and dropped (deprecated). */
 export function parseUserEntity(map: CborMap, where: string): UserEntity {
-  const { id, name, displayName } = parseMembers(UserEntityMembers, map, where);
+  const { id, name, displayName } = parseRequestMembers(UserEntityMembers, map, where);
   if (id.length > MAX_USER_ID_LENGTH) {
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,

@@ -1,4 +1,4 @@
-import type { HmacSecretRequest } from './hmac-secret.js';
+import type { PreparedExtension } from '../../proto/ctap2/extensions/extension.js';
 import { P256Key } from './p256-key.js';
 import { PinUvAuthTokenState } from './pin-uv-auth-token.js';
 
@@ -11,7 +11,8 @@ export interface PendingAssertions {
   rpIdHash: Uint8Array;
   clientDataHash: Uint8Array;
   flags: number;
-  hmacSecret: HmacSecretRequest | undefined;
+  /** The request's extensions, prepared once (hmac-secret's decrypted salts), for each credential's output. */
+  extensions: PreparedExtension[];
   /** Credential IDs still to be returned, in order. IDs, not keys: each is opened again from the store when used. */
   remaining: Uint8Array[];
 }

@@ -8,12 +8,21 @@ import { CredentialManagement } from './credential-management.js';
 import { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import type { PinUvAuthToken } from './pin-uv-auth-token.js';
-import type { PlatformPinUvProtocol } from './pin-uv-protocol.js';
 import { decodeReply, requireReply } from './reply-fields.js';
 import { Ctap2Command as Ctap2 } from '../../proto/ctap2/command.js';
 import { Cose } from '../../proto/ctap2/cose.js';
-import { CRED_PROTECT } from '../../proto/ctap2/extensions/cred-protect.js';
-import { HMAC_SECRET, HmacSecretGetInput } from '../../proto/ctap2/extensions/hmac-secret.js';
+import type {
+  GetAssertionExtensionInputs,
+  GetAssertionExtensionOutputs,
+  MakeCredentialExtensionInputs,
+  MakeCredentialExtensionOutputs,
+} from '../../proto/ctap2/extensions/index.js';
+import {
+  getAssertionExtensionInputs,
+  makeCredentialExtensionInputs,
+  makeCredentialExtensionOutputs,
+  type PendingClientExtensions,
+} from './client-extensions.js';
 import { GetAssertionRequest, GetAssertionResponse } from '../../proto/ctap2/get-assertion.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
 import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
@@ -42,7 +51,7 @@ export type MakeCredentialRequest = ClientDataSource & {
   /** Defaults to ES256 only. */
   pubKeyCredParams?: { type: string; alg: number }[];
   excludeCredentials?: Uint8Array[];
-  extensions?: { credProtect?: 1 | 2 | 3; hmacSecret?: boolean };
+  extensions?: MakeCredentialExtensionInputs;
   options?: { rk?: boolean; uv?: boolean; up?: boolean };
   pinUvAuthToken?: PinUvAuthToken;
 };
@@ -59,13 +68,13 @@ export interface MakeCredentialResult {
   fmt: string;
   attStmt: CborMap;
   parsedAuthenticatorData: AuthenticatorData;
-  extensions: { credProtect?: number; hmacSecret?: boolean };
+  extensions: MakeCredentialExtensionOutputs;
 }
 
 export type GetAssertionRequest = ClientDataSource & {
   rpId: string;
   allowCredentials?: Uint8Array[];
-  extensions?: { hmacSecret?: { salt1: Uint8Array; salt2?: Uint8Array; protocol?: 1 | 2 } };
+  extensions?: GetAssertionExtensionInputs;
   options?: { up?: boolean; uv?: boolean };
   pinUvAuthToken?: PinUvAuthToken;
 };
@@ -80,7 +89,7 @@ export interface AssertionResult {
   clientDataJSON?: Uint8Array;
   clientDataHash: Uint8Array;
   parsedAuthenticatorData: AuthenticatorData;
-  extensions: { hmacSecret?: { output1: Uint8Array; output2?: Uint8Array } };
+  extensions: GetAssertionExtensionOutputs;
 }
 
 function sha256(data: string): Uint8Array {
@@ -144,10 +153,7 @@ export class Fido2Client {
         (p) => encodeMembers(PublicKeyCredentialParameters, p),
       ),
       excludeList: descriptors(request.excludeCredentials),
-      extensions:
-        request.extensions === undefined
-          ? undefined
-          : { [CRED_PROTECT]: request.extensions.credProtect, [HMAC_SECRET]: request.extensions.hmacSecret },
+      extensions: makeCredentialExtensionInputs(request.extensions),
       options: request.options === undefined ? undefined : encodeMembers(CeremonyOptions, request.options),
       pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
       pinUvAuthProtocol: token?.protocol.version,
@@ -160,8 +166,6 @@ export class Fido2Client {
       throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
     if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
       throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
-    const credProtect = parsed.extensions?.get(CRED_PROTECT);
-    const hmacSecret = parsed.extensions?.get(HMAC_SECRET);
     return {
       credentialId: attested.credentialId,
       attestationObject: encodeCanonical({ fmt, attStmt, authData: authenticatorData }),
@@ -172,10 +176,7 @@ export class Fido2Client {
       fmt,
       attStmt,
       parsedAuthenticatorData: parsed,
-      extensions: {
-        ...(typeof credProtect === 'number' ? { credProtect } : {}),
-        ...(typeof hmacSecret === 'boolean' ? { hmacSecret } : {}),
-      },
+      extensions: makeCredentialExtensionOutputs(request.extensions, parsed.extensions, op),
     };
   }
 
@@ -187,30 +188,23 @@ export class Fido2Client {
     const op = 'authenticatorGetAssertion';
     const clientData = clientDataFor(request, 'webauthn.get');
     const token = request.pinUvAuthToken;
-    let hmac: { protocol: PlatformPinUvProtocol; sharedSecret: Uint8Array; input: CborInput } | undefined;
-    if (request.extensions?.hmacSecret !== undefined) {
-      const { salt1, salt2, protocol: version } = request.extensions.hmacSecret;
-      if (salt1.length !== 32 || (salt2 !== undefined && salt2.length !== 32))
-        throw new RangeError('hmac-secret salts are 32 bytes each');
-      const { protocol, keyAgreement, sharedSecret } = await this.clientPin.keyAgreement(version ?? 2, opts);
-      const salts = salt2 === undefined ? salt1 : new Uint8Array([...salt1, ...salt2]);
-      const saltEnc = protocol.encrypt(sharedSecret, salts);
-      hmac = {
-        protocol,
-        sharedSecret,
-        input: encodeMembers(HmacSecretGetInput, {
+    const extensions = await getAssertionExtensionInputs(request.extensions, {
+      keyAgreement: async (version) => {
+        const { protocol, keyAgreement, sharedSecret } = await this.clientPin.keyAgreement(version, opts);
+        return {
           keyAgreement,
-          saltEnc,
-          saltAuth: protocol.authenticate(sharedSecret, saltEnc),
-          pinUvAuthProtocol: protocol.version,
-        }),
-      };
-    }
+          version: protocol.version,
+          encrypt: (plaintext) => protocol.encrypt(sharedSecret, plaintext),
+          authenticate: (message) => protocol.authenticate(sharedSecret, message),
+          decrypt: (ciphertext) => protocol.decrypt(sharedSecret, ciphertext),
+        };
+      },
+    });
     const params = encodeMembers(GetAssertionRequest, {
       rpId: request.rpId,
       clientDataHash: clientData.clientDataHash,
       allowList: descriptors(request.allowCredentials),
-      extensions: hmac === undefined ? undefined : { [HMAC_SECRET]: hmac.input },
+      extensions: extensions.input,
       options:
         request.options === undefined
           ? undefined
@@ -219,14 +213,14 @@ export class Fido2Client {
       pinUvAuthProtocol: token?.protocol.version,
     });
     const first = requireReply(await this.channel.call(Ctap2.GET_ASSERTION, params, op, opts), op);
-    const results = [this.assertionResult(first, request, clientData, hmac, op)];
+    const results = [this.assertionResult(first, request, clientData, extensions, op)];
     const count = decodeReply(GetAssertionResponse, first, op).numberOfCredentials ?? 1;
     for (let i = 1; i < count; i++) {
       const next = requireReply(
         await this.channel.call(Ctap2.GET_NEXT_ASSERTION, undefined, 'authenticatorGetNextAssertion', opts),
         'authenticatorGetNextAssertion',
       );
-      results.push(this.assertionResult(next, request, clientData, hmac, 'authenticatorGetNextAssertion'));
+      results.push(this.assertionResult(next, request, clientData, extensions, 'authenticatorGetNextAssertion'));
     }
     return results;
   }
@@ -235,7 +229,7 @@ export class Fido2Client {
     response: CborMap,
     request: GetAssertionRequest,
     clientData: { clientDataHash: Uint8Array; clientDataJSON?: Uint8Array },
-    hmac: { protocol: PlatformPinUvProtocol; sharedSecret: Uint8Array } | undefined,
+    extensions: PendingClientExtensions,
     op: string,
   ): AssertionResult {
     const members = decodeReply(GetAssertionResponse, response, op);
@@ -260,17 +254,6 @@ export class Fido2Client {
         ...(displayName !== undefined ? { displayName } : {}),
       };
     }
-    const extensions: AssertionResult['extensions'] = {};
-    const encrypted = parsed.extensions?.get(HMAC_SECRET);
-    if (hmac !== undefined && encrypted instanceof Uint8Array) {
-      const outputs = hmac.protocol.decrypt(hmac.sharedSecret, encrypted);
-      if (outputs.length !== 32 && outputs.length !== 64)
-        throw new Fido2ProtocolError(`${op}: hmac-secret output decrypts to ${outputs.length} bytes`);
-      extensions.hmacSecret = {
-        output1: outputs.slice(0, 32),
-        ...(outputs.length === 64 ? { output2: outputs.slice(32) } : {}),
-      };
-    }
     return {
       credentialId,
       authenticatorData,
@@ -279,7 +262,7 @@ export class Fido2Client {
       ...(clientData.clientDataJSON !== undefined ? { clientDataJSON: clientData.clientDataJSON } : {}),
       clientDataHash: clientData.clientDataHash,
       parsedAuthenticatorData: parsed,
-      extensions,
+      extensions: extensions.read(parsed.extensions, op),
     };
   }
 

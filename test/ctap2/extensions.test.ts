@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { Fido2Store } from '../../firmware-sim/ctap2/fido2-store.js';
+import { CtapStatus, Permission, type CborInput } from '../../host/fido2/index.js';
+import { MAX_CRED_BLOB_LENGTH } from '../../proto/limits.js';
 import { outcome } from './check.js';
-import { hash, makeRig, RP, user } from './rig.js';
+import { ctapRequest, hash, makeRig, RP, user } from './rig.js';
 
 const cdh = hash('extensions client data');
 const salt1 = new Uint8Array(32).fill(0x11);
@@ -126,5 +129,129 @@ describe('hmac-secret', () => {
         }),
       ),
     ).toBe('CTAP2_ERR_UNSUPPORTED_OPTION');
+  });
+});
+
+describe('credBlob', () => {
+  const blob = new Uint8Array(MAX_CRED_BLOB_LENGTH).map((_, i) => i * 7);
+
+  it('stores a blob with a discoverable credential and returns it on getAssertion when asked, also after a reboot', async () => {
+    const rig = makeRig();
+    const made = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true, uv: true },
+      extensions: { credBlob: blob },
+    });
+    expect(made.extensions).toEqual({ credBlob: true });
+    const [asked] = await rig.client.getAssertion({ rpId: RP.id, clientDataHash: cdh, extensions: { credBlob: true } });
+    expect(asked.extensions.credBlob).toEqual(blob);
+    const [notAsked] = await rig.client.getAssertion({ rpId: RP.id, clientDataHash: cdh });
+    expect(notAsked.extensions).toEqual({});
+    expect(notAsked.parsedAuthenticatorData.flags.extensionData).toBe(false);
+    const rebooted = rig.reboot();
+    const [again] = await rebooted.client.getAssertion({
+      rpId: RP.id,
+      clientDataHash: cdh,
+      allowCredentials: [made.credentialId],
+      extensions: { credBlob: true },
+    });
+    expect(again.extensions.credBlob).toEqual(blob);
+  });
+
+  it('keeps the blob when credentialManagement updates the user', async () => {
+    const { client } = makeRig();
+    const made = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      options: { rk: true, uv: true },
+      extensions: { credBlob: blob },
+    });
+    await client.clientPin.setPin('1234');
+    const token = await client.clientPin.getPinToken('1234', { permissions: Permission.CREDENTIAL_MANAGEMENT });
+    await client.credentialManagement.updateUser(token, made.credentialId, { ...user(1), displayName: 'Renamed' });
+    const [assertion] = await client.getAssertion({ rpId: RP.id, clientDataHash: cdh, extensions: { credBlob: true } });
+    expect(assertion.extensions.credBlob).toEqual(blob);
+  });
+
+  it('answers false for a non-discoverable credential or a blob over maxCredBlobLength, and an empty blob for those', async () => {
+    const { client } = makeRig();
+    const plain = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      extensions: { credBlob: blob },
+    });
+    expect(plain.extensions).toEqual({ credBlob: false });
+    const tooLong = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(2),
+      options: { rk: true, uv: true },
+      extensions: { credBlob: new Uint8Array(MAX_CRED_BLOB_LENGTH + 1) },
+    });
+    expect(tooLong.extensions).toEqual({ credBlob: false });
+    for (const made of [plain, tooLong]) {
+      const [assertion] = await client.getAssertion({
+        rpId: RP.id,
+        clientDataHash: cdh,
+        allowCredentials: [made.credentialId],
+        extensions: { credBlob: true },
+      });
+      expect(assertion.extensions.credBlob).toEqual(new Uint8Array(0));
+    }
+  });
+
+  it('refuses an input of the wrong CBOR type', async () => {
+    const { raw } = makeRig();
+    const params = new Map<number, CborInput>([
+      [1, cdh],
+      [2, RP],
+      [3, user(1)],
+      [4, [{ type: 'public-key', alg: -7 }]],
+      [6, { credBlob: true }],
+    ]);
+    expect((await raw(ctapRequest(0x01, params)))[0]).toBe(CtapStatus.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+  });
+});
+
+describe('minPinLength', () => {
+  it('tells no RP the minimum PIN length while the RP-ID list is empty (the default)', async () => {
+    const { client } = makeRig();
+    const made = await client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      extensions: { minPinLength: true },
+    });
+    expect(made.extensions).toEqual({});
+    expect(made.parsedAuthenticatorData.flags.extensionData).toBe(false);
+  });
+
+  it('tells the RPs on the list setMinPINLength keeps, the current minimum, which also governs new PINs', async () => {
+    const rig = makeRig();
+    // What authenticatorConfig setMinPINLength writes (CTAP 2.1 §6.11.4): the list and a new minimum.
+    rig.store.commit({
+      put: { ...Fido2Store.minPinLengthRpIdsPut([RP.id]), ...Fido2Store.minPinLengthPut(6) },
+    });
+    const listed = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(1),
+      extensions: { minPinLength: true },
+    });
+    expect(listed.extensions).toEqual({ minPinLength: 6 });
+    const other = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: { id: 'other.example' },
+      user: user(1),
+      extensions: { minPinLength: true },
+    });
+    expect(other.extensions).toEqual({});
+    expect((await rig.client.getInfo()).minPinLength).toBe(6);
+    expect(await outcome(rig.client.clientPin.setPin('12345'))).toBe('CTAP2_ERR_PIN_POLICY_VIOLATION');
+    expect(await outcome(rig.client.clientPin.setPin('123456'))).toBe('OK');
   });
 });

@@ -6,9 +6,10 @@ describe('authenticatorGetInfo', () => {
     const { client } = makeRig({ maxResidentCredentials: 10 });
     const info = await client.getInfo();
     expect(info.versions).toEqual(['FIDO_2_0', 'FIDO_2_1']);
-    expect(info.extensions).toEqual(['credProtect', 'hmac-secret']);
+    expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength']);
     expect(info.aaguid).toEqual(AAGUID);
     expect(info.maxMsgSize).toBe(7609);
+    expect(info.maxCredBlobLength).toBe(32);
     expect(info.pinUvAuthProtocols).toEqual([2, 1]);
     expect(info.algorithms).toEqual([{ type: 'public-key', alg: -7 }]);
     expect(info.maxCredentialIdLength).toBe(63);

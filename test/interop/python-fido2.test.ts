@@ -24,7 +24,7 @@ async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningB
 }
 
 /** Runs the python driver against a band; resolves with its JSON report. */
-function drive(band: RunningBand, scenario: 'main' | 'reset' | 'cancel'): Promise<Record<string, any>> {
+function drive(band: RunningBand, scenario: 'main' | 'reset' | 'cancel' | 'extensions'): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
       PYTHON,
@@ -86,7 +86,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   it('authenticatorGetInfo parses (canonical CBOR checked by python-fido2)', () => {
     expect(main.getInfo).toMatchObject({
       versions: ['FIDO_2_0', 'FIDO_2_1'],
-      extensions: ['credProtect', 'hmac-secret'],
+      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength'],
       aaguid: 'bbaf4d27b2d0d7369e34164abb7a9d65',
       options: {
         rk: true,
@@ -174,4 +174,31 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       afterwards: ['FIDO_2_0', 'FIDO_2_1'],
     });
   });
+
+  it("credBlob, minPinLength and hmac-secret through python-fido2 0.9.1's own extension classes", async () => {
+    const report = await drive(await startBand(), 'extensions');
+    expect(report.getInfo).toEqual({
+      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength'],
+      maxCredBlobLength: 32,
+      minPinLength: 4,
+      supported: { credBlob: true, minPinLength: true, 'hmac-secret': true },
+    });
+    const blob = report.blob as string;
+    // A discoverable credential keeps the blob; minPinLength is asked for but no RP is on the (empty) list yet.
+    expect(ok(report.makeCredentialRk)).toEqual({
+      sent: ['credBlob', 'hmac-secret', 'minPinLength'],
+      outputs: { credBlob: true, 'hmac-secret': true },
+      hmacCreateSecret: { hmacCreateSecret: true },
+      extensionDataFlag: true,
+    });
+    // This band keeps blobs for discoverable credentials only (CTAP 2.1 §12.2 makes the rest optional).
+    expect(ok(report.makeCredentialNonRk).outputs).toEqual({ credBlob: false, 'hmac-secret': true });
+    expect(ok(report.getAssertionRk)).toEqual({
+      sent: ['credBlob', 'hmac-secret'],
+      credBlob: blob,
+      hmacOutputLengths: [32, 32],
+      signatureVerified: true,
+    });
+    expect(ok(report.getAssertionNonRk)).toMatchObject({ credBlob: '', hmacOutputLengths: [32, 32] });
+  }, 60_000);
 });

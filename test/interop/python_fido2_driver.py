@@ -1,6 +1,6 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions
 
 Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
@@ -15,6 +15,7 @@ from fido2.attestation import PackedAttestation
 from fido2.attestation.base import AttestationType
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
+from fido2.ctap2.extensions import CredBlobExtension, HmacSecretExtension, MinPinLengthExtension
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.utils import sha256
 
@@ -211,12 +212,98 @@ def cancel_scenario(dev, results):
     results["afterwards"] = ctap.get_info().versions
 
 
+def extension_inputs(pairs):
+    """Authenticator extension inputs built by python-fido2's own extension classes."""
+    inputs = {}
+    for ext, client_inputs in pairs:
+        value = ext.process_create_input(client_inputs)
+        if value is not None:
+            inputs[ext.NAME] = value
+    return inputs
+
+
+def extensions_scenario(dev, results):
+    ctap = Ctap2(dev)
+    blob_ext = CredBlobExtension(ctap)
+    min_pin_ext = MinPinLengthExtension(ctap)
+    hmac_ext = HmacSecretExtension(ctap, PinProtocolV2())
+    results["getInfo"] = {
+        "extensions": ctap.info.extensions,
+        "maxCredBlobLength": ctap.info.max_cred_blob_length,
+        "minPinLength": ctap.info.min_pin_length,
+        "supported": {e.NAME: e.is_supported() for e in (blob_ext, min_pin_ext, hmac_ext)},
+    }
+    blob = bytes(range(1, 33))
+    state = {}
+
+    def create(n, rk, blob_value):
+        cdh = sha256(os.urandom(32))
+        sent = extension_inputs(
+            [
+                (blob_ext, {"credBlob": blob_value}),
+                (min_pin_ext, {"minPinLength": True}),
+                (hmac_ext, {"hmacCreateSecret": True}),
+            ]
+        )
+        att = ctap.make_credential(
+            cdh, RP, user(n), ES256, extensions=sent, options={"rk": True, "uv": True} if rk else None
+        )
+        return att, {
+            "sent": sorted(sent),
+            "outputs": dict(att.auth_data.extensions or {}),
+            "hmacCreateSecret": hmac_ext.process_create_output(att.auth_data),
+            "extensionDataFlag": bool(att.auth_data.flags & 0x80),
+        }
+
+    def create_rk():
+        att, seen = create(1, True, blob)
+        state["rk"] = att.auth_data.credential_data
+        return seen
+
+    def create_non_rk():
+        att, seen = create(2, False, blob)
+        state["nonRk"] = att.auth_data.credential_data
+        return seen
+
+    def get(cred, allow):
+        cdh = sha256(os.urandom(32))
+        sent = {
+            blob_ext.NAME: blob_ext.process_get_input({"getCredBlob": True}),
+            hmac_ext.NAME: hmac_ext.process_get_input({"hmacGetSecret": {"salt1": b"\x11" * 32, "salt2": b"\x22" * 32}}),
+        }
+        assertion = ctap.get_assertion(
+            RP["id"],
+            cdh,
+            allow_list=[{"type": "public-key", "id": cred.credential_id}] if allow else None,
+            extensions=sent,
+        )
+        assertion.verify(cdh, cred.public_key)  # raises if the signature over authData (with extensions) is wrong
+        secrets = hmac_ext.process_get_output(assertion.auth_data)["hmacGetSecret"]
+        return {
+            "sent": sorted(sent),
+            "credBlob": assertion.auth_data.extensions.get("credBlob"),
+            "hmacOutputLengths": [len(secrets["output1"]), len(secrets.get("output2", b""))],
+            "signatureVerified": True,
+        }
+
+    step(results, "makeCredentialRk", create_rk)
+    step(results, "makeCredentialNonRk", create_non_rk)
+    step(results, "getAssertionRk", lambda: get(state["rk"], False))
+    step(results, "getAssertionNonRk", lambda: get(state["nonRk"], True))
+    results["blob"] = blob
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
     dev = open_udp_device(host, port)
     try:
-        {"main": main_scenario, "reset": reset_scenario, "cancel": cancel_scenario}[scenario](dev, results)
+        {
+            "main": main_scenario,
+            "reset": reset_scenario,
+            "cancel": cancel_scenario,
+            "extensions": extensions_scenario,
+        }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)
         results["trace"] = traceback.format_exc()

@@ -8,7 +8,10 @@ import {
   randomBytes,
 } from 'node:crypto';
 import type { CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
+import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
+import { encodeMembers } from '../../proto/ctap2/members.js';
 import { Fido2ProtocolError } from './ctap-error.js';
+import { decodeReply } from './reply-fields.js';
 
 /**
  * PIN/UV auth protocols one and two (CTAP 2.1 §6.5.6, §6.5.7), the platform's side: encapsulate() runs ECDH against
@@ -34,16 +37,8 @@ function hmac(key: Uint8Array, message: Uint8Array): Uint8Array {
 
 function ecdh(authenticatorKey: CborValue): { keyAgreement: CborMap; z: Uint8Array } {
   if (!(authenticatorKey instanceof Map)) throw new Fido2ProtocolError('getKeyAgreement returned no COSE key map');
-  const x = authenticatorKey.get(-2);
-  const y = authenticatorKey.get(-3);
-  if (
-    authenticatorKey.get(1) !== 2 ||
-    authenticatorKey.get(-1) !== 1 ||
-    !(x instanceof Uint8Array) ||
-    !(y instanceof Uint8Array) ||
-    x.length !== 32 ||
-    y.length !== 32
-  ) {
+  const { kty, crv, x, y } = decodeReply(CoseEc2Key, authenticatorKey, 'clientPIN getKeyAgreement keyAgreement');
+  if (kty !== Cose.KTY_EC2 || crv !== Cose.CRV_P256 || x.length !== 32 || y.length !== 32) {
     throw new Fido2ProtocolError('getKeyAgreement returned a key that is not an EC2 P-256 COSE key');
   }
   const own = createECDH('prime256v1');
@@ -55,13 +50,13 @@ function ecdh(authenticatorKey: CborValue): { keyAgreement: CborMap; z: Uint8Arr
   } catch (cause) {
     throw new Fido2ProtocolError('the authenticator key agreement key is not a point on P-256', { cause });
   }
-  const keyAgreement: CborMap = new Map<number, CborValue>([
-    [1, 2],
-    [3, -25],
-    [-1, 1],
-    [-2, new Uint8Array(publicKey.subarray(1, 33))],
-    [-3, new Uint8Array(publicKey.subarray(33, 65))],
-  ]);
+  const keyAgreement = encodeMembers(CoseEc2Key, {
+    kty: Cose.KTY_EC2,
+    alg: Cose.ALG_ECDH_ES_HKDF_256,
+    crv: Cose.CRV_P256,
+    x: new Uint8Array(publicKey.subarray(1, 33)),
+    y: new Uint8Array(publicKey.subarray(33, 65)),
+  }) as CborMap;
   return { keyAgreement, z: new Uint8Array(z) };
 }
 

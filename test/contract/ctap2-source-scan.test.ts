@@ -14,7 +14,10 @@ import { describe, expect, it } from 'vitest';
  * - a named CTAP2 constant defined outside proto: `MAKE_CREDENTIAL: 0x01`, `GET_PIN_RETRIES = 1`;
  * - a byte compared or switched on as a command: `command === 0x04`, `case 0x0a:`.
  *
- * Tests are not scanned: they spell raw bytes on purpose, as independent witnesses of the wire.
+ * The map and number shapes are looked for in CTAP2 code: files that import from proto/ctap2/, host/fido2/ or
+ * firmware-sim/ctap2/, or handle CBOR. Elsewhere numbers key other things (USB descriptor indices); a CTAP2 constant
+ * defined by name is looked for everywhere. Tests are not scanned: they spell raw bytes on purpose, as independent
+ * witnesses of the wire.
  */
 const root = new URL('../..', import.meta.url).pathname;
 const SCANNED = ['firmware-sim', 'host', 'transport'];
@@ -115,7 +118,7 @@ const CTAP2_NAMES = [
   'SUB_COMMAND',
   'KEY_AGREEMENT',
 ];
-const RULES: { what: string; pattern: RegExp }[] = [
+const RULES: { what: string; pattern: RegExp; everywhere?: boolean }[] = [
   {
     what: 'a numeric map key read or written',
     pattern: new RegExp(String.raw`\.(?:get|set|has|delete)(?:\?\.)?\(\s*${NUMBER}\s*[,)]`, 'g'),
@@ -124,6 +127,7 @@ const RULES: { what: string; pattern: RegExp }[] = [
   {
     what: 'a CTAP2 constant defined outside proto/ctap2',
     pattern: new RegExp(String.raw`\b(?:${CTAP2_NAMES.join('|')})\s*[:=]\s*${NUMBER}\b`, 'g'),
+    everywhere: true,
   },
   {
     what: 'a command byte compared as a number',
@@ -150,13 +154,25 @@ function numericMapEntries(code: string): { index: number; text: string }[] {
   return found;
 }
 
+/** Code that deals in CTAP2 messages: it imports the CTAP2 modules or handles CBOR. */
+export function isCtap2Code(source: string): boolean {
+  return (
+    /from\s+['"][^'"]*(?:ctap2|fido2)\/[^'"]*['"]/.test(source) ||
+    /\b(?:en|de)codeCanonical\b|\bCbor(?:Map|Value|Input)\b/.test(source)
+  );
+}
+
 /** Every CTAP2-number-shaped spot in `source`, as `line: what: text`. */
 export function violations(source: string): string[] {
   const code = codeOnly(source);
   const lineOf = (index: number) => code.slice(0, index).split('\n').length;
   const out: string[] = [];
-  for (const { what, pattern } of RULES)
+  const ctap2 = isCtap2Code(source);
+  for (const { what, pattern, everywhere } of RULES) {
+    if (!ctap2 && everywhere !== true) continue;
     for (const m of code.matchAll(pattern)) out.push(`${lineOf(m.index)}: ${what}: ${m[0].trim()}`);
+  }
+  if (!ctap2) return out;
   for (const { index, text } of numericMapEntries(code))
     out.push(`${lineOf(index)}: a CBOR map with numeric keys: ${text}`);
   return out;
@@ -183,15 +199,21 @@ describe('CTAP2 numbers live only in proto/ctap2/', () => {
       'const seen = session.lastCtapCommand !== 4 && reply.get?.(0x01);',
       'switch (sub) { case 0x0a: break; }',
     ];
-    const found = violations(planted.join('\n'));
-    expect(found.map((f) => Number(f.split(':')[0])).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8, 9]);
+    const found = violations(["import type { CborInput } from '../../proto/ctap2/index.js';", ...planted].join('\n'));
+    expect(found.map((f) => Number(f.split(':')[0])).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 9, 10]);
     const prose = [
       '// map.get(1) and new Map([[1, x]]) in a comment',
       "const message = 'member 0x01 (clientDataHash) is required; case 3: new Map([[1, x]])';",
       'const text = `getInfo ${info.get(GetInfo.versions.key)} member 0x05: ${x}`;',
       '/* MAKE_CREDENTIAL: 0x01 */ const ok = map.get(Members.rp.key);',
     ];
-    expect(violations(prose.join('\n'))).toEqual([]);
+    expect(violations(["import { decodeCanonical } from '../../proto/ctap2/index.js';", ...prose].join('\n'))).toEqual(
+      [],
+    );
+    // Outside CTAP2 code only a CTAP2 constant defined by name counts.
+    expect(violations(['const strings = new Map([[0, languages]]);', 'const GET_INFO = 4;'].join('\n'))).toEqual([
+      '2: a CTAP2 constant defined outside proto/ctap2: GET_INFO = 4',
+    ]);
   });
 
   for (const layer of SCANNED) {

@@ -69,8 +69,8 @@ function track(command: string, args: string[], options: { cwd?: string; env?: N
 
 export interface Bandsim {
   child: ChildProcess;
-  /** Endpoint addresses from its "listening KIND ADDRESS" lines: tcp and udp-hid as HOST:PORT, serial as a path. */
-  endpoints: { tcp?: string; 'udp-hid'?: string; serial?: string };
+  /** Endpoint addresses from its "listening KIND ADDRESS" lines: tcp, udp-hid and usbip as HOST:PORT, serial as a path. */
+  endpoints: { tcp?: string; 'udp-hid'?: string; serial?: string; usbip?: string };
   /** Everything it printed so far, stdout then stderr. */
   output(): string;
   /** Resolves when a line matching `pattern` has been printed on stdout. */
@@ -136,7 +136,7 @@ export async function startBandsim(
 
   await waitForLine(/^ready$/);
   const endpoints: Bandsim['endpoints'] = {};
-  for (const m of stdout.matchAll(/^listening (tcp|udp-hid|serial) (\S+)$/gm))
+  for (const m of stdout.matchAll(/^listening (tcp|udp-hid|serial|usbip) (\S+)$/gm))
     endpoints[m[1] as keyof Bandsim['endpoints']] = m[2];
   return {
     child,

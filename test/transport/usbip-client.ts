@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { Command, Reassembler, packetize, type HidMessage } from '../../transport/index.js';
 import {
   OpCode,
   UsbDirection,
@@ -115,6 +116,33 @@ export class UsbipTestClient {
   control(setup: SetupPacket, data?: Uint8Array): Promise<RetSubmit> {
     const direction = setup.requestType & 0x80 ? UsbDirection.IN : UsbDirection.OUT;
     return this.submit({ endpoint: 0, direction, setup, data, length: setup.length }).done;
+  }
+
+  /**
+   * One CTAPHID message through the interrupt endpoints, the way usbhid does it: an IN URB is pending before
+   * the request goes out on the OUT endpoint, and another follows each report. KEEPALIVEs go to `onKeepalive`.
+   */
+  async ctaphid(
+    cid: number,
+    command: number,
+    payload: Uint8Array,
+    onKeepalive: (status: number) => void = () => undefined,
+  ): Promise<HidMessage> {
+    const reassembler = new Reassembler();
+    let pending = this.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
+    for (const report of packetize(cid, command, payload)) {
+      const out = await this.submit({ endpoint: 1, direction: UsbDirection.OUT, data: report }).done;
+      if (out.status !== 0 || out.actualLength !== 64) throw new Error(`OUT report failed: ${JSON.stringify(out)}`);
+    }
+    for (;;) {
+      const ret = await pending.done;
+      if (ret.status !== 0) throw new Error(`IN URB failed with status ${ret.status}`);
+      const [message] = reassembler.push(ret.data);
+      if (message && 'hidError' in message) throw message;
+      if (message?.command === Command.KEEPALIVE) onKeepalive(message.payload[0]);
+      else if (message) return message;
+      pending = this.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
+    }
   }
 
   unlink(target: number): Promise<RetUnlink> {

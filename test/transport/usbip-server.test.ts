@@ -3,7 +3,7 @@ import { decode as decodeCbor } from 'cbor-x';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BAND_AAGUID, BandEmulator, CtapHidDevice, testWorld } from '../../firmware-sim/index.js';
 import { Command } from '../../transport/index.js';
-import { BROADCAST_CID, Reassembler, packetize, type HidMessage } from '../../transport/ctaphid.js';
+import { BROADCAST_CID } from '../../transport/ctaphid.js';
 import { FIDO_REPORT_DESCRIPTOR } from '../../transport/usb-fido-hid.js';
 import { OpStatus, UrbStatus, UsbDirection } from '../../transport/usbip-codec.js';
 import { listenUsbip, type UsbipServer, type UsbipServerEvent } from '../../transport/usbip-server.js';
@@ -52,23 +52,8 @@ const text = (bytes: Uint8Array) => String.fromCharCode(...new Uint16Array(bytes
 const getDescriptor = (c: UsbipTestClient, value: number, length: number, requestType = 0x80, index = 0) =>
   c.control({ requestType, request: 6, value, index, length });
 
-/** One CTAPHID message through the interrupt endpoints: IN URBs are queued first, as usbhid keeps one pending. */
-async function exchange(c: UsbipTestClient, cid: number, command: number, payload: Uint8Array): Promise<HidMessage> {
-  const reassembler = new Reassembler();
-  let pending = c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
-  for (const report of packetize(cid, command, payload)) {
-    const out = await c.submit({ endpoint: 1, direction: UsbDirection.OUT, data: report }).done;
-    expect(out).toMatchObject({ status: 0, actualLength: 64 });
-  }
-  for (;;) {
-    const ret = await pending.done;
-    expect(ret.status).toBe(0);
-    const [message] = reassembler.push(ret.data);
-    if (message && 'hidError' in message) throw message;
-    if (message && message.command !== Command.KEEPALIVE) return message;
-    pending = c.submit({ endpoint: 1, direction: UsbDirection.IN, length: 64 });
-  }
-}
+const exchange = (c: UsbipTestClient, cid: number, command: number, payload: Uint8Array) =>
+  c.ctaphid(cid, command, payload);
 
 describe('USB/IP server with the band behind it (real TCP on loopback)', () => {
   it('answers several device lists on one stream, then an import on the same stream', async () => {

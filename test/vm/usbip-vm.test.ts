@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { Decoder } from 'cbor-x';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BAND_AAGUID } from '../../firmware-sim/fido2.js';
-import { BANDSIM, requireBuiltBandsim } from '../support/bandsim.js';
+import { BandClient } from '../../host/index.js';
+import { connectTcp } from '../../transport/index.js';
+import { killAll, requireBuilt, startBandsim } from '../process/processes.js';
 import { BUSYBOX_STATIC, DPKG_DEB, FIDO2_TOOLS, QEMU, SOCAT, USBIP, systemTool } from '../support/system-deps.js';
 import { GuestUnavailable, buildGuestImage, fetchGuestKernel, type GuestImage } from './guest-image.js';
 
@@ -13,60 +15,13 @@ import { GuestUnavailable, buildGuestImage, fetchGuestKernel, type GuestImage } 
  * makes it /dev/hidraw0, and libfido2's command-line tools list it, read its getInfo, register a credential
  * and get an assertion, which this test verifies with the credential's public key. Then the guest detaches
  * and attaches again, a second importer is refused, and bandsim is killed under the attached device. The
- * guest's console is the evidence, attached to every failure. Touches: bandsim --auto-presence.
+ * guest's console is the evidence, attached to every failure. Touches come from this side through the band's
+ * debug link on a TCP endpoint of the same bandsim: when the band shows CONFIRM, the rig presses its top button.
  */
 const RP_ID = 'vm.band-stack.test';
 /** The harness kills QEMU here whatever the guest is doing. */
 const VM_DEADLINE_MS = 100_000;
 const REQUIRE = process.env.REQUIRE_SYSTEM_DEPS === '1';
-
-interface Band {
-  child: ChildProcess;
-  port: number;
-  output(): string;
-}
-
-function startBandsim(): Promise<Band> {
-  const child = spawn(
-    process.execPath,
-    [
-      BANDSIM,
-      '--usbip',
-      '127.0.0.1:0',
-      '--preset',
-      'authenticated',
-      '--user',
-      'tw-user2',
-      '--auto-presence',
-      '--seed',
-      'usbip-vm',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  return new Promise((resolve, reject) => {
-    const early = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`bandsim exited (${code}) before "ready":\n${out}`));
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`bandsim printed no "ready" within 15 s:\n${out}`));
-    }, 15_000);
-    const ready = () => {
-      const port = /^listening usbip 127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (!port || !/^ready$/m.test(out)) return;
-      clearTimeout(timer);
-      child.off('exit', early);
-      child.stdout.off('data', ready);
-      resolve({ child, port: Number(port[1]), output: () => out });
-    };
-    child.once('exit', early);
-    child.stdout.on('data', ready);
-  });
-}
 
 interface VmRun {
   console: string;
@@ -177,6 +132,9 @@ function attestedCredential(data: Buffer) {
   return { aaguid: data.subarray(37, 53), id, key };
 }
 
+beforeAll(requireBuilt);
+afterEach(killAll);
+
 describe('the band as a USB security key to a Linux kernel and libfido2 (QEMU, USB/IP)', () => {
   it(
     'enumerates as FIDO HID, registers and asserts with fido2-tools, survives detach, a second importer and bandsim dying',
@@ -199,28 +157,59 @@ describe('the band as a USB security key to a Linux kernel and libfido2 (QEMU, U
         console.warn(`SKIP: ${error.message}`);
         return ctx.skip(error.message);
       }
-      requireBuiltBandsim();
-      const band = await startBandsim();
-      progress(`bandsim --usbip on port ${band.port}`);
+      const band = await startBandsim([
+        '--usbip',
+        '127.0.0.1:0',
+        '--tcp',
+        '127.0.0.1:0',
+        '--debug-link',
+        '--preset',
+        'authenticated',
+        '--user',
+        'tw-user2',
+        '--seed',
+        'usbip-vm',
+      ]);
+      const usbipPort = Number(band.endpoints.usbip?.split(':').pop());
+      progress(`bandsim --usbip on port ${usbipPort}`);
+      // The user's hands: the debug link on the band's TCP endpoint. It has its own slot, so it acts while
+      // the band waits for the touch a libfido2 request over USB asked for.
+      const [tcpHost, tcpPort] = (band.endpoints.tcp ?? '').split(':');
+      const handsLink = await connectTcp(tcpHost, Number(tcpPort));
+      const hands = new BandClient(handsLink);
+      const releaseHands = () => {
+        hands.close();
+        void handsLink.close();
+      };
+      const touches: string[] = [];
+      hands.onEvent((event) => {
+        if (event.case !== 'screenChanged' || event.value.screen !== 'SCREEN_CONFIRM') return;
+        touches.push(event.value.screen);
+        hands.debug.press('BUTTON_TOP').then(
+          () => progress('touched the band (debug link: top button)'),
+          (error: unknown) => progress(`the touch failed: ${String(error)}`),
+        );
+      });
       const cdhCred = randomBytes(32);
       const cdhAssert = randomBytes(32);
       const steps: string[] = [];
-      const bandsimGone = new Promise<NodeJS.Signals | null>((resolve) =>
-        band.child.once('exit', (_code, signal) => resolve(signal)),
-      );
       let vm: VmRun;
       try {
         vm = await runVm(
           image,
-          band.port,
+          usbipPort,
           { CDH_CRED: cdhCred.toString('base64'), CDH_ASSERT: cdhAssert.toString('base64'), RP_ID },
           (step) => {
             progress(step);
             steps.push(step);
-            if (step === 'kill-bandsim') band.child.kill('SIGKILL');
+            if (step === 'kill-bandsim') {
+              releaseHands();
+              band.child.kill('SIGKILL');
+            }
           },
         );
       } finally {
+        releaseHands();
         if (band.child.exitCode === null && band.child.signalCode === null) band.child.kill('SIGKILL');
       }
       progress(`qemu exited (${vm.exitCode})`);
@@ -277,6 +266,9 @@ describe('the band as a USB security key to a Linux kernel and libfido2 (QEMU, U
       expect(info, evidence).toMatch(/FIDO_2_0/);
       expect(info, evidence).toContain(`aaguid: ${Buffer.from(BAND_AAGUID).toString('hex')}`);
 
+      // Each ceremony waited for a touch and got it through the debug link.
+      expect(touches.length, evidence).toBe(2);
+
       // The credential: rpIdHash, user present, the band's AAGUID, and the id libfido2 printed.
       expect(section('make-credential').rc, evidence).toBe(0);
       const cred = section('credential').text.trim().split('\n');
@@ -321,7 +313,7 @@ describe('the band as a USB security key to a Linux kernel and libfido2 (QEMU, U
       expect(band.output(), evidence).toMatch(/usbip detached by .* \(new-client-on-stream\)/);
 
       // bandsim died under the attached device: the guest's kernel let it go and the guest carried on.
-      expect(await bandsimGone, evidence).toBe('SIGKILL');
+      expect((await band.exited).signal, evidence).toBe('SIGKILL');
       expect(section('port-after-kill').text, evidence).not.toMatch(/Port in Use/);
       expect(section('kernel-log-after-kill').text, evidence).toMatch(/vhci_hcd: connection closed/);
       expect(section('kernel-log-after-kill').text, evidence).toMatch(/USB disconnect/);

@@ -21,16 +21,31 @@ import { EventQueue } from './event-queue.js';
 
 export type { BandEvent };
 
+/** What `BandClient.events()` yields and until when. */
+export interface BandEventsOptions {
+  /** Ends the iteration (the loop sees no error; check `signal.aborted` if it matters why). */
+  signal?: AbortSignal;
+  /** Only the events it accepts are yielded. */
+  filter?: (event: BandEvent) => boolean;
+  /** The first event it accepts is yielded, then the iteration ends. */
+  until?: (event: BandEvent) => boolean;
+}
+
+/** Options of a `BandClient`. */
 export interface BandClientOptions {
   /** Default per-call timeout in milliseconds (5 000). */
   timeoutMs?: number;
   /** Events buffered per iterator before the oldest are dropped (1 000). */
   eventBuffer?: number;
+  /** `close()` closes the transport too (what `openBand` sets: the client opened it). */
+  ownsTransport?: boolean;
 }
 
 /**
  * The typed host side of the band protocol over any transport. Calls are matched to replies by request_id,
- * one at a time per band; band events arrive through `events()` (async iterator) or `onEvent` (listener).
+ * one at a time per band (a second concurrent caller gets `BandClientError` `BUSY`); band events arrive through
+ * `events()`. A refusal by the band is a `BandError`; a failed conversation a `BandClientError`.
+ * Open one with `openBand(uri)`, or `BandClient.connect(transport)` over a transport you opened yourself.
  */
 export class BandClient {
   readonly channel: BandChannel;
@@ -43,6 +58,7 @@ export class BandClient {
   private readonly decoded = new WeakMap<Unit, BandMessage | null>();
   private readonly offUnsolicited: () => void;
   private info?: GetInfoResponse;
+  private closingTransport?: Promise<void>;
   /** Unsolicited units that were not band events (stray replies to timed-out calls, garbage). */
   droppedUnits = 0;
 
@@ -67,6 +83,7 @@ export class BandClient {
       return client;
     } catch (error) {
       client.close();
+      await client.closed();
       throw error;
     }
   }
@@ -173,75 +190,34 @@ export class BandClient {
     return body.value as ReplyOf<K>;
   }
 
-  /** Listener form of band events. Returns an unsubscribe function. */
-  onEvent(listener: (event: BandEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
-  }
-
-  /** Band events as an async iterator; ends when `signal` aborts, the loop breaks, or the client closes. */
-  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<BandEvent> {
+  /**
+   * The band's events — screen changes, wrist on/off, capture progress, authentication, wiped — as an async
+   * iterator, from the moment of this call. It ends when the loop breaks, `signal` aborts, the event `until`
+   * accepts has been yielded, or the link closes. Each iterator keeps its own bounded buffer
+   * (`eventBuffer`, default 1 000; the oldest are dropped when a consumer falls behind).
+   *
+   * ```ts
+   * for await (const event of band.events({ until: (e) => e.case === 'userDataDeleted', signal })) log(event);
+   * ```
+   */
+  events(options: BandEventsOptions = {}): AsyncIterableIterator<BandEvent> {
     const queue = new EventQueue<BandEvent>(this.options.eventBuffer ?? 1_000);
-    const off = this.onEvent((event) => queue.push(event));
-    const offClose = this.transport.onClose(() => queue.end());
     const stop = () => {
-      off();
+      this.eventListeners.delete(listener);
       offClose();
       options.signal?.removeEventListener('abort', stop);
       queue.end();
     };
-    options.signal?.addEventListener('abort', stop, { once: true });
+    const listener = (event: BandEvent) => {
+      if (options.filter && !options.filter(event)) return;
+      queue.push(event);
+      if (options.until?.(event)) stop();
+    };
+    this.eventListeners.add(listener);
+    const offClose = this.transport.onClose(() => stop());
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
     return queue.iterator(stop);
-  }
-
-  /** Resolves with the first event that satisfies `predicate` (timeout and AbortSignal honoured). */
-  waitForEvent<E extends BandEvent>(
-    predicate: (event: BandEvent) => event is E,
-    options?: { timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<E>;
-  waitForEvent(
-    predicate: (event: BandEvent) => boolean,
-    options?: { timeoutMs?: number; signal?: AbortSignal },
-  ): Promise<BandEvent>;
-  waitForEvent(
-    predicate: (event: BandEvent) => boolean,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<BandEvent> {
-    return new Promise((resolve, reject) => {
-      const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 5_000;
-      const done = (result: { event: BandEvent } | { error: Error }) => {
-        off();
-        offClose();
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        if ('event' in result) resolve(result.event);
-        else reject(result.error);
-      };
-      const onAbort = () =>
-        done({
-          error: new BandClientError('ABORTED', 'waiting for a band event was aborted', {
-            cause: options.signal?.reason,
-          }),
-        });
-      const off = this.onEvent((event) => {
-        if (predicate(event)) done({ event });
-      });
-      const offClose = this.transport.onClose((error) =>
-        done({
-          error: new BandClientError(
-            'DISCONNECTED',
-            `the link to the band closed while waiting for an event${error ? `: ${error.message}` : ''}`,
-            { cause: error },
-          ),
-        }),
-      );
-      const timer = setTimeout(
-        () => done({ error: new BandClientError('TIMEOUT', `the band sent no matching event within ${timeoutMs} ms`) }),
-        timeoutMs,
-      );
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /**
@@ -252,6 +228,15 @@ export class BandClient {
     this.offUnsolicited();
     this.channel.close();
     this.eventListeners.clear();
+    if (this.options.ownsTransport && !this.closingTransport) this.closingTransport = this.transport.close();
+  }
+
+  /**
+   * Resolves once the link is released: for a client from `openBand`, when `close()` has closed the transport
+   * too; for one over your own transport, at once (close the transport yourself).
+   */
+  async closed(): Promise<void> {
+    await this.closingTransport;
   }
 
   private takeRequestId(): number {

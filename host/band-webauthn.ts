@@ -7,6 +7,15 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from './relying-party/index.js';
+import type { UserInteraction } from './user-interaction.js';
+
+/** How a `BandWebAuthn` runs its ceremonies. */
+export interface BandWebAuthnOptions {
+  /** How long the user has to tap the band (default 60 000 ms). */
+  ceremonyTimeoutMs?: number;
+  /** The person holding the band: told to tap it (`confirm-presence`) when the band waits for them. */
+  user?: UserInteraction;
+}
 
 const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
@@ -16,11 +25,16 @@ const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
  * User verification is the band's own (authenticated on the wrist); user presence is a tap on the band.
  */
 export class BandWebAuthn implements WebAuthnClient {
+  private readonly ceremonyTimeoutMs: number;
+  private readonly user?: UserInteraction;
+
   constructor(
     private readonly fido2: Fido2Client,
-    /** How long the user has to tap the band (default 60 000 ms). */
-    private readonly ceremonyTimeoutMs = 60_000,
-  ) {}
+    options: BandWebAuthnOptions = {},
+  ) {
+    this.ceremonyTimeoutMs = options.ceremonyTimeoutMs ?? 60_000;
+    this.user = options.user;
+  }
 
   async create(
     options: PublicKeyCredentialCreationOptionsJSON,
@@ -28,17 +42,18 @@ export class BandWebAuthn implements WebAuthnClient {
     ceremony: CeremonyOptions = {},
   ): Promise<RegistrationResponseJSON> {
     const rk = options.authenticatorSelection?.residentKey !== 'discouraged';
+    const rpId = options.rp.id ?? new URL(origin).hostname;
     const result = await this.fido2.makeCredential(
       {
         challenge: options.challenge,
         origin,
-        rp: { id: options.rp.id ?? new URL(origin).hostname, name: options.rp.name },
+        rp: { id: rpId, name: options.rp.name },
         user: { id: fromB64url(options.user.id), name: options.user.name, displayName: options.user.displayName },
         pubKeyCredParams: options.pubKeyCredParams.map((p) => ({ type: p.type, alg: p.alg })),
         excludeCredentials: (options.excludeCredentials ?? []).map((c) => fromB64url(c.id)),
         options: { rk, uv: options.authenticatorSelection?.userVerification !== 'discouraged' },
       },
-      this.transactOptions(ceremony),
+      this.transactOptions(ceremony, rpId),
     );
     return registrationResponseJSON(result);
   }
@@ -48,25 +63,31 @@ export class BandWebAuthn implements WebAuthnClient {
     origin: string,
     ceremony: CeremonyOptions = {},
   ): Promise<AuthenticationResponseJSON> {
+    const rpId = options.rpId ?? new URL(origin).hostname;
     const [first] = await this.fido2.getAssertion(
       {
         challenge: options.challenge,
         origin,
-        rpId: options.rpId ?? new URL(origin).hostname,
+        rpId,
         allowCredentials: (options.allowCredentials ?? []).map((c) => fromB64url(c.id)),
         options: { uv: options.userVerification !== 'discouraged' },
       },
-      this.transactOptions(ceremony),
+      this.transactOptions(ceremony, rpId),
     );
     return authenticationResponseJSON(first);
   }
 
-  private transactOptions(ceremony: CeremonyOptions) {
+  private transactOptions(ceremony: CeremonyOptions, rpId: string) {
+    // The band sends KEEPALIVE(UPNEEDED) every 100 ms while it waits: the person is told once per ceremony.
+    let told = false;
     return {
       signal: ceremony.signal,
       timeoutMs: this.ceremonyTimeoutMs,
       onKeepalive: (status: number) => {
-        if (status === KeepaliveStatus.UPNEEDED) ceremony.onUserPresenceNeeded?.();
+        if (status !== KeepaliveStatus.UPNEEDED || told) return;
+        told = true;
+        ceremony.onUserPresenceNeeded?.();
+        void this.user?.instruct({ kind: 'confirm-presence', rpId }, ceremony.signal).catch(() => undefined);
       },
     };
   }

@@ -15,6 +15,7 @@ import { BandClientError, hidErrorName } from './errors.js';
  */
 export type Lane = 'main' | 'debug';
 
+/** Per-call options every band call takes: a time limit and cancellation. */
 export interface CallOptions {
   /** Per-call deadline in milliseconds (default: the channel's). */
   timeoutMs?: number;

@@ -24,6 +24,7 @@ import {
 import { describeInstruction } from './user-interaction.js';
 import { ReEnrollment, ReEnrollmentError, type ReEnrollmentProgress } from './re-enrollment/index.js';
 import { RelyingPartyError, WebAuthnRelyingParty } from './relying-party/index.js';
+import { registerKey } from './register-key.js';
 import { SimulatedUser } from './simulated-user.js';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -54,6 +55,7 @@ function seededBytes(seed: string): (n: number) => Uint8Array {
 interface EmulatedBand {
   serial: string;
   client: BandClient;
+  /** For the assertions the demo checks after the re-enrollment. */
   authenticator: BandWebAuthn;
   close(): Promise<void>;
 }
@@ -178,7 +180,6 @@ async function main(): Promise<void> {
       userName: 'tw-user2',
       bandSerial: 'AAAH-00125',
       band: aaah.client,
-      authenticator: aaah.authenticator,
       user: user2,
       onProgress: progressPrinter(),
     });
@@ -195,7 +196,6 @@ async function main(): Promise<void> {
       userName: 'tw-user2',
       bandSerial: 'ACAK-00056',
       band: acak.client,
-      authenticator: acak.authenticator,
       user: {
         instruct: async (instruction, signal) => {
           if (
@@ -243,7 +243,6 @@ async function main(): Promise<void> {
         userName: 'tw-user5',
         bandSerial: 'ACAK-00099',
         band: seos.client,
-        authenticator: seos.authenticator,
         user: user5,
         onProgress: progressPrinter(),
       });
@@ -289,11 +288,7 @@ async function register(
   band: EmulatedBand,
   user: SimulatedUser,
 ): Promise<string> {
-  const options = await rp.startRegistration(userName, { bandSerial: band.serial });
-  const response = await band.authenticator.create(options, rp.origin, {
-    onUserPresenceNeeded: () => void user.instruct({ kind: 'confirm-presence', rpId: rp.id }).catch(() => undefined),
-  });
-  return (await rp.finishRegistration(userName, response)).id;
+  return (await registerKey({ band: band.client, relyingParty: rp, userName, user })).id;
 }
 
 async function authenticate(

@@ -12,6 +12,7 @@ export interface EnrollRequest {
   hapticFeedback?: boolean;
 }
 
+/** What an enrollment reports as it goes: the setup code verified, each capture touch, done. */
 export type EnrollProgress =
   | { step: 'wear-band' }
   | { step: 'setup-code' }

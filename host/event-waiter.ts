@@ -2,14 +2,15 @@ import type { BandClient, BandEvent } from './band-client.js';
 import { BandClientError } from './errors.js';
 
 /**
- * Collects a band's events from the moment it is created, so a flow can trigger something and then wait for
+ * Internal to the library's flows (deleteUserData, enroll, authenticate); host applications use
+ * `BandClient.events()`. Collects a band's events from the moment it is created, so a flow can trigger something and then wait for
  * its consequence without racing it. `next` takes the first buffered or future event that matches, and fails
  * at once on one that matches `abortOn` (the band left the wrist, the enrollment was cancelled on the band).
  */
 export class EventWaiter {
   private readonly buffer: BandEvent[] = [];
   private wake?: () => void;
-  private readonly off: () => void;
+  private readonly stream: AsyncIterableIterator<BandEvent>;
   private readonly offClose: () => void;
   private closedBy?: Error;
 
@@ -17,10 +18,9 @@ export class EventWaiter {
     private readonly band: BandClient,
     private readonly abortOn: (event: BandEvent) => string | undefined = () => undefined,
   ) {
-    this.off = band.onEvent((event) => {
-      this.buffer.push(event);
-      this.wake?.();
-    });
+    // Subscribed now (events() starts buffering at the call), drained into the buffer as they come.
+    this.stream = band.events();
+    void this.pump();
     this.offClose = band.transport.onClose((error) => {
       this.closedBy = new BandClientError(
         'DISCONNECTED',
@@ -99,8 +99,15 @@ export class EventWaiter {
     }
   }
 
+  private async pump(): Promise<void> {
+    for await (const event of this.stream) {
+      this.buffer.push(event);
+      this.wake?.();
+    }
+  }
+
   close(): void {
-    this.off();
+    void this.stream.return?.();
     this.offClose();
     this.wake?.();
   }

@@ -1,30 +1,82 @@
-// The host library: what a Band Application links. Talk to a band (BandClient, Fido2Client), run the flows a
-// user goes through (delete user data, enrollment, self-service re-enrollment), and keep the enterprise's view
-// (Directory, policy, relying parties).
-export { BandClient, type BandClientOptions, type BandEvent } from './band-client.js';
-export type { RequestName, RequestOf, ReplyOf } from '../proto/index.js';
-export { BandChannel, type CallOptions, type Lane } from './channel.js';
-export { DebugLink } from './debug-link.js';
-export { AuthenticationFailedError, BandClientError, BandError, type BandClientErrorCode } from './errors.js';
-export { EventWaiter } from './event-waiter.js';
+/**
+ * band-stack for host applications: what a Band Application links.
+ *
+ * - Talk to a band: {@link openBand} gives a {@link BandClient} (the band protocol, its events, and
+ *   {@link Fido2Client} for CTAP2 on the same link).
+ * - Run what a user does: {@link ReEnrollment} (self-service re-enrollment, with progress events),
+ *   {@link registerKey}, and the single flows {@link deleteUserData}, {@link enroll}, {@link authenticate}.
+ *   Each asks the person through a {@link UserInteraction}: {@link ConsoleUser} on a terminal,
+ *   {@link SimulatedUser} over a test band's debug link.
+ * - Keep the enterprise's view: a {@link Directory} ({@link FileDirectory}, {@link MemoryDirectory}, or your
+ *   server), changed by {@link DirectoryAdmin}, shown with {@link userProperties}; relying parties behind
+ *   {@link RelyingParty}, {@link WebAuthnRelyingParty} built in.
+ *
+ * Failures are typed: {@link BandClientError}, {@link BandError}, {@link AuthenticationFailedError},
+ * {@link CtapError}, {@link DirectoryError},
+ * {@link RelyingPartyError}, {@link ReEnrollmentError}, {@link TransportError}. Specialists have subpaths:
+ * `band-stack/transport`, `band-stack/proto`, `band-stack/firmware-sim`, `band-stack/conformance`.
+ * docs/host-guide.md walks through a complete host application.
+ *
+ * @packageDocumentation
+ */
 
-export { describeInstruction, type Instruction, type UserInteraction } from './user-interaction.js';
-export { SimulatedUser } from './simulated-user.js';
-export { ConsoleUser } from './console-user.js';
-export { deleteUserData, type DeleteUserDataOptions } from './delete-user-data.js';
-export { authenticate, type AuthenticateOptions } from './authenticate.js';
-export { enroll, type EnrollOptions, type EnrollProgress, type EnrollRequest, type EnrollResult } from './enroll.js';
-
-export * from './fido2/index.js';
-export { BandWebAuthn } from './band-webauthn.js';
-export * from './directory/index.js';
-export * from './relying-party/index.js';
-export * from './re-enrollment/index.js';
-// The conformance suite firmware engineers run against the emulator or a real band (docs/conformance.md).
+// Talking to a band
+export { openBand, type OpenBandOptions } from './open-band.js';
+export { BandClient, type BandClientOptions, type BandEvent, type BandEventsOptions } from './band-client.js';
+export type { CallOptions } from './channel.js';
 export {
-  runConformance,
-  type ConformanceOptions,
-  type ConformanceReport,
-  type RequirementResult,
-} from './conformance/index.js';
-export * as conformance from './conformance/index.js';
+  Fido2Client,
+  type MakeCredentialRequest,
+  type MakeCredentialResult,
+  type GetAssertionRequest,
+  type AssertionResult,
+} from './fido2/fido2-client.js';
+
+// What a user does with a band
+export { ReEnrollment } from './re-enrollment/orchestrator.js';
+export type {
+  ReEnrollmentDependencies,
+  ReEnrollmentProgress,
+  ReEnrollmentRun,
+  ReEnrollmentResult,
+} from './re-enrollment/orchestrator.js';
+export type { ReEnrollmentStep } from './re-enrollment/errors.js';
+export { FileProgressStore, MemoryProgressStore, type ProgressStore } from './re-enrollment/progress-store.js';
+export { registerKey, type RegisterKeyRequest } from './register-key.js';
+export { deleteUserData } from './delete-user-data.js';
+export { enroll, type EnrollProgress } from './enroll.js';
+export { authenticate } from './authenticate.js';
+export { BandWebAuthn, type BandWebAuthnOptions } from './band-webauthn.js';
+
+// The person holding the band
+export type { Instruction, UserInteraction } from './user-interaction.js';
+export { ConsoleUser } from './console-user.js';
+export { SimulatedUser } from './simulated-user.js';
+
+// The enterprise directory
+export type { Directory } from './directory/directory.js';
+export { FileDirectory } from './directory/file-directory.js';
+export { MemoryDirectory } from './directory/memory-directory.js';
+export { DirectoryAdmin, type BandRegistration } from './directory/admin.js';
+export type { DeviceId } from './directory/device-id.js';
+export type {
+  Association,
+  DirectoryBand,
+  DirectoryDraft,
+  DirectorySnapshot,
+  DirectoryUser,
+  Policy,
+} from './directory/model.js';
+export { userProperties, type UserPropertiesRow } from './directory/user-properties.js';
+
+// Relying parties
+export type { RegisteredCredential, RelyingParty } from './relying-party/relying-party.js';
+export { WebAuthnRelyingParty, type WebAuthnRelyingPartyOptions } from './relying-party/webauthn-relying-party.js';
+
+// Errors
+export { AuthenticationFailedError, BandClientError, BandError } from './errors.js';
+export { CtapError } from './fido2/ctap-error.js';
+export { DirectoryError } from './directory/errors.js';
+export { RelyingPartyError } from './relying-party/errors.js';
+export { ReEnrollmentError } from './re-enrollment/errors.js';
+export { TransportError } from '../transport/index.js';

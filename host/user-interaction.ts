@@ -15,6 +15,10 @@ export type Instruction =
   /** A FIDO2 request waits for the user's tap on the band. */
   | { kind: 'confirm-presence'; rpId?: string };
 
+/**
+ * The person holding the band, as a flow asks them for what only they can do. Implement it with your UI;
+ * `ConsoleUser` uses a terminal, `SimulatedUser` a test band's debug link.
+ */
 export interface UserInteraction {
   /** Tells the user what to do now. A simulated user performs it before resolving. */
   instruct(instruction: Instruction, signal?: AbortSignal): Promise<void>;

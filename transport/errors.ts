@@ -29,6 +29,7 @@ export type TransportErrorCode =
   /** A USB/IP peer sent bytes that break usbip_protocol.rst (bad version, command, size); the connection is closed. */
   | 'USBIP_PROTOCOL';
 
+/** A failure below the message layer (opening a port, framing, HID, replay); `code` says which. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(

@@ -9,15 +9,17 @@
  * Suspend only clears Is Active; it is not a lock. If the policy lets users re-enroll their own band, a user
  * re-enrolling a suspended band reactivates it. To keep a user off a band, Disconnect it.
  */
-import { normalizeDeviceId } from './device-id.js';
+import { normalizeDeviceId, type DeviceId } from './device-id.js';
 import { DirectoryError } from './errors.js';
-import type { Association, Band, DirectoryDraft, DirectoryUser, Policy } from './model.js';
+import type { Association, DirectoryBand, DirectoryDraft, DirectoryUser, Policy } from './model.js';
 import { associationOfBand, findBand, findUser, requireBand, requireUser } from './queries.js';
 import { assertSerialNumber } from './serial-number.js';
 import { assertUserName } from './user-name.js';
 
+/** The Notes column of a band an administrator enrolled. */
 export const NOTE_ADMIN_ENROLLMENT = 'Enrolled by administrator';
 
+/** Adds a user to the directory (a directory user name, e.g. `tw-user2`). */
 export function registerUser(draft: DirectoryDraft, name: string): DirectoryUser {
   assertUserName(name);
   if (findUser(draft, name)) {
@@ -28,13 +30,18 @@ export function registerUser(draft: DirectoryDraft, name: string): DirectoryUser
   return { ...user };
 }
 
+/** A band as an administrator registers it, read from the band (`BandClient.getInfo()`). */
 export interface BandRegistration {
+  /** Printed on the band's back, e.g. `AAAH-00125`. */
   serialNumber: string;
-  deviceId: string;
+  /** `getInfo().deviceId` as it comes, or its hex. */
+  deviceId: DeviceId;
+  /** `getInfo().capabilities` includes `CAPABILITY_SEOS`. */
   seosEnabled: boolean;
 }
 
-export function registerBand(draft: DirectoryDraft, registration: BandRegistration): Band {
+/** Adds a band to the directory, unassigned. */
+export function registerBand(draft: DirectoryDraft, registration: BandRegistration): DirectoryBand {
   const serialNumber = assertSerialNumber(registration.serialNumber);
   const deviceId = normalizeDeviceId(registration.deviceId);
   if (findBand(draft, serialNumber)) {
@@ -193,3 +200,27 @@ function deactivateOthers(draft: DirectoryDraft, userName: string, keep: string)
 function setPrimaryRow(draft: DirectoryDraft, row: Association): void {
   for (const a of draft.associations) if (a.userName === row.userName) a.isPrimary = a === row;
 }
+
+/**
+ * The administrator's operations on the enterprise directory, each a pure function on a draft so several can be
+ * batched atomically in one `Directory.update`:
+ *
+ * ```ts
+ * await directory.update((d) => {
+ *   DirectoryAdmin.registerUser(d, 'tw-user2');
+ *   DirectoryAdmin.registerBand(d, { serialNumber: info.serialNumber, deviceId: info.deviceId, seosEnabled: false });
+ *   DirectoryAdmin.enrollBand(d, 'tw-user2', info.serialNumber);
+ *   DirectoryAdmin.setPolicy(d, { allowReEnrollOwnBand: true });
+ * });
+ * ```
+ */
+export const DirectoryAdmin = {
+  registerUser,
+  registerBand,
+  enrollBand,
+  disconnect,
+  suspend,
+  activate,
+  restoreOriginalBand,
+  setPolicy,
+} as const;

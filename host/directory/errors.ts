@@ -35,6 +35,7 @@ export type DirectoryErrorCode =
   /** What a re-enrollment's decision rested on (policy, the user's or the band's rows) changed during the run. */
   | 'CHANGED_DURING_RUN';
 
+/** A directory refused an operation or could not store it; `code` says which, the message what to do. */
 export class DirectoryError extends Error {
   override readonly name: string = 'DirectoryError';
   /** Set for INVARIANT (and for CORRUPT when the file breaks a rule): which rule failed. */

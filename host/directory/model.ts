@@ -10,7 +10,8 @@ export interface DirectoryUser {
   created: string;
 }
 
-export interface Band {
+/** A band the enterprise knows (one row of its band table), whoever holds it. */
+export interface DirectoryBand {
   /** Printed on the band's back: four letters, a dash, five digits (`AAAH-00125`). */
   serialNumber: string;
   /** Lower-case hex as read from the band during enrollment. */
@@ -45,7 +46,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
 
 export interface DirectoryState {
   users: DirectoryUser[];
-  bands: Band[];
+  bands: DirectoryBand[];
   associations: Association[];
   policy: Policy;
 }
@@ -61,7 +62,7 @@ export interface DirectoryDraft extends DirectoryState {
 /** A consistent read-only view. A draft is also a view, so queries and the policy work on either. */
 export interface DirectorySnapshot {
   readonly users: readonly Readonly<DirectoryUser>[];
-  readonly bands: readonly Readonly<Band>[];
+  readonly bands: readonly Readonly<DirectoryBand>[];
   readonly associations: readonly Readonly<Association>[];
   readonly policy: Readonly<Policy>;
 }

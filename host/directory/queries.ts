@@ -1,11 +1,11 @@
 import { DirectoryError } from './errors.js';
-import type { Association, Band, DirectorySnapshot, DirectoryUser } from './model.js';
+import type { Association, DirectoryBand, DirectorySnapshot, DirectoryUser } from './model.js';
 
 export function findUser(view: DirectorySnapshot, name: string): Readonly<DirectoryUser> | undefined {
   return view.users.find((u) => u.name === name);
 }
 
-export function findBand(view: DirectorySnapshot, serialNumber: string): Readonly<Band> | undefined {
+export function findBand(view: DirectorySnapshot, serialNumber: string): Readonly<DirectoryBand> | undefined {
   return view.bands.find((b) => b.serialNumber === serialNumber);
 }
 
@@ -21,7 +21,7 @@ export function requireUser(view: DirectorySnapshot, name: string): Readonly<Dir
   return user;
 }
 
-export function requireBand(view: DirectorySnapshot, serialNumber: string): Readonly<Band> {
+export function requireBand(view: DirectorySnapshot, serialNumber: string): Readonly<DirectoryBand> {
   const band = findBand(view, serialNumber);
   if (!band) {
     throw new DirectoryError(

@@ -45,6 +45,7 @@ function descriptors(ids: Uint8Array[] | undefined): CborInput[] | undefined {
 export type ClientDataSource =
   { clientDataHash: Uint8Array } | { challenge: Uint8Array | string; origin: string; crossOrigin?: boolean };
 
+/** authenticatorMakeCredential (CTAP 2.1 §6.1) as a host asks for it: client data or its hash, rp, user, algorithms. */
 export type MakeCredentialRequest = ClientDataSource & {
   rp: { id: string; name?: string };
   user: { id: Uint8Array; name?: string; displayName?: string };
@@ -56,6 +57,7 @@ export type MakeCredentialRequest = ClientDataSource & {
   pinUvAuthToken?: PinUvAuthToken;
 };
 
+/** The new credential: its id, public key, attestation, and the authenticator data it came in. */
 export interface MakeCredentialResult {
   credentialId: Uint8Array;
   /** WebAuthn attestationObject: canonical CBOR {fmt, attStmt, authData}. */
@@ -71,6 +73,7 @@ export interface MakeCredentialResult {
   extensions: MakeCredentialExtensionOutputs;
 }
 
+/** authenticatorGetAssertion (CTAP 2.1 §6.2): client data or its hash, rpId, allowed credentials, options. */
 export type GetAssertionRequest = ClientDataSource & {
   rpId: string;
   allowCredentials?: Uint8Array[];
@@ -79,6 +82,7 @@ export type GetAssertionRequest = ClientDataSource & {
   pinUvAuthToken?: PinUvAuthToken;
 };
 
+/** One assertion: the credential used, the signed authenticator data and signature, the user for resident keys. */
 export interface AssertionResult {
   credentialId: Uint8Array;
   authenticatorData: Uint8Array;

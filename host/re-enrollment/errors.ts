@@ -15,8 +15,14 @@ export type ReEnrollmentErrorCode =
   | 'DIRECTORY_CHANGED'
   | 'CANCELLED';
 
+/** The steps of a re-enrollment, in order; progress events and errors name the step. */
 export type ReEnrollmentStep = 'connect' | 'policy' | 'delete-user-data' | 'enroll' | 'fido2' | 'directory' | 'retire';
 
+/**
+ * A re-enrollment did not complete: `code` says why (refused by policy, wrong band, a step failed, cancelled),
+ * `step` where. The directory is written in one transaction at the end, never half; run the same re-enrollment
+ * again to resume.
+ */
 export class ReEnrollmentError extends Error {
   override readonly name = 'ReEnrollmentError';
   /** For DIRECTORY_CHANGED: what changed in the directory during the run. */

@@ -1,5 +1,4 @@
 import type { BandClient } from '../band-client.js';
-import { authenticate } from '../authenticate.js';
 import { deleteUserData } from '../delete-user-data.js';
 import {
   ChangedDuringRunError,
@@ -14,15 +13,21 @@ import {
 } from '../directory/index.js';
 import { enroll, type EnrollProgress } from '../enroll.js';
 import type { RelyingParty } from '../relying-party/index.js';
+import { registerKey } from '../register-key.js';
 import type { UserInteraction } from '../user-interaction.js';
 import { ReEnrollmentError, type ReEnrollmentStep } from './errors.js';
 import { MemoryProgressStore, type ProgressStore, type ReEnrollmentJournal } from './progress-store.js';
 import type { WebAuthnClient } from './webauthn-client.js';
 
+/**
+ * A progress event of `ReEnrollment.run`: each step `started`, then `done` or `skipped` (with a detail to show),
+ * and during the enrollment every capture touch as `progress`.
+ */
 export type ReEnrollmentProgress =
   | { step: ReEnrollmentStep; status: 'started' | 'done' | 'skipped'; detail?: string }
   | { step: 'enroll'; status: 'progress'; enroll: EnrollProgress };
 
+/** What a `ReEnrollment` works against: the enterprise directory, the relying parties, where it journals. */
 export interface ReEnrollmentDependencies {
   directory: Directory;
   /** Every relying party the user may hold a FIDO2 key with; keys are re-created with those that have one. */
@@ -33,14 +38,15 @@ export interface ReEnrollmentDependencies {
   clock?: () => Date;
 }
 
+/** One re-enrollment: who, which band (connected), and the person to ask. */
 export interface ReEnrollmentRun {
   userName: string;
   /** The serial number the user says they hold; the connected band must report it. */
   bandSerial: string;
   /** The band the user holds, connected. */
   band: BandClient;
-  /** FIDO2 ceremonies on that band (CTAP2 over the same link). */
-  authenticator: WebAuthnClient;
+  /** FIDO2 ceremonies on that band (default: CTAP2 over the same link, a `BandWebAuthn` on `band.fido2`). */
+  authenticator?: WebAuthnClient;
   /** The person: told what to do, asked for the setup code. */
   user: UserInteraction;
   label?: string;
@@ -51,6 +57,7 @@ export interface ReEnrollmentRun {
   userTimeoutMs?: number;
 }
 
+/** What a completed re-enrollment did: the decision, the committed directory row, keys re-created and retired. */
 export interface ReEnrollmentResult {
   decision: ReEnrollmentAllowed;
   /** The user's row for the band, as committed. */
@@ -188,19 +195,16 @@ export class ReEnrollment {
           }
           // Any live key, on the old band or on this one before its wipe, means this relying party needs a new one.
           if (!(await rp.credentials(userName)).some((c) => !c.retired)) continue;
-          // A resumed run may find the band rebooted or taken off: FIDO2 needs it worn and authenticated.
-          await authenticate(band, request.user, { signal, stepTimeoutMs: request.userTimeoutMs });
-          const options = await rp.startRegistration(userName, { bandSerial });
-          let told = false;
-          const response = await request.authenticator.create(options, rp.origin, {
+          // A resumed run may find the band rebooted or taken off: registerKey authenticates it first.
+          const credential = await registerKey({
+            band,
+            relyingParty: rp,
+            userName,
+            user: request.user,
             signal,
-            onUserPresenceNeeded: () => {
-              if (told) return;
-              told = true;
-              void request.user.instruct({ kind: 'confirm-presence', rpId: rp.id }, signal).catch(() => undefined);
-            },
+            stepTimeoutMs: request.userTimeoutMs,
+            authenticator: request.authenticator,
           });
-          const credential = await rp.finishRegistration(userName, response);
           journal.recreated[rp.id] = credential.id;
           await this.progress.put(journal);
           report({ step, status: 'done', detail: `${rp.id}: new key ${credential.id.slice(0, 16)}…` });

@@ -27,12 +27,14 @@ export interface ReEnrollmentJournal {
   started: string;
 }
 
+/** Where a re-enrollment journals what it has done, per user, so a failed run resumes. */
 export interface ProgressStore {
   get(userName: string): Promise<ReEnrollmentJournal | undefined>;
   put(journal: ReEnrollmentJournal): Promise<void>;
   delete(userName: string): Promise<void>;
 }
 
+/** A journal in memory: resumes within this process only. */
 export class MemoryProgressStore implements ProgressStore {
   private readonly entries = new Map<string, ReEnrollmentJournal>();
   async get(userName: string) {

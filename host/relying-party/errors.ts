@@ -12,6 +12,7 @@ export type RelyingPartyErrorCode =
   | 'CORRUPT'
   | 'IO';
 
+/** A relying party rejected a ceremony or could not store it; `code` says which. */
 export class RelyingPartyError extends Error {
   override readonly name = 'RelyingPartyError';
   constructor(

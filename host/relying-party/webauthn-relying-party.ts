@@ -30,6 +30,7 @@ import type {
 /** ES256 only: what the band's CTAP2 engine (P-256) produces, and what packed self-attestation is checked with. */
 export const SUPPORTED_ALGORITHM_IDS = [-7];
 
+/** Who the relying party is (id, origin, name), where it keeps its credentials, and its injected clock and randomness. */
 export interface WebAuthnRelyingPartyOptions {
   /** RP ID, a domain such as `login.example.com`. */
   id: string;

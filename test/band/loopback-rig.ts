@@ -27,10 +27,14 @@ export class LoopbackRig implements Rig {
     this.host = host;
     this.serving = serveBand(this.device, band);
     this.client = new BandClient(host);
-    this.client.onEvent((event) => {
+    void this.record(this.client.events());
+  }
+
+  private async record(events: AsyncIterable<BandEvent>): Promise<void> {
+    for await (const event of events) {
       this.events.push(event);
       if (event.case === 'screenChanged') this.shown = event.value.screen;
-    });
+    }
   }
 
   async call<K extends RequestName>(name: K, value: Init<RequestOf<K>>): Promise<ReplyOf<K>> {

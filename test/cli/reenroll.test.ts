@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REFUSAL_BAND_OF_OTHER_USER } from '../../host/index.js';
+import { REFUSAL_BAND_OF_OTHER_USER } from '../../host/directory/index.js';
+
 import { bandctl as run } from '../support/bandctl.js';
 
 let dir: string;

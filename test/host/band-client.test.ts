@@ -153,11 +153,12 @@ describe('BandClient', () => {
     await expect(client.getState()).rejects.toMatchObject({ code: 'DISCONNECTED' });
   });
 
-  it('delivers events through the async iterator and waitForEvent', async () => {
+  it('delivers events through the async iterator, filtered and until an event', async () => {
     const device = scriptedDevice(async (m) => ({ requestId: m.requestId, body: info(1) }));
     const { client } = setup(device);
     const it = client.events();
-    const waiting = client.waitForEvent((e) => e.case === 'userDataDeleted');
+    const wiped = client.events({ filter: (e) => e.case === 'userDataDeleted' });
+    const untilWiped = client.events({ until: (e) => e.case === 'userDataDeleted' });
     device.emit({
       requestId: 0,
       body: { case: 'event', value: { kind: { case: 'wristChanged', value: { onWrist: true } } } },
@@ -165,7 +166,11 @@ describe('BandClient', () => {
     device.emit({ requestId: 0, body: { case: 'event', value: { kind: { case: 'userDataDeleted', value: {} } } } });
     expect((await it.next()).value).toEqual({ case: 'wristChanged', value: { onWrist: true } });
     expect((await it.next()).value).toEqual({ case: 'userDataDeleted', value: {} });
-    await expect(waiting).resolves.toEqual({ case: 'userDataDeleted', value: {} });
+    expect((await wiped.next()).value).toEqual({ case: 'userDataDeleted', value: {} });
+    await wiped.return!();
+    const seen = [];
+    for await (const event of untilWiped) seen.push(event.case);
+    expect(seen).toEqual(['wristChanged', 'userDataDeleted']);
     await it.return!();
     expect((await it.next()).done).toBe(true);
   });

@@ -120,7 +120,7 @@ describe('waiting for a person notices a band that died silently', () => {
       await host.close();
       emulator.close();
     });
-    const { EventWaiter } = await import('../../host/index.js');
+    const { EventWaiter } = await import('../../host/event-waiter.js');
     const waiter = new EventWaiter(client);
     serving.stop(); // the link stays up, the band says nothing more (a UDP peer that died)
     const started = Date.now();

@@ -40,7 +40,9 @@ describe('BandClient over the loopback, against the emulator', () => {
     expect(client.channel.busy()).toBe(false);
     expect(client.droppedUnits).toBe(0);
     // The count is real: an event wait holds a subscription until it settles.
-    const waiting = client.waitForEvent(() => false, { timeoutMs: 50 }).catch(() => undefined);
+    const waiting = (async () => {
+      for await (const event of client.events({ signal: AbortSignal.timeout(50) })) void event;
+    })();
     expect(counted.live()).toBeGreaterThan(listenersBefore);
     await waiting;
     expect(counted.live()).toBe(listenersBefore);

@@ -6,12 +6,12 @@ import {
   ReEnrollmentError,
   RelyingPartyError,
   SimulatedUser,
-  findViolations,
   userProperties,
   type Instruction,
   type RelyingParty,
   type UserInteraction,
 } from '../../host/index.js';
+import { findViolations } from '../../host/directory/index.js';
 import { loopbackPair } from '../../transport/index.js';
 import { enterprise, type TestBand } from './world.js';
 

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ReEnrollmentError, userProperties } from '../../host/index.js';
 import {
   REFUSAL_BAND_OF_OTHER_USER,
   REFUSAL_SELF_SERVICE_DISABLED,
-  ReEnrollmentError,
   findViolations,
-  userProperties,
-} from '../../host/index.js';
+} from '../../host/directory/index.js';
 import { enterprise } from './world.js';
 
 type Target = 'own band' | 'unheld band' | "another user's band" | "another user's SEOS band";

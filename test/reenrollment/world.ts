@@ -8,10 +8,7 @@ import {
   SimulatedUser,
   WebAuthnRelyingParty,
   authenticate,
-  enrollBand,
-  registerBand,
-  registerUser,
-  setPolicy,
+  DirectoryAdmin,
   type Policy,
   type RelyingParty,
   type UserInteraction,
@@ -65,7 +62,7 @@ export async function band(serial: string, options: { seos?: boolean; preset?: P
     emulator,
     client,
     host,
-    webauthn: new BandWebAuthn(client.fido2, 2_000),
+    webauthn: new BandWebAuthn(client.fido2, { ceremonyTimeoutMs: 2_000 }),
     person: (finger) => new SimulatedUser(client.debug, finger),
     async close() {
       client.close();
@@ -87,8 +84,8 @@ export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingPart
     clock: now,
   });
   await directory.update((d) => {
-    for (const u of ['alice', 'bob']) registerUser(d, u);
-    setPolicy(d, policy);
+    for (const u of ['alice', 'bob']) DirectoryAdmin.registerUser(d, u);
+    DirectoryAdmin.setPolicy(d, policy);
   });
   const orchestrator = new ReEnrollment({ directory, relyingParties: wrap(rp), clock: now });
   const bands: TestBand[] = [];
@@ -104,12 +101,12 @@ export async function enterprise(policy: Partial<Policy>, wrap: (rp: RelyingPart
       bands.push(b);
       await directory.update((d) => {
         const info = b.client.bandInfo!;
-        registerBand(d, {
+        DirectoryAdmin.registerBand(d, {
           serialNumber: serial,
           deviceId: Buffer.from(info.deviceId).toString('hex'),
           seosEnabled: !!options.seos,
         });
-        if (options.holder) enrollBand(d, options.holder, serial);
+        if (options.holder) DirectoryAdmin.enrollBand(d, options.holder, serial);
       });
       return b;
     },

@@ -1,4 +1,3 @@
-import { BandWebAuthn } from '../../band-webauthn.js';
 import {
   DEFAULT_DIRECTORY_PATH,
   FileDirectory,
@@ -55,7 +54,6 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
         userName,
         bandSerial,
         band,
-        authenticator: new BandWebAuthn(band.fido2),
         user: personFor(ctx, band, values['simulate-user']),
         label: values.label,
         userTimeoutMs,

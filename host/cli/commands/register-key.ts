@@ -1,8 +1,7 @@
-import { authenticate } from '../../authenticate.js';
-import { BandWebAuthn } from '../../band-webauthn.js';
 import { associationOfBand, associationsOf, FileDirectory, findUser } from '../../directory/index.js';
 import { CtapError } from '../../fido2/index.js';
 import { userArgument } from '../arguments.js';
+import { registerKey } from '../../register-key.js';
 import { parseCommand, parseInteger, requireString, type CliCommand } from '../command.js';
 import { CliRefusal } from '../refusal.js';
 import { withBand } from '../connect.js';
@@ -71,25 +70,19 @@ have, a band the directory does not assign to that user, and a band enrolled to 
         );
       }
       const person = personFor(ctx, band, values['simulate-user']);
-      await authenticate(band, person, { stepTimeoutMs: waitMs });
-      const options = await rp.startRegistration(userName, { bandSerial: band.bandInfo!.serialNumber });
-      let told = false;
-      const response = await new BandWebAuthn(band.fido2, waitMs)
-        .create(options, rp.origin, {
-          onUserPresenceNeeded: () => {
-            if (told) return;
-            told = true;
-            void person.instruct({ kind: 'confirm-presence', rpId: rp.id }).catch(() => undefined);
-          },
-        })
-        .catch((error: unknown) => {
-          // The relying party listed the user's keys in excludeCredentials: the band holds one of them.
-          if (error instanceof CtapError && error.code === 'CTAP2_ERR_CREDENTIAL_EXCLUDED') {
-            throw new CliRefusal('KEY_EXISTS', `${userName} already has a key for ${rp.id} on this band`);
-          }
-          throw error;
-        });
-      const credential = await rp.finishRegistration(userName, response);
+      const credential = await registerKey({
+        band,
+        relyingParty: rp,
+        userName,
+        user: person,
+        stepTimeoutMs: waitMs,
+      }).catch((error: unknown) => {
+        // The relying party listed the user's keys in excludeCredentials: the band holds one of them.
+        if (error instanceof CtapError && error.code === 'CTAP2_ERR_CREDENTIAL_EXCLUDED') {
+          throw new CliRefusal('KEY_EXISTS', `${userName} already has a key for ${rp.id} on this band`);
+        }
+        throw error;
+      });
       ctx.out.result(
         {
           ok: true,

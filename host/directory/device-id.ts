@@ -26,7 +26,7 @@ export function normalizeDeviceId(value: unknown): string {
   if (!isCanonicalDeviceId(lowered)) {
     throw new DirectoryError(
       'INVALID_DEVICE_ID',
-      `Expected a band device ID of ${DEVICE_ID_BYTES} bytes (or ${DEVICE_ID_BYTES * 2} hex digits), ` +
+      `Expected a band device ID of ${DEVICE_ID_BYTES} bytes as ${DEVICE_ID_BYTES * 2} hex digits (or as the bytes getInfo() returns), ` +
         `got ${value instanceof Uint8Array ? `${value.length} bytes` : JSON.stringify(value)}; pass the device ID exactly as the band reports it (getInfo().deviceId, or bandctl info --json).`,
     );
   }

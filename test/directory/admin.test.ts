@@ -167,3 +167,27 @@ describe('administrator operations', () => {
     expect(bad.message).toMatch(/Expected a band serial number .* got "bad"/);
   });
 });
+
+describe('a band registered as the band reports it', () => {
+  it('takes getInfo().deviceId as bytes and stores the hex the CLI prints', async () => {
+    const directory = new MemoryDirectory({ clock: steppingClock() });
+    const bytes = Uint8Array.from(Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex'));
+    await directory.update((d) => registerBand(d, { serialNumber: 'AAAH-00125', deviceId: bytes, seosEnabled: false }));
+    expect((await directory.snapshot()).bands[0].deviceId).toBe('00112233445566778899aabbccddeeff');
+    // The same band spelled as hex is the same band.
+    await expect(
+      directory.update((d) =>
+        registerBand(d, {
+          serialNumber: 'ACAK-00056',
+          deviceId: '00112233445566778899AABBCCDDEEFF',
+          seosEnabled: false,
+        }),
+      ),
+    ).rejects.toMatchObject({ code: 'DUPLICATE_BAND' });
+    await expect(
+      directory.update((d) =>
+        registerBand(d, { serialNumber: 'ACAK-00056', deviceId: new Uint8Array(15), seosEnabled: false }),
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_DEVICE_ID', message: /got 15 bytes/ });
+  });
+});

@@ -1,7 +1,7 @@
 import { normalizeDeviceId } from './device-id.js';
 import { DirectoryError } from './errors.js';
 import { describeChange, diffDirectory, type DirectoryChange } from './changes.js';
-import type { Association, Band, DirectoryDraft, DirectorySnapshot, DirectoryUser, Policy } from './model.js';
+import type { Association, DirectoryBand, DirectoryDraft, DirectorySnapshot, DirectoryUser, Policy } from './model.js';
 import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
 import { findBand, findUser } from './queries.js';
 
@@ -43,7 +43,7 @@ export interface DecisionBasis {
   serialNumber: string;
   policy: Policy;
   users: DirectoryUser[];
-  bands: Band[];
+  bands: DirectoryBand[];
   associations: Association[];
 }
 

@@ -1,7 +1,14 @@
 import { isCanonicalDeviceId } from './device-id.js';
 import { DirectoryError, type InvariantRule } from './errors.js';
 import { assertInvariants, isIsoTimestamp } from './invariants.js';
-import type { Association, Band, DirectoryDraft, DirectorySnapshot, DirectoryState, DirectoryUser } from './model.js';
+import type {
+  Association,
+  DirectoryBand,
+  DirectoryDraft,
+  DirectorySnapshot,
+  DirectoryState,
+  DirectoryUser,
+} from './model.js';
 import { isSerialNumber } from './serial-number.js';
 import { isUserName } from './user-name.js';
 
@@ -18,7 +25,7 @@ import { isUserName } from './user-name.js';
 export class CommittedDirectory {
   #view: DirectorySnapshot;
   readonly #users = new Map<string, DirectoryUser>();
-  readonly #bands = new Map<string, Band>();
+  readonly #bands = new Map<string, DirectoryBand>();
   /** deviceId -> serial number */
   readonly #deviceIds = new Map<string, string>();
   /** associationKey -> row */
@@ -136,7 +143,7 @@ export class CommittedDirectory {
   }
 
   /** A changed band's device ID must not be another remaining band's. */
-  #deviceIdRule(bands: Scan<Band>): InvariantRule | undefined {
+  #deviceIdRule(bands: Scan<DirectoryBand>): InvariantRule | undefined {
     if (bands.changed.length === 0) return undefined;
     const changedSerials = new Set(bands.changed.map((b) => b.serialNumber));
     const claimed = new Map<string, string>();
@@ -153,7 +160,7 @@ export class CommittedDirectory {
   /** Changed associations name present users and bands; removed users and bands leave no association behind. */
   #referenceRule(
     users: Scan<DirectoryUser>,
-    bands: Scan<Band>,
+    bands: Scan<DirectoryBand>,
     associations: Scan<Association>,
   ): InvariantRule | undefined {
     for (const a of associations.changed) {
@@ -190,7 +197,7 @@ export class CommittedDirectory {
     return undefined;
   }
 
-  #addBand(b: Band): void {
+  #addBand(b: DirectoryBand): void {
     this.#bands.set(b.serialNumber, b);
     this.#deviceIds.set(b.deviceId, b.serialNumber);
   }
@@ -334,11 +341,11 @@ export function associationKey(a: Pick<Association, 'userName' | 'serialNumber'>
   return `${a.userName}\u0000${a.serialNumber}`;
 }
 const userKey = (u: DirectoryUser) => u.name;
-const bandKey = (b: Band) => b.serialNumber;
+const bandKey = (b: DirectoryBand) => b.serialNumber;
 
 // Every persisted field, keys included: equal to a committed (valid) row means valid too.
 const sameUser = (a: DirectoryUser, b: DirectoryUser) => a.name === b.name && a.created === b.created;
-const sameBand = (a: Band, b: Band) =>
+const sameBand = (a: DirectoryBand, b: DirectoryBand) =>
   a.serialNumber === b.serialNumber &&
   a.deviceId === b.deviceId &&
   a.seosEnabled === b.seosEnabled &&
@@ -372,7 +379,7 @@ const isPolicy = (p: unknown) =>
 
 // Field by field: only the persisted fields are kept, and a literal copies much faster than a spread.
 const freezeUser = (u: DirectoryUser): DirectoryUser => Object.freeze({ name: u.name, created: u.created });
-const freezeBand = (b: Band): Band =>
+const freezeBand = (b: DirectoryBand): DirectoryBand =>
   Object.freeze({ serialNumber: b.serialNumber, deviceId: b.deviceId, seosEnabled: b.seosEnabled, created: b.created });
 const freezeAssociation = (a: Association): Association =>
   Object.freeze({
@@ -386,7 +393,7 @@ const freezeAssociation = (a: Association): Association =>
 
 function freezeView(
   users: readonly DirectoryUser[],
-  bands: readonly Band[],
+  bands: readonly DirectoryBand[],
   associations: readonly Association[],
   policy: Readonly<DirectoryState['policy']>,
 ): DirectorySnapshot {

@@ -10,14 +10,11 @@ import {
   SimulatedUser,
   WebAuthnRelyingParty,
   authenticate,
-  decodeDirectoryFile,
-  enrollBand,
-  registerBand,
-  registerUser,
-  setPolicy,
+  DirectoryAdmin,
   type Policy,
   type UserInteraction,
 } from '../../host/index.js';
+import { decodeDirectoryFile } from '../../host/directory/index.js';
 import { withTempDir } from '../directory/fixtures.js';
 import { BANDCTL_BIN, bandctlProcess } from '../support/bandctl.js';
 import { band, clock, seeded, type TestBand } from './world.js';
@@ -49,18 +46,18 @@ async function reenrollWhileAdminActs(
   const bobs = await band('ACAK-00056', { preset: { kind: 'enrolled', userName: 'bob' } });
   open.push(own, bobs);
   await directory.update((d) => {
-    registerUser(d, 'alice');
-    registerUser(d, 'bob');
+    DirectoryAdmin.registerUser(d, 'alice');
+    DirectoryAdmin.registerUser(d, 'bob');
     for (const b of [own, bobs]) {
-      registerBand(d, {
+      DirectoryAdmin.registerBand(d, {
         serialNumber: b.serial,
         deviceId: Buffer.from(b.client.bandInfo!.deviceId).toString('hex'),
         seosEnabled: false,
       });
     }
-    enrollBand(d, 'alice', own.serial);
-    enrollBand(d, 'bob', bobs.serial);
-    setPolicy(d, options.policy);
+    DirectoryAdmin.enrollBand(d, 'alice', own.serial);
+    DirectoryAdmin.enrollBand(d, 'bob', bobs.serial);
+    DirectoryAdmin.setPolicy(d, options.policy);
   });
   // alice's key on her own band, which the re-enrollment re-creates.
   const person = own.person('alice/right-index');

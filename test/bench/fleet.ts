@@ -18,9 +18,7 @@ import {
   SimulatedUser,
   WebAuthnRelyingParty,
   authenticate,
-  registerBand,
-  registerUser,
-  setPolicy,
+  DirectoryAdmin,
 } from '../../host/index.js';
 import { loopbackPair } from '../../transport/index.js';
 
@@ -77,7 +75,7 @@ export async function runFleet(count: number): Promise<FleetResult> {
     clock,
   });
   const orchestrator = new ReEnrollment({ directory, relyingParties: [rp], clock });
-  await directory.update((d) => setPolicy(d, { allowReEnrollOwnBand: true }));
+  await directory.update((d) => DirectoryAdmin.setPolicy(d, { allowReEnrollOwnBand: true }));
 
   const one = async (i: number) => {
     const serial = `FLTB-${String(i).padStart(5, '0')}`;
@@ -89,12 +87,12 @@ export async function runFleet(count: number): Promise<FleetResult> {
     const [host, side] = loopbackPair();
     const serving = serveBand(emulator, side);
     const client = await BandClient.connect(host, { timeoutMs: TIMEOUT_MS });
-    const webauthn = new BandWebAuthn(client.fido2, TIMEOUT_MS);
+    const webauthn = new BandWebAuthn(client.fido2, { ceremonyTimeoutMs: TIMEOUT_MS });
     const person = new SimulatedUser(client.debug, `${userName}/right-index`);
     try {
       await directory.update((d) => {
-        registerUser(d, userName);
-        registerBand(d, {
+        DirectoryAdmin.registerUser(d, userName);
+        DirectoryAdmin.registerBand(d, {
           serialNumber: serial,
           deviceId: Buffer.from(client.bandInfo!.deviceId).toString('hex'),
           seosEnabled: false,

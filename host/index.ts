@@ -12,7 +12,7 @@
  *   {@link RelyingParty}, {@link WebAuthnRelyingParty} built in.
  *
  * Failures are typed: {@link BandClientError}, {@link BandError}, {@link AuthenticationFailedError},
- * {@link CtapError}, {@link DirectoryError},
+ * {@link CtapError}, {@link Fido2ProtocolError}, {@link DirectoryError},
  * {@link RelyingPartyError}, {@link ReEnrollmentError}, {@link TransportError}. Specialists have subpaths:
  * `band-stack/transport`, `band-stack/proto`, `band-stack/firmware-sim`, `band-stack/conformance`.
  * docs/host-guide.md walks through a complete host application.
@@ -75,7 +75,7 @@ export { WebAuthnRelyingParty, type WebAuthnRelyingPartyOptions } from './relyin
 
 // Errors
 export { AuthenticationFailedError, BandClientError, BandError } from './errors.js';
-export { CtapError } from './fido2/ctap-error.js';
+export { CtapError, Fido2ProtocolError } from './fido2/ctap-error.js';
 export { DirectoryError } from './directory/errors.js';
 export { RelyingPartyError } from './relying-party/errors.js';
 export { ReEnrollmentError } from './re-enrollment/errors.js';

@@ -43,6 +43,7 @@ const REVIEWED = {
     'FileDirectory',
     'FileProgressStore',
     'Fido2Client',
+    'Fido2ProtocolError',
     'MemoryDirectory',
     'MemoryProgressStore',
     'ReEnrollment',

@@ -15,13 +15,10 @@ import {
   SimulatedUser,
   WebAuthnRelyingParty,
   authenticate,
-  enrollBand,
-  findViolations,
-  registerBand,
-  registerUser,
-  setPolicy,
+  DirectoryAdmin,
   userProperties,
 } from '../../host/index.js';
+import { findViolations } from '../../host/directory/index.js';
 import {
   TransportError,
   connectTcp,
@@ -164,14 +161,18 @@ async function enterprise(wire: Wire, seed: string) {
     target.close();
   });
   await directory.update((d) => {
-    for (const u of ['alice', 'bob']) registerUser(d, u);
-    setPolicy(d, { allowReEnrollOwnBand: true, allowReEnrollAnyActiveBand: true });
+    for (const u of ['alice', 'bob']) DirectoryAdmin.registerUser(d, u);
+    DirectoryAdmin.setPolicy(d, { allowReEnrollOwnBand: true, allowReEnrollAnyActiveBand: true });
     for (const [band, serialNumber, holder] of [
       [own, 'AAAH-00125', 'alice'],
       [target, 'ACAK-00056', 'bob'],
     ] as const) {
-      registerBand(d, { serialNumber, deviceId: Buffer.from(band.band.deviceId).toString('hex'), seosEnabled: false });
-      enrollBand(d, holder, serialNumber);
+      DirectoryAdmin.registerBand(d, {
+        serialNumber,
+        deviceId: Buffer.from(band.band.deviceId).toString('hex'),
+        seosEnabled: false,
+      });
+      DirectoryAdmin.enrollBand(d, holder, serialNumber);
     }
   });
   // alice's existing key, registered on her own band over a clean loopback.
@@ -183,7 +184,7 @@ async function enterprise(wire: Wire, seed: string) {
   await authenticate(ownClient, person);
   await rp.finishRegistration(
     'alice',
-    await new BandWebAuthn(ownClient.fido2, 2_000).create(options, rp.origin, {
+    await new BandWebAuthn(ownClient.fido2, { ceremonyTimeoutMs: 2_000 }).create(options, rp.origin, {
       onUserPresenceNeeded: () => void person.instruct({ kind: 'confirm-presence' }),
     }),
   );
@@ -201,7 +202,7 @@ async function reenroll(world: Awaited<ReturnType<typeof enterprise>>, transport
       userName: 'alice',
       bandSerial: 'ACAK-00056',
       band,
-      authenticator: new BandWebAuthn(band.fido2, TIMEOUT_MS * 2),
+      authenticator: new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: TIMEOUT_MS * 2 }),
       user: new SimulatedUser(band.debug, 'alice/right-index'),
       userTimeoutMs: 3_000,
     });
@@ -273,7 +274,7 @@ describe.each(wires)('faulty %s wire', (wire) => {
         try {
           const person = new SimulatedUser(band.debug, 'bob/right-index');
           await authenticate(band, person, { stepTimeoutMs: 3_000 });
-          const webauthn = new BandWebAuthn(band.fido2, TIMEOUT_MS * 2);
+          const webauthn = new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: TIMEOUT_MS * 2 });
           // Resumes as an application would: a key the relying party already stored is not registered twice (the
           // band would refuse it, CREDENTIAL_EXCLUDED); only signing in remains.
           let [credential] = await world.rp.credentials('bob');

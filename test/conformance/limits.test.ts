@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   BandEmulator,
+  CtapHidDevice,
   JOURNAL_FILE,
   MemoryMedium,
   serveBand,
+  SystemClock,
   testWorld,
   type FlashMedium,
 } from '../../firmware-sim/index.js';
@@ -17,7 +19,7 @@ import {
   MAX_MESSAGE_SIZE,
   MAX_USER_NAME_BYTES,
 } from '../../proto/index.js';
-import { loopbackPair, type Transport } from '../../transport/index.js';
+import { connectUdpHid, listenUdpHid, loopbackPair, type Transport } from '../../transport/index.js';
 
 /**
  * The emulator passes its own whole catalogue at its limits (issue 9 item 2): worn by a user whose name is the
@@ -27,7 +29,8 @@ import { loopbackPair, type Transport } from '../../transport/index.js';
  * FRAME-001 echoes a 7609-byte PING on top.
  *
  * Every link of a run gets a band booted from the same prepared flash image and authenticated by its wearer, so each
- * requirement meets the band at its limit (a requirement that wipes the band wipes only its own copy).
+ * requirement meets the band at its limit (a requirement that wipes the band wipes only its own copy). Loopback
+ * carries frames, so the HID requirements run once more over UDP CTAPHID against the fullest band.
  */
 const LONGEST_USER = 'é'.repeat(MAX_USER_NAME_BYTES / 2);
 const LONGEST_LABEL = 'WARD 7 {A}-Z'.padEnd(MAX_LABEL_CHARS, '!').slice(0, MAX_LABEL_CHARS);
@@ -81,18 +84,25 @@ async function preparedImage(credentials: number): Promise<Uint8Array> {
   return medium.read(JOURNAL_FILE)!;
 }
 
-/** A fresh band booted from `image` behind a fresh loopback wire, for every link the suite opens. */
+/** A band booted from `image`, in use as its wearer has it: worn and authenticated (match and ECG take 3 s). */
+function bootFrom(image: Uint8Array, seed: string): BandEmulator {
+  const world = testWorld({ seed, medium: memoryCopy(image) });
+  const band = new BandEmulator({ world, serialNumber: SERIAL, debugLink: true });
+  world.body.setWrist(true);
+  world.body.fingerOn(FINGER);
+  world.clock.advance(3_000);
+  world.body.fingerOff();
+  return band;
+}
+
+/**
+ * A fresh band booted from `image` behind a fresh loopback wire, for every link the suite opens: a requirement that
+ * only reads (PROTO-012 lists the credentials) meets every credential, one that needs a blank band wipes its copy.
+ */
 function bandsFrom(image: Uint8Array): () => Promise<Transport> {
   let n = 0;
   return async () => {
-    const world = testWorld({ seed: `limits-link-${n++}`, medium: memoryCopy(image) });
-    const band = new BandEmulator({ world, serialNumber: SERIAL, debugLink: true });
-    // In use, as its wearer has it: worn and authenticated (match and ECG take 3 s), so a requirement that only
-    // reads (PROTO-012 lists the credentials) meets every credential, and one that needs a blank band wipes it.
-    world.body.setWrist(true);
-    world.body.fingerOn(FINGER);
-    world.clock.advance(3_000);
-    world.body.fingerOff();
+    const band = bootFrom(image, `limits-link-${n++}`);
     const [host, side] = loopbackPair({ names: ['loopback:host', 'loopback:band'] });
     const serving = serveBand(band, side);
     host.onClose(() => {
@@ -103,6 +113,29 @@ function bandsFrom(image: Uint8Array): () => Promise<Transport> {
   };
 }
 
+/** The same band behind a UDP CTAPHID endpoint (as bandsim --udp-hid), where the HID requirements run. */
+async function udpHidBandFrom(
+  image: Uint8Array,
+): Promise<{ open: () => Promise<Transport>; close: () => Promise<void> }> {
+  const band = bootFrom(image, 'limits-udp');
+  const hid = new CtapHidDevice(band, { random: (n) => band.world.random.bytes(n), clock: new SystemClock() });
+  const server = await listenUdpHid('127.0.0.1', 0, (report, reply) => hid.receive(report, reply));
+  return {
+    open: () => connectUdpHid('127.0.0.1', server.address.port),
+    close: async () => {
+      hid.close();
+      band.close();
+      await server.close();
+    },
+  };
+}
+
+const images = new Map<number, Promise<Uint8Array>>();
+const imageWith = (credentials: number) => {
+  if (!images.has(credentials)) images.set(credentials, preparedImage(credentials));
+  return images.get(credentials)!;
+};
+
 function failures(report: ConformanceReport): string[] {
   return report.results.filter((r) => r.status === 'fail').map((r) => `${r.id}: ${r.detail}`);
 }
@@ -112,7 +145,7 @@ describe('the emulator passes its whole conformance catalogue at its limits', ()
   it.each([0, 1, 40, MAX_DISCOVERABLE_CREDENTIALS])(
     'with %i discoverable credentials, the longest user name and the longest label',
     async (credentials) => {
-      const image = await preparedImage(credentials);
+      const image = await imageWith(credentials);
       const open = bandsFrom(image);
 
       // What the band holds is what the case says, and with the most of them the list reply fills one message.
@@ -156,4 +189,15 @@ describe('the emulator passes its whole conformance catalogue at its limits', ()
     },
     120_000,
   );
+
+  it('with the most discoverable credentials over UDP CTAPHID: the HID requirements, which loopback skips', async () => {
+    const band = await udpHidBandFrom(await imageWith(MAX_DISCOVERABLE_CREDENTIALS));
+    try {
+      const report = await runConformance(band.open, { only: 'HID', destructive: true });
+      expect(failures(report)).toEqual([]);
+      expect(report.results.map((r) => [r.id, r.status])).toEqual(hidRequirements.map((id) => [id, 'pass']));
+    } finally {
+      await band.close();
+    }
+  }, 60_000);
 });

@@ -29,7 +29,7 @@ const RULES: Rule[] = [
   {
     name: 'a CTAPHID error code',
     pattern: new RegExp(
-      `\\b(?:${HID_ERROR_NAMES})['"]?\\s*:\\s*(?:0x)?[0-9a-f]+\\b|\\b0x[0-9a-f]{1,2}\\s*:\\s*['"](?:${HID_ERROR_NAMES}|OTHER)['"]`,
+      `\\b(?:${HID_ERROR_NAMES})['"]?\\s*:\\s*(?:0x)?[0-9a-f]+\\b|\\b(?:0x[0-9a-f]{1,2}|\\d{1,3})\\s*:\\s*['"](?:${HID_ERROR_NAMES}|OTHER)['"]`,
       'i',
     ),
   },
@@ -132,6 +132,7 @@ describe('every wire rule is written once, in proto/', () => {
     ['the CTAPHID message ceiling (7609 bytes)', 'export const MAX_UNIT_PAYLOAD = 57 + 128 * 59;'],
     ['a CTAPHID error code', `const NAMES = {\n  0x06: 'CHANNEL_BUSY',\n};`],
     ['a CTAPHID error code', 'export const HidError = { INVALID_CMD: 0x01 };'],
+    ['a CTAPHID error code', `const names: Record<number, string> = { 6: 'CHANNEL_BUSY' };`],
     ['a limit constant', 'const MAX_USER_NAME_LENGTH = 256;'],
     ['a limit constant', 'export const BAND_MAX_RESIDENT_CREDENTIALS = 50;'],
     ['a limit constant', 'const MAX_ERROR_MESSAGE = 200;'],

@@ -55,6 +55,8 @@ export class BandClient {
   readonly fido2: Fido2Client;
   private nextRequestId = 1;
   private readonly eventListeners = new Set<(event: BandEvent) => void>();
+  /** Ends each open events() iterator: close() ends them all. */
+  private readonly eventStops = new Set<() => void>();
   private readonly decoded = new WeakMap<Unit, BandMessage | null>();
   private readonly offUnsolicited: () => void;
   private info?: GetInfoResponse;
@@ -193,7 +195,7 @@ export class BandClient {
   /**
    * The band's events — screen changes, wrist on/off, capture progress, authentication, wiped — as an async
    * iterator, from the moment of this call. It ends when the loop breaks, `signal` aborts, the event `until`
-   * accepts has been yielded, or the link closes. Each iterator keeps its own bounded buffer
+   * accepts has been yielded, the link closes, or the client is closed. Each iterator keeps its own bounded buffer
    * (`eventBuffer`, default 1 000; the oldest are dropped when a consumer falls behind).
    *
    * ```ts
@@ -204,6 +206,7 @@ export class BandClient {
     const queue = new EventQueue<BandEvent>(this.options.eventBuffer ?? 1_000);
     const stop = () => {
       this.eventListeners.delete(listener);
+      this.eventStops.delete(stop);
       offClose();
       options.signal?.removeEventListener('abort', stop);
       queue.end();
@@ -214,6 +217,7 @@ export class BandClient {
       if (options.until?.(event)) stop();
     };
     this.eventListeners.add(listener);
+    this.eventStops.add(stop);
     const offClose = this.transport.onClose(() => stop());
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
@@ -227,6 +231,7 @@ export class BandClient {
   close(): void {
     this.offUnsolicited();
     this.channel.close();
+    for (const stop of [...this.eventStops]) stop();
     this.eventListeners.clear();
     if (this.options.ownsTransport && !this.closingTransport) this.closingTransport = this.transport.close();
   }

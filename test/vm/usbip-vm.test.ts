@@ -182,14 +182,19 @@ describe('the band as a USB security key to a Linux kernel and libfido2 (QEMU, U
         void handsLink.close();
       };
       const touches: string[] = [];
-      hands.onEvent((event) => {
-        if (event.case !== 'screenChanged' || event.value.screen !== 'SCREEN_CONFIRM') return;
-        touches.push(event.value.screen);
-        hands.debug.press('BUTTON_TOP').then(
-          () => progress('touched the band (debug link: top button)'),
-          (error: unknown) => progress(`the touch failed: ${String(error)}`),
-        );
+      const confirms = hands.events({
+        filter: (event) => event.case === 'screenChanged' && event.value.screen === 'SCREEN_CONFIRM',
       });
+      void (async () => {
+        for await (const event of confirms) {
+          if (event.case !== 'screenChanged') continue;
+          touches.push(event.value.screen);
+          hands.debug.press('BUTTON_TOP').then(
+            () => progress('touched the band (debug link: top button)'),
+            (error: unknown) => progress(`the touch failed: ${String(error)}`),
+          );
+        }
+      })();
       const cdhCred = randomBytes(32);
       const cdhAssert = randomBytes(32);
       const steps: string[] = [];

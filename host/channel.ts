@@ -126,6 +126,7 @@ export class BandChannel {
           error: new BandClientError(
             'TIMEOUT',
             `no reply to ${what()} from ${this.transport.name} within ${timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
+            { noReplyWithinMs: timeoutMs },
           ),
         });
       }, timeoutMs);

@@ -21,13 +21,19 @@ export class BandClientError extends Error {
    * when another host holds the band; compare it with proto's HidError.
    */
   readonly hidError?: number;
+  /**
+   * For TIMEOUT: the band sent no reply to a request within this many ms (the call's timeoutMs), as opposed to a
+   * wait for the person that ran out; a program may retry with a longer timeout.
+   */
+  readonly noReplyWithinMs?: number;
   constructor(
     readonly code: BandClientErrorCode,
     message: string,
-    options?: { cause?: unknown; hidError?: number },
+    options?: { cause?: unknown; hidError?: number; noReplyWithinMs?: number },
   ) {
     super(message, options);
     if (options?.hidError !== undefined) this.hidError = options.hidError;
+    if (options?.noReplyWithinMs !== undefined) this.noReplyWithinMs = options.noReplyWithinMs;
   }
 }
 

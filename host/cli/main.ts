@@ -1,6 +1,7 @@
 import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, type CliContext } from './command.js';
-import { ExitCode, ReportedFailure, UsageError, classify, describeFailure } from './exit-codes.js';
+import { ExitCode, ReportedFailure, UsageError, classify } from './exit-codes.js';
+import { failureMessage } from './messages.js';
 import { Output } from './output.js';
 import { packageVersion } from './version.js';
 import { TransportError } from '../../transport/index.js';
@@ -86,7 +87,12 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     if (error instanceof ReportedFailure) return error.exit;
     const { exit, code } = classify(error);
     const message =
-      error instanceof TransportError && error.code === 'BAD_URI' ? badTransport(argv, io.env) : describeFailure(error);
+      error instanceof TransportError && error.code === 'BAD_URI'
+        ? badTransport(argv, io.env)
+        : failureMessage(error, {
+            transport: valueOf(argv, '--transport', '-t') ?? io.env.BANDCTL_TRANSPORT ?? 'loopback',
+            timeoutMs: Number(valueOf(argv, '--timeout') ?? 5_000),
+          });
     // One line that says what happened and the one thing to do: nothing is appended to it.
     out.failure(code, message);
     return exit;

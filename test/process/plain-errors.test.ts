@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BANDSIM, bandctl, killAll, requireBuilt, ROOT, startBandctl } from './processes.js';
@@ -99,6 +100,56 @@ describe('bandsim --state on an existing directory it cannot write', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
       `bandsim: the state directory ${dir} exists but is not writable by this user; pick another --state path or fix its permissions\n`,
+    );
+  });
+});
+
+describe("a band that cannot be reached or goes away: one line, in bandctl's terms", () => {
+  let silent: Server;
+  let closing: Server;
+  const held: Socket[] = [];
+  const port = (server: Server) => (server.address() as AddressInfo).port;
+  beforeAll(async () => {
+    silent = createServer((socket) => held.push(socket));
+    closing = createServer((socket) => socket.destroy());
+    await Promise.all([silent, closing].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  });
+  afterAll(async () => {
+    for (const socket of held) socket.destroy();
+    await Promise.all([silent, closing].map((s) => new Promise((r) => s.close(r))));
+  });
+
+  it('nothing listening (udp-hid): no nested causes, no doubled advice; exit 3', async () => {
+    const run = await bandctl(['--transport', 'udp-hid:127.0.0.1:1', 'info']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      'bandctl: nothing answers at udp-hid:127.0.0.1:1; start the band there (bandsim --udp-hid 127.0.0.1:1) or fix --transport\n',
+    );
+  });
+
+  it("a serial port that does not exist points at 'bandctl list', not a library function", async () => {
+    const run = await bandctl(['--transport', 'serial:/dev/no-such-band', 'info']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      "bandctl: cannot open serial:/dev/no-such-band; check the port with 'bandctl list' and that you may use it (dialout group)\n",
+    );
+  });
+
+  it('a band that does not answer names --timeout, not timeoutMs; exit 4', async () => {
+    const uri = `tcp:127.0.0.1:${port(silent)}`;
+    const run = await bandctl(['--timeout', '300', '--transport', uri, 'info']);
+    expect(run.code).toBe(4);
+    expect(run.stderr).toBe(
+      `bandctl: the band at ${uri} did not answer within 300 ms; check it is powered and connected, or give it longer with --timeout\n`,
+    );
+  });
+
+  it('a link closed by the band: one line, the advice once; exit 3', async () => {
+    const uri = `tcp:127.0.0.1:${port(closing)}`;
+    const run = await bandctl(['--transport', uri, 'info']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      `bandctl: the link to the band at ${uri} closed; check the band is still running, then run the command again\n`,
     );
   });
 });

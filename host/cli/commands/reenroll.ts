@@ -27,7 +27,10 @@ Runs the whole self-service re-enrollment against the band on --transport, which
 5. one atomic directory update (FILE, default ${DEFAULT_DIRECTORY_PATH}); old keys retired. If an administrator
    changed the policy, the user's bands or this band while the run waited for the person, nothing is written and
    the error (DIRECTORY_CHANGED, exit 1) names the change.
-A failed run leaves a resume point in FILE.progress.json: run the same command again to continue.`,
+A failed run leaves a resume point in FILE.progress.json: run the same command again to continue.
+
+  --user-timeout MS   how long the person has for each step: the delete-user-data hold, each touch, the tap
+                      that re-creates a key (default 120000)`,
   async run(ctx) {
     const { values } = parseCommand('reenroll', ctx.argv, {
       user: { type: 'string' },

@@ -104,7 +104,7 @@ describe('a TCP host that sends and never reads', () => {
       // Bounded: nowhere near the 256 MB heap the unbounded queue exhausted in seconds.
       expect(peak).toBeLessThan(before + 100);
       expect(after).toBeLessThan(before + 100);
-      expect(served).toBeGreaterThan(2);
+      expect(served).toBeGreaterThan(0);
       // The band still answers a fresh host after the attacker left.
       const info = await bandctl(['--transport', `tcp:${address}`, 'info', '--json']);
       expect(info.code, info.stderr).toBe(0);

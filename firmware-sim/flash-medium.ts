@@ -14,36 +14,48 @@ export interface FlashMedium {
   remove(file: string): void;
 }
 
-/** A flash image in RAM. It survives a simulated reboot because the test keeps the medium, not the band. */
+/**
+ * A flash image in RAM. It survives a simulated reboot because the test keeps the medium, not the band.
+ * A file grows in place (its capacity doubles), so appending a journal record costs the record, not a copy of the
+ * whole journal: a band's sign counter is one append per assertion.
+ */
 export class MemoryMedium implements FlashMedium {
-  private readonly files = new Map<string, Uint8Array>();
+  private readonly files = new Map<string, { bytes: Uint8Array; length: number }>();
 
   describe(file: string): string {
     return `memory:${file}`;
   }
 
   read(file: string): Uint8Array | undefined {
-    const bytes = this.files.get(file);
-    return bytes && new Uint8Array(bytes);
+    const f = this.files.get(file);
+    return f && f.bytes.slice(0, f.length);
   }
 
   append(file: string, bytes: Uint8Array): void {
-    const old = this.files.get(file) ?? new Uint8Array(0);
-    const out = new Uint8Array(old.length + bytes.length);
-    out.set(old);
-    out.set(bytes, old.length);
-    this.files.set(file, out);
+    let f = this.files.get(file);
+    if (!f) {
+      f = { bytes: new Uint8Array(Math.max(bytes.length, 64)), length: 0 };
+      this.files.set(file, f);
+    }
+    const need = f.length + bytes.length;
+    if (need > f.bytes.length) {
+      const grown = new Uint8Array(Math.max(need, f.bytes.length * 2));
+      grown.set(f.bytes.subarray(0, f.length));
+      f.bytes = grown;
+    }
+    f.bytes.set(bytes, f.length);
+    f.length = need;
   }
 
   truncate(file: string, length: number): void {
-    const old = this.files.get(file);
-    if (old) this.files.set(file, old.slice(0, length));
+    const f = this.files.get(file);
+    if (f) f.length = Math.min(f.length, Math.max(0, length));
   }
 
   rename(from: string, to: string): void {
-    const bytes = this.files.get(from);
-    if (!bytes) throw new Error(`cannot rename ${this.describe(from)}: it does not exist`);
-    this.files.set(to, bytes);
+    const f = this.files.get(from);
+    if (!f) throw new Error(`cannot rename ${this.describe(from)}: it does not exist`);
+    this.files.set(to, f);
     this.files.delete(from);
   }
 
@@ -53,6 +65,6 @@ export class MemoryMedium implements FlashMedium {
 
   /** For fault tests: damage the image as a bad sector would. */
   overwrite(file: string, bytes: Uint8Array): void {
-    this.files.set(file, new Uint8Array(bytes));
+    this.files.set(file, { bytes: new Uint8Array(bytes), length: bytes.length });
   }
 }

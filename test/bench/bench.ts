@@ -177,7 +177,7 @@ async function main(): Promise<number> {
     for (const n of sizes) {
       const r = fleet[n];
       console.log(
-        `fleet of ${n} bands: ${Math.round(r.wallMs)} ms wall, ${mb(r.peakRssBytes)} peak RSS, ${r.perBandMs.toFixed(2)} ms per band`,
+        `fleet of ${n} bands: ${Math.round(r.wallMs)} ms wall (${Math.round(r.cpuMs)} ms CPU), ${mb(r.peakRssBytes)} peak RSS, ${r.perBandMs.toFixed(2)} ms per band`,
       );
     }
     if (growth !== undefined) console.log(`per-band cost at N = ${sizes[1]} ÷ N = ${sizes[0]}: ${growth.toFixed(2)}`);

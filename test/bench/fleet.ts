@@ -52,6 +52,8 @@ export interface FleetResult {
   wallMs: number;
   peakRssBytes: number;
   perBandMs: number;
+  /** CPU time (user + system) the fleet process used: what the run costs when the machine is shared. */
+  cpuMs: number;
   /** Largest V8 heap in use and ArrayBuffer bytes seen while the fleet ran (sampled every 50 ms). */
   peakHeapUsedBytes: number;
   peakArrayBufferBytes: number;
@@ -135,6 +137,7 @@ export async function runFleet(count: number): Promise<FleetResult> {
     wallMs,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     perBandMs: wallMs / count,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     peakHeapUsedBytes,
     peakArrayBufferBytes,
   };

@@ -10,7 +10,9 @@ export type RelyingPartyErrorCode =
   | 'CEREMONY_EXPIRED'
   | 'INVALID_ARGUMENT'
   | 'CORRUPT'
-  | 'IO';
+  | 'IO'
+  /** `@simplewebauthn/server` (an optional peer dependency) is not installed. */
+  | 'MISSING_DEPENDENCY';
 
 /** A relying party rejected a ceremony or could not store it; `code` says which. */
 export class RelyingPartyError extends Error {

@@ -1,14 +1,10 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { writeFileAtomic } from '../directory/atomic-file.js';
 import { SerialQueue } from '../directory/serial-queue.js';
@@ -64,6 +60,23 @@ interface PendingCeremony {
 const CHALLENGE_BYTES = 32;
 const USER_HANDLE_BYTES = 16;
 
+/**
+ * `@simplewebauthn/server`, an optional peer dependency: loaded the first time a ceremony needs it, so a host
+ * application that brings its own relying party never installs it.
+ */
+let server: Promise<typeof import('@simplewebauthn/server')> | undefined;
+function webauthnServer(): Promise<typeof import('@simplewebauthn/server')> {
+  server ??= import('@simplewebauthn/server').catch((error: unknown) => {
+    server = undefined;
+    throw new RelyingPartyError(
+      'MISSING_DEPENDENCY',
+      `WebAuthnRelyingParty verifies with @simplewebauthn/server, which is not installed (${(error as Error).message}); run 'npm install @simplewebauthn/server', or implement RelyingParty with your own server`,
+      { cause: error },
+    );
+  });
+  return server;
+}
+
 /** The embedded relying party: @simplewebauthn/server verification plus a small credential store. */
 export class WebAuthnRelyingParty implements RelyingParty {
   readonly id: string;
@@ -112,7 +125,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
       const state = await this.#load();
       const user = this.#userRecord(state, userName);
       const challenge = this.#bytes(CHALLENGE_BYTES);
-      const creation = await generateRegistrationOptions({
+      const creation = await (
+        await webauthnServer()
+      ).generateRegistrationOptions({
         rpName: this.name,
         rpID: this.id,
         userName,
@@ -146,6 +161,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
     return this.#queue.run(async () => {
       const pending = this.#take(this.#registrations, userName, 'registration');
       const state = await this.#load();
+      const { verifyRegistrationResponse } = await webauthnServer();
       let verification;
       try {
         verification = await verifyRegistrationResponse({
@@ -215,7 +231,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
           `User ${userName} has no active credential${where} at ${this.id}; register one first.`,
         );
       }
-      const request = await generateAuthenticationOptions({
+      const request = await (
+        await webauthnServer()
+      ).generateAuthenticationOptions({
         rpID: this.id,
         challenge: this.#bytes(CHALLENGE_BYTES),
         timeout: this.#timeoutMs,
@@ -262,6 +280,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
         throw verificationFailed('authentication', userName, new Error('the userHandle does not match the user'));
       }
 
+      const { verifyAuthenticationResponse } = await webauthnServer();
       let verification;
       try {
         verification = await verifyAuthenticationResponse({

@@ -1,18 +1,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CborInput, CborMap, CborValue } from '../../proto/ctap2/canonical-cbor.js';
 import { MAX_PIN_BYTES, PADDED_PIN_BYTES } from '../../proto/limits.js';
-import { ClientPinRequest, ClientPinResponse, ClientPinSubCommand } from '../../proto/ctap2/client-pin.js';
+import { ClientPinRequest, ClientPinResponse, ClientPinSubCommand, Permission } from '../../proto/ctap2/client-pin.js';
 import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
 import type { CommandContext } from './command-context.js';
-import { Cose, coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { Fido2Store, MAX_PIN_RETRIES, StoreKeys } from './fido2-store.js';
-import { Permission, SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
+import { SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
 import { pinUvAuthProtocol, type PinUvAuthProtocol } from './pin-uv-protocol.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { sha256 } from './sha256.js';
-
-export { ClientPinSubCommand };
 
 const PADDED_PIN_LENGTH = PADDED_PIN_BYTES;
 /** §6.5.5.7.2: after 3 consecutive mismatches PIN entry needs a power cycle (CTAP2_ERR_PIN_AUTH_BLOCKED). */

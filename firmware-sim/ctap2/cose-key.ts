@@ -4,8 +4,6 @@ import { encodeMembers } from '../../proto/ctap2/members.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 
-export { Cose };
-
 export interface Ec2PublicKey {
   x: Uint8Array;
   y: Uint8Array;

@@ -12,10 +12,11 @@ import {
   RpEntity,
 } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
-import { Cose, coseEc2PublicKey } from './cose-key.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { coseEc2PublicKey } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
-import { Permission } from './pin-uv-auth-token.js';
+import { Permission } from '../../proto/ctap2/client-pin.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { encodeResidentCredential, type ResidentCredential } from './resident-credential.js';
 import { bytesEqual } from './bytes.js';
@@ -23,7 +24,6 @@ import { sha256 } from './sha256.js';
 import { parseUserEntity, userEntityResponse } from './user-entity.js';
 import { STATEFUL_COMMAND_TIMEOUT_MS } from './volatile-state.js';
 
-export { CredentialManagementSubCommand };
 const Sub = CredentialManagementSubCommand;
 
 const WHERE = 'authenticatorCredentialManagement';

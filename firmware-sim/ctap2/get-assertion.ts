@@ -11,7 +11,7 @@ import type { Credential } from './credentials.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { getAssertionExtensions, getAssertionOutputs } from './extension-processing.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
-import { Permission } from './pin-uv-auth-token.js';
+import { Permission } from '../../proto/ctap2/client-pin.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { bytesEqual } from './bytes.js';
 import { sha256 } from './sha256.js';

@@ -13,13 +13,14 @@ import {
   RpEntity,
 } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
-import { Cose, coseEc2PublicKey } from './cose-key.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { coseEc2PublicKey } from './cose-key.js';
 import { credentialIdsOf } from './credential-descriptor.js';
 import { sealCredentialId } from './credential-id.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { deriveMasterKeys } from './master-keys.js';
 import { answerZeroLengthProbe, protocolFor } from './pin-uv-auth-param.js';
-import { Permission } from './pin-uv-auth-token.js';
+import { Permission } from '../../proto/ctap2/client-pin.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { encodeResidentCredential, residentStorageKey } from './resident-credential.js';
 import { bytesEqual } from './bytes.js';

@@ -1,7 +1,5 @@
 import { Permission } from '../../proto/ctap2/client-pin.js';
 
-export { Permission };
-
 /** This band grants makeCredential, getAssertion and credentialManagement; it has no bio enrollment, large blobs or config. */
 export const SUPPORTED_PERMISSIONS =
   Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION | Permission.CREDENTIAL_MANAGEMENT;

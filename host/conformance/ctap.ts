@@ -8,8 +8,10 @@ import {
   type AuthenticatorData,
   type CborInput,
   type CborMap,
+  type CborValue,
 } from '../fido2/index.js';
 import {
+  cborTypeName,
   Cose,
   CoseEc2Key,
   Ctap2Command,
@@ -183,14 +185,16 @@ export function getAssertionRequest(
  */
 export async function withPresence(ctx: ConformanceContext, payload: Uint8Array): Promise<Uint8Array> {
   const pending = startCtap(ctx, payload, { timeoutMs: Math.max(ctx.callTimeoutMs, 20_000) });
-  await waitScreen(ctx, 'SCREEN_CONFIRM', 'a CBOR request that needs user presence', { stop: pending.answered });
+  await waitScreen(ctx, 'SCREEN_CONFIRM', 'a CBOR request that needs user presence', {
+    stop: () => pending.answered(),
+  });
   if (!pending.answered()) await ctx.band.debug.press('BUTTON_TOP');
   return pending.reply;
 }
 
 /** Waits for the band to show CONFIRM for `pending` (Unmet if it answers without asking). */
 export async function awaitConfirm(ctx: ConformanceContext, pending: PendingCtap, what: string): Promise<void> {
-  await waitScreen(ctx, 'SCREEN_CONFIRM', what, { stop: pending.answered });
+  await waitScreen(ctx, 'SCREEN_CONFIRM', what, { stop: () => pending.answered() });
   if (pending.answered()) {
     const raw = await pending.reply;
     throw new Unmet(
@@ -305,6 +309,12 @@ export async function getAssertion(
   };
 }
 
+/** A COSE label's value for a message: the number, or what CBOR type stood there instead. */
+function label(value: CborValue | undefined): string {
+  if (value === undefined) return 'absent';
+  return typeof value === 'number' ? String(value) : `a ${cborTypeName(value)}`;
+}
+
 /** A COSE_Key (RFC 9053 EC2, P-256, ES256) as a node:crypto public key; Unmet if it is anything else. */
 export function coseKeyObject(cose: CborMap): KeyObject {
   const kty = cose.get(CoseEc2Key.kty.key);
@@ -315,7 +325,7 @@ export function coseKeyObject(cose: CborMap): KeyObject {
   check(
     kty === Cose.KTY_EC2 && alg === Cose.ALG_ES256 && crv === Cose.CRV_P256,
     'an EC2 P-256 ES256 COSE key (kty 2, alg -7, crv 1)',
-    `kty ${String(kty)}, alg ${String(alg)}, crv ${String(crv)}`,
+    `kty ${label(kty)}, alg ${label(alg)}, crv ${label(crv)}`,
   );
   check(
     x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32,

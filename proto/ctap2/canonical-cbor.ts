@@ -98,7 +98,9 @@ function normalise(value: CborInput, depth: number): Normalised {
   if (depth >= 16) throw new CborError('too-deep', 'refusing to encode a value nested deeper than 16 levels');
   if (Array.isArray(value)) return (value as readonly CborInput[]).map((item) => normalise(item, depth + 1));
   const entries: [CborInput, CborInput | undefined][] =
-    value instanceof Map ? [...value.entries()] : Object.entries(value as { [key: string]: CborInput | undefined });
+    value instanceof Map
+      ? [...(value as ReadonlyMap<CborKey, CborInput | undefined>).entries()]
+      : Object.entries(value as { [key: string]: CborInput | undefined });
   const sorted: { key: Normalised; encodedKey: Uint8Array; value: Normalised }[] = [];
   for (const [key, item] of entries) {
     if (item === undefined) continue;
@@ -111,7 +113,7 @@ function normalise(value: CborInput, depth: number): Normalised {
   sorted.sort((a, b) => compareEncodedKeys(a.encodedKey, b.encodedKey));
   for (let i = 1; i < sorted.length; i++) {
     if (compareEncodedKeys(sorted[i - 1].encodedKey, sorted[i].encodedKey) === 0) {
-      throw new CborError('unsupported', `duplicate map key ${String(sorted[i].key)}`);
+      throw new CborError('unsupported', `duplicate map key ${JSON.stringify(sorted[i].key)}`);
     }
   }
   return new Map(sorted.map((entry) => [entry.key, entry.value]));

@@ -20,6 +20,7 @@ export {
   type Ctap2CommandName,
 } from './command.js';
 export {
+  cborTypeName,
   Ctap2MemberError,
   decodeMembers,
   encodeMembers,

@@ -119,7 +119,7 @@ describe('round trips (property)', () => {
         try {
           decoded = decodeCanonical(encoded, { maxDepth: 64 });
         } catch (error) {
-          throw new Error(`own output rejected: ${hex(encoded)}: ${(error as Error).message}`);
+          throw new Error(`own output rejected: ${hex(encoded)}: ${(error as Error).message}`, { cause: error });
         }
         expect(decoded).toEqual(v);
         expect(hex(encodeCanonical(decoded))).toBe(hex(encoded));

@@ -356,7 +356,7 @@ export function describeEntry(entry: TraceEntry): string {
     const { keys, keyNames } = fields as { keys?: unknown[]; keyNames?: Record<string, string> };
     if (keys)
       parts.push(
-        `keys=${keys.map((k) => (keyNames?.[String(k)] ? `${k}:${keyNames[String(k)]}` : renderValue(k))).join(',') || '(none)'}`,
+        `keys=${keys.map((k) => (keyNames?.[String(k)] ? `${String(k)}:${keyNames[String(k)]}` : renderValue(k))).join(',') || '(none)'}`,
       );
     delete fields.to;
     delete fields.keys;

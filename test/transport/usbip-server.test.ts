@@ -3,7 +3,7 @@ import { decode as decodeCbor } from 'cbor-x';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BAND_AAGUID, BandEmulator, CtapHidDevice, testWorld } from '../../firmware-sim/index.js';
 import { Command } from '../../transport/index.js';
-import { BROADCAST_CID } from '../../transport/ctaphid.js';
+import { BROADCAST_CID, packetize } from '../../transport/ctaphid.js';
 import { FIDO_REPORT_DESCRIPTOR } from '../../transport/usb-fido-hid.js';
 import { OpStatus, UrbStatus, UsbDirection } from '../../transport/usbip-codec.js';
 import { listenUsbip, type UsbipServer, type UsbipServerEvent } from '../../transport/usbip-server.js';
@@ -116,6 +116,19 @@ describe('USB/IP server with the band behind it (real TCP on loopback)', () => {
     const get = (k: number) => (map instanceof Map ? map.get(k) : map[k]);
     expect(get(1)).toContain('FIDO_2_0');
     expect([...(get(3) as Uint8Array)]).toEqual([...BAND_AAGUID]);
+  });
+
+  it('takes an output report sent as HID SET_REPORT on endpoint 0 like one on the OUT endpoint', async () => {
+    const { port } = await bandOverUsbip();
+    const c = await attached(port);
+    const pending = c.submit({ endpoint: 1, direction: UsbDirection.IN });
+    const nonce = Uint8Array.of(9, 8, 7, 6, 5, 4, 3, 2);
+    const [report] = packetize(BROADCAST_CID, Command.INIT, nonce);
+    const set = await c.control({ requestType: 0x21, request: 0x09, value: 0x0200, index: 0, length: 64 }, report);
+    expect(set).toMatchObject({ status: 0, actualLength: 64 });
+    const reply = await pending.done;
+    expect([...reply.data.subarray(0, 5)]).toEqual([0xff, 0xff, 0xff, 0xff, 0x80 | Command.INIT]);
+    expect([...reply.data.subarray(7, 15)]).toEqual([...nonce]);
   });
 
   it('keeps an IN URB pending until UNLINK, which answers -ECONNRESET and no RET_SUBMIT', async () => {

@@ -33,5 +33,7 @@ if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"
   mv "$work/root" "$dir"
   touch "$dir/.complete"
+  # A kernel Debian has since replaced is never booted again.
+  find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' ! -name "$pkg" -exec rm -rf {} +
 fi
 echo "$dir"

@@ -155,6 +155,11 @@ export function buildGuestImage(kernelDir: string): GuestImage {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     renameSync(partial, initramfs);
+    // Images of older inputs are never read again: keep the cache to the kernel and the current image.
+    for (const old of readdirSync(CACHE_DIR)) {
+      const path = join(CACHE_DIR, old);
+      if (/^initramfs-.*\.cpio$/.test(old) && path !== initramfs) rmSync(path, { force: true });
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

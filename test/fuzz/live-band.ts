@@ -7,9 +7,9 @@ import {
   testWorld,
   type BandDevice,
   type BandEmulatorOptions,
+  type DeviceContext,
   type FlashMedium,
 } from '../../firmware-sim/index.js';
-import type { DeviceContext } from '../../firmware-sim/device.js';
 import { BandMessageCodec, HostMessageCodec, PROTOCOL_VERSION } from '../../proto/index.js';
 import { Command, HidError, KeepaliveStatus, type Unit } from '../../transport/index.js';
 

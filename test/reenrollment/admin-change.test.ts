@@ -42,8 +42,9 @@ async function reenrollWhileAdminActs(
     randomBytes: seeded('rp'),
     clock: now,
   });
-  const own = await band('AAAH-00125', { preset: { kind: 'enrolled', userName: 'alice' } });
-  const bobs = await band('ACAK-00056', { preset: { kind: 'enrolled', userName: 'bob' } });
+  // Generous call timeouts: the administrator's process starts while these wait, on a machine that may be busy.
+  const own = await band('AAAH-00125', { preset: { kind: 'enrolled', userName: 'alice' }, timeoutMs: 30_000 });
+  const bobs = await band('ACAK-00056', { preset: { kind: 'enrolled', userName: 'bob' }, timeoutMs: 30_000 });
   open.push(own, bobs);
   await directory.update((d) => {
     DirectoryAdmin.registerUser(d, 'alice');
@@ -90,7 +91,7 @@ async function reenrollWhileAdminActs(
       band: target.client,
       authenticator: target.webauthn,
       user: alice,
-      userTimeoutMs: 5_000,
+      userTimeoutMs: 30_000,
     })
     .then(
       (result) => ({ result, error: undefined }),

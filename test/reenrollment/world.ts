@@ -46,7 +46,11 @@ export interface TestBand {
   close(): Promise<void>;
 }
 
-export async function band(serial: string, options: { seos?: boolean; preset?: Preset } = {}): Promise<TestBand> {
+export async function band(
+  serial: string,
+  options: { seos?: boolean; preset?: Preset; timeoutMs?: number } = {},
+): Promise<TestBand> {
+  const timeoutMs = options.timeoutMs ?? 2_000;
   const emulator = new BandEmulator({
     world: testWorld({ seed: `t/${serial}` }),
     serialNumber: serial,
@@ -56,13 +60,13 @@ export async function band(serial: string, options: { seos?: boolean; preset?: P
   });
   const [host, side] = loopbackPair();
   const serving = serveBand(emulator, side);
-  const client = await BandClient.connect(host, { timeoutMs: 2_000 });
+  const client = await BandClient.connect(host, { timeoutMs });
   return {
     serial,
     emulator,
     client,
     host,
-    webauthn: new BandWebAuthn(client.fido2, { ceremonyTimeoutMs: 2_000 }),
+    webauthn: new BandWebAuthn(client.fido2, { ceremonyTimeoutMs: timeoutMs }),
     person: (finger) => new SimulatedUser(client.debug, finger),
     async close() {
       client.close();

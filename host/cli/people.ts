@@ -13,5 +13,13 @@ export const SIMULATE_USER_OPTION = { 'simulate-user': { type: 'string' } } as c
  */
 export function personFor(ctx: CliContext, band: BandClient, finger: string | undefined): UserInteraction {
   if (finger) return new SimulatedUser(band.debug, finger);
-  return new ConsoleUser(ctx.stdin, (line) => (ctx.global.json ? undefined : ctx.out.progress(line)));
+  const console = new ConsoleUser(ctx.stdin, (line) => (ctx.global.json ? undefined : ctx.out.progress(line)));
+  return {
+    // After each instruction the person acts: a spinner shows the wait on a terminal until the next line.
+    async instruct(instruction, signal) {
+      await console.instruct(instruction);
+      if (!signal?.aborted) ctx.out.waitingForPerson();
+    },
+    readSetupCode: (signal) => console.readSetupCode(signal),
+  };
 }

@@ -14,10 +14,10 @@ export interface BandctlRun {
 /** Runs bandctl in-process, as a script would run the binary, and captures both streams. */
 export async function bandctl(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; stdin?: string; tty?: boolean; stderrTty?: boolean } = {},
 ): Promise<BandctlRun> {
   const stdout = Object.assign(new PassThrough(), options.tty ? { isTTY: true } : {});
-  const stderr = new PassThrough();
+  const stderr = Object.assign(new PassThrough(), options.stderrTty ? { isTTY: true } : {});
   const stdin = new PassThrough();
   if (options.stdin !== undefined) stdin.end(options.stdin);
   const out = text(stdout);

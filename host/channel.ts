@@ -140,6 +140,7 @@ export class BandChannel {
             error: new BandClientError(
               'DISCONNECTED',
               `the band stopped answering: neither a reply to ${what()} nor a KEEPALIVE came from ${this.transport.name} for ${silenceMs} ms; check the band is powered and connected, then retry`,
+              { silentForMs: silenceMs },
             ),
           });
         }, silenceMs);

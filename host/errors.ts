@@ -26,14 +26,20 @@ export class BandClientError extends Error {
    * wait for the person that ran out; a program may retry with a longer timeout.
    */
   readonly noReplyWithinMs?: number;
+  /**
+   * For DISCONNECTED: the band sent nothing, not even a KEEPALIVE, for this many ms during a longer wait
+   * (CallOptions.silenceMs): a band that works or waits sends one every 100 ms, so it died or lost its link.
+   */
+  readonly silentForMs?: number;
   constructor(
     readonly code: BandClientErrorCode,
     message: string,
-    options?: { cause?: unknown; hidError?: number; noReplyWithinMs?: number },
+    options?: { cause?: unknown; hidError?: number; noReplyWithinMs?: number; silentForMs?: number },
   ) {
     super(message, options);
     if (options?.hidError !== undefined) this.hidError = options.hidError;
     if (options?.noReplyWithinMs !== undefined) this.noReplyWithinMs = options.noReplyWithinMs;
+    if (options?.silentForMs !== undefined) this.silentForMs = options.silentForMs;
   }
 }
 

@@ -52,6 +52,8 @@ export function failureMessage(error: unknown, context: FailureContext): string 
           : describeFailure(error);
       // The link closed under the call: the library's message nests the link's own, each with its advice.
       case 'DISCONNECTED':
+        if (error.silentForMs !== undefined)
+          return `the band stopped answering: nothing came from ${uri}, not even a KEEPALIVE, for ${error.silentForMs} ms; check it is powered and connected, then run the command again (--timeout sets how long it may stay silent)`;
         return error.cause instanceof TransportError ? lost(uri) : describeFailure(error);
       default:
         return describeFailure(error);

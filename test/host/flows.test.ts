@@ -169,6 +169,10 @@ describe('a FIDO2 request waiting for a person notices a band that went silent',
     serving.stop();
     const error = await call;
     expect(error).toBeInstanceOf(BandClientError);
-    expect(error).toMatchObject({ code: 'DISCONNECTED', message: /^the band stopped answering: .* for 300 ms/ });
+    expect(error).toMatchObject({
+      code: 'DISCONNECTED',
+      silentForMs: 300,
+      message: /^the band stopped answering: .* for 300 ms/,
+    });
   });
 });

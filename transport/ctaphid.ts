@@ -1,4 +1,12 @@
-import { Command, CONT_DATA_SIZE, HID_REPORT_SIZE, HidError, INIT_DATA_SIZE, MAX_SEQ } from '../proto/ctaphid.js';
+import {
+  Command,
+  CONT_DATA_SIZE,
+  HID_REPORT_SIZE,
+  HidError,
+  INIT_DATA_SIZE,
+  MAX_SEQ,
+  type HidErrorName,
+} from '../proto/ctaphid.js';
 import { allocBytes } from './bytes.js';
 import { CtapHidError, TransportError } from './errors.js';
 import { MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
@@ -288,9 +296,10 @@ export class Reassembler {
 
 const NOTHING: readonly (HidMessage | CtapHidError)[] = Object.freeze([]);
 
-type HidErrorName = Exclude<keyof typeof HidError, 'LOCK_REQUIRED' | 'OTHER'>;
+// The CTAPHID errors a reassembler can find (LOCK_REQUIRED and OTHER are the band's to give).
+type ReassemblyErrorName = Exclude<HidErrorName, 'LOCK_REQUIRED' | 'OTHER'>;
 
-function hidError(name: HidErrorName, cid: number, message: string): CtapHidError {
+function hidError(name: ReassemblyErrorName, cid: number, message: string): CtapHidError {
   return new CtapHidError(`HID_${name}`, cid, HidError[name], message);
 }
 

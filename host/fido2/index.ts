@@ -24,3 +24,11 @@ export {
   type CborMap,
   type CborInput,
 } from '../../proto/ctap2/canonical-cbor.js';
+export type {
+  GetAssertionExtensionInputs,
+  GetAssertionExtensionOutputs,
+  HmacSecretOutputs,
+  HmacSecretSalts,
+  MakeCredentialExtensionInputs,
+  MakeCredentialExtensionOutputs,
+} from '../../proto/ctap2/extensions/index.js';

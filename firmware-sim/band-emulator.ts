@@ -149,20 +149,26 @@ export class BandEmulator implements BandDevice {
         if (!this.band.isPowered) return hidError(HidError.OTHER);
         return { command: Command.WINK, payload: new Uint8Array(0) };
       case Command.CBOR:
-        return this.cbor(unit.payload, ctx);
+        return this.cbor(unit.payload, ctx, 'cbor');
+      case Command.MSG:
+        return this.cbor(unit.payload, ctx, 'u2f');
       default:
         return hidError(HidError.INVALID_CMD);
     }
   }
 
-  private async cbor(request: Uint8Array, ctx: DeviceContext): Promise<Unit> {
+  /** CBOR (CTAP2) and MSG (CTAP1/U2F APDUs) both go to the authenticator, which runs one request at a time. */
+  private async cbor(request: Uint8Array, ctx: DeviceContext, protocol: 'cbor' | 'u2f'): Promise<Unit> {
     if (!this.authenticator) return hidError(HidError.INVALID_CMD);
     if (!this.band.isPowered) return hidError(HidError.OTHER);
     const epoch = this.band.epoch;
-    const reply = await this.authenticator.handle(request, ctx);
+    const reply =
+      protocol === 'cbor'
+        ? await this.authenticator.handle(request, ctx)
+        : await this.authenticator.handleU2f(request, ctx);
     // A reply computed across a power cut or reboot died with the old power.
     if (!this.band.isPowered || this.band.epoch !== epoch) return hidError(HidError.OTHER);
-    return { command: Command.CBOR, payload: reply };
+    return { command: protocol === 'cbor' ? Command.CBOR : Command.MSG, payload: reply };
   }
 
   private emit(event: BandEvent): void {

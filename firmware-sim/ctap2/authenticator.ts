@@ -20,6 +20,7 @@ import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { getInfo, MAX_MSG_SIZE } from './get-info.js';
 import { makeCredential } from './make-credential.js';
 import { reset } from './reset.js';
+import { handleU2f } from './u2f.js';
 import { requireUserPresence } from './user-presence.js';
 import { VolatileState } from './volatile-state.js';
 
@@ -91,6 +92,27 @@ export class Ctap2Authenticator {
     return run;
   }
 
+  /** One CTAP1/U2F command APDU (CTAPHID_MSG) to its response APDU, in turn with CTAP2 requests. */
+  handleU2f(request: Uint8Array, ctx: DeviceContext): Promise<Uint8Array> {
+    const run = this.queue.then(() => {
+      this.volatile.stateful = undefined;
+      return handleU2f(this.context(ctx), request);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private context(device: DeviceContext): CommandContext {
+    return {
+      env: this.env,
+      config: this.config,
+      store: this.store,
+      credentials: this.credentials,
+      volatile: this.volatile,
+      device,
+    };
+  }
+
   private async process(request: Uint8Array, ctx: DeviceContext): Promise<Uint8Array> {
     const command = request.length > 0 ? request[0] : -1;
     try {
@@ -128,14 +150,7 @@ export class Ctap2Authenticator {
       );
     const command = request[0];
     const body = request.subarray(1);
-    const c: CommandContext = {
-      env: this.env,
-      config: this.config,
-      store: this.store,
-      credentials: this.credentials,
-      volatile: this.volatile,
-      device,
-    };
+    const c = this.context(device);
     // A stateful sequence (getNextAssertion, credentialManagement enumerations) survives only its own follow-ups;
     // credentialManagement sorts out its own sub-commands.
     const continues =

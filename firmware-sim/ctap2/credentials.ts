@@ -23,7 +23,8 @@ export interface Credential {
 export class Credentials {
   constructor(
     private readonly store: Fido2Store,
-    private readonly signing: () => Signing = () => 'rfc6979',
+    /** How the band signs right now (RFC 6979 on a seeded band). */
+    readonly signing: () => Signing = () => 'rfc6979',
   ) {}
 
   /** A new credential key pair, signing as the band does. */

@@ -9,7 +9,14 @@ import type { Signing } from './p256-key.js';
  * touched.
  */
 export type UserPresencePurpose =
-  'makeCredential' | 'getAssertion' | 'reset' | 'credentialManagement' | 'pin' | 'selection';
+  | 'makeCredential'
+  | 'getAssertion'
+  | 'reset'
+  | 'credentialManagement'
+  | 'pin'
+  | 'selection'
+  | 'u2fRegister'
+  | 'u2fAuthenticate';
 
 export interface UserPresenceRequest {
   rpId?: string;

@@ -25,7 +25,7 @@ export function getInfo(c: CommandContext): CborInput {
   const extensions = extensionInfo(c);
   return encodeMembers(AuthenticatorGetInfoResponse, {
     ...extensions.members,
-    versions: [Ctap2Version.FIDO_2_0, Ctap2Version.FIDO_2_1],
+    versions: [Ctap2Version.U2F_V2, Ctap2Version.FIDO_2_0, Ctap2Version.FIDO_2_1],
     extensions: extensions.ids,
     aaguid: c.config.aaguid,
     options: {

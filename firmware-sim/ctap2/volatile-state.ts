@@ -28,6 +28,14 @@ export interface PendingCredentials {
   remaining: Uint8Array[];
 }
 
+/** The CTAP1/U2F test of user presence in progress (u2f.ts): a touch asked for, or given and not yet used. */
+export interface U2fPresence {
+  asking: boolean;
+  stopAsking?: () => void;
+  touchedAt?: number;
+  touchedFor?: string;
+}
+
 export type StatefulCommand = (PendingAssertions | PendingRps | PendingCredentials) & {
   epoch: string;
   expiresAt: number;
@@ -42,6 +50,7 @@ export class VolatileState {
   consecutivePinMismatches = 0;
   readonly token = new PinUvAuthTokenState();
   stateful: StatefulCommand | undefined;
+  u2f: U2fPresence = { asking: false };
   private readonly keyAgreementKeys = new Map<number, P256Key>();
   private readonly tokens = new Map<number, Uint8Array>();
 
@@ -82,5 +91,7 @@ export class VolatileState {
     this.resetPinUvAuthTokens();
     this.consecutivePinMismatches = 0;
     this.stateful = undefined;
+    this.u2f.stopAsking?.();
+    this.u2f = { asking: false };
   }
 }

@@ -71,7 +71,7 @@ describe('BandDevice dispatch', () => {
     expect(rig.band.store.keys()).toEqual(['device/id']);
   });
 
-  it('PING echoes, WINK answers empty, unknown commands get ERROR INVALID_CMD', async () => {
+  it('PING echoes, WINK answers empty, MSG answers CTAP1/U2F, unknown commands get ERROR INVALID_CMD', async () => {
     const rig = new DirectRig();
     expect(await rig.send({ command: Command.PING, payload: Uint8Array.of(1, 2, 3) })).toEqual({
       command: Command.PING,
@@ -81,7 +81,12 @@ describe('BandDevice dispatch', () => {
       command: Command.WINK,
       payload: new Uint8Array(0),
     });
-    for (const command of [Command.MSG, Command.LOCK, 0x55, 0x7f]) {
+    // An empty APDU is a CTAP1/U2F request of the wrong length (SW 0x6700), answered on MSG.
+    expect(await rig.send({ command: Command.MSG, payload: new Uint8Array(0) })).toEqual({
+      command: Command.MSG,
+      payload: Uint8Array.of(0x67, 0x00),
+    });
+    for (const command of [Command.LOCK, 0x55, 0x7f]) {
       expect(await rig.send({ command, payload: new Uint8Array(0) })).toEqual({
         command: Command.ERROR,
         payload: Uint8Array.of(HidError.INVALID_CMD),

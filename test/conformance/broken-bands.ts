@@ -1,7 +1,8 @@
 import type { BandDevice, BandEmulator } from '../../firmware-sim/index.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../host/fido2/index.js';
-import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage, type Init } from '../../proto/index.js';
+import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
+import { U2fIns } from '../../proto/ctap1.js';
 
 /**
  * Firmware faults a band developer could plausibly ship, each a thin layer around the emulator, so the
@@ -177,6 +178,21 @@ export const MORE_FAULTS: Fault[] = [
           signature[signature.length - 1] ^= 0x01;
           map.set(3, signature);
           return { command: Command.CBOR, payload: Uint8Array.of(0, ...encodeCanonical(map)) };
+        },
+      }),
+  },
+  {
+    name: 'U2F authentication signs the wrong bytes',
+    breaks: ['FIDO2-010'],
+    wrap: (emulator) =>
+      layer(emulator, {
+        reply(request, reply) {
+          // An AUTHENTICATE answered 9000 carries presence(1) ‖ counter(4) ‖ signature ‖ SW: spoil the signature.
+          if (request.command !== Command.MSG || request.payload[1] !== U2fIns.AUTHENTICATE || reply.payload.length < 8)
+            return reply;
+          const payload = new Uint8Array(reply.payload);
+          payload[payload.length - 3] ^= 0x01;
+          return { command: Command.MSG, payload };
         },
       }),
   },

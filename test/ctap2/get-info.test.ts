@@ -5,7 +5,7 @@ describe('authenticatorGetInfo', () => {
   it('describes a CTAP 2.1 band with ES256, both PIN protocols and its extensions', async () => {
     const { client } = makeRig({ maxResidentCredentials: 10 });
     const info = await client.getInfo();
-    expect(info.versions).toEqual(['FIDO_2_0', 'FIDO_2_1']);
+    expect(info.versions).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
     expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength']);
     expect(info.aaguid).toEqual(AAGUID);
     expect(info.maxMsgSize).toBe(7609);

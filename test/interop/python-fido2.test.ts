@@ -24,7 +24,10 @@ async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningB
 }
 
 /** Runs the python driver against a band; resolves with its JSON report. */
-function drive(band: RunningBand, scenario: 'main' | 'reset' | 'cancel' | 'extensions'): Promise<Record<string, any>> {
+function drive(
+  band: RunningBand,
+  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f',
+): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
       PYTHON,
@@ -74,18 +77,18 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     await Promise.all(bands.map((band) => band.stop()));
   });
 
-  it('INIT allocates a channel and reports CTAPHID 2 with WINK|CBOR|NMSG; a 1 KiB PING echoes', () => {
+  it('INIT allocates a channel and reports CTAPHID 2 with WINK|CBOR and MSG (NMSG clear); a 1 KiB PING echoes', () => {
     expect(main.init).toEqual({
       ctaphidVersion: 2,
       deviceVersion: expect.any(Array),
-      capabilities: 0x01 | 0x04 | 0x08,
+      capabilities: 0x01 | 0x04,
     });
     expect(ok(main.ping)).toEqual({ echoed: true });
   });
 
   it('authenticatorGetInfo parses (canonical CBOR checked by python-fido2)', () => {
     expect(main.getInfo).toMatchObject({
-      versions: ['FIDO_2_0', 'FIDO_2_1'],
+      versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
       extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength'],
       aaguid: 'bbaf4d27b2d0d7369e34164abb7a9d65',
       options: {
@@ -171,7 +174,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     expect(report).toEqual({
       makeCredential: 'KEEPALIVE_CANCEL',
       keepalives: [2],
-      afterwards: ['FIDO_2_0', 'FIDO_2_1'],
+      afterwards: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
     });
   });
 
@@ -201,4 +204,25 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     });
     expect(ok(report.getAssertionNonRk)).toMatchObject({ credBlob: '', hmacOutputLengths: [32, 32] });
   }, 60_000);
+  it('CTAP1/U2F through python-fido2 Ctap1: register and authenticate verified, check-only, counter shared with CTAP2', async () => {
+    const report = await drive(await startBand(), 'u2f');
+    expect(ok(report.version)).toEqual({ version: 'U2F_V2' });
+    const registered = ok(report.register);
+    expect(registered).toMatchObject({
+      keyHandleLength: 63,
+      publicKeyLength: 65,
+      certificateSubject: 'CN=bandsim batch attestation,OU=Authenticator Attestation,O=band-stack,C=US',
+    });
+    // The band asks for the touch and answers CONDITIONS_NOT_SATISFIED; auto-presence gives it before the retry.
+    expect(registered.tries).toBeLessThanOrEqual(2);
+    const authenticated = ok(report.authenticate);
+    expect(authenticated.userPresence).toBe(1);
+    expect(authenticated.nextCounter).toBe(authenticated.counter + 1);
+    expect(ok(report.checkOnly)).toEqual({
+      ours: 'USE_NOT_SATISFIED',
+      foreign: 'WRONG_DATA',
+      otherApp: 'WRONG_DATA',
+    });
+    expect(ok(report.ctap2AssertionOfU2fCredential).counter).toBe(authenticated.nextCounter + 1);
+  });
 });

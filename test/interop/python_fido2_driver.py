@@ -1,6 +1,6 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f
 
 Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
@@ -293,6 +293,88 @@ def extensions_scenario(dev, results):
     results["blob"] = blob
 
 
+def u2f_call(fn):
+    """A U2F platform repeats a request while the band answers CONDITIONS_NOT_SATISFIED (the touch is pending)."""
+    from fido2.ctap1 import APDU, ApduError
+    import time
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            return fn(), tries
+        except ApduError as e:
+            if e.code != APDU.USE_NOT_SATISFIED or tries >= 50:
+                raise
+            time.sleep(0.1)
+
+
+def u2f_scenario(dev, results):
+    """CTAP1/U2F through python-fido2's Ctap1: version, register (attestation signature verified by python-fido2),
+    authenticate with its signature verified against the registered key, check-only, and the counter shared with
+    CTAP2 (a CTAP2 assertion of the U2F credential comes after it)."""
+    from fido2.ctap1 import APDU, ApduError, Ctap1
+    from fido2.ctap2 import Ctap2
+
+    ctap1 = Ctap1(dev)
+    app = sha256(RP["id"].encode())
+    state = {}
+    step(results, "version", lambda: {"version": ctap1.get_version()})
+
+    def register():
+        challenge = sha256(b"u2f register")
+        reg, tries = u2f_call(lambda: ctap1.register(challenge, app))
+        reg.verify(app, challenge)  # raises if the attestation signature does not check
+        state["reg"] = reg
+        from cryptography import x509
+        cert = x509.load_der_x509_certificate(reg.certificate)
+        return {
+            "keyHandleLength": len(reg.key_handle),
+            "publicKeyLength": len(reg.public_key),
+            "certificateSubject": cert.subject.rfc4514_string(),
+            "tries": tries,
+        }
+
+    step(results, "register", register)
+
+    def authenticate():
+        reg = state["reg"]
+        challenge = sha256(b"u2f authenticate")
+        sig, _ = u2f_call(lambda: ctap1.authenticate(challenge, app, reg.key_handle))
+        sig.verify(app, challenge, reg.public_key)  # raises if the signature does not check
+        second, _ = u2f_call(lambda: ctap1.authenticate(challenge, app, reg.key_handle))
+        return {"userPresence": sig.user_presence, "counter": sig.counter, "nextCounter": second.counter}
+
+    step(results, "authenticate", authenticate)
+
+    def check_only():
+        reg = state["reg"]
+        out = {}
+        for name, handle in (("ours", reg.key_handle), ("foreign", bytes(64))):
+            try:
+                ctap1.authenticate(sha256(b"c"), app, handle, check_only=True)
+                out[name] = "OK"
+            except ApduError as e:
+                out[name] = APDU(e.code).name
+        try:
+            ctap1.authenticate(sha256(b"c"), sha256(b"other.example"), reg.key_handle)
+            out["otherApp"] = "OK"
+        except ApduError as e:
+            out["otherApp"] = APDU(e.code).name
+        return out
+
+    step(results, "checkOnly", check_only)
+
+    def ctap2_assertion():
+        reg = state["reg"]
+        ctap = Ctap2(dev)
+        assertion = ctap.get_assertion(
+            RP["id"], sha256(b"cdh"), allow_list=[{"type": "public-key", "id": reg.key_handle}]
+        )
+        return {"counter": assertion.auth_data.counter}
+
+    step(results, "ctap2AssertionOfU2fCredential", ctap2_assertion)
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
@@ -303,6 +385,7 @@ def main():
             "reset": reset_scenario,
             "cancel": cancel_scenario,
             "extensions": extensions_scenario,
+            "u2f": u2f_scenario,
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

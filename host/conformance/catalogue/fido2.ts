@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { Command } from '../../../transport/index.js';
 import {
   awaitConfirm,
@@ -26,8 +26,18 @@ import {
   PUBLIC_KEY_CREDENTIAL_TYPE,
   PublicKeyCredentialParameters,
 } from '../../../proto/ctap2/index.js';
-import { check, enrolledBand, show } from '../support.js';
-import type { Requirement } from '../types.js';
+import { check, enrolledBand, show, waitScreen } from '../support.js';
+import { Unmet } from '../verdicts.js';
+import type { ConformanceContext, Requirement } from '../types.js';
+import {
+  decodeResponseApdu,
+  encodeCommandApdu,
+  REGISTER_RESERVED_BYTE,
+  StatusWord,
+  U2F_VERSION,
+  U2fControl,
+  U2fIns,
+} from '../../../proto/ctap1.js';
 import { equalBytes, hex } from '../wire.js';
 
 const MC = 'CTAP 2.1 §6.1';
@@ -286,4 +296,133 @@ export const FIDO2: Requirement[] = [
       );
     },
   },
+  {
+    id: 'FIDO2-010',
+    title:
+      'a band listing U2F_V2 in getInfo answers CTAP1/U2F on MSG: VERSION, REGISTER signed by its attestation certificate, AUTHENTICATE (check-only and signed); one that does not answers MSG ERROR INVALID_CMD',
+    source: 'CTAP 2.1 §10, §11.2.9.1.1; FIDO U2F Raw Message Formats §4, §5',
+    needs: ['debug-link', 'erase', 'fido2'],
+    async run(ctx) {
+      const info = parseReply(await ctapRaw(ctx, request(Ctap.GET_INFO)), 'authenticatorGetInfo');
+      const versions = info.map?.get(AuthenticatorGetInfoResponse.versions.key);
+      if (!Array.isArray(versions) || !versions.includes(U2F_VERSION)) {
+        const reply = await u2fRaw(
+          ctx,
+          encodeCommandApdu({ cla: 0, ins: U2fIns.VERSION, p1: 0, p2: 0, data: new Uint8Array(0) }),
+        );
+        check(
+          reply === 'error',
+          'MSG answered ERROR INVALID_CMD by a band without U2F_V2 in getInfo versions',
+          'a MSG reply',
+        );
+        return;
+      }
+      await enrolledBand(ctx);
+      const version = await u2f(ctx, U2fIns.VERSION, 0, new Uint8Array(0));
+      check(
+        version.status === StatusWord.NO_ERROR && Buffer.from(version.data).toString() === U2F_VERSION,
+        `VERSION answered "${U2F_VERSION}" 9000`,
+        `${Buffer.from(version.data).toString()} ${version.status.toString(16)}`,
+      );
+      const challenge = new Uint8Array(randomBytes(32));
+      const application = sha256(RP_ID);
+      const registered = await u2fWithPresence(ctx, U2fIns.REGISTER, 0, join(challenge, application));
+      check(registered.status === StatusWord.NO_ERROR, 'REGISTER answered 9000', registered.status.toString(16));
+      const r = registered.data;
+      check(
+        r[0] === REGISTER_RESERVED_BYTE && r.length > 67 + r[66],
+        'a registration: 0x05, key, key handle, certificate, signature',
+        hex(r, 16),
+      );
+      const publicKey = r.subarray(1, 66);
+      const keyHandle = r.subarray(67, 67 + r[66]);
+      const rest = r.subarray(67 + r[66]);
+      const certLength =
+        rest[1] === 0x82 ? 4 + ((rest[2] << 8) | rest[3]) : rest[1] === 0x81 ? 3 + rest[2] : 2 + rest[1];
+      const certificate = rest.subarray(0, certLength);
+      let attestationKey;
+      try {
+        attestationKey = new X509Certificate(certificate).publicKey;
+      } catch (error) {
+        throw new Unmet('an X.509 attestation certificate in the registration', String(error));
+      }
+      check(
+        verifies(
+          attestationKey,
+          join(Uint8Array.of(0), application, challenge, keyHandle, publicKey),
+          rest.subarray(certLength),
+        ),
+        'the registration signature verifies with the attestation certificate',
+        'it does not',
+      );
+      const authData = join(challenge, application, Uint8Array.of(keyHandle.length), keyHandle);
+      const probe = await u2f(ctx, U2fIns.AUTHENTICATE, U2fControl.CHECK_ONLY, authData);
+      check(
+        probe.status === StatusWord.CONDITIONS_NOT_SATISFIED,
+        'check-only of its own key handle answered 6985',
+        probe.status.toString(16),
+      );
+      const signed = await u2fWithPresence(
+        ctx,
+        U2fIns.AUTHENTICATE,
+        U2fControl.ENFORCE_USER_PRESENCE_AND_SIGN,
+        authData,
+      );
+      check(signed.status === StatusWord.NO_ERROR, 'AUTHENTICATE answered 9000', signed.status.toString(16));
+      check(
+        verifies(
+          spkiOfPoint(publicKey),
+          join(application, signed.data.subarray(0, 5), challenge),
+          signed.data.subarray(5),
+        ),
+        'the authentication signature verifies with the registered key',
+        'it does not',
+      );
+    },
+  },
 ];
+
+/** One MSG (CTAP1/U2F APDU) sent raw; its response APDU, or 'error' when the band answers CTAPHID ERROR. */
+async function u2fRaw(ctx: ConformanceContext, apdu: Uint8Array): Promise<Uint8Array | 'error'> {
+  const after = ctx.units.length;
+  await ctx.transport.send({ command: Command.MSG, payload: apdu });
+  const { item } = await ctx.units.waitFor((u) => u.command === Command.MSG || u.command === Command.ERROR, {
+    after,
+    timeoutMs: ctx.callTimeoutMs,
+    what: 'a MSG reply',
+    signal: ctx.signal,
+  });
+  return item.command === Command.MSG ? item.payload : 'error';
+}
+
+async function u2f(ctx: ConformanceContext, ins: number, p1: number, data: Uint8Array) {
+  const reply = await u2fRaw(ctx, encodeCommandApdu({ cla: 0, ins, p1, p2: 0, data }));
+  check(reply !== 'error', 'a MSG reply (the band lists U2F_V2)', 'CTAPHID ERROR');
+  return decodeResponseApdu(reply);
+}
+
+/**
+ * A U2F request that needs the user: the band answers 6985 and asks (CONFIRM); the rig presses the top button and
+ * the platform's retry is served (U2F Raw Message Formats §5.1).
+ */
+async function u2fWithPresence(ctx: ConformanceContext, ins: number, p1: number, data: Uint8Array) {
+  const first = await u2f(ctx, ins, p1, data);
+  if (first.status !== StatusWord.CONDITIONS_NOT_SATISFIED) return first;
+  await waitScreen(ctx, 'SCREEN_CONFIRM', 'a U2F request that needs user presence');
+  await ctx.band.debug.press('BUTTON_TOP');
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const again = await u2f(ctx, ins, p1, data);
+    if (again.status !== StatusWord.CONDITIONS_NOT_SATISFIED) return again;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Unmet('the U2F request served once the top button was pressed', 'still 6985');
+}
+
+function spkiOfPoint(point: Uint8Array): KeyObject {
+  const prefix = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
+  return createPublicKey({ key: Buffer.concat([prefix, point]), format: 'der', type: 'spki' });
+}
+
+function join(...parts: Uint8Array[]): Uint8Array {
+  return Uint8Array.from(Buffer.concat(parts));
+}

@@ -34,12 +34,12 @@ function coseKey(hexKey: string) {
 describe('bandctl fido2 (loopback band)', () => {
   it('info reads authenticatorGetInfo', async () => {
     const info = await ok(AUTO, 'info');
-    expect(info.versions).toEqual(['FIDO_2_0', 'FIDO_2_1']);
+    expect(info.versions).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
     expect(info.aaguid).toBe('bbaf4d27b2d0d7369e34164abb7a9d65');
     expect(info.options).toMatchObject({ rk: true, uv: true, clientPin: false, credMgmt: true });
     const human = await fido2(AUTO, 'info');
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^versions +FIDO_2_0, FIDO_2_1$/m);
+    expect(human.stdout).toMatch(/^versions +U2F_V2, FIDO_2_0, FIDO_2_1$/m);
   });
 
   it("make-credential prints the credential id, COSE key, fmt, flags and counter; the default user is the band's", async () => {

@@ -57,7 +57,7 @@ export class BandClient {
   private readonly eventListeners = new Set<(event: BandEvent) => void>();
   /** Ends each open events() iterator: close() ends them all. */
   private readonly eventStops = new Set<() => void>();
-  private readonly decoded = new WeakMap<Unit, BandMessage | null>();
+  private lastDecoded?: { unit: Unit; message: BandMessage | null };
   private readonly offUnsolicited: () => void;
   private info?: GetInfoResponse;
   private closingTransport?: Promise<void>;
@@ -252,16 +252,17 @@ export class BandClient {
 
   private decode(unit: Unit): BandMessage | null {
     if (unit.command !== Command.BAND) return null;
-    let message = this.decoded.get(unit);
-    if (message === undefined) {
-      try {
-        message = BandMessageCodec.decode(unit.payload);
-      } catch (error) {
-        if (!(error instanceof ProtoError)) throw error;
-        message = null;
-      }
-      this.decoded.set(unit, message);
+    // A unit is decoded by the reply matcher, then by call() or the event dispatch right after: one entry is
+    // enough to decode it once (a WeakMap's set and get were a visible part of a round trip).
+    if (unit === this.lastDecoded?.unit) return this.lastDecoded.message;
+    let message: BandMessage | null;
+    try {
+      message = BandMessageCodec.decode(unit.payload);
+    } catch (error) {
+      if (!(error instanceof ProtoError)) throw error;
+      message = null;
     }
+    this.lastDecoded = { unit, message };
     return message;
   }
 

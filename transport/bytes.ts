@@ -1,19 +1,18 @@
 /**
  * Byte arrays for the codecs' outputs (decoded frames, reassembled messages, encoded frames). Each typed array
  * over 64 bytes has an ArrayBuffer outside V8's heap, and allocating them one by one made the garbage collector
- * half the cost of CTAPHID reassembly (`node --cpu-prof`, test/bench). Like Node's Buffer.allocUnsafe, arrays
- * up to 4 KiB are cut from a shared pool instead, but zero-filled; a kept array keeps its pool (8 KiB) alive.
+ * half the cost of CTAPHID reassembly (`node --cpu-prof`, test/bench). Like Node's Buffer.allocUnsafe, small
+ * arrays are cut from a shared pool instead, but zero-filled; a kept array keeps its pool (8 KiB) alive.
  */
 const POOL_SIZE = 8 * 1024;
+/** V8 keeps typed arrays up to this size on its own heap: cheapest as they are. */
+const ON_HEAP = 64;
 
 let pool = new ArrayBuffer(POOL_SIZE);
 let used = 0;
 
 export function allocBytes(length: number): Uint8Array {
-  // Small arrays too: V8 keeps them on its heap, but the codecs take views of their outputs (a CRC over part of
-  // a frame, a payload inside it), and the first view of an on-heap array moves its bytes off the heap, which cost
-  // more than the whole frame encoding (cpu-prof of a BandClient round trip).
-  if (length === 0 || length > POOL_SIZE >>> 1) return new Uint8Array(length);
+  if (length <= ON_HEAP || length > POOL_SIZE >>> 1) return new Uint8Array(length);
   if (used + length > POOL_SIZE) {
     pool = new ArrayBuffer(POOL_SIZE);
     used = 0;

@@ -48,6 +48,7 @@ export interface BandClientOptions {
  * Open one with `openBand(uri)`, or `BandClient.connect(transport)` over a transport you opened yourself.
  */
 export class BandClient {
+  /** The request slots on the link (one call at a time, and the debug link's own). */
   readonly channel: BandChannel;
   /** The debug link of a test band (refused by a band started without it). */
   readonly debug: DebugLink;
@@ -65,6 +66,7 @@ export class BandClient {
   droppedUnits = 0;
 
   constructor(
+    /** The link this client talks over (opened by `openBand`, or by you for `connect`). */
     readonly transport: Transport,
     private readonly options: BandClientOptions = {},
   ) {
@@ -95,6 +97,7 @@ export class BandClient {
     return this.info;
   }
 
+  /** GetInfo: protocol version, serial number, device ID, firmware version, capabilities. Refuses a band of another major protocol version (`UNSUPPORTED_VERSION`). */
   async getInfo(options?: CallOptions): Promise<GetInfoResponse> {
     const info = await this.call('getInfo', { hostVersion: PROTOCOL_VERSION }, options);
     const major = info.protocolVersion?.major ?? 0;
@@ -108,6 +111,7 @@ export class BandClient {
     return info;
   }
 
+  /** GetState: the band's state and screen, wrist and charger, the enrolled user, failed matches, FIDO2 credential count, battery. */
   getState(options?: CallOptions) {
     return this.call('getState', {}, options);
   }
@@ -115,33 +119,43 @@ export class BandClient {
   requestDeleteUserData(options?: CallOptions) {
     return this.call('deleteUserData', {}, options);
   }
+  /** Leaves the delete prompt; the band returns to where it was (authenticated only if still worn). */
   cancelDeleteUserData(options?: CallOptions) {
     return this.call('cancelDeleteUserData', {}, options);
   }
+  /** Starts an enrollment on a worn band holding no user: it shows a fresh setup code. Replies with the device ID. */
   startEnrollment(options?: CallOptions) {
     return this.call('startEnrollment', {}, options);
   }
+  /** The setup code the user read off the band (case-insensitive); the third wrong one makes the band show a new one. */
   verifySetupCode(setupCode: string, options?: CallOptions) {
     return this.call('verifySetupCode', { setupCode }, options);
   }
+  /** Starts the fingerprint capture: the user touches and lifts until the band has six good touches. */
   startCapture(options?: CallOptions) {
     return this.call('startCapture', {}, options);
   }
+  /** Stores the user (name, label, settings) with the captured template; the band is then authenticated. */
   completeEnrollment(request: Init<RequestOf<'completeEnrollment'>>, options?: CallOptions) {
     return this.call('completeEnrollment', request, options);
   }
+  /** Abandons an enrollment in progress; nothing is stored. */
   cancelEnrollment(options?: CallOptions) {
     return this.call('cancelEnrollment', {}, options);
   }
+  /** Sets the band label (at most 12 characters; empty means the user name). Needs an authenticated band. */
   setLabel(label: string, options?: CallOptions) {
     return this.call('setLabel', { label }, options);
   }
+  /** Changes the wearer's settings (haptic feedback). Needs an authenticated band. */
   setSettings(request: Init<RequestOf<'setSettings'>>, options?: CallOptions) {
     return this.call('setSettings', request, options);
   }
+  /** The resident FIDO2 credentials on the band, newest first (no key material). Needs an authenticated band. */
   listFidoCredentials(options?: CallOptions) {
     return this.call('listFidoCredentials', {}, options);
   }
+  /** Whether the band carries an HID SEOS credential. Refused (`NOT_SUPPORTED`) by a band without SEOS. */
   getSeosStatus(options?: CallOptions) {
     return this.call('getSeosStatus', {}, options);
   }
@@ -156,6 +170,7 @@ export class BandClient {
     return reply.payload;
   }
 
+  /** CTAPHID WINK: the band shows it is the one being talked to. */
   async wink(options?: CallOptions): Promise<void> {
     await this.channel.transact(
       { command: Command.WINK, payload: new Uint8Array(0) },

@@ -36,6 +36,7 @@ export class BandWebAuthn implements WebAuthnClient {
     this.user = options.user;
   }
 
+  /** A WebAuthn registration: relying-party creation options in, the registration response to verify out. */
   async create(
     options: PublicKeyCredentialCreationOptionsJSON,
     origin: string,
@@ -58,6 +59,7 @@ export class BandWebAuthn implements WebAuthnClient {
     return registrationResponseJSON(result);
   }
 
+  /** A WebAuthn authentication: relying-party request options in, the assertion response to verify out. */
   async get(
     options: PublicKeyCredentialRequestOptionsJSON,
     origin: string,

@@ -215,12 +215,20 @@ function setPrimaryRow(draft: DirectoryDraft, row: Association): void {
  * ```
  */
 export const DirectoryAdmin = {
+  /** Adds a user (a directory user name, e.g. `tw-user2`). */
   registerUser,
+  /** Adds a band, unassigned: its serial number, its device ID as `getInfo()` reports it, SEOS or not. */
   registerBand,
+  /** Assigns a registered, unheld band to a user and makes it their active band (primary if they have none). */
   enrollBand,
+  /** Removes a user↔band association; the band stays registered and free for anyone. */
   disconnect,
+  /** Clears Is Active; the association and Is Primary stay. */
   suspend,
+  /** Makes one of the user's bands the active one (undoes suspend). */
   activate,
+  /** After a temporary self-service re-enrollment: the primary band active again, the others removed. */
   restoreOriginalBand,
+  /** Changes the self-service settings of the active policy; fields left out keep their value. */
   setPolicy,
 } as const;

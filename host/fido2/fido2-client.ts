@@ -132,6 +132,7 @@ export class Fido2Client {
     this.credentialManagement = new CredentialManagement(this.channel);
   }
 
+  /** authenticatorGetInfo (CTAP 2.1 §6.4): versions, extensions, AAGUID, options, limits. */
   async getInfo(opts: TransactOptions = {}): Promise<AuthenticatorInfo> {
     return parseAuthenticatorInfo(
       requireReply(
@@ -141,6 +142,7 @@ export class Fido2Client {
     );
   }
 
+  /** authenticatorMakeCredential (CTAP 2.1 §6.1): a new credential, after the user taps the band. */
   async makeCredential(request: MakeCredentialRequest, opts: TransactOptions = {}): Promise<MakeCredentialResult> {
     const op = 'authenticatorMakeCredential';
     const clientData = clientDataFor(request, 'webauthn.create');

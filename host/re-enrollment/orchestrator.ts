@@ -52,6 +52,7 @@ export interface ReEnrollmentRun {
   label?: string;
   hapticFeedback?: boolean;
   signal?: AbortSignal;
+  /** Called at every step (started, done, skipped) and every fingerprint touch. */
   onProgress?: (progress: ReEnrollmentProgress) => void;
   /** Per-user-action time limit (default 120 000 ms for the wipe, 60 000 ms for each enrollment step). */
   userTimeoutMs?: number;
@@ -95,6 +96,7 @@ export class ReEnrollment {
     return decideReEnrollment(await this.deps.directory.snapshot(), userName, bandSerial);
   }
 
+  /** Runs (or resumes) one re-enrollment; progress goes to `request.onProgress`. Throws ReEnrollmentError. */
   async run(request: ReEnrollmentRun): Promise<ReEnrollmentResult> {
     const { band, userName, bandSerial, signal } = request;
     const report = request.onProgress ?? (() => undefined);

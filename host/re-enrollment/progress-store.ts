@@ -29,8 +29,11 @@ export interface ReEnrollmentJournal {
 
 /** Where a re-enrollment journals what it has done, per user, so a failed run resumes. */
 export interface ProgressStore {
+  /** The journal of the user's unfinished re-enrollment, if any. */
   get(userName: string): Promise<ReEnrollmentJournal | undefined>;
+  /** Records what the re-enrollment has done so far. */
   put(journal: ReEnrollmentJournal): Promise<void>;
+  /** Forgets the journal once the re-enrollment completed. */
   delete(userName: string): Promise<void>;
 }
 

@@ -54,12 +54,14 @@ export interface RelyingParty {
   readonly origin: string;
   readonly name: string;
 
+  /** Starts a registration for the user on a band: the creation options a client passes to the band. */
   startRegistration(
     userName: string,
     options: StartRegistrationOptions,
   ): Promise<PublicKeyCredentialCreationOptionsJSON>;
   /** Verifies the attestation and stores the credential against the user and the ceremony's band. */
   finishRegistration(userName: string, response: RegistrationResponseJSON): Promise<RegisteredCredential>;
+  /** Starts an authentication for the user: the request options a client passes to the band. */
   startAuthentication(
     userName: string,
     options?: StartAuthenticationOptions,

@@ -35,6 +35,7 @@ export interface WebAuthnRelyingPartyOptions {
   name?: string;
   /** Challenge and user-handle bytes. Tests pass a seeded source. */
   randomBytes?: (length: number) => Uint8Array;
+  /** Time for ceremony expiry and the credentials' dates (default: the system clock). */
   clock?: () => Date;
   /**
    * Default false: the band gates every use by its own wrist authentication (fingerprint and ECG), and a CTAP2

@@ -1,7 +1,8 @@
 /**
  * `npm run fuzz -- --runs N`: feeds mutated and generated inputs to every decoder of a live band (see targets.ts)
  * and fails on an uncaught exception, an error the band absorbed into CTAPHID ERROR OTHER, an input that takes
- * more than 100 ms of CPU (twice: once may be a GC pause or a busy machine), a request that hangs, or a band that
+ * more than 100 ms of CPU (in each of three runs, after the first 200 inputs that compile the band's code), a
+ * request that hangs, or a band that
  * stops answering GetInfo. Prints inputs and time per decoder; on a failure, the reproducing input in hex, and
  * exits 1. Reproduce one with `--decoder NAME --replay HEX`.
  *
@@ -19,6 +20,8 @@ import { TARGETS, type FuzzTarget } from './targets.js';
 
 /** An input may take this much CPU time (issue 11: "an input taking over 100 ms"). */
 export const MAX_INPUT_MS = 100;
+/** Inputs during which the band's code is still being compiled: not timed against the limit. */
+const WARM_UP = 200;
 /** GetInfo is asked every this many inputs, and after the last. */
 const ALIVE_EVERY = 512;
 /** Inputs that were accepted join the corpus (bounded), so mutations build on what got deep. */
@@ -94,12 +97,18 @@ async function fuzzOne(
       else input = mutate(random, random.pick(corpus), corpus, target.maxLength);
       current = { decoder: target.name, input };
       let { verdict, ms } = await timed(target, input);
-      if (ms > MAX_INPUT_MS) {
-        // Once may be a GC pause or a descheduled process; the same input slow again is the input's cost.
-        ({ verdict, ms } = await timed(target, input));
-        if (ms > MAX_INPUT_MS) {
-          throw new FuzzFailure('slow', `the input took ${ms.toFixed(1)} ms of CPU twice (limit ${MAX_INPUT_MS} ms)`);
-        }
+      // Process CPU time also counts V8's compiler and GC threads: the first inputs pay for compiling the band's
+      // code, and a collection can land on any input. The input's own cost is the least of three runs.
+      for (let attempt = 1; ms > MAX_INPUT_MS && i >= WARM_UP && attempt < 3; attempt++) {
+        const again = await timed(target, input);
+        verdict = again.verdict;
+        ms = Math.min(ms, again.ms);
+      }
+      if (ms > MAX_INPUT_MS && i >= WARM_UP) {
+        throw new FuzzFailure(
+          'slow',
+          `the input took ${ms.toFixed(1)} ms of CPU in each of 3 runs (limit ${MAX_INPUT_MS} ms)`,
+        );
       }
       if (escaped !== undefined) throw asError(escaped);
       report.inputs++;

@@ -124,7 +124,7 @@ function parse(argv: string[]) {
   const serialNumber = v['serial-number'] ?? 'AAAH-00125';
   if (!isSerialNumber(serialNumber)) {
     throw new UsageError(
-      `expected --serial-number of ${SERIAL_NUMBER_FORM} (e.g. ${SERIAL_NUMBER_EXAMPLE}), got '${serialNumber}'`,
+      `expected --serial-number of ${SERIAL_NUMBER_FORM} (e.g. ${SERIAL_NUMBER_EXAMPLE}), got '${String(serialNumber)}'`,
     );
   }
   return {

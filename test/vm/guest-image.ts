@@ -53,7 +53,7 @@ export interface GuestImage {
 
 export function fetchGuestKernel(): string {
   try {
-    return execFileSync('bash', [source('fetch-guest-kernel.sh')], {
+    return execFileSync('bash', [source('fetch-guest-kernel.sh'), '--cached-ok'], {
       encoding: 'utf8',
       env: { ...process.env, BAND_STACK_VM_CACHE: CACHE_DIR },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -33,21 +33,19 @@ export class EventQueue<T> {
   }
 
   iterator(onReturn: () => void): AsyncIterableIterator<T> {
-    const self = this;
-    return {
-      [Symbol.asyncIterator]() {
-        return this;
+    const iterator: AsyncIterableIterator<T> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: (): Promise<IteratorResult<T>> => {
+        if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
+        if (this.ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.waiter = resolve));
       },
-      next(): Promise<IteratorResult<T>> {
-        if (self.items.length > 0) return Promise.resolve({ value: self.items.shift()!, done: false });
-        if (self.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (self.waiter = resolve));
-      },
-      return(): Promise<IteratorResult<T>> {
+      return: (): Promise<IteratorResult<T>> => {
         onReturn();
-        self.items.length = 0;
+        this.items.length = 0;
         return Promise.resolve({ value: undefined, done: true });
       },
     };
+    return iterator;
   }
 }

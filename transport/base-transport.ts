@@ -35,7 +35,7 @@ export abstract class BaseTransport implements Transport {
     try {
       assertUnit(unit);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return this.track(this.sendUnit(unit));
   }

@@ -14,7 +14,7 @@ export async function withBand<T>(
   const { transport: uri, record, timeoutMs } = ctx.global;
   let transport =
     uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopbackBand(uri) : await openTransport(uri);
-  if (record) transport = await recordTransport(transport, record);
+  if (record) transport = recordTransport(transport, record);
   let band: BandClient | undefined;
   try {
     band = await BandClient.connect(transport, { timeoutMs });

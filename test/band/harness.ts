@@ -15,7 +15,6 @@ import {
   type DebugRequest,
   type DebugResponse,
   type Error as BandErrorBody,
-  type HostMessage,
   type Init,
   type Screen,
   type ScreenReading,
@@ -23,7 +22,7 @@ import {
 import { Command, type Unit } from '../../transport/index.js';
 
 export type { BandEvent, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
-import type { BandBody, BandEvent, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
+import type { BandEvent, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
 type DebugAction = NonNullable<DebugRequest['action']>;
 
 /** A band refusal as a test sees it, whichever rig carried it. */
@@ -148,7 +147,9 @@ export class DirectRig implements Rig {
   async message(body: Init<HostBody>, requestId = this.nextId++): Promise<BandMessage> {
     const reply = await this.send({ command: Command.BAND, payload: HostMessageCodec.encode({ requestId, body }) });
     if (reply.command !== Command.BAND)
-      throw new Error(`expected a BAND reply, got command 0x${reply.command.toString(16)} [${[...reply.payload]}]`);
+      throw new Error(
+        `expected a BAND reply, got command 0x${reply.command.toString(16)} [${[...reply.payload].join(',')}]`,
+      );
     const message = BandMessageCodec.decode(reply.payload);
     if (message.requestId !== requestId)
       throw new Error(`expected request_id ${requestId} in the reply, got ${message.requestId}`);

@@ -125,7 +125,7 @@ describe('a band that lost power mid-request', () => {
     for (let i = 0; i < 6; i++) await rig.touch(FINGER);
     await rig.cutPower(1);
     const died = await rig.call('completeEnrollment', { userName: USER, hapticFeedback: true }).catch((e: Error) => e);
-    expect(String(died)).toMatch(/got command 0x3f \[127\]/);
+    expect(died instanceof Error ? died.message : JSON.stringify(died)).toMatch(/got command 0x3f \[127\]/);
     expect(await rig.send({ command: 0x41, payload: new Uint8Array([8, 9, 0x5a, 0x00]) })).toEqual({
       command: 0x3f,
       payload: Uint8Array.of(0x7f),

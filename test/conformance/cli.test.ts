@@ -1,16 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BandEmulator, serveBand, testWorld } from '../../firmware-sim/index.js';
 import { CATALOGUE } from '../../host/conformance/index.js';
 import { listenTcp, type TcpServer } from '../../transport/index.js';
 import { truncatedRequestId } from './broken-bands.js';
 import { bandctl as run } from '../support/bandctl.js';
-
-async function text(stream: PassThrough): Promise<string> {
-  let out = '';
-  for await (const chunk of stream) out += chunk;
-  return out;
-}
 
 const bandctl = (args: string[]) => run(args);
 

@@ -125,7 +125,7 @@ describe('waiting for a person notices a band that died silently', () => {
     serving.stop(); // the link stays up, the band says nothing more (a UDP peer that died)
     const started = Date.now();
     const error = await waiter
-      .next((e): e is never => false, { timeoutMs: 60_000, heartbeatMs: 50, what: 'delete user data' })
+      .next((_e): _e is never => false, { timeoutMs: 60_000, heartbeatMs: 50, what: 'delete user data' })
       .catch((e) => e);
     waiter.close();
     expect(error).toMatchObject({ code: 'DISCONNECTED', message: /delete user data: the band stopped answering/ });

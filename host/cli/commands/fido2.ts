@@ -128,8 +128,10 @@ function presence(session: Session, rpId?: string) {
         return await call(opts);
       } catch (error) {
         if (pressFailed) {
+          // The press that failed is the cause; the call's own error only follows from it.
           throw new Error(
             `the simulated user could not press the top button (${pressFailed.message}); start the band with --debug-link`,
+            // eslint-disable-next-line preserve-caught-error
             { cause: pressFailed },
           );
         }

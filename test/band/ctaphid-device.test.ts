@@ -109,7 +109,7 @@ describe('CTAPHID channels are bounded and recycled', () => {
     a.send(kept, Command.CANCEL);
     expect(a.last()).toMatchObject({ cid: again, command: Command.PING });
     hid.close();
-  });
+  }, 120_000);
 });
 
 describe('a trickling sender', () => {

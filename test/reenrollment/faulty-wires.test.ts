@@ -43,7 +43,10 @@ import { clock, seeded } from './world.js';
 
 const FAULTS: Faults = { drop: 0.04, corrupt: 0.04, duplicate: 0.04, delay: 0.1, split: 0.2, maxDelayMs: 30 };
 const SEEDS = ['a', 'b'];
+/** Short on the faulty wire, so a dropped unit fails fast; generous on the clean retry, which must complete however
+ * busy the machine is. */
 const TIMEOUT_MS = 800;
+const CLEAN_TIMEOUT_MS = 15_000;
 
 type Wire = 'loopback' | 'tcp' | 'udp-hid' | 'serial';
 const socat = systemTool(SOCAT);
@@ -125,9 +128,9 @@ function expectTyped(error: unknown): void {
   expect(typed, `an untyped failure: ${String(error)}\n${(error as Error)?.stack ?? ''}`).toBe(true);
 }
 
-async function connect(transport: Transport): Promise<BandClient> {
+async function connect(transport: Transport, timeoutMs = TIMEOUT_MS): Promise<BandClient> {
   try {
-    return await BandClient.connect(transport, { timeoutMs: TIMEOUT_MS });
+    return await BandClient.connect(transport, { timeoutMs });
   } catch (error) {
     await transport.close().catch(() => undefined);
     throw error;
@@ -195,14 +198,14 @@ async function enterprise(wire: Wire, seed: string) {
   return { directory, rp, orchestrator, target, open: await behind(wire, target) };
 }
 
-async function reenroll(world: Awaited<ReturnType<typeof enterprise>>, transport: Transport) {
-  const band = await connect(transport);
+async function reenroll(world: Awaited<ReturnType<typeof enterprise>>, transport: Transport, timeoutMs = TIMEOUT_MS) {
+  const band = await connect(transport, timeoutMs);
   try {
     return await world.orchestrator.run({
       userName: 'alice',
       bandSerial: 'ACAK-00056',
       band,
-      authenticator: new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: TIMEOUT_MS * 2 }),
+      authenticator: new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: timeoutMs * 2 }),
       user: new SimulatedUser(band.debug, 'alice/right-index'),
       userTimeoutMs: 3_000,
     });
@@ -255,7 +258,7 @@ describe.each(wires)('faulty %s wire', (wire) => {
 
       // The same run on a clean wire completes (resuming what the faulty one got done).
       later(world.target);
-      await reenroll(world, await world.open());
+      await reenroll(world, await world.open(), CLEAN_TIMEOUT_MS);
       const done = await world.directory.snapshot();
       expect(findViolations(done)).toEqual([]);
       expect(finalDirectory(done)).toBe(true);
@@ -269,12 +272,12 @@ describe.each(wires)('faulty %s wire', (wire) => {
     async (seed) => {
       const world = await enterprise(wire, seed);
       // bob registers a key on his own band (ACAK-00056) with the relying party.
-      const register = async (transport: Transport) => {
-        const band = await connect(transport);
+      const register = async (transport: Transport, timeoutMs = TIMEOUT_MS) => {
+        const band = await connect(transport, timeoutMs);
         try {
           const person = new SimulatedUser(band.debug, 'bob/right-index');
           await authenticate(band, person, { stepTimeoutMs: 3_000 });
-          const webauthn = new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: TIMEOUT_MS * 2 });
+          const webauthn = new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: timeoutMs * 2 });
           // Resumes as an application would: a key the relying party already stored is not registered twice (the
           // band would refuse it, CREDENTIAL_EXCLUDED); only signing in remains.
           let [credential] = await world.rp.credentials('bob');
@@ -312,7 +315,7 @@ describe.each(wires)('faulty %s wire', (wire) => {
       );
       expect(world.target.band.storageFault).toBeUndefined();
       later(world.target);
-      const id = await register(await world.open());
+      const id = await register(await world.open(), CLEAN_TIMEOUT_MS);
       expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
       // Never half: the relying party holds exactly the one key, whatever the faulty run got done.
       expect((await world.rp.credentials('bob')).map((c) => c.id)).toEqual([id]);

@@ -29,3 +29,9 @@ export const PADDED_PIN_BYTES = MAX_PIN_BYTES + 1;
 
 /** CTAP 2.1 §6.4 maxCredBlobLength: the longest credBlob (§12.2) the band keeps with a credential; 32 is the least allowed. */
 export const MAX_CRED_BLOB_LENGTH = 32;
+
+/**
+ * CTAP 2.1 §6.4 maxRPIDsForSetMinPINLength: how many RP IDs authenticatorConfig setMinPINLength (§6.11.4) may allow to
+ * read the minimum PIN length through the minPinLength extension. They live in one flash record, so a small bound.
+ */
+export const MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH = 8;

@@ -9,6 +9,7 @@ import {
   type CborInput,
   type CborMap,
 } from '../../proto/ctap2/canonical-cbor.js';
+import { authenticatorConfig } from './authenticator-config.js';
 import { clientPin } from './client-pin.js';
 import type { CommandContext } from './command-context.js';
 import { credentialManagement } from './credential-management.js';
@@ -179,6 +180,8 @@ export class Ctap2Authenticator {
       case Ctap2Command.CREDENTIAL_MANAGEMENT:
       case Ctap2Command.CREDENTIAL_MANAGEMENT_PREVIEW:
         return credentialManagement(c, paramsOf(body, name));
+      case Ctap2Command.CONFIG:
+        return authenticatorConfig(c, paramsOf(body, name));
       case Ctap2Command.SELECTION:
         noParams(body, name);
         await requireUserPresence(this.env, device, { purpose: 'selection' });

@@ -57,7 +57,7 @@ function newPinFrom(
   secret: Uint8Array,
   newPinEnc: Uint8Array,
   minPinLength: number,
-): Uint8Array {
+): { pin: Uint8Array; codePoints: number } {
   const padded = protocol.decrypt(secret, newPinEnc);
   if (padded === undefined || padded.length !== PADDED_PIN_LENGTH) {
     fail(
@@ -80,7 +80,7 @@ function newPinFrom(
       `a PIN needs ${minPinLength} to ${MAX_PIN_BYTES} bytes (at least ${minPinLength} characters); got ${codePoints} characters in ${pin.length} bytes`,
     );
   }
-  return new Uint8Array(pin);
+  return { pin: new Uint8Array(pin), codePoints };
 }
 
 function pinHashOf(pin: Uint8Array): Uint8Array {
@@ -138,7 +138,7 @@ function permissionsFor(params: Params): { permissions: number; rpId: string | u
   if (permissions === 0)
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
-      'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04)',
+      'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04, acfg 0x20)',
     );
   if ((permissions & (Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION)) !== 0 && rpId === undefined) {
     fail(
@@ -149,10 +149,19 @@ function permissionsFor(params: Params): { permissions: number; rpId: string | u
   if ((permissions & ~SUPPORTED_PERMISSIONS) !== 0) {
     fail(
       CtapStatus.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
-      `permissions 0x${(permissions & ~SUPPORTED_PERMISSIONS).toString(16)} are not supported by this band; it grants mc, ga and cm`,
+      `permissions 0x${(permissions & ~SUPPORTED_PERMISSIONS).toString(16)} are not supported by this band; it grants mc, ga, cm and acfg`,
     );
   }
   return { permissions, rpId };
+}
+
+/** §6.5.5.7 step 7: after a correct PIN, no token while authenticatorConfig forced a PIN change. */
+function refuseWhileForcedChange(c: CommandContext): void {
+  if (c.store.forcePinChange())
+    fail(
+      CtapStatus.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      'the PIN must be changed first (authenticatorConfig forced a change); use changePIN',
+    );
 }
 
 /** Issues a fresh token and returns it encrypted for the platform. */
@@ -207,10 +216,15 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
           CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
           'pinUvAuthParam does not authenticate newPinEnc under the shared secret',
         );
-      const pin = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
+      const { pin, codePoints } = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
       const { put: masterPut } = c.store.masterForWrite();
       c.store.commit({
-        put: { ...masterPut, [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) },
+        put: {
+          ...masterPut,
+          [StoreKeys.pinHash]: pinHashOf(pin),
+          ...Fido2Store.pinLengthPut(codePoints),
+          ...Fido2Store.retriesPut(MAX_PIN_RETRIES),
+        },
       });
       return undefined;
     }
@@ -230,8 +244,16 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
       if (!p.verify(secret, message, pinUvAuthParam))
         fail(CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not authenticate newPinEnc || pinHashEnc');
       checkPinHash(c, p, secret, pinHashEnc);
-      const pin = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
-      c.store.commit({ put: { [StoreKeys.pinHash]: pinHashOf(pin), ...Fido2Store.retriesPut(MAX_PIN_RETRIES) } });
+      const { pin, codePoints } = newPinFrom(p, secret, newPinEnc, c.store.minPinLength());
+      // A changed PIN satisfies forceChangePin (§6.5.5.6 / §6.11.4); both land in one commit.
+      c.store.commit({
+        put: {
+          [StoreKeys.pinHash]: pinHashOf(pin),
+          ...Fido2Store.pinLengthPut(codePoints),
+          ...Fido2Store.retriesPut(MAX_PIN_RETRIES),
+        },
+        del: [StoreKeys.forcePinChange],
+      });
       c.volatile.resetPinUvAuthTokens();
       return undefined;
     }
@@ -247,6 +269,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
       }
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
+      refuseWhileForcedChange(c);
       // §6.5.5.7.1: the legacy token carries the CTAP 2.0 default permissions.
       return issueToken(c, p, secret, Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION, undefined);
     }
@@ -257,6 +280,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
       const { permissions, rpId } = permissionsFor(params);
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
+      refuseWhileForcedChange(c);
       return issueToken(c, p, secret, permissions, rpId);
     }
 

@@ -19,6 +19,11 @@ import { sha256 } from './sha256.js';
  *   fido2/config/min-pin-length-rp-ids   canonical CBOR array of the RP IDs the minPinLength extension may tell
  *                                        (CTAP 2.1 §12.4); absent: none. Both are authenticatorConfig
  *                                        setMinPINLength's to write (§6.11.4); a reset clears them with the rest.
+ *   fido2/config/force-pin-change        one byte 0x01 while the PIN must be changed before a token is issued
+ *                                        (§6.11.4 forceChangePin, getInfo forcePINChange); absent: false
+ *   fido2/config/always-uv               one byte 0x01 while alwaysUv is on (§6.11.2 toggleAlwaysUv); absent: off
+ *   fido2/pin/length                     the PIN's length in Unicode code points, one byte, written with the hash so
+ *                                        setMinPINLength can tell whether the PIN still meets the minimum
  */
 export const FIDO2_PREFIX = 'fido2/';
 export const StoreKeys = {
@@ -29,6 +34,9 @@ export const StoreKeys = {
   residentPrefix: 'fido2/rk/',
   minPinLength: 'fido2/config/min-pin-length',
   minPinLengthRpIds: 'fido2/config/min-pin-length-rp-ids',
+  forcePinChange: 'fido2/config/force-pin-change',
+  alwaysUv: 'fido2/config/always-uv',
+  pinLength: 'fido2/pin/length',
 } as const;
 
 export const MAX_PIN_RETRIES = 8;
@@ -136,6 +144,44 @@ export class Fido2Store {
 
   static minPinLengthRpIdsPut(rpIds: readonly string[]): Record<string, Uint8Array> {
     return { [StoreKeys.minPinLengthRpIds]: encodeCanonical(rpIds) };
+  }
+
+  /** getInfo forcePINChange (§6.4): the PIN must be changed before any token is issued. */
+  forcePinChange(): boolean {
+    return this.flag(StoreKeys.forcePinChange);
+  }
+
+  static forcePinChangePut(on: boolean): FlashChanges {
+    return on ? { put: { [StoreKeys.forcePinChange]: Uint8Array.of(1) } } : { del: [StoreKeys.forcePinChange] };
+  }
+
+  /** getInfo alwaysUv (§6.4, §6.11.2). */
+  alwaysUv(): boolean {
+    return this.flag(StoreKeys.alwaysUv);
+  }
+
+  static alwaysUvPut(on: boolean): FlashChanges {
+    return on ? { put: { [StoreKeys.alwaysUv]: Uint8Array.of(1) } } : { del: [StoreKeys.alwaysUv] };
+  }
+
+  /** The PIN's length in code points; undefined for a PIN set before the length was recorded. */
+  pinLength(): number | undefined {
+    const raw = this.store.get(StoreKeys.pinLength);
+    if (raw === undefined) return undefined;
+    if (raw.length !== 1)
+      throw new Error(`${StoreKeys.pinLength} holds ${raw.length} bytes instead of 1; the FIDO2 state is corrupt`);
+    return raw[0];
+  }
+
+  static pinLengthPut(codePoints: number): Record<string, Uint8Array> {
+    return { [StoreKeys.pinLength]: Uint8Array.of(codePoints) };
+  }
+
+  private flag(key: string): boolean {
+    const raw = this.store.get(key);
+    if (raw === undefined) return false;
+    if (raw.length !== 1 || raw[0] !== 1) throw new Error(`${key} is not a one-byte flag; the FIDO2 state is corrupt`);
+    return true;
   }
 
   static retriesPut(retries: number): Record<string, Uint8Array> {

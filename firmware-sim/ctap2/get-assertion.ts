@@ -74,7 +74,9 @@ export async function getAssertion(c: CommandContext, params: CborMap): Promise<
   const options = optionsMap === undefined ? {} : parseRequestMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
   const rkOption = options.rk;
   const up = options.up ?? true;
-  const uv = options.uv ?? false;
+  // alwaysUv (§6.11.2; §6.1.2 / §6.2.2 step 6): without a pinUvAuthParam the band performs its built-in UV as if
+  // the platform had asked for it.
+  const uv = (options.uv ?? false) || (pinUvAuthParam === undefined && c.store.alwaysUv());
 
   // Steps 1-2.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);

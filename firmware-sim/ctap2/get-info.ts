@@ -8,6 +8,7 @@ import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 import { extensionInfo } from './extension-processing.js';
 import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE } from '../../proto/index.js';
+import { MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH } from '../../proto/limits.js';
 
 // maxMsgSize (CTAP 2.1 §6.2) is what fits a CTAPHID message of 128 continuation packets; maxCredentialCountInList
 // (getInfo maxCredentialCountInList) is an advisory batch size: longer lists are still processed. Both are proto's
@@ -17,12 +18,13 @@ export { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MSG_SIZE };
 /**
  * authenticatorGetInfo (§6.4). Options that depend on state (clientPin, uv) are read afresh on every call:
  * uv is true only while a user is enrolled (the band's built-in UV is its fingerprint + wrist state), and
- * makeCredUvNotRqd lets platforms create non-discoverable credentials without UV.
+ * makeCredUvNotRqd lets platforms create non-discoverable credentials without UV, unless alwaysUv is on.
  */
 export function getInfo(c: CommandContext): CborInput {
   const enrolled = c.env.userEnrolled();
   const resident = c.credentials.allResident().length;
   const extensions = extensionInfo(c);
+  const alwaysUv = c.store.alwaysUv();
   return encodeMembers(AuthenticatorGetInfoResponse, {
     ...extensions.members,
     versions: [Ctap2Version.U2F_V2, Ctap2Version.FIDO_2_0, Ctap2Version.FIDO_2_1],
@@ -35,7 +37,10 @@ export function getInfo(c: CommandContext): CborInput {
       [OptionId.clientPin]: c.store.pinHash() !== undefined,
       [OptionId.pinUvAuthToken]: true,
       [OptionId.credMgmt]: true,
-      [OptionId.makeCredUvNotRqd]: true,
+      [OptionId.makeCredUvNotRqd]: !alwaysUv,
+      [OptionId.authnrCfg]: true,
+      [OptionId.alwaysUv]: alwaysUv,
+      [OptionId.setMinPINLength]: true,
     },
     maxMsgSize: MAX_MSG_SIZE,
     pinUvAuthProtocols: [PinUvAuthProtocolId.TWO, PinUvAuthProtocolId.ONE],
@@ -45,7 +50,9 @@ export function getInfo(c: CommandContext): CborInput {
     algorithms: [
       encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
     ],
+    forcePINChange: c.store.forcePinChange(),
     minPINLength: c.store.minPinLength(),
+    maxRPIDsForSetMinPINLength: MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH,
     firmwareVersion: c.config.firmwareVersion,
     remainingDiscoverableCredentials: Math.max(0, c.config.maxResidentCredentials - resident),
   });

@@ -65,7 +65,9 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   const options = optionsMap === undefined ? {} : parseRequestMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
   const rk = options.rk ?? false;
   const up = options.up;
-  const uv = options.uv ?? false;
+  // alwaysUv (§6.11.2; §6.1.2 / §6.2.2 step 6): without a pinUvAuthParam the band performs its built-in UV as if
+  // the platform had asked for it.
+  const uv = (options.uv ?? false) || (pinUvAuthParam === undefined && c.store.alwaysUv());
 
   // Step 1: a zero-length pinUvAuthParam only asks for a touch.
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerZeroLengthProbe(c);

@@ -2,7 +2,10 @@ import { Permission } from '../../proto/ctap2/client-pin.js';
 
 /** This band grants makeCredential, getAssertion and credentialManagement; it has no bio enrollment, large blobs or config. */
 export const SUPPORTED_PERMISSIONS =
-  Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION | Permission.CREDENTIAL_MANAGEMENT;
+  Permission.MAKE_CREDENTIAL |
+  Permission.GET_ASSERTION |
+  Permission.CREDENTIAL_MANAGEMENT |
+  Permission.AUTHENTICATOR_CONFIG;
 
 /** §6.5.2.1 defaults: a token must be first used within 30 s of issue and lives at most 10 minutes. */
 export const INITIAL_USAGE_TIME_LIMIT_MS = 30_000;

@@ -17,6 +17,8 @@ export interface AuthenticatorInfo {
   transports: string[];
   algorithms: { type: string; alg: number }[];
   minPinLength?: number;
+  /** The PIN must be changed before a token is issued (authenticatorConfig setMinPINLength). */
+  forcePinChange?: boolean;
   firmwareVersion?: number;
   maxCredBlobLength?: number;
   maxRPIDsForSetMinPINLength?: number;
@@ -59,6 +61,7 @@ export function parseAuthenticatorInfo(map: CborMap): AuthenticatorInfo {
     ...(info.maxCredentialCountInList !== undefined ? { maxCredentialCountInList: info.maxCredentialCountInList } : {}),
     ...(info.maxCredentialIdLength !== undefined ? { maxCredentialIdLength: info.maxCredentialIdLength } : {}),
     ...(info.minPINLength !== undefined ? { minPinLength: info.minPINLength } : {}),
+    ...(info.forcePINChange !== undefined ? { forcePinChange: info.forcePINChange } : {}),
     ...(info.firmwareVersion !== undefined ? { firmwareVersion: info.firmwareVersion } : {}),
     ...(info.maxCredBlobLength !== undefined ? { maxCredBlobLength: info.maxCredBlobLength } : {}),
     ...(info.maxRPIDsForSetMinPINLength !== undefined

@@ -4,6 +4,7 @@ import { parseAuthenticatorInfo, type AuthenticatorInfo } from './authenticator-
 import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { buildClientData, type ClientData } from './client-data.js';
 import { ClientPin } from './client-pin.js';
+import { AuthenticatorConfig } from './authenticator-config.js';
 import { CredentialManagement } from './credential-management.js';
 import { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
@@ -124,12 +125,14 @@ function clientDataFor(
 export class Fido2Client {
   readonly clientPin: ClientPin;
   readonly credentialManagement: CredentialManagement;
+  readonly config: AuthenticatorConfig;
   private readonly channel: CtapChannel;
 
   constructor(transact: Transact, defaults: TransactOptions = {}) {
     this.channel = new CtapChannel(transact, defaults);
     this.clientPin = new ClientPin(this.channel);
     this.credentialManagement = new CredentialManagement(this.channel);
+    this.config = new AuthenticatorConfig(this.channel);
   }
 
   /** authenticatorGetInfo (CTAP 2.1 §6.4): versions, extensions, AAGUID, options, limits. */

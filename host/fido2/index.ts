@@ -7,6 +7,7 @@ export {
   type ClientDataSource,
 } from './fido2-client.js';
 export { ClientPin, type ProtocolChoice } from './client-pin.js';
+export { AuthenticatorConfig, type SetMinPinLengthOptions } from './authenticator-config.js';
 export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
 export { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
 export { CtapError, Fido2ProtocolError } from './ctap-error.js';

@@ -1,4 +1,5 @@
 import { members } from './members.js';
+import { Ctap2Command } from './command.js';
 
 /** authenticatorConfig (CTAP 2.1 §6.11) sub-commands. */
 export const ConfigSubCommand = {
@@ -34,3 +35,16 @@ export const SetMinPinLengthParams = members({
 export const VendorPrototypeParams = members({
   vendorCommandId: { key: 0x01, type: 'uint', required: true },
 });
+
+/**
+ * The message an authenticatorConfig pinUvAuthParam authenticates (§6.11 step 4.3):
+ * 32×0xff ‖ 0x0d ‖ subCommand ‖ subCommandParams (canonical CBOR, empty when absent).
+ */
+export function configAuthMessage(subCommand: number, encodedSubCommandParams: Uint8Array): Uint8Array {
+  const message = new Uint8Array(32 + 2 + encodedSubCommandParams.length);
+  message.fill(0xff, 0, 32);
+  message[32] = Ctap2Command.CONFIG;
+  message[33] = subCommand;
+  message.set(encodedSubCommandParams, 34);
+  return message;
+}

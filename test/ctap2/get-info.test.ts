@@ -23,6 +23,9 @@ describe('authenticatorGetInfo', () => {
       pinUvAuthToken: true,
       credMgmt: true,
       makeCredUvNotRqd: true,
+      authnrCfg: true,
+      alwaysUv: false,
+      setMinPINLength: true,
     });
     expect(info.remainingDiscoverableCredentials).toBe(10);
     await client.makeCredential({ clientDataHash: hash('i'), rp: RP, user: user(1), options: { rk: true, uv: true } });

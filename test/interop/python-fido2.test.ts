@@ -26,7 +26,7 @@ async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningB
 /** Runs the python driver against a band; resolves with its JSON report. */
 function drive(
   band: RunningBand,
-  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f',
+  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config',
 ): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -225,4 +225,29 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     });
     expect(ok(report.ctap2AssertionOfU2fCredential).counter).toBe(authenticated.nextCounter + 1);
   });
+
+  it('authenticatorConfig through python-fido2 Config: setMinPINLength with an RP list feeds minPinLength, forces the PIN change; toggleAlwaysUv', async () => {
+    const report = await drive(await startBand(), 'config');
+    expect(report.getInfo).toEqual({
+      options: { authnrCfg: true, alwaysUv: false, setMinPINLength: true, makeCredUvNotRqd: true, ep: null },
+      minPinLength: 4,
+      forcePinChange: false,
+    });
+    expect(ok(report.withoutToken)).toEqual({ status: 'PUAT_REQUIRED' });
+    expect(ok(report.cmToken)).toEqual({ status: 'PIN_AUTH_INVALID' });
+    // The 4-digit PIN is now too short: the band forces a change before issuing tokens.
+    expect(ok(report.setMinPinLength)).toEqual({
+      minPinLength: 6,
+      forcePinChange: true,
+      extensionForListedRp: 6,
+      extensionForOtherRp: null,
+      tokenBeforeChange: 'PIN_POLICY_VIOLATION',
+      shortNewPin: 'PIN_POLICY_VIOLATION',
+    });
+    expect(ok(report.changePin)).toEqual({ forcePinChange: false, lowerMinimum: 'PIN_POLICY_VIOLATION' });
+    const alwaysUv = ok(report.toggleAlwaysUv);
+    expect(alwaysUv).toMatchObject({ alwaysUv: true, makeCredUvNotRqd: false });
+    // A plain non-discoverable makeCredential now carries UV (the wrist), as alwaysUv demands.
+    expect(alwaysUv.makeCredentialFlags & (UP | UV)).toBe(UP | UV);
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config
 
 Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
@@ -15,6 +15,7 @@ from fido2.attestation import PackedAttestation
 from fido2.attestation.base import AttestationType
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
+from fido2.ctap2.config import Config
 from fido2.ctap2.extensions import CredBlobExtension, HmacSecretExtension, MinPinLengthExtension
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.utils import sha256
@@ -375,6 +376,76 @@ def u2f_scenario(dev, results):
     step(results, "ctap2AssertionOfU2fCredential", ctap2_assertion)
 
 
+def config_scenario(dev, results):
+    """authenticatorConfig through python-fido2's Config, then what the band does with the settings."""
+    ctap = Ctap2(dev)
+    info = ctap.get_info()
+    results["getInfo"] = {
+        "options": {k: info.options.get(k) for k in ("authnrCfg", "alwaysUv", "setMinPINLength", "makeCredUvNotRqd", "ep")},
+        "minPinLength": info.min_pin_length,
+        "forcePinChange": info.force_pin_change,
+    }
+    ClientPin(ctap).set_pin("4321")
+    min_pin_ext = MinPinLengthExtension(ctap)
+
+    def acfg_config(pin):
+        protocol = PinProtocolV2()
+        token = ClientPin(ctap, protocol).get_pin_token(pin, ClientPin.PERMISSION.AUTHENTICATOR_CFG)
+        return Config(ctap, protocol, token)
+
+    def min_pin_length_output(rp):
+        att = ctap.make_credential(
+            sha256(os.urandom(32)), rp, user(1), ES256,
+            extensions={min_pin_ext.NAME: min_pin_ext.process_create_input({"minPinLength": True})},
+        )
+        return dict(att.auth_data.extensions or {}).get("minPinLength")
+
+    step(results, "withoutToken", lambda: {"status": expect_ctap_error(lambda: Config(ctap).toggle_always_uv())})
+
+    def wrong_permission():
+        protocol = PinProtocolV2()
+        token = ClientPin(ctap, protocol).get_pin_token("4321", ClientPin.PERMISSION.CREDENTIAL_MGMT)
+        return {"status": expect_ctap_error(lambda: Config(ctap, protocol, token).toggle_always_uv())}
+
+    step(results, "cmToken", wrong_permission)
+
+    def set_min():
+        acfg_config("4321").set_min_pin_length(min_pin_length=6, rp_ids=[RP["id"]])
+        info = ctap.get_info()
+        return {
+            "minPinLength": info.min_pin_length,
+            "forcePinChange": info.force_pin_change,
+            "extensionForListedRp": min_pin_length_output(RP),
+            "extensionForOtherRp": min_pin_length_output({"id": "other.example", "name": "Other"}),
+            "tokenBeforeChange": expect_ctap_error(
+                lambda: ClientPin(ctap).get_pin_token("4321", ClientPin.PERMISSION.GET_ASSERTION, RP["id"])),
+            "shortNewPin": expect_ctap_error(lambda: ClientPin(ctap).change_pin("4321", "54321")),
+        }
+
+    step(results, "setMinPinLength", set_min)
+
+    def change():
+        ClientPin(ctap).change_pin("4321", "87654321")
+        info = ctap.get_info()
+        return {"forcePinChange": info.force_pin_change, "lowerMinimum": expect_ctap_error(
+            lambda: acfg_config("87654321").set_min_pin_length(min_pin_length=5))}
+
+    step(results, "changePin", change)
+
+    def always_uv():
+        acfg_config("87654321").toggle_always_uv()
+        info = ctap.get_info()
+        cdh = sha256(os.urandom(32))
+        att = ctap.make_credential(cdh, RP, user(2), ES256)
+        return {
+            "alwaysUv": info.options.get("alwaysUv"),
+            "makeCredUvNotRqd": info.options.get("makeCredUvNotRqd"),
+            "makeCredentialFlags": att.auth_data.flags,
+        }
+
+    step(results, "toggleAlwaysUv", always_uv)
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
@@ -386,6 +457,7 @@ def main():
             "cancel": cancel_scenario,
             "extensions": extensions_scenario,
             "u2f": u2f_scenario,
+            "config": config_scenario,
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

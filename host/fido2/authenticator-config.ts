@@ -19,6 +19,7 @@ export interface SetMinPinLengthOptions {
  * nor built-in UV accepts the commands without one.
  */
 export class AuthenticatorConfig {
+  /** Sends over the Fido2Client's channel; use `Fido2Client.config` rather than constructing one. */
   constructor(private readonly channel: CtapChannel) {}
 
   private async call(
@@ -38,6 +39,7 @@ export class AuthenticatorConfig {
     await this.channel.call(Ctap2Command.CONFIG, params, operation, opts);
   }
 
+  /** enableEnterpriseAttestation (§6.11.1); an authenticator without enterprise attestation answers INVALID_COMMAND. */
   async enableEnterpriseAttestation(token: PinUvAuthToken | undefined, opts: TransactOptions = {}): Promise<void> {
     const op = 'authenticatorConfig enableEnterpriseAttestation';
     await this.call(token, ConfigSubCommand.ENABLE_ENTERPRISE_ATTESTATION, undefined, op, opts);
@@ -48,6 +50,7 @@ export class AuthenticatorConfig {
     await this.call(token, ConfigSubCommand.TOGGLE_ALWAYS_UV, undefined, 'authenticatorConfig toggleAlwaysUv', opts);
   }
 
+  /** setMinPINLength (§6.11.4): raise the minimum PIN length, set the minPinLength RP list, or force a PIN change. */
   async setMinPinLength(
     token: PinUvAuthToken | undefined,
     options: SetMinPinLengthOptions,

@@ -3,12 +3,13 @@ import { encodeMembers } from '../../proto/ctap2/members.js';
 import { UserEntity as UserEntityMembers } from '../../proto/ctap2/webauthn-entities.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
+import { MAX_FIDO_USER_NAME_BYTES } from '../../proto/limits.js';
 import type { UserEntity } from './resident-credential.js';
 
 /** WebAuthn §5.4.3: a user handle is at most 64 bytes. */
 export const MAX_USER_ID_LENGTH = 64;
-/** CTAP 2.1 §6.1.2 lets the authenticator shorten name and displayName; 64 bytes keeps flash records bounded. */
-const MAX_STORED_NAME_BYTES = 64;
+/** CTAP 2.1 §6.1.2 lets the authenticator shorten name and displayName; proto's bound keeps flash records bounded. */
+const MAX_STORED_NAME_BYTES = MAX_FIDO_USER_NAME_BYTES;
 
 function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = new TextEncoder().encode(text);

@@ -1,10 +1,14 @@
-import { MAX_DISCOVERABLE_CREDENTIALS, type FidoCredential } from '../proto/index.js';
+import { MAX_DISCOVERABLE_CREDENTIALS, MAX_LABEL_CHARS, resolveLabel, type FidoCredential } from '../proto/index.js';
 import { MAX_UNIT_PAYLOAD } from '../transport/index.js';
 import type { Band } from './band.js';
 import type { Clock } from './clock.js';
 import { Ctap2Authenticator, StoreKeys } from './ctap2/index.js';
 import { decodeResidentCredential } from './ctap2/resident-credential.js';
+import type { BioSensor } from './ctap2/env.js';
 import type { FlashStore } from './flash-store.js';
+import { Rules } from './rules.js';
+import { templateIdOf } from './template.js';
+import { Keys } from './user-data.js';
 
 /** The band model's AAGUID: first 16 bytes of SHA-256("band-stack bandsim"), fixed for the model as a real one is. */
 export const BAND_AAGUID = Uint8Array.from(Buffer.from('bbaf4d27b2d0d7369e34164abb7a9d65', 'hex'));
@@ -24,6 +28,7 @@ export function fido2Authenticator(
       userPresence: (request, ctx) => band.presence.wait(ctx, request),
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
+      bio: bandSensor(band),
     },
     {
       aaguid: config.aaguid,
@@ -32,6 +37,36 @@ export function fido2Authenticator(
       maxResidentCredentials: MAX_DISCOVERABLE_CREDENTIALS,
     },
   );
+}
+
+/**
+ * The band's fingerprint sensor as authenticatorBioEnrollment sees it: the one template is the wearer's, and its
+ * friendly name is the band's label (what the band shows), so renaming over CTAP is set_label (docs/band.md).
+ */
+function bandSensor(band: Band): BioSensor {
+  return {
+    samplesRequired: Rules.TOUCHES_REQUIRED,
+    // Labels are drawn in the display's ASCII font: characters are bytes.
+    maxFriendlyNameBytes: MAX_LABEL_CHARS,
+    enrollment: () => {
+      const template = band.user ? band.read(Keys.template) : undefined;
+      if (!band.user || !template) return undefined;
+      return { templateId: templateIdOf(template), friendlyName: band.user.label };
+    },
+    rename: (name) => {
+      const user = band.user;
+      if (!user) throw new Error('the authenticator renamed a template on a band without a user');
+      if (name === '' || Buffer.byteLength(name) > MAX_LABEL_CHARS)
+        return {
+          ok: false,
+          problem: 'length',
+          detail: `a friendly name is 1 to ${MAX_LABEL_CHARS} bytes, got ${Buffer.byteLength(name)}`,
+        };
+      const label = resolveLabel(name, user.userName);
+      if (!label.ok) return { ok: false, problem: 'undrawable', detail: label.problem };
+      return { ok: true, name: band.enrollment.setLabel(label.label).label };
+    },
+  };
 }
 
 /** CTAP getInfo wants an integer: "bandsim 1.2.3" is 10203. */

@@ -29,3 +29,14 @@ export function isTemplate(bytes: Uint8Array): boolean {
 function digest(salt: Uint8Array, finger: string): Buffer {
   return createHash('sha256').update(DOMAIN).update(salt).update(finger, 'utf8').digest();
 }
+
+/**
+ * The template's ID for authenticatorBioEnrollment (CTAP 2.1 §6.7): 16 bytes of SHA-256 over the stored template,
+ * so it stays the same across reboots and changes with every new enrollment (the salt is fresh each time).
+ */
+export function templateIdOf(template: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(DOMAIN).update('template id').update(template).digest()).slice(
+    0,
+    16,
+  );
+}

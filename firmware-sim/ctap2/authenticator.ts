@@ -10,6 +10,7 @@ import {
   type CborMap,
 } from '../../proto/ctap2/canonical-cbor.js';
 import { authenticatorConfig } from './authenticator-config.js';
+import { bioEnrollment } from './bio-enrollment.js';
 import { clientPin } from './client-pin.js';
 import type { CommandContext } from './command-context.js';
 import { credentialManagement } from './credential-management.js';
@@ -182,6 +183,11 @@ export class Ctap2Authenticator {
         return credentialManagement(c, paramsOf(body, name));
       case Ctap2Command.CONFIG:
         return authenticatorConfig(c, paramsOf(body, name));
+      case Ctap2Command.BIO_ENROLLMENT:
+      case Ctap2Command.BIO_ENROLLMENT_PREVIEW:
+        if (this.env.bio === undefined)
+          fail(CtapStatus.CTAP1_ERR_INVALID_COMMAND, `${name}: this authenticator has no fingerprint sensor`);
+        return bioEnrollment(c, this.env.bio, paramsOf(body, name));
       case Ctap2Command.SELECTION:
         noParams(body, name);
         await requireUserPresence(this.env, device, { purpose: 'selection' });

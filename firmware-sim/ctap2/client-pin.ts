@@ -8,7 +8,7 @@ import { Cose } from '../../proto/ctap2/cose.js';
 import { coseEc2PublicKey, parsePlatformKeyAgreement } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { Fido2Store, MAX_PIN_RETRIES, StoreKeys } from './fido2-store.js';
-import { SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
+import { SENSOR_PERMISSIONS, SUPPORTED_PERMISSIONS } from './pin-uv-auth-token.js';
 import { pinUvAuthProtocol, type PinUvAuthProtocol } from './pin-uv-protocol.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { sha256 } from './sha256.js';
@@ -132,7 +132,8 @@ function checkPinHash(
   c.store.commit({ put: Fido2Store.retriesPut(MAX_PIN_RETRIES) });
 }
 
-function permissionsFor(params: Params): { permissions: number; rpId: string | undefined } {
+function permissionsFor(c: CommandContext, params: Params): { permissions: number; rpId: string | undefined } {
+  const supported = SUPPORTED_PERMISSIONS | (c.env.bio === undefined ? 0 : SENSOR_PERMISSIONS);
   const permissions = required(params, 'permissions');
   const rpId = params.rpId;
   if (permissions === 0)
@@ -146,10 +147,10 @@ function permissionsFor(params: Params): { permissions: number; rpId: string | u
       'the mc and ga permissions need an rpId (member 0x0A) to bind the token to',
     );
   }
-  if ((permissions & ~SUPPORTED_PERMISSIONS) !== 0) {
+  if ((permissions & ~supported) !== 0) {
     fail(
       CtapStatus.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
-      `permissions 0x${(permissions & ~SUPPORTED_PERMISSIONS).toString(16)} are not supported by this band; it grants mc, ga, cm and acfg`,
+      `permissions 0x${(permissions & ~supported).toString(16)} are not supported by this band; it grants mc, ga, cm, acfg${c.env.bio === undefined ? '' : ' and be'}`,
     );
   }
   return { permissions, rpId };
@@ -277,7 +278,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
     case ClientPinSubCommand.GET_PIN_UV_AUTH_TOKEN_USING_PIN_WITH_PERMISSIONS: {
       keyAgreementParam(params);
       const pinHashEnc = required(params, 'pinHashEnc');
-      const { permissions, rpId } = permissionsFor(params);
+      const { permissions, rpId } = permissionsFor(c, params);
       const secret = sharedSecret(c, p, params);
       checkPinHash(c, p, secret, pinHashEnc);
       refuseWhileForcedChange(c);
@@ -286,7 +287,7 @@ export function clientPin(c: CommandContext, request: CborMap): CborInput | unde
 
     case ClientPinSubCommand.GET_PIN_UV_AUTH_TOKEN_USING_UV_WITH_PERMISSIONS: {
       keyAgreementParam(params);
-      const { permissions, rpId } = permissionsFor(params);
+      const { permissions, rpId } = permissionsFor(c, params);
       if (!c.env.userEnrolled())
         fail(
           CtapStatus.CTAP2_ERR_NOT_ALLOWED,

@@ -55,6 +55,29 @@ export interface Ctap2Env {
   userVerified(): boolean;
   /** False when the band holds no enrolled user (wiped). */
   userEnrolled(): boolean;
+  /** The fingerprint sensor behind built-in UV, for authenticatorBioEnrollment; absent: no bio enrollment. */
+  bio?: BioSensor;
+}
+
+/** The enrolled fingerprint template as authenticatorBioEnrollment names it (CTAP 2.1 §6.7). */
+export interface BioTemplate {
+  templateId: Uint8Array;
+  friendlyName: string;
+}
+
+/**
+ * The band's sensor and its one template. The band decides what a name may be; `rename` answers a typed problem
+ * (too long, or characters the display cannot draw) instead of throwing.
+ */
+export interface BioSensor {
+  /** Good touches one enrollment takes: getFingerprintSensorInfo's maxCaptureSamplesRequiredForEnroll. */
+  readonly samplesRequired: number;
+  /** The longest friendly name in bytes: maxTemplateFriendlyName. */
+  readonly maxFriendlyNameBytes: number;
+  /** The enrolled template, or undefined when no user is enrolled. */
+  enrollment(): BioTemplate | undefined;
+  /** Renames the enrolled template; returns the name as stored, or why it was refused. */
+  rename(name: string): { ok: true; name: string } | { ok: false; problem: 'length' | 'undrawable'; detail: string };
 }
 
 export interface Ctap2Config {

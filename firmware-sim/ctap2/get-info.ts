@@ -1,7 +1,7 @@
 import type { CborInput } from '../../proto/ctap2/canonical-cbor.js';
 import { PinUvAuthProtocolId } from '../../proto/ctap2/client-pin.js';
 import { Cose } from '../../proto/ctap2/cose.js';
-import { AuthenticatorGetInfoResponse, Ctap2Version, OptionId } from '../../proto/ctap2/get-info.js';
+import { AuthenticatorGetInfoResponse, Ctap2Version, OptionId, UvModality } from '../../proto/ctap2/get-info.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
 import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialParameters } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
@@ -41,6 +41,7 @@ export function getInfo(c: CommandContext): CborInput {
       [OptionId.authnrCfg]: true,
       [OptionId.alwaysUv]: alwaysUv,
       [OptionId.setMinPINLength]: true,
+      ...bioOptions(c),
     },
     maxMsgSize: MAX_MSG_SIZE,
     pinUvAuthProtocols: [PinUvAuthProtocolId.TWO, PinUvAuthProtocolId.ONE],
@@ -54,6 +55,16 @@ export function getInfo(c: CommandContext): CborInput {
     minPINLength: c.store.minPinLength(),
     maxRPIDsForSetMinPINLength: MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH,
     firmwareVersion: c.config.firmwareVersion,
+    uvModality: c.env.bio === undefined ? undefined : UvModality.FINGERPRINT_INTERNAL,
     remainingDiscoverableCredentials: Math.max(0, c.config.maxResidentCredentials - resident),
   });
+}
+
+/**
+ * §6.4 bioEnroll: true while a fingerprint is enrolled, false while none is; uvBioEnroll: a token with the be
+ * permission can come from built-in UV (getPinUvAuthTokenUsingUvWithPermissions). Absent without a sensor.
+ */
+function bioOptions(c: CommandContext): Record<string, boolean> {
+  if (c.env.bio === undefined) return {};
+  return { [OptionId.bioEnroll]: c.env.bio.enrollment() !== undefined, [OptionId.uvBioEnroll]: true };
 }

@@ -2,6 +2,8 @@ export { Ctap2Authenticator, type Ctap2Observer } from './authenticator.js';
 export {
   UserPresenceTimeoutError,
   type Ctap2Config,
+  type BioSensor,
+  type BioTemplate,
   type Ctap2Env,
   type UserPresencePurpose,
   type UserPresenceRequest,

@@ -1,11 +1,15 @@
 import { Permission } from '../../proto/ctap2/client-pin.js';
 
-/** This band grants makeCredential, getAssertion and credentialManagement; it has no bio enrollment, large blobs or config. */
+/**
+ * This band grants makeCredential, getAssertion, credentialManagement, where a fingerprint sensor is attached
+ * (`Ctap2Env.bio`), bioEnrollment (`SENSOR_PERMISSIONS`), and authenticatorConfig; it has no large blobs.
+ */
 export const SUPPORTED_PERMISSIONS =
   Permission.MAKE_CREDENTIAL |
   Permission.GET_ASSERTION |
   Permission.CREDENTIAL_MANAGEMENT |
   Permission.AUTHENTICATOR_CONFIG;
+export const SENSOR_PERMISSIONS = Permission.BIO_ENROLLMENT;
 
 /** §6.5.2.1 defaults: a token must be first used within 30 s of issue and lives at most 10 minutes. */
 export const INITIAL_USAGE_TIME_LIMIT_MS = 30_000;

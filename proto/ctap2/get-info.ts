@@ -25,6 +25,9 @@ export const AuthenticatorGetInfoResponse = members({
   vendorPrototypeConfigCommands: { key: 0x15, type: 'array' },
 });
 
+/** uvModality values (§6.4 member 0x12): the FIDO Registry's USER_VERIFY_* bits. */
+export const UvModality = { FINGERPRINT_INTERNAL: 0x02 } as const;
+
 /** getInfo versions strings (§6.4). */
 export const Ctap2Version = {
   FIDO_2_0: 'FIDO_2_0',

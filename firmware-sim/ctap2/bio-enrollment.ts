@@ -32,7 +32,7 @@ function requiredSub<K extends keyof SubParams>(subParams: SubParams | undefined
       `${WHERE} subCommandParams member 0x${key.toString(16).padStart(2, '0')} (${name}) is required but absent`,
     );
   }
-  return value as NonNullable<SubParams[K]>;
+  return value;
 }
 
 /** The enrolled template named by subCommandParams.templateId; an unknown ID is CTAP2_ERR_INVALID_OPTION (§6.7.7-8). */
@@ -125,16 +125,16 @@ export function bioEnrollment(c: CommandContext, sensor: BioSensor, request: Cbo
           CtapStatus.CTAP2_ERR_FP_DATABASE_FULL,
           `${WHERE} enrollBegin: the band holds its one fingerprint already; delete user data on the band to enroll another`,
         );
-      fail(
+      return fail(
         CtapStatus.CTAP2_ERR_OPERATION_DENIED,
         `${WHERE} enrollBegin: this band enrolls its wearer only with its setup code (bandctl enroll), not over CTAP`,
       );
     case Sub.ENROLL_CAPTURE_NEXT_SAMPLE:
     case Sub.CANCEL_CURRENT_ENROLLMENT:
-      fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} ${name}: no enrollment is in progress over CTAP`);
+      return fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} ${name}: no enrollment is in progress over CTAP`);
     case Sub.REMOVE_ENROLLMENT:
       namedTemplate(sensor, subParams);
-      fail(
+      return fail(
         CtapStatus.CTAP2_ERR_OPERATION_DENIED,
         `${WHERE} removeEnrollment: the wearer's fingerprint goes only with delete user data, done on the band ` +
           '(off the wrist, on the charger, bottom button held 10 s)',

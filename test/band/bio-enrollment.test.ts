@@ -44,7 +44,7 @@ async function bio(
   });
   const request = Uint8Array.of(options.command ?? Ctap2Command.BIO_ENROLLMENT, ...encodeCanonical(params));
   const reply = await rig.send({ command: Command.CBOR, payload: request }, rig.context());
-  const status = ctapStatusName(reply.payload[0] as never);
+  const status = ctapStatusName(reply.payload[0]);
   if (reply.payload.length === 1) return { status };
   return { status, reply: decodeCanonical(reply.payload.subarray(1)) as CborMap };
 }
@@ -87,7 +87,10 @@ describe('authenticatorBioEnrollment on the band', () => {
     expect(before.options[OptionId.bioEnroll]).toBe(false);
     expect(before.options[OptionId.uvBioEnroll]).toBe(true);
     await enroll(rig);
-    const reply = await rig.send({ command: Command.CBOR, payload: Uint8Array.of(Ctap2Command.GET_INFO) }, rig.context());
+    const reply = await rig.send(
+      { command: Command.CBOR, payload: Uint8Array.of(Ctap2Command.GET_INFO) },
+      rig.context(),
+    );
     const raw = decodeMembers(AuthenticatorGetInfoResponse, decodeCanonical(reply.payload.subarray(1)), 'getInfo');
     expect(raw.uvModality).toBe(UvModality.FINGERPRINT_INTERNAL);
     expect((await client.getInfo()).options[OptionId.bioEnroll]).toBe(true);

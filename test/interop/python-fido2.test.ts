@@ -26,7 +26,7 @@ async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningB
 /** Runs the python driver against a band; resolves with its JSON report. */
 function drive(
   band: RunningBand,
-  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config',
+  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config' | 'bio',
 ): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -249,5 +249,23 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     expect(alwaysUv).toMatchObject({ alwaysUv: true, makeCredUvNotRqd: false });
     // A plain non-discoverable makeCredential now carries UV (the wrist), as alwaysUv demands.
     expect(alwaysUv.makeCredentialFlags & (UP | UV)).toBe(UP | UV);
+  }, 60_000);
+
+  it("FPBioEnrollment lists and renames the wearer's fingerprint, keeps one template; built-in UV signs", async () => {
+    const report = await drive(await startBand(), 'bio');
+    expect(report.fatal).toBeUndefined();
+    expect(report.getInfo).toEqual({ bioEnroll: true, uvBioEnroll: true, uvModality: 0x02 });
+    // modality fingerprint, kind touch, 6 samples (the band's touch count), 12-byte names (the band's label).
+    expect(ok(report.sensorInfo)).toEqual({ '1': 1, '2': 1, '3': 6, '8': 12 });
+    const listed = Object.entries(ok(report.enumerate));
+    expect(listed).toHaveLength(1);
+    const [templateId] = listed[0];
+    expect(templateId).toMatch(/^[0-9a-f]{32}$/);
+    expect(ok(report.rename)).toEqual({ [templateId]: 'RIGHT INDEX' });
+    expect(report.enrollBegin).toBe('FP_DATABASE_FULL');
+    expect(report.remove).toBe('OPERATION_DENIED');
+    expect(ok(report.makeCredentialUv).flags & (UP | UV | AT)).toBe(UP | UV | AT);
+    expect(ok(report.getAssertionUv)).toMatchObject({ verified: true, credentialIdMatches: true });
+    expect(ok(report.getAssertionUv).flags & (UP | UV)).toBe(UP | UV);
   }, 60_000);
 });

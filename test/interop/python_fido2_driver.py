@@ -1,6 +1,6 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio
 
 Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
@@ -16,6 +16,7 @@ from fido2.attestation.base import AttestationType
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.config import Config
+from fido2.ctap2.bio import FPBioEnrollment
 from fido2.ctap2.extensions import CredBlobExtension, HmacSecretExtension, MinPinLengthExtension
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.utils import sha256
@@ -446,6 +447,41 @@ def config_scenario(dev, results):
     step(results, "toggleAlwaysUv", always_uv)
 
 
+def bio_scenario(dev, results):
+    """FPBioEnrollment on a band whose wearer enrolled on the band: sensor info, list, rename, the one-template
+    refusals, then built-in UV (the wrist) for a credential and an assertion."""
+    ctap = Ctap2(dev)
+    results["getInfo"] = {
+        "bioEnroll": ctap.info.options.get("bioEnroll"),
+        "uvBioEnroll": ctap.info.options.get("uvBioEnroll"),
+        "uvModality": ctap.info.data.get(0x12),
+    }
+    client_pin = ClientPin(ctap)
+    client_pin.set_pin("4321")
+    token = client_pin.get_pin_token("4321", ClientPin.PERMISSION.BIO_ENROLL)
+    bio = FPBioEnrollment(ctap, client_pin.protocol, token)
+    step(results, "sensorInfo", lambda: {str(k): v for k, v in bio.get_fingerprint_sensor_info().items()})
+    step(results, "enumerate", lambda: {k.hex(): v for k, v in bio.enumerate_enrollments().items()})
+
+    def rename():
+        template_id = next(iter(bio.enumerate_enrollments()))
+        bio.set_name(template_id, "Right index")
+        return {k.hex(): v for k, v in bio.enumerate_enrollments().items()}
+
+    step(results, "rename", rename)
+    step(results, "enrollBegin", lambda: expect_ctap_error(lambda: bio.enroll_begin()))
+    step(results, "remove", lambda: expect_ctap_error(
+        lambda: bio.remove_enrollment(next(iter(bio.enumerate_enrollments())))))
+    state = {}
+
+    def make_uv():
+        _, state["cred"], made = make(ctap, 40, rk=True, uv=True)
+        return made
+
+    step(results, "makeCredentialUv", make_uv)
+    step(results, "getAssertionUv", lambda: assert_with(ctap, state["cred"], options={"uv": True})[1])
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
@@ -458,6 +494,7 @@ def main():
             "extensions": extensions_scenario,
             "u2f": u2f_scenario,
             "config": config_scenario,
+            "bio": bio_scenario,
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

@@ -3,6 +3,8 @@ import { decodeCanonical, encodeCanonical, type CborMap } from '../../host/fido2
 import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
 import { U2fIns } from '../../proto/ctap1.js';
+import { Ctap2Command } from '../../proto/ctap2/command.js';
+import { CtapStatus } from '../../proto/ctap2/status.js';
 
 /**
  * Firmware faults a band developer could plausibly ship, each a thin layer around the emulator, so the
@@ -194,6 +196,17 @@ export const MORE_FAULTS: Fault[] = [
           payload[payload.length - 3] ^= 0x01;
           return { command: Command.MSG, payload };
         },
+      }),
+  },
+  {
+    name: 'authenticatorConfig answers CTAP2_OK to any caller',
+    breaks: ['FIDO2-011'],
+    wrap: (emulator) =>
+      layer(emulator, {
+        reply: (request, reply) =>
+          request.command === Command.CBOR && request.payload[0] === Ctap2Command.CONFIG
+            ? { command: Command.CBOR, payload: Uint8Array.of(CtapStatus.CTAP2_OK) }
+            : reply,
       }),
   },
 ];

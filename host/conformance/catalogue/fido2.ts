@@ -26,7 +26,10 @@ import {
   PUBLIC_KEY_CREDENTIAL_TYPE,
   PublicKeyCredentialParameters,
 } from '../../../proto/ctap2/index.js';
-import { check, enrolledBand, show, waitScreen } from '../support.js';
+import { blankBand, check, enrolledBand, setup, show, waitScreen } from '../support.js';
+import { CtapError, CtapStatus, Fido2Client, Permission } from '../../fido2/index.js';
+import { ConfigRequest, ConfigSubCommand } from '../../../proto/ctap2/config.js';
+import { encodeMembers } from '../../../proto/ctap2/members.js';
 import { Unmet } from '../verdicts.js';
 import type { ConformanceContext, Requirement } from '../types.js';
 import {
@@ -380,7 +383,83 @@ export const FIDO2: Requirement[] = [
       );
     },
   },
+  {
+    id: 'FIDO2-011',
+    title:
+      'a band listing authnrCfg in getInfo refuses authenticatorConfig without a pinUvAuthParam from an acfg token once a PIN is set, and setMinPINLength raises getInfo minPINLength and forces a too-short PIN to change; one that does not answers INVALID_COMMAND',
+    source: 'CTAP 2.1 §6.11, §6.11.4, §6.4',
+    needs: ['debug-link', 'erase', 'fido2'],
+    async run(ctx) {
+      const client = new Fido2Client((_command, payload) => ctapRaw(ctx, payload));
+      const before = await client.getInfo();
+      if (before.options.authnrCfg !== true) {
+        const reply = parseReply(
+          await ctapRaw(
+            ctx,
+            request(Ctap.CONFIG, encodeMembers(ConfigRequest, { subCommand: ConfigSubCommand.TOGGLE_ALWAYS_UV })),
+          ),
+          'authenticatorConfig',
+        );
+        check(
+          reply.status === CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+          'CTAP1_ERR_INVALID_COMMAND from a band without authnrCfg',
+          statusHex(reply.status),
+        );
+        return;
+      }
+      await enrolledBand(ctx);
+      try {
+        const pin = '2580';
+        await setup('set a 4-digit PIN', () => client.clientPin.setPin(pin));
+        const minimum = (await client.getInfo()).minPinLength ?? 4;
+        const refused = await ctapStatusOf(client.config.setMinPinLength(undefined, { newMinPinLength: minimum + 2 }));
+        check(
+          refused === CtapStatus.CTAP2_ERR_PUAT_REQUIRED,
+          'setMinPINLength without pinUvAuthParam answered CTAP2_ERR_PUAT_REQUIRED',
+          statusHex(refused),
+        );
+        const cm = await client.clientPin.getPinToken(pin, { permissions: Permission.CREDENTIAL_MANAGEMENT });
+        const wrongPermission = await ctapStatusOf(client.config.setMinPinLength(cm, { newMinPinLength: minimum + 2 }));
+        check(
+          wrongPermission === CtapStatus.CTAP2_ERR_PIN_AUTH_INVALID,
+          'setMinPINLength with a token lacking acfg answered CTAP2_ERR_PIN_AUTH_INVALID',
+          statusHex(wrongPermission),
+        );
+        check(
+          (await client.getInfo()).minPinLength === minimum,
+          `minPINLength still ${minimum} after the refusals`,
+          String((await client.getInfo()).minPinLength),
+        );
+        const acfg = await client.clientPin.getPinToken(pin, { permissions: Permission.AUTHENTICATOR_CONFIG });
+        const accepted = await ctapStatusOf(client.config.setMinPinLength(acfg, { newMinPinLength: minimum + 2 }));
+        check(
+          accepted === CtapStatus.CTAP2_OK,
+          'setMinPINLength with an acfg token answered CTAP2_OK',
+          statusHex(accepted),
+        );
+        const after = await client.getInfo();
+        check(
+          after.minPinLength === minimum + 2 && after.forcePinChange === true,
+          `getInfo minPINLength ${minimum + 2} and forcePINChange true (the PIN is now too short)`,
+          `minPINLength ${after.minPinLength}, forcePINChange ${after.forcePinChange}`,
+        );
+      } finally {
+        await blankBand(ctx);
+      }
+    },
+  },
 ];
+
+/** The CTAP status a host/fido2 call ends with (CTAP2_OK when it resolves). */
+async function ctapStatusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return CtapStatus.CTAP2_OK;
+  } catch (error) {
+    if (error instanceof CtapError) return error.status;
+    throw error;
+  }
+}
 
 /** One MSG (CTAP1/U2F APDU) sent raw; its response APDU, or 'error' when the band answers CTAPHID ERROR. */
 async function u2fRaw(ctx: ConformanceContext, apdu: Uint8Array): Promise<Uint8Array | 'error'> {

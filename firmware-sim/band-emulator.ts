@@ -9,7 +9,7 @@ import {
 import { Command, HidError, type Unit } from '../transport/index.js';
 import { Band } from './band.js';
 import type { Clock } from './clock.js';
-import type { Ctap2Authenticator } from './ctap2/index.js';
+import type { AttestationMode, Ctap2Authenticator } from './ctap2/index.js';
 import { answerDebug } from './debug-link.js';
 import type { BandDevice, DeviceContext } from './band-device.js';
 import { BAND_AAGUID, fido2Authenticator, residentCredentialCount, residentCredentials } from './fido2.js';
@@ -36,6 +36,8 @@ export interface BandEmulatorOptions {
   fido2?: boolean;
   /** 16 bytes; default the band model's. */
   aaguid?: Uint8Array;
+  /** makeCredential's packed attestation: 'batch' (x5c under the model's root, the default) or 'self'. */
+  attestation?: AttestationMode;
   /** Run an enrollment at construction (bandsim --preset). */
   preset?: Preset;
   batteryPercent?: number;
@@ -87,6 +89,7 @@ export class BandEmulator implements BandDevice {
       authenticator = fido2Authenticator(this.band, options.world.clock, {
         aaguid: options.aaguid ?? BAND_AAGUID,
         firmwareVersion,
+        attestation: options.attestation,
       });
       if (this.band.isPowered) authenticator.powerUp();
       this.authenticator = authenticator;

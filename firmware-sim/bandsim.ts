@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -13,7 +14,9 @@ import {
   type UsbipServerEvent,
 } from '../transport/index.js';
 import { BandEmulator } from './band-emulator.js';
+import { ATTESTATION_MODES, type AttestationMode } from './ctap2/index.js';
 import { CtapHidDevice } from './ctaphid-device.js';
+import { bandAttestationRoot } from './fido2.js';
 import { applyPreset, type Preset } from './preset.js';
 import { serveBand } from './serve.js';
 import { systemWorld } from './world.js';
@@ -40,6 +43,11 @@ options:
   --user NAME          the user of --preset
   --auto-presence      FIDO2 user presence without a tap (rigs only; off by default)
   --debug-link         answer the debug link (command 0x42): buttons, finger, wrist, clock, power
+  --attestation MODE   batch (default): makeCredential's packed attestation carries the batch certificate
+                       (x5c) under the band model's root CA; self: signed by the new credential's key, no x5c
+  --attestation-root-out FILE
+                       write the band model's root CA certificate (PEM), the one a relying party trusts for
+                       batch attestation; with no endpoint, write it and exit
   --version            print bandsim's version
   -h, --help           this text
 
@@ -62,6 +70,8 @@ const OPTIONS = {
   user: { type: 'string' },
   'auto-presence': { type: 'boolean' },
   'debug-link': { type: 'boolean' },
+  attestation: { type: 'string' },
+  'attestation-root-out': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -107,7 +117,11 @@ function parse(argv: string[]) {
   const v = parsed.values;
   if (v.help) return { help: true as const };
   if (v.version) return { version: true as const };
-  if (!v.serial && !v.tcp && !v['udp-hid'] && !v.usbip)
+  const attestation = v.attestation ?? 'batch';
+  if (!(ATTESTATION_MODES as readonly string[]).includes(attestation))
+    throw new UsageError(`expected --attestation ${ATTESTATION_MODES.join(' or ')}, got '${attestation}'`);
+  const attestationRootOut = v['attestation-root-out'];
+  if (!v.serial && !v.tcp && !v['udp-hid'] && !v.usbip && attestationRootOut === undefined)
     throw new UsageError(
       'expected at least one endpoint: --serial PATH, --tcp HOST:PORT, --udp-hid HOST:PORT or --usbip HOST:PORT',
     );
@@ -141,6 +155,8 @@ function parse(argv: string[]) {
     preset: { kind, userName: v.user } as Preset,
     autoPresence: v['auto-presence'] ?? false,
     debugLink: v['debug-link'] ?? false,
+    attestation: attestation as AttestationMode,
+    attestationRootOut,
   };
 }
 
@@ -175,6 +191,17 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (options.attestationRootOut !== undefined) {
+    try {
+      writeFileSync(options.attestationRootOut, new X509Certificate(bandAttestationRoot()).toString());
+    } catch (error) {
+      process.stderr.write(
+        `bandsim: could not write --attestation-root-out ${options.attestationRootOut} (${(error as Error).message})\n`,
+      );
+      return 1;
+    }
+    if (!options.serial && !options.tcp && !options.udpHid && !options.usbip) return 0;
+  }
   const world = systemWorld({ stateDir: options.state, seed: options.seed });
   const emulator = new BandEmulator({
     world,
@@ -182,6 +209,7 @@ async function run(argv: string[]): Promise<number> {
     seos: options.seos,
     autoPresence: options.autoPresence,
     debugLink: options.debugLink,
+    attestation: options.attestation,
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (emulator.band.storageFault)

@@ -2,7 +2,13 @@ import { MAX_DISCOVERABLE_CREDENTIALS, MAX_LABEL_CHARS, resolveLabel, type FidoC
 import { MAX_UNIT_PAYLOAD } from '../transport/index.js';
 import type { Band } from './band.js';
 import type { Clock } from './clock.js';
-import { Ctap2Authenticator, StoreKeys } from './ctap2/index.js';
+import {
+  ATTESTATION_MODEL,
+  Ctap2Authenticator,
+  modelAttestationRoot,
+  StoreKeys,
+  type AttestationMode,
+} from './ctap2/index.js';
 import { decodeResidentCredential } from './ctap2/resident-credential.js';
 import type { BioSensor } from './ctap2/env.js';
 import type { FlashStore } from './flash-store.js';
@@ -13,11 +19,19 @@ import { Keys } from './user-data.js';
 /** The band model's AAGUID: first 16 bytes of SHA-256("band-stack bandsim"), fixed for the model as a real one is. */
 export const BAND_AAGUID = Uint8Array.from(Buffer.from('bbaf4d27b2d0d7369e34164abb7a9d65', 'hex'));
 
+/**
+ * The DER root CA certificate of the emulated band model with this AAGUID: what a relying party trusts to accept
+ * the band's batch attestation (`bandsim --attestation-root-out FILE` writes it as PEM).
+ */
+export function bandAttestationRoot(aaguid: Uint8Array = BAND_AAGUID): Uint8Array {
+  return modelAttestationRoot({ aaguid, model: ATTESTATION_MODEL }).certificate;
+}
+
 /** The CTAP2 authenticator the band hosts, seeing the band only through its Ctap2Env. */
 export function fido2Authenticator(
   band: Band,
   clock: Clock,
-  config: { aaguid: Uint8Array; firmwareVersion: string },
+  config: { aaguid: Uint8Array; firmwareVersion: string; attestation?: AttestationMode },
 ): Ctap2Authenticator {
   return new Ctap2Authenticator(
     {
@@ -35,6 +49,7 @@ export function fido2Authenticator(
       firmwareVersion: numericVersion(config.firmwareVersion),
       // How many discoverable credentials the band's flash holds: proto's limit, also band.proto's list maximum.
       maxResidentCredentials: MAX_DISCOVERABLE_CREDENTIALS,
+      attestation: config.attestation,
     },
   );
 }

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { ObjectIdentifier } from 'asn1js';
 import {
@@ -9,6 +10,9 @@ import {
   Extension,
   Extensions,
   id_ce_basicConstraints,
+  id_ce_keyUsage,
+  KeyUsage,
+  KeyUsageFlags,
   Name,
   RelativeDistinguishedName,
   SubjectPublicKeyInfo,
@@ -16,6 +20,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
+import type { CommandContext } from './command-context.js';
 import { P256Key, randomP256Scalar, type Signing } from './p256-key.js';
 
 /**
@@ -65,30 +70,39 @@ function name(entries: [string, string][]): Name {
   );
 }
 
-/**
- * A self-signed attestation certificate for `key` meeting WebAuthn §8.2.1 (version 3, C/O/OU="Authenticator
- * Attestation"/CN subject, basicConstraints CA false, the AAGUID extension). Deterministic: a fixed validity and
- * serial from the key, and the key's own signing (RFC 6979 on a seeded band).
- */
-export function attestationCertificate(key: P256Key, subject: AttestationSubject): Uint8Array {
-  const dn = name([
+/** The DN of the model's root CA, the batch certificates' issuer. */
+function rootName(subject: AttestationSubject): Name {
+  return name([
     [OID.countryName, 'US'],
     [OID.organizationName, 'band-stack'],
-    [OID.organizationalUnitName, 'Authenticator Attestation'],
-    [OID.commonName, `${subject.model} batch attestation`],
+    [OID.commonName, `${subject.model} attestation root CA`],
   ]);
+}
+
+interface CertificateSpec {
+  subject: Name;
+  issuer: Name;
+  /** Whose public key the certificate names. */
+  subjectKey: P256Key;
+  /** Who signs it (the subject itself for a root). */
+  issuerKey: P256Key;
+  extensions: Extension[];
+}
+
+/** Deterministic: a fixed validity and a serial from the key, and the issuer key's signing (RFC 6979 if seeded). */
+function certificate(spec: CertificateSpec): Uint8Array {
   const publicKey = new Uint8Array(65);
   publicKey[0] = 0x04;
-  publicKey.set(key.x, 1);
-  publicKey.set(key.y, 33);
+  publicKey.set(spec.subjectKey.x, 1);
+  publicKey.set(spec.subjectKey.y, 33);
   const signature = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
   const tbs = new TBSCertificate({
     version: Version.v3,
-    serialNumber: Uint8Array.from([0x01, ...key.x.subarray(0, 8)]).buffer,
+    serialNumber: Uint8Array.from([0x01, ...spec.subjectKey.x.subarray(0, 8)]).buffer,
     signature,
-    issuer: dn,
+    issuer: spec.issuer,
     validity: new Validity({ notBefore: new Date(Date.UTC(2024, 0, 1)), notAfter: new Date(Date.UTC(2049, 11, 31)) }),
-    subject: dn,
+    subject: spec.subject,
     subjectPublicKeyInfo: new SubjectPublicKeyInfo({
       algorithm: new AlgorithmIdentifier({
         algorithm: OID.ecPublicKey,
@@ -96,26 +110,125 @@ export function attestationCertificate(key: P256Key, subject: AttestationSubject
       }),
       subjectPublicKey: publicKey.buffer,
     }),
-    extensions: new Extensions([
-      new Extension({
-        extnID: id_ce_basicConstraints,
-        critical: true,
-        extnValue: new OctetString(AsnConvert.serialize(new BasicConstraints({ cA: false }))),
-      }),
+    extensions: new Extensions(spec.extensions),
+  });
+  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  const cert = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: signature,
+    signatureValue: spec.issuerKey.sign(tbsDer).slice().buffer,
+  });
+  return new Uint8Array(AsnConvert.serialize(cert));
+}
+
+function basicConstraints(cA: boolean): Extension {
+  return new Extension({
+    extnID: id_ce_basicConstraints,
+    critical: true,
+    extnValue: new OctetString(AsnConvert.serialize(new BasicConstraints({ cA }))),
+  });
+}
+
+/**
+ * A batch attestation certificate for `key`, issued by the model's root CA, meeting WebAuthn §8.2.1 (version 3,
+ * C/O/OU="Authenticator Attestation"/CN subject, basicConstraints CA false, the AAGUID extension).
+ */
+export function attestationCertificate(key: P256Key, subject: AttestationSubject): Uint8Array {
+  const root = modelAttestationRoot(subject);
+  return certificate({
+    subject: name([
+      [OID.countryName, 'US'],
+      [OID.organizationName, 'band-stack'],
+      [OID.organizationalUnitName, 'Authenticator Attestation'],
+      [OID.commonName, `${subject.model} batch attestation`],
+    ]),
+    issuer: rootName(subject),
+    subjectKey: key,
+    issuerKey: root.key,
+    extensions: [
+      basicConstraints(false),
       new Extension({
         extnID: OID.fidoAaguid,
         critical: false,
         extnValue: new OctetString(AsnConvert.serialize(new OctetString(subject.aaguid))),
       }),
-    ]),
+    ],
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const certificate = new Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: signature,
-    signatureValue: key.sign(tbsDer).slice().buffer,
+}
+
+/** The model's root CA: the certificate a relying party trusts for every band of the model. */
+export interface AttestationRoot {
+  key: P256Key;
+  /** DER, self-signed, CA true. */
+  certificate: Uint8Array;
+}
+
+/**
+ * The emulated model's root CA. A manufacturer keeps its root key offline; an emulator has no factory, so the key
+ * follows from the model (name and AAGUID) through HKDF: every band of one emulated model, whatever its seed, has
+ * batch certificates under the same root, and a host can have it without a band (`bandsim --attestation-root-out`).
+ * The key is public knowledge here: it makes attestation checkable, not secret.
+ */
+export function modelAttestationRoot(subject: AttestationSubject): AttestationRoot {
+  const cacheKey = `${subject.model}\u0000${Buffer.from(subject.aaguid).toString('hex')}`;
+  const cached = roots.get(cacheKey);
+  if (cached !== undefined) return cached;
+  // Enough output for randomP256Scalar's rejection sampling to never run dry in practice (2^-256 per extra draw).
+  const stream = new Uint8Array(
+    hkdfSync(
+      'sha256',
+      Buffer.concat([subject.aaguid, Buffer.from(subject.model)]),
+      'band-stack',
+      'attestation root',
+      256,
+    ),
+  );
+  let at = 0;
+  const key = P256Key.fromScalar(
+    randomP256Scalar((n) => stream.slice(at, (at += n))),
+    'rfc6979',
+  );
+  const dn = rootName(subject);
+  const keyUsage = new Extension({
+    extnID: id_ce_keyUsage,
+    critical: true,
+    extnValue: new OctetString(AsnConvert.serialize(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign))),
   });
-  return new Uint8Array(AsnConvert.serialize(certificate));
+  const root = {
+    key,
+    certificate: certificate({
+      subject: dn,
+      issuer: dn,
+      subjectKey: key,
+      issuerKey: key,
+      extensions: [basicConstraints(true), keyUsage],
+    }),
+  };
+  roots.set(cacheKey, root);
+  return root;
+}
+
+const roots = new Map<string, AttestationRoot>();
+
+/** The model name an attestation certificate carries. */
+export const ATTESTATION_MODEL = 'bandsim';
+
+/**
+ * The band's attestation identity, made at first use (and then `put` must be committed with the command's other
+ * writes), or read back from flash.
+ */
+export function attestationIdentity(c: CommandContext): {
+  identity: AttestationIdentity;
+  put: Record<string, Uint8Array>;
+} {
+  const signing = c.credentials.signing();
+  const stored = c.store.get(ATTESTATION_STORE_KEY);
+  if (stored !== undefined) return { identity: decodeAttestationIdentity(stored, signing), put: {} };
+  const identity = newAttestationIdentity((n) => c.env.random(n), signing, {
+    aaguid: c.config.aaguid,
+    model: ATTESTATION_MODEL,
+  });
+  return { identity, put: { [ATTESTATION_STORE_KEY]: encodeAttestationIdentity(identity) } };
 }
 
 /** Stored form: the 32-byte scalar, then the DER certificate. */

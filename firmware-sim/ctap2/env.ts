@@ -89,13 +89,24 @@ export interface Ctap2Config {
   maxResidentCredentials?: number;
   /** getInfo transports (0x09); default ['usb']. */
   transports?: string[];
+  /** What makeCredential's packed statement proves; default 'batch'. See {@link AttestationMode}. */
+  attestation?: AttestationMode;
 }
+
+/**
+ * 'batch': signed by the batch attestation key, `x5c` = [batch certificate] under the model's root CA (WebAuthn
+ * §8.2 "Basic"), what relying parties that check the model or its AAGUID need. 'self': signed by the credential's
+ * own key, no `x5c`, for rigs that want the band to reveal nothing about its model (WebAuthn §6.5.3 "Self").
+ */
+export type AttestationMode = 'self' | 'batch';
+export const ATTESTATION_MODES: readonly AttestationMode[] = ['self', 'batch'];
 
 export interface ResolvedConfig {
   aaguid: Uint8Array;
   firmwareVersion: number;
   maxResidentCredentials: number;
   transports: string[];
+  attestation: AttestationMode;
 }
 
 export function resolveConfig(config: Ctap2Config): ResolvedConfig {
@@ -113,7 +124,12 @@ export function resolveConfig(config: Ctap2Config): ResolvedConfig {
       `Ctap2Config.maxResidentCredentials must be a positive integer; got ${maxResidentCredentials}.`,
     );
   }
+  const attestation = config.attestation ?? 'batch';
+  if (!ATTESTATION_MODES.includes(attestation)) {
+    throw new TypeError(`Ctap2Config.attestation must be 'self' or 'batch'; got ${JSON.stringify(attestation)}.`);
+  }
   return {
+    attestation,
     aaguid: new Uint8Array(config.aaguid),
     firmwareVersion: config.firmwareVersion,
     maxResidentCredentials,

@@ -1,6 +1,8 @@
 export { Ctap2Authenticator, type Ctap2Observer } from './authenticator.js';
 export {
   UserPresenceTimeoutError,
+  ATTESTATION_MODES,
+  type AttestationMode,
   type Ctap2Config,
   type BioSensor,
   type BioTemplate,
@@ -23,3 +25,4 @@ export {
   type CborInput,
 } from '../../proto/ctap2/canonical-cbor.js';
 export { decodeResidentCredential, type ResidentCredential, type UserEntity } from './resident-credential.js';
+export { ATTESTATION_MODEL, modelAttestationRoot, type AttestationRoot } from './attestation.js';

@@ -1,3 +1,4 @@
+import { attestationIdentity } from './attestation.js';
 import { buildAuthData, AuthDataFlag } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
@@ -32,7 +33,8 @@ import { verifyUser } from './user-verification.js';
 const WHERE = 'authenticatorMakeCredential';
 
 /**
- * authenticatorMakeCredential (CTAP 2.1 §6.1.2), ES256 only, `packed` self attestation. The steps keep the spec's
+ * authenticatorMakeCredential (CTAP 2.1 §6.1.2), ES256 only, `packed` attestation: batch (`x5c`) or self, as
+ * `Ctap2Config.attestation` says. The steps keep the spec's
  * numbering in comments so a reader can hold them against the text.
  */
 export async function makeCredential(c: CommandContext, params: CborMap): Promise<CborInput> {
@@ -170,7 +172,9 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   const signed = new Uint8Array(authData.length + clientDataHash.length);
   signed.set(authData, 0);
   signed.set(clientDataHash, authData.length);
-  const sig = key.sign(signed);
+  // Batch: the attestation key signs and its certificate goes along; self: the new credential's key signs.
+  const batch = c.config.attestation === 'batch' ? attestationIdentity(c) : undefined;
+  const sig = (batch?.identity.key ?? key).sign(signed);
 
   const residentPut: Record<string, Uint8Array> = {};
   if (rk) {
@@ -183,12 +187,19 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
       created: signCount,
     });
   }
-  // One commit: the master (if new), the counter, the new record and the removal of the record it replaces.
-  c.store.commit({ put: { ...masterPut, ...counterPut, ...residentPut }, del: replaced.map((r) => r.storageKey) });
+  // One commit: the master (if new), the attestation identity (if new), the counter, the new record and the removal of the record it replaces.
+  c.store.commit({
+    put: { ...masterPut, ...counterPut, ...residentPut, ...batch?.put },
+    del: replaced.map((r) => r.storageKey),
+  });
 
   return encodeMembers(MakeCredentialResponse, {
     fmt: PACKED_ATTESTATION_FORMAT,
     authData,
-    attStmt: encodeMembers(PackedAttestationStatement, { alg: Cose.ALG_ES256, sig }),
+    attStmt: encodeMembers(PackedAttestationStatement, {
+      alg: Cose.ALG_ES256,
+      sig,
+      ...(batch === undefined ? {} : { x5c: [batch.identity.certificate] }),
+    }),
   });
 }

@@ -12,13 +12,7 @@ import {
   type StatusWordCode,
 } from '../../proto/ctap1.js';
 import { CredProtect } from '../../proto/ctap2/extensions/cred-protect.js';
-import {
-  ATTESTATION_STORE_KEY,
-  decodeAttestationIdentity,
-  encodeAttestationIdentity,
-  newAttestationIdentity,
-  type AttestationIdentity,
-} from './attestation.js';
+import { attestationIdentity } from './attestation.js';
 import type { CommandContext } from './command-context.js';
 import { sealCredentialId } from './credential-id.js';
 import { deriveMasterKeys } from './master-keys.js';
@@ -29,9 +23,6 @@ import { deriveMasterKeys } from './master-keys.js';
  * platform repeats it until the touch has come (U2F Raw Message Formats §4.3, §5.1).
  */
 export const U2F_PRESENCE_VALID_MS = 10_000;
-
-/** The model name an attestation certificate carries. */
-export const ATTESTATION_MODEL = 'bandsim';
 
 class U2fStatus extends Error {
   constructor(readonly status: StatusWordCode) {
@@ -172,17 +163,6 @@ async function requirePresence(c: CommandContext, purpose: 'u2fRegister' | 'u2fA
     }
   }
   throw new U2fStatus(StatusWord.CONDITIONS_NOT_SATISFIED);
-}
-
-function attestationIdentity(c: CommandContext): { identity: AttestationIdentity; put: Record<string, Uint8Array> } {
-  const signing = c.credentials.signing();
-  const stored = c.store.get(ATTESTATION_STORE_KEY);
-  if (stored !== undefined) return { identity: decodeAttestationIdentity(stored, signing), put: {} };
-  const identity = newAttestationIdentity((n) => c.env.random(n), signing, {
-    aaguid: c.config.aaguid,
-    model: ATTESTATION_MODEL,
-  });
-  return { identity, put: { [ATTESTATION_STORE_KEY]: encodeAttestationIdentity(identity) } };
 }
 
 function uncompressedPoint(x: Uint8Array, y: Uint8Array): Uint8Array {

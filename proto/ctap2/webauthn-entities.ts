@@ -30,7 +30,7 @@ export const PublicKeyCredentialParameters = members({
   alg: { key: 'alg', type: 'int', required: true },
 });
 
-/** packed attestation statement (WebAuthn §8.2), self attestation form. */
+/** packed attestation statement (WebAuthn §8.2): `x5c` present for basic (batch) attestation, absent for self. */
 export const PackedAttestationStatement = members({
   alg: { key: 'alg', type: 'int', required: true },
   sig: { key: 'sig', type: 'bytes', required: true },

@@ -3,6 +3,7 @@ import type { DeviceContext } from '../../firmware-sim/band-device.js';
 import {
   Ctap2Authenticator,
   UserPresenceTimeoutError,
+  type AttestationMode,
   type Ctap2Env,
   type UserPresenceRequest,
 } from '../../firmware-sim/ctap2/index.js';
@@ -92,7 +93,13 @@ export interface Rig {
 }
 
 export function makeRig(
-  options: { seed?: string; store?: MemoryFlashStore; band?: FakeBand; maxResidentCredentials?: number } = {},
+  options: {
+    seed?: string;
+    store?: MemoryFlashStore;
+    band?: FakeBand;
+    maxResidentCredentials?: number;
+    attestation?: AttestationMode;
+  } = {},
 ): Rig {
   const store = options.store ?? new MemoryFlashStore();
   const band = options.band ?? new FakeBand(store, options.seed ?? 'rig');
@@ -100,6 +107,7 @@ export function makeRig(
     aaguid: AAGUID,
     firmwareVersion: 7,
     ...(options.maxResidentCredentials !== undefined ? { maxResidentCredentials: options.maxResidentCredentials } : {}),
+    ...(options.attestation !== undefined ? { attestation: options.attestation } : {}),
   });
   authenticator.powerUp();
   const raw = (request: Uint8Array, signal?: AbortSignal) =>
@@ -124,6 +132,7 @@ export function makeRig(
         ...(options.maxResidentCredentials !== undefined
           ? { maxResidentCredentials: options.maxResidentCredentials }
           : {}),
+        ...(options.attestation !== undefined ? { attestation: options.attestation } : {}),
       }),
   };
   return rig;

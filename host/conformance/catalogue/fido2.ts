@@ -176,10 +176,30 @@ export const FIDO2: Requirement[] = [
           'attStmt {alg: -7, sig}',
           show(c.attStmt),
         );
-        if (!c.attStmt.has('x5c')) {
+        const x5c = c.attStmt.get(PackedAttestationStatement.x5c.key);
+        if (x5c === undefined) {
           check(
             verifies(c.publicKey, concat(c.authDataBytes, c.clientDataHash), sig),
             'the self-attestation signature to verify with the credential key over authData ‖ clientDataHash',
+            'a signature that does not verify',
+          );
+        } else {
+          // Basic attestation (WebAuthn §8.2): the first x5c certificate's key signs; §8.2.1 shapes that certificate.
+          let leaf: X509Certificate | undefined;
+          try {
+            if (Array.isArray(x5c) && x5c[0] instanceof Uint8Array) leaf = new X509Certificate(x5c[0]);
+          } catch {
+            leaf = undefined;
+          }
+          check(leaf !== undefined, 'x5c: an array starting with a DER X.509 certificate', show(c.attStmt));
+          check(
+            leaf!.ca === false && /(^|\n)OU=Authenticator Attestation(\n|$)/.test(leaf!.subject),
+            'an attestation certificate with CA false and OU "Authenticator Attestation" (WebAuthn §8.2.1)',
+            leaf!.subject.replaceAll('\n', ', '),
+          );
+          check(
+            verifies(leaf!.publicKey, concat(c.authDataBytes, c.clientDataHash), sig as Uint8Array),
+            'the attestation signature to verify with the x5c certificate key over authData ‖ clientDataHash',
             'a signature that does not verify',
           );
         }

@@ -23,7 +23,7 @@ import type {
   StartRegistrationOptions,
 } from './relying-party.js';
 
-/** ES256 only: what the band's CTAP2 engine (P-256) produces, and what packed self-attestation is checked with. */
+/** ES256 only: what the band's CTAP2 engine (P-256) produces, and what its packed attestation is checked with. */
 export const SUPPORTED_ALGORITHM_IDS = [-7];
 
 /** Who the relying party is (id, origin, name), where it keeps its credentials, and its injected clock and randomness. */
@@ -136,7 +136,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
         userDisplayName: options.displayName ?? userName,
         challenge,
         timeout: this.#timeoutMs,
-        // Packed self-attestation is what the band returns; "direct" asks a browser not to strip it.
+        // The band returns packed (batch x5c or self) attestation; "direct" asks a browser not to strip it.
         attestationType: 'direct',
         excludeCredentials: user.credentials
           .filter((c) => c.retired === undefined)

@@ -6,7 +6,7 @@ import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
 /**
  * python-fido2 (Debian's python3-fido2, an independent CTAP2 client) drives bandsim over UDP-HID: CTAPHID INIT and
- * PING, getInfo, makeCredential (rk and non-rk) with packed self attestation checked by python-fido2, getAssertion
+ * PING, getInfo, makeCredential (rk and non-rk) with packed batch (x5c) and self attestation checked by python-fido2, getAssertion
  * with the signature verified against the attested public key, ClientPin (both PIN/UV protocols), reset, and
  * CTAPHID_CANCEL during a KEEPALIVE(UPNEEDED) wait.
  * The driver is test/interop/python_fido2_driver.py; it prints one JSON object of what it saw.
@@ -17,8 +17,8 @@ const python = systemTool(PYTHON_FIDO2);
 
 const bands: RunningBand[] = [];
 
-async function startBand(presence: 'auto' | 'button' = 'auto'): Promise<RunningBand> {
-  const band = await startBandsim({ autoPresence: presence === 'auto' });
+async function startBand(presence: 'auto' | 'button' = 'auto', args: string[] = []): Promise<RunningBand> {
+  const band = await startBandsim({ autoPresence: presence === 'auto', args });
   bands.push(band);
   return band;
 }
@@ -106,10 +106,12 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     });
   });
 
-  it('makeCredential (non-rk and rk) gives packed self attestation that python-fido2 verifies', () => {
+  it('makeCredential (non-rk and rk) gives packed batch attestation (x5c) that python-fido2 verifies as BASIC', () => {
     const common = {
       fmt: 'packed',
-      attestationType: 'SELF',
+      attestationType: 'BASIC',
+      trustPathLength: 1,
+      certificateIssuer: 'CN=bandsim attestation root CA,O=band-stack,C=US',
       rpIdHashOk: true,
       credentialIdLength: 63,
       alg: -7,
@@ -149,7 +151,11 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       retriesAfterWrong: 7,
     });
     for (const v of ['v2', 'v1']) {
-      expect(pin[`makeCredential_${v}`]).toMatchObject({ fmt: 'packed', attestationType: 'SELF', flags: UP | UV | AT });
+      expect(pin[`makeCredential_${v}`]).toMatchObject({
+        fmt: 'packed',
+        attestationType: 'BASIC',
+        flags: UP | UV | AT,
+      });
       expect(pin[`getAssertion_${v}`]).toEqual({ verified: true, flags: UP | UV });
     }
     expect(pin.badPinUvAuthParam).toBe('PIN_AUTH_INVALID');
@@ -158,9 +164,10 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
 
   it('authenticatorReset within 10 s of power-up clears the PIN and every credential', async () => {
     // A fresh band: reset is allowed only in the first 10 s after power-up.
-    const report = await drive(await startBand(), 'reset');
+    // This band is started with --attestation self: python-fido2 sees SELF attestation, no certificate.
+    const report = await drive(await startBand('auto', ['--attestation', 'self']), 'reset');
     expect(report).toMatchObject({
-      before: { fmt: 'packed', flags: UP | UV | AT },
+      before: { fmt: 'packed', attestationType: 'SELF', trustPathLength: 0, flags: UP | UV | AT },
       clientPinBefore: true,
       reset: 'ok',
       clientPinAfter: false,

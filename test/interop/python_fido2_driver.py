@@ -11,6 +11,8 @@ import sys
 import threading
 import traceback
 
+from cryptography import x509
+from cryptography.hazmat.backends import default_backend
 from fido2.attestation import PackedAttestation
 from fido2.attestation.base import AttestationType
 from fido2.ctap import CtapError
@@ -67,15 +69,20 @@ def make(ctap, n, rk=False, uv=False, pin_param=None, protocol=None):
         pin_uv_param=pin_param(cdh) if pin_param else None,
         pin_uv_protocol=protocol.VERSION if protocol else None,
     )
-    # Packed self attestation: python-fido2 checks the signature with the credential's own public key.
+    # Packed attestation: with x5c (batch, BASIC) python-fido2 checks the signature with the first certificate's key
+    # and the certificate's WebAuthn §8.2.1 fields; without (SELF) with the credential's own public key.
     # (0.9 names the statement att_statement and returns a tuple; 1.x says att_stmt and returns a result object.)
     statement = att.att_stmt if hasattr(att, "att_stmt") else att.att_statement
     verified = PackedAttestation().verify(statement, att.auth_data, cdh)
     att_type = verified.attestation_type if hasattr(verified, "attestation_type") else verified[0]
+    trust_path = (verified.trust_path if hasattr(verified, "trust_path") else verified[1]) or []
+    issuer = x509.load_der_x509_certificate(trust_path[0], default_backend()).issuer.rfc4514_string() if trust_path else None
     cred = att.auth_data.credential_data
     return att, cred, {
         "fmt": att.fmt,
         "attestationType": att_type.name,
+        "trustPathLength": len(trust_path),
+        "certificateIssuer": issuer,
         "flags": att.auth_data.flags,
         "counter": att.auth_data.counter,
         "rpIdHashOk": att.auth_data.rp_id_hash == sha256(RP["id"].encode()),

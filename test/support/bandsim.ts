@@ -40,13 +40,13 @@ export function requireBuiltBandsim(): void {
 
 /**
  * Starts `bandsim --udp-hid 127.0.0.1:0 --preset authenticated --user tw-user2 --debug-link [--auto-presence]`,
- * waits for "ready" and reads the port from its "listening udp-hid" line.
+ * plus `options.args`, waits for "ready" and reads the port from its "listening udp-hid" line.
  */
-export function startBandsim(options: { autoPresence?: boolean } = {}): Promise<RunningBand> {
+export function startBandsim(options: { autoPresence?: boolean; args?: string[] } = {}): Promise<RunningBand> {
   const args = ['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--debug-link'];
   const child = spawn(
     process.execPath,
-    [BANDSIM, ...args, ...(options.autoPresence === false ? [] : ['--auto-presence'])],
+    [BANDSIM, ...args, ...(options.autoPresence === false ? [] : ['--auto-presence']), ...(options.args ?? [])],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

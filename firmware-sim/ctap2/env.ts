@@ -99,6 +99,7 @@ export interface Ctap2Config {
  * own key, no `x5c`, for rigs that want the band to reveal nothing about its model (WebAuthn §6.5.3 "Self").
  */
 export type AttestationMode = 'self' | 'batch';
+/** Every {@link AttestationMode}, for option parsers. */
 export const ATTESTATION_MODES: readonly AttestationMode[] = ['self', 'batch'];
 
 export interface ResolvedConfig {

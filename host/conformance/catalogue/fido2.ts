@@ -193,12 +193,12 @@ export const FIDO2: Requirement[] = [
           }
           check(leaf !== undefined, 'x5c: an array starting with a DER X.509 certificate', show(c.attStmt));
           check(
-            leaf!.ca === false && /(^|\n)OU=Authenticator Attestation(\n|$)/.test(leaf!.subject),
+            leaf.ca === false && /(^|\n)OU=Authenticator Attestation(\n|$)/.test(leaf.subject),
             'an attestation certificate with CA false and OU "Authenticator Attestation" (WebAuthn §8.2.1)',
-            leaf!.subject.replaceAll('\n', ', '),
+            leaf.subject.replaceAll('\n', ', '),
           );
           check(
-            verifies(leaf!.publicKey, concat(c.authDataBytes, c.clientDataHash), sig as Uint8Array),
+            verifies(leaf.publicKey, concat(c.authDataBytes, c.clientDataHash), sig),
             'the attestation signature to verify with the x5c certificate key over authData ‖ clientDataHash',
             'a signature that does not verify',
           );

@@ -8,20 +8,32 @@ export type RelyingPartyErrorCode =
   | 'NO_CREDENTIALS'
   | 'NO_PENDING_CEREMONY'
   | 'CEREMONY_EXPIRED'
+  /** The registration's attestation does not meet `WebAuthnRelyingPartyOptions.attestation`; see `attestationRefusal`. */
+  | 'ATTESTATION_REFUSED'
   | 'INVALID_ARGUMENT'
   | 'CORRUPT'
   | 'IO'
   /** `@simplewebauthn/server` (an optional peer dependency) is not installed. */
   | 'MISSING_DEPENDENCY';
 
+/**
+ * Why a registration's attestation was refused (code `ATTESTATION_REFUSED`): it carried no attestation certificate
+ * (`none`, or packed self attestation), its AAGUID is not on the allow-list, or its certificate chain does not end at
+ * a trusted root (or is malformed or out of its validity period).
+ */
+export type AttestationRefusal = 'NO_ATTESTATION' | 'AAGUID_NOT_ALLOWED' | 'UNTRUSTED_CHAIN';
+
 /** A relying party rejected a ceremony or could not store it; `code` says which. */
 export class RelyingPartyError extends Error {
   override readonly name = 'RelyingPartyError';
+  /** Set when `code` is `ATTESTATION_REFUSED`: which requirement the attestation failed. */
+  readonly attestationRefusal?: AttestationRefusal;
   constructor(
     readonly code: RelyingPartyErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; attestationRefusal?: AttestationRefusal },
   ) {
     super(message, options);
+    if (options?.attestationRefusal !== undefined) this.attestationRefusal = options.attestationRefusal;
   }
 }

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export type { AttestationRequirement } from './attestation-policy.js';
 export type * from './relying-party.js';
 export {
   WebAuthnRelyingParty,

@@ -9,6 +9,12 @@ import type {
 import { writeFileAtomic } from '../directory/atomic-file.js';
 import { SerialQueue } from '../directory/serial-queue.js';
 import { isSerialNumber } from '../../proto/index.js';
+import {
+  attestationPolicy,
+  checkAttestation,
+  type AttestationPolicy,
+  type AttestationRequirement,
+} from './attestation-policy.js';
 import { RelyingPartyError } from './errors.js';
 import {
   decodeRelyingPartyState,
@@ -47,6 +53,13 @@ export interface WebAuthnRelyingPartyOptions {
   ceremonyTimeoutMs?: number;
   /** Persist credentials to this JSON file (atomic writes, mode 0600). Memory only when omitted. */
   statePath?: string;
+  /**
+   * Require attestation from listed authenticator models (AAGUIDs) and/or trusted root certificates; a registration
+   * that does not meet it fails with code `ATTESTATION_REFUSED` and `attestationRefusal` saying why. Omitted: any
+   * verified attestation is accepted, `none` and self included. The band model's root:
+   * `bandsim --attestation-root-out FILE`.
+   */
+  attestation?: AttestationRequirement;
 }
 
 interface PendingCeremony {
@@ -88,6 +101,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
   readonly #requireUV: boolean;
   readonly #timeoutMs: number;
   readonly #statePath: string | undefined;
+  readonly #attestation: AttestationPolicy | undefined;
   readonly #queue = new SerialQueue();
   readonly #registrations = new Map<string, PendingCeremony>();
   readonly #authentications = new Map<string, PendingCeremony>();
@@ -108,6 +122,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
     this.#requireUV = options.requireUserVerification ?? false;
     this.#timeoutMs = options.ceremonyTimeoutMs ?? 120_000;
     this.#statePath = options.statePath;
+    this.#attestation = options.attestation === undefined ? undefined : attestationPolicy(options.attestation);
   }
 
   startRegistration(
@@ -188,6 +203,13 @@ export class WebAuthnRelyingParty implements RelyingParty {
             `the response id ${response.id} is not the credential ID ${credential.id} in the authenticator data`,
           ),
         );
+      }
+
+      if (this.#attestation !== undefined) {
+        const { fmt, aaguid, attestationObject } = verification.registrationInfo;
+        const { decodeAttestationObject } = await import('@simplewebauthn/server/helpers');
+        const x5c = decodeAttestationObject(attestationObject).get('attStmt').get('x5c');
+        checkAttestation(this.#attestation, { fmt, aaguid, x5c }, userName, this.#clock());
       }
 
       for (const [owner, record] of state.users) {

@@ -99,12 +99,14 @@ export function makeRig(
     band?: FakeBand;
     maxResidentCredentials?: number;
     attestation?: AttestationMode;
+    /** Default the rig's AAGUID. */
+    aaguid?: Uint8Array;
   } = {},
 ): Rig {
   const store = options.store ?? new MemoryFlashStore();
   const band = options.band ?? new FakeBand(store, options.seed ?? 'rig');
   const authenticator = new Ctap2Authenticator(band, {
-    aaguid: AAGUID,
+    aaguid: options.aaguid ?? AAGUID,
     firmwareVersion: 7,
     ...(options.maxResidentCredentials !== undefined ? { maxResidentCredentials: options.maxResidentCredentials } : {}),
     ...(options.attestation !== undefined ? { attestation: options.attestation } : {}),
@@ -133,6 +135,7 @@ export function makeRig(
           ? { maxResidentCredentials: options.maxResidentCredentials }
           : {}),
         ...(options.attestation !== undefined ? { attestation: options.attestation } : {}),
+        ...(options.aaguid !== undefined ? { aaguid: options.aaguid } : {}),
       }),
   };
   return rig;

@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { BAND_AAGUID } from '../../firmware-sim/fido2.js';
+import { ATTESTATION_MODEL, modelAttestationRoot, type AttestationMode } from '../../firmware-sim/ctap2/index.js';
+import { registrationResponseJSON } from '../../host/fido2/index.js';
+import {
+  RelyingPartyError,
+  WebAuthnRelyingParty,
+  type AttestationRequirement,
+} from '../../host/relying-party/index.js';
+import { BANDSIM, requireBuiltBandsim } from '../support/bandsim.js';
+import { makeRig } from '../ctap2/rig.js';
+import { manualClock, seededRandom, withTempDir } from './fixtures.js';
+
+const RP_ID = 'login.example.com';
+const ORIGIN = 'https://login.example.com';
+const BAND_MODEL_AAGUID = Buffer.from(BAND_AAGUID)
+  .toString('hex')
+  .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+const OTHER_ROOT = modelAttestationRoot({ aaguid: new Uint8Array(16).fill(7), model: 'another model' }).certificate;
+
+/** The band model's root as a host gets it: the PEM file `bandsim --attestation-root-out FILE` writes. */
+async function bandModelRoot(): Promise<string> {
+  requireBuiltBandsim();
+  return withTempDir(async (dir) => {
+    const file = join(dir, 'band-root.pem');
+    await promisify(execFile)(process.execPath, [BANDSIM, '--attestation-root-out', file], { timeout: 30_000 });
+    return readFile(file, 'utf8');
+  });
+}
+
+function makeRp(attestation?: AttestationRequirement) {
+  return new WebAuthnRelyingParty({
+    id: RP_ID,
+    origin: ORIGIN,
+    randomBytes: seededRandom('rp'),
+    clock: manualClock(),
+    ...(attestation !== undefined ? { attestation } : {}),
+  });
+}
+
+/** The band's CTAP2 authenticator (the band model's AAGUID) makes the credential the RP asked for. */
+async function register(rp: WebAuthnRelyingParty, mode: AttestationMode = 'batch') {
+  const options = await rp.startRegistration('tw-user2', { bandSerial: 'AAAH-00125' });
+  const { client } = makeRig({ aaguid: BAND_AAGUID, attestation: mode });
+  const made = await client.makeCredential({
+    challenge: options.challenge,
+    origin: ORIGIN,
+    rp: { id: RP_ID },
+    user: { id: Buffer.from(options.user.id, 'base64url'), name: 'tw-user2' },
+  });
+  return rp.finishRegistration('tw-user2', registrationResponseJSON(made));
+}
+
+async function refusal(p: Promise<unknown>): Promise<RelyingPartyError> {
+  return p.then(
+    () => expect.fail('expected the registration to be refused'),
+    (e: unknown) => {
+      expect(e).toBeInstanceOf(RelyingPartyError);
+      return e as RelyingPartyError;
+    },
+  );
+}
+
+describe('WebAuthnRelyingParty attestation requirement', () => {
+  it("accepts the band's batch attestation under the band model's root and AAGUID (root from bandsim --attestation-root-out)", async () => {
+    const root = await bandModelRoot();
+    expect(root).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    // The file is the model's root, the one the band's batch certificate chains to.
+    expect(Buffer.from(root.replace(/-----[^-]+-----|\s/g, ''), 'base64')).toEqual(
+      Buffer.from(modelAttestationRoot({ aaguid: BAND_AAGUID, model: ATTESTATION_MODEL }).certificate),
+    );
+    for (const requirement of [
+      { trustedRoots: [root], aaguids: [BAND_MODEL_AAGUID] },
+      { trustedRoots: [root] },
+      { aaguids: [BAND_MODEL_AAGUID.toUpperCase().replaceAll('-', '')] },
+    ]) {
+      const rp = makeRp(requirement);
+      const stored = await register(rp);
+      expect((await rp.credentials('tw-user2')).map((c) => c.id)).toEqual([stored.id]);
+    }
+  });
+
+  it('refuses another root (UNTRUSTED_CHAIN) or another AAGUID (AAGUID_NOT_ALLOWED), naming why, and keeps nothing', async () => {
+    const root = await bandModelRoot();
+    const cases: [AttestationRequirement, string, RegExp][] = [
+      [
+        { trustedRoots: [OTHER_ROOT], aaguids: [BAND_MODEL_AAGUID] },
+        'UNTRUSTED_CHAIN',
+        /does not chain to a trusted root/,
+      ],
+      [
+        { trustedRoots: [root], aaguids: ['00000000-0000-0000-0000-000000000001'] },
+        'AAGUID_NOT_ALLOWED',
+        new RegExp(`model ${BAND_MODEL_AAGUID} \\(AAGUID\\) is not on the list`),
+      ],
+    ];
+    for (const [requirement, reason, message] of cases) {
+      const rp = makeRp(requirement);
+      const error = await refusal(register(rp));
+      expect([error.code, error.attestationRefusal]).toEqual(['ATTESTATION_REFUSED', reason]);
+      expect(error.message).toMatch(message);
+      expect(await rp.credentials('tw-user2')).toEqual([]);
+    }
+  });
+
+  it('refuses self attestation when attestation is required (NO_ATTESTATION); accepts it when not', async () => {
+    const root = await bandModelRoot();
+    const strict = makeRp({ trustedRoots: [root] });
+    const error = await refusal(register(strict, 'self'));
+    expect([error.code, error.attestationRefusal]).toEqual(['ATTESTATION_REFUSED', 'NO_ATTESTATION']);
+    expect(error.message).toMatch(/format packed\) has no certificate/);
+    // Without a requirement both kinds verify, as before.
+    await register(makeRp(), 'self');
+    await register(makeRp(), 'batch');
+  });
+
+  it('refuses a requirement it cannot apply with INVALID_ARGUMENT, at construction', async () => {
+    // The band's batch certificate: an attestation certificate, not a CA, so no root.
+    const made = await makeRig({ aaguid: BAND_AAGUID }).client.makeCredential({
+      clientDataHash: new Uint8Array(32),
+      rp: { id: RP_ID },
+      user: { id: new Uint8Array(8) },
+    });
+    const leaf = (made.attStmt.get('x5c') as Uint8Array[])[0];
+    const invalid = (requirement: AttestationRequirement) => {
+      try {
+        makeRp(requirement);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RelyingPartyError);
+        return [(error as RelyingPartyError).code, (error as Error).message];
+      }
+      return ['accepted', ''];
+    };
+    expect(invalid({})).toEqual(['INVALID_ARGUMENT', expect.stringMatching(/needs a non-empty aaguids list/)]);
+    expect(invalid({ aaguids: ['bbaf4d27'] })).toEqual([
+      'INVALID_ARGUMENT',
+      expect.stringMatching(/expected 32 hex digits/),
+    ]);
+    expect(invalid({ trustedRoots: ['not a certificate'] })).toEqual([
+      'INVALID_ARGUMENT',
+      expect.stringMatching(/trustedRoots\[0\] is not an X.509 certificate/),
+    ]);
+    expect(invalid({ trustedRoots: [leaf] })).toEqual([
+      'INVALID_ARGUMENT',
+      expect.stringMatching(/is not a CA certificate; pass the model's root CA/),
+    ]);
+  });
+});

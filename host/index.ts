@@ -72,11 +72,12 @@ export { userProperties, type UserPropertiesRow } from './directory/user-propert
 // Relying parties
 export type { RegisteredCredential, RelyingParty } from './relying-party/relying-party.js';
 export { WebAuthnRelyingParty, type WebAuthnRelyingPartyOptions } from './relying-party/webauthn-relying-party.js';
+export type { AttestationRequirement } from './relying-party/attestation-policy.js';
 
 // Errors
 export { AuthenticationFailedError, BandClientError, BandError } from './errors.js';
 export { CtapError, Fido2ProtocolError } from './fido2/ctap-error.js';
 export { DirectoryError } from './directory/errors.js';
-export { RelyingPartyError } from './relying-party/errors.js';
+export { RelyingPartyError, type AttestationRefusal } from './relying-party/errors.js';
 export { ReEnrollmentError } from './re-enrollment/errors.js';
 export { TransportError } from '../transport/index.js';

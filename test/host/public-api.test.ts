@@ -62,6 +62,8 @@ const REVIEWED = {
   types: [
     'AssertionResult',
     'Association',
+    'AttestationRefusal',
+    'AttestationRequirement',
     'BandClientOptions',
     'BandEvent',
     'BandEventsOptions',

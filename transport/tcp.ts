@@ -3,6 +3,7 @@ import { describe } from './base-transport.js';
 import { CLOSE_FLUSH_MS, boundedWriter } from './bounded-writes.js';
 import { TransportError } from './errors.js';
 import { FramedTransport } from './framed-transport.js';
+import { listenOn } from './listen.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -91,25 +92,7 @@ export async function listenTcp(
     transport.onClose(() => live.delete(transport));
     onConnection(transport);
   });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw new TransportError(
-      'OPEN_FAILED',
-      `expected to listen on tcp:${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`,
-      {
-        cause: error,
-      },
-    );
-  }
-  // Accept errors (EMFILE and the like) must not crash the band; the server keeps listening.
-  server.on('error', () => undefined);
+  await listenOn(server, host, port, `tcp:${host}:${port}`);
   const bound = server.address();
   if (bound === null || typeof bound === 'string')
     throw new TransportError('OPEN_FAILED', `expected a TCP address for ${host}:${port}, got ${String(bound)}`);

@@ -1,8 +1,8 @@
 import { createServer, type Socket } from 'node:net';
-import { describe } from './base-transport.js';
 import { boundedWriter } from './bounded-writes.js';
 import { HID_REPORT_SIZE } from '../proto/ctaphid.js';
 import { TransportError } from './errors.js';
+import { listenOn } from './listen.js';
 import {
   BAND_USB_DEVICE_RELEASE,
   BAND_USB_PRODUCT_ID,
@@ -283,23 +283,7 @@ export async function listenUsbip(
   };
 
   const server = createServer(serveConnection);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (error) {
-    throw new TransportError(
-      'OPEN_FAILED',
-      `expected to listen on usbip ${host}:${port}, got ${describe(error)}; pick a free port (0 for any)`,
-      { cause: error },
-    );
-  }
-  // Accept errors (EMFILE and the like) must not crash the band; the server keeps listening.
-  server.on('error', () => undefined);
+  await listenOn(server, host, port, `usbip ${host}:${port}`);
   const bound = server.address();
   if (bound === null || typeof bound === 'string')
     throw new TransportError('OPEN_FAILED', `expected a TCP address for usbip ${host}:${port}, got ${String(bound)}`);

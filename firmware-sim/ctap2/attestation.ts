@@ -91,10 +91,7 @@ interface CertificateSpec {
 
 /** Deterministic: a fixed validity and a serial from the key, and the issuer key's signing (RFC 6979 if seeded). */
 function certificate(spec: CertificateSpec): Uint8Array {
-  const publicKey = new Uint8Array(65);
-  publicKey[0] = 0x04;
-  publicKey.set(spec.subjectKey.x, 1);
-  publicKey.set(spec.subjectKey.y, 33);
+  const publicKey = spec.subjectKey.uncompressed();
   const signature = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
   const tbs = new TBSCertificate({
     version: Version.v3,

@@ -68,6 +68,16 @@ export class P256Key {
     return this.publicPoint().y;
   }
 
+  /** The public point in SEC 1 uncompressed form, 0x04 ‖ x ‖ y (U2F registrations, X.509 keys). */
+  uncompressed(): Uint8Array<ArrayBuffer> {
+    const { x, y } = this.publicPoint();
+    const out = new Uint8Array(65);
+    out[0] = 0x04;
+    out.set(x, 1);
+    out.set(y, 33);
+    return out;
+  }
+
   static fromScalar(d: Uint8Array, signing: Signing = 'rfc6979'): P256Key {
     if (d.length !== 32) throw new Error(`a P-256 private key is 32 bytes; got ${d.length}`);
     const value = toBigInt(d);

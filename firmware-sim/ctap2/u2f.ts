@@ -13,6 +13,7 @@ import {
 } from '../../proto/ctap1.js';
 import { CredProtect } from '../../proto/ctap2/extensions/cred-protect.js';
 import { attestationIdentity } from './attestation.js';
+import { concat } from './bytes.js';
 import type { CommandContext } from './command-context.js';
 import { sealCredentialId } from './credential-id.js';
 import { deriveMasterKeys } from './master-keys.js';
@@ -79,7 +80,7 @@ async function register(c: CommandContext, data: Uint8Array): Promise<Uint8Array
     c.env.random(12),
   );
   const { identity, put: identityPut } = attestationIdentity(c);
-  const publicKey = uncompressedPoint(key.x, key.y);
+  const publicKey = key.uncompressed();
   const signature = identity.key.sign(concat(Uint8Array.of(0x00), application, challenge, keyHandle, publicKey));
   // U2F registration signs with the attestation key, not the credential's: the counter does not move.
   c.store.commit({ put: { ...masterPut, ...identityPut } });
@@ -163,18 +164,4 @@ async function requirePresence(c: CommandContext, purpose: 'u2fRegister' | 'u2fA
     }
   }
   throw new U2fStatus(StatusWord.CONDITIONS_NOT_SATISFIED);
-}
-
-function uncompressedPoint(x: Uint8Array, y: Uint8Array): Uint8Array {
-  return concat(Uint8Array.of(0x04), x, y);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -6,7 +6,6 @@ import {
   AttributeTypeAndValue,
   AttributeValue,
   BasicConstraints,
-  Certificate,
   Extension,
   Extensions,
   id_ce_basicConstraints,
@@ -21,6 +20,7 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 import type { CommandContext } from './command-context.js';
+import { concat } from './bytes.js';
 import { P256Key, randomP256Scalar, type Signing } from './p256-key.js';
 
 /**
@@ -82,21 +82,17 @@ function rootName(subject: AttestationSubject): Name {
 interface CertificateSpec {
   subject: Name;
   issuer: Name;
-  /** Whose public key the certificate names. */
-  subjectKey: P256Key;
-  /** Who signs it (the subject itself for a root). */
-  issuerKey: P256Key;
+  /** The subject's public key, SEC 1 uncompressed (65 bytes). */
+  subjectPublicKey: Uint8Array<ArrayBuffer>;
   extensions: Extension[];
 }
 
-/** Deterministic: a fixed validity and a serial from the key, and the issuer key's signing (RFC 6979 if seeded). */
-function certificate(spec: CertificateSpec): Uint8Array {
-  const publicKey = spec.subjectKey.uncompressed();
-  const signature = new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 });
+/** Deterministic: a fixed validity and a serial from the key (0x01 ‖ the first 8 bytes of x). */
+function tbsCertificate(spec: CertificateSpec): Uint8Array {
   const tbs = new TBSCertificate({
     version: Version.v3,
-    serialNumber: Uint8Array.from([0x01, ...spec.subjectKey.x.subarray(0, 8)]).buffer,
-    signature,
+    serialNumber: serialFor(spec.subjectPublicKey).buffer,
+    signature: new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 }),
     issuer: spec.issuer,
     validity: new Validity({ notBefore: new Date(Date.UTC(2024, 0, 1)), notAfter: new Date(Date.UTC(2049, 11, 31)) }),
     subject: spec.subject,
@@ -105,17 +101,41 @@ function certificate(spec: CertificateSpec): Uint8Array {
         algorithm: OID.ecPublicKey,
         parameters: new ObjectIdentifier({ value: OID.prime256v1 }).toBER(),
       }),
-      subjectPublicKey: publicKey.buffer,
+      subjectPublicKey: spec.subjectPublicKey.buffer,
     }),
     extensions: new Extensions(spec.extensions),
   });
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const cert = new Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: signature,
-    signatureValue: spec.issuerKey.sign(tbsDer).slice().buffer,
-  });
-  return new Uint8Array(AsnConvert.serialize(cert));
+  return new Uint8Array(AsnConvert.serialize(tbs));
+}
+
+/** The certificate's serial number: positive (leading 0x01), fixed length, distinct per key. */
+function serialFor(uncompressed: Uint8Array): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from([0x01, ...uncompressed.subarray(1, 9)]);
+}
+
+/** signatureAlgorithm of every certificate here: ecdsa-with-SHA256 (RFC 5758 §3.2). */
+const ECDSA_WITH_SHA256_DER = new Uint8Array(
+  AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 })),
+);
+
+/**
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING } (RFC 5280 §4.1),
+ * around a TBSCertificate already in DER, signed by the issuer's key (RFC 6979 if the issuer key is).
+ */
+function signedCertificate(tbsDer: Uint8Array, issuerKey: P256Key): Uint8Array {
+  const signature = issuerKey.sign(tbsDer);
+  // BIT STRING content: 0 unused bits, then the DER ECDSA-Sig-Value.
+  const bitString = concat(derHeader(0x03, signature.length + 1), Uint8Array.of(0), signature);
+  const body = tbsDer.length + ECDSA_WITH_SHA256_DER.length + bitString.length;
+  return concat(derHeader(0x30, body), tbsDer, ECDSA_WITH_SHA256_DER, bitString);
+}
+
+/** A DER tag and definite length (X.690 §8.1.3: short form below 128, else 0x80 | byte count, big-endian). */
+function derHeader(tag: number, length: number): Uint8Array {
+  if (length < 0x80) return Uint8Array.of(tag, length);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Uint8Array.of(tag, 0x80 | bytes.length, ...bytes);
 }
 
 function basicConstraints(cA: boolean): Extension {
@@ -128,11 +148,30 @@ function basicConstraints(cA: boolean): Extension {
 
 /**
  * A batch attestation certificate for `key`, issued by the model's root CA, meeting WebAuthn §8.2.1 (version 3,
- * C/O/OU="Authenticator Attestation"/CN subject, basicConstraints CA false, the AAGUID extension).
+ * C/O/OU="Authenticator Attestation"/CN subject, basicConstraints CA false, the AAGUID extension). The root signs
+ * as the band does (`signing`): RFC 6979 on a seeded band, so its certificate follows from its seed.
  */
-export function attestationCertificate(key: P256Key, subject: AttestationSubject): Uint8Array {
+export function attestationCertificate(key: P256Key, subject: AttestationSubject, signing: Signing): Uint8Array {
   const root = modelAttestationRoot(subject);
-  return certificate({
+  return signedCertificate(batchTemplate(subject, root).fill(key.uncompressed()), rootSigner(root, signing));
+}
+
+/**
+ * The batch certificate's TBSCertificate for one model, made once: every band's differs only in its public key
+ * and the serial taken from it, two fixed-size fields, so a band's is this DER with those bytes replaced rather
+ * than a new ASN.1 serialization (about ten times a node:crypto signature, paid once per band of a fleet).
+ */
+interface BatchTemplate {
+  fill(uncompressed: Uint8Array<ArrayBuffer>): Uint8Array;
+}
+
+function batchTemplate(subject: AttestationSubject, root: AttestationRoot): BatchTemplate {
+  const cached = templates.get(root);
+  if (cached !== undefined) return cached;
+  // A placeholder key no real point equals, so both fields are found by their bytes, exactly once each.
+  const placeholder = new Uint8Array(65).fill(0xa5);
+  placeholder[0] = 0x04;
+  const der = tbsCertificate({
     subject: name([
       [OID.countryName, 'US'],
       [OID.organizationName, 'band-stack'],
@@ -140,8 +179,7 @@ export function attestationCertificate(key: P256Key, subject: AttestationSubject
       [OID.commonName, `${subject.model} batch attestation`],
     ]),
     issuer: rootName(subject),
-    subjectKey: key,
-    issuerKey: root.key,
+    subjectPublicKey: placeholder,
     extensions: [
       basicConstraints(false),
       new Extension({
@@ -151,7 +189,42 @@ export function attestationCertificate(key: P256Key, subject: AttestationSubject
       }),
     ],
   });
+  // The INTEGER's TLV and the BIT STRING's content (0 unused bits, then the point).
+  const serialAt = uniqueOffset(der, concat(Uint8Array.of(0x02, 9), serialFor(placeholder))) + 2;
+  const keyAt = uniqueOffset(der, concat(Uint8Array.of(0), placeholder)) + 1;
+  const template: BatchTemplate = {
+    fill: (uncompressed) => {
+      if (uncompressed.length !== 65 || uncompressed[0] !== 0x04)
+        throw new Error('a batch certificate names an uncompressed P-256 point (65 bytes, 0x04 first)');
+      const out = new Uint8Array(der);
+      out.set(serialFor(uncompressed), serialAt);
+      out.set(uncompressed, keyAt);
+      return out;
+    },
+  };
+  templates.set(root, template);
+  return template;
 }
+
+const templates = new WeakMap<AttestationRoot, BatchTemplate>();
+
+function uniqueOffset(haystack: Uint8Array, needle: Uint8Array): number {
+  const bytes = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.length);
+  const at = bytes.indexOf(needle);
+  if (at < 0 || bytes.indexOf(needle, at + 1) >= 0)
+    throw new Error('the batch certificate template does not hold its placeholder exactly once');
+  return at;
+}
+
+/** The root's key signing as `signing` says (it is made RFC 6979): one node:crypto key for unseeded bands. */
+function rootSigner(root: AttestationRoot, signing: Signing): P256Key {
+  if (signing === 'rfc6979') return root.key;
+  let signer = systemSigners.get(root);
+  if (signer === undefined) systemSigners.set(root, (signer = P256Key.fromScalar(root.key.scalar(), signing)));
+  return signer;
+}
+
+const systemSigners = new WeakMap<AttestationRoot, P256Key>();
 
 /** The model's root CA: the certificate a relying party trusts for every band of the model. */
 export interface AttestationRoot {
@@ -193,13 +266,15 @@ export function modelAttestationRoot(subject: AttestationSubject): AttestationRo
   });
   const root = {
     key,
-    certificate: certificate({
-      subject: dn,
-      issuer: dn,
-      subjectKey: key,
-      issuerKey: key,
-      extensions: [basicConstraints(true), keyUsage],
-    }),
+    certificate: signedCertificate(
+      tbsCertificate({
+        subject: dn,
+        issuer: dn,
+        subjectPublicKey: key.uncompressed(),
+        extensions: [basicConstraints(true), keyUsage],
+      }),
+      key,
+    ),
   };
   roots.set(cacheKey, root);
   return root;
@@ -250,5 +325,5 @@ export function newAttestationIdentity(
   subject: AttestationSubject,
 ): AttestationIdentity {
   const key = P256Key.fromScalar(randomP256Scalar(random), signing);
-  return { key, certificate: attestationCertificate(key, subject) };
+  return { key, certificate: attestationCertificate(key, subject, signing) };
 }

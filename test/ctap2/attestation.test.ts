@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ATTESTATION_MODEL, modelAttestationRoot } from '../../firmware-sim/ctap2/index.js';
 import { encodeCanonical } from '../../host/fido2/index.js';
 import { signatureValid } from './check.js';
-import { AAGUID, hash, makeRig, RP, user } from './rig.js';
+import { MemoryFlashStore } from './memory-store.js';
+import { AAGUID, FakeBand, hash, makeRig, RP, user } from './rig.js';
 
 const cdh = hash('client data');
 const FIDO_AAGUID_OID = '1.3.6.1.4.1.45724.1.1.4';
@@ -79,6 +80,47 @@ describe('packed attestation', () => {
     expect(await object('s1')).toEqual(await object('s1'));
     const [a, b] = [await object('s1'), await object('s2')];
     expect(a.equals(b)).toBe(false);
+  });
+
+  it('gives an unseeded band (node:crypto signing) its own batch certificate under the model root, in DER', async () => {
+    class UnseededBand extends FakeBand {
+      signing = () => 'system' as const;
+    }
+    const certificateOf = async (random: string) => {
+      const band = new UnseededBand(new MemoryFlashStore(), random);
+      const made = await makeRig({ band }).client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) });
+      const x5c = made.attStmt.get('x5c') as Uint8Array[];
+      const leaf = new X509Certificate(x5c[0]);
+      expect(
+        verify(
+          'sha256',
+          Buffer.concat([made.authenticatorData, cdh]),
+          leaf.publicKey,
+          made.attStmt.get('sig') as Uint8Array,
+        ),
+      ).toBe(true);
+      return x5c[0];
+    };
+    const root = new X509Certificate(modelAttestationRoot({ aaguid: AAGUID, model: ATTESTATION_MODEL }).certificate);
+    const [a, b] = [await certificateOf('band a'), await certificateOf('band b')];
+    for (const der of [a, b]) {
+      const leaf = new X509Certificate(der);
+      expect(leaf.verify(root.publicKey)).toBe(true);
+      expect(leaf.checkIssued(root)).toBe(true);
+      // DER as an X.509 library writes it: parsing and serializing again gives the same bytes.
+      const parsed = AsnConvert.parse(der, Certificate);
+      expect(Buffer.from(AsnConvert.serialize(parsed))).toEqual(Buffer.from(der));
+      // The serial is 0x01 then the first 8 bytes of the key's x (the key is 0x04 ‖ x ‖ y).
+      const point = new Uint8Array(parsed.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);
+      expect(leaf.serialNumber).toBe(
+        Buffer.from([0x01, ...point.subarray(1, 9)])
+          .toString('hex')
+          .toUpperCase(),
+      );
+      expect(aaguidExtension(der)).toEqual(AAGUID);
+    }
+    // Two bands, two identities under one root.
+    expect(new X509Certificate(a).publicKey.equals(new X509Certificate(b).publicKey)).toBe(false);
   });
 
   it("with attestation 'self' signs with the credential key and sends no x5c", async () => {

@@ -77,6 +77,7 @@ export type { AttestationRequirement } from './relying-party/attestation-policy.
 // Errors
 export { AuthenticationFailedError, BandClientError, BandError } from './errors.js';
 export { CtapError, Fido2ProtocolError } from './fido2/ctap-error.js';
+export { LargeBlobError } from './fido2/large-blobs.js';
 export { DirectoryError } from './directory/errors.js';
 export { RelyingPartyError, type AttestationRefusal } from './relying-party/errors.js';
 export { ReEnrollmentError } from './re-enrollment/errors.js';

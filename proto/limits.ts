@@ -35,3 +35,12 @@ export const MAX_CRED_BLOB_LENGTH = 32;
  * read the minimum PIN length through the minPinLength extension. They live in one flash record, so a small bound.
  */
 export const MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH = 8;
+
+/**
+ * CTAP 2.1 §6.4 maxSerializedLargeBlobArray: the largest serialized large-blob array (§6.10), its 16-byte hash
+ * included, that the band keeps; the spec's least is 1024. 4 KiB: the band's flash journal is compacted at 64 KiB and
+ * also holds the discoverable credentials (50 records of about 250 bytes), so the array and a write of a new one
+ * fit beside them with room to spare, and the pending write is one static 4 KiB RAM buffer. It is smaller than one
+ * fragment (maxMsgSize − 64), so a platform reads or writes the whole array in one command.
+ */
+export const MAX_SERIALIZED_LARGE_BLOB_ARRAY = 4096;

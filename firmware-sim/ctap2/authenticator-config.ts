@@ -7,6 +7,7 @@ import type { CommandContext } from './command-context.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { Fido2Store } from './fido2-store.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
+import { protectedByUserVerification } from './user-verification.js';
 
 const WHERE = 'authenticatorConfig';
 
@@ -23,8 +24,7 @@ export function authenticatorConfig(c: CommandContext, request: CborMap): CborIn
     pinUvAuthParam,
   } = parseRequestMembers(ConfigRequest, request, WHERE);
 
-  const protectedByUv = c.store.pinHash() !== undefined || c.env.userEnrolled();
-  if (pinUvAuthParam !== undefined || protectedByUv) {
+  if (pinUvAuthParam !== undefined || protectedByUserVerification(c)) {
     if (pinUvAuthParam === undefined)
       fail(CtapStatus.CTAP2_ERR_PUAT_REQUIRED, `${WHERE} needs a pinUvAuthParam from a token with the acfg permission`);
     const protocol = protocolFor(protocolVersion, WHERE);

@@ -20,6 +20,7 @@ import { resolveConfig, type Ctap2Config, type Ctap2Env, type ResolvedConfig } f
 import { Fido2Store } from './fido2-store.js';
 import { getAssertion, getNextAssertion } from './get-assertion.js';
 import { getInfo, MAX_MSG_SIZE } from './get-info.js';
+import { largeBlobs } from './large-blobs.js';
 import { makeCredential } from './make-credential.js';
 import { reset } from './reset.js';
 import { handleU2f } from './u2f.js';
@@ -183,6 +184,8 @@ export class Ctap2Authenticator {
         return credentialManagement(c, paramsOf(body, name));
       case Ctap2Command.CONFIG:
         return authenticatorConfig(c, paramsOf(body, name));
+      case Ctap2Command.LARGE_BLOBS:
+        return largeBlobs(c, paramsOf(body, name));
       case Ctap2Command.BIO_ENROLLMENT:
       case Ctap2Command.BIO_ENROLLMENT_PREVIEW:
         if (this.env.bio === undefined)

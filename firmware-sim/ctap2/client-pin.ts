@@ -139,7 +139,7 @@ function permissionsFor(c: CommandContext, params: Params): { permissions: numbe
   if (permissions === 0)
     fail(
       CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
-      'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04, acfg 0x20)',
+      'permissions must name at least one permission (mc 0x01, ga 0x02, cm 0x04, lbw 0x10, acfg 0x20)',
     );
   if ((permissions & (Permission.MAKE_CREDENTIAL | Permission.GET_ASSERTION)) !== 0 && rpId === undefined) {
     fail(
@@ -150,7 +150,7 @@ function permissionsFor(c: CommandContext, params: Params): { permissions: numbe
   if ((permissions & ~supported) !== 0) {
     fail(
       CtapStatus.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
-      `permissions 0x${(permissions & ~supported).toString(16)} are not supported by this band; it grants mc, ga, cm, acfg${c.env.bio === undefined ? '' : ' and be'}`,
+      `permissions 0x${(permissions & ~supported).toString(16)} are not supported by this band; it grants mc, ga, cm, lbw, acfg${c.env.bio === undefined ? '' : ' and be'}`,
     );
   }
   return { permissions, rpId };

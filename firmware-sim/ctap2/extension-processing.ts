@@ -5,6 +5,7 @@ import {
   type AuthenticatorExtensionSettings,
   type CredentialExtensionState,
   CredProtect,
+  type ExtensionResponseMembers,
   type GetAssertionCredentialContext,
   type MakeCredentialExtensionContext,
   type PreparedExtension,
@@ -39,22 +40,38 @@ export function extensionInfo(c: CommandContext): { ids: string[]; members: Reco
 }
 
 export interface MakeCredentialExtensions {
-  /** Runs after user presence: what the new credential keeps, and the authenticator extension outputs. */
+  /**
+   * Runs after user presence: what the new credential keeps, the authenticator extension outputs, and the response
+   * members extensions answer outside the authenticator data.
+   */
   process(ctx: Omit<MakeCredentialExtensionContext, 'credential'>): {
     credential: CredentialExtensionState;
     outputs: Map<string, CborInput>;
+    response: ExtensionResponseMembers;
   };
 }
 
 /** Parses makeCredential's extension inputs (before user presence, so a bad input costs no touch). */
-export function makeCredentialExtensions(extensions: CborMap | undefined, where: string): MakeCredentialExtensions {
-  const parsed: { id: string; run: (ctx: MakeCredentialExtensionContext) => CborInput | undefined }[] = [];
+export function makeCredentialExtensions(
+  extensions: CborMap | undefined,
+  where: string,
+  request: { rk: boolean },
+): MakeCredentialExtensions {
+  const parsed: {
+    id: string;
+    run: (ctx: MakeCredentialExtensionContext) => CborInput | undefined;
+    response: (ctx: MakeCredentialExtensionContext) => ExtensionResponseMembers;
+  }[] = [];
   for (const extension of CTAP2_EXTENSIONS) {
     const handler = extension.authenticator.makeCredential;
     const value = extensions?.get(extension.id);
     if (handler === undefined || value === undefined) continue;
-    const input = handler.parse(value, `${where} extensions`);
-    parsed.push({ id: extension.id, run: (ctx) => handler.process(input, ctx) });
+    const input = handler.parse(value, `${where} extensions`, request);
+    parsed.push({
+      id: extension.id,
+      run: (ctx) => handler.process(input, ctx),
+      response: (ctx) => handler.response?.(input, ctx) ?? {},
+    });
   }
   return {
     process(ctx) {
@@ -63,11 +80,13 @@ export function makeCredentialExtensions(extensions: CborMap | undefined, where:
         stored: new Map(),
       };
       const outputs = new Map<string, CborInput>();
-      for (const { id, run } of parsed) {
+      const response: ExtensionResponseMembers = {};
+      for (const { id, run, response: members } of parsed) {
         const output = run({ ...ctx, credential });
         if (output !== undefined) outputs.set(id, output);
+        Object.assign(response, members({ ...ctx, credential }));
       }
-      return { credential, outputs };
+      return { credential, outputs, response };
     },
   };
 }
@@ -120,22 +139,30 @@ export function getAssertionExtensions(
         });
         return prepared === undefined
           ? []
-          : [{ id: extension.id, output: (credentialCtx) => handler.output(prepared, credentialCtx) }];
+          : [
+              {
+                id: extension.id,
+                output: (credentialCtx) => handler.output(prepared, credentialCtx),
+                response: (credentialCtx) => handler.response?.(prepared, credentialCtx) ?? {},
+              },
+            ];
       },
     });
   }
   return { prepare: (c, ctx) => parsed.flatMap(({ prepare }) => prepare(c, ctx)) };
 }
 
-/** The outputs of one assertion. */
+/** The outputs of one assertion: in the authenticator data, and as response members. */
 export function getAssertionOutputs(
   prepared: readonly PreparedExtension[],
   ctx: GetAssertionCredentialContext,
-): Map<string, CborInput> {
+): { outputs: Map<string, CborInput>; response: ExtensionResponseMembers } {
   const outputs = new Map<string, CborInput>();
+  const response: ExtensionResponseMembers = {};
   for (const extension of prepared) {
     const output = extension.output(ctx);
     if (output !== undefined) outputs.set(extension.id, output);
+    Object.assign(response, extension.response(ctx));
   }
-  return outputs;
+  return { outputs, response };
 }

@@ -24,6 +24,10 @@ import { sha256 } from './sha256.js';
  *   fido2/config/always-uv               one byte 0x01 while alwaysUv is on (§6.11.2 toggleAlwaysUv); absent: off
  *   fido2/pin/length                     the PIN's length in Unicode code points, one byte, written with the hash so
  *                                        setMinPINLength can tell whether the PIN still meets the minimum
+ *   fido2/large-blob-array               the serialized large-blob array (CTAP 2.1 §6.10), at most
+ *                                        MAX_SERIALIZED_LARGE_BLOB_ARRAY bytes, replaced whole in one commit;
+ *                                        absent: the initial array (empty CBOR array and its hash), so reset and
+ *                                        delete user data return it to that
  */
 export const FIDO2_PREFIX = 'fido2/';
 export const StoreKeys = {
@@ -37,6 +41,7 @@ export const StoreKeys = {
   forcePinChange: 'fido2/config/force-pin-change',
   alwaysUv: 'fido2/config/always-uv',
   pinLength: 'fido2/pin/length',
+  largeBlobArray: 'fido2/large-blob-array',
 } as const;
 
 export const MAX_PIN_RETRIES = 8;

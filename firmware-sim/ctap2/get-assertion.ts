@@ -33,7 +33,7 @@ function assertion(
   numberOfCredentials: number | undefined,
 ): CborInput {
   const userVerified = (pending.flags & AuthDataFlag.UV) !== 0;
-  const extensions = getAssertionOutputs(pending.extensions, {
+  const { outputs: extensions, response: extensionResponse } = getAssertionOutputs(pending.extensions, {
     userVerified,
     credential: { credProtect: credential.credProtect, stored: new Map(credential.resident?.extensions ?? []) },
     credRandom: (withUv) => c.credentials.credRandom(credential, withUv),
@@ -56,6 +56,7 @@ function assertion(
     // Only discoverable credentials carry a user; names only to a verified user (§6.2.2 step 12).
     user: credential.resident === undefined ? undefined : userEntityResponse(credential.resident.user, userVerified),
     numberOfCredentials,
+    largeBlobKey: extensionResponse.largeBlobKey,
   });
 }
 

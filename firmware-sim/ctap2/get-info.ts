@@ -8,7 +8,7 @@ import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
 import { extensionInfo } from './extension-processing.js';
 import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE } from '../../proto/index.js';
-import { MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH } from '../../proto/limits.js';
+import { MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH, MAX_SERIALIZED_LARGE_BLOB_ARRAY } from '../../proto/limits.js';
 
 // maxMsgSize (CTAP 2.1 §6.2) is what fits a CTAPHID message of 128 continuation packets; maxCredentialCountInList
 // (getInfo maxCredentialCountInList) is an advisory batch size: longer lists are still processed. Both are proto's
@@ -41,6 +41,7 @@ export function getInfo(c: CommandContext): CborInput {
       [OptionId.authnrCfg]: true,
       [OptionId.alwaysUv]: alwaysUv,
       [OptionId.setMinPINLength]: true,
+      [OptionId.largeBlobs]: true,
       ...bioOptions(c),
     },
     maxMsgSize: MAX_MSG_SIZE,
@@ -51,6 +52,7 @@ export function getInfo(c: CommandContext): CborInput {
     algorithms: [
       encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
     ],
+    maxSerializedLargeBlobArray: MAX_SERIALIZED_LARGE_BLOB_ARRAY,
     forcePINChange: c.store.forcePinChange(),
     minPINLength: c.store.minPinLength(),
     maxRPIDsForSetMinPINLength: MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH,

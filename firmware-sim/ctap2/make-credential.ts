@@ -63,9 +63,9 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     if (type === PUBLIC_KEY_CREDENTIAL_TYPE && alg === Cose.ALG_ES256) es256 = true;
   });
   const excluded = excludeList === undefined ? [] : credentialIdsOf(excludeList, `${WHERE} excludeList`);
-  const requestedExtensions = makeCredentialExtensions(extensions, WHERE);
   const options = optionsMap === undefined ? {} : parseRequestMembers(CeremonyOptions, optionsMap, `${WHERE} options`);
   const rk = options.rk ?? false;
+  const requestedExtensions = makeCredentialExtensions(extensions, WHERE, { rk });
   const up = options.up;
   // alwaysUv (§6.11.2; §6.1.2 / §6.2.2 step 6): without a pinUvAuthParam the band performs its built-in UV as if
   // the platform had asked for it.
@@ -146,11 +146,16 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   c.volatile.token.consumeAfterUserPresence();
 
   // Steps 15-19.
-  const { credential: kept, outputs: extensionOutputs } = requestedExtensions.process({
+  const {
+    credential: kept,
+    outputs: extensionOutputs,
+    response: extensionResponse,
+  } = requestedExtensions.process({
     rpId,
     discoverable: rk,
     userVerified,
     settings: extensionSettings(c),
+    random: (n) => c.env.random(n),
   });
   const key = c.credentials.generateKey((n) => c.env.random(n));
   const { master, put: masterPut } = c.store.masterForWrite();
@@ -201,5 +206,6 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
       sig,
       ...(batch === undefined ? {} : { x5c: [batch.identity.certificate] }),
     }),
+    largeBlobKey: extensionResponse.largeBlobKey,
   });
 }

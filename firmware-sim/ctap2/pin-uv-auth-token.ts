@@ -2,12 +2,13 @@ import { Permission } from '../../proto/ctap2/client-pin.js';
 
 /**
  * This band grants makeCredential, getAssertion, credentialManagement, where a fingerprint sensor is attached
- * (`Ctap2Env.bio`), bioEnrollment (`SENSOR_PERMISSIONS`), and authenticatorConfig; it has no large blobs.
+ * (`Ctap2Env.bio`), bioEnrollment (`SENSOR_PERMISSIONS`), largeBlobWrite and authenticatorConfig.
  */
 export const SUPPORTED_PERMISSIONS =
   Permission.MAKE_CREDENTIAL |
   Permission.GET_ASSERTION |
   Permission.CREDENTIAL_MANAGEMENT |
+  Permission.LARGE_BLOB_WRITE |
   Permission.AUTHENTICATOR_CONFIG;
 export const SENSOR_PERMISSIONS = Permission.BIO_ENROLLMENT;
 

@@ -51,3 +51,12 @@ export function verifyUser(
     `${request.where}: the band is not authenticated on the wrist; authenticate and retry`,
   );
 }
+
+/**
+ * "Protected by some form of user verification" (CTAP 2.1 §6.10.2 step 5.5, §6.11 step 3): a PIN is set, or the band
+ * has built-in UV (an enrolled user), or alwaysUv is on. Such a band takes authenticatorLargeBlobs writes and
+ * authenticatorConfig only with a pinUvAuthParam.
+ */
+export function protectedByUserVerification(c: CommandContext): boolean {
+  return c.store.pinHash() !== undefined || c.env.userEnrolled() || c.store.alwaysUv();
+}

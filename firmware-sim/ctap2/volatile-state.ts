@@ -42,6 +42,17 @@ export type StatefulCommand = (PendingAssertions | PendingRps | PendingCredentia
 };
 
 /**
+ * An authenticatorLargeBlobs write in progress (§6.10.2): fragments arrive in order into one buffer of the announced
+ * length (at most MAX_SERIALIZED_LARGE_BLOB_ARRAY bytes), committed to flash only when it is whole and its hash holds.
+ */
+export interface PendingLargeBlobWrite {
+  buffer: Uint8Array;
+  /** expectedNextOffset: how much of `buffer` has arrived. */
+  received: number;
+  epoch: string;
+}
+
+/**
  * What the authenticator holds in RAM: lost at power-down (powerUp() starts afresh) and bound to the FIDO2 state's
  * epoch so that nothing here outlives a wipe.
  */
@@ -51,6 +62,7 @@ export class VolatileState {
   readonly token = new PinUvAuthTokenState();
   stateful: StatefulCommand | undefined;
   u2f: U2fPresence = { asking: false };
+  largeBlobWrite: PendingLargeBlobWrite | undefined;
   private readonly keyAgreementKeys = new Map<number, P256Key>();
   private readonly tokens = new Map<number, Uint8Array>();
 
@@ -93,5 +105,6 @@ export class VolatileState {
     this.stateful = undefined;
     this.u2f.stopAsking?.();
     this.u2f = { asking: false };
+    this.largeBlobWrite = undefined;
   }
 }

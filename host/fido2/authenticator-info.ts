@@ -23,6 +23,8 @@ export interface AuthenticatorInfo {
   maxCredBlobLength?: number;
   maxRPIDsForSetMinPINLength?: number;
   remainingDiscoverableCredentials?: number;
+  /** The largest serialized large-blob array the authenticator keeps (with the `largeBlobs` option, §6.10). */
+  maxSerializedLargeBlobArray?: number;
 }
 
 const OP = 'authenticatorGetInfo';
@@ -69,6 +71,9 @@ export function parseAuthenticatorInfo(map: CborMap): AuthenticatorInfo {
       : {}),
     ...(info.remainingDiscoverableCredentials !== undefined
       ? { remainingDiscoverableCredentials: info.remainingDiscoverableCredentials }
+      : {}),
+    ...(info.maxSerializedLargeBlobArray !== undefined
+      ? { maxSerializedLargeBlobArray: info.maxSerializedLargeBlobArray }
       : {}),
   };
 }

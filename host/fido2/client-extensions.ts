@@ -3,6 +3,7 @@ import {
   CTAP2_EXTENSIONS,
   ExtensionOutputError,
   type ClientExtensionContext,
+  type ExtensionResponseMembers,
   type GetAssertionExtensionInputs,
   type GetAssertionExtensionOutputs,
   type MakeCredentialExtensionInputs,
@@ -44,17 +45,27 @@ export function makeCredentialExtensionInputs(inputs: MakeCredentialExtensionInp
   return out.size === 0 ? undefined : out;
 }
 
+/**
+ * The outputs of the extensions the caller asked for: from the authenticator data's extensions map, or from the
+ * response members outside it (largeBlobKey).
+ */
 export function makeCredentialExtensionOutputs(
   inputs: MakeCredentialExtensionInputs | undefined,
   outputs: CborMap | undefined,
+  response: ExtensionResponseMembers,
   operation: string,
 ): MakeCredentialExtensionOutputs {
   const result: Record<string, unknown> = {};
   for (const [extension] of requested(inputs)) {
     const handler = extension.client.makeCredential;
+    if (handler === undefined) continue;
     const value = outputs?.get(extension.id);
-    if (handler === undefined || value === undefined) continue;
-    result[extension.client.name] = readOutput(operation, extension.id, () => handler.output(value));
+    let output: unknown;
+    if (value !== undefined && handler.output !== undefined)
+      output = readOutput(operation, extension.id, () => handler.output?.(value));
+    else if (handler.response !== undefined)
+      output = readOutput(operation, extension.id, () => handler.response?.(response));
+    if (output !== undefined) result[extension.client.name] = output;
   }
   return result;
 }
@@ -62,7 +73,11 @@ export function makeCredentialExtensionOutputs(
 /** getAssertion inputs, and what each extension must remember to read its outputs (hmac-secret's shared secret). */
 export interface PendingClientExtensions {
   input: CborMap | undefined;
-  read(outputs: CborMap | undefined, operation: string): GetAssertionExtensionOutputs;
+  read(
+    outputs: CborMap | undefined,
+    response: ExtensionResponseMembers,
+    operation: string,
+  ): GetAssertionExtensionOutputs;
 }
 
 export async function getAssertionExtensionInputs(
@@ -70,24 +85,33 @@ export async function getAssertionExtensionInputs(
   ctx: ClientExtensionContext,
 ): Promise<PendingClientExtensions> {
   const input = new Map<string, CborInput>();
-  const readers: ((outputs: CborMap | undefined, operation: string, result: Record<string, unknown>) => void)[] = [];
+  const readers: ((
+    outputs: CborMap | undefined,
+    response: ExtensionResponseMembers,
+    operation: string,
+    result: Record<string, unknown>,
+  ) => void)[] = [];
   for (const [extension, value] of requested(inputs)) {
     const handler = extension.client.getAssertion;
     if (handler === undefined) continue;
     const built = await handler.input(value, ctx);
     if (built === undefined) continue;
     input.set(extension.id, built.input);
-    readers.push((outputs, operation, result) => {
+    readers.push((outputs, response, operation, result) => {
       const output = outputs?.get(extension.id);
-      if (output !== undefined)
-        result[extension.client.name] = readOutput(operation, extension.id, () => handler.output(output, built.state));
+      let value: unknown;
+      if (output !== undefined && handler.output !== undefined)
+        value = readOutput(operation, extension.id, () => handler.output?.(output, built.state));
+      else if (handler.response !== undefined)
+        value = readOutput(operation, extension.id, () => handler.response?.(response));
+      if (value !== undefined) result[extension.client.name] = value;
     });
   }
   return {
     input: input.size === 0 ? undefined : (input as CborMap),
-    read(outputs, operation) {
+    read(outputs, response, operation) {
       const result: Record<string, unknown> = {};
-      for (const reader of readers) reader(outputs, operation, result);
+      for (const reader of readers) reader(outputs, response, operation, result);
       return result;
     },
   };

@@ -6,6 +6,7 @@ import { buildClientData, type ClientData } from './client-data.js';
 import { ClientPin } from './client-pin.js';
 import { AuthenticatorConfig } from './authenticator-config.js';
 import { CredentialManagement } from './credential-management.js';
+import { LargeBlobs } from './large-blobs.js';
 import { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
 import { Fido2ProtocolError } from './ctap-error.js';
 import type { PinUvAuthToken } from './pin-uv-auth-token.js';
@@ -126,6 +127,8 @@ export class Fido2Client {
   readonly clientPin: ClientPin;
   readonly credentialManagement: CredentialManagement;
   readonly config: AuthenticatorConfig;
+  /** authenticatorLargeBlobs: the large-blob array and each credential's blob under its largeBlobKey. */
+  readonly largeBlobs: LargeBlobs;
   private readonly channel: CtapChannel;
 
   constructor(transact: Transact, defaults: TransactOptions = {}) {
@@ -133,6 +136,7 @@ export class Fido2Client {
     this.clientPin = new ClientPin(this.channel);
     this.credentialManagement = new CredentialManagement(this.channel);
     this.config = new AuthenticatorConfig(this.channel);
+    this.largeBlobs = new LargeBlobs(this.channel, (opts) => this.getInfo(opts));
   }
 
   /** authenticatorGetInfo (CTAP 2.1 §6.4): versions, extensions, AAGUID, options, limits. */
@@ -168,7 +172,12 @@ export class Fido2Client {
       pinUvAuthProtocol: token?.protocol.version,
     });
     const response = requireReply(await this.channel.call(Ctap2.MAKE_CREDENTIAL, params, op, opts), op);
-    const { fmt, authData: authenticatorData, attStmt } = decodeReply(MakeCredentialResponse, response, op);
+    const {
+      fmt,
+      authData: authenticatorData,
+      attStmt,
+      largeBlobKey,
+    } = decodeReply(MakeCredentialResponse, response, op);
     const parsed = parseAuthenticatorData(authenticatorData);
     const attested = parsed.attestedCredentialData;
     if (attested === undefined)
@@ -185,7 +194,12 @@ export class Fido2Client {
       fmt,
       attStmt,
       parsedAuthenticatorData: parsed,
-      extensions: makeCredentialExtensionOutputs(request.extensions, parsed.extensions, op),
+      extensions: makeCredentialExtensionOutputs(
+        request.extensions,
+        parsed.extensions,
+        largeBlobKey === undefined ? {} : { largeBlobKey },
+        op,
+      ),
     };
   }
 
@@ -271,7 +285,11 @@ export class Fido2Client {
       ...(clientData.clientDataJSON !== undefined ? { clientDataJSON: clientData.clientDataJSON } : {}),
       clientDataHash: clientData.clientDataHash,
       parsedAuthenticatorData: parsed,
-      extensions: extensions.read(parsed.extensions, op),
+      extensions: extensions.read(
+        parsed.extensions,
+        members.largeBlobKey === undefined ? {} : { largeBlobKey: members.largeBlobKey },
+        op,
+      ),
     };
   }
 

@@ -9,6 +9,16 @@ export {
 export { ClientPin, type ProtocolChoice } from './client-pin.js';
 export { AuthenticatorConfig, type SetMinPinLengthOptions } from './authenticator-config.js';
 export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
+export {
+  LargeBlobs,
+  LargeBlobError,
+  sealLargeBlob,
+  type LargeBlobArray,
+  type LargeBlobCompression,
+  type LargeBlobErrorCode,
+  type LargeBlobWriteOptions,
+  type PutBlobOptions,
+} from './large-blobs.js';
 export { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
 export { CtapError, Fido2ProtocolError } from './ctap-error.js';
 export { CtapStatus, ctapStatusName, type CtapStatusCode, type CtapStatusName } from '../../proto/ctap2/status.js';

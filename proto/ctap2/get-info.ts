@@ -25,6 +25,9 @@ export const AuthenticatorGetInfoResponse = members({
   vendorPrototypeConfigCommands: { key: 0x15, type: 'array' },
 });
 
+/** §6.4 maxMsgSize: what a platform assumes when getInfo leaves it out. */
+export const DEFAULT_MAX_MSG_SIZE = 1024;
+
 /** uvModality values (§6.4 member 0x12): the FIDO Registry's USER_VERIFY_* bits. */
 export const UvModality = { FINGERPRINT_INTERNAL: 0x02 } as const;
 

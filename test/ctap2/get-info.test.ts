@@ -6,10 +6,11 @@ describe('authenticatorGetInfo', () => {
     const { client } = makeRig({ maxResidentCredentials: 10 });
     const info = await client.getInfo();
     expect(info.versions).toEqual(['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
-    expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength']);
+    expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength', 'largeBlobKey']);
     expect(info.aaguid).toEqual(AAGUID);
     expect(info.maxMsgSize).toBe(7609);
     expect(info.maxCredBlobLength).toBe(32);
+    expect(info.maxSerializedLargeBlobArray).toBe(4096);
     expect(info.pinUvAuthProtocols).toEqual([2, 1]);
     expect(info.algorithms).toEqual([{ type: 'public-key', alg: -7 }]);
     expect(info.maxCredentialIdLength).toBe(63);
@@ -26,6 +27,7 @@ describe('authenticatorGetInfo', () => {
       authnrCfg: true,
       alwaysUv: false,
       setMinPINLength: true,
+      largeBlobs: true,
     });
     expect(info.remainingDiscoverableCredentials).toBe(10);
     await client.makeCredential({ clientDataHash: hash('i'), rp: RP, user: user(1), options: { rk: true, uv: true } });

@@ -17,6 +17,7 @@ import {
 } from '../../host/fido2/index.js';
 import type { CborKey } from '../../proto/ctap2/canonical-cbor.js';
 import { Command } from '../../transport/index.js';
+import type { FlashStore } from '../../firmware-sim/flash-store.js';
 import { MemoryFlashStore } from './memory-store.js';
 
 export const AAGUID = Uint8Array.from(Buffer.from('b5a7b1e0c3d24f0a9a3e5b6d7c8e9f01', 'hex'));
@@ -39,7 +40,7 @@ export function seededRandom(seed: string): (n: number) => Uint8Array {
 export type PresenceAnswer = boolean | 'timeout' | 'wait-for-abort';
 
 /** The band's body as the authenticator sees it, scriptable from tests. */
-export class FakeBand implements Ctap2Env {
+export class FakeBand<S extends FlashStore = MemoryFlashStore> implements Ctap2Env {
   clock = 1_000_000;
   enrolled = true;
   onWrist = true;
@@ -49,7 +50,7 @@ export class FakeBand implements Ctap2Env {
   readonly random: (n: number) => Uint8Array;
 
   constructor(
-    readonly store: MemoryFlashStore,
+    readonly store: S,
     seed: string,
   ) {
     this.random = seededRandom(seed);

@@ -193,7 +193,7 @@ describe('strict request checking', () => {
     expect(made[0]).toBe(CtapStatus.CTAP2_OK);
     // The unknown extension gets no output; hmac-secret does.
     const info = await client.getInfo();
-    expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength']);
+    expect(info.extensions).toEqual(['credProtect', 'hmac-secret', 'credBlob', 'minPinLength', 'largeBlobKey']);
     const authData = (decodeCanonical(made.subarray(1)) as Map<number, CborValue>).get(2) as Uint8Array;
     expect(Buffer.from(authData).includes(Buffer.from('futureExtension'))).toBe(false);
     expect(Buffer.from(authData).includes(Buffer.from('hmac-secret'))).toBe(true);

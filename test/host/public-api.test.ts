@@ -44,6 +44,7 @@ const REVIEWED = {
     'FileProgressStore',
     'Fido2Client',
     'Fido2ProtocolError',
+    'LargeBlobError',
     'MemoryDirectory',
     'MemoryProgressStore',
     'ReEnrollment',

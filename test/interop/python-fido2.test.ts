@@ -89,7 +89,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   it('authenticatorGetInfo parses (canonical CBOR checked by python-fido2)', () => {
     expect(main.getInfo).toMatchObject({
       versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
-      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength'],
+      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength', 'largeBlobKey'],
       aaguid: 'bbaf4d27b2d0d7369e34164abb7a9d65',
       options: {
         rk: true,
@@ -188,7 +188,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   it("credBlob, minPinLength and hmac-secret through python-fido2 0.9.1's own extension classes", async () => {
     const report = await drive(await startBand(), 'extensions');
     expect(report.getInfo).toEqual({
-      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength'],
+      extensions: ['credProtect', 'hmac-secret', 'credBlob', 'minPinLength', 'largeBlobKey'],
       maxCredBlobLength: 32,
       minPinLength: 4,
       supported: { credBlob: true, minPinLength: true, 'hmac-secret': true },

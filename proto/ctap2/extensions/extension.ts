@@ -44,6 +44,15 @@ export interface MakeCredentialExtensionContext {
   settings: AuthenticatorExtensionSettings;
   /** The new credential's state; processing sets what the extension keeps with it. */
   credential: CredentialExtensionState;
+  random(n: number): Uint8Array;
+}
+
+/**
+ * What an extension answers outside the authenticator data, as members of the command's response: largeBlobKey
+ * (§12.3) is makeCredential's member 0x05 and getAssertion's member 0x07, unsigned and never in the extensions map.
+ */
+export interface ExtensionResponseMembers {
+  largeBlobKey?: Uint8Array;
 }
 
 /** A channel over the shared secret of a platform key agreement (PIN/UV auth protocol one or two, §6.5.6-7). */
@@ -79,10 +88,15 @@ export interface AuthenticatorExtension<McInput = unknown, GaInput = unknown, Ga
   /** getInfo members the extension adds besides its id in `extensions` (§6.4). */
   info?(settings: AuthenticatorExtensionSettings): Partial<Encodable<typeof AuthenticatorGetInfoResponse>>;
   makeCredential?: {
-    /** Type-checks the input; throws CtapFailure (§12: malformed input is the request's error). */
-    parse(input: CborValue, where: string): McInput;
+    /**
+     * Type-checks the input; throws CtapFailure (§12: malformed input is the request's error). `rk` is the request's
+     * option, for extensions that only apply to discoverable credentials.
+     */
+    parse(input: CborValue, where: string, ctx: { rk: boolean }): McInput;
     /** Runs after user presence; returns the authenticator extension output, or undefined for none. */
     process(input: McInput, ctx: MakeCredentialExtensionContext): CborInput | undefined;
+    /** Runs after `process` with the same context: the response members the extension answers. */
+    response?(input: McInput, ctx: MakeCredentialExtensionContext): ExtensionResponseMembers;
   };
   getAssertion?: {
     parse(input: CborValue, where: string, ctx: { up: boolean }): GaInput;
@@ -90,6 +104,8 @@ export interface AuthenticatorExtension<McInput = unknown, GaInput = unknown, Ga
     prepare(input: GaInput, ctx: GetAssertionExtensionContext): GaPrepared | undefined;
     /** The output for one credential (getAssertion and each getNextAssertion). */
     output(prepared: GaPrepared, ctx: GetAssertionCredentialContext): CborInput | undefined;
+    /** The response members for one credential. */
+    response?(prepared: GaPrepared, ctx: GetAssertionCredentialContext): ExtensionResponseMembers;
   };
 }
 
@@ -115,12 +131,15 @@ export interface ClientExtension<McIn = never, McOut = never, GaIn = never, GaOu
   readonly name: string;
   makeCredential?: {
     input(value: McIn): CborInput | undefined;
-    /** Throws ExtensionOutputError for an output of the wrong shape. */
-    output(value: CborValue): McOut;
+    /** Reads the output in the authenticator data. Throws ExtensionOutputError for an output of the wrong shape. */
+    output?(value: CborValue): McOut;
+    /** Reads the output from the response members (§12.3 largeBlobKey); undefined when there is none. */
+    response?(members: ExtensionResponseMembers): McOut | undefined;
   };
   getAssertion?: {
     input(value: GaIn, ctx: ClientExtensionContext): Promise<{ input: CborInput; state: GaState } | undefined>;
-    output(value: CborValue, state: GaState): GaOut;
+    output?(value: CborValue, state: GaState): GaOut;
+    response?(members: ExtensionResponseMembers): GaOut | undefined;
   };
 }
 
@@ -150,4 +169,5 @@ export class ExtensionOutputError extends Error {
 export interface PreparedExtension {
   id: string;
   output(ctx: GetAssertionCredentialContext): CborInput | undefined;
+  response(ctx: GetAssertionCredentialContext): ExtensionResponseMembers;
 }

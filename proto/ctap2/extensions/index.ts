@@ -2,6 +2,7 @@ import { credBlob } from './cred-blob.js';
 import { credProtect } from './cred-protect.js';
 import type { CredProtectLevel, Ctap2Extension } from './extension.js';
 import { hmacSecret, type HmacSecretOutputs, type HmacSecretSalts } from './hmac-secret.js';
+import { largeBlobKey } from './large-blob-key.js';
 import { minPinLength } from './min-pin-length.js';
 
 /**
@@ -14,6 +15,7 @@ export const CTAP2_EXTENSIONS: readonly Ctap2Extension<unknown, unknown, unknown
   hmacSecret,
   credBlob,
   minPinLength,
+  largeBlobKey,
 ] as readonly Ctap2Extension<unknown, unknown, unknown, unknown>[];
 
 /** What Fido2Client.makeCredential takes in `extensions`, by each module's client name. */
@@ -22,6 +24,8 @@ export interface MakeCredentialExtensionInputs {
   hmacSecret?: boolean;
   credBlob?: Uint8Array;
   minPinLength?: boolean;
+  /** Ask for a key to encrypt the credential's large blob with (discoverable credentials only, §12.3). */
+  largeBlobKey?: boolean;
 }
 
 /** What Fido2Client.makeCredential reports in `extensions`. */
@@ -32,6 +36,8 @@ export interface MakeCredentialExtensionOutputs {
   credBlob?: boolean;
   /** The authenticator's minimum PIN length, when this RP may know it. */
   minPinLength?: number;
+  /** The credential's 32-byte largeBlobKey (§12.3), for Fido2Client.largeBlobs getBlob/putBlob. */
+  largeBlobKey?: Uint8Array;
 }
 
 /** What Fido2Client.getAssertion takes in `extensions`. */
@@ -39,12 +45,16 @@ export interface GetAssertionExtensionInputs {
   hmacSecret?: HmacSecretSalts;
   /** Ask for the credential's blob. */
   credBlob?: boolean;
+  /** Ask for each asserted credential's largeBlobKey. */
+  largeBlobKey?: boolean;
 }
 
 /** What Fido2Client.getAssertion reports in `extensions`, per assertion. */
 export interface GetAssertionExtensionOutputs {
   hmacSecret?: HmacSecretOutputs;
   credBlob?: Uint8Array;
+  /** The credential's largeBlobKey, when it has one. */
+  largeBlobKey?: Uint8Array;
 }
 
 export * from './extension.js';
@@ -58,3 +68,4 @@ export {
   type HmacSecretSalts,
 } from './hmac-secret.js';
 export { minPinLength, MIN_PIN_LENGTH_EXTENSION } from './min-pin-length.js';
+export { largeBlobKey, LARGE_BLOB_KEY } from './large-blob-key.js';

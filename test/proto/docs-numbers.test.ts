@@ -16,6 +16,7 @@ import {
   CONT_DATA_SIZE,
   INIT_DATA_SIZE,
   MAX_SEQ,
+  MAX_SERIALIZED_LARGE_BLOB_ARRAY,
 } from '../../proto/index.js';
 import { MAX_ENCODED_FRAME_LENGTH } from '../../transport/index.js';
 
@@ -182,6 +183,25 @@ const quotes: Quote[] = [
     pattern: /device ID \| .* as (\d+) lower-case hex/g,
     value: DEVICE_ID_BYTES * 2,
     constant: 'DEVICE_ID_BYTES × 2',
+  },
+  // The large-blob array's ceiling (getInfo maxSerializedLargeBlobArray).
+  {
+    file: 'README.md',
+    pattern: /large-blob array of at most\s+(\d+) bytes/g,
+    value: MAX_SERIALIZED_LARGE_BLOB_ARRAY,
+    constant: 'MAX_SERIALIZED_LARGE_BLOB_ARRAY',
+  },
+  {
+    file: 'docs/band.md',
+    pattern: /all its credentials, at most (\d+) bytes/g,
+    value: MAX_SERIALIZED_LARGE_BLOB_ARRAY,
+    constant: 'MAX_SERIALIZED_LARGE_BLOB_ARRAY',
+  },
+  {
+    file: 'firmware-sim/ctap2/README.md',
+    pattern: /maxSerializedLargeBlobArray (\d+) bytes/g,
+    value: MAX_SERIALIZED_LARGE_BLOB_ARRAY,
+    constant: 'MAX_SERIALIZED_LARGE_BLOB_ARRAY',
   },
   { file: 'docs/protocol.md', pattern: /device_id: ab×(\d+)/g, value: DEVICE_ID_BYTES, constant: 'DEVICE_ID_BYTES' },
   {

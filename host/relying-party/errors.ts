@@ -13,6 +13,8 @@ export type RelyingPartyErrorCode =
   | 'INVALID_ARGUMENT'
   | 'CORRUPT'
   | 'IO'
+  /** Another process held the state file's lock for too long, or this process lost its lock; nothing was stored. */
+  | 'LOCKED'
   /** `@simplewebauthn/server` (an optional peer dependency) is not installed. */
   | 'MISSING_DEPENDENCY';
 

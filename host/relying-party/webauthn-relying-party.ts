@@ -1,12 +1,11 @@
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { writeFileAtomic } from '../directory/atomic-file.js';
+import type { FileLockOptions } from '../directory/file-lock.js';
 import { SerialQueue } from '../directory/serial-queue.js';
 import { isSerialNumber } from '../../proto/index.js';
 import {
@@ -16,12 +15,8 @@ import {
   type AttestationRequirement,
 } from './attestation-policy.js';
 import { RelyingPartyError } from './errors.js';
-import {
-  decodeRelyingPartyState,
-  encodeRelyingPartyState,
-  type RelyingPartyState,
-  type RelyingPartyUserRecord,
-} from './relying-party-state.js';
+import type { RelyingPartyState, RelyingPartyUserRecord } from './relying-party-state.js';
+import { FileRelyingPartyStore, MemoryRelyingPartyStore, type RelyingPartyStore } from './relying-party-store.js';
 import type {
   RegisteredCredential,
   RelyingParty,
@@ -51,8 +46,14 @@ export interface WebAuthnRelyingPartyOptions {
   requireUserVerification?: boolean;
   /** How long a started ceremony may be finished; default 2 minutes (a fingerprint capture takes a while). */
   ceremonyTimeoutMs?: number;
-  /** Persist credentials to this JSON file (atomic writes, mode 0600). Memory only when omitted. */
+  /**
+   * Persist users and credentials to this JSON file, which several processes may share: every change is made under
+   * the file's lock (`FILE.lock`) on a fresh read and replaces the file atomically (mode 0600), keeping the previous
+   * file as `FILE.bak`. Memory only when omitted.
+   */
   statePath?: string;
+  /** The lock that serialises writers of `statePath` across processes (as `FileDirectoryOptions.lock`). */
+  lock?: FileLockOptions;
   /**
    * Require attestation from listed authenticator models (AAGUIDs) and/or trusted root certificates; a registration
    * that does not meet it fails with code `ATTESTATION_REFUSED` and `attestationRefusal` saying why. Omitted: any
@@ -100,12 +101,11 @@ export class WebAuthnRelyingParty implements RelyingParty {
   readonly #clock: () => Date;
   readonly #requireUV: boolean;
   readonly #timeoutMs: number;
-  readonly #statePath: string | undefined;
+  readonly #store: RelyingPartyStore;
   readonly #attestation: AttestationPolicy | undefined;
   readonly #queue = new SerialQueue();
   readonly #registrations = new Map<string, PendingCeremony>();
   readonly #authentications = new Map<string, PendingCeremony>();
-  #state: RelyingPartyState | undefined;
 
   constructor(options: WebAuthnRelyingPartyOptions) {
     if (!options.id || !options.origin) {
@@ -121,7 +121,10 @@ export class WebAuthnRelyingParty implements RelyingParty {
     this.#clock = options.clock ?? (() => new Date());
     this.#requireUV = options.requireUserVerification ?? false;
     this.#timeoutMs = options.ceremonyTimeoutMs ?? 120_000;
-    this.#statePath = options.statePath;
+    this.#store =
+      options.statePath === undefined
+        ? new MemoryRelyingPartyStore()
+        : new FileRelyingPartyStore(options.statePath, options.id, options.lock);
     this.#attestation = options.attestation === undefined ? undefined : attestationPolicy(options.attestation);
   }
 
@@ -138,8 +141,17 @@ export class WebAuthnRelyingParty implements RelyingParty {
             `${JSON.stringify(options?.bandSerial)}.`,
         );
       }
-      const state = await this.#load();
-      const user = this.#userRecord(state, userName);
+      // The user handle is fixed once, in the file, so every process registering this user uses the same one.
+      const user = await this.#store.change((state) => {
+        const existing = state.users.get(userName);
+        if (existing) return { changed: false, result: existing };
+        const record: RelyingPartyUserRecord = {
+          handle: Buffer.from(this.#bytes(USER_HANDLE_BYTES)).toString('base64url'),
+          credentials: [],
+        };
+        state.users.set(userName, record);
+        return { changed: true, result: record };
+      });
       const challenge = this.#bytes(CHALLENGE_BYTES);
       const creation = await (
         await webauthnServer()
@@ -176,7 +188,6 @@ export class WebAuthnRelyingParty implements RelyingParty {
   finishRegistration(userName: string, response: RegistrationResponseJSON): Promise<RegisteredCredential> {
     return this.#queue.run(async () => {
       const pending = this.#take(this.#registrations, userName, 'registration');
-      const state = await this.#load();
       const { verifyRegistrationResponse } = await webauthnServer();
       let verification;
       try {
@@ -212,15 +223,6 @@ export class WebAuthnRelyingParty implements RelyingParty {
         checkAttestation(this.#attestation, { fmt, aaguid, x5c }, userName, this.#clock());
       }
 
-      for (const [owner, record] of state.users) {
-        if (record.credentials.some((c) => c.id === credential.id)) {
-          throw new RelyingPartyError(
-            'DUPLICATE_CREDENTIAL',
-            `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
-              `create a new credential on the band instead of re-sending an old response.`,
-          );
-        }
-      }
       const stored: RegisteredCredential = {
         id: credential.id,
         userName,
@@ -230,9 +232,19 @@ export class WebAuthnRelyingParty implements RelyingParty {
         transports: [...(credential.transports ?? response.response.transports ?? [])],
         created: this.#clock().toISOString(),
       };
-      const user = this.#userRecord(state, userName);
-      user.credentials.push(stored);
-      await this.#save(state);
+      await this.#store.change((state) => {
+        for (const [owner, record] of state.users) {
+          if (record.credentials.some((c) => c.id === credential.id)) {
+            throw new RelyingPartyError(
+              'DUPLICATE_CREDENTIAL',
+              `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
+                `create a new credential on the band instead of re-sending an old response.`,
+            );
+          }
+        }
+        this.#userRecord(state, userName).credentials.push(stored);
+        return { changed: true, result: undefined };
+      });
       return { ...stored, transports: [...stored.transports] };
     });
   }
@@ -243,7 +255,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return this.#queue.run(async () => {
       requireUserName(userName);
-      const state = await this.#load();
+      const state = await this.#store.read();
       const usable = (state.users.get(userName)?.credentials ?? []).filter(
         (c) => c.retired === undefined && (options.bandSerial === undefined || c.bandSerial === options.bandSerial),
       );
@@ -275,23 +287,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
   finishAuthentication(userName: string, response: AuthenticationResponseJSON): Promise<RegisteredCredential> {
     return this.#queue.run(async () => {
       const pending = this.#take(this.#authentications, userName, 'authentication');
-      const state = await this.#load();
-      const user = state.users.get(userName);
-      const stored = user?.credentials.find((c) => c.id === response?.id);
-      if (!user || !stored) {
-        throw new RelyingPartyError(
-          'UNKNOWN_CREDENTIAL',
-          `Credential ${JSON.stringify(response?.id)} is not registered to ${userName} at ${this.id}; ` +
-            `use a credential registered to this user, or register one.`,
-        );
-      }
-      if (stored.retired !== undefined) {
-        throw new RelyingPartyError(
-          'RETIRED_CREDENTIAL',
-          `Credential ${stored.id} (on band ${stored.bandSerial}) was retired at ${stored.retired} after the key was ` +
-            `re-created on another band; authenticate with the band the user is enrolled to now.`,
-        );
-      }
+      const { user, stored } = this.#usableCredential(await this.#store.read(), userName, response?.id);
       if (!pending.allowed?.includes(stored.id)) {
         throw new RelyingPartyError(
           'UNKNOWN_CREDENTIAL',
@@ -326,46 +322,50 @@ export class WebAuthnRelyingParty implements RelyingParty {
       if (!verification.verified) throw verificationFailed('authentication', userName, undefined);
 
       const { newCounter } = verification.authenticationInfo;
-      // A band that does not count reports 0 forever; once a counter is non-zero it must strictly increase,
-      // otherwise the key may have been cloned.
-      if ((newCounter > 0 || stored.counter > 0) && newCounter <= stored.counter) {
-        throw new RelyingPartyError(
-          'COUNTER_REGRESSION',
-          `Credential ${stored.id} (on band ${stored.bandSerial}) signed with counter ${newCounter}, but ${stored.counter} ` +
-            `was already seen; expected a larger value. The key may be cloned: retire it and re-create it.`,
-        );
-      }
-      stored.counter = newCounter;
-      stored.lastUsed = this.#clock().toISOString();
-      await this.#save(state);
-      return { ...stored, transports: [...stored.transports] };
+      // Checked again on a fresh read under the lock: another process may have retired the credential or seen a
+      // later counter while this one verified.
+      return this.#store.change((state) => {
+        const current = this.#usableCredential(state, userName, stored.id).stored;
+        // A band that does not count reports 0 forever; once a counter is non-zero it must strictly increase,
+        // otherwise the key may have been cloned.
+        if ((newCounter > 0 || current.counter > 0) && newCounter <= current.counter) {
+          throw new RelyingPartyError(
+            'COUNTER_REGRESSION',
+            `Credential ${current.id} (on band ${current.bandSerial}) signed with counter ${newCounter}, but ` +
+              `${current.counter} was already seen; expected a larger value. The key may be cloned: retire it and ` +
+              `re-create it.`,
+          );
+        }
+        current.counter = newCounter;
+        current.lastUsed = this.#clock().toISOString();
+        return { changed: true, result: { ...current, transports: [...current.transports] } };
+      });
     });
   }
 
   credentials(userName: string): Promise<RegisteredCredential[]> {
     return this.#queue.run(async () => {
-      const state = await this.#load();
+      const state = await this.#store.read();
       return (state.users.get(userName)?.credentials ?? []).map((c) => ({ ...c, transports: [...c.transports] }));
     });
   }
 
   retireCredential(userName: string, credentialId: string): Promise<RegisteredCredential> {
-    return this.#queue.run(async () => {
-      const state = await this.#load();
-      const stored = state.users.get(userName)?.credentials.find((c) => c.id === credentialId);
-      if (!stored) {
-        throw new RelyingPartyError(
-          'UNKNOWN_CREDENTIAL',
-          `Credential ${JSON.stringify(credentialId)} is not registered to ${userName} at ${this.id}; list the ` +
-            `user's credentials to find the one on the old band.`,
-        );
-      }
-      if (stored.retired === undefined) {
-        stored.retired = this.#clock().toISOString();
-        await this.#save(state);
-      }
-      return { ...stored, transports: [...stored.transports] };
-    });
+    return this.#queue.run(() =>
+      this.#store.change((state) => {
+        const stored = state.users.get(userName)?.credentials.find((c) => c.id === credentialId);
+        if (!stored) {
+          throw new RelyingPartyError(
+            'UNKNOWN_CREDENTIAL',
+            `Credential ${JSON.stringify(credentialId)} is not registered to ${userName} at ${this.id}; list the ` +
+              `user's credentials to find the one on the old band.`,
+          );
+        }
+        const changed = stored.retired === undefined;
+        if (changed) stored.retired = this.#clock().toISOString();
+        return { changed, result: { ...stored, transports: [...stored.transports] } };
+      }),
+    );
   }
 
   #take(pendings: Map<string, PendingCeremony>, userName: string, kind: string): PendingCeremony {
@@ -396,41 +396,25 @@ export class WebAuthnRelyingParty implements RelyingParty {
     return record;
   }
 
-  async #load(): Promise<RelyingPartyState> {
-    if (this.#state) return this.#state;
-    if (this.#statePath === undefined) return (this.#state = { users: new Map() });
-    let text: string;
-    try {
-      text = await readFile(this.#statePath, 'utf8');
-    } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return (this.#state = { users: new Map() });
+  /** The user's registered, unretired credential `credentialId`, or the refusal saying why it is not usable. */
+  #usableCredential(state: RelyingPartyState, userName: string, credentialId: string | undefined) {
+    const user = state.users.get(userName);
+    const stored = user?.credentials.find((c) => c.id === credentialId);
+    if (!user || !stored) {
       throw new RelyingPartyError(
-        'IO',
-        `Could not read relying-party file ${this.#statePath} (${(cause as Error).message}).`,
-        {
-          cause,
-        },
+        'UNKNOWN_CREDENTIAL',
+        `Credential ${JSON.stringify(credentialId)} is not registered to ${userName} at ${this.id}; ` +
+          `use a credential registered to this user, or register one.`,
       );
     }
-    return (this.#state = decodeRelyingPartyState(text, this.#statePath, this.id));
-  }
-
-  /**
-   * Writes the state; if the write fails the in-memory state is reloaded on next use, so memory never runs
-   * ahead of the file.
-   */
-  async #save(state: RelyingPartyState): Promise<void> {
-    if (this.#statePath === undefined) return;
-    try {
-      await writeFileAtomic(this.#statePath, encodeRelyingPartyState(this.id, state), 0o600);
-    } catch (cause) {
-      this.#state = undefined;
+    if (stored.retired !== undefined) {
       throw new RelyingPartyError(
-        'IO',
-        `Could not write relying-party file ${this.#statePath} (${(cause as Error).message}); the change was not kept.`,
-        { cause },
+        'RETIRED_CREDENTIAL',
+        `Credential ${stored.id} (on band ${stored.bandSerial}) was retired at ${stored.retired} after the key was ` +
+          `re-created on another band; authenticate with the band the user is enrolled to now.`,
       );
     }
+    return { user, stored };
   }
 
   #bytes(length: number): Uint8Array<ArrayBuffer> {

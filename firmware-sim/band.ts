@@ -147,6 +147,7 @@ export class Band implements Firmware {
       failedMatches: this.matcher.failures,
       fidoCredentialCount: this.hooks.fidoCredentialCount?.(this.store) ?? 0,
       batteryPercent: this.battery.percent(this.clock.now()),
+      localUser: this.user?.local ?? false,
     };
   }
 

@@ -1,13 +1,49 @@
 import type { BandState, CompleteEnrollmentRequest, Screen } from '../proto/index.js';
-import { resolveLabel, userNameProblem } from '../proto/index.js';
+import { localUserName, resolveLabel, userNameProblem } from '../proto/index.js';
+import { KeepaliveStatus } from '../transport/index.js';
+import type { DeviceContext } from './band-device.js';
 import { BandRefusal } from './band-refusal.js';
 import type { Touch } from './body.js';
+import type { Timer } from './clock.js';
 import type { Controller, Firmware } from './firmware.js';
 import { Rules } from './rules.js';
 import { newSetupCode, setupCodeMatches } from './setup-code.js';
-import { makeTemplate } from './template.js';
+import { makeTemplate, newTemplateSalt, templateIdOf, templateWithSalt } from './template.js';
 import { ENROLLING_STATES } from './transitions.js';
-import { enrollmentChanges, labelChanges, Keys, settingsValue, type StoredUser } from './user-data.js';
+import {
+  enrollmentChanges,
+  labelChanges,
+  Keys,
+  removeEnrollmentChanges,
+  settingsValue,
+  type StoredUser,
+} from './user-data.js';
+
+/** What the capture pipeline makes of one touch: a good sample, or why it was rejected. */
+export type SampleVerdict = 'good' | 'poor-quality' | 'other-finger';
+
+/** How a wait for one sample of a CTAP enrollment ended. */
+export type SampleOutcome =
+  | { kind: 'sample'; verdict: SampleVerdict; remaining: number }
+  /** No touch within the request's timeout: the enrollment ended, nothing stored. */
+  | { kind: 'timeout' }
+  /** The platform cancelled the request (CTAPHID CANCEL): the enrollment ended, nothing stored. */
+  | { kind: 'cancelled' }
+  /** The band ended the enrollment: off the wrist, cancel_enrollment, power, or no enrollment in progress. */
+  | { kind: 'ended' };
+
+/** Why the band will not begin a CTAP enrollment. */
+export interface CtapEnrollRefusal {
+  refused: 'full' | 'not-worn' | 'busy';
+  detail: string;
+}
+
+/** A CTAP enrollment's RAM: the salt that fixes its template ID, and the request waiting for a sample. */
+interface CtapCapture {
+  salt: Uint8Array;
+  templateId: Uint8Array;
+  waiting?: { end(outcome: SampleOutcome): void };
+}
 
 /**
  * An enrollment, from the setup code to the stored user (docs/band.md, "Enrollment"), and the wearer's
@@ -17,7 +53,7 @@ import { enrollmentChanges, labelChanges, Keys, settingsValue, type StoredUser }
 export class EnrollmentSession implements Controller {
   private setupCode?: string;
   private wrongCodes = 0;
-  private capture?: { finger?: string; good: number; awaitingLift: boolean };
+  private capture?: { finger?: string; good: number; awaitingLift: boolean; ctap?: CtapCapture };
 
   constructor(private readonly band: Firmware) {}
 
@@ -79,6 +115,7 @@ export class EnrollmentSession implements Controller {
       label: label.label,
       hapticFeedback: request.hapticFeedback,
       seosProvisioned: seos,
+      local: false,
     };
     this.band.commit(
       enrollmentChanges({
@@ -122,12 +159,22 @@ export class EnrollmentSession implements Controller {
 
   // ------------------------------------------------------------------ the body and the display
 
-  /** A touch while CAPTURING: a good one counts, a poor one or another finger is rejected. */
+  /**
+   * A touch while CAPTURING: a good one counts, a poor one or another finger is rejected. In a CTAP enrollment a
+   * touch is a sample only while a request waits for one (CTAP 2.1 §6.7.4: each request captures one sample).
+   */
   touch(touch: Touch): void {
     const capture = this.capture!;
     if (capture.awaitingLift) return;
     capture.awaitingLift = true;
-    const rejected = touch.poorQuality || (capture.finger !== undefined && capture.finger !== touch.finger);
+    const waiting = capture.ctap?.waiting;
+    if (capture.ctap && !waiting) return this.band.redraw();
+    const verdict: SampleVerdict = touch.poorQuality
+      ? 'poor-quality'
+      : capture.finger !== undefined && capture.finger !== touch.finger
+        ? 'other-finger'
+        : 'good';
+    const rejected = verdict !== 'good';
     if (!rejected) {
       capture.finger ??= touch.finger;
       capture.good++;
@@ -136,9 +183,149 @@ export class EnrollmentSession implements Controller {
       case: 'captureProgress',
       value: { goodTouches: capture.good, touchesRequired: Rules.TOUCHES_REQUIRED, rejected },
     });
+    const remaining = Rules.TOUCHES_REQUIRED - capture.good;
+    if (capture.ctap && waiting) {
+      capture.ctap.waiting = undefined;
+      try {
+        // The last sample stores the user before the platform hears of it: a power cut in the commit leaves none.
+        if (remaining === 0) this.completeOverCtap(capture.ctap, capture.finger!);
+        else this.band.redraw();
+      } catch (error) {
+        waiting.end({ kind: 'ended' });
+        throw error;
+      }
+      return waiting.end({ kind: 'sample', verdict, remaining });
+    }
     // CAPTURED keeps the capture (its finger) for complete_enrollment; moved() drops it when enrollment ends.
-    if (capture.good >= Rules.TOUCHES_REQUIRED) return this.band.go('BAND_STATE_CAPTURED', 'capture_complete');
+    if (remaining === 0) return this.band.go('BAND_STATE_CAPTURED', 'capture_complete');
     this.band.redraw();
+  }
+
+  // ------------------------------------------------------------------ enrollment over CTAP (docs/band.md)
+
+  /**
+   * authenticatorBioEnrollment enrollBegin: on an unenrolled, worn band the capture starts without a setup code
+   * (the platform's be token stands for it). A CTAP enrollment already in progress is dropped and begun afresh.
+   */
+  beginOverCtap(): { templateId: Uint8Array } | CtapEnrollRefusal {
+    if (this.band.user)
+      return { refused: 'full', detail: 'the band holds its one fingerprint already; delete user data to enroll another' };
+    if (this.capture?.ctap && this.band.state === 'BAND_STATE_CAPTURING')
+      this.band.go('BAND_STATE_UNENROLLED', 'cancel_enrollment');
+    if (this.band.state !== 'BAND_STATE_UNENROLLED')
+      return {
+        refused: 'busy',
+        detail: `the band is in ${this.band.state} (an enrollment with the setup code or a delete prompt); finish or cancel that first`,
+      };
+    if (!this.band.body.onWrist)
+      return { refused: 'not-worn', detail: 'the band must be worn to enroll its wearer; put it on the wrist' };
+    const salt = newTemplateSalt(this.band.random);
+    const ctap: CtapCapture = { salt, templateId: templateIdOf(salt) };
+    this.capture = { good: 0, awaitingLift: this.band.body.touch !== undefined, ctap };
+    this.band.go('BAND_STATE_CAPTURING', 'ctap_enroll_begin');
+    return { templateId: ctap.templateId };
+  }
+
+  /** The template ID of the CTAP enrollment in progress, if one is. */
+  get ctapTemplateId(): Uint8Array | undefined {
+    return this.band.state === 'BAND_STATE_CAPTURING' ? this.capture?.ctap?.templateId : undefined;
+  }
+
+  /**
+   * Waits for the next sample of the CTAP enrollment, sending KEEPALIVE(UPNEEDED) meanwhile. A timeout or a
+   * cancel ends the enrollment with nothing stored, as taking the band off the wrist does.
+   */
+  nextSample(ctx: DeviceContext, timeoutMs: number): Promise<SampleOutcome> {
+    const ctap = this.ctapTemplateId ? this.capture?.ctap : undefined;
+    if (!ctap || ctap.waiting) return Promise.resolve({ kind: 'ended' });
+    if (ctx.signal.aborted) {
+      this.endCtapEnrollment(ctap);
+      return Promise.resolve({ kind: 'cancelled' });
+    }
+    return new Promise<SampleOutcome>((resolve) => {
+      let keepalive: Timer | undefined;
+      const beat = () => {
+        ctx.keepalive(KeepaliveStatus.UPNEEDED);
+        // Whoever hears the keepalive may touch at once: a sample taken meanwhile ends the beat.
+        if (ctap.waiting === waiting) keepalive = this.band.after(Rules.KEEPALIVE_MS, beat);
+      };
+      const timeout = this.band.after(timeoutMs, () => end({ kind: 'timeout' }));
+      const onAbort = () => end({ kind: 'cancelled' });
+      const waiting = {
+        end: (outcome: SampleOutcome) => {
+          keepalive?.cancel();
+          timeout.cancel();
+          ctx.signal.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      const end = (outcome: SampleOutcome) => {
+        if (ctap.waiting !== waiting) return;
+        ctap.waiting = undefined;
+        this.endCtapEnrollment(ctap);
+        waiting.end(outcome);
+      };
+      ctap.waiting = waiting;
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.band.redraw();
+      beat();
+    });
+  }
+
+  /** authenticatorBioEnrollment cancelCurrentEnrollment: false when no CTAP enrollment is in progress. */
+  cancelOverCtap(): boolean {
+    const ctap = this.ctapTemplateId ? this.capture?.ctap : undefined;
+    if (!ctap) return false;
+    this.band.go('BAND_STATE_UNENROLLED', 'cancel_enrollment');
+    return true;
+  }
+
+  /**
+   * authenticatorBioEnrollment removeEnrollment: only a local user's template goes this way (one commit; the FIDO2
+   * state stays). A directory user's goes only with delete user data, done on the band.
+   */
+  removeOverCtap(): { removed: true } | { removed: false; detail: string } {
+    const user = this.band.user;
+    if (!user) throw new Error('the authenticator removed a template on a band without a user');
+    if (!user.local)
+      return {
+        removed: false,
+        detail:
+          "the wearer was enrolled with the band's setup code for a directory user; their fingerprint goes only with " +
+          'delete user data, done on the band (off the wrist, on the charger, bottom button held 10 s)',
+      };
+    if (this.band.state === 'BAND_STATE_DELETE_PROMPT')
+      return { removed: false, detail: 'the band shows its delete prompt; cancel it first' };
+    this.band.commit(removeEnrollmentChanges());
+    this.band.user = undefined;
+    this.band.go('BAND_STATE_UNENROLLED', 'remove_enrollment');
+    return { removed: true };
+  }
+
+  /** Stores the local user in one commit; the wearer then authenticates as usual (match and ECG). */
+  private completeOverCtap(ctap: CtapCapture, finger: string): void {
+    const userName = localUserName(ctap.templateId);
+    const label = resolveLabel('', userName);
+    if (!label.ok) throw new Error(`the local user name ${userName} has no default label: ${label.problem}`);
+    this.band.commit(
+      enrollmentChanges({
+        template: templateWithSalt(finger, ctap.salt),
+        userName,
+        label: label.label,
+        hapticFeedback: true,
+        local: true,
+      }),
+    );
+    this.band.user = { userName, label: label.label, hapticFeedback: true, seosProvisioned: false, local: true };
+    this.band.go('BAND_STATE_AUTHENTICATION_REQUIRED', 'complete_enrollment', 'SCREEN_SUCCESS');
+    this.band.showFor(Rules.RESULT_SCREEN_MS, () => undefined);
+    this.band.emit({ case: 'vibrated', value: { count: Rules.VIBRATE_CONFIRM } });
+  }
+
+  /** Ends the CTAP enrollment `ctap` if it is still the one in progress. */
+  private endCtapEnrollment(ctap: CtapCapture): void {
+    if (this.capture?.ctap === ctap && this.band.state === 'BAND_STATE_CAPTURING')
+      this.band.go('BAND_STATE_UNENROLLED', 'cancel_enrollment');
   }
 
   /** Off the wrist: an enrollment in progress ends with nothing stored. False when none was. */
@@ -176,14 +363,21 @@ export class EnrollmentSession implements Controller {
   }
 
   moved(_from: unknown, to: BandState): void {
-    if (!ENROLLING_STATES.includes(to)) this.capture = undefined;
+    if (!ENROLLING_STATES.includes(to)) this.dropCapture();
     if (to !== 'BAND_STATE_AWAITING_SETUP_CODE') this.wrongCodes = 0;
   }
 
   reset(): void {
     this.setupCode = undefined;
     this.wrongCodes = 0;
+    this.dropCapture();
+  }
+
+  /** The capture ends; a CTAP request waiting for a sample hears that the enrollment ended. */
+  private dropCapture(): void {
+    const waiting = this.capture?.ctap?.waiting;
     this.capture = undefined;
+    waiting?.end({ kind: 'ended' });
   }
 
   private enrolledUser(): StoredUser {

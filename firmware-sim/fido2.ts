@@ -11,6 +11,8 @@ import {
 } from './ctap2/index.js';
 import { decodeResidentCredential } from './ctap2/resident-credential.js';
 import type { BioSensor } from './ctap2/env.js';
+import type { SampleOutcome, SampleVerdict } from './enrollment-session.js';
+import { EnrollSampleStatus } from '../proto/ctap2/bio-enrollment.js';
 import type { FlashStore } from './flash-store.js';
 import { Rules } from './rules.js';
 import { templateIdOf } from './template.js';
@@ -54,12 +56,39 @@ export function fido2Authenticator(
   );
 }
 
+/** What the band's capture pipeline says of a sample, in CTAP 2.1 §6.7.3's terms. */
+const SAMPLE_STATUS: Record<SampleVerdict, (typeof EnrollSampleStatus)[keyof typeof EnrollSampleStatus]> = {
+  good: EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_GOOD,
+  'poor-quality': EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY,
+  // A finger other than the first good one cannot join the template being built.
+  'other-finger': EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_MERGE_FAILURE,
+};
+
 /**
  * The band's fingerprint sensor as authenticatorBioEnrollment sees it: the one template is the wearer's, and its
- * friendly name is the band's label (what the band shows), so renaming over CTAP is set_label (docs/band.md).
+ * friendly name is the band's label (what the band shows), so renaming over CTAP is set_label. Enrolling over CTAP
+ * runs the band's own capture (EnrollmentSession) and stores a local user (docs/band.md).
  */
 function bandSensor(band: Band): BioSensor {
   return {
+    sampleTimeoutMs: { default: Rules.CTAP_SAMPLE_TIMEOUT_MS, max: Rules.MAX_CTAP_SAMPLE_TIMEOUT_MS },
+    beginEnrollment: () => {
+      const begun = band.enrollment.beginOverCtap();
+      if ('refused' in begun)
+        return { ok: false, problem: begun.refused === 'full' ? 'full' : 'denied', detail: begun.detail };
+      return { ok: true, templateId: begun.templateId };
+    },
+    enrollingTemplateId: () => band.enrollment.ctapTemplateId,
+    nextSample: async (ctx, timeoutMs) => {
+      const outcome: SampleOutcome = await band.enrollment.nextSample(ctx, timeoutMs);
+      if (outcome.kind !== 'sample') return outcome;
+      return { kind: 'sample', status: SAMPLE_STATUS[outcome.verdict], remaining: outcome.remaining };
+    },
+    cancelEnrollment: () => band.enrollment.cancelOverCtap(),
+    removeEnrollment: () => {
+      const removed = band.enrollment.removeOverCtap();
+      return removed.removed ? { ok: true } : { ok: false, detail: removed.detail };
+    },
     samplesRequired: Rules.TOUCHES_REQUIRED,
     // Labels are drawn in the display's ASCII font: characters are bytes.
     maxFriendlyNameBytes: MAX_LABEL_CHARS,

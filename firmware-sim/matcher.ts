@@ -75,7 +75,7 @@ export class Matcher implements Controller {
   moved(from: BandState | typeof BOOT, _to: BandState, on: Trigger): void {
     if (from === 'BAND_STATE_AUTHENTICATING') this.cancelVerdict();
     // A new user, or none: the count starts afresh (their commit cleared it in flash).
-    if (on === 'complete_enrollment' || on === 'wipe') this.count = 0;
+    if (on === 'complete_enrollment' || on === 'wipe' || on === 'remove_enrollment') this.count = 0;
   }
 
   reset(): void {

@@ -28,6 +28,12 @@ export const Rules = {
   /** FIDO2 user presence: how long the band waits for the top button, and the KEEPALIVE period meanwhile. */
   PRESENCE_TIMEOUT_MS: 30_000,
   KEEPALIVE_MS: 100,
+  /**
+   * Enrollment over CTAP: how long the band waits for each sample when the platform names no timeout, and the
+   * longest wait it grants (a platform asking for more gets this).
+   */
+  CTAP_SAMPLE_TIMEOUT_MS: 30_000,
+  MAX_CTAP_SAMPLE_TIMEOUT_MS: 120_000,
   /** Vibrations: enrollment done and user data deleted (always), deauthentication (haptic feedback on). */
   VIBRATE_CONFIRM: 2,
   VIBRATE_DEAUTH: 1,

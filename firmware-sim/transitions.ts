@@ -13,6 +13,8 @@ export type Trigger =
   | 'capture_complete'
   | 'complete_enrollment'
   | 'cancel_enrollment'
+  | 'ctap_enroll_begin'
+  | 'remove_enrollment'
   | 'wrist_off'
   | 'finger_on'
   | 'matched'
@@ -43,6 +45,8 @@ export const TRANSITIONS: readonly Transition[] = [
   ...t('BAND_STATE_UNENROLLED', 'BAND_STATE_AWAITING_SETUP_CODE', 'start_enrollment'),
   ...t('BAND_STATE_UNENROLLED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data'),
   ...t('BAND_STATE_UNENROLLED', 'BAND_STATE_UNENROLLED', 'wipe'),
+  // authenticatorBioEnrollment enrollBegin: a platform holding a be token enrolls the wearer (no setup code).
+  ...t('BAND_STATE_UNENROLLED', 'BAND_STATE_CAPTURING', 'ctap_enroll_begin'),
 
   ...t('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_ADD_USER', 'verify_setup_code'),
   ...t('BAND_STATE_AWAITING_SETUP_CODE', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', 'wrist_off'),
@@ -50,6 +54,8 @@ export const TRANSITIONS: readonly Transition[] = [
   ...t('BAND_STATE_ADD_USER', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', 'wrist_off'),
   ...t('BAND_STATE_CAPTURING', 'BAND_STATE_CAPTURED', 'capture_complete'),
   ...t('BAND_STATE_CAPTURING', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', 'wrist_off'),
+  // The last good sample of a CTAP enrollment stores the local user; the wearer then authenticates as usual.
+  ...t('BAND_STATE_CAPTURING', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'complete_enrollment'),
   ...t('BAND_STATE_CAPTURED', 'BAND_STATE_AUTHENTICATED', 'complete_enrollment'),
   ...t('BAND_STATE_CAPTURED', 'BAND_STATE_UNENROLLED', 'cancel_enrollment', 'wrist_off'),
 
@@ -64,6 +70,11 @@ export const TRANSITIONS: readonly Transition[] = [
   ...t('BAND_STATE_AUTHENTICATED', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data'),
   ...t('BAND_STATE_LOCKED_OUT', 'BAND_STATE_DELETE_PROMPT', 'delete_user_data'),
   ...t('BAND_STATE_LOCKED_OUT', 'BAND_STATE_UNENROLLED', 'wipe'),
+  // authenticatorBioEnrollment removeEnrollment of a local user's template.
+  ...t('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_UNENROLLED', 'remove_enrollment'),
+  ...t('BAND_STATE_AUTHENTICATING', 'BAND_STATE_UNENROLLED', 'remove_enrollment'),
+  ...t('BAND_STATE_AUTHENTICATED', 'BAND_STATE_UNENROLLED', 'remove_enrollment'),
+  ...t('BAND_STATE_LOCKED_OUT', 'BAND_STATE_UNENROLLED', 'remove_enrollment'),
 
   ...t('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_UNENROLLED', 'wipe', 'cancel_delete_user_data'),
   ...t('BAND_STATE_DELETE_PROMPT', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'cancel_delete_user_data'),

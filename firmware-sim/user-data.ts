@@ -17,6 +17,8 @@ export const Keys = {
   label: 'user/label',
   settings: 'user/settings',
   seos: 'user/seos',
+  /** Present (one byte, 1) when the wearer was enrolled over CTAP: a local user, not a directory user. */
+  local: 'user/local',
   failures: 'auth/failures',
 } as const;
 
@@ -29,6 +31,8 @@ export interface StoredUser {
   label: string;
   hapticFeedback: boolean;
   seosProvisioned: boolean;
+  /** Enrolled over CTAP (authenticatorBioEnrollment) rather than with the setup code and a directory user name. */
+  local: boolean;
 }
 
 const text = new TextDecoder('utf-8', { fatal: true });
@@ -55,6 +59,7 @@ export function readUser(store: FlashStore, where: string): StoredUser | undefin
       label: text.decode(label),
       hapticFeedback: (settings[0] & SETTING_HAPTIC) !== 0,
       seosProvisioned: store.get(Keys.seos) !== undefined,
+      local: store.get(Keys.local) !== undefined,
     };
   } catch {
     throw new FlashCorruptError(where, 'the user name or label is not UTF-8');
@@ -86,6 +91,8 @@ export function enrollmentChanges(user: {
   label: string;
   hapticFeedback: boolean;
   seosCredential?: Uint8Array;
+  /** Enrolled over CTAP: marks the user local (user/local). */
+  local?: boolean;
 }): FlashChanges {
   const put: Record<string, Uint8Array> = {
     [Keys.template]: user.template,
@@ -94,12 +101,22 @@ export function enrollmentChanges(user: {
     [Keys.settings]: settingsValue(user.hapticFeedback),
   };
   if (user.seosCredential) put[Keys.seos] = user.seosCredential;
+  if (user.local) put[Keys.local] = Uint8Array.of(1);
   // A fresh user starts with no failures; a stale count cannot exist (the wipe removed it) but costs nothing to clear.
   return { put, del: [Keys.failures] };
 }
 
 export function labelChanges(label: string): FlashChanges {
   return { put: { [Keys.label]: utf8(label) } };
+}
+
+/**
+ * authenticatorBioEnrollment removeEnrollment of a local user, as one commit: the template and the user go, and so
+ * does the failure count (a lockout belongs to the template it guarded); the FIDO2 state stays (CTAP 2.1: a
+ * template is not a credential, and the PIN still guards the credentials).
+ */
+export function removeEnrollmentChanges(): FlashChanges {
+  return { delPrefix: ['user/', 'auth/'] };
 }
 
 export function wipeChanges(): FlashChanges {

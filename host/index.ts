@@ -12,7 +12,7 @@
  *   {@link RelyingParty}, {@link WebAuthnRelyingParty} built in.
  *
  * Failures are typed: {@link BandClientError}, {@link BandError}, {@link AuthenticationFailedError},
- * {@link CtapError}, {@link Fido2ProtocolError}, {@link DirectoryError},
+ * {@link CtapError}, {@link Fido2ProtocolError}, {@link BioEnrollmentError}, {@link DirectoryError},
  * {@link RelyingPartyError}, {@link ReEnrollmentError}, {@link TransportError}. Specialists have subpaths:
  * `band-stack/transport`, `band-stack/proto`, `band-stack/firmware-sim`, `band-stack/conformance`.
  * docs/host-guide.md walks through a complete host application.
@@ -78,6 +78,7 @@ export type { AttestationRequirement } from './relying-party/attestation-policy.
 export { AuthenticationFailedError, BandClientError, BandError } from './errors.js';
 export { CtapError, Fido2ProtocolError } from './fido2/ctap-error.js';
 export { LargeBlobError } from './fido2/large-blobs.js';
+export { BioEnrollmentError } from './fido2/bio-enrollment.js';
 export { DirectoryError } from './directory/errors.js';
 export { RelyingPartyError, type AttestationRefusal } from './relying-party/errors.js';
 export { ReEnrollmentError } from './re-enrollment/errors.js';

@@ -352,6 +352,11 @@ export const descriptor = {
          "type": "uint32",
          "id": 11,
          "protoName": "battery_percent"
+        },
+        "localUser": {
+         "type": "bool",
+         "id": 12,
+         "protoName": "local_user"
         }
        }
       },

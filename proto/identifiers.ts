@@ -59,6 +59,18 @@ function upper(c: string): string {
   return code >= 0x61 && code <= 0x7a ? String.fromCharCode(code - 0x20) : c;
 }
 
+/**
+ * The user name a band gives a wearer enrolled over CTAP (authenticatorBioEnrollment), where no directory user name
+ * exists: "local-" and the first 8 hex digits of the template ID (GetState.local_user tells it apart from a
+ * directory name; docs/band.md, "Fingerprint management over CTAP"). It follows the user name rule, and its
+ * default label is "LOCAL-" and 6 of those digits.
+ */
+export const LOCAL_USER_NAME_PREFIX = 'local-';
+
+export function localUserName(templateId: Uint8Array): string {
+  return LOCAL_USER_NAME_PREFIX + Buffer.from(templateId.subarray(0, 4)).toString('hex');
+}
+
 /** Why `userName` breaks the user name rule, or undefined when it is fine. */
 export function userNameProblem(userName: string): string | undefined {
   const bytes = Buffer.byteLength(userName);

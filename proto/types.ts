@@ -263,6 +263,7 @@ export interface GetStateResponse {
   failedMatches: number;
   fidoCredentialCount: number;
   batteryPercent: number;
+  localUser: boolean;
 }
 
 export interface HostMessage {

@@ -9,13 +9,14 @@ import {
   FingerprintKind,
   TemplateInfo,
 } from '../../proto/ctap2/bio-enrollment.js';
+import type { DeviceContext } from '../band-device.js';
 import { Permission } from '../../proto/ctap2/client-pin.js';
 import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { encodeMembers, type Decoded } from '../../proto/ctap2/members.js';
 import { bytesEqual } from './bytes.js';
 import type { CommandContext } from './command-context.js';
 import { CtapStatus, fail } from './ctap-failure.js';
-import type { BioSensor, BioTemplate } from './env.js';
+import type { BioSampleOutcome, BioSensor, BioTemplate } from './env.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
 
 const Sub = BioEnrollmentSubCommand;
@@ -48,12 +49,48 @@ function namedTemplate(sensor: BioSensor, subParams: SubParams | undefined): Bio
 }
 
 /**
- * authenticatorBioEnrollment (CTAP 2.1 §6.7; also 0x40, the prototype number) for a band that holds one fingerprint
- * template: the wearer's, enrolled on the band with its setup code (docs/band.md, "Fingerprint management over
- * CTAP"). getFingerprintSensorInfo needs no token; every other sub-command needs a pinUvAuthParam over
- * modality || subCommand || subCommandParams from a token with the `be` permission.
+ * Waits for one sample (§6.7.4 enrollBegin, §6.7.5 enrollCaptureNextSample) within the platform's timeout, cut to
+ * the sensor's maximum; how the wait ended becomes the spec's status.
  */
-export function bioEnrollment(c: CommandContext, sensor: BioSensor, request: CborMap): CborInput | undefined {
+async function sample(
+  sensor: BioSensor,
+  device: DeviceContext,
+  subParams: SubParams | undefined,
+  name: string,
+): Promise<{ status: number; remaining: number }> {
+  const asked = subParams?.timeoutMilliseconds;
+  const timeoutMs = Math.min(asked ?? sensor.sampleTimeoutMs.default, sensor.sampleTimeoutMs.max);
+  const outcome: BioSampleOutcome = await sensor.nextSample(device, timeoutMs);
+  switch (outcome.kind) {
+    case 'sample':
+      return { status: outcome.status, remaining: outcome.remaining };
+    case 'timeout':
+      return fail(
+        CtapStatus.CTAP2_ERR_USER_ACTION_TIMEOUT,
+        `${WHERE} ${name}: no finger on the sensor within ${timeoutMs} ms; the enrollment ended, begin again`,
+      );
+    case 'cancelled':
+      return fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, `${WHERE} ${name}: cancelled; the enrollment ended`);
+    case 'ended':
+      return fail(
+        CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+        `${WHERE} ${name}: the band ended the enrollment (taken off the wrist, or cancelled on the band); begin again`,
+      );
+  }
+}
+
+/**
+ * authenticatorBioEnrollment (CTAP 2.1 §6.7; also 0x40, the prototype number) for a band that holds one fingerprint
+ * template (docs/band.md, "Fingerprint management over CTAP"): the wearer's, enrolled with the band's setup code
+ * for a directory user, or over CTAP here as a local user. getFingerprintSensorInfo and cancelCurrentEnrollment
+ * need no token; every other sub-command needs a pinUvAuthParam over modality || subCommand || subCommandParams from
+ * a token with the `be` permission.
+ */
+export async function bioEnrollment(
+  c: CommandContext,
+  sensor: BioSensor,
+  request: CborMap,
+): Promise<CborInput | undefined> {
   const params = parseRequestMembers(BioEnrollmentRequest, request, WHERE);
   // §6.7.1: getModality alone asks which modality the authenticator has.
   if (params.getModality === true) return encodeMembers(BioEnrollmentResponse, { modality: BioModality.FINGERPRINT });
@@ -71,6 +108,13 @@ export function bioEnrollment(c: CommandContext, sensor: BioSensor, request: Cbo
     subParamsMap === undefined
       ? undefined
       : parseRequestMembers(BioEnrollmentSubCommandParams, subParamsMap, `${WHERE} subCommandParams`);
+
+  // §6.7.6: cancelCurrentEnrollment carries no pinUvAuthParam.
+  if (subCommand === Sub.CANCEL_CURRENT_ENROLLMENT) {
+    if (!sensor.cancelEnrollment())
+      fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} cancelCurrentEnrollment: no enrollment is in progress`);
+    return undefined;
+  }
 
   if (subCommand === Sub.GET_FINGERPRINT_SENSOR_INFO) {
     return encodeMembers(BioEnrollmentResponse, {
@@ -118,27 +162,44 @@ export function bioEnrollment(c: CommandContext, sensor: BioSensor, request: Cbo
         );
       return undefined;
     }
-    case Sub.ENROLL_BEGIN:
-      // One template per band (docs/band.md): a second finger is never added beside the wearer's.
-      if (sensor.enrollment() !== undefined)
+    case Sub.ENROLL_BEGIN: {
+      const begun = sensor.beginEnrollment();
+      if (!begun.ok)
         fail(
-          CtapStatus.CTAP2_ERR_FP_DATABASE_FULL,
-          `${WHERE} enrollBegin: the band holds its one fingerprint already; delete user data on the band to enroll another`,
+          begun.problem === 'full' ? CtapStatus.CTAP2_ERR_FP_DATABASE_FULL : CtapStatus.CTAP2_ERR_OPERATION_DENIED,
+          `${WHERE} enrollBegin: ${begun.detail}`,
         );
-      return fail(
-        CtapStatus.CTAP2_ERR_OPERATION_DENIED,
-        `${WHERE} enrollBegin: this band enrolls its wearer only with its setup code (bandctl enroll), not over CTAP`,
-      );
-    case Sub.ENROLL_CAPTURE_NEXT_SAMPLE:
-    case Sub.CANCEL_CURRENT_ENROLLMENT:
-      return fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} ${name}: no enrollment is in progress over CTAP`);
-    case Sub.REMOVE_ENROLLMENT:
+      // §6.7.4: enrollBegin captures the first sample too.
+      const first = await sample(sensor, c.device, subParams, name);
+      return encodeMembers(BioEnrollmentResponse, {
+        templateId: begun.templateId,
+        lastEnrollSampleStatus: first.status,
+        remainingSamples: first.remaining,
+      });
+    }
+    case Sub.ENROLL_CAPTURE_NEXT_SAMPLE: {
+      const templateId = requiredSub(subParams, 'templateId');
+      const enrolling = sensor.enrollingTemplateId();
+      // §6.7.5: no enrollment in progress, or another template's, is CTAP2_ERR_INVALID_OPTION.
+      if (enrolling === undefined)
+        fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} ${name}: no enrollment is in progress; begin one`);
+      if (!bytesEqual(enrolling, templateId))
+        fail(
+          CtapStatus.CTAP2_ERR_INVALID_OPTION,
+          `${WHERE} ${name}: templateId is not the enrollment in progress; use the one enrollBegin returned`,
+        );
+      const next = await sample(sensor, c.device, subParams, name);
+      return encodeMembers(BioEnrollmentResponse, {
+        lastEnrollSampleStatus: next.status,
+        remainingSamples: next.remaining,
+      });
+    }
+    case Sub.REMOVE_ENROLLMENT: {
       namedTemplate(sensor, subParams);
-      return fail(
-        CtapStatus.CTAP2_ERR_OPERATION_DENIED,
-        `${WHERE} removeEnrollment: the wearer's fingerprint goes only with delete user data, done on the band ` +
-          '(off the wrist, on the charger, bottom button held 10 s)',
-      );
+      const removed = sensor.removeEnrollment();
+      if (!removed.ok) fail(CtapStatus.CTAP2_ERR_OPERATION_DENIED, `${WHERE} removeEnrollment: ${removed.detail}`);
+      return undefined;
+    }
     default:
       fail(CtapStatus.CTAP2_ERR_INVALID_SUBCOMMAND, `${WHERE} sub-command ${name} is not supported`);
   }

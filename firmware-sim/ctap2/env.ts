@@ -1,3 +1,4 @@
+import type { EnrollSampleStatusCode } from '../../proto/ctap2/bio-enrollment.js';
 import { MAX_DISCOVERABLE_CREDENTIALS } from '../../proto/limits.js';
 import type { DeviceContext } from '../band-device.js';
 import type { FlashStore } from '../flash-store.js';
@@ -65,9 +66,19 @@ export interface BioTemplate {
   friendlyName: string;
 }
 
+/** How the wait for one enrollment sample ended (CTAP 2.1 §6.7.4-5). */
+export type BioSampleOutcome =
+  | { kind: 'sample'; status: EnrollSampleStatusCode; remaining: number }
+  /** No sample within the timeout: CTAP2_ERR_USER_ACTION_TIMEOUT, and the enrollment is over. */
+  | { kind: 'timeout' }
+  /** CTAPHID CANCEL: CTAP2_ERR_KEEPALIVE_CANCEL, and the enrollment is over. */
+  | { kind: 'cancelled' }
+  /** The authenticator ended the enrollment itself (e.g. the wearer took the band off): CTAP2_ERR_OPERATION_DENIED. */
+  | { kind: 'ended' };
+
 /**
- * The band's sensor and its one template. The band decides what a name may be; `rename` answers a typed problem
- * (too long, or characters the display cannot draw) instead of throwing.
+ * The band's sensor and its one template. The band decides what a name may be, who may be enrolled and which
+ * template may be removed; refusals are typed answers, not exceptions.
  */
 export interface BioSensor {
   /** Good touches one enrollment takes: getFingerprintSensorInfo's maxCaptureSamplesRequiredForEnroll. */
@@ -78,6 +89,21 @@ export interface BioSensor {
   enrollment(): BioTemplate | undefined;
   /** Renames the enrolled template; returns the name as stored, or why it was refused. */
   rename(name: string): { ok: true; name: string } | { ok: false; problem: 'length' | 'undrawable'; detail: string };
+  /** A sample wait without timeoutMilliseconds lasts this long; a longer one asked for is cut to the maximum. */
+  readonly sampleTimeoutMs: { default: number; max: number };
+  /** enrollBegin: starts an enrollment whose template ID is known at once ('full': the template store is full). */
+  beginEnrollment(): { ok: true; templateId: Uint8Array } | { ok: false; problem: 'full' | 'denied'; detail: string };
+  /** The template ID of the enrollment in progress, or undefined when none is. */
+  enrollingTemplateId(): Uint8Array | undefined;
+  /**
+   * Waits up to `timeoutMs` for one sample of the enrollment in progress, sending KEEPALIVE(UPNEEDED) meanwhile;
+   * must honour ctx.signal. The last good sample stores the template before it resolves.
+   */
+  nextSample(ctx: DeviceContext, timeoutMs: number): Promise<BioSampleOutcome>;
+  /** cancelCurrentEnrollment: false when no enrollment is in progress. */
+  cancelEnrollment(): boolean;
+  /** removeEnrollment of the enrolled template, or why the authenticator keeps it. */
+  removeEnrollment(): { ok: true } | { ok: false; detail: string };
 }
 
 export interface Ctap2Config {

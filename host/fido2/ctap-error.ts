@@ -29,6 +29,7 @@ const HINTS: Record<string, string> = {
   CTAP2_ERR_UV_BLOCKED: 'built-in user verification is blocked',
   CTAP2_ERR_INVALID_SUBCOMMAND: 'the authenticator does not support this sub-command',
   CTAP2_ERR_UV_INVALID: 'built-in user verification failed',
+  CTAP2_ERR_FP_DATABASE_FULL: 'the authenticator holds all the fingerprints it can; remove one first',
   CTAP2_ERR_UNAUTHORIZED_PERMISSION: 'the authenticator does not grant a requested permission',
   CTAP1_ERR_OTHER: 'the authenticator failed internally',
 };

@@ -5,6 +5,7 @@ import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2
 import { buildClientData, type ClientData } from './client-data.js';
 import { ClientPin } from './client-pin.js';
 import { AuthenticatorConfig } from './authenticator-config.js';
+import { BioEnrollment } from './bio-enrollment.js';
 import { CredentialManagement } from './credential-management.js';
 import { LargeBlobs } from './large-blobs.js';
 import { CtapChannel, type Transact, type TransactOptions } from './ctap-channel.js';
@@ -129,6 +130,8 @@ export class Fido2Client {
   readonly config: AuthenticatorConfig;
   /** authenticatorLargeBlobs: the large-blob array and each credential's blob under its largeBlobKey. */
   readonly largeBlobs: LargeBlobs;
+  /** authenticatorBioEnrollment: enroll, list, rename and remove fingerprints. */
+  readonly bio: BioEnrollment;
   private readonly channel: CtapChannel;
 
   constructor(transact: Transact, defaults: TransactOptions = {}) {
@@ -137,6 +140,7 @@ export class Fido2Client {
     this.credentialManagement = new CredentialManagement(this.channel);
     this.config = new AuthenticatorConfig(this.channel);
     this.largeBlobs = new LargeBlobs(this.channel, (opts) => this.getInfo(opts));
+    this.bio = new BioEnrollment(this.channel);
   }
 
   /** authenticatorGetInfo (CTAP 2.1 §6.4): versions, extensions, AAGUID, options, limits. */

@@ -8,6 +8,14 @@ export {
 } from './fido2-client.js';
 export { ClientPin, type ProtocolChoice } from './client-pin.js';
 export { AuthenticatorConfig, type SetMinPinLengthOptions } from './authenticator-config.js';
+export {
+  BioEnrollment,
+  BioEnrollmentError,
+  type EnrollOptions,
+  type EnrollSample,
+  type FingerprintSensorInfo,
+  type FingerprintTemplate,
+} from './bio-enrollment.js';
 export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
 export {
   LargeBlobs,

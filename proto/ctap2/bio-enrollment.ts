@@ -76,6 +76,15 @@ export const EnrollSampleStatus = {
   CTAP2_ENROLL_FEEDBACK_FP_TOO_SHORT: 0x09,
   CTAP2_ENROLL_FEEDBACK_FP_MERGE_FAILURE: 0x0a,
   CTAP2_ENROLL_FEEDBACK_FP_EXISTS: 0x0b,
+  CTAP2_ENROLL_FEEDBACK_FP_DATABASE_FULL: 0x0c,
   CTAP2_ENROLL_FEEDBACK_NO_USER_ACTIVITY: 0x0d,
   CTAP2_ENROLL_FEEDBACK_NO_USER_PRESENCE_TRANSITION: 0x0e,
 } as const;
+
+export type EnrollSampleStatusCode = (typeof EnrollSampleStatus)[keyof typeof EnrollSampleStatus];
+
+/** The CTAP2_ENROLL_FEEDBACK_* name of a lastEnrollSampleStatus value, or its hex when unknown. */
+export function enrollSampleStatusName(status: number): string {
+  const entry = Object.entries(EnrollSampleStatus).find(([, v]) => v === status);
+  return entry ? entry[0] : `0x${status.toString(16).padStart(2, '0')}`;
+}

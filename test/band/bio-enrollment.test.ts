@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { DeviceContext } from '../../firmware-sim/band-device.js';
 import { decodeCanonical, encodeCanonical, type CborMap } from '../../firmware-sim/ctap2/index.js';
 import { Fido2Client, Permission, type PinUvAuthToken, type Transact } from '../../host/fido2/index.js';
 import {
@@ -6,6 +7,7 @@ import {
   BioEnrollmentResponse,
   BioEnrollmentSubCommand as Sub,
   BioModality,
+  EnrollSampleStatus,
   FingerprintKind,
   TemplateInfo,
 } from '../../proto/ctap2/bio-enrollment.js';
@@ -14,7 +16,7 @@ import { AuthenticatorGetInfoResponse, OptionId, UvModality } from '../../proto/
 import { decodeMembers, encodeMembers } from '../../proto/ctap2/members.js';
 import { CtapStatus, ctapStatusName } from '../../proto/ctap2/status.js';
 import { Command } from '../../transport/index.js';
-import { DirectRig, enroll, wipeOnBand } from './harness.js';
+import { authenticate, DirectRig, enroll, eventsOf, FINGER, wipeOnBand } from './harness.js';
 
 const PIN = '2468';
 
@@ -30,7 +32,12 @@ function clientOf(rig: DirectRig): Fido2Client {
 async function bio(
   rig: DirectRig,
   subCommand: number,
-  options: { token?: PinUvAuthToken; subParams?: Map<number, unknown>; command?: number } = {},
+  options: {
+    token?: PinUvAuthToken;
+    subParams?: Map<number, unknown>;
+    command?: number;
+    ctx?: DeviceContext;
+  } = {},
 ): Promise<{ status: string; reply?: CborMap }> {
   const modality = BioModality.FINGERPRINT;
   const encoded = options.subParams === undefined ? new Uint8Array(0) : encodeCanonical(options.subParams as never);
@@ -43,7 +50,7 @@ async function bio(
     pinUvAuthParam: options.token?.authenticate(message),
   });
   const request = Uint8Array.of(options.command ?? Ctap2Command.BIO_ENROLLMENT, ...encodeCanonical(params));
-  const reply = await rig.send({ command: Command.CBOR, payload: request }, rig.context());
+  const reply = await rig.send({ command: Command.CBOR, payload: request }, options.ctx ?? rig.context());
   const status = ctapStatusName(reply.payload[0]);
   if (reply.payload.length === 1) return { status };
   return { status, reply: decodeCanonical(reply.payload.subarray(1)) as CborMap };
@@ -138,7 +145,7 @@ describe('authenticatorBioEnrollment on the band', () => {
     );
   });
 
-  it('keeps the one template: enrollBegin is refused as full, removeEnrollment points to delete user data', async () => {
+  it("keeps a directory user's one template: enrollBegin is refused as full, removeEnrollment points to delete user data", async () => {
     const rig = await enrolledWithPin();
     const token = await beToken(rig);
     const [info] = templateInfos((await bio(rig, Sub.ENUMERATE_ENROLLMENTS, { token })).reply);
@@ -148,7 +155,10 @@ describe('authenticatorBioEnrollment on the band', () => {
         .status,
     ).toBe('CTAP2_ERR_OPERATION_DENIED');
     expect(rig.band.enrolled).toBe(true);
-    expect((await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token })).status).toBe('CTAP2_ERR_INVALID_OPTION');
+    expect((await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token })).status).toBe('CTAP2_ERR_MISSING_PARAMETER');
+    expect(
+      (await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams: new Map([[1, info.templateId]]) })).status,
+    ).toBe('CTAP2_ERR_INVALID_OPTION');
     expect((await bio(rig, Sub.CANCEL_CURRENT_ENROLLMENT, { token })).status).toBe('CTAP2_ERR_INVALID_OPTION');
 
     // Delete user data on the band removes the template: nothing to list, and the PIN went with the FIDO2 state.
@@ -156,7 +166,9 @@ describe('authenticatorBioEnrollment on the band', () => {
     await clientOf(rig).clientPin.setPin(PIN);
     const fresh = await beToken(rig);
     expect((await bio(rig, Sub.ENUMERATE_ENROLLMENTS, { token: fresh })).status).toBe('CTAP2_ERR_INVALID_OPTION');
+    // Off the wrist (on the charger) the wearer cannot be enrolled: the capture on the worn wrist is the presence.
     expect((await bio(rig, Sub.ENROLL_BEGIN, { token: fresh })).status).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(rig.band.state).toBe('BAND_STATE_UNENROLLED');
   });
 
   it('answers bad requests with the spec statuses', async () => {
@@ -193,5 +205,303 @@ describe('authenticatorBioEnrollment on the band', () => {
         ]),
       ),
     ).toBe(CtapStatus.CTAP2_ERR_MISSING_PARAMETER);
+  });
+});
+
+const OTHER_FINGER = 'tw-user9/left-thumb';
+
+/** A request context that tells when the band first asks for the user (KEEPALIVE UPNEEDED) and can be cancelled. */
+function waitingContext(rig: DirectRig) {
+  const controller = new AbortController();
+  let asked!: () => void;
+  const upNeeded = new Promise<void>((resolve) => (asked = resolve));
+  const keepalives: number[] = [];
+  const ctx: DeviceContext = {
+    signal: controller.signal,
+    keepalive: (status) => {
+      keepalives.push(status);
+      rig.keepalives.push(status);
+      if (status === 2) asked();
+    },
+  };
+  return { ctx, upNeeded, keepalives, cancel: () => controller.abort() };
+}
+
+/** One sample: the request is sent, the band asks for a finger, the finger touches (as `how` says). */
+async function sampled(
+  rig: DirectRig,
+  subCommand: number,
+  token: PinUvAuthToken,
+  subParams: Map<number, unknown>,
+  touch: () => Promise<void>,
+) {
+  const waiting = waitingContext(rig);
+  const pending = bio(rig, subCommand, { token, subParams, ctx: waiting.ctx });
+  await waiting.upNeeded;
+  await touch();
+  const { status, reply } = await pending;
+  expect(status).toBe('CTAP2_OK');
+  const response = decodeMembers(BioEnrollmentResponse, reply!, 'sample');
+  return { ...response, keepalives: waiting.keepalives };
+}
+
+/** An unenrolled band, worn, with a PIN and a be token: what a platform starts enrolling from. */
+async function blankWornWithPin(options: { autoPresence?: boolean } = {}) {
+  const rig = new DirectRig({ seed: 'bio-ctap', ...options });
+  await rig.wrist(true);
+  await clientOf(rig).clientPin.setPin(PIN);
+  return { rig, token: await beToken(rig) };
+}
+
+/** Enrolls FINGER over CTAP with six good touches; returns the template ID. */
+async function enrollOverCtap(rig: DirectRig, token: PinUvAuthToken): Promise<Uint8Array> {
+  const first = await sampled(rig, Sub.ENROLL_BEGIN, token, new Map(), () => rig.touch(FINGER));
+  const templateId = first.templateId!;
+  for (let remaining = first.remainingSamples!; remaining > 0;) {
+    const next = await sampled(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, token, new Map([[1, templateId]]), () =>
+      rig.touch(FINGER),
+    );
+    remaining = next.remainingSamples!;
+  }
+  return templateId;
+}
+
+describe('enrolling the wearer over CTAP (authenticatorBioEnrollment enrollBegin / enrollCaptureNextSample)', () => {
+  it('captures samples with the band pipeline: poor quality and another finger are reported, six good ones store a local user', async () => {
+    const { rig, token } = await blankWornWithPin({ autoPresence: true });
+    const client = clientOf(rig);
+    const before = await client.getInfo();
+    expect(before.options[OptionId.bioEnroll]).toBe(false);
+    expect(before.options[OptionId.uv]).toBe(false);
+
+    const begin = await sampled(rig, Sub.ENROLL_BEGIN, token, new Map([[3, 10_000]]), () =>
+      rig.touch(FINGER, { poorQuality: true }),
+    );
+    expect(begin.lastEnrollSampleStatus).toBe(EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY);
+    expect(begin.remainingSamples).toBe(6);
+    expect(begin.templateId).toHaveLength(16);
+    expect(begin.keepalives.every((s) => s === 2)).toBe(true);
+    expect(rig.band.state).toBe('BAND_STATE_CAPTURING');
+    const templateId = begin.templateId!;
+    const next = (touch: () => Promise<void>) =>
+      sampled(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, token, new Map([[1, templateId]]), touch);
+
+    expect(await next(() => rig.touch(FINGER))).toMatchObject({ lastEnrollSampleStatus: 0, remainingSamples: 5 });
+    // A finger other than the first good one cannot join the template.
+    expect(await next(() => rig.touch(OTHER_FINGER))).toMatchObject({
+      lastEnrollSampleStatus: EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_MERGE_FAILURE,
+      remainingSamples: 5,
+    });
+    // A touch while no request asks for a sample is not a sample.
+    await rig.touch(FINGER);
+    for (const remaining of [4, 3, 2, 1]) {
+      expect(await next(() => rig.touch(FINGER))).toMatchObject({
+        lastEnrollSampleStatus: 0,
+        remainingSamples: remaining,
+      });
+      expect(rig.band.enrolled).toBe(false);
+    }
+    const last = await next(() => rig.touch(FINGER));
+    expect(last).toMatchObject({ lastEnrollSampleStatus: 0, remainingSamples: 0 });
+
+    // The band now holds a local user; it shows SUCCESS, vibrates twice, and asks the wearer to authenticate.
+    const state = rig.band.getState();
+    expect(state).toMatchObject({ enrolled: true, localUser: true, state: 'BAND_STATE_AUTHENTICATION_REQUIRED' });
+    const hex = Buffer.from(templateId.subarray(0, 4)).toString('hex');
+    expect(state.userName).toBe(`local-${hex}`);
+    expect(state.label).toBe(`LOCAL-${hex.slice(0, 6).toUpperCase()}`);
+    expect(rig.band.screen).toBe('SCREEN_SUCCESS');
+    expect(eventsOf(rig.events, 'vibrated').at(-1)).toEqual({ count: 2 });
+    const progress = eventsOf(rig.events, 'captureProgress');
+    expect(progress.map((p) => p.rejected)).toEqual([true, false, true, false, false, false, false, false]);
+
+    const after = await client.getInfo();
+    expect(after.options[OptionId.bioEnroll]).toBe(true);
+    expect(after.options[OptionId.uv]).toBe(true);
+    const [info] = templateInfos((await bio(rig, Sub.ENUMERATE_ENROLLMENTS, { token })).reply);
+    expect(info).toEqual({ templateId, templateFriendlyName: state.label });
+
+    // The band's matcher checks the enrolled finger: another one is NO MATCH, the enrolled one authenticates.
+    await rig.advance(2_000);
+    await rig.touch(OTHER_FINGER);
+    await rig.advance(1_000);
+    expect(rig.band.state).toBe('BAND_STATE_AUTHENTICATION_REQUIRED');
+    expect(rig.band.userVerified).toBe(false);
+    await rig.advance(2_000);
+    await authenticate(rig);
+    expect(rig.band.userVerified).toBe(true);
+
+    // The local user survives a reboot (and the template ID with it).
+    await rig.reboot();
+    expect(rig.band.getState()).toMatchObject({ enrolled: true, localUser: true, userName: `local-${hex}` });
+    const again = await beToken(rig);
+    expect(templateInfos((await bio(rig, Sub.ENUMERATE_ENROLLMENTS, { token: again })).reply)[0].templateId).toEqual(
+      templateId,
+    );
+    expect((await bio(rig, Sub.ENROLL_BEGIN, { token: again })).status).toBe('CTAP2_ERR_FP_DATABASE_FULL');
+  });
+
+  it("refuses enrollBegin without a be token, off the wrist, and during the band's own enrollment", async () => {
+    const { rig, token } = await blankWornWithPin();
+    expect((await bio(rig, Sub.ENROLL_BEGIN)).status).toBe('CTAP2_ERR_PUAT_REQUIRED');
+    await rig.call('startEnrollment', {});
+    expect((await bio(rig, Sub.ENROLL_BEGIN, { token })).status).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(rig.band.state).toBe('BAND_STATE_AWAITING_SETUP_CODE');
+    await rig.call('cancelEnrollment', {});
+    await rig.wrist(false);
+    expect((await bio(rig, Sub.ENROLL_BEGIN, { token })).status).toBe('CTAP2_ERR_OPERATION_DENIED');
+    expect(rig.band.state).toBe('BAND_STATE_UNENROLLED');
+    // The band protocol cannot enter a CTAP enrollment: start_capture and complete_enrollment stay refused.
+    await rig.wrist(true);
+    const waiting = waitingContext(rig);
+    const pending = bio(rig, Sub.ENROLL_BEGIN, { token, ctx: waiting.ctx });
+    await waiting.upNeeded;
+    expect((await rig.refusal('startCapture', {})).code).toBe('ERROR_CODE_WRONG_STATE');
+    expect((await rig.refusal('startEnrollment', {})).code).toBe('ERROR_CODE_WRONG_STATE');
+    await rig.touch(FINGER);
+    expect((await pending).status).toBe('CTAP2_OK');
+    expect((await rig.refusal('completeEnrollment', { userName: 'tw-user2' })).code).toBe('ERROR_CODE_WRONG_STATE');
+  });
+
+  it('ends the enrollment with nothing stored on cancelCurrentEnrollment, CTAPHID CANCEL, timeout, wrist off and cancel_enrollment', async () => {
+    const { rig, token } = await blankWornWithPin();
+    const begin = async () => {
+      const first = await sampled(rig, Sub.ENROLL_BEGIN, token, new Map(), () => rig.touch(FINGER));
+      expect(rig.band.state).toBe('BAND_STATE_CAPTURING');
+      return new Map<number, unknown>([[1, first.templateId!]]);
+    };
+    const captureNext = async (
+      subParams: Map<number, unknown>,
+      act: (w: ReturnType<typeof waitingContext>) => Promise<void>,
+    ) => {
+      const waiting = waitingContext(rig);
+      const pending = bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams, ctx: waiting.ctx });
+      await waiting.upNeeded;
+      await act(waiting);
+      return (await pending).status;
+    };
+    const nothingStored = async (subParams: Map<number, unknown>) => {
+      expect(rig.band.state).toBe('BAND_STATE_UNENROLLED');
+      expect(rig.band.getState()).toMatchObject({ enrolled: false, localUser: false, userName: '' });
+      expect((await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams })).status).toBe(
+        'CTAP2_ERR_INVALID_OPTION',
+      );
+    };
+
+    // cancelCurrentEnrollment carries no token (python-fido2 and libfido2 send none).
+    let params = await begin();
+    expect((await bio(rig, Sub.CANCEL_CURRENT_ENROLLMENT)).status).toBe('CTAP2_OK');
+    await nothingStored(params);
+    expect((await bio(rig, Sub.CANCEL_CURRENT_ENROLLMENT)).status).toBe('CTAP2_ERR_INVALID_OPTION');
+
+    params = await begin();
+    expect(await captureNext(params, async (w) => w.cancel())).toBe('CTAP2_ERR_KEEPALIVE_CANCEL');
+    await nothingStored(params);
+
+    params = await begin();
+    const timed = new Map(params).set(3, 5_000);
+    expect(await captureNext(timed, () => rig.advance(5_000))).toBe('CTAP2_ERR_USER_ACTION_TIMEOUT');
+    await nothingStored(params);
+
+    // Without timeoutMilliseconds the band waits 30 s.
+    params = await begin();
+    expect(
+      await captureNext(params, async () => {
+        await rig.advance(29_999);
+        expect(rig.band.state).toBe('BAND_STATE_CAPTURING');
+        await rig.advance(1);
+      }),
+    ).toBe('CTAP2_ERR_USER_ACTION_TIMEOUT');
+
+    params = await begin();
+    expect(await captureNext(params, () => rig.wrist(false))).toBe('CTAP2_ERR_OPERATION_DENIED');
+    await nothingStored(params);
+    await rig.wrist(true);
+
+    params = await begin();
+    expect(
+      await captureNext(params, async () => {
+        await rig.call('cancelEnrollment', {});
+      }),
+    ).toBe('CTAP2_ERR_OPERATION_DENIED');
+    await nothingStored(params);
+
+    // A templateId that is not the enrollment in progress is refused, and the enrollment goes on.
+    params = await begin();
+    expect(
+      (await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams: new Map([[1, new Uint8Array(16)]]) })).status,
+    ).toBe('CTAP2_ERR_INVALID_OPTION');
+    expect(rig.band.state).toBe('BAND_STATE_CAPTURING');
+    // enrollBegin again starts afresh with a new template ID.
+    const restarted = await begin();
+    expect(restarted.get(1)).not.toEqual(params.get(1));
+    expect((await bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams: params })).status).toBe(
+      'CTAP2_ERR_INVALID_OPTION',
+    );
+    expect(rig.band.state).toBe('BAND_STATE_CAPTURING');
+  });
+
+  it('a power cut in the commit of the last sample leaves the band unenrolled and keeps the PIN', async () => {
+    const { rig, token } = await blankWornWithPin();
+    const first = await sampled(rig, Sub.ENROLL_BEGIN, token, new Map(), () => rig.touch(FINGER));
+    const params = new Map<number, unknown>([[1, first.templateId!]]);
+    for (let i = 0; i < 4; i++)
+      await sampled(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, token, params, () => rig.touch(FINGER));
+    const waiting = waitingContext(rig);
+    const pending = bio(rig, Sub.ENROLL_CAPTURE_NEXT_SAMPLE, { token, subParams: params, ctx: waiting.ctx });
+    await waiting.upNeeded;
+    await rig.cutPower(1);
+    await rig.touch(FINGER);
+    expect(rig.band.isPowered).toBe(false);
+    // The request does not hang: the dead band answers nothing the platform could take for success.
+    expect((await pending).status).not.toBe('CTAP2_OK');
+    await rig.reboot();
+    expect(rig.band.getState()).toMatchObject({ enrolled: false, localUser: false, state: 'BAND_STATE_UNENROLLED' });
+    expect((await clientOf(rig).getInfo()).options[OptionId.clientPin]).toBe(true);
+    // The enrollment can be done again from the start.
+    await enrollOverCtap(rig, await beToken(rig));
+    expect(rig.band.getState().localUser).toBe(true);
+  });
+
+  it('removeEnrollment removes a local template, keeps the FIDO2 credentials and PIN, and the band can be enrolled again', async () => {
+    const { rig, token } = await blankWornWithPin({ autoPresence: true });
+    const templateId = await enrollOverCtap(rig, token);
+    await rig.advance(2_000);
+    await authenticate(rig);
+    const client = clientOf(rig);
+    await client.makeCredential({
+      challenge: new Uint8Array(32),
+      origin: 'https://bio.example',
+      rp: { id: 'bio.example', name: 'bio' },
+      user: { id: Uint8Array.of(1), name: 'u', displayName: 'u' },
+      options: { rk: true, uv: true },
+    });
+    expect(rig.band.getState().fidoCredentialCount).toBe(1);
+
+    const removeToken = await beToken(rig);
+    const removed = await bio(rig, Sub.REMOVE_ENROLLMENT, {
+      token: removeToken,
+      subParams: new Map<number, unknown>([[1, templateId]]),
+    });
+    expect(removed.status).toBe('CTAP2_OK');
+    expect(rig.band.getState()).toMatchObject({
+      enrolled: false,
+      localUser: false,
+      userName: '',
+      state: 'BAND_STATE_UNENROLLED',
+      fidoCredentialCount: 1,
+    });
+    const info = await client.getInfo();
+    expect(info.options[OptionId.bioEnroll]).toBe(false);
+    expect(info.options[OptionId.uv]).toBe(false);
+    expect(info.options[OptionId.clientPin]).toBe(true);
+    expect((await bio(rig, Sub.ENUMERATE_ENROLLMENTS, { token: removeToken })).status).toBe('CTAP2_ERR_INVALID_OPTION');
+    // The removal is one commit and survives a reboot.
+    await rig.reboot();
+    expect(rig.band.getState()).toMatchObject({ enrolled: false, fidoCredentialCount: 1 });
+    // Built-in UV is gone until a finger is enrolled again; the PIN still reaches the credential.
+    await rig.wrist(true);
+    const again = await enrollOverCtap(rig, await beToken(rig));
+    expect(again).not.toEqual(templateId);
   });
 });

@@ -20,6 +20,7 @@ import {
   type ScreenReading,
 } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
+import { Fido2Client } from '../../host/fido2/index.js';
 
 export type { BandEvent, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
 import type { BandEvent, HostBody, RequestName, RequestOf, ReplyOf } from '../../proto/index.js';
@@ -64,6 +65,8 @@ export interface Rig {
   reboot(): Promise<void>;
   /** Events seen so far, oldest first. */
   readonly events: BandEvent[];
+  /** The band's CTAP2 authenticator, as a platform reaches it over this rig. */
+  readonly fido2: Fido2Client;
 }
 
 const TOUCH_DEFAULT = { poorQuality: false, liveness: true };
@@ -81,6 +84,22 @@ export class DirectRig implements Rig {
   private shown?: Screen;
   private readonly waiters = new Set<() => void>();
   readonly keepalives: number[] = [];
+  /** CTAP2 through `send`: keepalives reach `onKeepalive`, an abort is the CTAPHID CANCEL. */
+  readonly fido2 = new Fido2Client(async (command, payload, opts) => {
+    const controller = new AbortController();
+    opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    const reply = await this.send(
+      { command, payload },
+      {
+        signal: controller.signal,
+        keepalive: (status) => {
+          this.keepalives.push(status);
+          opts.onKeepalive?.(status);
+        },
+      },
+    );
+    return reply.payload;
+  });
 
   constructor(
     options: Partial<Omit<BandEmulatorOptions, 'world'>> & {

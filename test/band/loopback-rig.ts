@@ -30,6 +30,10 @@ export class LoopbackRig implements Rig {
     void this.record(this.client.events());
   }
 
+  get fido2() {
+    return this.client.fido2;
+  }
+
   private async record(events: AsyncIterable<BandEvent>): Promise<void> {
     for await (const event of events) {
       this.events.push(event);

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import { BOOT, TRANSITIONS, type Transition, type Trigger } from '../../firmware-sim/index.js';
 import type { BandState, ErrorCode, Init } from '../../proto/index.js';
+import { Permission, type EnrollSample, type PinUvAuthToken, type TransactOptions } from '../../host/fido2/index.js';
+import { KeepaliveStatus } from '../../transport/index.js';
 import { FINGER, USER, wipeOnBand, type RequestName, type RequestOf, type Rig } from './harness.js';
 
 const SAMPLE: { [K in RequestName]: Init<RequestOf<K>> } = {
@@ -242,8 +244,100 @@ export async function walkEveryTransition(rig: Rig): Promise<{ covered: Set<stri
   await rig.call('completeEnrollment', SAMPLE.completeEnrollment);
   await rig.wrist(false);
   await step('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_UNENROLLED', 'wipe', () => wipeOnBand(rig));
+
+  // authenticatorBioEnrollment: a platform with the PIN enrolls the wearer as a local user, and removes them.
+  await rig.charger(false);
+  await rig.wrist(true);
+  await rig.fido2.clientPin.setPin(WALK_PIN);
+  const token = () => rig.fido2.clientPin.getPinToken(WALK_PIN, { permissions: Permission.BIO_ENROLLMENT });
+  /** Sends one sample request; once the band asks for the finger (KEEPALIVE UPNEEDED), `act` runs. */
+  const sample = async (call: (opts: TransactOptions) => Promise<EnrollSample>, act: () => Promise<unknown>) => {
+    let asked!: () => void;
+    const upNeeded = new Promise<void>((resolve) => (asked = resolve));
+    const pending = call({ onKeepalive: (status) => status === KeepaliveStatus.UPNEEDED && asked() });
+    await upNeeded;
+    await act();
+    return pending;
+  };
+  const enrollOverCtap = async (be: PinUvAuthToken, last?: () => Promise<void>) => {
+    let s = await sample(
+      (opts) => rig.fido2.bio.enrollBegin(be, {}, opts),
+      () => rig.touch(FINGER),
+    );
+    while (s.remaining > 1)
+      s = await sample(
+        (opts) => rig.fido2.bio.captureNext(be, s.templateId, {}, opts),
+        () => rig.touch(FINGER),
+      );
+    const templateId = s.templateId;
+    await (
+      last ??
+      (() =>
+        sample(
+          (opts) => rig.fido2.bio.captureNext(be, templateId, {}, opts),
+          () => rig.touch(FINGER),
+        ))
+    )();
+    return templateId;
+  };
+  let be = await token();
+  let pending: Promise<EnrollSample> | undefined;
+  await step('BAND_STATE_UNENROLLED', 'BAND_STATE_CAPTURING', 'ctap_enroll_begin', async () => {
+    let asked!: () => void;
+    const upNeeded = new Promise<void>((resolve) => (asked = resolve));
+    pending = rig.fido2.bio.enrollBegin(
+      be,
+      {},
+      { onKeepalive: (status) => status === KeepaliveStatus.UPNEEDED && asked() },
+    );
+    await upNeeded;
+  });
+  await rig.touch(FINGER);
+  let s = await pending!;
+  while (s.remaining > 1)
+    s = await sample(
+      (opts) => rig.fido2.bio.captureNext(be, s.templateId, {}, opts),
+      () => rig.touch(FINGER),
+    );
+  let templateId = s.templateId;
+  await step('BAND_STATE_CAPTURING', 'BAND_STATE_AUTHENTICATION_REQUIRED', 'complete_enrollment', () =>
+    sample(
+      (opts) => rig.fido2.bio.captureNext(be, templateId, {}, opts),
+      () => rig.touch(FINGER),
+    ),
+  );
+  await rig.advance(2_000);
+  await step('BAND_STATE_AUTHENTICATION_REQUIRED', 'BAND_STATE_UNENROLLED', 'remove_enrollment', () =>
+    rig.fido2.bio.remove(be, templateId),
+  );
+  be = await token();
+  templateId = await enrollOverCtap(be);
+  await rig.advance(2_000);
+  await rig.touch(FINGER);
+  await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_UNENROLLED', 'remove_enrollment', () =>
+    rig.fido2.bio.remove(be, templateId),
+  );
+  be = await token();
+  templateId = await enrollOverCtap(be);
+  await rig.advance(2_000);
+  await rig.touch(FINGER);
+  await rig.advance(3_000);
+  await step('BAND_STATE_AUTHENTICATED', 'BAND_STATE_UNENROLLED', 'remove_enrollment', () =>
+    rig.fido2.bio.remove(be, templateId),
+  );
+  be = await token();
+  templateId = await enrollOverCtap(be);
+  await rig.advance(2_000);
+  for (let i = 0; i < 9; i++) await failMatch();
+  await rig.touch('mallory/right-index');
+  await step('BAND_STATE_AUTHENTICATING', 'BAND_STATE_LOCKED_OUT', 'lockout', advance(1_000));
+  await step('BAND_STATE_LOCKED_OUT', 'BAND_STATE_UNENROLLED', 'remove_enrollment', () =>
+    rig.fido2.bio.remove(be, templateId),
+  );
   return { covered, refusalsChecked };
 }
+
+const WALK_PIN = '2468';
 
 /** Sends every request the table refuses in `state`; returns how many it checked. */
 async function checkRefusals(rig: Rig, state: BandState): Promise<number> {

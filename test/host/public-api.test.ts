@@ -36,6 +36,7 @@ const REVIEWED = {
     'BandClientError',
     'BandError',
     'BandWebAuthn',
+    'BioEnrollmentError',
     'ConsoleUser',
     'CtapError',
     'DirectoryAdmin',

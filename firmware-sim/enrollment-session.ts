@@ -59,6 +59,14 @@ export class EnrollmentSession implements Controller {
 
   /** Draws a fresh setup code (the band must be worn: request-rules.ts). The device ID is the kernel's to add. */
   start(): { setupCodeLength: number } {
+    // FIDO2 credentials and the PIN stay when a local wearer's fingerprint is removed over CTAP (docs/band.md); they
+    // are not handed to the next wearer, who enrolls without the PIN that guards them: the wipe comes first.
+    if (this.band.read(Keys.removedWearer))
+      this.refuse(
+        'ERROR_CODE_USER_DATA_PRESENT',
+        'start_enrollment is refused: the band keeps FIDO2 credentials of a wearer whose fingerprint was removed over ' +
+          'CTAP; delete user data on the band first (off the wrist, on the charger, hold the bottom button 10 s)',
+      );
     this.setupCode = undefined;
     this.wrongCodes = 0;
     this.band.go('BAND_STATE_AWAITING_SETUP_CODE', 'start_enrollment');
@@ -209,7 +217,10 @@ export class EnrollmentSession implements Controller {
    */
   beginOverCtap(): { templateId: Uint8Array } | CtapEnrollRefusal {
     if (this.band.user)
-      return { refused: 'full', detail: 'the band holds its one fingerprint already; delete user data to enroll another' };
+      return {
+        refused: 'full',
+        detail: 'the band holds its one fingerprint already; delete user data to enroll another',
+      };
     if (this.capture?.ctap && this.band.state === 'BAND_STATE_CAPTURING')
       this.band.go('BAND_STATE_UNENROLLED', 'cancel_enrollment');
     if (this.band.state !== 'BAND_STATE_UNENROLLED')

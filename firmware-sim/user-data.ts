@@ -20,6 +20,11 @@ export const Keys = {
   /** Present (one byte, 1) when the wearer was enrolled over CTAP: a local user, not a directory user. */
   local: 'user/local',
   failures: 'auth/failures',
+  /**
+   * Present (one byte, 1) after removeEnrollment took a local wearer's template over CTAP: their FIDO2 credentials
+   * and PIN are still on the band, so the band's own enrollment waits for delete user data (which clears it).
+   */
+  removedWearer: 'auth/removed-wearer',
 } as const;
 
 export const WIPE_PREFIXES = ['user/', 'fido2/', 'auth/'] as const;
@@ -103,7 +108,7 @@ export function enrollmentChanges(user: {
   if (user.seosCredential) put[Keys.seos] = user.seosCredential;
   if (user.local) put[Keys.local] = Uint8Array.of(1);
   // A fresh user starts with no failures; a stale count cannot exist (the wipe removed it) but costs nothing to clear.
-  return { put, del: [Keys.failures] };
+  return { put, del: [Keys.failures, Keys.removedWearer] };
 }
 
 export function labelChanges(label: string): FlashChanges {
@@ -113,10 +118,10 @@ export function labelChanges(label: string): FlashChanges {
 /**
  * authenticatorBioEnrollment removeEnrollment of a local user, as one commit: the template and the user go, and so
  * does the failure count (a lockout belongs to the template it guarded); the FIDO2 state stays (CTAP 2.1: a
- * template is not a credential, and the PIN still guards the credentials).
+ * template is not a credential, and the PIN still guards the credentials), marked by Keys.removedWearer.
  */
 export function removeEnrollmentChanges(): FlashChanges {
-  return { delPrefix: ['user/', 'auth/'] };
+  return { delPrefix: ['user/', 'auth/'], put: { [Keys.removedWearer]: Uint8Array.of(1) } };
 }
 
 export function wipeChanges(): FlashChanges {

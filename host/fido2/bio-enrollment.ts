@@ -113,7 +113,8 @@ export class BioEnrollment {
   async sensorInfo(opts: TransactOptions = {}): Promise<FingerprintSensorInfo> {
     const operation = 'authenticatorBioEnrollment getFingerprintSensorInfo';
     const r = await this.call(Sub.GET_FINGERPRINT_SENSOR_INFO, { operation, opts });
-    if (!r) throw new Fido2ProtocolError(`${operation}: the authenticator returned OK without the sensor's description`);
+    if (!r)
+      throw new Fido2ProtocolError(`${operation}: the authenticator returned OK without the sensor's description`);
     return {
       modality: required(r, 'modality', operation),
       fingerprintKind: required(r, 'fingerprintKind', operation),
@@ -166,7 +167,10 @@ export class BioEnrollment {
 
   /** cancelCurrentEnrollment: needs no token; CTAP2_ERR_INVALID_OPTION when no enrollment is in progress. */
   async cancel(opts: TransactOptions = {}): Promise<void> {
-    await this.call(Sub.CANCEL_CURRENT_ENROLLMENT, { operation: 'authenticatorBioEnrollment cancelCurrentEnrollment', opts });
+    await this.call(Sub.CANCEL_CURRENT_ENROLLMENT, {
+      operation: 'authenticatorBioEnrollment cancelCurrentEnrollment',
+      opts,
+    });
   }
 
   /** enrollBegin: starts an enrollment and captures its first sample (the user touches the sensor once). */

@@ -499,8 +499,10 @@ describe('enrolling the wearer over CTAP (authenticatorBioEnrollment enrollBegin
     // The removal is one commit and survives a reboot.
     await rig.reboot();
     expect(rig.band.getState()).toMatchObject({ enrolled: false, fidoCredentialCount: 1 });
-    // Built-in UV is gone until a finger is enrolled again; the PIN still reaches the credential.
+    // The credential is unusable without an enrolled wearer; the band's own enrollment (no PIN) must not inherit
+    // it: start_enrollment asks for delete user data first. A platform with the PIN may enroll a finger again.
     await rig.wrist(true);
+    expect((await rig.refusal('startEnrollment', {})).code).toBe('ERROR_CODE_USER_DATA_PRESENT');
     const again = await enrollOverCtap(rig, await beToken(rig));
     expect(again).not.toEqual(templateId);
   });

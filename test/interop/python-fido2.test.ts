@@ -1,5 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openBand, SimulatedUser, type BandClient } from '../../host/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
 import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
@@ -17,8 +19,12 @@ const python = systemTool(PYTHON_FIDO2);
 
 const bands: RunningBand[] = [];
 
-async function startBand(presence: 'auto' | 'button' = 'auto', args: string[] = []): Promise<RunningBand> {
-  const band = await startBandsim({ autoPresence: presence === 'auto', args });
+async function startBand(
+  presence: 'auto' | 'button' = 'auto',
+  args: string[] = [],
+  blank = false,
+): Promise<RunningBand> {
+  const band = await startBandsim({ autoPresence: presence === 'auto', args, blank });
   bands.push(band);
   return band;
 }
@@ -51,6 +57,61 @@ function drive(
         }
       },
     );
+  });
+}
+
+/** What the driver asks the simulated wearer to do (its "ACT" and "ASK" lines). */
+type PersonRequest = { touch?: 'good' | 'poor' } & { authenticate?: 'enrolled-finger' | 'other-finger' };
+
+/**
+ * Runs an interactive scenario: the driver prints ACT/ASK lines for the wearer, `person` does it (through the
+ * band's debug link), and an ASK is answered on the driver's stdin once done. Resolves with the final JSON report.
+ */
+function driveWithPerson(
+  band: RunningBand,
+  scenario: 'bio-enroll',
+  person: (request: PersonRequest) => Promise<void>,
+): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [join(here, 'python_fido2_driver.py'), '127.0.0.1', String(band.port), scenario], {
+      cwd: here,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    let report = '';
+    let stderr = '';
+    let personFailed: Error | undefined;
+    let acting: Promise<void> = Promise.resolve();
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const m = /^(ACT|ASK) (.*)$/.exec(line);
+      if (!m) return void (report += line);
+      // One action at a time, in the driver's order (a touch's lift may still be on its way when the next comes).
+      acting = acting.then(() => person(JSON.parse(m[2]) as PersonRequest));
+      acting.then(
+        () => m[1] === 'ASK' && child.stdin.write('done\n'),
+        (error: Error) => {
+          personFailed = error;
+          child.kill('SIGKILL');
+        },
+      );
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (personFailed) return reject(personFailed);
+      try {
+        const parsed = JSON.parse(report);
+        if (parsed.fatal) return reject(new Error(`python-fido2 ${scenario}: ${parsed.fatal}\n${parsed.trace}`));
+        resolve(parsed);
+      } catch {
+        reject(
+          new Error(
+            `python_fido2_driver.py ${scenario} exited ${code} without a JSON report:\n${report}${stderr}\nbandsim said:\n${band.output()}`,
+          ),
+        );
+      }
+    });
   });
 }
 
@@ -275,4 +336,58 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     expect(ok(report.getAssertionUv)).toMatchObject({ verified: true, credentialIdMatches: true });
     expect(ok(report.getAssertionUv).flags & (UP | UV)).toBe(UP | UV);
   }, 60_000);
+
+  it("FPBioEnrollment enrolls the wearer over CTAP (poor sample, cancel, timeout first); the band's matcher then gives built-in UV", async () => {
+    const band = await startBand('auto', [], true);
+    const client: BandClient = await openBand(`udp-hid:127.0.0.1:${band.port}`);
+    const FINGER = 'tw-user3/right-index';
+    try {
+      await client.debug.setWrist(true);
+      const report = await driveWithPerson(band, 'bio-enroll', async (request) => {
+        if (request.touch) await client.debug.touch(FINGER, { poorQuality: request.touch === 'poor' });
+        if (request.authenticate) {
+          const finger = request.authenticate === 'enrolled-finger' ? FINGER : 'tw-user9/left-thumb';
+          await new SimulatedUser(client.debug, finger).instruct({ kind: 'authenticate' });
+        }
+      });
+      // present but false: the sensor is there, no finger is enrolled; built-in UV comes only with one.
+      expect(report.getInfoBefore).toEqual({ bioEnroll: false, uv: false, uvBioEnroll: true, uvModality: 0x02 });
+      expect(report.enumerateBefore).toEqual({});
+      expect(ok(report.poorThenCancel)).toEqual({
+        first: { status: 'FP_POOR_QUALITY', remaining: 6, done: null, askedForFinger: true },
+        templateIdLength: 16,
+        captureAfterCancel: 'INVALID_OPTION',
+      });
+      expect(report.timeout).toBe('USER_ACTION_TIMEOUT');
+      const enrolled = ok(report.enroll);
+      expect(enrolled.samples.map((s: { remaining: number }) => s.remaining)).toEqual([5, 4, 3, 2, 1, 0]);
+      expect(enrolled.samples.every((s: { status: string }) => s.status === 'FP_GOOD')).toBe(true);
+      expect(enrolled.templateId).toMatch(/^[0-9a-f]{32}$/);
+      expect(report.getInfoAfter).toEqual({ bioEnroll: true, uv: true, uvBioEnroll: true, uvModality: 0x02 });
+      // The local user's default name, then renamed (the band's label, upper-case).
+      expect(ok(report.enumerate)).toEqual({
+        [enrolled.templateId]: `LOCAL-${enrolled.templateId.slice(0, 6).toUpperCase()}`,
+      });
+      expect(ok(report.rename)).toEqual({ [enrolled.templateId]: 'INDEX' });
+      expect(report.enrollBeginWhenEnrolled).toBe('FP_DATABASE_FULL');
+      // Built-in UV is the match on the band: not before, not with another finger, then yes.
+      expect(report.makeCredentialBeforeMatch).toBe('PUAT_REQUIRED');
+      expect(report.makeCredentialAfterOtherFinger).toBe('PUAT_REQUIRED');
+      expect(ok(report.makeCredentialUv).flags & (UP | UV | AT)).toBe(UP | UV | AT);
+      const assertion = ok(report.getAssertionUv);
+      expect(assertion).toMatchObject({ verified: true, credentialIdMatches: true });
+      expect(assertion.flags & (UP | UV)).toBe(UP | UV);
+      // removeEnrollment takes the local template; the credential stays (GetState counts it) but the band uses
+      // none without an enrolled wearer, with or without the PIN.
+      expect(ok(report.remove)).toEqual({ enumerate: {} });
+      expect(report.getInfoRemoved).toEqual({ bioEnroll: false, uv: false, uvBioEnroll: true, uvModality: 0x02 });
+      expect(report.getAssertionWithPinAfterRemove).toBe('OPERATION_DENIED');
+      expect(report.getAssertionUvAfterRemove).toBe('OPERATION_DENIED');
+      const state = await client.getState();
+      expect(state).toMatchObject({ enrolled: false, localUser: false, fidoCredentialCount: 1 });
+    } finally {
+      client.close();
+      await client.closed();
+    }
+  }, 120_000);
 });

@@ -1,8 +1,10 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio|bio-enroll
 
-Prints one JSON object: what each step saw. The vitest side (python-fido2.test.ts) asserts on it; a step that
+Prints one JSON object: what each step saw. The bio-enroll scenario also needs the wearer: it prints
+"ACT {json}" lines for what the simulated person must do while a request waits (a touch on the sensor), and
+"ASK {json}" lines for what they must do before it goes on, then reads one line from stdin when that is done. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
 """
 import json
@@ -18,7 +20,7 @@ from fido2.attestation.base import AttestationType
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.config import Config
-from fido2.ctap2.bio import FPBioEnrollment
+from fido2.ctap2.bio import CaptureError, FPBioEnrollment
 from fido2.ctap2.extensions import CredBlobExtension, HmacSecretExtension, MinPinLengthExtension
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.utils import sha256
@@ -489,6 +491,131 @@ def bio_scenario(dev, results):
     step(results, "getAssertionUv", lambda: assert_with(ctap, state["cred"], options={"uv": True})[1])
 
 
+def person(kind, what):
+    """Tells the test what the simulated wearer must do: ACT while a request waits, ASK (and wait) before the next."""
+    sys.stdout.write("%s %s\n" % (kind, json.dumps(what)))
+    sys.stdout.flush()
+    if kind == "ASK":
+        sys.stdin.readline()
+
+
+def bio_enroll_scenario(dev, results):
+    """FPBioEnrollment enrolls the wearer's finger on an unenrolled, worn band (a local user), with a poor-quality
+    sample, a cancelled enrollment and a timed-out one first; then the band's matcher decides built-in UV: an
+    assertion with uv and no PIN verifies once the enrolled finger (not another) authenticated on the band; finally
+    removeEnrollment takes the template and keeps the credential, which the band uses again only once a finger is."""
+    pin = "4321"
+    ctap = Ctap2(dev)
+
+    def info_now():
+        info = ctap.get_info()
+        return {
+            "bioEnroll": info.options.get("bioEnroll"),
+            "uv": info.options.get("uv"),
+            "uvBioEnroll": info.options.get("uvBioEnroll"),
+            "uvModality": info.data.get(0x12),
+        }
+
+    results["getInfoBefore"] = info_now()
+    client_pin = ClientPin(ctap)
+    client_pin.set_pin(pin)
+
+    def bio_session():
+        token = client_pin.get_pin_token(pin, ClientPin.PERMISSION.BIO_ENROLL)
+        return FPBioEnrollment(ctap, client_pin.protocol, token)
+
+    bio = bio_session()
+    results["enumerateBefore"] = {k.hex(): v for k, v in bio.enumerate_enrollments().items()}
+
+    def capture(context, touch):
+        asked = []
+
+        def on_keepalive(status):
+            if int(status) == 2 and not asked:
+                asked.append(int(status))
+                person("ACT", touch)
+
+        try:
+            done = context.capture(on_keepalive=on_keepalive)
+            status = "FP_GOOD"
+        except CaptureError as e:
+            done, status = None, FPBioEnrollment.FEEDBACK(e.code).name
+        return {"status": status, "remaining": context.remaining, "done": done.hex() if done else None,
+                "askedForFinger": bool(asked)}
+
+    def poor_then_cancel():
+        context = bio.enroll(timeout=20000)
+        first = capture(context, {"touch": "poor"})
+        template_id = context.template_id
+        context.cancel()
+        after = expect_ctap_error(lambda: bio.enroll_capture_next(template_id, 1000))
+        return {"first": first, "templateIdLength": len(template_id), "captureAfterCancel": after}
+
+    step(results, "poorThenCancel", poor_then_cancel)
+    # Nobody touches: the band gives up after the platform's timeout, and the enrollment is over.
+    step(results, "timeout", lambda: expect_ctap_error(lambda: bio.enroll(timeout=300).capture()))
+
+    def enroll():
+        context = bio.enroll(timeout=20000)
+        samples = []
+        while True:
+            sample = capture(context, {"touch": "good"})
+            samples.append(sample)
+            if sample["done"] or len(samples) > 12:
+                return {"samples": samples, "templateId": sample["done"]}
+
+    step(results, "enroll", enroll)
+    results["getInfoAfter"] = info_now()
+    bio = bio_session()
+    step(results, "enumerate", lambda: {k.hex(): v for k, v in bio.enumerate_enrollments().items()})
+
+    def rename():
+        template_id = next(iter(bio.enumerate_enrollments()))
+        bio.set_name(template_id, "Index")
+        return {k.hex(): v for k, v in bio.enumerate_enrollments().items()}
+
+    step(results, "rename", rename)
+    step(results, "enrollBeginWhenEnrolled", lambda: expect_ctap_error(lambda: bio.enroll_begin(1000)))
+
+    state = {}
+
+    def make_uv():
+        _, state["cred"], made = make(ctap, 50, rk=True, uv=True)
+        return made
+
+    # Built-in UV is the band's fingerprint match: before the wearer authenticates on the band it is not there.
+    step(results, "makeCredentialBeforeMatch", lambda: expect_ctap_error(make_uv))
+    person("ASK", {"authenticate": "other-finger"})
+    step(results, "makeCredentialAfterOtherFinger", lambda: expect_ctap_error(make_uv))
+    person("ASK", {"authenticate": "enrolled-finger"})
+    step(results, "makeCredentialUv", make_uv)
+    step(results, "getAssertionUv", lambda: assert_with(ctap, state["cred"], options={"uv": True})[1])
+
+    def remove():
+        session = bio_session()
+        template_id = next(iter(session.enumerate_enrollments()))
+        session.remove_enrollment(template_id)
+        return {"enumerate": {k.hex(): v for k, v in session.enumerate_enrollments().items()}}
+
+    step(results, "remove", remove)
+    results["getInfoRemoved"] = info_now()
+
+    def assert_with_pin():
+        # The credential stays (a template is not a credential) but the band uses none without an enrolled wearer.
+        cdh = sha256(os.urandom(32))
+        token = client_pin.get_pin_token(pin, ClientPin.PERMISSION.GET_ASSERTION, RP["id"])
+        resp = ctap.get_assertion(
+            RP["id"], cdh, [{"type": "public-key", "id": state["cred"].credential_id}],
+            pin_uv_param=client_pin.protocol.authenticate(token, cdh), pin_uv_protocol=client_pin.protocol.VERSION,
+        )
+        resp.verify(cdh, state["cred"].public_key)
+        return {"verified": True, "flags": resp.auth_data.flags}
+
+    step(results, "getAssertionWithPinAfterRemove", lambda: expect_ctap_error(assert_with_pin))
+    step(results, "getAssertionUvAfterRemove", lambda: expect_ctap_error(
+        lambda: assert_with(ctap, state["cred"], options={"uv": True})))
+
+
 def main():
     host, port, scenario = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     results = {}
@@ -502,6 +629,7 @@ def main():
             "u2f": u2f_scenario,
             "config": config_scenario,
             "bio": bio_scenario,
+            "bio-enroll": bio_enroll_scenario,
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

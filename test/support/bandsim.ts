@@ -39,11 +39,15 @@ export function requireBuiltBandsim(): void {
 }
 
 /**
- * Starts `bandsim --udp-hid 127.0.0.1:0 --preset authenticated --user tw-user2 --debug-link [--auto-presence]`,
- * plus `options.args`, waits for "ready" and reads the port from its "listening udp-hid" line.
+ * Starts `bandsim --udp-hid 127.0.0.1:0 --preset authenticated --user tw-user2 --debug-link [--auto-presence]`
+ * (`blank: true`: `--preset blank`, an unenrolled band off the wrist), plus `options.args`, waits for "ready" and
+ * reads the port from its "listening udp-hid" line.
  */
-export function startBandsim(options: { autoPresence?: boolean; args?: string[] } = {}): Promise<RunningBand> {
-  const args = ['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2', '--debug-link'];
+export function startBandsim(
+  options: { autoPresence?: boolean; args?: string[]; blank?: boolean } = {},
+): Promise<RunningBand> {
+  const preset = options.blank ? ['--preset', 'blank'] : ['--preset', 'authenticated', '--user', 'tw-user2'];
+  const args = ['--udp-hid', '127.0.0.1:0', ...preset, '--debug-link'];
   const child = spawn(
     process.execPath,
     [BANDSIM, ...args, ...(options.autoPresence === false ? [] : ['--auto-presence']), ...(options.args ?? [])],

@@ -9,7 +9,7 @@ import {
 import { Command, HidError, type Unit } from '../transport/index.js';
 import { Band } from './band.js';
 import type { Clock } from './clock.js';
-import type { AttestationMode, Ctap2Authenticator } from './ctap2/index.js';
+import { provisionEnterpriseRpIds, type AttestationMode, type Ctap2Authenticator } from './ctap2/index.js';
 import { answerDebug } from './debug-link.js';
 import type { BandDevice, DeviceContext } from './band-device.js';
 import { BAND_AAGUID, fido2Authenticator, residentCredentialCount, residentCredentials } from './fido2.js';
@@ -38,6 +38,12 @@ export interface BandEmulatorOptions {
   aaguid?: Uint8Array;
   /** makeCredential's packed attestation: 'batch' (x5c under the model's root, the default) or 'self'. */
   attestation?: AttestationMode;
+  /**
+   * RP IDs the vendor burns into the band for vendor-facilitated enterprise attestation (CTAP 2.1 §7.1.1): written
+   * to its factory data at the first construction and unchangeable after (a different list throws an
+   * `EnterpriseProvisioningError`); absent or empty: keep what the band holds.
+   */
+  enterpriseRpIds?: readonly string[];
   /** Run an enrollment at construction (bandsim --preset). */
   preset?: Preset;
   batteryPercent?: number;
@@ -93,6 +99,15 @@ export class BandEmulator implements BandDevice {
       });
       if (this.band.isPowered) authenticator.powerUp();
       this.authenticator = authenticator;
+      // A band whose flash cannot be read says so (STORAGE) rather than refuse to exist; it is provisioned once repaired.
+      if (options.enterpriseRpIds?.length && this.band.storageFault === undefined) {
+        try {
+          provisionEnterpriseRpIds(this.band.store, options.enterpriseRpIds);
+        } catch (error) {
+          this.band.shutdown();
+          throw error;
+        }
+      }
     }
     const capabilities: Capability[] = [];
     if (fido2) capabilities.push('CAPABILITY_FIDO2');

@@ -14,7 +14,12 @@ import {
   type UsbipServerEvent,
 } from '../transport/index.js';
 import { BandEmulator } from './band-emulator.js';
-import { ATTESTATION_MODES, type AttestationMode } from './ctap2/index.js';
+import {
+  ATTESTATION_MODES,
+  EnterpriseProvisioningError,
+  enterpriseRpIdsProblem,
+  type AttestationMode,
+} from './ctap2/index.js';
 import { CtapHidDevice } from './ctaphid-device.js';
 import { bandAttestationRoot } from './fido2.js';
 import { applyPreset, type Preset } from './preset.js';
@@ -47,7 +52,10 @@ options:
                        (x5c) under the band model's root CA; self: signed by the new credential's key, no x5c
   --attestation-root-out FILE
                        write the band model's root CA certificate (PEM), the one a relying party trusts for
-                       batch attestation; with no endpoint, write it and exit
+                       batch and enterprise attestation; with no endpoint, write it and exit
+  --enterprise-rp ID   (repeatable) an RP ID the band gives vendor-facilitated enterprise attestation to, once
+                       it is enabled (bandctl fido2 config enable-enterprise-attestation); burned into the band's
+                       factory data on its first start and unchangeable after (CTAP 2.1 §7.1.1)
   --version            print bandsim's version
   -h, --help           this text
 
@@ -72,6 +80,7 @@ const OPTIONS = {
   'debug-link': { type: 'boolean' },
   attestation: { type: 'string' },
   'attestation-root-out': { type: 'string' },
+  'enterprise-rp': { type: 'string', multiple: true },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -125,6 +134,9 @@ function parse(argv: string[]) {
     throw new UsageError(
       'expected at least one endpoint: --serial PATH, --tcp HOST:PORT, --udp-hid HOST:PORT or --usbip HOST:PORT',
     );
+  const enterpriseRpIds = v['enterprise-rp'] ?? [];
+  const rpProblem = enterpriseRpIdsProblem(enterpriseRpIds);
+  if (rpProblem !== undefined) throw new UsageError(`--enterprise-rp: ${rpProblem}`);
   const baud = v.baud === undefined ? undefined : Number(v.baud);
   if (baud !== undefined && (!Number.isInteger(baud) || baud <= 0))
     throw new UsageError(`expected --baud to be a positive whole number, got '${v.baud}'`);
@@ -157,6 +169,7 @@ function parse(argv: string[]) {
     debugLink: v['debug-link'] ?? false,
     attestation: attestation as AttestationMode,
     attestationRootOut,
+    enterpriseRpIds,
   };
 }
 
@@ -203,14 +216,24 @@ async function run(argv: string[]): Promise<number> {
     if (!options.serial && !options.tcp && !options.udpHid && !options.usbip) return 0;
   }
   const world = systemWorld({ stateDir: options.state, seed: options.seed });
-  const emulator = new BandEmulator({
-    world,
-    serialNumber: options.serialNumber,
-    seos: options.seos,
-    autoPresence: options.autoPresence,
-    debugLink: options.debugLink,
-    attestation: options.attestation,
-  });
+  let emulator: BandEmulator;
+  try {
+    emulator = new BandEmulator({
+      world,
+      serialNumber: options.serialNumber,
+      seos: options.seos,
+      autoPresence: options.autoPresence,
+      debugLink: options.debugLink,
+      attestation: options.attestation,
+      enterpriseRpIds: options.enterpriseRpIds,
+    });
+  } catch (error) {
+    if (!(error instanceof EnterpriseProvisioningError)) throw error;
+    process.stderr.write(
+      `bandsim: --enterprise-rp: ${error.message}; start it without --enterprise-rp, or with a new --state DIR\n`,
+    );
+    return 1;
+  }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   if (emulator.band.storageFault)
     log(

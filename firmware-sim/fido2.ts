@@ -45,6 +45,7 @@ export function fido2Authenticator(
       userVerified: () => band.userVerified,
       userEnrolled: () => band.enrolled,
       bio: bandSensor(band),
+      deviceId: () => band.deviceId,
     },
     {
       aaguid: config.aaguid,

@@ -1,5 +1,11 @@
 import { KeepaliveStatus } from '../transport/index.js';
-import { authenticationResponseJSON, registrationResponseJSON, type Fido2Client } from './fido2/index.js';
+import {
+  authenticationResponseJSON,
+  EnterpriseAttestation,
+  registrationResponseJSON,
+  type EnterpriseAttestationKind,
+  type Fido2Client,
+} from './fido2/index.js';
 import type { CeremonyOptions, WebAuthnClient } from './re-enrollment/webauthn-client.js';
 import type {
   AuthenticationResponseJSON,
@@ -15,6 +21,13 @@ export interface BandWebAuthnOptions {
   ceremonyTimeoutMs?: number;
   /** The person holding the band: told to tap it (`confirm-presence`) when the band waits for them. */
   user?: UserInteraction;
+  /**
+   * RP IDs this platform's enterprise policy permits enterprise attestation for (platform-managed, CTAP 2.1
+   * §7.1.2). A relying party asking for `attestation: 'enterprise'` gets it asked of the band as platform-managed
+   * (2) when its RP ID is listed, else as vendor-facilitated (1), which the band grants only for RP IDs its vendor
+   * provisioned into it; a band whose getInfo `ep` is not true is not asked (WebAuthn §5.1.3).
+   */
+  enterpriseRpIds?: readonly string[];
 }
 
 const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
@@ -27,6 +40,7 @@ const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 export class BandWebAuthn implements WebAuthnClient {
   private readonly ceremonyTimeoutMs: number;
   private readonly user?: UserInteraction;
+  private readonly enterpriseRpIds: readonly string[];
 
   constructor(
     private readonly fido2: Fido2Client,
@@ -34,6 +48,7 @@ export class BandWebAuthn implements WebAuthnClient {
   ) {
     this.ceremonyTimeoutMs = options.ceremonyTimeoutMs ?? 60_000;
     this.user = options.user;
+    this.enterpriseRpIds = [...(options.enterpriseRpIds ?? [])];
   }
 
   /** A WebAuthn registration: relying-party creation options in, the registration response to verify out. */
@@ -44,6 +59,7 @@ export class BandWebAuthn implements WebAuthnClient {
   ): Promise<RegistrationResponseJSON> {
     const rk = options.authenticatorSelection?.residentKey !== 'discouraged';
     const rpId = options.rp.id ?? new URL(origin).hostname;
+    const enterpriseAttestation = await this.enterpriseAttestation(options, rpId, ceremony);
     const result = await this.fido2.makeCredential(
       {
         challenge: options.challenge,
@@ -53,6 +69,7 @@ export class BandWebAuthn implements WebAuthnClient {
         pubKeyCredParams: options.pubKeyCredParams.map((p) => ({ type: p.type, alg: p.alg })),
         excludeCredentials: (options.excludeCredentials ?? []).map((c) => fromB64url(c.id)),
         options: { rk, uv: options.authenticatorSelection?.userVerification !== 'discouraged' },
+        ...(enterpriseAttestation === undefined ? {} : { enterpriseAttestation }),
       },
       this.transactOptions(ceremony, rpId),
     );
@@ -77,6 +94,20 @@ export class BandWebAuthn implements WebAuthnClient {
       this.transactOptions(ceremony, rpId),
     );
     return authenticationResponseJSON(first);
+  }
+
+  /** What to ask the band for when the relying party wants enterprise attestation (WebAuthn §5.1.3, CTAP 2.1 §7.1). */
+  private async enterpriseAttestation(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    rpId: string,
+    ceremony: CeremonyOptions,
+  ): Promise<EnterpriseAttestationKind | undefined> {
+    if (options.attestation !== 'enterprise') return undefined;
+    const info = await this.fido2.getInfo({ signal: ceremony.signal });
+    if (info.options.ep !== true) return undefined;
+    return this.enterpriseRpIds.includes(rpId)
+      ? EnterpriseAttestation.PLATFORM_MANAGED
+      : EnterpriseAttestation.VENDOR_FACILITATED;
   }
 
   private transactOptions(ceremony: CeremonyOptions, rpId: string) {

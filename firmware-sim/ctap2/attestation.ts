@@ -19,6 +19,11 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
+import {
+  ATTESTATION_CERTIFICATE_OU,
+  AttestationOid,
+  deviceIdSubjectSerial,
+} from '../../proto/ctap2/attestation-certificate.js';
 import type { CommandContext } from './command-context.js';
 import { concat } from './bytes.js';
 import { P256Key, randomP256Scalar, type Signing } from './p256-key.js';
@@ -42,12 +47,7 @@ const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  countryName: '2.5.4.6',
-  organizationName: '2.5.4.10',
-  organizationalUnitName: '2.5.4.11',
-  commonName: '2.5.4.3',
-  /** id-fido-gen-ce-aaguid (WebAuthn §8.2.1): the AAGUID, as an OCTET STRING wrapped in the extension's value. */
-  fidoAaguid: '1.3.6.1.4.1.45724.1.1.4',
+  ...AttestationOid,
 } as const;
 
 export interface AttestationSubject {
@@ -63,7 +63,12 @@ function name(entries: [string, string][]): Name {
         new RelativeDistinguishedName([
           new AttributeTypeAndValue({
             type,
-            value: new AttributeValue(type === OID.countryName ? { printableString: value } : { utf8String: value }),
+            // X.520: countryName and serialNumber are PrintableString.
+            value: new AttributeValue(
+              type === OID.countryName || type === OID.serialNumber
+                ? { printableString: value }
+                : { utf8String: value },
+            ),
           }),
         ]),
     ),
@@ -175,19 +180,12 @@ function batchTemplate(subject: AttestationSubject, root: AttestationRoot): Batc
     subject: name([
       [OID.countryName, 'US'],
       [OID.organizationName, 'band-stack'],
-      [OID.organizationalUnitName, 'Authenticator Attestation'],
+      [OID.organizationalUnitName, ATTESTATION_CERTIFICATE_OU],
       [OID.commonName, `${subject.model} batch attestation`],
     ]),
     issuer: rootName(subject),
     subjectPublicKey: placeholder,
-    extensions: [
-      basicConstraints(false),
-      new Extension({
-        extnID: OID.fidoAaguid,
-        critical: false,
-        extnValue: new OctetString(AsnConvert.serialize(new OctetString(subject.aaguid))),
-      }),
-    ],
+    extensions: leafExtensions(subject),
   });
   // The INTEGER's TLV and the BIT STRING's content (0 unused bits, then the point).
   const serialAt = uniqueOffset(der, concat(Uint8Array.of(0x02, 9), serialFor(placeholder))) + 2;
@@ -207,6 +205,45 @@ function batchTemplate(subject: AttestationSubject, root: AttestationRoot): Batc
 }
 
 const templates = new WeakMap<AttestationRoot, BatchTemplate>();
+
+/** WebAuthn §8.2.1: basicConstraints CA false, and the AAGUID (id-fido-gen-ce-aaguid, not critical). */
+function leafExtensions(subject: AttestationSubject): Extension[] {
+  return [
+    basicConstraints(false),
+    new Extension({
+      extnID: OID.fidoGenCeAaguid,
+      critical: false,
+      extnValue: new OctetString(AsnConvert.serialize(new OctetString(subject.aaguid))),
+    }),
+  ];
+}
+
+/**
+ * An enterprise attestation certificate (CTAP 2.1 §7.1): the batch certificate's rules, and a subject that names
+ * this one band: serialNumber = its 16-byte device ID as the directory writes it (`deviceIdSubjectSerial`), so an
+ * enterprise relying party learns which band registered. Made once per band, so no template.
+ */
+export function enterpriseAttestationCertificate(
+  key: P256Key,
+  subject: AttestationSubject,
+  deviceId: Uint8Array,
+  signing: Signing,
+): Uint8Array {
+  const root = modelAttestationRoot(subject);
+  const tbs = tbsCertificate({
+    subject: name([
+      [OID.countryName, 'US'],
+      [OID.organizationName, 'band-stack'],
+      [OID.organizationalUnitName, ATTESTATION_CERTIFICATE_OU],
+      [OID.commonName, `${subject.model} enterprise attestation`],
+      [OID.serialNumber, deviceIdSubjectSerial(deviceId)],
+    ]),
+    issuer: rootName(subject),
+    subjectPublicKey: key.uncompressed(),
+    extensions: leafExtensions(subject),
+  });
+  return signedCertificate(tbs, rootSigner(root, signing));
+}
 
 function uniqueOffset(haystack: Uint8Array, needle: Uint8Array): number {
   const bytes = Buffer.from(haystack.buffer, haystack.byteOffset, haystack.length);
@@ -286,21 +323,44 @@ const roots = new Map<string, AttestationRoot>();
 export const ATTESTATION_MODEL = 'bandsim';
 
 /**
- * The band's attestation identity, made at first use (and then `put` must be committed with the command's other
- * writes), or read back from flash.
+ * The band's batch attestation identity, made at first use (and then `put` must be committed with the command's
+ * other writes), or read back from flash.
  */
-export function attestationIdentity(c: CommandContext): {
-  identity: AttestationIdentity;
-  put: Record<string, Uint8Array>;
-} {
-  const signing = c.credentials.signing();
-  const stored = c.store.get(ATTESTATION_STORE_KEY);
-  if (stored !== undefined) return { identity: decodeAttestationIdentity(stored, signing), put: {} };
-  const identity = newAttestationIdentity((n) => c.env.random(n), signing, {
-    aaguid: c.config.aaguid,
-    model: ATTESTATION_MODEL,
+export function attestationIdentity(c: CommandContext): IdentityRead {
+  return storedIdentity(c, ATTESTATION_STORE_KEY, (random, signing, subject) =>
+    newAttestationIdentity(random, signing, subject),
+  );
+}
+
+/**
+ * Where the enterprise attestation identity lives: factory data beside the batch one, so a reset (which disables
+ * enterprise attestation, §6.6) does not change which certificate names the band.
+ */
+export const ENTERPRISE_ATTESTATION_STORE_KEY = 'device/enterprise-attestation';
+
+/**
+ * The band's enterprise attestation identity (CTAP 2.1 §7.1): its own key, and a certificate naming `deviceId`.
+ * Made at first use like the batch identity.
+ */
+export function enterpriseAttestationIdentity(c: CommandContext, deviceId: Uint8Array): IdentityRead {
+  return storedIdentity(c, ENTERPRISE_ATTESTATION_STORE_KEY, (random, signing, subject) => {
+    const key = P256Key.fromScalar(randomP256Scalar(random), signing);
+    return { key, certificate: enterpriseAttestationCertificate(key, subject, deviceId, signing) };
   });
-  return { identity, put: { [ATTESTATION_STORE_KEY]: encodeAttestationIdentity(identity) } };
+}
+
+type IdentityRead = { identity: AttestationIdentity; put: Record<string, Uint8Array> };
+
+function storedIdentity(
+  c: CommandContext,
+  storeKey: string,
+  make: (random: (n: number) => Uint8Array, signing: Signing, subject: AttestationSubject) => AttestationIdentity,
+): IdentityRead {
+  const signing = c.credentials.signing();
+  const stored = c.store.get(storeKey);
+  if (stored !== undefined) return { identity: decodeAttestationIdentity(stored, signing, storeKey), put: {} };
+  const identity = make((n) => c.env.random(n), signing, { aaguid: c.config.aaguid, model: ATTESTATION_MODEL });
+  return { identity, put: { [storeKey]: encodeAttestationIdentity(identity) } };
 }
 
 /** Stored form: the 32-byte scalar, then the DER certificate. */
@@ -312,9 +372,13 @@ export function encodeAttestationIdentity(identity: AttestationIdentity): Uint8A
   return out;
 }
 
-export function decodeAttestationIdentity(stored: Uint8Array, signing: Signing): AttestationIdentity {
+export function decodeAttestationIdentity(
+  stored: Uint8Array,
+  signing: Signing,
+  storeKey = ATTESTATION_STORE_KEY,
+): AttestationIdentity {
   if (stored.length <= 32)
-    throw new Error(`${ATTESTATION_STORE_KEY} holds ${stored.length} bytes; the band's factory data is corrupt`);
+    throw new Error(`${storeKey} holds ${stored.length} bytes; the band's factory data is corrupt`);
   return { key: P256Key.fromScalar(stored.subarray(0, 32), signing), certificate: stored.slice(32) };
 }
 

@@ -5,6 +5,7 @@ import { parseRequestMembers } from '../../proto/ctap2/ctap-failure.js';
 import { MAX_PIN_BYTES, MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH } from '../../proto/limits.js';
 import type { CommandContext } from './command-context.js';
 import { CtapStatus, fail } from './ctap-failure.js';
+import { enterpriseAttestationCapable } from './enterprise-attestation.js';
 import { Fido2Store } from './fido2-store.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
 import { protectedByUserVerification } from './user-verification.js';
@@ -36,9 +37,11 @@ export function authenticatorConfig(c: CommandContext, request: CborMap): CborIn
 
   switch (subCommand) {
     case ConfigSubCommand.ENABLE_ENTERPRISE_ATTESTATION:
-      // §6.11.1: only for an authenticator that supports enterprise attestation (getInfo "ep"); this band does not.
-      fail(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this band has no enterprise attestation to enable');
-    // eslint-disable-next-line no-fallthrough
+      // §6.11.1: only for an authenticator that is enterprise attestation capable (getInfo "ep" present).
+      if (!enterpriseAttestationCapable(c))
+        fail(CtapStatus.CTAP1_ERR_INVALID_COMMAND, 'this band has no enterprise attestation to enable');
+      c.store.commit(Fido2Store.enterpriseAttestationPut());
+      return undefined;
     case ConfigSubCommand.TOGGLE_ALWAYS_UV:
       // §6.11.2: the band always has a form of UV to offer (PIN or wrist), so alwaysUv may be switched either way.
       c.store.commit(Fido2Store.alwaysUvPut(!c.store.alwaysUv()));

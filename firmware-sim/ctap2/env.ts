@@ -58,6 +58,12 @@ export interface Ctap2Env {
   userEnrolled(): boolean;
   /** The fingerprint sensor behind built-in UV, for authenticatorBioEnrollment; absent: no bio enrollment. */
   bio?: BioSensor;
+  /**
+   * The band's 16-byte hardware identity (the device ID the enterprise directory registers). With it the
+   * authenticator is enterprise attestation capable (CTAP 2.1 §7.1: getInfo `ep`) and its enterprise attestation
+   * certificate names this ID; absent: no enterprise attestation.
+   */
+  deviceId?(): Uint8Array;
 }
 
 /** The enrolled fingerprint template as authenticatorBioEnrollment names it (CTAP 2.1 §6.7). */

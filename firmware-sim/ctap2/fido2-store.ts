@@ -22,6 +22,9 @@ import { sha256 } from './sha256.js';
  *   fido2/config/force-pin-change        one byte 0x01 while the PIN must be changed before a token is issued
  *                                        (§6.11.4 forceChangePin, getInfo forcePINChange); absent: false
  *   fido2/config/always-uv               one byte 0x01 while alwaysUv is on (§6.11.2 toggleAlwaysUv); absent: off
+ *   fido2/config/enterprise-attestation  one byte 0x01 once enableEnterpriseAttestation (§6.11.1) ran; absent:
+ *                                        disabled. Under 'fido2/', so authenticatorReset disables it (§6.6), and
+ *                                        so does delete user data
  *   fido2/pin/length                     the PIN's length in Unicode code points, one byte, written with the hash so
  *                                        setMinPINLength can tell whether the PIN still meets the minimum
  *   fido2/large-blob-array               the serialized large-blob array (CTAP 2.1 §6.10), at most
@@ -40,6 +43,7 @@ export const StoreKeys = {
   minPinLengthRpIds: 'fido2/config/min-pin-length-rp-ids',
   forcePinChange: 'fido2/config/force-pin-change',
   alwaysUv: 'fido2/config/always-uv',
+  enterpriseAttestation: 'fido2/config/enterprise-attestation',
   pinLength: 'fido2/pin/length',
   largeBlobArray: 'fido2/large-blob-array',
 } as const;
@@ -167,6 +171,15 @@ export class Fido2Store {
 
   static alwaysUvPut(on: boolean): FlashChanges {
     return on ? { put: { [StoreKeys.alwaysUv]: Uint8Array.of(1) } } : { del: [StoreKeys.alwaysUv] };
+  }
+
+  /** getInfo ep (§6.4): enterprise attestation enabled (§6.11.1). */
+  enterpriseAttestation(): boolean {
+    return this.flag(StoreKeys.enterpriseAttestation);
+  }
+
+  static enterpriseAttestationPut(): FlashChanges {
+    return { put: { [StoreKeys.enterpriseAttestation]: Uint8Array.of(1) } };
   }
 
   /** The PIN's length in code points; undefined for a PIN set before the length was recorded. */

@@ -6,6 +6,7 @@ import { encodeMembers } from '../../proto/ctap2/members.js';
 import { PUBLIC_KEY_CREDENTIAL_TYPE, PublicKeyCredentialParameters } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { CREDENTIAL_ID_LENGTH } from './credential-id.js';
+import { enterpriseAttestationCapable } from './enterprise-attestation.js';
 import { extensionInfo } from './extension-processing.js';
 import { MAX_CREDENTIAL_COUNT_IN_LIST, MAX_MESSAGE_SIZE as MAX_MSG_SIZE } from '../../proto/index.js';
 import { MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH, MAX_SERIALIZED_LARGE_BLOB_ARRAY } from '../../proto/limits.js';
@@ -42,6 +43,8 @@ export function getInfo(c: CommandContext): CborInput {
       [OptionId.alwaysUv]: alwaysUv,
       [OptionId.setMinPINLength]: true,
       [OptionId.largeBlobs]: true,
+      // §6.4 ep: present when capable, true once enabled (§7.1).
+      ...(enterpriseAttestationCapable(c) ? { [OptionId.ep]: c.store.enterpriseAttestation() } : {}),
       ...bioOptions(c),
     },
     maxMsgSize: MAX_MSG_SIZE,

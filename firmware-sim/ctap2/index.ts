@@ -25,4 +25,18 @@ export {
   type CborInput,
 } from '../../proto/ctap2/canonical-cbor.js';
 export { decodeResidentCredential, type ResidentCredential, type UserEntity } from './resident-credential.js';
-export { ATTESTATION_MODEL, modelAttestationRoot, type AttestationRoot } from './attestation.js';
+export {
+  ATTESTATION_MODEL,
+  ATTESTATION_STORE_KEY,
+  ENTERPRISE_ATTESTATION_STORE_KEY,
+  modelAttestationRoot,
+  type AttestationRoot,
+} from './attestation.js';
+export {
+  ENTERPRISE_RP_IDS_STORE_KEY,
+  EnterpriseProvisioningError,
+  MAX_ENTERPRISE_RP_IDS,
+  enterpriseRpIds,
+  enterpriseRpIdsProblem,
+  provisionEnterpriseRpIds,
+} from './enterprise-attestation.js';

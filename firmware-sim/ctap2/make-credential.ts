@@ -1,4 +1,5 @@
-import { attestationIdentity } from './attestation.js';
+import { attestationIdentity, enterpriseAttestationIdentity } from './attestation.js';
+import { enterpriseAttestationDecision } from './enterprise-attestation.js';
 import { buildAuthData, AuthDataFlag } from './auth-data.js';
 import type { CborInput, CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
@@ -102,8 +103,7 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     );
   }
   // Step 9.
-  if (enterpriseAttestation !== undefined)
-    fail(CtapStatus.CTAP1_ERR_INVALID_PARAMETER, 'this band has no enterprise attestation');
+  const epAtt = enterpriseAttestationDecision(c, enterpriseAttestation, rpId, WHERE);
   // Step 11.
   const userVerified = verifyUser(c, {
     pinUvAuth: protocol === undefined || pinUvAuthParam === undefined ? undefined : { protocol, param: pinUvAuthParam },
@@ -177,8 +177,15 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
   const signed = new Uint8Array(authData.length + clientDataHash.length);
   signed.set(authData, 0);
   signed.set(clientDataHash, authData.length);
+  // Enterprise (§7.1): the enterprise key signs, its certificate naming the band goes along, whatever the mode.
   // Batch: the attestation key signs and its certificate goes along; self: the new credential's key signs.
-  const batch = c.config.attestation === 'batch' ? attestationIdentity(c) : undefined;
+  const deviceId = c.env.deviceId?.();
+  const batch =
+    epAtt && deviceId !== undefined
+      ? enterpriseAttestationIdentity(c, deviceId)
+      : c.config.attestation === 'batch'
+        ? attestationIdentity(c)
+        : undefined;
   const sig = (batch?.identity.key ?? key).sign(signed);
 
   const residentPut: Record<string, Uint8Array> = {};
@@ -192,7 +199,7 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
       created: signCount,
     });
   }
-  // One commit: the master (if new), the attestation identity (if new), the counter, the new record and the removal of the record it replaces.
+  // One commit: the master (if new), the attestation identity (batch or enterprise, if new), the counter, the new record and the removal of the record it replaces.
   c.store.commit({
     put: { ...masterPut, ...counterPut, ...residentPut, ...batch?.put },
     del: replaced.map((r) => r.storageKey),
@@ -207,5 +214,6 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
       ...(batch === undefined ? {} : { x5c: [batch.identity.certificate] }),
     }),
     largeBlobKey: extensionResponse.largeBlobKey,
+    ...(epAtt ? { epAtt: true } : {}),
   });
 }

@@ -28,7 +28,11 @@ import {
 } from './client-extensions.js';
 import { GetAssertionRequest, GetAssertionResponse } from '../../proto/ctap2/get-assertion.js';
 import { CeremonyOptions } from '../../proto/ctap2/get-info.js';
-import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
+import {
+  MakeCredentialRequest,
+  MakeCredentialResponse,
+  type EnterpriseAttestationKind,
+} from '../../proto/ctap2/make-credential.js';
 import { encodeMembers } from '../../proto/ctap2/members.js';
 import {
   PUBLIC_KEY_CREDENTIAL_TYPE,
@@ -58,6 +62,12 @@ export type MakeCredentialRequest = ClientDataSource & {
   extensions?: MakeCredentialExtensionInputs;
   options?: { rk?: boolean; uv?: boolean; up?: boolean };
   pinUvAuthToken?: PinUvAuthToken;
+  /**
+   * Ask for enterprise attestation (CTAP 2.1 §7.1): 1, vendor-facilitated (the authenticator decides by the RP IDs
+   * its vendor provisioned), 2, platform-managed (this platform's enterprise policy vouches for the RP ID). Send it
+   * only to an authenticator whose getInfo option `ep` is true: others answer CTAP1_ERR_INVALID_PARAMETER.
+   */
+  enterpriseAttestation?: EnterpriseAttestationKind;
 };
 
 /** The new credential: its id, public key, attestation, and the authenticator data it came in. */
@@ -74,6 +84,8 @@ export interface MakeCredentialResult {
   attStmt: CborMap;
   parsedAuthenticatorData: AuthenticatorData;
   extensions: MakeCredentialExtensionOutputs;
+  /** The authenticator returned an enterprise attestation (response member epAtt): its certificate names it. */
+  epAtt: boolean;
 }
 
 /** authenticatorGetAssertion (CTAP 2.1 §6.2): client data or its hash, rpId, allowed credentials, options. */
@@ -174,6 +186,7 @@ export class Fido2Client {
       options: request.options === undefined ? undefined : encodeMembers(CeremonyOptions, request.options),
       pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
       pinUvAuthProtocol: token?.protocol.version,
+      enterpriseAttestation: request.enterpriseAttestation,
     });
     const response = requireReply(await this.channel.call(Ctap2.MAKE_CREDENTIAL, params, op, opts), op);
     const {
@@ -181,7 +194,11 @@ export class Fido2Client {
       authData: authenticatorData,
       attStmt,
       largeBlobKey,
+      epAtt,
     } = decodeReply(MakeCredentialResponse, response, op);
+    // §6.1.2: epAtt is only for a request that asked for enterprise attestation.
+    if (epAtt === true && request.enterpriseAttestation === undefined)
+      throw new Fido2ProtocolError(`${op}: epAtt is true, but no enterprise attestation was asked for`);
     const parsed = parseAuthenticatorData(authenticatorData);
     const attested = parsed.attestedCredentialData;
     if (attested === undefined)
@@ -204,6 +221,7 @@ export class Fido2Client {
         largeBlobKey === undefined ? {} : { largeBlobKey },
         op,
       ),
+      epAtt: epAtt === true,
     };
   }
 

@@ -16,6 +16,7 @@ export {
   type FingerprintSensorInfo,
   type FingerprintTemplate,
 } from './bio-enrollment.js';
+export { EnterpriseAttestation, type EnterpriseAttestationKind } from '../../proto/ctap2/make-credential.js';
 export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } from './credential-management.js';
 export {
   LargeBlobs,

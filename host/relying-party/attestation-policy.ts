@@ -1,4 +1,10 @@
 import { X509Certificate } from 'node:crypto';
+import {
+  AttestationCertificateError,
+  attestationCertificateFacts,
+  deviceIdSubjectSerial,
+} from '../../proto/ctap2/attestation-certificate.js';
+import { isDeviceIdHex } from '../../proto/identifiers.js';
 import { RelyingPartyError, type AttestationRefusal } from './errors.js';
 
 /**
@@ -13,12 +19,27 @@ export interface AttestationRequirement {
   aaguids?: string[];
   /** Root CA certificates (DER bytes or PEM text) one of which the attestation chain (`x5c`) must end at. */
   trustedRoots?: (Uint8Array | string)[];
+  /**
+   * Require enterprise attestation (CTAP 2.1 §7.1; WebAuthn attestation conveyance `enterprise`): the attestation
+   * certificate must name the band by its device ID (subject serialNumber), which the credential then records as
+   * `attestedDeviceId`. Needs `trustedRoots`: a device ID only means something when a trusted root vouches for it.
+   * Registration options then ask for `attestation: 'enterprise'`.
+   */
+  enterprise?: boolean;
+  /**
+   * With `enterprise`: the device ID (32 lower-case hex digits) the enterprise directory registered for the band a
+   * ceremony is for (`StartRegistrationOptions.bandSerial`), or undefined when it knows none. A registration whose
+   * certificate names another device is refused (`DEVICE_MISMATCH`): the key was made on a different band.
+   */
+  deviceIdOf?: (bandSerial: string) => string | undefined | Promise<string | undefined>;
 }
 
 /** A requirement checked once, at construction: AAGUIDs normalised, roots parsed. */
 export interface AttestationPolicy {
   aaguids?: Set<string>;
   roots?: X509Certificate[];
+  enterprise: boolean;
+  deviceIdOf?: (bandSerial: string) => string | undefined | Promise<string | undefined>;
 }
 
 /** What `checkAttestation` reads from a verified registration. */
@@ -28,6 +49,13 @@ export interface AttestedRegistration {
   aaguid: string;
   /** The attestation statement's certificates, leaf first; absent for `none` and self attestation. */
   x5c: Uint8Array[] | undefined;
+  /** The band the ceremony was started for. */
+  bandSerial: string;
+}
+
+/** What the attestation proved beyond the signatures: with `enterprise`, the device the certificate names. */
+export interface AttestationFindings {
+  attestedDeviceId?: string;
 }
 
 function normalAaguid(text: string): string | undefined {
@@ -37,14 +65,24 @@ function normalAaguid(text: string): string | undefined {
 
 /** Parses `WebAuthnRelyingPartyOptions.attestation`; a bad AAGUID or certificate is an INVALID_ARGUMENT. */
 export function attestationPolicy(requirement: AttestationRequirement): AttestationPolicy {
-  const { aaguids, trustedRoots } = requirement;
+  const { aaguids, trustedRoots, enterprise = false, deviceIdOf } = requirement;
   if ((aaguids === undefined || aaguids.length === 0) && (trustedRoots === undefined || trustedRoots.length === 0)) {
     throw new RelyingPartyError(
       'INVALID_ARGUMENT',
       'WebAuthnRelyingPartyOptions.attestation needs a non-empty aaguids list, trustedRoots list, or both; omit it to accept any attestation.',
     );
   }
-  const policy: AttestationPolicy = {};
+  if (enterprise && (trustedRoots === undefined || trustedRoots.length === 0))
+    throw new RelyingPartyError(
+      'INVALID_ARGUMENT',
+      'WebAuthnRelyingPartyOptions.attestation.enterprise needs trustedRoots: a device ID in a certificate nobody vouches for proves nothing.',
+    );
+  if (deviceIdOf !== undefined && !enterprise)
+    throw new RelyingPartyError(
+      'INVALID_ARGUMENT',
+      'WebAuthnRelyingPartyOptions.attestation.deviceIdOf needs enterprise: true; only an enterprise attestation names a device.',
+    );
+  const policy: AttestationPolicy = { enterprise, ...(deviceIdOf === undefined ? {} : { deviceIdOf }) };
   if (aaguids !== undefined && aaguids.length > 0) {
     policy.aaguids = new Set(
       aaguids.map((a) => {
@@ -98,12 +136,12 @@ const within = (cert: X509Certificate, now: Date) =>
  * AAGUID is listed, and each certificate is issued and signed by the next, the last by a trusted root (RFC 5280
  * path validation reduced to what attestation chains use: names, signatures, CA flags, validity at `now`).
  */
-export function checkAttestation(
+export async function checkAttestation(
   policy: AttestationPolicy,
   registration: AttestedRegistration,
   userName: string,
   now: Date,
-): void {
+): Promise<AttestationFindings> {
   const no = (reason: AttestationRefusal, why: string) => refuse(reason, userName, why);
   const { x5c } = registration;
   if (x5c === undefined || x5c.length === 0)
@@ -114,7 +152,7 @@ export function checkAttestation(
   const aaguid = normalAaguid(registration.aaguid) ?? registration.aaguid;
   if (policy.aaguids !== undefined && !policy.aaguids.has(aaguid))
     throw no('AAGUID_NOT_ALLOWED', `the authenticator model ${registration.aaguid} (AAGUID) is not on the list`);
-  if (policy.roots === undefined) return;
+  if (policy.roots === undefined) return {};
   let chain: X509Certificate[];
   try {
     chain = x5c.map((der) => new X509Certificate(Buffer.from(der)));
@@ -142,4 +180,24 @@ export function checkAttestation(
       'UNTRUSTED_CHAIN',
       `its attestation certificate (issuer ${last.issuer.replaceAll('\n', ', ')}) does not chain to a trusted root`,
     );
+  if (!policy.enterprise) return {};
+  let deviceId: Uint8Array | undefined;
+  try {
+    deviceId = attestationCertificateFacts(x5c[0]).deviceId;
+  } catch (cause) {
+    if (!(cause instanceof AttestationCertificateError)) throw cause;
+  }
+  if (deviceId === undefined)
+    throw no(
+      'NO_ENTERPRISE_ATTESTATION',
+      'its attestation certificate names no device: the band gave its model attestation, not an enterprise one (enable enterprise attestation on the band, and use a platform that asks for it)',
+    );
+  const attestedDeviceId = deviceIdSubjectSerial(deviceId);
+  const expected = await policy.deviceIdOf?.(registration.bandSerial);
+  if (expected !== undefined && (!isDeviceIdHex(expected) || expected !== attestedDeviceId))
+    throw no(
+      'DEVICE_MISMATCH',
+      `its enterprise attestation names device ${attestedDeviceId}, but band ${registration.bandSerial} is registered as ${expected}: the key was made on another band`,
+    );
+  return { attestedDeviceId };
 }

@@ -20,10 +20,13 @@ export type RelyingPartyErrorCode =
 
 /**
  * Why a registration's attestation was refused (code `ATTESTATION_REFUSED`): it carried no attestation certificate
- * (`none`, or packed self attestation), its AAGUID is not on the allow-list, or its certificate chain does not end at
- * a trusted root (or is malformed or out of its validity period).
+ * (`none`, or packed self attestation), its AAGUID is not on the allow-list, its certificate chain does not end at
+ * a trusted root (or is malformed or out of its validity period), enterprise attestation was required and the
+ * certificate names no device (`NO_ENTERPRISE_ATTESTATION`), or it names another device than the band the ceremony
+ * was started for (`DEVICE_MISMATCH`).
  */
-export type AttestationRefusal = 'NO_ATTESTATION' | 'AAGUID_NOT_ALLOWED' | 'UNTRUSTED_CHAIN';
+export type AttestationRefusal =
+  'NO_ATTESTATION' | 'AAGUID_NOT_ALLOWED' | 'UNTRUSTED_CHAIN' | 'NO_ENTERPRISE_ATTESTATION' | 'DEVICE_MISMATCH';
 
 /** A relying party rejected a ceremony or could not store it; `code` says which. */
 export class RelyingPartyError extends Error {

@@ -1,3 +1,4 @@
+import { isDeviceIdHex } from '../../proto/identifiers.js';
 import { RelyingPartyError } from './errors.js';
 import type { RegisteredCredential } from './relying-party.js';
 
@@ -73,7 +74,8 @@ export function decodeRelyingPartyState(text: string, path: string, rpId: string
         !Array.isArray(c.transports) ||
         typeof c.created !== 'string' ||
         (c.lastUsed !== undefined && typeof c.lastUsed !== 'string') ||
-        (c.retired !== undefined && typeof c.retired !== 'string')
+        (c.retired !== undefined && typeof c.retired !== 'string') ||
+        (c.attestedDeviceId !== undefined && !isDeviceIdHex(c.attestedDeviceId))
       )
         throw corrupt(`a credential of user ${JSON.stringify(name)} is malformed`);
       if (ids.has(c.id)) throw corrupt(`credential ${c.id} appears more than once`);

@@ -29,6 +29,12 @@ export interface RegisteredCredential {
   lastUsed?: string;
   /** Set once retired (ISO-8601); a retired credential no longer authenticates. */
   retired?: string;
+  /**
+   * The device ID (32 lower-case hex digits, as the directory stores it) the registration's enterprise attestation
+   * certificate named (CTAP 2.1 §7.1), set when `WebAuthnRelyingPartyOptions.attestation.enterprise` is on: proof
+   * of which band holds the key, not the client's word for it.
+   */
+  attestedDeviceId?: string;
 }
 
 export interface StartRegistrationOptions {

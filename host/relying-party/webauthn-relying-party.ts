@@ -163,8 +163,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
         userDisplayName: options.displayName ?? userName,
         challenge,
         timeout: this.#timeoutMs,
-        // The band returns packed (batch x5c or self) attestation; "direct" asks a browser not to strip it.
-        attestationType: 'direct',
+        // The band returns packed (batch x5c or self) attestation; "direct" asks a browser not to strip it,
+        // "enterprise" to ask the band for its enterprise attestation (WebAuthn §5.4.7).
+        attestationType: this.#attestation?.enterprise ? 'enterprise' : 'direct',
         excludeCredentials: user.credentials
           .filter((c) => c.retired === undefined)
           .map((c) => ({ id: c.id, transports: c.transports })),
@@ -216,11 +217,18 @@ export class WebAuthnRelyingParty implements RelyingParty {
         );
       }
 
+      let attestedDeviceId: string | undefined;
       if (this.#attestation !== undefined) {
         const { fmt, aaguid, attestationObject } = verification.registrationInfo;
         const { decodeAttestationObject } = await import('@simplewebauthn/server/helpers');
         const x5c = decodeAttestationObject(attestationObject).get('attStmt').get('x5c');
-        checkAttestation(this.#attestation, { fmt, aaguid, x5c }, userName, this.#clock());
+        const bandSerial = pending.bandSerial as string;
+        ({ attestedDeviceId } = await checkAttestation(
+          this.#attestation,
+          { fmt, aaguid, x5c, bandSerial },
+          userName,
+          this.#clock(),
+        ));
       }
 
       const stored: RegisteredCredential = {
@@ -231,6 +239,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
         counter: verification.registrationInfo.credential.counter,
         transports: [...(credential.transports ?? response.response.transports ?? [])],
         created: this.#clock().toISOString(),
+        ...(attestedDeviceId === undefined ? {} : { attestedDeviceId }),
       };
       await this.#store.change((state) => {
         for (const [owner, record] of state.users) {

@@ -42,5 +42,6 @@ export * from './client-pin.js';
 export * from './credential-management.js';
 export * from './bio-enrollment.js';
 export * from './config.js';
+export * from './attestation-certificate.js';
 export * from './large-blobs.js';
 export { CTAP2_SCHEMA, type Ctap2CommandSchema } from './schema.js';

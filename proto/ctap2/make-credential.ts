@@ -14,6 +14,14 @@ export const MakeCredentialRequest = members({
   enterpriseAttestation: { key: 0x0a, type: 'uint' },
 });
 
+/**
+ * makeCredential's enterpriseAttestation values (CTAP 2.1 §6.1, §7.1): 1, vendor-facilitated (the authenticator
+ * attests uniquely only for RP IDs its vendor provisioned into it); 2, platform-managed (the platform's enterprise
+ * policy vouches for the RP ID).
+ */
+export const EnterpriseAttestation = { VENDOR_FACILITATED: 1, PLATFORM_MANAGED: 2 } as const;
+export type EnterpriseAttestationKind = (typeof EnterpriseAttestation)[keyof typeof EnterpriseAttestation];
+
 /** authenticatorMakeCredential response members (§6.1.2, the attestation object in CTAP2 form). */
 export const MakeCredentialResponse = members({
   fmt: { key: 0x01, type: 'text', required: true },

@@ -48,6 +48,8 @@ export class FakeBand<S extends FlashStore = MemoryFlashStore> implements Ctap2E
   presenceAnswers: PresenceAnswer[] = [];
   readonly presenceLog: UserPresenceRequest[] = [];
   readonly random: (n: number) => Uint8Array;
+  /** Set (see makeRig's deviceId) to make the authenticator enterprise attestation capable. */
+  deviceId?: () => Uint8Array;
 
   constructor(
     readonly store: S,
@@ -102,10 +104,14 @@ export function makeRig(
     attestation?: AttestationMode;
     /** Default the rig's AAGUID. */
     aaguid?: Uint8Array;
+    /** The band's device ID: the authenticator becomes enterprise attestation capable. */
+    deviceId?: Uint8Array;
   } = {},
 ): Rig {
   const store = options.store ?? new MemoryFlashStore();
   const band = options.band ?? new FakeBand(store, options.seed ?? 'rig');
+  const deviceId = options.deviceId;
+  if (deviceId !== undefined) band.deviceId = () => new Uint8Array(deviceId);
   const authenticator = new Ctap2Authenticator(band, {
     aaguid: options.aaguid ?? AAGUID,
     firmwareVersion: 7,
@@ -137,6 +143,7 @@ export function makeRig(
           : {}),
         ...(options.attestation !== undefined ? { attestation: options.attestation } : {}),
         ...(options.aaguid !== undefined ? { aaguid: options.aaguid } : {}),
+        ...(options.deviceId !== undefined ? { deviceId: options.deviceId } : {}),
       }),
   };
   return rig;

@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BAND_AAGUID } from '../../firmware-sim/fido2.js';
-import { ATTESTATION_MODEL, modelAttestationRoot, type AttestationMode } from '../../firmware-sim/ctap2/index.js';
-import { registrationResponseJSON } from '../../host/fido2/index.js';
+import {
+  ATTESTATION_MODEL,
+  modelAttestationRoot,
+  provisionEnterpriseRpIds,
+  type AttestationMode,
+} from '../../firmware-sim/ctap2/index.js';
+import { BandWebAuthn } from '../../host/band-webauthn.js';
+import { Permission, registrationResponseJSON } from '../../host/fido2/index.js';
 import {
   RelyingPartyError,
   WebAuthnRelyingParty,
@@ -148,5 +154,92 @@ describe('WebAuthnRelyingParty attestation requirement', () => {
       'INVALID_ARGUMENT',
       expect.stringMatching(/is not a CA certificate; pass the model's root CA/),
     ]);
+  });
+
+  describe('enterprise attestation', () => {
+    const DEVICE_ID = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+    let bands = 0;
+
+    /** A band with a device ID (enterprise attestation capable), enabled unless told otherwise. */
+    async function enterpriseBand(options: { enabled?: boolean; vendorRpIds?: string[] } = {}) {
+      // Each band its own seed: the same seed would make the same master key, and one band's credential would be
+      // the other's excluded one.
+      const rig = makeRig({ aaguid: BAND_AAGUID, deviceId: Buffer.from(DEVICE_ID, 'hex'), seed: `band ${++bands}` });
+      if (options.vendorRpIds) provisionEnterpriseRpIds(rig.store, options.vendorRpIds);
+      if (options.enabled ?? true) {
+        await rig.client.clientPin.setPin('1234');
+        const acfg = await rig.client.clientPin.getPinToken('1234', { permissions: Permission.AUTHENTICATOR_CONFIG });
+        await rig.client.config.enableEnterpriseAttestation(acfg);
+      }
+      return rig;
+    }
+
+    /** The platform (BandWebAuthn) between the RP and the band, as a browser with an enterprise policy would be. */
+    async function registerThroughPlatform(
+      rp: WebAuthnRelyingParty,
+      band: Awaited<ReturnType<typeof enterpriseBand>>,
+      platformRpIds: string[],
+    ) {
+      const options = await rp.startRegistration('tw-user2', { bandSerial: 'AAAH-00125' });
+      expect(options.attestation).toBe('enterprise');
+      const platform = new BandWebAuthn(band.client, { enterpriseRpIds: platformRpIds });
+      return rp.finishRegistration('tw-user2', await platform.create(options, ORIGIN));
+    }
+
+    it('records the device ID the certificate names, platform-managed or vendor-facilitated', async () => {
+      const root = await bandModelRoot();
+      const rp = makeRp({ trustedRoots: [root], enterprise: true, deviceIdOf: () => DEVICE_ID });
+      const platformManaged = await registerThroughPlatform(rp, await enterpriseBand(), [RP_ID]);
+      expect(platformManaged.attestedDeviceId).toBe(DEVICE_ID);
+      const vendor = await registerThroughPlatform(rp, await enterpriseBand({ vendorRpIds: [RP_ID] }), []);
+      expect(vendor.attestedDeviceId).toBe(DEVICE_ID);
+      expect((await rp.credentials('tw-user2')).map((c) => c.attestedDeviceId)).toEqual([DEVICE_ID, DEVICE_ID]);
+    });
+
+    it('refuses a band that gives no enterprise attestation, or names another device, and keeps nothing', async () => {
+      const root = await bandModelRoot();
+      const cases: [() => Promise<unknown>, string][] = [
+        // Disabled on the band: the platform does not ask, the band sends its batch certificate.
+        [
+          async () =>
+            registerThroughPlatform(
+              makeRp({ trustedRoots: [root], enterprise: true }),
+              await enterpriseBand({ enabled: false }),
+              [RP_ID],
+            ),
+          'NO_ENTERPRISE_ATTESTATION',
+        ],
+        // Vendor-facilitated for an RP ID the vendor did not provision: ordinary attestation.
+        [
+          async () =>
+            registerThroughPlatform(makeRp({ trustedRoots: [root], enterprise: true }), await enterpriseBand(), []),
+          'NO_ENTERPRISE_ATTESTATION',
+        ],
+        // The directory knows band AAAH-00125 as another device.
+        [
+          async () =>
+            registerThroughPlatform(
+              makeRp({ trustedRoots: [root], enterprise: true, deviceIdOf: () => '00'.repeat(16) }),
+              await enterpriseBand(),
+              [RP_ID],
+            ),
+          'DEVICE_MISMATCH',
+        ],
+        // A certificate under a root nobody trusts names nothing.
+        [
+          async () =>
+            registerThroughPlatform(makeRp({ trustedRoots: [OTHER_ROOT], enterprise: true }), await enterpriseBand(), [
+              RP_ID,
+            ]),
+          'UNTRUSTED_CHAIN',
+        ],
+      ];
+      for (const [attempt, reason] of cases) {
+        const error = await refusal(attempt());
+        expect([error.code, error.attestationRefusal]).toEqual(['ATTESTATION_REFUSED', reason]);
+      }
+      expect(() => makeRp({ enterprise: true, aaguids: [BAND_MODEL_AAGUID] })).toThrow(/needs trustedRoots/);
+      expect(() => makeRp({ trustedRoots: [root], deviceIdOf: () => DEVICE_ID })).toThrow(/needs enterprise: true/);
+    });
   });
 });

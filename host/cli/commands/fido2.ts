@@ -1,12 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_FIDO_USER_NAME_BYTES, MAX_PIN_BYTES, MIN_PIN_LENGTH } from '../../../proto/index.js';
+import {
+  MAX_FIDO_USER_NAME_BYTES,
+  MAX_PIN_BYTES,
+  MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH,
+  MIN_PIN_LENGTH,
+} from '../../../proto/index.js';
 import { KeepaliveStatus } from '../../../transport/index.js';
 import { authenticate } from '../../authenticate.js';
 import type { BandClient } from '../../band-client.js';
 import { BandClientError } from '../../errors.js';
+import { attestationCertificateFacts, deviceIdSubjectSerial } from '../../../proto/ctap2/attestation-certificate.js';
 import {
   CtapError,
+  EnterpriseAttestation,
   Permission,
+  type CborMap,
+  type EnterpriseAttestationKind,
   type AuthenticatorData,
   type Fido2Client,
   type PinUvAuthToken,
@@ -18,18 +27,20 @@ import { UsageError } from '../exit-codes.js';
 import { hex } from '../output.js';
 import { personFor, SIMULATE_USER_OPTION } from '../people.js';
 
-const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, reset';
+const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, config, reset';
 
 const USAGE = `usage: bandctl [--transport URI] fido2 SUBCOMMAND [ARGS] [--json]
 
 The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
 
   info                                   authenticatorGetInfo: versions, extensions, AAGUID, options, PIN protocols
-  make-credential --rp ID [--user NAME] [--rk] [--uv] [--pin PIN]
+  make-credential --rp ID [--user NAME] [--rk] [--uv] [--pin PIN] [--enterprise vendor|platform]
                                          a new ES256 credential for relying party ID; prints its id (base64url),
                                          COSE public key, attestation format, flags and signature counter.
                                          --user defaults to the band's enrolled user; --rk makes it discoverable
-                                         (needs user verification: the band's own, or --pin)
+                                         (needs user verification: the band's own, or --pin); --enterprise asks
+                                         for enterprise attestation, vendor-facilitated or platform-managed, and
+                                         prints whether it came (epAtt) and the device ID its certificate names
   get-assertion --rp ID [--credential ID] [--uv] [--pin PIN]
                                          sign in: with --credential (base64url) that credential, else every
                                          discoverable credential for ID; prints credential id, counter, flags, user
@@ -37,12 +48,20 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
                                          (a token with the cm permission), else the band protocol's list
   pin retries                            PIN attempts left, and whether a PIN is set
   pin set NEW | pin change OLD NEW       set the first PIN, or change it (at least ${MIN_PIN_LENGTH} characters)
+  config toggle-always-uv                authenticatorConfig: switch alwaysUv (every ceremony verifies the user)
+  config set-min-pin-length [LENGTH] [--rp ID]... [--force-change-pin]
+                                         raise the minimum PIN length (it only grows until a reset), name the RP
+                                         IDs (at most ${MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH}) the minPinLength extension may tell it to, and/or
+                                         make the PIN be changed before its next use
+  config enable-enterprise-attestation   let the band give enterprise attestation (getInfo ep) until a reset
   reset                                  authenticatorReset: erase every credential and the PIN (the band allows
                                          it only within 10 s of power-up)
 
 options:
   --uv                   ask for the band's built-in user verification (worn and authenticated)
-  --pin PIN              user verification by PIN (a pinUvAuthToken, PIN/UV protocol 2)
+  --pin PIN              user verification by PIN (a pinUvAuthToken, PIN/UV protocol 2). config without --pin
+                         uses the band's built-in user verification when it has an enrolled user (it must be
+                         worn and authenticated), and no token on a band with neither PIN nor user
   --simulate-user FINGER a simulated person presses the top button when the band asks (band with --debug-link);
                          otherwise bandctl asks you to tap it. On an enrolled band that is not authenticated,
                          the person first wears it and touches the sensor with FINGER
@@ -51,7 +70,9 @@ options:
 A band's refusal exits 1 with the CTAP status name (e.g. CTAP2_ERR_PIN_INVALID).`;
 
 const OPTIONS = {
-  rp: { type: 'string' },
+  rp: { type: 'string', multiple: true },
+  'force-change-pin': { type: 'boolean' },
+  enterprise: { type: 'string' },
   user: { type: 'string' },
   rk: { type: 'boolean' },
   uv: { type: 'boolean' },
@@ -61,7 +82,20 @@ const OPTIONS = {
   ...SIMULATE_USER_OPTION,
 } as const;
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
+};
+
+/** The one --rp ID a ceremony is for (--rp may be given several times only to config set-min-pin-length). */
+function oneRp(command: string, values: Values): string {
+  const rps = values.rp ?? [];
+  if (rps.length > 1) throw new UsageError(`${command}: expected one --rp ID, got ${rps.length}`);
+  return requireString(command, rps[0], '--rp ID');
+}
 
 interface Session {
   ctx: CliContext;
@@ -167,6 +201,44 @@ function checkPin(command: string, pin: string | undefined, flag: string): void 
     );
 }
 
+/** --enterprise: makeCredential's enterpriseAttestation values (CTAP 2.1 §7.1). */
+const ENTERPRISE_KINDS: Record<string, EnterpriseAttestationKind> = {
+  vendor: EnterpriseAttestation.VENDOR_FACILITATED,
+  platform: EnterpriseAttestation.PLATFORM_MANAGED,
+};
+
+/** Which packed attestation came (x5c: a certificate, else self), and the device an enterprise certificate names. */
+function attestationSummary(attStmt: CborMap): { kind: 'certificate' | 'self'; deviceId?: string } {
+  const x5c = attStmt.get('x5c');
+  if (!Array.isArray(x5c) || !(x5c[0] instanceof Uint8Array)) return { kind: 'self' };
+  try {
+    const { deviceId } = attestationCertificateFacts(x5c[0]);
+    return { kind: 'certificate', ...(deviceId ? { deviceId: deviceIdSubjectSerial(deviceId) } : {}) };
+  } catch {
+    return { kind: 'certificate' };
+  }
+}
+
+const CONFIG_ACTIONS = ['toggle-always-uv', 'set-min-pin-length', 'enable-enterprise-attestation'] as const;
+
+/**
+ * The acfg token authenticatorConfig needs (§6.11): from --pin, else from the band's built-in user verification
+ * while it has an enrolled user; a band with neither PIN nor user takes the command without one.
+ */
+async function configToken(session: Session, action: string): Promise<PinUvAuthToken | undefined> {
+  const { ctx, fido2, values } = session;
+  if (values.pin !== undefined) return pinToken(session, Permission.AUTHENTICATOR_CONFIG);
+  const info = await fido2.getInfo({ timeoutMs: ctx.global.timeoutMs });
+  if (info.options.uv === true)
+    return fido2.clientPin.getUvToken({
+      permissions: Permission.AUTHENTICATOR_CONFIG,
+      timeoutMs: ctx.global.timeoutMs,
+    });
+  if (info.options.clientPin === true)
+    throw new UsageError(`fido2 config ${action}: the band has a PIN and no enrolled user; give --pin PIN`);
+  return undefined;
+}
+
 const SUBS: Record<string, Subcommand> = {
   info: {
     options: [],
@@ -188,9 +260,13 @@ const SUBS: Record<string, Subcommand> = {
   },
 
   'make-credential': {
-    options: ['rp', 'user', 'rk', 'uv', 'pin', 'wait', 'simulate-user'],
+    options: ['rp', 'user', 'rk', 'uv', 'pin', 'enterprise', 'wait', 'simulate-user'],
     check(values) {
-      requireString('fido2 make-credential', values.rp, '--rp ID');
+      oneRp('fido2 make-credential', values);
+      if (values.enterprise !== undefined && !Object.hasOwn(ENTERPRISE_KINDS, values.enterprise))
+        throw new UsageError(
+          `fido2 make-credential: expected --enterprise vendor or --enterprise platform, got '${values.enterprise}'`,
+        );
       if (
         values.user !== undefined &&
         (values.user === '' || Buffer.byteLength(values.user) > MAX_FIDO_USER_NAME_BYTES)
@@ -203,7 +279,7 @@ const SUBS: Record<string, Subcommand> = {
     },
     async run(session) {
       const { ctx, band, fido2, values } = session;
-      const rpId = values.rp!;
+      const rpId = oneRp('fido2 make-credential', values);
       const userName = values.user ?? ((await band.getState()).userName || 'bandctl');
       const token = await pinToken(session, Permission.MAKE_CREDENTIAL, rpId);
       // A discoverable credential needs user verification: without a PIN it is the band's own.
@@ -218,12 +294,14 @@ const SUBS: Record<string, Subcommand> = {
             user: { id: new TextEncoder().encode(userName), name: userName, displayName: userName },
             options: { ...(values.rk ? { rk: true } : {}), ...(uv ? { uv } : {}) },
             ...(token ? { pinUvAuthToken: token } : {}),
+            ...(values.enterprise ? { enterpriseAttestation: ENTERPRISE_KINDS[values.enterprise] } : {}),
           },
           opts,
         ),
       );
       const ad = result.parsedAuthenticatorData;
       const flags = flagsOf(ad);
+      const attestation = attestationSummary(result.attStmt);
       ctx.out.result(
         {
           ok: true,
@@ -236,11 +314,17 @@ const SUBS: Record<string, Subcommand> = {
           flags: flags.json,
           signCount: ad.signCount,
           aaguid: hex(ad.attestedCredentialData!.aaguid),
+          attestation: attestation.kind,
+          ...(values.enterprise ? { epAtt: result.epAtt } : {}),
+          ...(attestation.deviceId ? { attestedDeviceId: attestation.deviceId } : {}),
         },
         [
           `credential id     ${b64url(result.credentialId)}`,
           `public key        ${hex(result.publicKey)} (COSE, ES256)`,
-          `fmt               ${result.fmt}`,
+          `fmt               ${result.fmt} (${attestation.kind} attestation${attestation.deviceId ? `, names device ${attestation.deviceId}` : ''})`,
+          ...(values.enterprise
+            ? [`enterprise        ${result.epAtt ? 'yes (epAtt)' : 'no: the band gave its ordinary attestation'}`]
+            : []),
           `flags             ${flags.human}`,
           `sign count        ${ad.signCount}`,
           `rp / user         ${rpId} / ${userName}${values.rk ? ' (discoverable)' : ''}`,
@@ -252,7 +336,7 @@ const SUBS: Record<string, Subcommand> = {
   'get-assertion': {
     options: ['rp', 'credential', 'uv', 'pin', 'wait', 'simulate-user'],
     check(values) {
-      requireString('fido2 get-assertion', values.rp, '--rp ID');
+      oneRp('fido2 get-assertion', values);
       if (values.credential !== undefined && !/^[A-Za-z0-9_-]+$/.test(values.credential)) {
         throw new UsageError(
           `fido2 get-assertion: expected --credential to be a credential id in base64url (as make-credential prints it), got '${values.credential}'`,
@@ -262,7 +346,7 @@ const SUBS: Record<string, Subcommand> = {
     },
     async run(session) {
       const { ctx, fido2, values } = session;
-      const rpId = values.rp!;
+      const rpId = oneRp('fido2 get-assertion', values);
       const token = await pinToken(session, Permission.GET_ASSERTION, rpId);
       const up = presence(session, rpId);
       const assertions = await up.run((opts) =>
@@ -386,6 +470,81 @@ const SUBS: Record<string, Subcommand> = {
     },
   },
 
+  config: {
+    options: ['pin', 'rp', 'force-change-pin', 'wait', 'simulate-user'],
+    operands: { min: 1, max: 2, names: `${CONFIG_ACTIONS.join(' | ')} [LENGTH]` },
+    check(values, [action, length]) {
+      const command = `fido2 config ${action}`;
+      if (!(CONFIG_ACTIONS as readonly string[]).includes(action))
+        throw new UsageError(`fido2 config: expected ${CONFIG_ACTIONS.join(', ')}, got '${action}'`);
+      checkPin(command, values.pin, '--pin');
+      if (action !== 'set-min-pin-length') {
+        if (length !== undefined) throw new UsageError(`${command}: takes no operand, got '${length}'`);
+        for (const flag of ['rp', 'force-change-pin'] as const)
+          if (values[flag] !== undefined)
+            throw new UsageError(`${command}: --${flag} goes with set-min-pin-length; see 'bandctl fido2 --help'`);
+        return;
+      }
+      parseInteger(command, length, 'LENGTH', MIN_PIN_LENGTH, MIN_PIN_LENGTH, MAX_PIN_BYTES);
+      if (length === undefined && values.rp === undefined && values['force-change-pin'] === undefined)
+        throw new UsageError(`${command}: expected LENGTH, --rp ID or --force-change-pin; see 'bandctl fido2 --help'`);
+      const rps = values.rp ?? [];
+      if (rps.some((rp) => rp === ''))
+        throw new UsageError(`${command}: expected --rp to be an RP ID such as login.example.com, got an empty string`);
+      if (new Set(rps).size > MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH)
+        throw new UsageError(
+          `${command}: the band keeps at most ${MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH} RP IDs for minPinLength, got ${new Set(rps).size}`,
+        );
+    },
+    async run(session, [action, length]) {
+      const { ctx, fido2, values } = session;
+      const opts = { timeoutMs: ctx.global.timeoutMs };
+      const token = await configToken(session, action);
+      if (action === 'toggle-always-uv') {
+        await fido2.config.toggleAlwaysUv(token, opts);
+        const alwaysUv = (await fido2.getInfo(opts)).options.alwaysUv === true;
+        ctx.out.result(
+          { ok: true, action, alwaysUv },
+          `alwaysUv is now ${alwaysUv ? 'on: every ceremony verifies the user' : 'off'}.`,
+        );
+        return;
+      }
+      if (action === 'enable-enterprise-attestation') {
+        try {
+          await fido2.config.enableEnterpriseAttestation(token, opts);
+        } catch (error) {
+          if (error instanceof CtapError && error.code === 'CTAP1_ERR_INVALID_COMMAND')
+            error.message += '; this band has no enterprise attestation (its getInfo has no ep option)';
+          throw error;
+        }
+        const ep = (await fido2.getInfo(opts)).options.ep === true;
+        ctx.out.result(
+          { ok: true, action, ep },
+          'Enterprise attestation is enabled until the next authenticatorReset (getInfo ep).',
+        );
+        return;
+      }
+      const rpIds = values.rp === undefined ? undefined : [...new Set(values.rp)];
+      await fido2.config.setMinPinLength(
+        token,
+        {
+          ...(length === undefined ? {} : { newMinPinLength: Number(length) }),
+          ...(rpIds === undefined ? {} : { rpIds }),
+          ...(values['force-change-pin'] ? { forceChangePin: true } : {}),
+        },
+        opts,
+      );
+      const info = await fido2.getInfo(opts);
+      const minPinLength = info.minPinLength ?? MIN_PIN_LENGTH;
+      const forcePinChange = info.forcePinChange === true;
+      ctx.out.result({ ok: true, action, minPinLength, forcePinChange, ...(rpIds === undefined ? {} : { rpIds }) }, [
+        `min PIN length    ${minPinLength}`,
+        `force PIN change  ${forcePinChange ? 'yes: change the PIN (fido2 pin change) before using it' : 'no'}`,
+        ...(rpIds === undefined ? [] : [`minPinLength RPs  ${rpIds.join(', ') || '-'}`]),
+      ]);
+    },
+  },
+
   reset: {
     options: ['wait', 'simulate-user'],
     async run(session) {
@@ -397,7 +556,7 @@ const SUBS: Record<string, Subcommand> = {
 };
 
 /** Subcommands that need the wearer's presence, so the band must be worn and authenticated first. */
-const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'reset']);
+const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'config', 'reset']);
 
 /** With --simulate-user: an enrolled band that is not authenticated is worn and touched first, as a person would. */
 async function authenticateFirst(session: Session): Promise<void> {
@@ -428,7 +587,7 @@ async function withWearerHint(session: Session, error: unknown): Promise<unknown
 
 export const fido2Command: CliCommand = {
   name: 'fido2',
-  summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, reset",
+  summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, config, reset",
   usage: USAGE,
   async run(ctx) {
     const { values, positionals } = parseCommand('fido2', ctx.argv, OPTIONS);

@@ -3,7 +3,7 @@ import { DirectoryError } from './errors.js';
 import { describeChange, diffDirectory, type DirectoryChange } from './changes.js';
 import type { Association, DirectoryBand, DirectoryDraft, DirectorySnapshot, DirectoryUser, Policy } from './model.js';
 import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
-import { findBand, findUser } from './queries.js';
+import { associationsOfUserOrBand, findBand, findUser } from './queries.js';
 
 export const NOTE_SELF_SERVICE_ENROLLMENT = 'Self-service enrollment';
 export const NOTE_SELF_SERVICE_RE_ENROLLMENT = 'Self-service re-enrollment';
@@ -47,6 +47,10 @@ export interface DecisionBasis {
   associations: Association[];
 }
 
+/**
+ * A basis is itself a (small) view: `decideReEnrollment(basis, userName, serialNumber)` reads only the rows it
+ * holds, so it decides as it would on the whole directory it was read from.
+ */
 export function decisionBasis(view: DirectorySnapshot, userName: string, serialNumber: string): DecisionBasis {
   const user = findUser(view, userName);
   const band = findBand(view, serialNumber);
@@ -56,16 +60,13 @@ export function decisionBasis(view: DirectorySnapshot, userName: string, serialN
     policy: { ...view.policy },
     users: user ? [{ ...user }] : [],
     bands: band ? [{ ...band }] : [],
-    associations: view.associations
-      .filter((a) => a.userName === userName || a.serialNumber === serialNumber)
-      .map((a) => ({ ...a })),
+    associations: associationsOfUserOrBand(view, userName, serialNumber).map((a) => ({ ...a })),
   };
 }
 
 /** What changed in the rows `basis` covers, between when it was read and `view`. */
 export function changesSinceDecision(basis: DecisionBasis, view: DirectorySnapshot): DirectoryChange[] {
-  const now = decisionBasis(view, basis.userName, basis.serialNumber);
-  return diffDirectory(basis, now);
+  return diffDirectory(basis, decisionBasis(view, basis.userName, basis.serialNumber));
 }
 
 /** The directory changed under a running re-enrollment; `changes` says how. Nothing was written. */
@@ -111,8 +112,10 @@ export class ReEnrollmentRefusedError extends DirectoryError {
  */
 export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRequest): ReEnrollmentOutcome {
   const { userName, band } = request;
+  // Everything the decision reads, read from the draft once (a pass over each table).
+  const now = decisionBasis(draft, userName, band.serialNumber);
   if (request.basis) {
-    const changes = changesSinceDecision(request.basis, draft);
+    const changes = diffDirectory(request.basis, now);
     if (changes.length > 0) {
       throw new ChangedDuringRunError(
         changes,
@@ -122,7 +125,7 @@ export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRe
       );
     }
   }
-  const decision = decideReEnrollment(draft, userName, band.serialNumber);
+  const decision = decideReEnrollment(now, userName, band.serialNumber);
   if (!decision.allowed) throw new ReEnrollmentRefusedError(decision);
   const { expected } = request;
   if (expected && (expected.kind !== decision.kind || expected.previousHolder !== decision.previousHolder)) {
@@ -133,7 +136,7 @@ export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRe
     );
   }
 
-  registerIfNew(draft, band);
+  registerIfNew(draft, band, now.bands[0]);
   const outcome: Omit<ReEnrollmentOutcome, 'association'> = { decision };
 
   if (decision.previousHolder !== undefined) {
@@ -166,9 +169,9 @@ export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRe
   return { ...outcome, association: { ...row } };
 }
 
-function registerIfNew(draft: DirectoryDraft, band: EnrolledBand): void {
+/** `known`: the draft's row for the band, if it has one. */
+function registerIfNew(draft: DirectoryDraft, band: EnrolledBand, known: DirectoryBand | undefined): void {
   const deviceId = normalizeDeviceId(band.deviceId);
-  const known = findBand(draft, band.serialNumber);
   if (!known) {
     draft.bands.push({
       serialNumber: band.serialNumber,

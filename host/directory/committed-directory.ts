@@ -44,6 +44,7 @@ export class CommittedDirectory {
     for (const u of users) this.#users.set(u.name, u);
     for (const b of bands) this.#addBand(b);
     for (const a of associations) this.#addAssociation(associationKey(a), a);
+    indexes.set(this.#view, this);
   }
 
   /** Deeply frozen; never changes (a commit makes a new view). */
@@ -138,8 +139,31 @@ export class CommittedDirectory {
           this.#addAssociation(key, a);
         }
         this.#view = view;
+        indexes.set(view, this);
       },
     };
+  }
+
+  /** The user named `name` in the current view. */
+  user(name: string): DirectoryUser | undefined {
+    return this.#users.get(name);
+  }
+
+  /** The band with this serial number in the current view. */
+  band(serialNumber: string): DirectoryBand | undefined {
+    return this.#bands.get(serialNumber);
+  }
+
+  /** The current view's associations of a user, of a band, or of either (both given), in the view's order. */
+  associationsOf(of: { userName?: string; serialNumber?: string }): Association[] {
+    const keys = new Set<string>();
+    if (of.userName !== undefined) for (const key of this.#byUser.get(of.userName) ?? []) keys.add(key);
+    if (of.serialNumber !== undefined) for (const key of this.#bySerial.get(of.serialNumber) ?? []) keys.add(key);
+    const rows = [...keys].map((key) => this.#associations.get(key)!);
+    if (rows.length < 2) return rows;
+    // The same row objects as the view's: their positions there give its order (a native identity search).
+    const at = new Map(rows.map((row) => [row, this.#view.associations.indexOf(row)]));
+    return rows.sort((a, b) => at.get(a)! - at.get(b)!);
   }
 
   /** A changed band's device ID must not be another remaining band's. */
@@ -222,6 +246,18 @@ export class CommittedDirectory {
     removeFrom(this.#bySerial, old.serialNumber, key);
     removeFrom(this.#byUser, old.userName, key);
   }
+}
+
+/**
+ * Each committed directory, by the view it holds: queries about a view that is still a directory's current one
+ * use its indexes (`indexFor`); an older snapshot, or a draft, is searched row by row.
+ */
+const indexes = new WeakMap<DirectorySnapshot, CommittedDirectory>();
+
+/** Key lookups for `view`, if it is a committed directory's current view. */
+export function indexFor(view: DirectorySnapshot): CommittedDirectory | undefined {
+  const committed = indexes.get(view);
+  return committed !== undefined && committed.view === view ? committed : undefined;
 }
 
 export interface PreparedCommit {

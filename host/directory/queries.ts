@@ -1,11 +1,18 @@
+import { indexFor } from './committed-directory.js';
 import { DirectoryError } from './errors.js';
 import type { Association, DirectoryBand, DirectorySnapshot, DirectoryUser } from './model.js';
 
+// Queries on a directory's current snapshot use its indexes; on a draft or an older snapshot they search the rows.
+
 export function findUser(view: DirectorySnapshot, name: string): Readonly<DirectoryUser> | undefined {
+  const index = indexFor(view);
+  if (index !== undefined) return index.user(name);
   return view.users.find((u) => u.name === name);
 }
 
 export function findBand(view: DirectorySnapshot, serialNumber: string): Readonly<DirectoryBand> | undefined {
+  const index = indexFor(view);
+  if (index !== undefined) return index.band(serialNumber);
   return view.bands.find((b) => b.serialNumber === serialNumber);
 }
 
@@ -33,18 +40,33 @@ export function requireBand(view: DirectorySnapshot, serialNumber: string): Read
 }
 
 export function associationsOf(view: DirectorySnapshot, userName: string): readonly Readonly<Association>[] {
+  const index = indexFor(view);
+  if (index !== undefined) return index.associationsOf({ userName });
   return view.associations.filter((a) => a.userName === userName);
 }
 
 /** The association holding a band, whoever holds it (a band belongs to at most one user). */
 export function associationOfBand(view: DirectorySnapshot, serialNumber: string): Readonly<Association> | undefined {
+  const index = indexFor(view);
+  if (index !== undefined) return index.associationsOf({ serialNumber })[0];
   return view.associations.find((a) => a.serialNumber === serialNumber);
 }
 
+/** The associations of a user or of a band, in the view's order. */
+export function associationsOfUserOrBand(
+  view: DirectorySnapshot,
+  userName: string,
+  serialNumber: string,
+): readonly Readonly<Association>[] {
+  const index = indexFor(view);
+  if (index !== undefined) return index.associationsOf({ userName, serialNumber });
+  return view.associations.filter((a) => a.userName === userName || a.serialNumber === serialNumber);
+}
+
 export function activeAssociationOf(view: DirectorySnapshot, userName: string): Readonly<Association> | undefined {
-  return view.associations.find((a) => a.userName === userName && a.isActive);
+  return associationsOf(view, userName).find((a) => a.isActive);
 }
 
 export function primaryAssociationOf(view: DirectorySnapshot, userName: string): Readonly<Association> | undefined {
-  return view.associations.find((a) => a.userName === userName && a.isPrimary);
+  return associationsOf(view, userName).find((a) => a.isPrimary);
 }

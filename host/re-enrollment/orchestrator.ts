@@ -4,8 +4,8 @@ import {
   ChangedDuringRunError,
   applyReEnrollment,
   decideReEnrollment,
+  associationOfBand,
   decisionBasis,
-  findBand,
   type Directory,
   type Association,
   type DecisionBasis,
@@ -253,9 +253,8 @@ export class ReEnrollment {
       });
       await this.progress.delete(userName);
 
-      const association = (await this.deps.directory.snapshot()).associations.find(
-        (a) => a.userName === userName && a.serialNumber === bandSerial,
-      );
+      const held = associationOfBand(await this.deps.directory.snapshot(), bandSerial);
+      const association = held?.userName === userName ? held : undefined;
       if (!association)
         throw new Error(`the directory lost the association of ${bandSerial} with ${userName} after committing it`);
       return {
@@ -297,12 +296,11 @@ export class ReEnrollment {
     deviceId: string,
     journal: ReEnrollmentJournal | undefined,
   ): Promise<{ decision: ReEnrollmentAllowed; basis: DecisionBasis }> {
-    const snapshot = await this.deps.directory.snapshot();
-    const basis = decisionBasis(snapshot, userName, bandSerial);
+    const basis = decisionBasis(await this.deps.directory.snapshot(), userName, bandSerial);
     // Once committed, the directory already records this re-enrollment; only retiring old keys is left.
     if (journal?.phase === 'committed') return { decision: journal.decision, basis };
     // Everything the final directory transaction would refuse must be refused now, before the band is wiped.
-    const registered = findBand(snapshot, bandSerial);
+    const registered = basis.bands[0];
     if (registered && registered.deviceId !== deviceId) {
       throw new ReEnrollmentError(
         'BAND_MISMATCH',
@@ -311,7 +309,8 @@ export class ReEnrollment {
         'policy',
       );
     }
-    const decision = decideReEnrollment(snapshot, userName, bandSerial);
+    // The basis holds every row the decision reads.
+    const decision = decideReEnrollment(basis, userName, bandSerial);
     if (!decision.allowed) throw new ReEnrollmentError('REFUSED_BY_POLICY', decision.reason, 'policy');
     return { decision, basis };
   }

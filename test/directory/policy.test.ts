@@ -6,7 +6,9 @@ import {
   REFUSAL_SELF_SERVICE_DISABLED,
   ReEnrollmentRefusedError,
   applyReEnrollment,
+  copyDirectoryState,
   decideReEnrollment,
+  decisionBasis,
   enrollBand,
   registerBand,
   registerUser,
@@ -152,6 +154,10 @@ describe('self-service policy matrix (own × any × target)', () => {
 
         const decision = decideReEnrollment(before, ACTOR, target);
         expect(decision).toMatchObject(expected);
+        // The same on a detached copy (searched row by row, not through the directory's indexes) and on the
+        // decision's basis alone (the rows a decision reads).
+        expect(decideReEnrollment(copyDirectoryState(before), ACTOR, target)).toEqual(decision);
+        expect(decideReEnrollment(decisionBasis(before, ACTOR, target), ACTOR, target)).toEqual(decision);
         if (!decision.allowed) expect(decision.reason).toBe((expected as { reason: string }).reason);
 
         const band = { serialNumber: target, deviceId: deviceIdOf[target], seosEnabled: target === OTHERS_SEOS };

@@ -18,6 +18,7 @@ import { DebugLink } from './debug-link.js';
 import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
 import { EventQueue } from './event-queue.js';
+import { heartbeatSettings, type HeartbeatOptions } from './heartbeat.js';
 
 export type { BandEvent };
 
@@ -39,6 +40,12 @@ export interface BandClientOptions {
   eventBuffer?: number;
   /** `close()` closes the transport too (what `openBand` sets: the client opened it). */
   ownsTransport?: boolean;
+  /**
+   * How the library's flows (`deleteUserData`, `enroll`, `authenticate`, and the `ReEnrollment` and `registerKey`
+   * built on them) check on the band while they wait for the person: a PING every `intervalMs` (5 000) that must
+   * be answered within `timeoutMs` (2 000).
+   */
+  heartbeat?: HeartbeatOptions;
 }
 
 /**
@@ -64,12 +71,15 @@ export class BandClient {
   private closingTransport?: Promise<void>;
   /** Unsolicited units that were not band events (stray replies to timed-out calls, garbage). */
   droppedUnits = 0;
+  /** The heartbeat the library's flows use while they wait on the person (`BandClientOptions.heartbeat`, defaults filled in). */
+  readonly heartbeat: Readonly<Required<HeartbeatOptions>>;
 
   constructor(
     /** The link this client talks over (opened by `openBand`, or by you for `connect`). */
     readonly transport: Transport,
     private readonly options: BandClientOptions = {},
   ) {
+    this.heartbeat = heartbeatSettings(options.heartbeat);
     this.channel = new BandChannel(transport, options.timeoutMs ?? 5_000);
     this.debug = new DebugLink(this.channel);
     this.fido2 = new Fido2Client(async (command, payload, opts) => {

@@ -1,4 +1,5 @@
 import type { BandClient } from './band-client.js';
+import { BandClientError } from './errors.js';
 import { EventWaiter } from './event-waiter.js';
 import type { UserInteraction } from './user-interaction.js';
 
@@ -43,8 +44,12 @@ export async function deleteUserData(
         what: 'delete user data (waiting for the user to hold the bottom button on the charger)',
       });
     } catch (error) {
-      // Do not leave the band prompting for a wipe nobody waits for: it would refuse everything else.
-      await band.cancelDeleteUserData().catch(() => undefined);
+      // Do not leave the band prompting for a wipe nobody waits for: it would refuse everything else. A band that
+      // stopped answering would not hear it either (and the next deleteUserData asks for the prompt afresh), so the
+      // failure is reported now rather than after another call's timeout.
+      if (!(error instanceof BandClientError && error.code === 'DISCONNECTED')) {
+        await band.cancelDeleteUserData().catch(() => undefined);
+      }
       throw error;
     }
     return 'deleted';

@@ -37,15 +37,12 @@ export class EventWaiter {
       timeoutMs: number;
       signal?: AbortSignal;
       what: string;
-      /**
-       * While waiting for a person (up to minutes), PING the band this often so a band that died silently
-       * (a UDP peer gives no disconnect) fails the wait now rather than at its end. Default 5 000 ms.
-       */
-      heartbeatMs?: number;
     },
   ): Promise<E> {
     const deadline = Date.now() + options.timeoutMs;
-    const heartbeatMs = options.heartbeatMs ?? 5_000;
+    // While waiting for a person (up to minutes), PING the band now and then so a band that died silently (a UDP
+    // peer gives no disconnect) fails the wait now rather than at its end (BandClientOptions.heartbeat).
+    const heartbeatMs = this.band.heartbeat.intervalMs;
     let nextHeartbeat = Date.now() + heartbeatMs;
     for (;;) {
       while (this.buffer.length > 0) {
@@ -84,17 +81,20 @@ export class EventWaiter {
   }
 
   private async heartbeat(what: string): Promise<void> {
+    const { timeoutMs } = this.band.heartbeat;
     try {
-      await this.band.ping(new Uint8Array(0), { timeoutMs: 2_000 });
+      await this.band.ping(new Uint8Array(0), { timeoutMs });
     } catch (error) {
-      // Another call in flight proves the link just as well; anything else means the band is gone.
-      if (error instanceof BandClientError && error.code === 'BUSY') return;
+      if (!(error instanceof BandClientError)) throw error;
+      // Another call in flight proves the link just as well.
+      if (error.code === 'BUSY') return;
+      // The link closed, or this client did: that error already says so.
+      if (error.code !== 'TIMEOUT') throw error;
       throw new BandClientError(
         'DISCONNECTED',
-        `${what}: the band stopped answering (${(error as Error).message}); check it is powered and connected, then retry`,
-        {
-          cause: error,
-        },
+        `${what}: the band stopped answering: no reply to a PING within ${timeoutMs} ms; check it is powered and ` +
+          `connected, then retry (BandClientOptions.heartbeat.timeoutMs sets how long a PING may take)`,
+        { cause: error, silentForMs: timeoutMs },
       );
     }
   }

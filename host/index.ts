@@ -23,6 +23,7 @@
 // Talking to a band
 export { openBand, type OpenBandOptions } from './open-band.js';
 export { BandClient, type BandClientOptions, type BandEvent, type BandEventsOptions } from './band-client.js';
+export type { HeartbeatOptions } from './heartbeat.js';
 export type { CallOptions } from './channel.js';
 export {
   Fido2Client,

@@ -7,6 +7,7 @@ export const GLOBAL_OPTIONS = {
   transport: { type: 'string', short: 't' },
   record: { type: 'string' },
   timeout: { type: 'string' },
+  heartbeat: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -15,8 +16,10 @@ export interface GlobalOptions {
   /** Transport URI (default: $BANDCTL_TRANSPORT, else `loopback`). */
   transport: string;
   record?: string;
-  /** Per-call timeout in ms. */
+  /** Per-call timeout in ms; also how long a heartbeat PING may take. */
   timeoutMs: number;
+  /** How often the band is PINGed while a command waits on the person (--heartbeat). */
+  heartbeatMs: number;
   json: boolean;
 }
 

@@ -11,13 +11,14 @@ export async function withBand<T>(
   ctx: CliContext,
   fn: (band: BandClient, transport: Transport) => Promise<T>,
 ): Promise<T> {
-  const { transport: uri, record, timeoutMs } = ctx.global;
+  const { transport: uri, record, timeoutMs, heartbeatMs } = ctx.global;
   let transport =
     uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopbackBand(uri) : await openTransport(uri);
   if (record) transport = recordTransport(transport, record);
   let band: BandClient | undefined;
   try {
-    band = await BandClient.connect(transport, { timeoutMs });
+    // A wait on the person checks the band every --heartbeat ms and gives its PING --timeout, as every call gets.
+    band = await BandClient.connect(transport, { timeoutMs, heartbeat: { intervalMs: heartbeatMs, timeoutMs } });
     return await fn(band, transport);
   } finally {
     band?.close();

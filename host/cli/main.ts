@@ -5,10 +5,14 @@ import { failureMessage } from './messages.js';
 import { Output } from './output.js';
 import { packageVersion } from './version.js';
 import { TransportError } from '../../transport/index.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../heartbeat.js';
+
+/** --timeout when none is given. */
+const DEFAULT_TIMEOUT_MS = 5_000;
 
 const HELP = () => `bandctl — the host side of a band, as a command
 
-usage: bandctl [--transport URI] [--json] [--timeout MS] [--record FILE] COMMAND [ARGS]
+usage: bandctl [--transport URI] [--json] [--timeout MS] [--heartbeat MS] [--record FILE] COMMAND [ARGS]
 
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(11)} ${c.summary}`).join('\n')}
@@ -25,8 +29,11 @@ transports (--transport, or $BANDCTL_TRANSPORT; default loopback):
 options:
   --version            print bandctl's version
   --json               print exactly one JSON document on stdout ({"ok": true, ...} or {"ok": false, "error": ...})
-  --timeout MS         per-call timeout (default 5000); also how long a band may stay silent (no reply, no
-                       KEEPALIVE) during a longer wait before bandctl calls it gone (exit 3)
+  --timeout MS         per-call timeout (default ${DEFAULT_TIMEOUT_MS}); also how long a band may stay silent (no reply, no
+                       KEEPALIVE, no answer to a heartbeat PING) during a longer wait before bandctl calls it
+                       gone (exit 3)
+  --heartbeat MS       while waiting for the person to wipe, wear or touch the band, check on it this often
+                       (default ${DEFAULT_HEARTBEAT_INTERVAL_MS}): a band that died is noticed within MS + --timeout
   waits on a person have their own flag: --wait (fido2, wipe, register-key), --step-timeout (enroll),
                        --user-timeout (reenroll); see 'bandctl COMMAND --help'
   --record FILE        append the exchange with the band to FILE (readable; replay with replay:FILE)
@@ -77,7 +84,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       global: {
         transport: valueOf(argv, '--transport', '-t') ?? io.env.BANDCTL_TRANSPORT ?? 'loopback',
         record: valueOf(argv, '--record'),
-        timeoutMs: parseTimeout(valueOf(argv, '--timeout')),
+        timeoutMs: parsePositive('--timeout', valueOf(argv, '--timeout'), DEFAULT_TIMEOUT_MS),
+        heartbeatMs: parsePositive('--heartbeat', valueOf(argv, '--heartbeat'), DEFAULT_HEARTBEAT_INTERVAL_MS),
         json,
       },
     };
@@ -91,7 +99,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
         ? badTransport(argv, io.env)
         : failureMessage(error, {
             transport: valueOf(argv, '--transport', '-t') ?? io.env.BANDCTL_TRANSPORT ?? 'loopback',
-            timeoutMs: Number(valueOf(argv, '--timeout') ?? 5_000),
+            timeoutMs: Number(valueOf(argv, '--timeout') ?? DEFAULT_TIMEOUT_MS),
           });
     // One line that says what happened and the one thing to do: nothing is appended to it.
     out.failure(code, message);
@@ -141,10 +149,10 @@ function valueOf(argv: string[], long: string, short?: string): string | undefin
   return undefined;
 }
 
-function parseTimeout(value: string | undefined): number {
-  if (value === undefined) return 5_000;
+function parsePositive(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`expected --timeout to be a positive whole number of milliseconds, got '${value}'`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`expected ${flag} to be a positive whole number of milliseconds, got '${value}'`);
   return n;
 }

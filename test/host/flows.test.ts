@@ -9,6 +9,7 @@ import {
   authenticate,
   deleteUserData,
   enroll,
+  type HeartbeatOptions,
   type UserInteraction,
 } from '../../host/index.js';
 import { loopbackPair } from '../../transport/index.js';
@@ -106,7 +107,8 @@ describe('host flows refuse early and leave the band usable', () => {
 });
 
 describe('waiting for a person notices a band that died silently', () => {
-  it('a band that stops answering fails the wait at the next heartbeat, not at its timeout', async () => {
+  /** An authenticated band whose client checks on it with `heartbeat`; `silence()` makes the band say nothing more. */
+  async function silentBand(heartbeat: HeartbeatOptions) {
     const emulator = new BandEmulator({
       world: testWorld({ seed: 'silent' }),
       serialNumber: 'AAAH-00125',
@@ -114,23 +116,74 @@ describe('waiting for a person notices a band that died silently', () => {
     });
     const [host, side] = loopbackPair();
     const serving = serveBand(emulator, side);
-    const client = await BandClient.connect(host, { timeoutMs: 2_000 });
+    const client = await BandClient.connect(host, { timeoutMs: 2_000, heartbeat });
     open.push(async () => {
       client.close();
       await host.close();
       emulator.close();
     });
+    // The link stays up, the band says nothing more (a UDP peer that died).
+    return { client, silence: () => serving.stop() };
+  }
+
+  it('a band that stops answering fails the wait at the next heartbeat, not at its timeout', async () => {
+    const { client, silence } = await silentBand({ intervalMs: 50 });
     const { EventWaiter } = await import('../../host/event-waiter.js');
     const waiter = new EventWaiter(client);
-    serving.stop(); // the link stays up, the band says nothing more (a UDP peer that died)
+    silence();
     const started = Date.now();
     const error = await waiter
-      .next((_e): _e is never => false, { timeoutMs: 60_000, heartbeatMs: 50, what: 'delete user data' })
+      .next((_e): _e is never => false, { timeoutMs: 60_000, what: 'delete user data' })
       .catch((e) => e);
     waiter.close();
     expect(error).toMatchObject({ code: 'DISCONNECTED', message: /delete user data: the band stopped answering/ });
     // Far inside the 60 s wait: the heartbeat, not the timeout, ended it.
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('deleteUserData on a band that died reports DISCONNECTED after the configured heartbeat, silentForMs its timeout', async () => {
+    const { client, silence } = await silentBand({ intervalMs: 100, timeoutMs: 300 });
+    expect(client.heartbeat).toEqual({ intervalMs: 100, timeoutMs: 300 });
+    const told: string[] = [];
+    const walkedAway: UserInteraction = {
+      instruct: async (i) => {
+        told.push(i.kind);
+        silence();
+      },
+      readSetupCode: async () => '',
+    };
+    const started = Date.now();
+    // The person would have 10 minutes: only the heartbeat can end this in time.
+    const error = await deleteUserData(client, walkedAway, { timeoutMs: 600_000 }).catch((e: unknown) => e);
+    expect(told).toEqual(['delete-user-data']);
+    expect(error).toBeInstanceOf(BandClientError);
+    expect(error).toMatchObject({ code: 'DISCONNECTED', silentForMs: 300 });
+    expect((error as Error).message).toMatch(/BandClientOptions\.heartbeat\.timeoutMs/);
+    // 100 ms + 300 ms configured; the bound is generous for a loaded machine and far below the 10 minutes.
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it("no PING before the configured interval: a wait shorter than it ends as the person's TIMEOUT", async () => {
+    const { client, silence } = await silentBand({ intervalMs: 3_600_000 });
+    const { EventWaiter } = await import('../../host/event-waiter.js');
+    const waiter = new EventWaiter(client);
+    silence();
+    const error = await waiter
+      .next((_e): _e is never => false, { timeoutMs: 200, what: 'delete user data' })
+      .catch((e) => e);
+    waiter.close();
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('a heartbeat that is not a positive whole number is refused when the client is made', async () => {
+    const [host] = loopbackPair();
+    open.push(() => host.close());
+    for (const heartbeat of [{ intervalMs: 0 }, { timeoutMs: -5 }, { intervalMs: 1.5 }, { timeoutMs: Number.NaN }]) {
+      expect(() => new BandClient(host, { heartbeat }), JSON.stringify(heartbeat)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    expect(new BandClient(host).heartbeat).toEqual({ intervalMs: 5_000, timeoutMs: 2_000 });
   });
 });
 

@@ -67,6 +67,7 @@ const REVIEWED = {
     'AttestationRefusal',
     'AttestationRequirement',
     'BandClientOptions',
+    'HeartbeatOptions',
     'BandEvent',
     'BandEventsOptions',
     'BandRegistration',

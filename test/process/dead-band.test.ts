@@ -62,3 +62,46 @@ describe('a band killed while bandctl waits for a tap', () => {
     await killMidRequest('serial', ['--serial', pair.paths[0]], () => `serial:${pair.paths[1]}`);
   });
 });
+
+describe('a band hung while bandctl waits for the person to wipe it (no request in flight, only events awaited)', () => {
+  it('udp-hid: the heartbeat PING (--heartbeat, answered within --timeout) finds it gone, exit 3', async () => {
+    const band = await startBandsim(['--udp-hid', '127.0.0.1:0', '--preset', 'authenticated', '--user', 'tw-user2']);
+    // The person has 10 minutes: only the heartbeat can end this in time.
+    const ctl = startBandctl(
+      [
+        '--timeout',
+        '1500',
+        '--heartbeat',
+        '500',
+        '--transport',
+        `udp-hid:${band.endpoints['udp-hid']}`,
+        'wipe',
+        '--wait',
+        '600000',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    await ctl.waitForStderr(/take the band off your wrist/);
+    const killedAt = Date.now();
+    // Frozen, not killed: a killed UDP peer's port answers ICMP unreachable, which closes the link at once; a hung
+    // band (or one whose radio died) keeps its port and only stops answering.
+    band.child.kill('SIGSTOP');
+    const run = await ctl.done;
+    const took = Date.now() - killedAt;
+    console.log(
+      `hung band noticed during a wipe wait over udp-hid in ${took} ms: ${run.stderr.trim().split('\n').pop()}`,
+    );
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
+    // The --timeout given is the silence allowed, and the line says which flag sets it.
+    expect(run.stderr).toMatch(/^bandctl: the band stopped answering: .* for 1500 ms.*--timeout/m);
+    expect(run.stderr).not.toMatch(/did not come|raise --wait/);
+    // 500 + 1500 ms configured; generous for a loaded machine, and far below the 10 minutes.
+    expect(took).toBeLessThan(60_000);
+  });
+
+  it('refuses a --heartbeat that is not a positive number of milliseconds (exit 2)', async () => {
+    const run = await startBandctl(['--heartbeat', '0', 'wipe']).done;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("bandctl: expected --heartbeat to be a positive whole number of milliseconds, got '0'\n");
+  });
+});

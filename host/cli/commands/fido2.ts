@@ -17,17 +17,19 @@ import {
   type CborMap,
   type EnterpriseAttestationKind,
   type AuthenticatorData,
+  type EnrollSample,
   type Fido2Client,
   type PinUvAuthToken,
   type TransactOptions,
 } from '../../fido2/index.js';
+import { MAX_LABEL_CHARS } from '../../../proto/index.js';
 import { parseCommand, parseInteger, requireString, type CliCommand, type CliContext } from '../command.js';
 import { withBand } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
 import { hex } from '../output.js';
 import { personFor, SIMULATE_USER_OPTION } from '../people.js';
 
-const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, config, reset';
+const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, config, reset, bio';
 
 const USAGE = `usage: bandctl [--transport URI] fido2 SUBCOMMAND [ARGS] [--json]
 
@@ -56,6 +58,15 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
   config enable-enterprise-attestation   let the band give enterprise attestation (getInfo ep) until a reset
   reset                                  authenticatorReset: erase every credential and the PIN (the band allows
                                          it only within 10 s of power-up)
+  bio info                               the fingerprint sensor (authenticatorBioEnrollment, no PIN needed)
+  bio enroll --pin PIN [--sample-timeout MS]
+                                         enroll the wearer's finger on an unenrolled band worn on the wrist: touch
+                                         the sensor each time the band asks (6 good touches); the band then holds a
+                                         local user (not a directory user) and asks the wearer to authenticate
+  bio list --pin PIN                     the enrolled fingerprint: template id (hex) and name
+  bio rename TEMPLATE_ID NAME --pin PIN  name the fingerprint (it is the band's label: at most 12 characters)
+  bio remove TEMPLATE_ID --pin PIN       remove a fingerprint enrolled over CTAP (its credentials and the PIN stay);
+                                         a directory user's goes only with 'bandctl wipe'
 
 options:
   --uv                   ask for the band's built-in user verification (worn and authenticated)
@@ -66,6 +77,7 @@ options:
                          otherwise bandctl asks you to tap it. On an enrolled band that is not authenticated,
                          the person first wears it and touches the sensor with FINGER
   --wait MS              how long the user has to tap the band (default 60000)
+  --sample-timeout MS    bio enroll: how long the band waits for each touch (default: the band's, 30000 on bandsim)
 
 A band's refusal exits 1 with the CTAP status name (e.g. CTAP2_ERR_PIN_INVALID).`;
 
@@ -79,6 +91,7 @@ const OPTIONS = {
   pin: { type: 'string' },
   credential: { type: 'string' },
   wait: { type: 'string' },
+  'sample-timeout': { type: 'string' },
   ...SIMULATE_USER_OPTION,
 } as const;
 
@@ -553,7 +566,202 @@ const SUBS: Record<string, Subcommand> = {
       session.ctx.out.result({ ok: true }, 'FIDO2 reset: every credential and the PIN are erased.');
     },
   },
+
+  bio: {
+    options: ['pin', 'wait', 'simulate-user', 'sample-timeout'],
+    operands: { min: 1, max: 3, names: 'info | enroll | list | rename TEMPLATE_ID NAME | remove TEMPLATE_ID' },
+    check(values, [action, ...args]) {
+      const want = BIO_ACTIONS[action];
+      if (!want)
+        throw new UsageError(
+          `fido2 bio: expected info, enroll, list, rename TEMPLATE_ID NAME or remove TEMPLATE_ID, got '${action}'`,
+        );
+      if (args.length !== want.operands)
+        throw new UsageError(
+          `fido2 bio ${action}: expected ${want.operands === 0 ? 'no operand' : want.names}, got ${args.length} operand(s)`,
+        );
+      if (args.length > 0 && !/^(?:[0-9a-f]{2})+$/i.test(args[0]))
+        throw new UsageError(
+          `fido2 bio ${action}: expected TEMPLATE_ID in hex, as 'bandctl fido2 bio list' prints it, got '${args[0]}'`,
+        );
+      if (action === 'rename' && args[1] === '')
+        throw new UsageError('fido2 bio rename: expected NAME to be 1 or more characters, got an empty string');
+      if (action !== 'info' && values.pin === undefined)
+        throw new UsageError(
+          `fido2 bio ${action}: needs --pin PIN (the band's FIDO2 PIN; set one with 'bandctl fido2 pin set NEW')`,
+        );
+      if (action !== 'enroll' && (values['sample-timeout'] !== undefined || values['simulate-user'] !== undefined))
+        throw new UsageError(`fido2 bio ${action}: --sample-timeout and --simulate-user go with 'bio enroll'`);
+      if (values['sample-timeout'] !== undefined)
+        parseInteger('fido2 bio enroll', values['sample-timeout'], '--sample-timeout', 30_000, 1, 120_000);
+      checkPin(`fido2 bio ${action}`, values.pin, '--pin');
+    },
+    run: bio,
+  },
 };
+
+/** A CTAP refusal of `fido2 bio`, in bandctl's words; --json's error code stays the CTAP status name. */
+class BioRefusal extends Error {
+  override readonly name = 'BioRefusal';
+  constructor(
+    readonly code: string,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** What to do about each CTAP status `fido2 bio ACTION` can get, where the general sentence would mislead. */
+const BIO_ADVICE: Record<string, Partial<Record<string, string>>> = {
+  enroll: {
+    CTAP2_ERR_FP_DATABASE_FULL:
+      "the band holds its wearer's fingerprint already (one per band); delete user data first with 'bandctl wipe'",
+    CTAP2_ERR_USER_ACTION_TIMEOUT:
+      'nobody touched the sensor in time, so the band ended the enrollment; run the command again and touch the sensor when asked (or raise --sample-timeout)',
+    CTAP2_ERR_OPERATION_DENIED:
+      'the band refused or ended the enrollment: it must be unenrolled, on the wrist and not enrolling with its setup code, and stay on the wrist until it is done',
+    CTAP2_ERR_KEEPALIVE_CANCEL: 'the enrollment was cancelled; nothing was stored, run the command again',
+  },
+  remove: {
+    CTAP2_ERR_OPERATION_DENIED:
+      "that fingerprint belongs to a directory user enrolled with the band's setup code; it goes only with delete user data ('bandctl wipe')",
+    CTAP2_ERR_INVALID_OPTION: "the band holds no fingerprint with that id; see 'bandctl fido2 bio list --pin PIN'",
+  },
+  rename: {
+    CTAP2_ERR_INVALID_OPTION: "the band holds no fingerprint with that id; see 'bandctl fido2 bio list --pin PIN'",
+    CTAP1_ERR_INVALID_LENGTH: `a fingerprint name is 1 to ${MAX_LABEL_CHARS} characters (it is the band's label)`,
+    CTAP1_ERR_INVALID_PARAMETER:
+      "a fingerprint name is the band's label: letters A-Z, digits, space and ASCII punctuation",
+  },
+};
+
+const BIO_ACTIONS: Record<string, { operands: number; names: string }> = {
+  info: { operands: 0, names: '' },
+  enroll: { operands: 0, names: '' },
+  list: { operands: 0, names: '' },
+  rename: { operands: 2, names: 'TEMPLATE_ID NAME' },
+  remove: { operands: 1, names: 'TEMPLATE_ID' },
+};
+
+const hexId = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+/** `fido2 bio enroll`: each time the band asks for a sample (KEEPALIVE UPNEEDED) the person touches the sensor. */
+async function bioEnroll(session: Session, token: PinUvAuthToken): Promise<void> {
+  const { ctx, band, fido2, values } = session;
+  const person = personFor(ctx, band, values['simulate-user']);
+  const info = await fido2.bio.sensorInfo({ timeoutMs: ctx.global.timeoutMs });
+  const required = info.maxCaptureSamplesRequiredForEnroll;
+  if (values['simulate-user']) {
+    const state = await band.getState({ timeoutMs: ctx.global.timeoutMs });
+    if (!state.onWrist) await person.instruct({ kind: 'wear-band' });
+  }
+  const samples: EnrollSample[] = [];
+  let last: EnrollSample | undefined;
+  let touchFailed: Error | undefined;
+  let asked = false;
+  const sampleTimeoutMs =
+    values['sample-timeout'] === undefined
+      ? undefined
+      : parseInteger('fido2 bio enroll', values['sample-timeout'], '--sample-timeout', 30_000, 1, 120_000);
+  const templateId = await fido2.bio
+    .enroll(token, {
+      ...(sampleTimeoutMs !== undefined ? { sampleTimeoutMs } : {}),
+      // The band waits for the touch on its own clock; bandctl waits as long as the band may.
+      timeoutMs: Math.max(session.waitMs, (sampleTimeoutMs ?? 30_000) + 5_000),
+      onKeepalive: (status) => {
+        if (status !== KeepaliveStatus.UPNEEDED || asked) return;
+        asked = true;
+        person
+          .instruct({
+            kind: 'touch-sensor',
+            goodTouches: last ? required - last.remaining : 0,
+            touchesRequired: required,
+            lastRejected: last !== undefined && !last.good,
+          })
+          .catch((error: Error) => (touchFailed = error));
+      },
+      onSample: (sample) => {
+        asked = false;
+        last = sample;
+        samples.push(sample);
+        ctx.out.progress(
+          sample.good
+            ? `sample ${samples.length}: good, ${sample.remaining} more to go`
+            : `sample ${samples.length}: not usable (${sample.statusName}); lift the finger and touch again`,
+        );
+      },
+    })
+    .catch((error: unknown) => {
+      if (touchFailed)
+        throw new Error(
+          `the simulated user could not touch the sensor (${touchFailed.message}); start the band with --debug-link`,
+          { cause: touchFailed },
+        );
+      throw error;
+    });
+  const state = await band.getState({ timeoutMs: ctx.global.timeoutMs });
+  ctx.out.result(
+    {
+      ok: true,
+      templateId: hexId(templateId),
+      userName: state.userName,
+      localUser: state.localUser,
+      samples: samples.map((s) => ({ status: s.status, statusName: s.statusName, remaining: s.remaining })),
+    },
+    [
+      `Fingerprint enrolled: template ${hexId(templateId)} (${samples.length} samples).`,
+      `The band holds the local user ${state.userName}; authenticate on the band (touch the sensor) to use it.`,
+    ],
+  );
+}
+
+async function bio(session: Session, [action, ...args]: string[]): Promise<void> {
+  const { ctx, fido2, values } = session;
+  const opts = { timeoutMs: ctx.global.timeoutMs };
+  if (action === 'info') {
+    const info = await fido2.bio.sensorInfo(opts);
+    ctx.out.result({ ok: true, ...info }, [
+      `modality          ${info.modality === 1 ? 'fingerprint' : info.modality}`,
+      `kind              ${info.fingerprintKind === 1 ? 'touch' : info.fingerprintKind === 2 ? 'swipe' : info.fingerprintKind}`,
+      `samples to enroll ${info.maxCaptureSamplesRequiredForEnroll}`,
+      `name length       ${info.maxTemplateFriendlyName ?? '-'} bytes`,
+    ]);
+    return;
+  }
+  const token = (await pinToken(session, Permission.BIO_ENROLLMENT))!;
+  try {
+    switch (action) {
+      case 'enroll':
+        return await bioEnroll(session, token);
+      case 'list': {
+        const templates = await fido2.bio.enumerate(token, opts);
+        const rows = templates.map((t) => ({ templateId: hexId(t.templateId), name: t.friendlyName ?? '' }));
+        ctx.out.result(
+          { ok: true, templates: rows },
+          rows.length === 0 ? 'No fingerprint is enrolled.' : rows.map((r) => `${r.templateId}  ${r.name}`),
+        );
+        return;
+      }
+      case 'rename': {
+        await fido2.bio.rename(token, Buffer.from(args[0], 'hex'), args[1], opts);
+        const renamed = (await fido2.bio.enumerate(token, opts)).find((t) => hexId(t.templateId) === args[0]);
+        const name = renamed?.friendlyName ?? args[1];
+        ctx.out.result({ ok: true, templateId: args[0], name }, `Fingerprint ${args[0]} is now named ${name}.`);
+        return;
+      }
+      case 'remove':
+        await fido2.bio.remove(token, Buffer.from(args[0], 'hex'), opts);
+        ctx.out.result({ ok: true, templateId: args[0] }, `Fingerprint ${args[0]} removed.`);
+        return;
+    }
+  } catch (error) {
+    const advice = error instanceof CtapError ? BIO_ADVICE[action]?.[error.code] : undefined;
+    if (advice)
+      throw new BioRefusal((error as CtapError).code, `${advice} (${(error as CtapError).code})`, { cause: error });
+    throw error;
+  }
+}
 
 /** Subcommands that need the wearer's presence, so the band must be worn and authenticated first. */
 const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'config', 'reset']);
@@ -587,7 +795,7 @@ async function withWearerHint(session: Session, error: unknown): Promise<unknown
 
 export const fido2Command: CliCommand = {
   name: 'fido2',
-  summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, config, reset",
+  summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, config, reset, bio",
   usage: USAGE,
   async run(ctx) {
     const { values, positionals } = parseCommand('fido2', ctx.argv, OPTIONS);

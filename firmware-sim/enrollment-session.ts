@@ -12,6 +12,7 @@ import { makeTemplate, newTemplateSalt, templateIdOf, templateWithSalt } from '.
 import { ENROLLING_STATES } from './transitions.js';
 import {
   enrollmentChanges,
+  FIDO2_PREFIX,
   labelChanges,
   Keys,
   removeEnrollmentChanges,
@@ -59,14 +60,6 @@ export class EnrollmentSession implements Controller {
 
   /** Draws a fresh setup code (the band must be worn: request-rules.ts). The device ID is the kernel's to add. */
   start(): { setupCodeLength: number } {
-    // FIDO2 credentials and the PIN stay when a local wearer's fingerprint is removed over CTAP (docs/band.md); they
-    // are not handed to the next wearer, who enrolls without the PIN that guards them: the wipe comes first.
-    if (this.band.read(Keys.removedWearer))
-      this.refuse(
-        'ERROR_CODE_USER_DATA_PRESENT',
-        'start_enrollment is refused: the band keeps FIDO2 credentials of a wearer whose fingerprint was removed over ' +
-          'CTAP; delete user data on the band first (off the wrist, on the charger, hold the bottom button 10 s)',
-      );
     this.setupCode = undefined;
     this.wrongCodes = 0;
     this.band.go('BAND_STATE_AWAITING_SETUP_CODE', 'start_enrollment');
@@ -125,15 +118,17 @@ export class EnrollmentSession implements Controller {
       seosProvisioned: seos,
       local: false,
     };
-    this.band.commit(
-      enrollmentChanges({
-        template: makeTemplate(finger, this.band.random),
-        userName,
-        label: label.label,
-        hapticFeedback: request.hapticFeedback,
-        seosCredential: seos ? this.band.random.bytes(16) : undefined,
-      }),
-    );
+    const changes = enrollmentChanges({
+      template: makeTemplate(finger, this.band.random),
+      userName,
+      label: label.label,
+      hapticFeedback: request.hapticFeedback,
+      seosCredential: seos ? this.band.random.bytes(16) : undefined,
+    });
+    // FIDO2 credentials and the PIN stay when a local wearer's fingerprint is removed over CTAP (docs/band.md); the
+    // next wearer, enrolled without the PIN that guards them, does not inherit them: they go in the same commit.
+    if (this.band.read(Keys.removedWearer)) changes.delPrefix = [FIDO2_PREFIX];
+    this.band.commit(changes);
     this.band.user = user;
     this.capture = undefined;
     this.band.go('BAND_STATE_AUTHENTICATED', 'complete_enrollment');

@@ -1,4 +1,5 @@
 import { DEVICE_ID_BYTES } from '../proto/index.js';
+import { FIDO2_PREFIX } from './ctap2/fido2-store.js';
 import { FlashCorruptError } from './flash-errors.js';
 import type { FlashChanges, FlashStore } from './flash-store.js';
 import type { Flash } from './flash.js';
@@ -22,12 +23,13 @@ export const Keys = {
   failures: 'auth/failures',
   /**
    * Present (one byte, 1) after removeEnrollment took a local wearer's template over CTAP: their FIDO2 credentials
-   * and PIN are still on the band, so the band's own enrollment waits for delete user data (which clears it).
+   * and PIN are still on the band, so the band's own enrollment of a new wearer clears them (and it) in its commit.
    */
   removedWearer: 'auth/removed-wearer',
 } as const;
 
-export const WIPE_PREFIXES = ['user/', 'fido2/', 'auth/'] as const;
+export const WIPE_PREFIXES = ['user/', FIDO2_PREFIX, 'auth/'] as const;
+export { FIDO2_PREFIX };
 
 const SETTING_HAPTIC = 0x01;
 

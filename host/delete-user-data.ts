@@ -20,9 +20,7 @@ export async function deleteUserData(
   options: DeleteUserDataOptions = {},
 ): Promise<'deleted' | 'already-empty'> {
   const state = await band.getState({ signal: options.signal });
-  // A band whose CTAP-enrolled wearer was removed still holds their FIDO2 credentials: they go too (docs/band.md).
-  if (!state.enrolled && state.state !== 'BAND_STATE_LOCKED_OUT' && state.fidoCredentialCount === 0)
-    return 'already-empty';
+  if (!state.enrolled && state.state !== 'BAND_STATE_LOCKED_OUT') return 'already-empty';
   const waiter = new EventWaiter(band);
   try {
     // A prompt left showing by an earlier attempt is asked for afresh, so its instructions are known.

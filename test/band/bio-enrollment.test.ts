@@ -499,11 +499,31 @@ describe('enrolling the wearer over CTAP (authenticatorBioEnrollment enrollBegin
     // The removal is one commit and survives a reboot.
     await rig.reboot();
     expect(rig.band.getState()).toMatchObject({ enrolled: false, fidoCredentialCount: 1 });
-    // The credential is unusable without an enrolled wearer; the band's own enrollment (no PIN) must not inherit
-    // it: start_enrollment asks for delete user data first. A platform with the PIN may enroll a finger again.
+    // The credential is unusable without an enrolled wearer; a platform with the PIN may enroll a finger again.
     await rig.wrist(true);
-    expect((await rig.refusal('startEnrollment', {})).code).toBe('ERROR_CODE_USER_DATA_PRESENT');
     const again = await enrollOverCtap(rig, await beToken(rig));
     expect(again).not.toEqual(templateId);
+    expect(rig.band.getState()).toMatchObject({ localUser: true, fidoCredentialCount: 1 });
+  });
+
+  it("the band's own enrollment after a removed local wearer starts the FIDO2 state afresh", async () => {
+    const { rig, token } = await blankWornWithPin({ autoPresence: true });
+    const templateId = await enrollOverCtap(rig, token);
+    await rig.advance(2_000);
+    await authenticate(rig);
+    await clientOf(rig).makeCredential({
+      challenge: new Uint8Array(32),
+      origin: 'https://bio.example',
+      rp: { id: 'bio.example', name: 'bio' },
+      user: { id: Uint8Array.of(1), name: 'u', displayName: 'u' },
+      options: { rk: true, uv: true },
+    });
+    const removeToken = await beToken(rig);
+    await bio(rig, Sub.REMOVE_ENROLLMENT, { token: removeToken, subParams: new Map([[1, templateId]]) });
+    expect(rig.band.getState().fidoCredentialCount).toBe(1);
+    // A directory user enrolled with the setup code never learned the PIN: they inherit neither it nor the key.
+    await enroll(rig);
+    expect(rig.band.getState()).toMatchObject({ userName: 'tw-user2', localUser: false, fidoCredentialCount: 0 });
+    expect((await clientOf(rig).getInfo()).options[OptionId.clientPin]).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import { Command, type Unit } from '../../transport/index.js';
 import { U2fIns } from '../../proto/ctap1.js';
 import { Ctap2Command } from '../../proto/ctap2/command.js';
 import { CtapStatus } from '../../proto/ctap2/status.js';
+import { BioEnrollmentResponse, EnrollSampleStatus } from '../../proto/ctap2/bio-enrollment.js';
 
 /**
  * Firmware faults a band developer could plausibly ship, each a thin layer around the emulator, so the
@@ -195,6 +196,29 @@ export const MORE_FAULTS: Fault[] = [
           const payload = new Uint8Array(reply.payload);
           payload[payload.length - 3] ^= 0x01;
           return { command: Command.MSG, payload };
+        },
+      }),
+  },
+  {
+    name: 'bio enrollment reports a poor-quality sample as good',
+    breaks: ['FIDO2-013'],
+    wrap: (emulator) =>
+      layer(emulator, {
+        // The firmware rejects the sample (it does not count) but tells the platform FP_GOOD: the user is never
+        // told to touch again, and remainingSamples stands still behind a "good" sample.
+        reply(request, reply) {
+          if (
+            request.command !== Command.CBOR ||
+            request.payload[0] !== Ctap2Command.BIO_ENROLLMENT ||
+            reply.payload[0] !== CtapStatus.CTAP2_OK ||
+            reply.payload.length === 1
+          )
+            return reply;
+          const map = decodeCanonical(reply.payload.subarray(1)) as CborMap;
+          const status = BioEnrollmentResponse.lastEnrollSampleStatus.key;
+          if (map.get(status) === EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY)
+            map.set(status, EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_GOOD);
+          return { command: Command.CBOR, payload: Uint8Array.of(0, ...encodeCanonical(map)) };
         },
       }),
   },

@@ -21,13 +21,40 @@ import {
 } from '../ctap.js';
 import {
   AuthenticatorGetInfoResponse,
+  MakeCredentialRequest,
+  MakeCredentialResponse,
   Cose,
   PackedAttestationStatement,
   PUBLIC_KEY_CREDENTIAL_TYPE,
   PublicKeyCredentialParameters,
 } from '../../../proto/ctap2/index.js';
-import { blankBand, check, enrolledBand, setup, show, waitScreen } from '../support.js';
-import { CtapError, CtapStatus, Fido2Client, Permission } from '../../fido2/index.js';
+import { authenticateByHand, blankBand, check, enrolledBand, setup, show, waitScreen } from '../support.js';
+import {
+  BioEnrollmentRequest,
+  BioEnrollmentResponse,
+  BioEnrollmentSubCommand,
+  BioEnrollmentSubCommandParams,
+  BioModality,
+  EnrollSampleStatus,
+  enrollSampleStatusName,
+  TemplateInfo,
+} from '../../../proto/ctap2/bio-enrollment.js';
+import { CeremonyOptions } from '../../../proto/ctap2/get-info.js';
+import { decodeMembers } from '../../../proto/ctap2/members.js';
+import { KeepaliveStatus } from '../../../transport/index.js';
+import type { PinUvAuthToken } from '../../fido2/index.js';
+import {
+  CtapError,
+  CtapStatus,
+  decodeCanonical,
+  encodeCanonical,
+  Fido2Client,
+  parseAuthenticatorData,
+  Permission,
+  type CborInput,
+  type CborMap,
+} from '../../fido2/index.js';
+import type { CborKey } from '../../../proto/ctap2/canonical-cbor.js';
 import { ConfigRequest, ConfigSubCommand } from '../../../proto/ctap2/config.js';
 import { encodeMembers } from '../../../proto/ctap2/members.js';
 import { Unmet } from '../verdicts.js';
@@ -468,7 +495,151 @@ export const FIDO2: Requirement[] = [
       }
     },
   },
+  {
+    id: 'FIDO2-013',
+    title:
+      "a band listing bioEnroll in getInfo enrolls a finger over authenticatorBioEnrollment: on an unenrolled, worn band a be token begins it, each sample waits with KEEPALIVE(UPNEEDED), a poor-quality touch is lastEnrollSampleStatus FP_POOR_QUALITY and does not count, good touches count remainingSamples down to 0, enumerateEnrollments lists enrollBegin's templateId, getInfo bioEnroll and uv turn true, and the enrolled finger gives built-in UV without a PIN; one that does not answers INVALID_COMMAND",
+    source: 'CTAP 2.1 §6.7.2-6.7.6, §6.7.3 (sample status), §6.4 (bioEnroll, uv), §6.1.2 step 11',
+    needs: ['debug-link', 'erase', 'fido2'],
+    async run(ctx) {
+      const client = new Fido2Client((_command, payload) => ctapRaw(ctx, payload));
+      const before = await client.getInfo();
+      if (before.options.bioEnroll === undefined) {
+        const reply = parseReply(
+          await ctapRaw(ctx, request(Ctap.BIO_ENROLLMENT, encodeMembers(BioEnrollmentRequest, { getModality: true }))),
+          'authenticatorBioEnrollment',
+        );
+        check(
+          reply.status === CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+          'CTAP1_ERR_INVALID_COMMAND from a band without bioEnroll',
+          statusHex(reply.status),
+        );
+        return;
+      }
+      await blankBand(ctx);
+      const finger = 'conformance/left-index';
+      try {
+        const pin = '2580';
+        const token = await setup('wear the band, set a PIN and get a be token', async () => {
+          await ctx.band.debug.setWrist(true);
+          await client.clientPin.setPin(pin);
+          return client.clientPin.getPinToken(pin, { permissions: Permission.BIO_ENROLLMENT });
+        });
+        const blank = await client.getInfo();
+        check(
+          blank.options.bioEnroll === false && blank.options.uv !== true,
+          'getInfo bioEnroll false (present: a sensor, no template) and uv not true on an unenrolled band',
+          `bioEnroll ${blank.options.bioEnroll}, uv ${blank.options.uv}`,
+        );
+        const required = (await client.bio.sensorInfo()).maxCaptureSamplesRequiredForEnroll;
+
+        const begin = await bioSample(ctx, token, BioEnrollmentSubCommand.ENROLL_BEGIN, undefined, () =>
+          ctx.band.debug.touch(finger, { poorQuality: true }),
+        );
+        const templateId = begin.templateId;
+        check(templateId !== undefined && templateId.length > 0, 'enrollBegin to answer a templateId', 'none');
+        check(
+          begin.lastEnrollSampleStatus === EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY &&
+            begin.remainingSamples === required,
+          `a poor-quality first touch: lastEnrollSampleStatus FP_POOR_QUALITY and remainingSamples ${required} (not counted)`,
+          `${enrollSampleStatusName(begin.lastEnrollSampleStatus ?? -1)}, remainingSamples ${begin.remainingSamples}`,
+        );
+        for (let remaining = required; remaining > 0; remaining--) {
+          const next = await bioSample(ctx, token, BioEnrollmentSubCommand.ENROLL_CAPTURE_NEXT_SAMPLE, templateId, () =>
+            ctx.band.debug.touch(finger),
+          );
+          check(
+            next.lastEnrollSampleStatus === EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_GOOD &&
+              next.remainingSamples === remaining - 1,
+            `a good touch: lastEnrollSampleStatus FP_GOOD and remainingSamples ${remaining - 1}`,
+            `${enrollSampleStatusName(next.lastEnrollSampleStatus ?? -1)}, remainingSamples ${next.remainingSamples}`,
+          );
+        }
+        const listed = await client.bio.enumerate(token);
+        check(
+          listed.length === 1 && equalBytes(listed[0].templateId, templateId),
+          `enumerateEnrollments to list the enrolled templateId ${hex(templateId)}`,
+          listed.map((t) => hex(t.templateId)).join(', ') || 'none',
+        );
+        const after = await client.getInfo();
+        check(
+          after.options.bioEnroll === true && after.options.uv === true,
+          'getInfo bioEnroll true and uv true once a finger is enrolled',
+          `bioEnroll ${after.options.bioEnroll}, uv ${after.options.uv}`,
+        );
+        // Built-in UV: the enrolled finger on the sensor, then a credential with uv and no pinUvAuthParam.
+        await setup('the wearer authenticates with the enrolled finger', () =>
+          authenticateByHand(ctx, { userName: '', finger }),
+        );
+        const { payload } = makeCredentialRequest({});
+        const params = new Map<CborKey, CborInput>(decodeCanonical(payload.subarray(1)) as CborMap);
+        params.set(MakeCredentialRequest.options.key, encodeMembers(CeremonyOptions, { rk: true, uv: true }));
+        const reply = parseReply(await withPresence(ctx, request(Ctap.MAKE_CREDENTIAL, params)), 'makeCredential');
+        check(
+          reply.status === CtapStatus.CTAP2_OK,
+          'makeCredential with uv and no PIN to succeed on the enrolled finger',
+          statusHex(reply.status),
+        );
+        const authData = parseAuthenticatorData(reply.map!.get(MakeCredentialResponse.authData.key) as Uint8Array);
+        check(
+          authData.flags.userVerified,
+          'the UV flag set by built-in user verification',
+          `flags 0x${authData.flags.raw.toString(16)}`,
+        );
+      } finally {
+        await blankBand(ctx);
+      }
+    },
+  },
 ];
+
+/**
+ * One authenticatorBioEnrollment sample request: sent raw, the band must ask for the finger with KEEPALIVE(UPNEEDED)
+ * before `touch` runs; the reply's members, or Unmet.
+ */
+async function bioSample(
+  ctx: ConformanceContext,
+  token: PinUvAuthToken,
+  subCommand: number,
+  templateId: Uint8Array | undefined,
+  touch: () => Promise<void>,
+) {
+  const subParams = encodeMembers(BioEnrollmentSubCommandParams, { templateId, timeoutMilliseconds: 20_000 });
+  const message = concat(Uint8Array.of(BioModality.FINGERPRINT, subCommand), encodeCanonical(subParams));
+  const payload = request(
+    Ctap.BIO_ENROLLMENT,
+    encodeMembers(BioEnrollmentRequest, {
+      modality: BioModality.FINGERPRINT,
+      subCommand,
+      subCommandParams: subParams,
+      pinUvAuthProtocol: token.protocol.version,
+      pinUvAuthParam: token.authenticate(message),
+    }),
+  );
+  const after = ctx.units.length;
+  const pending = startCtap(ctx, payload, { timeoutMs: 25_000 });
+  const what = subCommand === BioEnrollmentSubCommand.ENROLL_BEGIN ? 'enrollBegin' : 'enrollCaptureNextSample';
+  await ctx.units.waitFor(
+    (u) => pending.answered() || (u.command === Command.KEEPALIVE && u.payload[0] === KeepaliveStatus.UPNEEDED),
+    {
+      after,
+      timeoutMs: ctx.callTimeoutMs,
+      what: `KEEPALIVE(UPNEEDED) while ${what} waits for a touch`,
+      signal: ctx.signal,
+    },
+  );
+  check(!pending.answered(), `${what} to wait for a touch (KEEPALIVE UPNEEDED)`, 'an answer before any touch');
+  await touch();
+  const reply = parseReply(await pending.reply, what);
+  check(
+    reply.status === CtapStatus.CTAP2_OK && reply.map !== undefined,
+    `${what} to answer CTAP2_OK`,
+    statusHex(reply.status),
+  );
+  const decoded = decodeMembers(BioEnrollmentResponse, reply.map, what);
+  for (const info of decoded.templateInfos ?? []) decodeMembers(TemplateInfo, info, what);
+  return decoded;
+}
 
 /** The CTAP status a host/fido2 call ends with (CTAP2_OK when it resolves). */
 async function ctapStatusOf(call: Promise<unknown>): Promise<number> {

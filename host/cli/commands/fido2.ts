@@ -717,7 +717,7 @@ async function bioEnroll(session: Session, token: PinUvAuthToken): Promise<void>
 }
 
 async function bio(session: Session, [action, ...args]: string[]): Promise<void> {
-  const { ctx, fido2, values } = session;
+  const { ctx, fido2 } = session;
   const opts = { timeoutMs: ctx.global.timeoutMs };
   if (action === 'info') {
     const info = await fido2.bio.sensorInfo(opts);

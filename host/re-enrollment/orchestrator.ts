@@ -143,7 +143,9 @@ export class ReEnrollment {
 
       if (!journal || journal.phase === 'enrolled') {
         const state = await band.getState({ signal });
-        const stillEnrolled = journal !== undefined && state.enrolled && state.userName === userName;
+        // A local user (enrolled over CTAP, docs/band.md) is never the directory's, whatever it is called.
+        const stillEnrolled =
+          journal !== undefined && state.enrolled && !state.localUser && state.userName === userName;
         if (stillEnrolled) {
           report({ step: 'delete-user-data', status: 'skipped', detail: 'done by an earlier run' });
           report({ step: 'enroll', status: 'skipped', detail: 'done by an earlier run' });

@@ -57,10 +57,14 @@ export function cobsEncodeInPlace(block: Uint8Array, length: number): number {
   let fulls = 0;
   let r = 1;
   let afterFull = false;
+  let zero = 0;
   // Pass 1, forwards: the code bytes that already have their place, and where the full groups end.
   for (;;) {
-    let zero = indexOfByte.call(block, 0, r);
-    if (zero < 0 || zero > end) zero = end;
+    // After a full group the zero found before is still the next one: no need to look again.
+    if (zero < r) {
+      zero = indexOfByte.call(block, 0, r);
+      if (zero < 0 || zero > end) zero = end;
+    }
     const full = zero - r >= 254;
     const code = full ? 0xff : zero - r + 1;
     if (afterFull) codesAfterFull[fulls - 1] = code;

@@ -58,6 +58,23 @@ describe('CTAPHID packets', () => {
     expect(() => packetize(1, 0x80, new Uint8Array())).toThrow(/0x7f/);
   });
 
+  it('lays out every packet byte as CTAP 2.1 §11.2.4 says, whether reports are separate arrays or views of one block', () => {
+    // Sizes either side of the one-, two- and three-report boundaries, and the largest message.
+    for (const size of [0, 1, 57, 58, 116, 117, 118, 175, 176, 1024, CTAPHID_MAX_MESSAGE]) {
+      const cid = 0xa1b2c3d4;
+      const payload = payloadOfSize(size, size);
+      const reports = packetize(cid, Command.CBOR, payload);
+      const expected: number[][] = [];
+      const init = [0xa1, 0xb2, 0xc3, 0xd4, Command.CBOR | 0x80, size >>> 8, size & 0xff, ...payload.subarray(0, 57)];
+      expected.push([...init, ...new Array<number>(HID_REPORT_SIZE - init.length).fill(0)]);
+      for (let at = 57, seq = 0; at < size; at += 59, seq++) {
+        const cont = [0xa1, 0xb2, 0xc3, 0xd4, seq, ...payload.subarray(at, at + 59)];
+        expected.push([...cont, ...new Array<number>(HID_REPORT_SIZE - cont.length).fill(0)]);
+      }
+      expect(reports.map((r) => [...r])).toEqual(expected);
+    }
+  });
+
   it('lays out the init packet as CID big-endian | CMD|0x80 | BCNT big-endian', () => {
     const [init] = packetize(0x01020304, Command.PING, new Uint8Array(300));
     expect([...init.subarray(0, 7)]).toEqual([1, 2, 3, 4, 0x81, 0x01, 0x2c]);

@@ -7,7 +7,7 @@ import {
   type Transport,
   type Unit,
 } from '../transport/index.js';
-import { BandClientError, hidErrorName } from './errors.js';
+import { BandClientError, causeLabel, hidErrorName, linkClosedError } from './errors.js';
 
 /**
  * Independent request slots on one link: `main` carries band and FIDO2 calls, one at a time; `debug` carries
@@ -62,11 +62,7 @@ export class BandChannel {
     this.detach = [
       transport.onUnit((unit) => this.route(unit)),
       transport.onClose((error) => {
-        this.closedError = new BandClientError(
-          'DISCONNECTED',
-          `the link to the band (${transport.name}) closed${error ? `: ${error.message}` : ''}; reconnect and retry`,
-          { cause: error },
-        );
+        this.closedError = linkClosedError(transport.name, error);
         for (const p of [...this.pending.values()]) p.settle({ error: this.closedError });
       }),
     ];
@@ -89,7 +85,10 @@ export class BandChannel {
     if (this.closedError || !this.transport.isOpen) {
       return Promise.reject(
         this.closedError ??
-          new BandClientError('DISCONNECTED', `the link to the band (${this.transport.name}) is closed; reconnect`),
+          new BandClientError(
+            'DISCONNECTED',
+            `the link to the band (${this.transport.name}) is closed; open the band again and retry`,
+          ),
       );
     }
     if (this.pending.has(lane)) {
@@ -171,7 +170,12 @@ export class BandChannel {
         pending.settle({
           error:
             cause instanceof TransportError && (cause.code === 'CLOSED' || cause.code === 'DISCONNECTED')
-              ? new BandClientError('DISCONNECTED', `could not send ${what()}: ${cause.message}`, { cause })
+              ? new BandClientError(
+                  'DISCONNECTED',
+                  `could not send ${what()}: the link to the band (${this.transport.name}) is closed ` +
+                    `(${causeLabel(cause)}, see error.cause); open the band again and retry`,
+                  { cause },
+                )
               : (cause as Error),
         });
       });

@@ -69,4 +69,25 @@ export class BandError extends Error {
   }
 }
 
+/**
+ * Names a cause by its class and code ("TransportError DISCONNECTED"), for a message that wraps it: the wrapping
+ * message says what happened and what to do once, and the cause itself stays in `error.cause` as data rather than
+ * its text (with its own advice) pasted in.
+ */
+export function causeLabel(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' ? `${cause.name} ${code}` : cause.name;
+}
+
+/** The link under a band client closed (the transport lost it, or its owner closed it); `cause` says why. */
+export function linkClosedError(linkName: string, cause: Error | undefined): BandClientError {
+  return new BandClientError(
+    'DISCONNECTED',
+    `the link to the band (${linkName}) closed${cause ? ` (${causeLabel(cause)}, see error.cause)` : ''}; open the band ` +
+      `again and retry`,
+    { cause },
+  );
+}
+
 export { hidErrorName } from '../proto/index.js';

@@ -1,5 +1,5 @@
 import type { BandClient, BandEvent } from './band-client.js';
-import { BandClientError } from './errors.js';
+import { BandClientError, linkClosedError } from './errors.js';
 
 /**
  * Internal to the library's flows (deleteUserData, enroll, authenticate); host applications use
@@ -22,11 +22,7 @@ export class EventWaiter {
     this.stream = band.events();
     void this.pump();
     this.offClose = band.transport.onClose((error) => {
-      this.closedBy = new BandClientError(
-        'DISCONNECTED',
-        `the link to the band closed${error ? `: ${error.message}` : ''}`,
-        { cause: error },
-      );
+      this.closedBy = linkClosedError(band.transport.name, error);
       this.wake?.();
     });
   }

@@ -133,7 +133,10 @@ export abstract class BaseTransport implements Transport {
   }
 
   #closedError(): TransportError {
-    const why = this.#closeReason ? ` (${this.#closeReason.message})` : '';
+    // The reason's own message carries its own advice: named by code here, kept whole in `cause`.
+    const why = this.#closeReason
+      ? ` since its link was lost (TransportError ${this.#closeReason.code}, see cause)`
+      : '';
     return new TransportError('CLOSED', `expected ${this.name} to be open, it is closed${why}; open a new transport`, {
       cause: this.#closeReason,
     });

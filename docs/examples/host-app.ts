@@ -128,6 +128,9 @@ function showProgress(progress: ReEnrollmentProgress): void {
 function explain(error: unknown): string {
   if (error instanceof ReEnrollmentError) {
     if (error.code === 'REFUSED_BY_POLICY') return `not allowed: ${error.message}`;
+    // A failed step keeps its cause as data: explain that, then say the same run resumes.
+    if (error.code === 'STEP_FAILED' && error.cause !== undefined)
+      return `re-enrollment stopped at ${error.step}: ${explain(error.cause)}; run it again to resume`;
     return `re-enrollment stopped at ${error.step} (${error.code}): ${error.message}`;
   }
   if (error instanceof AuthenticationFailedError) return `the band did not recognise the user (${error.reason})`;

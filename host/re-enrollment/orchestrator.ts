@@ -1,4 +1,5 @@
 import type { BandClient } from '../band-client.js';
+import { causeLabel } from '../errors.js';
 import { deleteUserData } from '../delete-user-data.js';
 import {
   ChangedDuringRunError,
@@ -105,10 +106,11 @@ export class ReEnrollment {
       if (error instanceof ReEnrollmentError) throw error;
       if (signal?.aborted)
         throw new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
-      const why = error instanceof Error ? error.message : String(error);
       throw new ReEnrollmentError(
         'STEP_FAILED',
-        `re-enrollment of ${bandSerial} for ${userName} stopped at ${step}: ${why}. Nothing in the directory changed; fix the cause and run the same re-enrollment again to resume.`,
+        `re-enrollment of ${bandSerial} for ${userName} stopped at ${step} (${causeLabel(error)}; error.cause says ` +
+          `what happened). Nothing in the directory changed: deal with the cause, then run the same re-enrollment ` +
+          `again to resume.`,
         step,
         { cause: error },
       );

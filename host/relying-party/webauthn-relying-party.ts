@@ -85,7 +85,8 @@ function webauthnServer(): Promise<typeof import('@simplewebauthn/server')> {
     server = undefined;
     throw new RelyingPartyError(
       'MISSING_DEPENDENCY',
-      `WebAuthnRelyingParty verifies with @simplewebauthn/server, which is not installed (${(error as Error).message}); run 'npm install @simplewebauthn/server', or implement RelyingParty with your own server`,
+      `WebAuthnRelyingParty verifies with @simplewebauthn/server, which could not be loaded (see error.cause); ` +
+        `run 'npm install @simplewebauthn/server', or implement RelyingParty with your own server.`,
       { cause: error },
     );
   });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serveBand } from '../../firmware-sim/index.js';
 import {
   BandClient,
+  BandClientError,
   BandWebAuthn,
   ReEnrollmentError,
   RelyingPartyError,
@@ -72,7 +73,10 @@ describe('re-enrollment faults: the directory is never half updated and the same
       .catch((e) => e);
     expect(error).toBeInstanceOf(ReEnrollmentError);
     expect(error).toMatchObject({ code: 'STEP_FAILED', step: 'enroll' });
-    expect(error.message).toMatch(/taken off the wrist/);
+    // Why is the cause's to say, kept as data: the wrapping message names it and does not repeat its text.
+    expect(error.cause).toBeInstanceOf(BandClientError);
+    expect(error.cause).toMatchObject({ code: 'ABORTED', message: /taken off the wrist/ });
+    expect(error.message).toMatch(/stopped at enroll \(BandClientError ABORTED; error\.cause says what happened\)/);
     expect(await world.directory.snapshot()).toEqual(before);
     expect((await target.client.getState()).enrolled).toBe(false);
 

@@ -19,6 +19,7 @@ import {
   type DirectorySnapshot,
   type Policy,
 } from '../../directory/index.js';
+import { DEVICE_ID_BYTES } from '../../../proto/index.js';
 import { serialArgument } from '../arguments.js';
 import { assertUserName } from '../../directory/user-name.js';
 import { parseCommand, parseOnOff, type CliCommand, type CliContext } from '../command.js';
@@ -144,7 +145,12 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     required: ['device-id'],
     summary: 'registers a band, assigned to nobody',
     async run(session, serial, values) {
-      const deviceId = checked('add-band', '--device-id', () => normalizeDeviceId(values['device-id']));
+      const deviceId = checked(
+        'add-band',
+        '--device-id',
+        () => normalizeDeviceId(values['device-id']),
+        values['device-id'],
+      );
       const registration = { serialNumber: serial!, deviceId, seosEnabled: values.seos === true };
       const { changes, after, human } = await change(session, (d) => void registerBand(d, registration));
       const band = after.bands.find((b) => b.serialNumber === serial);
@@ -294,11 +300,19 @@ export const directoryCommand: CliCommand = {
 };
 
 /** Runs a validator that throws DirectoryError and reports its complaint as a usage error. */
-function checked<T>(subcommand: string, what: string, check: () => T): T {
+function checked<T>(subcommand: string, what: string, check: () => T, given?: unknown): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof DirectoryError) throw new UsageError(`directory ${subcommand}: ${what}: ${error.message}`);
+    if (!(error instanceof DirectoryError)) throw error;
+    // The library's sentence names API calls (getInfo().deviceId); a CLI user gets the command that shows it.
+    if (error.code === 'INVALID_DEVICE_ID') {
+      throw new UsageError(
+        `directory ${subcommand}: ${what}: expected the band's device ID, ${DEVICE_ID_BYTES} bytes as ` +
+          `${DEVICE_ID_BYTES * 2} hex digits, got ${JSON.stringify(given)}; copy it from 'bandctl info --json' (deviceId)`,
+      );
+    }
+    throw new UsageError(`directory ${subcommand}: ${what}: ${error.message}`);
     throw error;
   }
 }

@@ -11,7 +11,9 @@ export class CliRefusal extends Error {
       | 'NOT_USERS_BAND'
       | 'BAND_NOT_ENROLLED'
       | 'ENROLLED_TO_OTHER'
-      | 'KEY_EXISTS',
+      | 'KEY_EXISTS'
+      | 'NO_LARGE_BLOB_KEY'
+      | 'AMBIGUOUS_CREDENTIAL',
     message: string,
   ) {
     super(message);

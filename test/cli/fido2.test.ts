@@ -173,6 +173,30 @@ describe('bandctl fido2 (loopback band)', () => {
       ['pin set without NEW', ['pin', 'set'], /pin set: expected NEW/],
       ['pin change with one PIN', ['pin', 'change', '1234'], /pin change: expected OLD NEW/],
       ['reset with --wait that is not a number', ['reset', '--wait', 'soon'], /--wait/],
+      [
+        'make-credential --large-blob-key without --rk',
+        ['make-credential', '--rp', 'a.example', '--large-blob-key'],
+        /--large-blob-key needs --rk/,
+      ],
+      ['large-blob without an action', ['large-blob'], /expected list \| get \| set \| delete/],
+      ['large-blob with an unknown action', ['large-blob', 'put'], /expected list, get, set or delete, got 'put'/],
+      ['large-blob get without --rp', ['large-blob', 'get'], /large-blob get: expected --rp ID/],
+      [
+        'large-blob set without the blob',
+        ['large-blob', 'set', '--rp', 'a.example'],
+        /expected the blob as --data TEXT or --file FILE/,
+      ],
+      [
+        'large-blob set with both --data and --file',
+        ['large-blob', 'set', '--rp', 'a.example', '--data', 'x', '--file', 'y'],
+        /one of them/,
+      ],
+      [
+        'large-blob get with --data',
+        ['large-blob', 'get', '--rp', 'a.example', '--data', 'x'],
+        /--data does not apply/,
+      ],
+      ['large-blob list with --rp', ['large-blob', 'list', '--rp', 'a.example'], /--rp does not apply/],
       ['an unknown flag', ['info', '--bogus'], /bogus/],
     ];
     for (const [what, args, message] of cases) {
@@ -188,7 +212,11 @@ describe('bandctl fido2 (loopback band)', () => {
 
 describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on one band)', () => {
   let band: RunningBand | undefined;
-  afterAll(async () => band?.stop());
+  let blobBand: RunningBand | undefined;
+  afterAll(async () => {
+    await band?.stop();
+    await blobBand?.stop();
+  });
 
   it('make-credential, get-assertion by id, PIN, credential management, wrong PIN', { timeout: 60_000 }, async () => {
     requireBuiltBandsim();
@@ -258,4 +286,73 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
       ),
     ).toBe(false);
   });
+  it(
+    'large-blob: set, get, list and delete the blob of a credential made with --large-blob-key',
+    { timeout: 60_000 },
+    async () => {
+      requireBuiltBandsim();
+      blobBand = await startBandsim();
+      const uri = `udp-hid:127.0.0.1:${blobBand.port}`;
+      expect(await ok(uri, 'large-blob', 'list')).toEqual({
+        ok: true,
+        bytes: 17,
+        max: 4096,
+        intact: true,
+        entries: [],
+      });
+      const none = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example', '--json');
+      expect(none.code).toBe(ExitCode.FAILED);
+      expect(none.json().error.code).toBe('CTAP2_ERR_NO_CREDENTIALS');
+      const plain = await ok(uri, 'make-credential', '--rp', 'blob.example', '--rk', '--user', 'plain');
+      expect(plain.largeBlobKey).toBe(false);
+      const refused = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example', '--json');
+      expect(refused.json().error).toMatchObject({ code: 'NO_LARGE_BLOB_KEY' });
+      expect(refused.json().error.message).toMatch(/make-credential --rp blob\.example --rk --large-blob-key/);
+
+      const made = await ok(uri, 'make-credential', '--rp', 'blob.example', '--rk', '--large-blob-key');
+      // The key is a secret: make-credential says the credential has one, never what it is.
+      expect(made.largeBlobKey).toBe(true);
+      expect(await ok(uri, 'large-blob', 'get', '--rp', 'blob.example')).toMatchObject({
+        credentialId: made.credentialId,
+        found: false,
+      });
+      // The band is worn and authenticated: its own user verification gives the lbw token.
+      expect(await ok(uri, 'large-blob', 'set', '--rp', 'blob.example', '--data', 'héllo, band')).toMatchObject({
+        credentialId: made.credentialId,
+        bytes: 12,
+        compression: 'deflate-raw',
+      });
+      expect(await ok(uri, 'large-blob', 'get', '--rp', 'blob.example')).toMatchObject({
+        found: true,
+        bytes: 12,
+        text: 'héllo, band',
+        base64: Buffer.from('héllo, band').toString('base64'),
+      });
+      const human = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example');
+      expect(human.stdout).toBe('héllo, band\n');
+      const listed = await ok(uri, 'large-blob', 'list');
+      expect(listed.entries).toEqual([{ index: 0, origSize: 12, ciphertextBytes: expect.any(Number) }]);
+      expect(listed.bytes).toBeGreaterThan(17);
+
+      expect(await ok(uri, 'large-blob', 'delete', '--rp', 'blob.example')).toMatchObject({ deleted: true });
+      expect(await ok(uri, 'large-blob', 'delete', '--rp', 'blob.example')).toMatchObject({ deleted: false });
+      expect((await ok(uri, 'large-blob', 'list')).entries).toEqual([]);
+
+      const second = await ok(
+        uri,
+        'make-credential',
+        '--rp',
+        'blob.example',
+        '--rk',
+        '--large-blob-key',
+        '--user',
+        'bob',
+      );
+      const ambiguous = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example', '--json');
+      expect(ambiguous.json().error.code).toBe('AMBIGUOUS_CREDENTIAL');
+      expect(
+        await ok(uri, 'large-blob', 'get', '--rp', 'blob.example', '--credential', second.credentialId),
+      ).toMatchObject({ credentialId: second.credentialId, found: false });
+    },
+  );
 });

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { openBand, SimulatedUser, type BandClient } from '../../host/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
+import { bandctlProcess } from '../support/bandctl.js';
 import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
 /**
@@ -32,7 +33,7 @@ async function startBand(
 /** Runs the python driver against a band; resolves with its JSON report. */
 function drive(
   band: RunningBand,
-  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config' | 'bio',
+  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config' | 'bio' | 'largeblobs' | 'largeblobs-read',
 ): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -390,4 +391,54 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       await client.closed();
     }
   }, 120_000);
+
+  it('largeBlobs through python-fido2 LargeBlobs and LargeBlobKeyExtension; blobs cross-read with bandctl both ways', async () => {
+    const band = await startBand();
+    const report = await drive(band, 'largeblobs');
+    expect(report.getInfo).toEqual({ largeBlobs: true, maxLargeBlob: 4096, largeBlobKeySupported: true });
+    const made = ok(report.makeCredential);
+    expect(made.distinctKeys).toBe(true);
+    for (const n of ['50', '51', '52']) expect(made[n].keyLength).toBe(32);
+    expect(ok(report.getAssertion)).toEqual({ sameKey: true, withoutInput: null });
+    expect(ok(report.initial)).toEqual({ array: [] });
+    expect(ok(report.withoutToken)).toEqual({ status: 'PUAT_REQUIRED' });
+    expect(ok(report.cmToken)).toEqual({ status: 'PIN_AUTH_INVALID' });
+    expect(ok(report.array)).toEqual({ same: true, emptyAgain: [] });
+    const pythonBlob = 'written by python-fido2 '.repeat(8);
+    expect(ok(report.putBlob)).toEqual({ got: pythonBlob, otherKey: null, entries: 1 });
+
+    // bandctl, as a user runs it, reads the blob python-fido2 wrote (a zlib stream) ...
+    const transport = ['--transport', `udp-hid:127.0.0.1:${band.port}`, 'fido2', 'large-blob'];
+    const credential = (n: string) => ['--rp', 'interop.example', '--credential', made[n].credentialId];
+    const got = await bandctlProcess([...transport, 'get', ...credential('50'), '--pin', '4321', '--json']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.json()).toMatchObject({ ok: true, found: true, text: pythonBlob, bytes: pythonBlob.length });
+    // ... and writes two: the spec's raw DEFLATE, and with --zlib the stream python-fido2 0.9 inflates.
+    for (const [n, extra] of [
+      ['51', []],
+      ['52', ['--zlib']],
+    ] as const) {
+      const set = await bandctlProcess([
+        ...transport,
+        'set',
+        ...credential(n),
+        '--data',
+        `written by bandctl for ${n}`,
+        '--pin',
+        '4321',
+        ...extra,
+        '--json',
+      ]);
+      expect(set.code, set.stderr).toBe(0);
+    }
+    const read = await drive(band, 'largeblobs-read');
+    expect(read.entries).toBe(3);
+    // python-fido2's get_blob inflates zlib streams only; the raw DEFLATE entry is read with python-fido2's own
+    // decryption (_lb_unpack: AES-256-GCM, AD "blob" ‖ uint64LE(origSize)) and Python's raw inflate.
+    expect(read.blobs).toEqual({
+      'python-user-50': { getBlob: pythonBlob, rawDeflate: null },
+      'python-user-51': { getBlob: null, rawDeflate: 'written by bandctl for 51' },
+      'python-user-52': { getBlob: 'written by bandctl for 52', rawDeflate: null },
+    });
+  }, 90_000);
 });

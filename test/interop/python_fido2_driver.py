@@ -1,17 +1,19 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio|bio-enroll
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio|bio-enroll|largeblobs|largeblobs-read
 
 Prints one JSON object: what each step saw. The bio-enroll scenario also needs the wearer: it prints
 "ACT {json}" lines for what the simulated person must do while a request waits (a touch on the sensor), and
 "ASK {json}" lines for what they must do before it goes on, then reads one line from stdin when that is done. The vitest side (python-fido2.test.ts) asserts on it; a step that
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
 """
+import base64
 import json
 import os
 import sys
 import threading
 import traceback
+import zlib
 
 from cryptography import x509
 from cryptography.hazmat.backends import default_backend
@@ -21,7 +23,13 @@ from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.config import Config
 from fido2.ctap2.bio import CaptureError, FPBioEnrollment
-from fido2.ctap2.extensions import CredBlobExtension, HmacSecretExtension, MinPinLengthExtension
+from fido2.ctap2.blob import LargeBlobs, _lb_unpack
+from fido2.ctap2.extensions import (
+    CredBlobExtension,
+    HmacSecretExtension,
+    LargeBlobKeyExtension,
+    MinPinLengthExtension,
+)
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
 from fido2.utils import sha256
 
@@ -614,6 +622,124 @@ def bio_enroll_scenario(dev, results):
     step(results, "getAssertionWithPinAfterRemove", lambda: expect_ctap_error(assert_with_pin))
     step(results, "getAssertionUvAfterRemove", lambda: expect_ctap_error(
         lambda: assert_with(ctap, state["cred"], options={"uv": True})))
+LARGE_BLOB_PIN = "4321"
+PYTHON_BLOB = b"written by python-fido2 " * 8
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def largeblobs_scenario(dev, results):
+    """python-fido2's LargeBlobs and LargeBlobKeyExtension: keys from makeCredential and getAssertion, the array
+    written and read, a per-credential blob put and got; credentials 51 and 52 are left for bandctl to write."""
+    ctap = Ctap2(dev)
+    key_ext = LargeBlobKeyExtension(ctap)
+    results["getInfo"] = {
+        "largeBlobs": ctap.info.options.get("largeBlobs"),
+        "maxLargeBlob": ctap.info.max_large_blob,
+        "largeBlobKeySupported": key_ext.is_supported(),
+    }
+    ClientPin(ctap).set_pin(LARGE_BLOB_PIN)
+    state = {}
+
+    def make_keyed(n):
+        att = ctap.make_credential(
+            sha256(os.urandom(32)), RP, user(n), ES256,
+            extensions={key_ext.NAME: key_ext.process_create_input({"largeBlobKey": True})},
+            options={"rk": True, "uv": True},
+        )
+        return att.auth_data.credential_data.credential_id, att.large_blob_key
+
+    def make():
+        out = {}
+        for n in (50, 51, 52):
+            cred_id, key = make_keyed(n)
+            state[n] = (cred_id, key)
+            out[str(n)] = {"credentialId": b64url(cred_id), "keyLength": len(key or b"")}
+        out["distinctKeys"] = len({k for _, k in state.values()}) == 3
+        return out
+
+    step(results, "makeCredential", make)
+
+    def assertion_key():
+        cred_id, key = state[50]
+        resp = ctap.get_assertion(
+            RP["id"], sha256(os.urandom(32)), [{"type": "public-key", "id": cred_id}],
+            extensions={key_ext.NAME: key_ext.process_get_input({"largeBlobKey": True})},
+        )
+        plain = ctap.get_assertion(RP["id"], sha256(os.urandom(32)), [{"type": "public-key", "id": cred_id}])
+        return {"sameKey": resp.large_blob_key == key, "withoutInput": plain.large_blob_key}
+
+    step(results, "getAssertion", assertion_key)
+
+    def blobs_with(permission):
+        protocol = PinProtocolV2()
+        token = ClientPin(ctap, protocol).get_pin_token(LARGE_BLOB_PIN, permission)
+        return LargeBlobs(ctap, protocol, token)
+
+    step(results, "initial", lambda: {"array": LargeBlobs(ctap).read_blob_array()})
+    step(results, "withoutToken", lambda: {"status": expect_ctap_error(lambda: LargeBlobs(ctap).write_blob_array([]))})
+    step(results, "cmToken", lambda: {"status": expect_ctap_error(
+        lambda: blobs_with(ClientPin.PERMISSION.CREDENTIAL_MGMT).write_blob_array([]))})
+
+    def array_round_trip():
+        blobs = blobs_with(ClientPin.PERMISSION.LARGE_BLOB_WRITE)
+        written = [b"\x01\x02", "text entry", {1: b"x", 2: b"y", 3: 5}]
+        blobs.write_blob_array(written)
+        read = LargeBlobs(ctap).read_blob_array()
+        blobs.write_blob_array([])
+        return {"same": read == written, "emptyAgain": LargeBlobs(ctap).read_blob_array()}
+
+    step(results, "array", array_round_trip)
+
+    def put_get():
+        blobs = blobs_with(ClientPin.PERMISSION.LARGE_BLOB_WRITE)
+        key = state[50][1]
+        blobs.put_blob(key, PYTHON_BLOB)
+        return {
+            "got": LargeBlobs(ctap).get_blob(key).decode(),
+            "otherKey": LargeBlobs(ctap).get_blob(state[51][1]),
+            "entries": len(LargeBlobs(ctap).read_blob_array()),
+        }
+
+    step(results, "putBlob", put_get)
+
+
+def largeblobs_read_scenario(dev, results):
+    """Reads the blobs bandctl wrote: keys from a discoverable getAssertion (python-fido2's own), then python-fido2's
+    get_blob (it inflates zlib streams) and, for the spec's raw DEFLATE, python-fido2's decryption with raw inflate."""
+    ctap = Ctap2(dev)
+    key_ext = LargeBlobKeyExtension(ctap)
+    assertions = ctap.get_assertions(
+        RP["id"], sha256(os.urandom(32)),
+        extensions={key_ext.NAME: key_ext.process_get_input({"largeBlobKey": True})},
+    )
+    entries = LargeBlobs(ctap).read_blob_array()
+    out = {}
+    for assertion in assertions:
+        key = assertion.large_blob_key
+        if key is None:
+            continue
+        seen = {"getBlob": None, "rawDeflate": None}
+        blob = LargeBlobs(ctap).get_blob(key)
+        if blob is not None:
+            seen["getBlob"] = blob.decode()
+        for entry in entries:
+            try:
+                compressed, orig_size = _lb_unpack(key, entry)
+            except ValueError:
+                continue
+            try:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                data = inflater.decompress(compressed) + inflater.flush()
+            except zlib.error:
+                continue
+            if len(data) == orig_size:
+                seen["rawDeflate"] = data.decode()
+        out[assertion.user["id"].decode()] = seen
+    results["blobs"] = out
+    results["entries"] = len(entries)
 
 
 def main():
@@ -630,6 +756,8 @@ def main():
             "config": config_scenario,
             "bio": bio_scenario,
             "bio-enroll": bio_enroll_scenario,
+            "largeblobs": largeblobs_scenario,
+            "largeblobs-read": largeblobs_read_scenario,
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import {
   MAX_FIDO_USER_NAME_BYTES,
   MAX_PIN_BYTES,
@@ -28,21 +29,24 @@ import { withBand } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
 import { hex } from '../output.js';
 import { personFor, SIMULATE_USER_OPTION } from '../people.js';
+import { CliRefusal } from '../refusal.js';
 
-const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, config, reset, bio';
+const SUBCOMMANDS = 'info, make-credential, get-assertion, credentials, pin, config, reset, bio, large-blob';
 
 const USAGE = `usage: bandctl [--transport URI] fido2 SUBCOMMAND [ARGS] [--json]
 
 The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
 
   info                                   authenticatorGetInfo: versions, extensions, AAGUID, options, PIN protocols
-  make-credential --rp ID [--user NAME] [--rk] [--uv] [--pin PIN] [--enterprise vendor|platform]
+  make-credential --rp ID [--user NAME] [--rk [--large-blob-key]] [--uv] [--pin PIN]
+                  [--enterprise vendor|platform]
                                          a new ES256 credential for relying party ID; prints its id (base64url),
                                          COSE public key, attestation format, flags and signature counter.
                                          --user defaults to the band's enrolled user; --rk makes it discoverable
                                          (needs user verification: the band's own, or --pin); --enterprise asks
                                          for enterprise attestation, vendor-facilitated or platform-managed, and
-                                         prints whether it came (epAtt) and the device ID its certificate names
+                                         prints whether it came (epAtt) and the device ID its certificate names;
+                                         --large-blob-key gives it a largeBlobKey, so it can keep a large blob
   get-assertion --rp ID [--credential ID] [--uv] [--pin PIN]
                                          sign in: with --credential (base64url) that credential, else every
                                          discoverable credential for ID; prints credential id, counter, flags, user
@@ -67,6 +71,18 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
   bio rename TEMPLATE_ID NAME --pin PIN  name the fingerprint (it is the band's label: at most 12 characters)
   bio remove TEMPLATE_ID --pin PIN       remove a fingerprint enrolled over CTAP (its credentials and the PIN stay);
                                          a directory user's goes only with 'bandctl wipe'
+  large-blob list                        the band's large-blob array: its size, limit and entries (encrypted)
+  large-blob get --rp ID [--credential ID] [--out FILE]
+                                         the blob of a credential made with --large-blob-key (its key comes from
+                                         a sign-in, so the band asks for a tap); --out writes the bytes to FILE
+  large-blob set --rp ID [--credential ID] (--data TEXT | --file FILE) [--zlib]
+                                         store the credential's blob, encrypted under its key (AES-256-GCM over
+                                         DEFLATE); --zlib writes the zlib stream older platforms read
+                                         (python-fido2 0.9, libfido2 < 1.11)
+  large-blob delete --rp ID [--credential ID]
+                                         remove the credential's blob
+                                         set and delete need the lbw permission: from --pin, else the band's own
+                                         user verification (worn and authenticated)
 
 options:
   --uv                   ask for the band's built-in user verification (worn and authenticated)
@@ -92,6 +108,11 @@ const OPTIONS = {
   credential: { type: 'string' },
   wait: { type: 'string' },
   'sample-timeout': { type: 'string' },
+  'large-blob-key': { type: 'boolean' },
+  data: { type: 'string' },
+  file: { type: 'string' },
+  out: { type: 'string' },
+  zlib: { type: 'boolean' },
   ...SIMULATE_USER_OPTION,
 } as const;
 
@@ -252,6 +273,76 @@ async function configToken(session: Session, action: string): Promise<PinUvAuthT
   return undefined;
 }
 
+function checkCredential(command: string, credential: string | undefined): void {
+  if (credential !== undefined && !/^[A-Za-z0-9_-]+$/.test(credential)) {
+    throw new UsageError(
+      `${command}: expected --credential to be a credential id in base64url (as make-credential prints it), got '${credential}'`,
+    );
+  }
+}
+
+const LARGE_BLOB_ACTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  list: [],
+  get: ['rp', 'credential', 'pin', 'wait', 'simulate-user', 'out'],
+  set: ['rp', 'credential', 'pin', 'wait', 'simulate-user', 'data', 'file', 'zlib'],
+  delete: ['rp', 'credential', 'pin', 'wait', 'simulate-user'],
+};
+
+/**
+ * The largeBlobKey of the credential a large-blob command is about: a sign-in at the RP asking for it (the band
+ * asks for a tap), with --credential as the allow list. A PIN, when given, verifies the user for the sign-in too.
+ */
+async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credentialId: string; key: Uint8Array }> {
+  const { fido2, values } = session;
+  const rpId = oneRp('fido2 large-blob', values);
+  const token = await pinToken(session, Permission.GET_ASSERTION, rpId);
+  const up = presence(session, rpId);
+  const assertions = await up.run((opts) =>
+    fido2.getAssertion(
+      {
+        challenge: new Uint8Array(randomBytes(32)),
+        origin: `https://${rpId}`,
+        rpId,
+        ...(values.credential
+          ? { allowCredentials: [new Uint8Array(Buffer.from(values.credential, 'base64url'))] }
+          : {}),
+        extensions: { largeBlobKey: true },
+        ...(token ? { pinUvAuthToken: token } : {}),
+      },
+      opts,
+    ),
+  );
+  const keyed = assertions.filter((a) => a.extensions.largeBlobKey !== undefined);
+  if (keyed.length === 0)
+    throw new CliRefusal(
+      'NO_LARGE_BLOB_KEY',
+      `no credential for ${rpId} on the band has a largeBlobKey; make one with 'bandctl fido2 make-credential --rp ${rpId} --rk --large-blob-key'`,
+    );
+  if (keyed.length > 1)
+    throw new CliRefusal(
+      'AMBIGUOUS_CREDENTIAL',
+      `${keyed.length} credentials for ${rpId} have a largeBlobKey (${keyed.map((a) => b64url(a.credentialId)).join(', ')}); name one with --credential ID`,
+    );
+  return { rpId, credentialId: b64url(keyed[0].credentialId), key: keyed[0].extensions.largeBlobKey! };
+}
+
+/** A token with the lbw permission: from --pin, else the band's built-in UV; none on a band with neither. */
+async function largeBlobWriteToken(session: Session): Promise<PinUvAuthToken | undefined> {
+  const token = await pinToken(session, Permission.LARGE_BLOB_WRITE);
+  if (token) return token;
+  const opts = { timeoutMs: session.ctx.global.timeoutMs };
+  const info = await session.fido2.getInfo(opts);
+  if (info.options.uv !== true) return undefined;
+  return session.fido2.clientPin.getUvToken({ permissions: Permission.LARGE_BLOB_WRITE, ...opts });
+}
+
+/** The blob as people read it: its text when it is printable UTF-8, else hex. */
+function showBlob(data: Uint8Array): { text?: string; human: string } {
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(data);
+  const printable = !text.includes('\uFFFD') && !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text);
+  return printable ? { text, human: text } : { human: `(${data.length} bytes) ${hex(data)}` };
+}
+
 const SUBS: Record<string, Subcommand> = {
   info: {
     options: [],
@@ -273,9 +364,13 @@ const SUBS: Record<string, Subcommand> = {
   },
 
   'make-credential': {
-    options: ['rp', 'user', 'rk', 'uv', 'pin', 'enterprise', 'wait', 'simulate-user'],
+    options: ['rp', 'user', 'rk', 'uv', 'pin', 'enterprise', 'wait', 'simulate-user', 'large-blob-key'],
     check(values) {
       oneRp('fido2 make-credential', values);
+      if (values['large-blob-key'] && !values.rk)
+        throw new UsageError(
+          'fido2 make-credential: --large-blob-key needs --rk (only discoverable credentials keep one)',
+        );
       if (values.enterprise !== undefined && !Object.hasOwn(ENTERPRISE_KINDS, values.enterprise))
         throw new UsageError(
           `fido2 make-credential: expected --enterprise vendor or --enterprise platform, got '${values.enterprise}'`,
@@ -306,6 +401,7 @@ const SUBS: Record<string, Subcommand> = {
             rp: { id: rpId, name: rpId },
             user: { id: new TextEncoder().encode(userName), name: userName, displayName: userName },
             options: { ...(values.rk ? { rk: true } : {}), ...(uv ? { uv } : {}) },
+            ...(values['large-blob-key'] ? { extensions: { largeBlobKey: true } } : {}),
             ...(token ? { pinUvAuthToken: token } : {}),
             ...(values.enterprise ? { enterpriseAttestation: ENTERPRISE_KINDS[values.enterprise] } : {}),
           },
@@ -330,6 +426,8 @@ const SUBS: Record<string, Subcommand> = {
           attestation: attestation.kind,
           ...(values.enterprise ? { epAtt: result.epAtt } : {}),
           ...(attestation.deviceId ? { attestedDeviceId: attestation.deviceId } : {}),
+          // Whether the credential has a largeBlobKey; the key itself is a secret and is never printed.
+          largeBlobKey: result.extensions.largeBlobKey !== undefined,
         },
         [
           `credential id     ${b64url(result.credentialId)}`,
@@ -341,6 +439,7 @@ const SUBS: Record<string, Subcommand> = {
           `flags             ${flags.human}`,
           `sign count        ${ad.signCount}`,
           `rp / user         ${rpId} / ${userName}${values.rk ? ' (discoverable)' : ''}`,
+          ...(result.extensions.largeBlobKey ? ['large blob key    yes (large-blob get/set use it)'] : []),
         ],
       );
     },
@@ -350,11 +449,7 @@ const SUBS: Record<string, Subcommand> = {
     options: ['rp', 'credential', 'uv', 'pin', 'wait', 'simulate-user'],
     check(values) {
       oneRp('fido2 get-assertion', values);
-      if (values.credential !== undefined && !/^[A-Za-z0-9_-]+$/.test(values.credential)) {
-        throw new UsageError(
-          `fido2 get-assertion: expected --credential to be a credential id in base64url (as make-credential prints it), got '${values.credential}'`,
-        );
-      }
+      checkCredential('fido2 get-assertion', values.credential);
       checkPin('fido2 get-assertion', values.pin, '--pin');
     },
     async run(session) {
@@ -555,6 +650,119 @@ const SUBS: Record<string, Subcommand> = {
         `force PIN change  ${forcePinChange ? 'yes: change the PIN (fido2 pin change) before using it' : 'no'}`,
         ...(rpIds === undefined ? [] : [`minPinLength RPs  ${rpIds.join(', ') || '-'}`]),
       ]);
+    },
+  },
+
+  'large-blob': {
+    options: ['rp', 'credential', 'pin', 'wait', 'simulate-user', 'data', 'file', 'out', 'zlib'],
+    operands: { min: 1, max: 1, names: 'list | get | set | delete' },
+    check(values, [action]) {
+      const allowed = LARGE_BLOB_ACTIONS[action];
+      if (!allowed) throw new UsageError(`fido2 large-blob: expected list, get, set or delete, got '${action}'`);
+      const command = `fido2 large-blob ${action}`;
+      for (const key of Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]) {
+        if (values[key] !== undefined && !allowed.includes(key))
+          throw new UsageError(`${command}: --${key} does not apply here; see 'bandctl fido2 --help'`);
+      }
+      if (action === 'list') return;
+      oneRp(command, values);
+      checkCredential(command, values.credential);
+      checkPin(command, values.pin, '--pin');
+      if (action === 'set' && (values.data === undefined) === (values.file === undefined))
+        throw new UsageError(`${command}: expected the blob as --data TEXT or --file FILE (one of them)`);
+      if (values.out === '') throw new UsageError(`${command}: expected --out FILE, got an empty name`);
+    },
+    async run(session, [action]) {
+      const { ctx, fido2, values } = session;
+      const opts = { timeoutMs: ctx.global.timeoutMs };
+      if (action === 'list') {
+        const info = await fido2.getInfo(opts);
+        const array = await fido2.largeBlobs.read(opts);
+        const entries = array.entries.map((entry, index) => {
+          const map = entry instanceof Map ? entry : undefined;
+          const ciphertext = map?.get(1);
+          const origSize = map?.get(3);
+          return {
+            index,
+            ...(typeof origSize === 'number' ? { origSize } : {}),
+            ...(ciphertext instanceof Uint8Array ? { ciphertextBytes: ciphertext.length } : {}),
+          };
+        });
+        ctx.out.result(
+          {
+            ok: true,
+            bytes: array.serialized.length,
+            ...(info.maxSerializedLargeBlobArray !== undefined ? { max: info.maxSerializedLargeBlobArray } : {}),
+            intact: array.intact,
+            entries,
+          },
+          [
+            `large-blob array  ${array.serialized.length} of ${info.maxSerializedLargeBlobArray ?? '?'} bytes${array.intact ? '' : ' (fails its hash: read as empty)'}`,
+            ...(entries.length === 0
+              ? ['No entries.']
+              : entries.map(
+                  (e) => `entry ${e.index}           ${e.origSize ?? '?'} bytes, ${e.ciphertextBytes ?? '?'} encrypted`,
+                )),
+          ],
+        );
+        return;
+      }
+      // The blob to store is read before the band asks anyone for a tap.
+      let blob: Uint8Array | undefined;
+      if (action === 'set' && values.file !== undefined) {
+        try {
+          blob = new Uint8Array(await readFile(values.file));
+        } catch (error) {
+          throw new UsageError(
+            `fido2 large-blob set: expected a readable --file, got ${values.file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+          );
+        }
+      } else if (action === 'set') {
+        blob = new TextEncoder().encode(values.data);
+      }
+      const { rpId, credentialId, key } = await largeBlobKeyOf(session);
+      if (action === 'get') {
+        const data = await fido2.largeBlobs.getBlob(key, opts);
+        if (data === undefined) {
+          ctx.out.result({ ok: true, rpId, credentialId, found: false }, `No large blob for ${credentialId}.`);
+          return;
+        }
+        if (values.out !== undefined) await writeFile(values.out, data);
+        const shown = showBlob(data);
+        ctx.out.result(
+          {
+            ok: true,
+            rpId,
+            credentialId,
+            found: true,
+            bytes: data.length,
+            base64: Buffer.from(data).toString('base64'),
+            ...(shown.text !== undefined ? { text: shown.text } : {}),
+            ...(values.out !== undefined ? { out: values.out } : {}),
+          },
+          values.out !== undefined ? `${data.length} bytes written to ${values.out}.` : shown.human,
+        );
+        return;
+      }
+      const token = await largeBlobWriteToken(session);
+      if (action === 'delete') {
+        const deleted = await fido2.largeBlobs.deleteBlob(key, { token, ...opts });
+        ctx.out.result(
+          { ok: true, rpId, credentialId, deleted },
+          deleted ? `Large blob of ${credentialId} deleted.` : `${credentialId} had no large blob.`,
+        );
+        return;
+      }
+      const data = blob as Uint8Array;
+      await fido2.largeBlobs.putBlob(key, data, {
+        token,
+        compression: values.zlib ? 'zlib' : 'deflate-raw',
+        ...opts,
+      });
+      ctx.out.result(
+        { ok: true, rpId, credentialId, bytes: data.length, compression: values.zlib ? 'zlib' : 'deflate-raw' },
+        `Large blob of ${credentialId} stored (${data.length} bytes).`,
+      );
     },
   },
 
@@ -764,7 +972,7 @@ async function bio(session: Session, [action, ...args]: string[]): Promise<void>
 }
 
 /** Subcommands that need the wearer's presence, so the band must be worn and authenticated first. */
-const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'config', 'reset']);
+const NEEDS_WEARER = new Set(['make-credential', 'get-assertion', 'config', 'reset', 'large-blob']);
 
 /** With --simulate-user: an enrolled band that is not authenticated is worn and touched first, as a person would. */
 async function authenticateFirst(session: Session): Promise<void> {
@@ -795,7 +1003,8 @@ async function withWearerHint(session: Session, error: unknown): Promise<unknown
 
 export const fido2Command: CliCommand = {
   name: 'fido2',
-  summary: "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, config, reset, bio",
+  summary:
+    "the band's FIDO2 authenticator: info, make-credential, get-assertion, credentials, pin, config, reset, bio, large-blob",
   usage: USAGE,
   async run(ctx) {
     const { values, positionals } = parseCommand('fido2', ctx.argv, OPTIONS);

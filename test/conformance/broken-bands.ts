@@ -4,6 +4,7 @@ import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage } fro
 import { Command, type Unit } from '../../transport/index.js';
 import { U2fIns } from '../../proto/ctap1.js';
 import { Ctap2Command } from '../../proto/ctap2/command.js';
+import { LargeBlobsRequest } from '../../proto/ctap2/large-blobs.js';
 import { CtapStatus } from '../../proto/ctap2/status.js';
 import { BioEnrollmentResponse, EnrollSampleStatus } from '../../proto/ctap2/bio-enrollment.js';
 
@@ -117,6 +118,29 @@ export const setupCodeInScreenChanged: Fault = {
 };
 
 /** More slips, each also caught by exactly one requirement. */
+/** A plausible firmware bug: authenticatorLargeBlobs get ignores its offset, so every fragment is the array's start. */
+export const largeBlobGetIgnoresOffset: Fault = {
+  name: 'authenticatorLargeBlobs get ignores its offset (every fragment read from the start)',
+  breaks: ['FIDO2-012'],
+  wrap(emulator) {
+    const device = layer(emulator, {});
+    return {
+      ...device,
+      handle(unit, ctx) {
+        if (unit.command !== Command.CBOR || unit.payload[0] !== Ctap2Command.LARGE_BLOBS)
+          return emulator.handle(unit, ctx);
+        const params = decodeCanonical(unit.payload.subarray(1)) as CborMap;
+        if (!params.has(LargeBlobsRequest.get.key)) return emulator.handle(unit, ctx);
+        params.set(LargeBlobsRequest.offset.key, 0);
+        return emulator.handle(
+          { command: Command.CBOR, payload: Uint8Array.of(Ctap2Command.LARGE_BLOBS, ...encodeCanonical(params)) },
+          ctx,
+        );
+      },
+    };
+  },
+};
+
 export const MORE_FAULTS: Fault[] = [
   {
     name: 'WristChanged never sent',
@@ -233,6 +257,7 @@ export const MORE_FAULTS: Fault[] = [
             : reply,
       }),
   },
+  largeBlobGetIgnoresOffset,
 ];
 
 export const FAULTS: Fault[] = [truncatedRequestId, pingDropsLastByte, setupCodeInScreenChanged];

@@ -56,7 +56,14 @@ import {
 } from '../../fido2/index.js';
 import type { CborKey } from '../../../proto/ctap2/canonical-cbor.js';
 import { ConfigRequest, ConfigSubCommand } from '../../../proto/ctap2/config.js';
-import { encodeMembers } from '../../../proto/ctap2/members.js';
+import {
+  INITIAL_SERIALIZED_LARGE_BLOB_ARRAY,
+  largeBlobsAuthMessage,
+  LargeBlobsRequest,
+  LargeBlobsResponse,
+  serializeLargeBlobArray,
+} from '../../../proto/ctap2/large-blobs.js';
+import { encodeMembers, type Encodable } from '../../../proto/ctap2/members.js';
 import { Unmet } from '../verdicts.js';
 import type { ConformanceContext, Requirement } from '../types.js';
 import {
@@ -489,6 +496,139 @@ export const FIDO2: Requirement[] = [
           after.minPinLength === minimum + 2 && after.forcePinChange === true,
           `getInfo minPINLength ${minimum + 2} and forcePINChange true (the PIN is now too short)`,
           `minPINLength ${after.minPinLength}, forcePINChange ${after.forcePinChange}`,
+        );
+      } finally {
+        await blankBand(ctx);
+      }
+    },
+  },
+  {
+    id: 'FIDO2-012',
+    title:
+      'a band listing largeBlobs in getInfo serves the serialized large-blob array: the initial array, writes only with an lbw pinUvAuthParam once a PIN is set, INTEGRITY_FAILURE for a bad final hash (old array kept), a fragmented write read back in fragments; largeBlobKey gives a discoverable credential a 32-byte key getAssertion returns; one that does not answers INVALID_COMMAND',
+    source: 'CTAP 2.1 §6.10, §12.3, §6.4',
+    needs: ['debug-link', 'erase', 'fido2'],
+    async run(ctx) {
+      const client = new Fido2Client((_command, payload) => ctapRaw(ctx, payload));
+      const blobs = async (params: Encodable<typeof LargeBlobsRequest>) =>
+        parseReply(
+          await ctapRaw(ctx, request(Ctap.LARGE_BLOBS, encodeMembers(LargeBlobsRequest, params))),
+          'authenticatorLargeBlobs',
+        );
+      const before = await client.getInfo();
+      if (before.options.largeBlobs !== true) {
+        const reply = await blobs({ get: 16, offset: 0 });
+        check(
+          reply.status === CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+          'CTAP1_ERR_INVALID_COMMAND from a band without largeBlobs',
+          statusHex(reply.status),
+        );
+        return;
+      }
+      const maxArray = before.maxSerializedLargeBlobArray ?? 0;
+      check(maxArray >= 1024, 'getInfo maxSerializedLargeBlobArray of at least 1024', String(maxArray));
+      check(
+        before.extensions.includes('largeBlobKey'),
+        'the largeBlobKey extension in getInfo',
+        before.extensions.join(', '),
+      );
+      await enrolledBand(ctx);
+      try {
+        const pin = '2580';
+        await setup('set a 4-digit PIN', () => client.clientPin.setPin(pin));
+        // Reads, in fragments of `size` bytes at increasing offsets, until a short one.
+        const readAll = async (size: number) => {
+          const parts: Uint8Array[] = [];
+          for (let offset = 0; ;) {
+            const reply = await blobs({ get: size, offset });
+            check(
+              reply.status === CtapStatus.CTAP2_OK,
+              `get at offset ${offset} answered CTAP2_OK`,
+              statusHex(reply.status),
+            );
+            const config = reply.map?.get(LargeBlobsResponse.config.key);
+            check(config instanceof Uint8Array, 'a config byte string (member 0x01)', show(config));
+            parts.push(config);
+            offset += config.length;
+            if (config.length < size || offset > maxArray) break;
+          }
+          return Uint8Array.from(parts.flatMap((part) => [...part]));
+        };
+        const initial = await readAll(1024);
+        check(
+          equalBytes(initial, INITIAL_SERIALIZED_LARGE_BLOB_ARRAY),
+          `the initial array ${hex(INITIAL_SERIALIZED_LARGE_BLOB_ARRAY)} (empty CBOR array and its truncated SHA-256)`,
+          hex(initial, 40),
+        );
+        const entries = [new Uint8Array(400).fill(0x5a), 'conformance', new Uint8Array(150).fill(0xa5)];
+        const serialized = serializeLargeBlobArray(encodeCanonical(entries));
+        const unauthorised = await blobs({ set: serialized, offset: 0, length: serialized.length });
+        check(
+          unauthorised.status === CtapStatus.CTAP2_ERR_PUAT_REQUIRED,
+          'a set without pinUvAuthParam answered CTAP2_ERR_PUAT_REQUIRED',
+          statusHex(unauthorised.status),
+        );
+        const lbw = await client.clientPin.getPinToken(pin, { permissions: Permission.LARGE_BLOB_WRITE });
+        const write = async (array: Uint8Array, size: number) => {
+          let status: number = CtapStatus.CTAP2_OK;
+          for (let offset = 0; offset < array.length && status === CtapStatus.CTAP2_OK; offset += size) {
+            const set = array.subarray(offset, offset + size);
+            status = (
+              await blobs({
+                set,
+                offset,
+                length: offset === 0 ? array.length : undefined,
+                pinUvAuthParam: lbw.authenticate(largeBlobsAuthMessage(offset, set)),
+                pinUvAuthProtocol: lbw.protocol.version,
+              })
+            ).status;
+          }
+          return status;
+        };
+        const corrupt = new Uint8Array(serialized);
+        corrupt[corrupt.length - 1] ^= 0x01;
+        const integrity = await write(corrupt, 200);
+        check(
+          integrity === CtapStatus.CTAP2_ERR_INTEGRITY_FAILURE,
+          'a final fragment whose hash fails answered CTAP2_ERR_INTEGRITY_FAILURE',
+          statusHex(integrity),
+        );
+        check(equalBytes(await readAll(1024), initial), 'the old array kept after the failed write', 'it changed');
+        const written = await write(serialized, 200);
+        check(
+          written === CtapStatus.CTAP2_OK,
+          'a fragmented write with an lbw token answered CTAP2_OK',
+          statusHex(written),
+        );
+        const readBack = await readAll(100);
+        check(
+          equalBytes(readBack, serialized),
+          `the ${serialized.length}-byte array read back in 100-byte fragments`,
+          `${readBack.length} bytes: ${hex(readBack, 24)}`,
+        );
+
+        const presence = new Fido2Client((_command, payload) => withPresence(ctx, payload));
+        const mc = await client.clientPin.getPinToken(pin, { permissions: Permission.MAKE_CREDENTIAL, rpId: RP_ID });
+        const made = await presence.makeCredential({
+          clientDataHash: new Uint8Array(randomBytes(32)),
+          rp: { id: RP_ID },
+          user: { id: new Uint8Array(randomBytes(16)), name: 'conformance.user' },
+          options: { rk: true },
+          extensions: { largeBlobKey: true },
+          pinUvAuthToken: mc,
+        });
+        const key = made.extensions.largeBlobKey;
+        check(key?.length === 32, 'a 32-byte largeBlobKey (makeCredential member 0x05)', show(key?.length));
+        const [asserted] = await presence.getAssertion({
+          clientDataHash: new Uint8Array(randomBytes(32)),
+          rpId: RP_ID,
+          allowCredentials: [made.credentialId],
+          extensions: { largeBlobKey: true },
+        });
+        check(
+          asserted.extensions.largeBlobKey !== undefined && equalBytes(asserted.extensions.largeBlobKey, key),
+          'getAssertion with largeBlobKey returns the same key (member 0x07)',
+          show(asserted.extensions.largeBlobKey?.length),
         );
       } finally {
         await blankBand(ctx);

@@ -21,6 +21,7 @@ export { CredentialManagement, type ResidentRp, type ResidentCredentialInfo } fr
 export {
   LargeBlobs,
   LargeBlobError,
+  largeBlobEntrySize,
   sealLargeBlob,
   type LargeBlobArray,
   type LargeBlobCompression,

@@ -104,6 +104,17 @@ export function sealLargeBlob(
   }) as Map<number, CborInput>;
 }
 
+/** What can be told of an entry without its key: the blob's size and the ciphertext's, where the entry has them. */
+export function largeBlobEntrySize(entry: CborValue): { origSize?: number; ciphertextBytes?: number } {
+  if (!(entry instanceof Map)) return {};
+  const origSize = entry.get(LargeBlobMap.origSize.key);
+  const ciphertext = entry.get(LargeBlobMap.ciphertext.key);
+  return {
+    ...(typeof origSize === 'number' ? { origSize } : {}),
+    ...(ciphertext instanceof Uint8Array ? { ciphertextBytes: ciphertext.length } : {}),
+  };
+}
+
 /** The compressed plaintext of an entry if `key` opens it, else undefined (another credential's entry, or junk). */
 function openEntry(key: Uint8Array, entry: CborValue): { compressed: Uint8Array; origSize: number } | undefined {
   let fields;

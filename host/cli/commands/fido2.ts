@@ -14,6 +14,7 @@ import { attestationCertificateFacts, deviceIdSubjectSerial } from '../../../pro
 import {
   CtapError,
   EnterpriseAttestation,
+  largeBlobEntrySize,
   Permission,
   type CborMap,
   type EnterpriseAttestationKind,
@@ -678,16 +679,7 @@ const SUBS: Record<string, Subcommand> = {
       if (action === 'list') {
         const info = await fido2.getInfo(opts);
         const array = await fido2.largeBlobs.read(opts);
-        const entries = array.entries.map((entry, index) => {
-          const map = entry instanceof Map ? entry : undefined;
-          const ciphertext = map?.get(1);
-          const origSize = map?.get(3);
-          return {
-            index,
-            ...(typeof origSize === 'number' ? { origSize } : {}),
-            ...(ciphertext instanceof Uint8Array ? { ciphertextBytes: ciphertext.length } : {}),
-          };
-        });
+        const entries = array.entries.map((entry, index) => ({ index, ...largeBlobEntrySize(entry) }));
         ctx.out.result(
           {
             ok: true,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -9,6 +9,13 @@ import { describe, expect, it } from 'vitest';
  * and the tools a contributor runs (dev dependencies) must at least run on our minimum.
  */
 const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** npm's own range semantics (the part used here), typed in place so the test needs no @types package. */
+const semver = createRequire(import.meta.url)('semver') as {
+  validRange(range: string): string | null;
+  minVersion(range: string): { version: string; major: number } | null;
+  satisfies(version: string, range: string): boolean;
+};
 
 interface Manifest {
   name: string;

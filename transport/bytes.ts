@@ -14,8 +14,8 @@ const SMALL_MAX = 1024;
 const LARGE_POOL = 32 * 1024;
 /** Covers the largest encoded frame (7,645 bytes): four to a pool. */
 const LARGE_MAX = LARGE_POOL / 4;
-/** V8 keeps typed arrays up to this size on its own heap: cheapest as they are. */
-const ON_HEAP = 64;
+/** V8 keeps typed arrays up to this size on its own heap: cheapest as they are (but a view of one moves it off). */
+export const ON_HEAP_LIMIT = 64;
 
 let small = new ArrayBuffer(SMALL_POOL);
 let smallUsed = 0;
@@ -23,7 +23,7 @@ let large = new ArrayBuffer(LARGE_POOL);
 let largeUsed = 0;
 
 export function allocBytes(length: number): Uint8Array {
-  if (length <= ON_HEAP) return new Uint8Array(length);
+  if (length <= ON_HEAP_LIMIT) return new Uint8Array(length);
   // Keep every array 8-byte aligned, as Node's pool does.
   const step = (length + 7) & ~7;
   if (length <= SMALL_MAX) {

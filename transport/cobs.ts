@@ -1,4 +1,4 @@
-import { allocBytes, indexOfByte } from './bytes.js';
+import { allocBytes, indexOfByte, ON_HEAP_LIMIT } from './bytes.js';
 import { TransportError } from './errors.js';
 
 /**
@@ -106,11 +106,12 @@ export function cobsDecode(encoded: Uint8Array): Uint8Array {
 }
 
 /**
- * Decodes `encoded` into `out` (at least as long), returning the decoded length. `encoded` is copied in once and
- * decoded in place: the write position never passes the read position.
+ * Decodes `encoded[from, to)` into `out` (at least as long), returning the decoded length. The block is copied
+ * in once and decoded in place: the write position never passes the read position. A range rather than a view,
+ * so a caller holding a small (on-heap) array does not make V8 move it off the heap for a subarray.
  */
-export function cobsDecodeInto(out: Uint8Array, encoded: Uint8Array): number {
-  const length = encoded.length;
+export function cobsDecodeInto(out: Uint8Array, encoded: Uint8Array, from = 0, to = encoded.length): number {
+  const length = to - from;
   if (length === 0) {
     throw new TransportError(
       'FRAME_COBS',
@@ -118,13 +119,16 @@ export function cobsDecodeInto(out: Uint8Array, encoded: Uint8Array): number {
     );
   }
   // A valid block has no 0x00 at all; where the first one is decides which complaint comes first.
-  const firstZero = indexOfByte.call(encoded, 0, 0);
+  let firstZero = indexOfByte.call(encoded, 0, from);
+  firstZero = firstZero >= to ? -1 : firstZero - from;
   const zeroAt = (at: number) =>
     new TransportError(
       'FRAME_COBS',
       `expected no 0x00 inside a COBS block, got one at offset ${at} of ${length}; the frame is damaged, drop it and resynchronise`,
     );
-  out.set(encoded);
+  if (from === 0 && to === encoded.length) out.set(encoded);
+  else if (length <= ON_HEAP_LIMIT) for (let i = 0; i < length; i++) out[i] = encoded[from + i];
+  else out.set(encoded.subarray(from, to));
   let w = 0;
   let r = 0;
   while (r < length) {

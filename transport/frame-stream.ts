@@ -1,6 +1,6 @@
-import { indexOfByte } from './bytes.js';
+import { indexOfByte, ON_HEAP_LIMIT } from './bytes.js';
 import { TransportError } from './errors.js';
-import { decodeFrame, FRAME_DELIMITER, MAX_ENCODED_FRAME_LENGTH } from './frame.js';
+import { decodeFrameAt, FRAME_DELIMITER, MAX_ENCODED_FRAME_LENGTH } from './frame.js';
 import type { Unit } from './transport.js';
 
 export interface FrameStreamHandlers {
@@ -57,21 +57,21 @@ export class FrameStreamDecoder {
           if (this.#ended) return;
         } else if (zero !== -1 && this.#held === 0) {
           // The whole frame is in this chunk: decode it where it is.
-          this.#frame(chunk.subarray(start, end));
+          this.#frame(chunk, start, end);
           if (this.#ended) return;
         } else {
           this.#hold(chunk, start, end);
           if (zero !== -1) {
-            const frame = this.#buffer.subarray(0, this.#held);
+            const held = this.#held;
             this.#held = 0;
-            this.#frame(frame);
+            this.#frame(this.#buffer, 0, held);
             if (this.#ended) return;
           }
         }
       } else if (zero !== -1 && !this.#skipping && this.#held > 0) {
-        const frame = this.#buffer.subarray(0, this.#held);
+        const held = this.#held;
         this.#held = 0;
-        this.#frame(frame);
+        this.#frame(this.#buffer, 0, held);
         if (this.#ended) return;
       }
       if (zero === -1) break;
@@ -111,14 +111,19 @@ export class FrameStreamDecoder {
       grown.set(this.#buffer.subarray(0, this.#held));
       this.#buffer = grown;
     }
-    this.#buffer.set(from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to), this.#held);
+    if (from === 0 && to === chunk.length) this.#buffer.set(chunk, this.#held);
+    // A short run by hand: a view of a small (on-heap) chunk would move it off V8's heap first.
+    else if (to - from <= ON_HEAP_LIMIT)
+      for (let i = from, at = this.#held; i < to; i++, at++) this.#buffer[at] = chunk[i];
+    else this.#buffer.set(chunk.subarray(from, to), this.#held);
     this.#held = need;
   }
 
-  #frame(encoded: Uint8Array): void {
+  /** The frame at `bytes[from, to)`: a range, not a view, which would move a small chunk off V8's heap. */
+  #frame(bytes: Uint8Array, from: number, to: number): void {
     let unit: Unit;
     try {
-      unit = decodeFrame(encoded);
+      unit = decodeFrameAt(bytes, from, to);
     } catch (error) {
       this.#handlers.onError(error as TransportError);
       return;

@@ -84,7 +84,11 @@ export function loopbackPair(options: LoopbackOptions = {}): [LoopbackTransport,
               );
               return;
             }
-            for (let at = 0; at < bytes.length; at += chunkSize) other.receiveBytes(bytes.subarray(at, at + chunkSize));
+            // A frame that fits one chunk goes as it is: a view of a small (on-heap) array would move it off V8's heap.
+            if (bytes.length <= chunkSize) other.receiveBytes(bytes);
+            else
+              for (let at = 0; at < bytes.length; at += chunkSize)
+                other.receiveBytes(bytes.subarray(at, at + chunkSize));
             resolve();
           });
         });

@@ -26,6 +26,8 @@ function handFrame(command: number, payload: Uint8Array, crcOverride?: number): 
   return cobsEncode(raw);
 }
 
+const cobsHex = (block: Uint8Array) => Buffer.concat([block, Buffer.of(0)]).toString('hex');
+
 describe('frame', () => {
   it('is the CTAPHID message ceiling', () => {
     expect(MAX_FRAME_PAYLOAD).toBe(7609);
@@ -47,6 +49,33 @@ describe('frame', () => {
       const unit = { command: 0x41, payload: new Uint8Array(size).fill(0xa5) };
       expect(sameUnit(decodeFrame(encodeFrame(unit).subarray(0, -1)), unit)).toBe(true);
     }
+  });
+
+  it('frames an empty payload the same whether or not its ArrayBuffer exists yet', () => {
+    // Reading `.buffer` gives an empty array a zero-length ArrayBuffer with no data pointer, which zlib's crc32
+    // takes for "start afresh": the frame must not depend on it (the recorder reads `.buffer` before sending).
+    const touched = new Uint8Array(0);
+    expect(touched.buffer.byteLength).toBe(0);
+    const fresh = encodeFrame({ command: 0x01, payload: new Uint8Array(0) });
+    expect([...encodeFrame({ command: 0x01, payload: touched })]).toEqual([...fresh]);
+    expect(Buffer.from(fresh).toString('hex')).toBe(cobsHex(handFrame(0x01, new Uint8Array(0))));
+    const decoded = decodeFrame(fresh.subarray(0, -1));
+    expect(decoded.command).toBe(0x01);
+    expect(decoded.payload.length).toBe(0);
+  });
+
+  it('decodes a frame the same from a small array, a pooled one or a chunk of a larger one', () => {
+    fc.assert(
+      fc.property(unitArb(120), fc.integer({ min: 0, max: 40 }), (unit, offset) => {
+        const wire = encodeFrame(unit);
+        const inChunk = new Uint8Array(offset + wire.length + 7).fill(0x33);
+        inChunk.set(wire, offset);
+        const framed = inChunk.subarray(offset, offset + wire.length - 1);
+        expect(sameUnit(decodeFrame(framed), unit)).toBe(true);
+        expect(sameUnit(decodeFrame(Uint8Array.from(framed)), unit)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('matches an independently computed vector (Python zlib.crc32, little-endian, COBS)', () => {

@@ -15,6 +15,16 @@ export interface RelyingPartyUserRecord {
 export interface RelyingPartyState {
   /** A Map, not an object: a user named `__proto__` must be just another user. */
   users: Map<string, RelyingPartyUserRecord>;
+  /**
+   * Credential id -> the user it is registered to, for every credential in `users` (not persisted: rebuilt on
+   * read). A credential id is unique across the relying party; checking a new one is a lookup, not a scan of every
+   * user's credentials.
+   */
+  owners: Map<string, string>;
+}
+
+export function emptyRelyingPartyState(): RelyingPartyState {
+  return { users: new Map(), owners: new Map() };
 }
 
 export function encodeRelyingPartyState(rpId: string, state: RelyingPartyState): string {
@@ -51,7 +61,7 @@ export function decodeRelyingPartyState(text: string, path: string, rpId: string
     throw corrupt(`it belongs to relying party ${JSON.stringify(doc.rpId)}, not ${JSON.stringify(rpId)}`);
   if (!isRecord(doc.users)) throw corrupt('"users" is not an object');
 
-  const ids = new Set<string>();
+  const owners = new Map<string, string>();
   for (const [name, record] of Object.entries(doc.users)) {
     if (
       !isRecord(record) ||
@@ -78,11 +88,14 @@ export function decodeRelyingPartyState(text: string, path: string, rpId: string
         (c.attestedDeviceId !== undefined && !isDeviceIdHex(c.attestedDeviceId))
       )
         throw corrupt(`a credential of user ${JSON.stringify(name)} is malformed`);
-      if (ids.has(c.id)) throw corrupt(`credential ${c.id} appears more than once`);
-      ids.add(c.id);
+      if (owners.has(c.id)) throw corrupt(`credential ${c.id} appears more than once`);
+      owners.set(c.id, name);
     }
   }
-  return { users: new Map(Object.entries(structuredClone(doc.users) as Record<string, RelyingPartyUserRecord>)) };
+  return {
+    users: new Map(Object.entries(structuredClone(doc.users) as Record<string, RelyingPartyUserRecord>)),
+    owners,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,12 @@ import { backupFile, writeFileAtomic } from '../directory/atomic-file.js';
 import { DirectoryError } from '../directory/errors.js';
 import { withFileLock, type FileLockOptions } from '../directory/file-lock.js';
 import { RelyingPartyError } from './errors.js';
-import { decodeRelyingPartyState, encodeRelyingPartyState, type RelyingPartyState } from './relying-party-state.js';
+import {
+  decodeRelyingPartyState,
+  emptyRelyingPartyState,
+  encodeRelyingPartyState,
+  type RelyingPartyState,
+} from './relying-party-state.js';
 
 /**
  * Where a relying party keeps its users and credentials. `read` gives a state the caller may look at; `change`
@@ -16,7 +21,7 @@ export interface RelyingPartyStore {
 
 /** One process's memory. */
 export class MemoryRelyingPartyStore implements RelyingPartyStore {
-  readonly #state: RelyingPartyState = { users: new Map() };
+  readonly #state: RelyingPartyState = emptyRelyingPartyState();
   read(): Promise<RelyingPartyState> {
     return Promise.resolve(this.#state);
   }
@@ -89,7 +94,7 @@ export class FileRelyingPartyStore implements RelyingPartyStore {
     try {
       text = await readFile(this.path, 'utf8');
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { state: { users: new Map() }, exists: false };
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return { state: emptyRelyingPartyState(), exists: false };
       throw new RelyingPartyError(
         'IO',
         `Could not read relying-party file ${this.path} (${(cause as Error).message}); check that it is a readable file.`,

@@ -243,15 +243,15 @@ export class WebAuthnRelyingParty implements RelyingParty {
         ...(attestedDeviceId === undefined ? {} : { attestedDeviceId }),
       };
       await this.#store.change((state) => {
-        for (const [owner, record] of state.users) {
-          if (record.credentials.some((c) => c.id === credential.id)) {
-            throw new RelyingPartyError(
-              'DUPLICATE_CREDENTIAL',
-              `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
-                `create a new credential on the band instead of re-sending an old response.`,
-            );
-          }
+        const owner = state.owners.get(credential.id);
+        if (owner !== undefined) {
+          throw new RelyingPartyError(
+            'DUPLICATE_CREDENTIAL',
+            `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
+              `create a new credential on the band instead of re-sending an old response.`,
+          );
         }
+        state.owners.set(credential.id, userName);
         this.#userRecord(state, userName).credentials.push(stored);
         return { changed: true, result: undefined };
       });

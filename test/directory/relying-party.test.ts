@@ -308,6 +308,28 @@ describe('WebAuthnRelyingParty', () => {
     });
   });
 
+  it('a new instance reading the file refuses a credential ID already in it, for any user', async () => {
+    await withTempDir(async (dir) => {
+      const statePath = join(dir, 'rp.json');
+      const alice = oldBand();
+      const bob = newBand();
+      const aliceCred = await register(makeRp({ statePath }).rp, alice, 'AAAH-00125', 'alice');
+      const second = makeRp({ statePath, randomBytes: seededRandom('rp-restarted') }).rp;
+      for (const user of ['alice', 'bob']) {
+        const options = await second.startRegistration(user, { bandSerial: 'ACAK-00056' });
+        const reused = bob.register({ ...options, excludeCredentials: [] }, ORIGIN, {
+          reuseCredentialId: aliceCred.id,
+        });
+        expect((await failure(second.finishRegistration(user, reused))).code).toBe('DUPLICATE_CREDENTIAL');
+      }
+      // Another key registers, and the file still lists alice's once.
+      const bobCred = await register(second, bob, 'ACAK-00056', 'bob');
+      const third = makeRp({ statePath }).rp;
+      expect((await third.credentials('alice')).map((c) => c.id)).toEqual([aliceCred.id]);
+      expect((await third.credentials('bob')).map((c) => c.id)).toEqual([bobCred.id]);
+    });
+  });
+
   it('a corrupt or foreign state file is CORRUPT and left untouched', async () => {
     await withTempDir(async (dir) => {
       const statePath = join(dir, 'rp.json');

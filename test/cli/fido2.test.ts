@@ -353,6 +353,20 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
       expect(
         await ok(uri, 'large-blob', 'get', '--rp', 'blob.example', '--credential', second.credentialId),
       ).toMatchObject({ credentialId: second.credentialId, found: false });
+      expect(
+        await ok(uri, 'large-blob', 'set', '--rp', 'blob.example', '--credential', second.credentialId, '--data', 'x'),
+      ).toMatchObject({ bytes: 1 });
+      expect((await ok(uri, 'large-blob', 'list')).entries).toHaveLength(1);
+      // The wearer's delete user data ends the credentials and returns the array to the initial, empty one.
+      const wiped = await bandctl(['--transport', uri, 'wipe', '--simulate-user', 'tw-user2/right-index']);
+      expect(wiped.code, wiped.stderr).toBe(ExitCode.OK);
+      expect(await ok(uri, 'large-blob', 'list')).toEqual({
+        ok: true,
+        bytes: 17,
+        max: 4096,
+        intact: true,
+        entries: [],
+      });
     },
   );
 });

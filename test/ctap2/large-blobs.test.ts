@@ -10,6 +10,7 @@ import {
   decodeCanonical,
   encodeCanonical,
   Fido2Client,
+  Fido2ProtocolError,
   LargeBlobError,
   Permission,
   sealLargeBlob,
@@ -468,6 +469,28 @@ describe('per-credential blobs (§6.10.3) through Fido2Client.largeBlobs', () =>
     });
     expect(await fake.largeBlobs.read()).toEqual({ entries: [], serialized: broken, intact: false });
     expect(decodeCanonical(body)).toEqual(['x']);
+  });
+
+  it('reports a largeBlobKey of the wrong length as the authenticator’s fault (Fido2ProtocolError)', async () => {
+    const rig = makeRig();
+    const shortKey = new Fido2Client(async (_command, payload) => {
+      const reply = await rig.raw(payload);
+      if (payload[0] !== Ctap2Command.MAKE_CREDENTIAL || reply[0] !== 0) return reply;
+      const map = decodeCanonical(reply.subarray(1)) as Map<number, CborInput>;
+      map.set(0x05, new Uint8Array(16));
+      return Uint8Array.from([0, ...encodeCanonical(map)]);
+    });
+    const error = await shortKey
+      .makeCredential({
+        clientDataHash: cdh,
+        rp: RP,
+        user: user(9),
+        options: { rk: true, uv: true },
+        extensions: { largeBlobKey: true },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Fido2ProtocolError);
+    expect((error as Error).message).toMatch(/largeBlobKey must be 32 bytes; got 16/);
   });
 
   it('refuses a bad key and an authenticator without large blobs with a LargeBlobError', async () => {

@@ -1,4 +1,4 @@
-import { createECDH, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { P256_N as P256_ORDER, bytesToBigInt as toBigInt, signP256DerDeterministic } from './ecdsa-rfc6979.js';
 
 /**
@@ -88,16 +88,24 @@ export class P256Key {
   /**
    * A new key: its scalar drawn from `random` for `rfc6979` (a seeded band's keys follow from its seed), from
    * OpenSSL's generator for `system` (the operating system's randomness, as `random` is then anyway).
+   *
+   * `system` goes through ECDH's key generation, which hands back the raw scalar and point, rather than
+   * generateKeyPairSync and a JWK export: that export deadlocks node 20 now and then (it holds the new key's lock
+   * while allocating strings; the garbage collection this can trigger finalises an earlier key-generation job,
+   * which takes the same lock), and it costs about four ECDH generations. The KeyObject for signing is made at
+   * the first signature (makeCredential signs with the attestation key, not the new one).
    */
   static generate(random: (n: number) => Uint8Array, signing: Signing = 'rfc6979'): P256Key {
     if (signing === 'rfc6979') return new P256Key(randomP256Scalar(random), signing);
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = privateKey.export({ format: 'jwk' });
-    const d = Buffer.from(jwk.d!, 'base64url');
-    keepKeyObject(d.toString('hex'), privateKey);
+    const ecdh = createECDH('prime256v1');
+    const point = ecdh.generateKeys();
+    // getPrivateKey drops leading zero bytes (1 key in 256); the scalar is 32 bytes, big-endian.
+    const raw = ecdh.getPrivateKey();
+    const d = new Uint8Array(32);
+    d.set(raw, 32 - raw.length);
     return new P256Key(d, signing, {
-      x: new Uint8Array(Buffer.from(jwk.x!, 'base64url')),
-      y: new Uint8Array(Buffer.from(jwk.y!, 'base64url')),
+      x: new Uint8Array(point.subarray(1, 33)),
+      y: new Uint8Array(point.subarray(33, 65)),
     });
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -39,43 +39,44 @@ export function encodeHeader(): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** One record, written into a single buffer: the band appends one per commit (every assertion's counter). */
 export function encodeRecord(commit: Commit): Uint8Array {
-  const parts: Buffer[] = [];
-  const u8 = (n: number) => parts.push(Buffer.of(n));
-  const u16 = (n: number) => {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(n);
-    parts.push(b);
+  const keyBytes = (s: string) => {
+    const length = Buffer.byteLength(s, 'utf8');
+    if (length > 0xffff) throw new RangeError(`a flash key is at most 65535 bytes; got ${length}`);
+    return length;
   };
-  const u32 = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(n);
-    parts.push(b);
-  };
+  let bodyLength = 4 + 1 + 2 + 2 + 2;
+  for (const [key, value] of commit.put) bodyLength += 2 + keyBytes(key) + 4 + value.length;
+  for (const key of commit.del) bodyLength += 2 + keyBytes(key);
+  for (const prefix of commit.delPrefix) bodyLength += 2 + keyBytes(prefix);
+  if (bodyLength > MAX_BODY) throw new RangeError(`a commit is at most ${MAX_BODY} bytes; this one is ${bodyLength}`);
+
+  const out = Buffer.alloc(8 + bodyLength + 32);
+  let at = 8;
   const str = (s: string) => {
-    const b = Buffer.from(s, 'utf8');
-    if (b.length > 0xffff) throw new RangeError(`a flash key is at most 65535 bytes; got ${b.length}`);
-    u16(b.length);
-    parts.push(b);
+    const length = out.write(s, at + 2, 'utf8');
+    out.writeUInt16LE(length, at);
+    at += 2 + length;
   };
-  u32(commit.seq);
-  u8(commit.kind);
-  u16(commit.put.length);
+  at = out.writeUInt32LE(commit.seq, at);
+  at = out.writeUInt8(commit.kind, at);
+  at = out.writeUInt16LE(commit.put.length, at);
   for (const [key, value] of commit.put) {
     str(key);
-    u32(value.length);
-    parts.push(Buffer.from(value));
+    at = out.writeUInt32LE(value.length, at);
+    out.set(value, at);
+    at += value.length;
   }
-  u16(commit.del.length);
+  at = out.writeUInt16LE(commit.del.length, at);
   for (const key of commit.del) str(key);
-  u16(commit.delPrefix.length);
+  at = out.writeUInt16LE(commit.delPrefix.length, at);
   for (const prefix of commit.delPrefix) str(prefix);
-  const body = Buffer.concat(parts);
-  if (body.length > MAX_BODY) throw new RangeError(`a commit is at most ${MAX_BODY} bytes; this one is ${body.length}`);
-  const head = Buffer.alloc(8);
-  head.writeUInt32LE(body.length, 0);
-  head.writeUInt32LE(crc32(head.subarray(0, 4)), 4);
-  return new Uint8Array(Buffer.concat([head, body, createHash('sha256').update(body).digest()]));
+  out.writeUInt32LE(bodyLength, 0);
+  out.writeUInt32LE(crc32(out.subarray(0, 4)), 4);
+  const body = out.subarray(8, 8 + bodyLength);
+  out.set(hash('sha256', body, 'buffer'), 8 + bodyLength);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 export interface Scan {

@@ -76,21 +76,20 @@ export class Flash implements FlashStore {
   }
 
   commit(changes: FlashChanges): void {
-    const next = applyChanges(this.data, normalise(changes));
-    if (sameContents(this.data, next)) return;
+    const normalised = normalise(changes);
+    if (!changesAnything(this.data, normalised)) return;
     const seq = (this.seq + 1) >>> 0;
-    if (this.size === 0) {
+    const record = this.size === 0 ? undefined : encodeRecord({ seq, kind: KIND_DELTA, ...normalised });
+    if (record === undefined || this.size + record.length > this.compactAt) {
+      const next = applyChanges(new Map(this.data), normalised);
       this.rewrite(next, seq);
+      this.data = next;
     } else {
-      const record = encodeRecord({ seq, kind: KIND_DELTA, ...normalise(changes) });
-      if (this.size + record.length > this.compactAt) {
-        this.rewrite(next, seq);
-      } else {
-        this.chip.append(JOURNAL_FILE, record);
-        this.size += record.length;
-      }
+      this.chip.append(JOURNAL_FILE, record);
+      this.size += record.length;
+      // RAM follows only once the record is whole on the medium: a cut above leaves the old state here too.
+      applyChanges(this.data, normalised);
     }
-    this.data = next;
     this.seq = seq;
   }
 
@@ -120,7 +119,8 @@ export class Flash implements FlashStore {
     }
     let data = new Map<string, Uint8Array>();
     for (const commit of commits) {
-      data = commit.kind === KIND_SNAPSHOT ? new Map(commit.put) : applyChanges(data, commit);
+      if (commit.kind === KIND_SNAPSHOT) data = new Map(commit.put);
+      else applyChanges(data, commit);
     }
     this.data = data;
     this.seq = commits[commits.length - 1].seq;
@@ -159,20 +159,35 @@ function checkKey(key: string): void {
   }
 }
 
+/** Applies `changes` to `data` in place (deletes before puts, as on replay) and returns it. */
 function applyChanges(data: Map<string, Uint8Array>, changes: Normalised): Map<string, Uint8Array> {
-  const next = new Map(data);
   for (const prefix of changes.delPrefix)
-    for (const key of [...next.keys()]) if (key.startsWith(prefix)) next.delete(key);
-  for (const key of changes.del) next.delete(key);
-  for (const [key, value] of changes.put) next.set(key, value);
-  return next;
+    for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
+  for (const key of changes.del) data.delete(key);
+  for (const [key, value] of changes.put) data.set(key, value);
+  return data;
 }
 
-function sameContents(a: Map<string, Uint8Array>, b: Map<string, Uint8Array>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [key, value] of a) {
-    const other = b.get(key);
-    if (!other || Buffer.compare(value, other) !== 0) return false;
+/**
+ * Whether applying `changes` to `data` gives different contents, decided without building them: a put changes
+ * its key unless the value is already there, and a delete changes the state only for a present key that no put
+ * of the same commit writes back (deletes apply first).
+ */
+function changesAnything(data: Map<string, Uint8Array>, changes: Normalised): boolean {
+  for (const [key, value] of changes.put) {
+    const old = data.get(key);
+    if (old === undefined || !sameBytes(old, value)) return true;
   }
+  if (changes.del.length === 0 && changes.delPrefix.length === 0) return false;
+  const written = new Set(changes.put.map(([key]) => key));
+  for (const key of changes.del) if (data.has(key) && !written.has(key)) return true;
+  for (const prefix of changes.delPrefix)
+    for (const key of data.keys()) if (key.startsWith(prefix) && !written.has(key)) return true;
+  return false;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -104,6 +104,28 @@ const changesArb: fc.Arbitrary<FlashChanges> = fc.record(
   { requiredKeys: [] },
 );
 
+describe('commits in RAM and on the medium', () => {
+  it('RAM follows every commit as the model does, the replay agrees, and only a real change writes', () => {
+    fc.assert(
+      fc.property(fc.array(changesArb, { minLength: 1, maxLength: 12 }), (script) => {
+        const chip = new FlashChip(new MemoryMedium());
+        const flash = Flash.open(chip, { compactAtBytes: 2_000 });
+        let model: Record<string, string> = {};
+        for (const changes of script) {
+          const next = simulate(model, changes);
+          const writes = chip.totalWrites;
+          flash.commit(changes);
+          expect(dump(flash)).toEqual(next);
+          expect(chip.totalWrites > writes).toBe(JSON.stringify(next) !== JSON.stringify(model));
+          model = next;
+        }
+        expect(dump(Flash.open(chip))).toEqual(model);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('power cuts', () => {
   it('a cut at any write of any commit leaves the old state or the new one, never a mix', () => {
     fc.assert(

@@ -1,14 +1,13 @@
-import { Encoder } from 'cbor-x';
-
 /**
  * CTAP2 canonical CBOR (CTAP 2.1 §8 "Message Encoding"): integers and lengths in their shortest form, definite
  * lengths only, map keys sorted by encoded length first and then bytewise, no tags, and at most four levels of
  * nested maps/arrays. It is part of the wire contract: the band's authenticator (firmware-sim/ctap2/) and the host's
  * Fido2Client (host/fido2/) both use this one copy.
  *
- * Encoding goes through cbor-x after the value tree is normalised here, because cbor-x keeps insertion order for
- * maps, writes integers beyond 32 bits as floats and bigints always in 8 bytes. Decoding is our own strict reader:
- * a reply or request that is not canonical is refused rather than silently re-interpreted.
+ * Both directions are written here: general encoders (cbor-x) keep insertion order for maps, write integers beyond
+ * 32 bits as floats and bigints always in 8 bytes, so they needed a normalising pass that cost more than a P-256
+ * signature per message; the writer below is one pass. Decoding is a strict reader: a reply or request that is not
+ * canonical is refused rather than silently re-interpreted.
  */
 
 export type CborKey = number | string;
@@ -42,42 +41,189 @@ export class CborError extends Error {
 /** CTAP 2.1 §8: "the depth of nested CBOR structures ... is limited to at most four (4) levels". */
 export const CTAP_MAX_NESTING = 4;
 
-const encoder = new Encoder({
-  useRecords: false,
-  variableMapSize: true,
-  tagUint8Array: false,
-  mapsAsObjects: false,
-  useFloat32: 0,
-  largeBigIntToFloat: false,
-});
-
 const UINT32_LIMIT = 2 ** 32;
 const UINT64_LIMIT = 2n ** 64n;
+/** A depth no CTAP2 structure comes near; past it the input is a cycle or a mistake. */
+const MAX_ENCODE_DEPTH = 16;
 
-type Normalised = number | bigint | string | Uint8Array | boolean | null | Normalised[] | Map<Normalised, Normalised>;
-
-function normaliseInteger(value: number | bigint): number | bigint {
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) {
-      throw new CborError(
-        'unsupported',
-        `CTAP2 CBOR carries integers only; got ${value}. Pass a safe integer or a bigint.`,
-      );
-    }
-    // cbor-x writes numbers of 2^32 and beyond as float64; as a bigint they get the 8-byte integer form.
-    return value >= UINT32_LIMIT || value < -UINT32_LIMIT ? BigInt(value) : value;
-  }
-  // -2^64 itself is valid CBOR, but cbor-x writes it as a bignum tag; CTAP never needs it, so both directions refuse it.
-  if (value >= UINT64_LIMIT || value <= -UINT64_LIMIT) {
-    throw new CborError('unsupported', `integer ${value} is outside [-2^64+1, 2^64-1]; bignum tags are not CTAP2.`);
-  }
-  // cbor-x writes every bigint in 8 bytes; small ones must take the shortest form instead.
-  return value < BigInt(UINT32_LIMIT) && value >= -BigInt(UINT32_LIMIT) ? Number(value) : value;
+function notAnInteger(value: number): never {
+  throw new CborError(
+    'unsupported',
+    `CTAP2 CBOR carries integers only; got ${value}. Pass a safe integer or a bigint.`,
+  );
 }
 
-function encodeRaw(value: Normalised): Uint8Array {
-  // cbor-x may hand out a view of a buffer it reuses for the next call: copy before keeping it.
-  return new Uint8Array(encoder.encode(value));
+/**
+ * The canonical writer: one pass over the value into one growing buffer, map entries sorted by their encoded keys
+ * as it goes. Integers take their shortest form at every size (the eight-byte form from 2^32 on, for numbers and
+ * bigints alike), byte strings are written as they are whatever their class, and undefined map members are left
+ * out. `test/ctap2/canonical-cbor.test.ts` checks its bytes against cbor-x on the normalised value.
+ */
+class CanonicalWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(scratch: Uint8Array) {
+    this.buf = scratch;
+    this.view = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+  }
+
+  /** The bytes written, copied out (the scratch buffer is the next call's). */
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
+  /** An initial byte with major type `major` and argument `n` (0 <= n < 2^53) in its shortest form. */
+  private head(major: number, n: number): void {
+    this.room(9);
+    const m = major << 5;
+    if (n < 24) this.buf[this.pos++] = m | n;
+    else if (n < 0x100) {
+      this.buf[this.pos++] = m | 24;
+      this.buf[this.pos++] = n;
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = m | 25;
+      this.view.setUint16(this.pos, n);
+      this.pos += 2;
+    } else if (n < UINT32_LIMIT) {
+      this.buf[this.pos++] = m | 26;
+      this.view.setUint32(this.pos, n);
+      this.pos += 4;
+    } else {
+      this.buf[this.pos++] = m | 27;
+      this.view.setUint32(this.pos, Math.floor(n / UINT32_LIMIT));
+      this.view.setUint32(this.pos + 4, n >>> 0);
+      this.pos += 8;
+    }
+  }
+
+  private integer(value: number | bigint): void {
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value)) notAnInteger(value);
+      if (value >= 0) this.head(0, value);
+      else this.head(1, -1 - value);
+      return;
+    }
+    // -2^64 itself is valid CBOR, but CTAP never needs it (it takes a bignum tag in most encoders), so both
+    // directions refuse it.
+    if (value >= UINT64_LIMIT || value <= -UINT64_LIMIT) {
+      throw new CborError('unsupported', `integer ${value} is outside [-2^64+1, 2^64-1]; bignum tags are not CTAP2.`);
+    }
+    const major = value >= 0n ? 0 : 1;
+    const n = value >= 0n ? value : -1n - value;
+    if (n <= BigInt(Number.MAX_SAFE_INTEGER)) return this.head(major, Number(n));
+    this.room(9);
+    this.buf[this.pos++] = (major << 5) | 27;
+    this.view.setBigUint64(this.pos, n);
+    this.pos += 8;
+  }
+
+  private text(value: string): void {
+    const length = value.length;
+    // Short ASCII text (every CTAP2 member name, most RP IDs) is its own UTF-8.
+    if (length < 24) {
+      let ascii = true;
+      for (let i = 0; i < length && ascii; i++) ascii = value.charCodeAt(i) < 0x80;
+      if (ascii) {
+        this.room(1 + length);
+        this.buf[this.pos++] = 0x60 | length;
+        for (let i = 0; i < length; i++) this.buf[this.pos++] = value.charCodeAt(i);
+        return;
+      }
+    }
+    const encoded = utf8Encoder.encode(value);
+    this.head(3, encoded.length);
+    this.room(encoded.length);
+    this.buf.set(encoded, this.pos);
+    this.pos += encoded.length;
+  }
+
+  write(value: CborInput, depth: number): void {
+    if (value === null) {
+      this.room(1);
+      this.buf[this.pos++] = 0xf6;
+    } else if (typeof value === 'boolean') {
+      this.room(1);
+      this.buf[this.pos++] = value ? 0xf5 : 0xf4;
+    } else if (typeof value === 'string') this.text(value);
+    else if (typeof value === 'number' || typeof value === 'bigint') this.integer(value);
+    else if (value instanceof Uint8Array) {
+      this.head(2, value.length);
+      this.room(value.length);
+      this.buf.set(value, this.pos);
+      this.pos += value.length;
+    } else if (typeof value !== 'object') {
+      throw new CborError('unsupported', `CTAP2 CBOR has no ${typeof value} values`);
+    } else {
+      if (depth >= MAX_ENCODE_DEPTH)
+        throw new CborError('too-deep', `refusing to encode a value nested deeper than ${MAX_ENCODE_DEPTH} levels`);
+      if (Array.isArray(value)) {
+        const items = value as readonly CborInput[];
+        this.head(4, items.length);
+        for (const item of items) this.write(item, depth + 1);
+      } else this.map(value as ReadonlyMap<CborKey, CborInput | undefined>, depth);
+    }
+  }
+
+  private map(
+    value: ReadonlyMap<CborKey, CborInput | undefined> | { readonly [key: string]: CborInput | undefined },
+    depth: number,
+  ): void {
+    const entries: { encodedKey: Uint8Array; key: CborKey; value: CborInput }[] = [];
+    const add = (key: unknown, item: CborInput | undefined) => {
+      if (item === undefined) return;
+      if (typeof key !== 'number' && typeof key !== 'string') {
+        throw new CborError('unsupported', `map keys must be integers or text strings; got ${typeof key}`);
+      }
+      entries.push({ encodedKey: encodeKey(key), key, value: item });
+    };
+    if (value instanceof Map)
+      for (const [key, item] of value as ReadonlyMap<CborKey, CborInput | undefined>) add(key, item);
+    else
+      for (const key of Object.keys(value)) add(key, (value as { readonly [key: string]: CborInput | undefined })[key]);
+    entries.sort((a, b) => compareEncodedKeys(a.encodedKey, b.encodedKey));
+    for (let i = 1; i < entries.length; i++) {
+      if (compareEncodedKeys(entries[i - 1].encodedKey, entries[i].encodedKey) === 0) {
+        throw new CborError('unsupported', `duplicate map key ${JSON.stringify(entries[i].key)}`);
+      }
+    }
+    this.head(5, entries.length);
+    for (const entry of entries) {
+      this.room(entry.encodedKey.length);
+      this.buf.set(entry.encodedKey, this.pos);
+      this.pos += entry.encodedKey.length;
+      this.write(entry.value, depth + 1);
+    }
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Encoded map keys by key: CTAP2 maps are keyed by a few small integers and short member names, and the encoding of
+ * a key never changes. Bounded: past the bound, and for long text keys, keys are encoded every time.
+ */
+const ENCODED_KEYS_KEPT = 1024;
+const ENCODED_KEY_MAX_TEXT = 64;
+const encodedKeys = new Map<number | string, Uint8Array>();
+
+function encodeKey(key: number | string): Uint8Array {
+  let encoded = encodedKeys.get(key);
+  if (encoded === undefined) {
+    encoded = encodeCanonical(key);
+    if (encodedKeys.size < ENCODED_KEYS_KEPT && (typeof key === 'number' || key.length <= ENCODED_KEY_MAX_TEXT))
+      encodedKeys.set(key, encoded);
+  }
+  return encoded;
 }
 
 function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
@@ -88,40 +234,28 @@ function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
-function normalise(value: CborInput, depth: number): Normalised {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return normaliseInteger(value);
-  if (value instanceof Uint8Array) {
-    // A Buffer subclass would be tagged by some encoders; a plain view keeps it a byte string.
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  }
-  if (depth >= 16) throw new CborError('too-deep', 'refusing to encode a value nested deeper than 16 levels');
-  if (Array.isArray(value)) return (value as readonly CborInput[]).map((item) => normalise(item, depth + 1));
-  const entries: [CborInput, CborInput | undefined][] =
-    value instanceof Map
-      ? [...(value as ReadonlyMap<CborKey, CborInput | undefined>).entries()]
-      : Object.entries(value as { [key: string]: CborInput | undefined });
-  const sorted: { key: Normalised; encodedKey: Uint8Array; value: Normalised }[] = [];
-  for (const [key, item] of entries) {
-    if (item === undefined) continue;
-    if (typeof key !== 'number' && typeof key !== 'string') {
-      throw new CborError('unsupported', `map keys must be integers or text strings; got ${typeof key}`);
-    }
-    const normalisedKey = normalise(key, depth + 1);
-    sorted.push({ key: normalisedKey, encodedKey: encodeRaw(normalisedKey), value: normalise(item, depth + 1) });
-  }
-  sorted.sort((a, b) => compareEncodedKeys(a.encodedKey, b.encodedKey));
-  for (let i = 1; i < sorted.length; i++) {
-    if (compareEncodedKeys(sorted[i - 1].encodedKey, sorted[i].encodedKey) === 0) {
-      throw new CborError('unsupported', `duplicate map key ${JSON.stringify(sorted[i].key)}`);
-    }
-  }
-  return new Map(sorted.map((entry) => [entry.key, entry.value]));
-}
+/**
+ * Where encodings are written before they are copied out: allocating a fresh buffer (and its DataView) per message
+ * cost more than the encoding. A key encoded while the scratch is in use (the first time a key is seen) gets its own.
+ */
+const scratch = new Uint8Array(1024);
+let scratchInUse = false;
 
 /** Encodes `value` in CTAP2 canonical form. Throws CborError for floats, out-of-range integers and bad keys. */
 export function encodeCanonical(value: CborInput): Uint8Array {
-  return encodeRaw(normalise(value, 0));
+  if (scratchInUse) {
+    const writer = new CanonicalWriter(new Uint8Array(64));
+    writer.write(value, 0);
+    return writer.bytes();
+  }
+  scratchInUse = true;
+  try {
+    const writer = new CanonicalWriter(scratch);
+    writer.write(value, 0);
+    return writer.bytes();
+  } finally {
+    scratchInUse = false;
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -162,16 +296,24 @@ class StrictReader {
       throw new CborError('malformed', `reserved additional information ${info} at offset ${this.pos - 1}`);
     const size = 1 << (info - 24);
     this.need(size);
-    let value = 0n;
-    for (let i = 0; i < size; i++) value = (value << 8n) | BigInt(this.bytes[this.pos++]);
-    const floor = info === 24 ? 24n : info === 25 ? 0x100n : info === 26 ? 0x10000n : 0x100000000n;
-    if (value < floor) {
-      throw new CborError(
-        'non-canonical',
-        `${what} ${value} at offset ${this.pos - 1 - size} is not in its shortest form`,
-      );
+    const b = this.bytes;
+    const at = this.pos;
+    this.pos += size;
+    // Numbers up to four bytes; the eight-byte form as two 32-bit halves, a bigint only beyond 2^53.
+    let value: number | bigint;
+    if (size === 1) value = b[at];
+    else if (size === 2) value = (b[at] << 8) | b[at + 1];
+    else if (size === 4) value = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+    else {
+      const high = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+      const low = ((b[at + 4] << 24) | (b[at + 5] << 16) | (b[at + 6] << 8) | b[at + 7]) >>> 0;
+      value = high < 0x200000 ? high * UINT32_LIMIT + low : (BigInt(high) << 32n) | BigInt(low);
     }
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    const floor = info === 24 ? 24 : info === 25 ? 0x100 : info === 26 ? 0x10000 : UINT32_LIMIT;
+    if (value < floor) {
+      throw new CborError('non-canonical', `${what} ${value} at offset ${at - 1} is not in its shortest form`);
+    }
+    return value;
   }
 
   private length(info: number, what: string): number {
@@ -213,6 +355,12 @@ class StrictReader {
         this.need(len);
         const raw = this.bytes.subarray(this.pos, this.pos + len);
         this.pos += len;
+        // Short ASCII text (member names, RP IDs) is valid UTF-8 as it stands.
+        if (len <= 64) {
+          let ascii = true;
+          for (let i = 0; i < len && ascii; i++) ascii = raw[i] < 0x80;
+          if (ascii) return String.fromCharCode.apply(null, raw as unknown as number[]);
+        }
         try {
           return utf8.decode(raw);
         } catch {

@@ -1,3 +1,4 @@
+import { Encoder } from 'cbor-x';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CborError, decodeCanonical, encodeCanonical, type CborValue } from '../../proto/ctap2/canonical-cbor.js';
@@ -141,6 +142,78 @@ describe('round trips (property)', () => {
         expect(hex(encodeCanonical(decoded))).toBe(hex(input));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+/**
+ * An independent encoder for the same bytes: cbor-x, after the value is put in canonical shape (map keys sorted by
+ * their cbor-x encoding, integers from 2^32 on as bigints, small bigints as numbers), as the project encoded before
+ * it wrote CTAP2 CBOR itself.
+ */
+const cborX = new Encoder({
+  useRecords: false,
+  variableMapSize: true,
+  tagUint8Array: false,
+  mapsAsObjects: false,
+  useFloat32: 0,
+  largeBigIntToFloat: false,
+});
+const cborXBytes = (v: unknown) => new Uint8Array(cborX.encode(v));
+function canonicalShape(v: CborValue): unknown {
+  if (typeof v === 'number') return Math.abs(v) >= 2 ** 32 && !(v === -(2 ** 32)) ? BigInt(v) : v;
+  if (typeof v === 'bigint') return v < 2n ** 32n && v >= -(2n ** 32n) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(canonicalShape);
+  if (v instanceof Map) {
+    const entries = [...v.entries()].map(([k, item]) => ({ k, key: cborXBytes(canonicalShape(k)), item }));
+    entries.sort((a, b) => a.key.length - b.key.length || Buffer.compare(a.key, b.key));
+    return new Map(entries.map(({ k, item }) => [canonicalShape(k), canonicalShape(item)]));
+  }
+  return v;
+}
+
+describe('the canonical writer against cbor-x', () => {
+  const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ maxLength: 30, unit: 'grapheme' }));
+  const anyKey = fc.oneof(fc.integer({ min: -70000, max: 70000 }), text);
+  const anyLeaf = fc.oneof(
+    leaf,
+    text,
+    fc.integer({ min: -(2 ** 33), max: 2 ** 33 }),
+    fc.uint8Array({ minLength: 20, maxLength: 300 }),
+  );
+  const tree: fc.Arbitrary<CborValue> = fc.letrec<{ node: CborValue }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      anyLeaf,
+      fc.array(tie('node'), { maxLength: 30 }),
+      fc
+        .uniqueArray(fc.tuple(anyKey, tie('node')), {
+          maxLength: 6,
+          selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`),
+        })
+        .map((entries) => new Map(entries)),
+    ),
+  })).node;
+
+  it('writes the bytes cbor-x writes for the value in canonical shape', () => {
+    fc.assert(
+      fc.property(tree, (v) => {
+        expect(hex(encodeCanonical(v))).toBe(hex(cborXBytes(canonicalShape(v))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes a message larger than its scratch buffer, and a Buffer as a plain byte string', () => {
+    const big = new Map<number, CborValue>([
+      [1, new Uint8Array(5000).fill(7)],
+      [2, Buffer.from('abc')],
+    ]);
+    expect(decodeCanonical(encodeCanonical(big))).toEqual(
+      new Map<number, CborValue>([
+        [1, new Uint8Array(5000).fill(7)],
+        [2, Uint8Array.from(Buffer.from('abc'))],
+      ]),
     );
   });
 });

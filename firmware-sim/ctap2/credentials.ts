@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { openCredentialId } from './credential-id.js';
+import { bytesEqual, hex } from './bytes.js';
+import { openCredentialId, type CredentialSecret } from './credential-id.js';
 import type { Fido2Store } from './fido2-store.js';
 import { StoreKeys } from './fido2-store.js';
-import { deriveMasterKeys } from './master-keys.js';
+import { deriveMasterKeys, type MasterKeys } from './master-keys.js';
 import { P256Key, type Signing } from './p256-key.js';
 import {
   decodeResidentCredential,
@@ -19,8 +20,23 @@ export interface Credential {
   resident?: ResidentCredential;
 }
 
-/** Reads credentials from the store on every call; nothing survives a wipe because nothing is kept. */
+/** How many opened credential IDs a band keeps (see `Credentials.opened`). */
+const OPENED_KEPT = 32;
+
+/**
+ * Reads credentials from the store on every call. The one thing kept is the last few credential IDs opened, for
+ * the current master only: nothing survives a wipe.
+ */
 export class Credentials {
+  /**
+   * Opened credential IDs by ID (hex), least recently used first out. Opening one is an AES-GCM decryption whose
+   * setup costs node about a fifth of a P-256 signature, every getAssertion opens its credential again, and what an
+   * ID opens to depends only on the wrap key, the RP and the ID: so it is kept, under the master's derived keys,
+   * and forgotten with them (a wipe draws a new master; a band without one keeps nothing).
+   */
+  private readonly opened = new Map<string, { rpIdHash: Uint8Array; secret: CredentialSecret }>();
+  private openedUnder?: Readonly<MasterKeys>;
+
   constructor(
     private readonly store: Fido2Store,
     /** How the band signs right now (RFC 6979 on a seeded band). */
@@ -34,9 +50,7 @@ export class Credentials {
 
   /** The credential `credentialId` names for this RP, or undefined if it is not (or no longer) ours. */
   find(rpIdHash: Uint8Array, credentialId: Uint8Array): Credential | undefined {
-    const master = this.store.master();
-    if (master === undefined) return undefined;
-    const secret = openCredentialId(deriveMasterKeys(master).credentialWrap, rpIdHash, credentialId);
+    const secret = this.open(rpIdHash, credentialId);
     if (secret === undefined) return undefined;
     let resident: ResidentCredential | undefined;
     if (secret.discoverable) {
@@ -51,6 +65,29 @@ export class Credentials {
       credProtect: secret.credProtect,
       ...(resident !== undefined ? { resident } : {}),
     };
+  }
+
+  private open(rpIdHash: Uint8Array, credentialId: Uint8Array): CredentialSecret | undefined {
+    const master = this.store.master();
+    const keys = master === undefined ? undefined : deriveMasterKeys(master);
+    if (keys !== this.openedUnder) {
+      this.opened.clear();
+      this.openedUnder = keys;
+    }
+    if (keys === undefined) return undefined;
+    const id = hex(credentialId);
+    const kept = this.opened.get(id);
+    if (kept !== undefined && bytesEqual(kept.rpIdHash, rpIdHash)) {
+      this.opened.delete(id);
+      this.opened.set(id, kept);
+      return kept.secret;
+    }
+    const secret = openCredentialId(keys.credentialWrap, rpIdHash, credentialId);
+    if (secret === undefined) return undefined;
+    this.opened.delete(id);
+    this.opened.set(id, { rpIdHash: new Uint8Array(rpIdHash), secret });
+    if (this.opened.size > OPENED_KEPT) this.opened.delete(this.opened.keys().next().value!);
+    return secret;
   }
 
   /** Discoverable credentials of one RP, newest first (CTAP 2.1 §6.2.2 step 12 orders by creation time). */

@@ -150,6 +150,17 @@ function decodeValue(name: string, member: Member, value: CborValue, where: stri
   }
 }
 
+/** A table's [name, member] pairs, listed once per table: every request and reply goes through one. */
+const tableEntries = new WeakMap<Members, readonly (readonly [string, Member])[]>();
+function entriesOf(spec: Members): readonly (readonly [string, Member])[] {
+  let entries = tableEntries.get(spec);
+  if (entries === undefined) {
+    entries = Object.entries(spec);
+    tableEntries.set(spec, entries);
+  }
+  return entries;
+}
+
 /**
  * Reads `map` through its member table, in the table's order. Members the table does not know are ignored (CTAP 2.1
  * §6 is forward-compatible: newer platforms may send members an older authenticator does not know).
@@ -158,7 +169,7 @@ export function decodeMembers<const S extends Members>(spec: S, map: CborValue, 
   if (!(map instanceof Map))
     throw new Ctap2MemberError('not-a-map', '', undefined, `${where} must be a CBOR map; got a ${cborTypeName(map)}`);
   const out: Record<string, CborValue> = {};
-  for (const [name, member] of Object.entries(spec)) {
+  for (const [name, member] of entriesOf(spec)) {
     const value = map.get(member.key);
     if (value === undefined) {
       if (member.required === true)
@@ -179,7 +190,7 @@ export function decodeMembers<const S extends Members>(spec: S, map: CborValue, 
 export function encodeMembers<const S extends Members>(spec: S, values: Encodable<S>): Map<CborKey, CborInput> {
   const out = new Map<CborKey, CborInput>();
   const named = values as Record<string, CborInput | undefined>;
-  for (const [name, member] of Object.entries(spec)) {
+  for (const [name, member] of entriesOf(spec)) {
     const value = named[name];
     if (value !== undefined) out.set(member.key, value);
   }

@@ -121,6 +121,24 @@ describe('authenticatorGetAssertion', () => {
     );
   });
 
+  it('a credential that has signed is still refused for another RP, and ends with a reset', async () => {
+    const { client, band } = makeRig();
+    const made = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) });
+    const allowCredentials = [made.credentialId];
+    for (let i = 0; i < 2; i++) {
+      const [assertion] = await client.getAssertion({ rpId: RP.id, clientDataHash: cdh, allowCredentials });
+      expect(signatureValid(made.publicKey, assertion.authenticatorData, cdh, assertion.signature)).toBe(true);
+    }
+    expect(await outcome(client.getAssertion({ rpId: 'evil.example', clientDataHash: cdh, allowCredentials }))).toBe(
+      'CTAP2_ERR_NO_CREDENTIALS',
+    );
+    band.clock += 10_000;
+    await client.reset();
+    expect(await outcome(client.getAssertion({ rpId: RP.id, clientDataHash: cdh, allowCredentials }))).toBe(
+      'CTAP2_ERR_NO_CREDENTIALS',
+    );
+  });
+
   it('signs silently with up=false, leaving the UP flag clear and asking for no touch', async () => {
     const { client, band } = makeRig();
     const made = await client.makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) });

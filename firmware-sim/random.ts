@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomFillSync } from 'node:crypto';
 
 /** Where every random value the band uses comes from: setup codes, salts, the device ID, FIDO2 keys. */
 export interface RandomSource {
@@ -45,13 +45,27 @@ export class DeterministicRandom implements RandomSource {
   }
 }
 
-/** The operating system's CSPRNG, for bandsim without --seed. */
+/**
+ * The operating system's CSPRNG, for bandsim without --seed. Bands ask for a few bytes at a time (a setup-code
+ * digit, a salt), so the bytes come from one pool that all bands share, refilled 4 KiB at a time: one call into
+ * OpenSSL per pool instead of per request, and no byte is handed out twice.
+ */
 export class SystemRandom implements RandomSource {
   bytes(length: number): Uint8Array {
     checkLength(length);
-    return new Uint8Array(randomBytes(length));
+    if (length > SYSTEM_POOL_BYTES) return new Uint8Array(randomFillSync(new Uint8Array(length)));
+    if (poolAt + length > SYSTEM_POOL_BYTES) {
+      randomFillSync(pool);
+      poolAt = 0;
+    }
+    return pool.slice(poolAt, (poolAt += length));
   }
 }
+
+const SYSTEM_POOL_BYTES = 4096;
+const pool = new Uint8Array(SYSTEM_POOL_BYTES);
+/** Bytes of `pool` already handed out; starts full so the first request fills it. */
+let poolAt = SYSTEM_POOL_BYTES;
 
 function checkLength(length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > 1 << 20) {

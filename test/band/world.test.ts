@@ -57,6 +57,21 @@ describe('random sources', () => {
     const r = new SystemRandom();
     expect(r.bytes(32)).not.toEqual(r.bytes(32));
     expect(() => r.bytes(-1)).toThrow(RangeError);
+    // Across refills of the shared pool, from two sources, and larger than the pool: never the same bytes twice,
+    // each draw its own array of the length asked for.
+    const other = new SystemRandom();
+    const draws = Array.from({ length: 600 }, (_, i) => (i % 2 ? r : other).bytes(i % 3 === 0 ? 33 : 16));
+    draws.push(r.bytes(10_000), other.bytes(10_000), r.bytes(0));
+    expect(draws.map((d) => d.length)).toEqual([
+      ...draws.slice(0, 600).map((_, i) => (i % 3 === 0 ? 33 : 16)),
+      10_000,
+      10_000,
+      0,
+    ]);
+    const seen = new Set(draws.filter((d) => d.length > 0).map((d) => Buffer.from(d.subarray(0, 16)).toString('hex')));
+    expect(seen.size).toBe(draws.length - 1);
+    draws[0].fill(0);
+    expect(draws[1].every((b) => b === 0)).toBe(false);
   });
 
   it('indexes are uniform (rejection sampling, no modulo bias)', () => {

@@ -43,7 +43,7 @@ export type {
 } from './re-enrollment/orchestrator.js';
 export type { ReEnrollmentStep } from './re-enrollment/errors.js';
 export { FileProgressStore, MemoryProgressStore, type ProgressStore } from './re-enrollment/progress-store.js';
-export { registerKey, type RegisterKeyRequest } from './register-key.js';
+export { registerKey, type RegisterKeyProgress, type RegisterKeyRequest } from './register-key.js';
 export { deleteUserData } from './delete-user-data.js';
 export { enroll, type EnrollProgress } from './enroll.js';
 export { authenticate } from './authenticate.js';

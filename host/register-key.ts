@@ -5,6 +5,17 @@ import type { WebAuthnClient } from './re-enrollment/webauthn-client.js';
 import type { RegisteredCredential, RelyingParty } from './relying-party/index.js';
 import type { UserInteraction } from './user-interaction.js';
 
+/** What `registerKey` reports as it goes. */
+export type RegisterKeyProgress =
+  /** The band is Authenticated (it already was, or the user just authenticated on it). */
+  | { step: 'authenticated' }
+  /** The relying party issued its challenge; the band is asked to make the credential (the user taps it). */
+  | { step: 'challenge'; rpId: string }
+  /** The band made the credential; the relying party verifies it next. */
+  | { step: 'credential-created'; credentialId: string }
+  /** The relying party verified and stored the key. */
+  | { step: 'registered'; credentialId: string; bandSerial: string };
+
 /** Whose key, on which band, with which relying party. */
 export interface RegisterKeyRequest {
   /** The band the user wears, connected. */
@@ -19,6 +30,8 @@ export interface RegisterKeyRequest {
   stepTimeoutMs?: number;
   /** The WebAuthn client side (default: CTAP2 on `band`, a `BandWebAuthn` allowing `stepTimeoutMs` for the tap). */
   authenticator?: WebAuthnClient;
+  /** Called at each step, in order: authenticated, challenge, credential-created, registered. */
+  onProgress?: (progress: RegisterKeyProgress) => void;
 }
 
 /**
@@ -32,9 +45,12 @@ export interface RegisterKeyRequest {
  */
 export async function registerKey(request: RegisterKeyRequest): Promise<RegisteredCredential> {
   const { band, relyingParty: rp, userName, user, signal } = request;
+  const report = request.onProgress ?? (() => undefined);
   await authenticate(band, user, { signal, stepTimeoutMs: request.stepTimeoutMs });
+  report({ step: 'authenticated' });
   const bandSerial = band.bandInfo?.serialNumber ?? (await band.getInfo({ signal })).serialNumber;
   const options = await rp.startRegistration(userName, { bandSerial });
+  report({ step: 'challenge', rpId: rp.id });
   const authenticator =
     request.authenticator ?? new BandWebAuthn(band.fido2, { ceremonyTimeoutMs: request.stepTimeoutMs });
   let told = false;
@@ -46,5 +62,8 @@ export async function registerKey(request: RegisterKeyRequest): Promise<Register
       void user.instruct({ kind: 'confirm-presence', rpId: rp.id }, signal).catch(() => undefined);
     },
   });
-  return rp.finishRegistration(userName, response);
+  report({ step: 'credential-created', credentialId: response.id });
+  const credential = await rp.finishRegistration(userName, response);
+  report({ step: 'registered', credentialId: credential.id, bandSerial: credential.bandSerial });
+  return credential;
 }

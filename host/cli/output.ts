@@ -1,6 +1,15 @@
 /**
- * Where a command's results go. With --json, exactly one JSON document on stdout (progress is silent);
- * without, readable lines on stdout and progress on stderr, so a pipe gets only the results.
+ * One line of `--json` progress on stderr (README, "Progress with `--json`"): `type` says which kind, `command` which
+ * command sent it; the other fields are the step's own. Field names are stable: scripts and GUIs read them.
+ */
+export type ProgressEvent =
+  | { type: 'progress'; step: string; [field: string]: unknown }
+  | { type: 'instruction'; kind: string; text: string; [field: string]: unknown };
+
+/**
+ * Where a command's results go. With --json, exactly one JSON document on stdout and the long commands' steps as
+ * JSON lines on stderr (`event`); without, readable lines on stdout and progress on stderr, so a pipe gets only
+ * the results.
  */
 export class Output {
   #spinner: { timer: ReturnType<typeof setInterval>; startedAt: number } | undefined;
@@ -55,6 +64,16 @@ export class Output {
     this.#stopSpinner();
     if (this.json) this.out.write(`${JSON.stringify(document, jsonReplacer, 2)}\n`);
     else this.out.write(`${Array.isArray(human) ? human.join('\n') : human}\n`);
+  }
+
+  /**
+   * A step of a long operation (enroll, reenroll, register-key, wipe) for programs: with --json one JSON object
+   * on its own line on stderr, `command` first after `type`; nothing otherwise (people get `progress` lines).
+   */
+  event(command: string, event: ProgressEvent): void {
+    if (!this.json) return;
+    const { type, ...fields } = event;
+    this.err.write(`${JSON.stringify({ type, command, ...fields }, jsonReplacer)}\n`);
   }
 
   /** A step of a long operation, for people. */

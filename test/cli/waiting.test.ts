@@ -21,10 +21,21 @@ describe('waiting for the person', () => {
     expect(run.stderr).not.toContain('waiting for you');
   });
 
-  it('--json: stdout is the one document, stderr stays silent', async () => {
+  it('--json: stdout is the one document, stderr only its JSON progress lines (no spinner, no sentences)', async () => {
     const run = await bandctl([...enroll, '--json'], { stdin: '', stderrTty: true });
     expect(run.code).toBe(4);
-    expect(run.stderr).toBe('');
+    expect(run.stderr).not.toContain('\x1b[');
+    expect(run.stderr).not.toContain('waiting for you');
+    // What was silent before is now the documented progress stream: one JSON object per line.
+    expect(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      { type: 'progress', command: 'enroll', step: 'wear-band' },
+      { type: 'instruction', command: 'enroll', kind: 'wear-band', text: 'Put the band on your wrist.' },
+    ]);
     expect(run.json()).toMatchObject({ ok: false, error: { code: 'TIMEOUT' } });
   });
 });

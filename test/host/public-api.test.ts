@@ -68,6 +68,7 @@ const REVIEWED = {
     'AttestationRequirement',
     'BandClientOptions',
     'HeartbeatOptions',
+    'RegisterKeyProgress',
     'BandEvent',
     'BandEventsOptions',
     'BandRegistration',

@@ -61,7 +61,13 @@ describe.skipIf(!socat.ok)('killing socat mid-call', () => {
     await pair.kill();
     const run = await ctl.done;
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(3);
-    expect(run.stderr).toBe('');
+    // With --json, stderr holds only the progress lines (README "Progress with --json"): here the one instruction.
+    expect(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([expect.objectContaining({ type: 'instruction', command: 'wipe', kind: 'delete-user-data' })]);
     const { error } = run.json();
     expect(error.code).toBe('DISCONNECTED');
     expect(error.message).toMatch(/^the link to the band at serial:\S+ closed; /);

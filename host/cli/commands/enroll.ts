@@ -28,11 +28,12 @@ The user wears the band, types the setup code it shows, and touches the sensor u
     await withBand(ctx, async (band) => {
       const result = await enroll(
         band,
-        personFor(ctx, band, values['simulate-user']),
+        personFor(ctx, band, values['simulate-user'], 'enroll'),
         { userName, label: values.label, hapticFeedback: !values['no-haptics'] },
         {
           stepTimeoutMs,
           onProgress: (p) => {
+            ctx.out.event('enroll', { type: 'progress', ...p });
             if (p.step === 'capture')
               ctx.out.progress(
                 `  fingerprint ${p.goodTouches}/${p.touchesRequired}${p.rejected ? ' (touch rejected, try again)' : ''}`,

@@ -57,11 +57,13 @@ A failed run leaves a resume point in FILE.progress.json: run the same command a
         userName,
         bandSerial,
         band,
-        user: personFor(ctx, band, values['simulate-user']),
+        user: personFor(ctx, band, values['simulate-user'], 'reenroll'),
         label: values.label,
         userTimeoutMs,
         onProgress: (p) => {
           steps.push(p);
+          // One line per step: {step, status, detail?}, and the enrollment's own steps inside `enroll`.
+          ctx.out.event('reenroll', { type: 'progress', ...p });
           if (p.status === 'progress') {
             if (p.enroll.step === 'capture')
               ctx.out.progress(`    fingerprint ${p.enroll.goodTouches}/${p.enroll.touchesRequired}`);

@@ -69,13 +69,14 @@ have, a band the directory does not assign to that user, and a band enrolled to 
           `register-key: ${serial} is enrolled to ${state.userName}, not ${userName}; re-enroll it with 'bandctl reenroll --user ${userName} --band ${serial}'`,
         );
       }
-      const person = personFor(ctx, band, values['simulate-user']);
+      const person = personFor(ctx, band, values['simulate-user'], 'register-key');
       const credential = await registerKey({
         band,
         relyingParty: rp,
         userName,
         user: person,
         stepTimeoutMs: waitMs,
+        onProgress: (p) => ctx.out.event('register-key', { type: 'progress', ...p }),
       }).catch((error: unknown) => {
         // The relying party listed the user's keys in excludeCredentials: the band holds one of them.
         if (error instanceof CtapError && error.code === 'CTAP2_ERR_CREDENTIAL_EXCLUDED') {

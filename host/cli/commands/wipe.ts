@@ -16,7 +16,8 @@ person does it.`,
     const { values } = parseCommand('wipe', ctx.argv, { wait: { type: 'string' }, ...SIMULATE_USER_OPTION });
     const timeoutMs = parseInteger('wipe', values.wait, '--wait', 120_000, 1);
     await withBand(ctx, async (band) => {
-      const result = await deleteUserData(band, personFor(ctx, band, values['simulate-user']), { timeoutMs });
+      const result = await deleteUserData(band, personFor(ctx, band, values['simulate-user'], 'wipe'), { timeoutMs });
+      ctx.out.event('wipe', { type: 'progress', step: result });
       const state = await band.getState();
       ctx.out.result(
         { ok: true, result, state: state.state, screen: state.screen },

@@ -52,31 +52,61 @@ export class CommittedDirectory {
     return this.#view;
   }
 
-  /** A scratch copy for one transaction: the caller may mutate anything in it. */
+  /**
+   * A scratch copy for one transaction: the caller may mutate anything in it. Each table is copied when the
+   * transaction first touches it (reads or assigns `draft.users`, ...): a table it never touches is still the
+   * committed one, so it is neither copied nor compared, and queries about it use the indexes (`indexFor`).
+   */
   openDraft(now: string): DirectoryDraft {
     const v = this.#view;
-    return {
-      users: v.users.map((u) => ({ name: u.name, created: u.created })),
-      bands: v.bands.map((b) => ({
-        serialNumber: b.serialNumber,
-        deviceId: b.deviceId,
-        seosEnabled: b.seosEnabled,
-        created: b.created,
-      })),
-      associations: v.associations.map((a) => ({
-        userName: a.userName,
-        serialNumber: a.serialNumber,
-        isActive: a.isActive,
-        isPrimary: a.isPrimary,
-        notes: a.notes,
-        created: a.created,
-      })),
+    const untouched = new Set<Table>(TABLES);
+    const tables: Partial<Pick<DirectoryState, Table>> = {};
+    const copies: { [K in Table]: () => DirectoryState[K] } = {
+      users: () => v.users.map((u) => ({ name: u.name, created: u.created })),
+      bands: () =>
+        v.bands.map((b) => ({
+          serialNumber: b.serialNumber,
+          deviceId: b.deviceId,
+          seosEnabled: b.seosEnabled,
+          created: b.created,
+        })),
+      associations: () =>
+        v.associations.map((a) => ({
+          userName: a.userName,
+          serialNumber: a.serialNumber,
+          isActive: a.isActive,
+          isPrimary: a.isPrimary,
+          notes: a.notes,
+          created: a.created,
+        })),
+    };
+    // The tables first, as in a state (the order JSON and test matchers see).
+    const draft = {
+      users: [],
+      bands: [],
+      associations: [],
       policy: {
         allowReEnrollOwnBand: v.policy.allowReEnrollOwnBand,
         allowReEnrollAnyActiveBand: v.policy.allowReEnrollAnyActiveBand,
       },
       now,
-    };
+    } as DirectoryDraft;
+    for (const table of TABLES) {
+      Object.defineProperty(draft, table, {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          if (untouched.delete(table)) (tables as Record<Table, unknown>)[table] = copies[table]();
+          return tables[table];
+        },
+        set: (value: unknown) => {
+          untouched.delete(table);
+          (tables as Record<Table, unknown>)[table] = value;
+        },
+      });
+    }
+    drafts.set(draft, { committed: this, view: v, untouched });
+    return draft;
   }
 
   /**
@@ -86,21 +116,31 @@ export class CommittedDirectory {
    */
   prepare(draft: DirectoryDraft): PreparedCommit {
     const d = draft as unknown as Record<string, unknown>;
-    if (!Array.isArray(d.users) || !Array.isArray(d.bands) || !Array.isArray(d.associations) || !isPolicy(d.policy)) {
+    const v = this.#view;
+    // Tables of a draft opened here (and nothing committed since) that the transaction never touched.
+    const base = drafts.get(draft);
+    const untouched = base?.committed === this && base.view === v ? base.untouched : new Set<Table>();
+    const touched = (table: Table) => !untouched.has(table);
+    if (TABLES.some((table) => touched(table) && !Array.isArray(d[table])) || !isPolicy(d.policy)) {
       return reject(draft, 'well-formed');
     }
-    const v = this.#view;
-    const users = scan(d.users as unknown[], v.users, this.#users, userKey, sameUser, isWellFormedUser, freezeUser);
-    const bands = scan(d.bands as unknown[], v.bands, this.#bands, bandKey, sameBand, isWellFormedBand, freezeBand);
-    const associations = scan(
-      d.associations as unknown[],
-      v.associations,
-      this.#associations,
-      associationKey,
-      sameAssociation,
-      isWellFormedAssociation,
-      freezeAssociation,
-    );
+    const users = touched('users')
+      ? scan(d.users as unknown[], v.users, this.#users, userKey, sameUser, isWellFormedUser, freezeUser)
+      : unchanged(v.users, this.#users);
+    const bands = touched('bands')
+      ? scan(d.bands as unknown[], v.bands, this.#bands, bandKey, sameBand, isWellFormedBand, freezeBand)
+      : unchanged(v.bands, this.#bands);
+    const associations = touched('associations')
+      ? scan(
+          d.associations as unknown[],
+          v.associations,
+          this.#associations,
+          associationKey,
+          sameAssociation,
+          isWellFormedAssociation,
+          freezeAssociation,
+        )
+      : unchanged(v.associations, this.#associations);
     if (users.malformed || bands.malformed || associations.malformed) return reject(draft, 'well-formed');
     if (users.duplicate) return reject(draft, 'unique-user-name');
     if (bands.duplicate) return reject(draft, 'unique-serial-number');
@@ -254,10 +294,23 @@ export class CommittedDirectory {
  */
 const indexes = new WeakMap<DirectorySnapshot, CommittedDirectory>();
 
-/** Key lookups for `view`, if it is a committed directory's current view. */
-export function indexFor(view: DirectorySnapshot): CommittedDirectory | undefined {
+type Table = 'users' | 'bands' | 'associations';
+const TABLES: readonly Table[] = ['users', 'bands', 'associations'];
+
+/** A draft's origin: the directory and view it was opened from, and the tables it has not touched yet. */
+const drafts = new WeakMap<object, { committed: CommittedDirectory; view: DirectorySnapshot; untouched: Set<Table> }>();
+
+/**
+ * Key lookups that answer for `table` of `view`: the indexes of the committed directory whose current view it is,
+ * or from which it is a draft that has not touched `table` (so that table is still the committed one).
+ */
+export function indexFor(view: DirectorySnapshot, table: Table): CommittedDirectory | undefined {
   const committed = indexes.get(view);
-  return committed !== undefined && committed.view === view ? committed : undefined;
+  if (committed !== undefined) return committed.view === view ? committed : undefined;
+  const draft = drafts.get(view);
+  return draft !== undefined && draft.untouched.has(table) && draft.committed.view === draft.view
+    ? draft.committed
+    : undefined;
 }
 
 export interface PreparedCommit {
@@ -354,6 +407,19 @@ function scan<T extends object>(
     same: others.length === 0 && unmatched.size === 0,
     duplicate,
     malformed,
+  };
+}
+
+/** A table the transaction never touched: the committed rows, as they are. */
+function unchanged<T>(committed: readonly T[], index: ReadonlyMap<string, T>): Scan<T> {
+  return {
+    next: committed as T[],
+    changed: [],
+    removed: [],
+    has: (key) => index.has(key),
+    same: true,
+    duplicate: false,
+    malformed: false,
   };
 }
 

@@ -2,16 +2,17 @@ import { indexFor } from './committed-directory.js';
 import { DirectoryError } from './errors.js';
 import type { Association, DirectoryBand, DirectorySnapshot, DirectoryUser } from './model.js';
 
-// Queries on a directory's current snapshot use its indexes; on a draft or an older snapshot they search the rows.
+// Queries on a directory's current snapshot, or on a table a draft has not touched, use the directory's indexes;
+// on an older snapshot or a table a transaction touched they search the rows.
 
 export function findUser(view: DirectorySnapshot, name: string): Readonly<DirectoryUser> | undefined {
-  const index = indexFor(view);
+  const index = indexFor(view, 'users');
   if (index !== undefined) return index.user(name);
   return view.users.find((u) => u.name === name);
 }
 
 export function findBand(view: DirectorySnapshot, serialNumber: string): Readonly<DirectoryBand> | undefined {
-  const index = indexFor(view);
+  const index = indexFor(view, 'bands');
   if (index !== undefined) return index.band(serialNumber);
   return view.bands.find((b) => b.serialNumber === serialNumber);
 }
@@ -40,14 +41,14 @@ export function requireBand(view: DirectorySnapshot, serialNumber: string): Read
 }
 
 export function associationsOf(view: DirectorySnapshot, userName: string): readonly Readonly<Association>[] {
-  const index = indexFor(view);
+  const index = indexFor(view, 'associations');
   if (index !== undefined) return index.associationsOf({ userName });
   return view.associations.filter((a) => a.userName === userName);
 }
 
 /** The association holding a band, whoever holds it (a band belongs to at most one user). */
 export function associationOfBand(view: DirectorySnapshot, serialNumber: string): Readonly<Association> | undefined {
-  const index = indexFor(view);
+  const index = indexFor(view, 'associations');
   if (index !== undefined) return index.associationsOf({ serialNumber })[0];
   return view.associations.find((a) => a.serialNumber === serialNumber);
 }
@@ -58,7 +59,7 @@ export function associationsOfUserOrBand(
   userName: string,
   serialNumber: string,
 ): readonly Readonly<Association>[] {
-  const index = indexFor(view);
+  const index = indexFor(view, 'associations');
   if (index !== undefined) return index.associationsOf({ userName, serialNumber });
   return view.associations.filter((a) => a.userName === userName || a.serialNumber === serialNumber);
 }

@@ -75,4 +75,40 @@ describe('directory queries', () => {
     // An older snapshot answers from its own rows, not from the directory as it is now.
     for (const [view, expected] of snapshots) expect(answers(view)).toEqual(expected);
   });
+
+  it('inside a transaction answer from the draft: untouched tables as committed, touched ones with its changes', async () => {
+    const directory = new MemoryDirectory({ clock: steppingClock() });
+    for (const step of steps.slice(0, 4)) await directory.update(step);
+    const before = await directory.snapshot();
+    let kept: DirectoryDraft | undefined;
+    await directory.update((d) => {
+      kept = d;
+      // Nothing touched yet: every answer is the committed directory's.
+      expect(answers(d)).toEqual(answers(copyDirectoryState(before)));
+      registerUser(d, 'nobody');
+      expect(findUser(d, 'nobody')?.name).toBe('nobody');
+      disconnect(d, 'tw-user2', 'AAAH-00002');
+      expect(associationOfBand(d, 'AAAH-00002')).toBeUndefined();
+      expect(associationsOf(d, 'tw-user2').map((a) => a.serialNumber)).toEqual(['AAAH-00003']);
+      d.bands = d.bands.filter((b) => b.serialNumber !== 'AAAH-00002');
+      expect(findBand(d, 'AAAH-00002')).toBeUndefined();
+      expect(answers(d)).toEqual(answers(copyDirectoryState(d)));
+    });
+    const after = await directory.snapshot();
+    expect(after.users.map((u) => u.name)).toEqual([...before.users.map((u) => u.name), 'nobody']);
+    expect(after.bands.map((b) => b.serialNumber)).not.toContain('AAAH-00002');
+    // A draft looked at after its transaction still holds what it held.
+    expect(kept!.users.map((u) => u.name)).toEqual(after.users.map((u) => u.name));
+    expect(kept!.associations.length).toBe(after.associations.length);
+
+    // A transaction that only reads commits nothing; one that breaks a rule in a table it touches is refused.
+    await directory.update((d) => void associationsOf(d, 'tw-user1'));
+    expect(await directory.snapshot()).toBe(after);
+    await expect(
+      directory.update((d) => {
+        d.associations.push({ ...d.associations[0], serialNumber: 'ZZZZ-99999' });
+      }),
+    ).rejects.toMatchObject({ code: 'INVARIANT' });
+    expect(await directory.snapshot()).toBe(after);
+  });
 });

@@ -1,9 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { openBand, SimulatedUser, type BandClient } from '../../host/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
+import { BANDSIM, requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
 import { bandctlProcess } from '../support/bandctl.js';
 import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
@@ -11,7 +14,7 @@ import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
  * python-fido2 (Debian's python3-fido2, an independent CTAP2 client) drives bandsim over UDP-HID: CTAPHID INIT and
  * PING, getInfo, makeCredential (rk and non-rk) with packed batch (x5c) and self attestation checked by python-fido2, getAssertion
  * with the signature verified against the attested public key, ClientPin (both PIN/UV protocols), reset, and
- * CTAPHID_CANCEL during a KEEPALIVE(UPNEEDED) wait.
+ * CTAPHID_CANCEL during a KEEPALIVE(UPNEEDED) wait, enterprise attestation.
  * The driver is test/interop/python_fido2_driver.py; it prints one JSON object of what it saw.
  */
 const here = new URL('.', import.meta.url).pathname;
@@ -33,12 +36,23 @@ async function startBand(
 /** Runs the python driver against a band; resolves with its JSON report. */
 function drive(
   band: RunningBand,
-  scenario: 'main' | 'reset' | 'cancel' | 'extensions' | 'u2f' | 'config' | 'bio' | 'largeblobs' | 'largeblobs-read',
+  scenario:
+    | 'main'
+    | 'reset'
+    | 'cancel'
+    | 'extensions'
+    | 'u2f'
+    | 'config'
+    | 'bio'
+    | 'largeblobs'
+    | 'largeblobs-read'
+    | 'enterprise',
+  extra: string[] = [],
 ): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
     execFile(
       PYTHON,
-      [join(here, 'python_fido2_driver.py'), '127.0.0.1', String(band.port), scenario],
+      [join(here, 'python_fido2_driver.py'), '127.0.0.1', String(band.port), scenario, ...extra],
       // No __pycache__ left in the source tree.
       { cwd: here, timeout: 60_000, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } },
       (error, stdout, stderr) => {
@@ -298,7 +312,8 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
   it('authenticatorConfig through python-fido2 Config: setMinPINLength with an RP list feeds minPinLength, forces the PIN change; toggleAlwaysUv', async () => {
     const report = await drive(await startBand(), 'config');
     expect(report.getInfo).toEqual({
-      options: { authnrCfg: true, alwaysUv: false, setMinPINLength: true, makeCredUvNotRqd: true, ep: null },
+      // ep present and false: enterprise attestation capable, not enabled (CTAP 2.1 §7.1).
+      options: { authnrCfg: true, alwaysUv: false, setMinPINLength: true, makeCredUvNotRqd: true, ep: false },
       minPinLength: 4,
       forcePinChange: false,
     });
@@ -441,4 +456,47 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
       'python-user-52': { getBlob: 'written by bandctl for 52', rawDeflate: null },
     });
   }, 90_000);
+
+  it('enterprise attestation: ep, enableEnterpriseAttestation, makeCredential 1 and 2 with epAtt; python-fido2 verifies the certificate naming the device ID and its chain to the root', async () => {
+    const band = await startBand('auto', ['--enterprise-rp', 'interop.example']);
+    const dir = await mkdtemp(join(tmpdir(), 'band-root-'));
+    const client: BandClient = await openBand(`udp-hid:127.0.0.1:${band.port}`);
+    try {
+      const rootPem = join(dir, 'root.pem');
+      await promisify(execFile)(process.execPath, [BANDSIM, '--attestation-root-out', rootPem], { timeout: 30_000 });
+      const deviceId = Buffer.from((await client.getInfo()).deviceId).toString('hex');
+      const report = await drive(band, 'enterprise', [rootPem]);
+      // What python-fido2 0.9.1 has: the sub-command's number and epAtt parsing, not the two conveniences.
+      expect(report.library).toEqual({
+        configEnableEnterpriseAttestation: false,
+        makeCredentialEnterpriseAttestation: false,
+      });
+      expect(report.epBefore).toBe(false);
+      expect(ok(report.beforeEnable)).toEqual({ status: 'INVALID_PARAMETER' });
+      expect(ok(report.enable)).toEqual({ ep: true });
+      const enterprise = {
+        epAtt: true,
+        attestationType: 'BASIC',
+        chainsToRoot: true,
+        // cryptography writes X.520 serialNumber (2.5.4.5) by its OID.
+        subject: `2.5.4.5=${deviceId},CN=bandsim enterprise attestation,OU=Authenticator Attestation,O=band-stack,C=US`,
+        deviceId,
+      };
+      expect(ok(report.vendorFacilitatedListedRp)).toEqual(enterprise);
+      expect(ok(report.platformManaged)).toEqual(enterprise);
+      // Vendor-facilitated for an RP ID the band was not provisioned with: the batch certificate, no device.
+      expect(ok(report.vendorFacilitatedOtherRp)).toEqual({
+        epAtt: null,
+        attestationType: 'BASIC',
+        chainsToRoot: true,
+        subject: 'CN=bandsim batch attestation,OU=Authenticator Attestation,O=band-stack,C=US',
+        deviceId: null,
+      });
+      expect(ok(report.valueThree)).toEqual({ status: 'INVALID_OPTION' });
+    } finally {
+      client.close();
+      await client.closed();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,6 +1,10 @@
 """Drives the band (bandsim --udp-hid) with python-fido2 0.9.x, an independent CTAP2 client.
 
-usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio|bio-enroll|largeblobs|largeblobs-read
+usage: python_fido2_driver.py HOST PORT main|reset|cancel|extensions|u2f|config|bio|bio-enroll|largeblobs|largeblobs-read|
+       enterprise ROOT_PEM
+
+ROOT_PEM (enterprise): the band model's root CA (bandsim --attestation-root-out), which the attestation chain must
+end at.
 
 Prints one JSON object: what each step saw. The bio-enroll scenario also needs the wearer: it prints
 "ACT {json}" lines for what the simulated person must do while a request waits (a touch on the sensor), and
@@ -8,6 +12,7 @@ Prints one JSON object: what each step saw. The bio-enroll scenario also needs t
 raises is reported as {"error": "..."} under its name so one failure does not hide the others' results.
 """
 import base64
+import inspect
 import json
 import os
 import sys
@@ -17,10 +22,12 @@ import zlib
 
 from cryptography import x509
 from cryptography.hazmat.backends import default_backend
+from cryptography.hazmat.primitives import serialization
 from fido2.attestation import PackedAttestation
-from fido2.attestation.base import AttestationType
+from fido2.attestation.base import AttestationType, verify_x509_chain
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
+from fido2.ctap2 import AttestationObject, Ctap2
+from fido2.ctap2.base import args
 from fido2.ctap2.config import Config
 from fido2.ctap2.bio import CaptureError, FPBioEnrollment
 from fido2.ctap2.blob import LargeBlobs, _lb_unpack
@@ -464,6 +471,69 @@ def config_scenario(dev, results):
     step(results, "toggleAlwaysUv", always_uv)
 
 
+def enterprise_scenario(dev, results, root_pem):
+    """Enterprise attestation (CTAP 2.1 §7.1) on a band started with --enterprise-rp interop.example.
+
+    python-fido2 0.9.1 names the sub-command (Config.CMD.ENABLE_ENTERPRISE_ATT) and parses epAtt
+    (AttestationObject.ep_att), but has neither Config.enable_enterprise_attestation nor a make_credential
+    enterprise_attestation parameter: where they are missing the driver sends the same bytes through the
+    library's own Config._call and Ctap2.send_cbor, and says which way it went."""
+    ctap = Ctap2(dev)
+    root = x509.load_pem_x509_certificate(open(root_pem, "rb").read(), default_backend())
+    root_der = root.public_bytes(serialization.Encoding.DER)
+    has_enable = hasattr(Config, "enable_enterprise_attestation")
+    has_param = "enterprise_attestation" in inspect.signature(Ctap2.make_credential).parameters
+    results["library"] = {"configEnableEnterpriseAttestation": has_enable, "makeCredentialEnterpriseAttestation": has_param}
+    results["epBefore"] = ctap.get_info().options.get("ep")
+
+    def make_ep(rp, value):
+        cdh = sha256(os.urandom(32))
+        if has_param:
+            att = ctap.make_credential(cdh, rp, user(3), ES256, enterprise_attestation=value)
+        else:
+            # makeCredential member 0x0A is enterpriseAttestation: the tenth positional member.
+            att = ctap.send_cbor(
+                Ctap2.CMD.MAKE_CREDENTIAL,
+                args(cdh, rp, user(3), ES256, None, None, None, None, None, value),
+                None,
+                AttestationObject,
+            )
+        statement = att.att_stmt if hasattr(att, "att_stmt") else att.att_statement
+        verified = PackedAttestation().verify(statement, att.auth_data, cdh)
+        att_type = verified.attestation_type if hasattr(verified, "attestation_type") else verified[0]
+        trust_path = (verified.trust_path if hasattr(verified, "trust_path") else verified[1]) or []
+        # The chain, leaf then the model's root: each certificate signed by the next (python-fido2's own check).
+        verify_x509_chain(list(trust_path) + [root_der])
+        leaf = x509.load_der_x509_certificate(trust_path[0], default_backend())
+        serials = leaf.subject.get_attributes_for_oid(x509.NameOID.SERIAL_NUMBER)
+        return {
+            "epAtt": att.ep_att,
+            "attestationType": att_type.name,
+            "chainsToRoot": True,
+            "subject": leaf.subject.rfc4514_string(),
+            "deviceId": serials[0].value if serials else None,
+        }
+
+    step(results, "beforeEnable", lambda: {"status": expect_ctap_error(lambda: make_ep(RP, 2))})
+    ClientPin(ctap).set_pin("4321")
+
+    def enable():
+        protocol = PinProtocolV2()
+        token = ClientPin(ctap, protocol).get_pin_token("4321", ClientPin.PERMISSION.AUTHENTICATOR_CFG)
+        config = Config(ctap, protocol, token)
+        if has_enable:
+            config.enable_enterprise_attestation()
+        else:
+            config._call(Config.CMD.ENABLE_ENTERPRISE_ATT)
+        return {"ep": ctap.get_info().options.get("ep")}
+
+    step(results, "enable", enable)
+    step(results, "vendorFacilitatedListedRp", lambda: make_ep(RP, 1))
+    step(results, "vendorFacilitatedOtherRp", lambda: make_ep({"id": "other.example", "name": "Other"}, 1))
+    step(results, "platformManaged", lambda: make_ep({"id": "other.example", "name": "Other"}, 2))
+    step(results, "valueThree", lambda: {"status": expect_ctap_error(lambda: make_ep(RP, 3))})
+
+
 def bio_scenario(dev, results):
     """FPBioEnrollment on a band whose wearer enrolled on the band: sensor info, list, rename, the one-template
     refusals, then built-in UV (the wrist) for a credential and an assertion."""
@@ -758,6 +828,7 @@ def main():
             "bio-enroll": bio_enroll_scenario,
             "largeblobs": largeblobs_scenario,
             "largeblobs-read": largeblobs_read_scenario,
+            "enterprise": lambda d, r: enterprise_scenario(d, r, sys.argv[4]),
         }[scenario](dev, results)
     except Exception as e:
         results["fatal"] = "%s: %s" % (type(e).__name__, e)

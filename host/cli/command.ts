@@ -44,7 +44,9 @@ export interface CliCommand {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-type Values<O> = { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string };
+type Values<O> = {
+  [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
+};
 
 export interface ParsedCommand<O> {
   values: Values<O & typeof GLOBAL_OPTIONS>;

@@ -39,6 +39,8 @@ export { Ctap2Command as Ctap };
 export const Status = {
   OK: CtapStatus.CTAP2_OK,
   INVALID_COMMAND: CtapStatus.CTAP1_ERR_INVALID_COMMAND,
+  INVALID_PARAMETER: CtapStatus.CTAP1_ERR_INVALID_PARAMETER,
+  INVALID_OPTION: CtapStatus.CTAP2_ERR_INVALID_OPTION,
   INVALID_CBOR: CtapStatus.CTAP2_ERR_INVALID_CBOR,
   KEEPALIVE_CANCEL: CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL,
   NO_CREDENTIALS: CtapStatus.CTAP2_ERR_NO_CREDENTIALS,
@@ -144,7 +146,7 @@ export function request(command: number, params?: CborInput): Uint8Array {
 export const RP_ID = 'conformance.band-stack.example';
 
 export function makeCredentialRequest(
-  options: { rpId?: string; userId?: Uint8Array; clientDataHash?: Uint8Array } = {},
+  options: { rpId?: string; userId?: Uint8Array; clientDataHash?: Uint8Array; enterpriseAttestation?: number } = {},
 ): { payload: Uint8Array; clientDataHash: Uint8Array } {
   const clientDataHash = options.clientDataHash ?? new Uint8Array(randomBytes(32));
   const userId = options.userId ?? new Uint8Array(randomBytes(16));
@@ -157,6 +159,7 @@ export function makeCredentialRequest(
       pubKeyCredParams: [
         encodeMembers(PublicKeyCredentialParameters, { type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }),
       ],
+      enterpriseAttestation: options.enterpriseAttestation,
     }),
   );
   return { payload, clientDataHash };
@@ -217,8 +220,12 @@ export interface Credential {
 }
 
 /** authenticatorMakeCredential with the wearer's tap; checks only what is needed to use the result. */
-export async function makeCredential(ctx: ConformanceContext, rpId = RP_ID): Promise<Credential> {
-  const { payload, clientDataHash } = makeCredentialRequest({ rpId });
+export async function makeCredential(
+  ctx: ConformanceContext,
+  rpId = RP_ID,
+  enterpriseAttestation?: number,
+): Promise<Credential> {
+  const { payload, clientDataHash } = makeCredentialRequest({ rpId, enterpriseAttestation });
   const raw = await withPresence(ctx, payload);
   const reply = parseReply(raw, 'authenticatorMakeCredential');
   check(

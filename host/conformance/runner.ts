@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { HostMessageCodec, PROTOCOL_VERSION, type Capability } from '../../proto/index.js';
 import { Command, type Transport, type Unit } from '../../transport/index.js';
 import { BandClient } from '../band-client.js';
@@ -36,6 +37,25 @@ export interface ConformanceOptions {
   destructive?: boolean;
   /** Called once the probe has seen the band, before any requirement runs (to say what will happen). */
   onProbe?: (profile: BandProfile) => void;
+  /**
+   * The band model's root CA certificates (DER bytes or PEM text): the attestation requirements check that the
+   * band's x5c chain ends at one of them. Absent: they check the chain within x5c only.
+   */
+  attestationRoots?: readonly (Uint8Array | string)[];
+}
+
+/** Parses `ConformanceOptions.attestationRoots`; a value that is not a certificate is a TypeError naming it. */
+export function parseAttestationRoots(roots: readonly (Uint8Array | string)[]): X509Certificate[] {
+  return roots.map((root, index) => {
+    try {
+      return new X509Certificate(typeof root === 'string' ? root : Buffer.from(root));
+    } catch (cause) {
+      throw new TypeError(
+        `ConformanceOptions.attestationRoots[${index}] is not an X.509 certificate (${(cause as Error).message}); pass DER bytes or PEM text`,
+        { cause },
+      );
+    }
+  });
 }
 
 /**
@@ -49,6 +69,7 @@ export async function runConformance(
   options: ConformanceOptions = {},
 ): Promise<ConformanceReport> {
   const callTimeoutMs = options.callTimeoutMs ?? 5_000;
+  const attestationRoots = parseAttestationRoots(options.attestationRoots ?? []);
   const selected = select(options.requirements ?? CATALOGUE, options.only);
   const profile = await probe(openBand, callTimeoutMs);
   options.onProbe?.(profile);
@@ -57,6 +78,7 @@ export async function runConformance(
   for (const requirement of selected) {
     const result = await runOne(requirement, openBand, profile, permission, {
       callTimeoutMs,
+      attestationRoots,
       timeoutMs: requirement.timeoutMs ?? options.requirementTimeoutMs ?? 30_000,
     });
     results.push(result);
@@ -211,7 +233,7 @@ async function runOne(
   openBand: () => Promise<Transport>,
   profile: BandProfile,
   permission: { destructive: boolean },
-  limits: { callTimeoutMs: number; timeoutMs: number },
+  limits: { callTimeoutMs: number; timeoutMs: number; attestationRoots: readonly X509Certificate[] },
 ): Promise<RequirementResult> {
   const base = { id: requirement.id, title: requirement.title, source: requirement.source };
   const started = Date.now();
@@ -243,6 +265,7 @@ async function runOne(
     framed: framedAccessOf(transport),
     signal: controller.signal,
     callTimeoutMs: limits.callTimeoutMs,
+    attestationRoots: limits.attestationRoots,
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import type { Capability, GetInfoResponse } from '../../proto/index.js';
 import type { Transport } from '../../transport/index.js';
 import type { BandClient } from '../band-client.js';
@@ -57,6 +58,11 @@ export interface ConformanceContext {
   readonly signal: AbortSignal;
   /** Deadline for one exchange with the band. */
   readonly callTimeoutMs: number;
+  /**
+   * Root CA certificates the band's attestation chain must end at (`ConformanceOptions.attestationRoots`,
+   * `bandctl conformance --attestation-root FILE`); empty: the chain is checked within x5c only.
+   */
+  readonly attestationRoots: readonly X509Certificate[];
 }
 
 export interface Requirement {

@@ -39,6 +39,12 @@ export interface AttestationCertificateFacts {
   ca: boolean;
   /** The id-fido-gen-ce-aaguid extension's AAGUID; undefined when absent or malformed. */
   aaguid?: Uint8Array;
+  /** Whether that extension is marked critical (WebAuthn §8.2.1: it must not be). */
+  aaguidCritical: boolean;
+  /** The subject's C, O and CN values (WebAuthn §8.2.1 requires each). */
+  country: string[];
+  organization: string[];
+  commonName: string[];
   /** The device ID named by the subject's serialNumber (enterprise attestation); undefined when absent or not one. */
   deviceId?: Uint8Array;
 }
@@ -61,12 +67,15 @@ export function attestationCertificateFacts(der: Uint8Array): AttestationCertifi
   const text = (oid: string) => subject.filter((a) => a.type === oid).map((a) => a.value.toString());
   let ca = false;
   let aaguid: Uint8Array | undefined;
+  let aaguidCritical = false;
   for (const extension of tbs.extensions ?? []) {
     const value = extension.extnValue.buffer;
     try {
       if (extension.extnID === id_ce_basicConstraints) ca = AsnConvert.parse(value, BasicConstraints).cA;
-      if (extension.extnID === AttestationOid.fidoGenCeAaguid)
+      if (extension.extnID === AttestationOid.fidoGenCeAaguid) {
+        aaguidCritical = extension.critical;
         aaguid = new Uint8Array(AsnConvert.parse(value, OctetString).buffer);
+      }
     } catch {
       // A malformed extension reads as absent: the checks then fail on it.
     }
@@ -76,7 +85,11 @@ export function attestationCertificateFacts(der: Uint8Array): AttestationCertifi
   return {
     version: tbs.version ?? Version.v1,
     organizationalUnits: text(AttestationOid.organizationalUnitName),
+    country: text(AttestationOid.countryName),
+    organization: text(AttestationOid.organizationName),
+    commonName: text(AttestationOid.commonName),
     ca,
+    aaguidCritical,
     ...(aaguid === undefined ? {} : { aaguid }),
     ...(deviceId === undefined ? {} : { deviceId }),
   };

@@ -1,5 +1,11 @@
 import type { BandDevice, BandEmulator } from '../../firmware-sim/index.js';
-import { decodeCanonical, encodeCanonical, type CborMap } from '../../host/fido2/index.js';
+import { ATTESTATION_MODEL } from '../../firmware-sim/ctap2/index.js';
+import { newAttestationIdentity, type AttestationIdentity } from '../../firmware-sim/ctap2/attestation.js';
+import { BAND_AAGUID } from '../../firmware-sim/fido2.js';
+import { decodeCanonical, encodeCanonical, type CborMap, type CborValue } from '../../host/fido2/index.js';
+import { Cose } from '../../proto/ctap2/cose.js';
+import { MakeCredentialRequest, MakeCredentialResponse } from '../../proto/ctap2/make-credential.js';
+import { PackedAttestationStatement } from '../../proto/ctap2/webauthn-entities.js';
 import { BandMessageCodec, BandStateValues, ScreenValues, type BandMessage } from '../../proto/index.js';
 import { Command, type Unit } from '../../transport/index.js';
 import { U2fIns } from '../../proto/ctap1.js';
@@ -247,6 +253,30 @@ export const MORE_FAULTS: Fault[] = [
       }),
   },
   {
+    name: "makeCredential attests with another model's batch certificate (its AAGUID and root)",
+    breaks: ['FIDO2-014'],
+    wrap: (emulator) => {
+      // Another model's identity, as a band flashed with the wrong factory data would hold; it signs what it attests.
+      const other = newAttestationIdentity((n) => emulator.band.random.bytes(n), 'system', {
+        aaguid: new Uint8Array(16).fill(0x42),
+        model: 'another model',
+      });
+      return reattest(emulator, (reply) => (reply.epAtt ? undefined : other));
+    },
+  },
+  {
+    name: 'enterprise attestation answered with a batch certificate that names no band',
+    breaks: ['FIDO2-015'],
+    wrap: (emulator) => {
+      // A valid batch certificate of this model (its AAGUID, its root), but epAtt true: nothing says which band.
+      const batch = newAttestationIdentity((n) => emulator.band.random.bytes(n), 'system', {
+        aaguid: BAND_AAGUID,
+        model: ATTESTATION_MODEL,
+      });
+      return reattest(emulator, (reply) => (reply.epAtt ? batch : undefined));
+    },
+  },
+  {
     name: 'authenticatorConfig answers CTAP2_OK to any caller',
     breaks: ['FIDO2-011'],
     wrap: (emulator) =>
@@ -259,6 +289,42 @@ export const MORE_FAULTS: Fault[] = [
   },
   largeBlobGetIgnoresOffset,
 ];
+
+/**
+ * Rewrites successful makeCredential replies: where `identity` picks one, the packed statement is signed by that
+ * identity's key over authData ‖ clientDataHash (read from the request) and carries its certificate.
+ */
+function reattest(
+  emulator: BandEmulator,
+  identity: (reply: { epAtt: boolean }) => AttestationIdentity | undefined,
+): BandDevice {
+  return layer(emulator, {
+    reply(request, reply) {
+      if (
+        request.command !== Command.CBOR ||
+        request.payload[0] !== Ctap2Command.MAKE_CREDENTIAL ||
+        reply.command !== Command.CBOR ||
+        reply.payload[0] !== CtapStatus.CTAP2_OK
+      )
+        return reply;
+      const map = decodeCanonical(reply.payload.subarray(1)) as CborMap;
+      const chosen = identity({ epAtt: map.get(MakeCredentialResponse.epAtt.key) === true });
+      if (chosen === undefined) return reply;
+      const params = decodeCanonical(request.payload.subarray(1)) as CborMap;
+      const clientDataHash = params.get(MakeCredentialRequest.clientDataHash.key) as Uint8Array;
+      const authData = map.get(MakeCredentialResponse.authData.key) as Uint8Array;
+      map.set(
+        MakeCredentialResponse.attStmt.key,
+        new Map<string, CborValue>([
+          [PackedAttestationStatement.alg.key, Cose.ALG_ES256],
+          [PackedAttestationStatement.sig.key, chosen.key.sign(Uint8Array.from([...authData, ...clientDataHash]))],
+          [PackedAttestationStatement.x5c.key, [chosen.certificate]],
+        ]),
+      );
+      return { command: Command.CBOR, payload: Uint8Array.of(CtapStatus.CTAP2_OK, ...encodeCanonical(map)) };
+    },
+  });
+}
 
 export const FAULTS: Fault[] = [truncatedRequestId, pingDropsLastByte, setupCodeInScreenChanged];
 

@@ -42,6 +42,19 @@ describe('the conformance suite against deliberately broken bands', () => {
     );
   }, 60_000);
 
+  it('the attestation faults fail for the reason they are built on', async () => {
+    const detail = async (id: string) => {
+      const fault = MORE_FAULTS.find((f) => f.breaks[0] === id)!;
+      return (await runConformance(freshLoopbackBands({ wrap: fault.wrap }), { only: id })).results[0].detail;
+    };
+    expect(await detail('FIDO2-014')).toMatch(
+      /^expected a non-critical id-fido-gen-ce-aaguid extension equal to authData's AAGUID bbaf4d27b2d0d7369e34164abb7a9d65, got (42){16}$/,
+    );
+    expect(await detail('FIDO2-015')).toMatch(
+      /^expected an enterprise attestation certificate whose subject serialNumber names device [0-9a-f]{32}, got a certificate naming no device$/,
+    );
+  }, 60_000);
+
   it('the same fault is caught over UDP CTAPHID', async () => {
     const band = await udpHidBand({ wrap: pingDropsLastByte.wrap });
     try {

@@ -1,4 +1,11 @@
+import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelAttestationRoot } from '../../firmware-sim/ctap2/index.js';
+import { bandAttestationRoot } from '../../firmware-sim/fido2.js';
 import { BandEmulator, serveBand, testWorld } from '../../firmware-sim/index.js';
 import { CATALOGUE } from '../../host/conformance/index.js';
 import { listenTcp, type TcpServer } from '../../transport/index.js';
@@ -33,6 +40,43 @@ describe('bandctl conformance', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no requirement id starts with NOPE; groups: FRAME, HID, PROTO/);
   });
+
+  it('--attestation-root FILE: the attestation requirements check the chain to it; a file that is not a certificate is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'conformance-root-'));
+    try {
+      const root = join(dir, 'root.pem');
+      writeFileSync(root, new X509Certificate(bandAttestationRoot()).toString());
+      const passed = await bandctl([
+        'conformance',
+        '--only',
+        'FIDO2-014,FIDO2-015',
+        '--attestation-root',
+        root,
+        '--json',
+      ]);
+      expect(passed.code).toBe(0);
+      expect(JSON.parse(passed.stdout)).toMatchObject({ ok: true, passed: 2, failed: 0 });
+      const other = join(dir, 'other.pem');
+      writeFileSync(
+        other,
+        new X509Certificate(
+          modelAttestationRoot({ aaguid: new Uint8Array(16), model: 'other' }).certificate,
+        ).toString(),
+      );
+      const failed = await bandctl(['conformance', '--only', 'FIDO2-014', '--attestation-root', other]);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(
+        /^FAIL FIDO2-014 .* — expected the chain to end at a given attestation root, got issuer/m,
+      );
+      const notCert = join(dir, 'not.pem');
+      writeFileSync(notCert, 'hello');
+      const bad = await bandctl(['conformance', '--attestation-root', notCert]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--attestation-root .*not.pem is not an X.509 certificate \(PEM or DER\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('an unreachable band exits 3', async () => {
     const run = await bandctl(['--transport', 'tcp:127.0.0.1:1', 'conformance', '--json']);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUE, runConformance, type ConformanceReport } from '../../host/conformance/index.js';
+import { modelAttestationRoot } from '../../firmware-sim/ctap2/index.js';
+import { bandAttestationRoot } from '../../firmware-sim/fido2.js';
 import { freshLoopbackBands, sharedLoopbackBand, udpHidBand } from './bands.js';
 
 /** "FAIL ID: detail" lines, so a failing run shows which requirement broke and why. */
@@ -24,6 +26,24 @@ describe('the conformance suite against the emulator', () => {
       serialNumber: 'AAAH-00125',
       capabilities: expect.arrayContaining(['CAPABILITY_DEBUG_LINK', 'CAPABILITY_FIDO2']),
     });
+  }, 120_000);
+
+  it("checks the attestation chain against the band model's root when given it: passes with it, fails with another", async () => {
+    const withRoot = await runConformance(freshLoopbackBands(), {
+      only: ['FIDO2-014', 'FIDO2-015'],
+      attestationRoots: [bandAttestationRoot()],
+    });
+    expect(failures(withRoot)).toEqual([]);
+    expect(ids(withRoot, 'pass')).toEqual(['FIDO2-014', 'FIDO2-015']);
+    const other = modelAttestationRoot({ aaguid: new Uint8Array(16), model: 'another model' }).certificate;
+    const withOther = await runConformance(freshLoopbackBands(), {
+      only: ['FIDO2-014', 'FIDO2-015'],
+      attestationRoots: [other],
+    });
+    expect(failures(withOther)).toEqual([
+      'FIDO2-014: expected the chain to end at a given attestation root, got issuer C=US, O=band-stack, CN=bandsim attestation root CA',
+      'FIDO2-015: expected the chain to end at a given attestation root, got issuer C=US, O=band-stack, CN=bandsim attestation root CA',
+    ]);
   }, 120_000);
 
   it('passes against one band whose state carries over from link to link, as a real band on a rig', async () => {

@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { openTransport, recordTransport, type Transport } from '../../../transport/index.js';
 import {
   CATALOGUE,
@@ -19,7 +20,7 @@ export const conformanceCommand: CliCommand = {
   name: 'conformance',
   summary: 'run the conformance suite against the band: one line per requirement, the failed ones named',
   usage: `usage: bandctl [--transport URI] conformance [--destructive] [--junit FILE] [--only PREFIX[,PREFIX…]]
-                                        [--requirement-timeout MS] [--list] [--json]
+                                        [--requirement-timeout MS] [--attestation-root FILE]… [--list] [--json]
 
 Requirements marked 'erase' wipe the band and enroll a test user: they delete the user data of the band at
 --transport. They run only with --destructive, or on a band that holds no user data; otherwise they are skipped,
@@ -42,6 +43,9 @@ test band. --record keeps a readable log but hides raw access (the hid/framed re
   --only PREFIX        only requirements whose id starts with PREFIX (FRAME, PROTO-00, HID-003; comma-separated)
   --requirement-timeout MS
                        deadline per requirement (default 30000; some allow more)
+  --attestation-root FILE
+                       (repeatable) the band model's root CA certificate, PEM or DER (bandsim writes its own with
+                       --attestation-root-out FILE): the attestation requirements check the chain ends there
   --list               print the catalogue (id, needs, title) without touching a band
   --json               {"ok", "passed", "failed", "skipped", "target", "results": [{id, title, source, status, detail, ms}]}
 
@@ -53,6 +57,7 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       'requirement-timeout': { type: 'string' },
       destructive: { type: 'boolean' },
       junit: { type: 'string' },
+      'attestation-root': { type: 'string', multiple: true },
     });
     const destructive = values.destructive === true;
     const junit = values.junit;
@@ -77,6 +82,7 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       30_000,
       1,
     );
+    const attestationRoots = attestationRootFiles(values['attestation-root']);
     // Checked before the band is touched: a run whose report cannot be written is a wasted run.
     if (junit !== undefined) writable(junit);
     const startedAt = new Date();
@@ -85,6 +91,7 @@ exit codes: 0 every requirement run passed · 1 at least one failed · 3 the ban
       requirementTimeoutMs,
       callTimeoutMs: ctx.global.timeoutMs,
       destructive,
+      attestationRoots,
       onProbe: (profile) => {
         const note = eraseNote(profile, destructive, chosen);
         if (note && !ctx.global.json) ctx.out.result(null, note);
@@ -142,6 +149,26 @@ function eraseNote(profile: BandProfile, destructive: boolean, chosen: Requireme
   return profile.userData
     ? `${band} holds ${whose}: the ${erasing} requirement(s) that delete it are skipped; run with --destructive to include them`
     : `cannot tell whether ${band} holds user data: the ${erasing} requirement(s) that delete it are skipped; run with --destructive to include them`;
+}
+
+/** The --attestation-root files, each read and parsed as a certificate before the band is touched. */
+function attestationRootFiles(paths: string[] | undefined): Uint8Array[] {
+  return (paths ?? []).map((path) => {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UsageError(`conformance: cannot read --attestation-root ${path}: ${reason}; give a certificate file`);
+    }
+    try {
+      return new Uint8Array(new X509Certificate(bytes).raw);
+    } catch {
+      throw new UsageError(
+        `conformance: --attestation-root ${path} is not an X.509 certificate (PEM or DER); give the band model's root, e.g. the file bandsim --attestation-root-out writes`,
+      );
+    }
+  });
 }
 
 /** Creates (or truncates) the --junit file now, so a bad path fails before the band is touched. */

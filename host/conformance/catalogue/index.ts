@@ -1,4 +1,5 @@
 import type { Requirement } from '../types.js';
+import { ATTESTATION } from './attestation.js';
 import { AUTH } from './auth.js';
 import { ENROLL } from './enroll.js';
 import { FIDO2 } from './fido2.js';
@@ -22,6 +23,7 @@ export const CATALOGUE: readonly Requirement[] = Object.freeze([
   ...AUTH,
   ...WIPE,
   ...FIDO2,
+  ...ATTESTATION,
 ]);
 
-export { AUTH, ENROLL, FIDO2, FRAME, HID, PROTOCOL, STATE, WIPE };
+export { ATTESTATION, AUTH, ENROLL, FIDO2, FRAME, HID, PROTOCOL, STATE, WIPE };

@@ -69,7 +69,7 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
                                          the sensor each time the band asks (6 good touches); the band then holds a
                                          local user (not a directory user) and asks the wearer to authenticate
   bio list --pin PIN                     the enrolled fingerprint: template id (hex) and name
-  bio rename TEMPLATE_ID NAME --pin PIN  name the fingerprint (it is the band's label: at most 12 characters)
+  bio rename TEMPLATE_ID NAME --pin PIN  name the fingerprint (it is the band's label: at most ${MAX_LABEL_CHARS} characters)
   bio remove TEMPLATE_ID --pin PIN       remove a fingerprint enrolled over CTAP (its credentials and the PIN stay);
                                          a directory user's goes only with 'bandctl wipe'
   large-blob list                        the band's large-blob array: its size, limit and entries (encrypted)

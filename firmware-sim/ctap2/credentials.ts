@@ -29,12 +29,12 @@ const OPENED_KEPT = 32;
  */
 export class Credentials {
   /**
-   * Opened credential IDs by ID (hex), least recently used first out. Opening one is an AES-GCM decryption whose
-   * setup costs node about a fifth of a P-256 signature, every getAssertion opens its credential again, and what an
-   * ID opens to depends only on the wrap key, the RP and the ID: so it is kept, under the master's derived keys,
-   * and forgotten with them (a wipe draws a new master; a band without one keeps nothing).
+   * Opened credential IDs by ID (hex), least recently used first out, with their keys. Opening one is an AES-GCM
+   * decryption whose setup costs node about a fifth of a P-256 signature, every getAssertion opens its credential
+   * again, and what an ID opens to depends only on the wrap key, the RP and the ID: so it is kept, under the
+   * master's derived keys, and forgotten with them (a wipe draws a new master; a band without one keeps nothing).
    */
-  private readonly opened = new Map<string, { rpIdHash: Uint8Array; secret: CredentialSecret }>();
+  private readonly opened = new Map<string, { rpIdHash: Uint8Array; secret: CredentialSecret; key: P256Key }>();
   private openedUnder?: Readonly<MasterKeys>;
 
   constructor(
@@ -50,8 +50,9 @@ export class Credentials {
 
   /** The credential `credentialId` names for this RP, or undefined if it is not (or no longer) ours. */
   find(rpIdHash: Uint8Array, credentialId: Uint8Array): Credential | undefined {
-    const secret = this.open(rpIdHash, credentialId);
-    if (secret === undefined) return undefined;
+    const opened = this.open(rpIdHash, credentialId);
+    if (opened === undefined) return undefined;
+    const { secret, key } = opened;
     let resident: ResidentCredential | undefined;
     if (secret.discoverable) {
       const storageKey = residentStorageKey(rpIdHash, credentialId);
@@ -61,13 +62,13 @@ export class Credentials {
     }
     return {
       credentialId: new Uint8Array(credentialId),
-      key: P256Key.fromScalar(secret.privateKey, this.signing()),
+      key,
       credProtect: secret.credProtect,
       ...(resident !== undefined ? { resident } : {}),
     };
   }
 
-  private open(rpIdHash: Uint8Array, credentialId: Uint8Array): CredentialSecret | undefined {
+  private open(rpIdHash: Uint8Array, credentialId: Uint8Array): { secret: CredentialSecret; key: P256Key } | undefined {
     const master = this.store.master();
     const keys = master === undefined ? undefined : deriveMasterKeys(master);
     if (keys !== this.openedUnder) {
@@ -75,19 +76,21 @@ export class Credentials {
       this.openedUnder = keys;
     }
     if (keys === undefined) return undefined;
+    const signing = this.signing();
     const id = hex(credentialId);
-    const kept = this.opened.get(id);
-    if (kept !== undefined && bytesEqual(kept.rpIdHash, rpIdHash)) {
-      this.opened.delete(id);
-      this.opened.set(id, kept);
-      return kept.secret;
+    let entry = this.opened.get(id);
+    if (entry === undefined || !bytesEqual(entry.rpIdHash, rpIdHash)) {
+      const secret = openCredentialId(keys.credentialWrap, rpIdHash, credentialId);
+      if (secret === undefined) return undefined;
+      entry = { rpIdHash: new Uint8Array(rpIdHash), secret, key: P256Key.fromScalar(secret.privateKey, signing) };
+    } else if (entry.key.signing !== signing) {
+      // The band's world was seeded or unseeded since: the key signs the way the band does now.
+      entry = { ...entry, key: P256Key.fromScalar(entry.secret.privateKey, signing) };
     }
-    const secret = openCredentialId(keys.credentialWrap, rpIdHash, credentialId);
-    if (secret === undefined) return undefined;
     this.opened.delete(id);
-    this.opened.set(id, { rpIdHash: new Uint8Array(rpIdHash), secret });
+    this.opened.set(id, entry);
     if (this.opened.size > OPENED_KEPT) this.opened.delete(this.opened.keys().next().value!);
-    return secret;
+    return entry;
   }
 
   /** Discoverable credentials of one RP, newest first (CTAP 2.1 §6.2.2 step 12 orders by creation time). */

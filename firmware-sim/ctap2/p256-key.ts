@@ -1,5 +1,5 @@
 import { createECDH, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { P256_N as P256_ORDER, bytesToBigInt as toBigInt, signP256DerDeterministic } from './ecdsa-rfc6979.js';
+import { P256_N as P256_ORDER, signP256DerDeterministic } from './ecdsa-rfc6979.js';
 
 /**
  * How a band signs. `rfc6979`: deterministic nonces (`ecdsa-rfc6979.ts`), so a seeded band's every output follows
@@ -20,8 +20,7 @@ export function randomP256Scalar(random: (n: number) => Uint8Array): Uint8Array 
       throw new Error(
         `random(32) returned ${candidate.length} bytes; the band's random source must return exactly n bytes`,
       );
-    const d = toBigInt(candidate);
-    if (d >= 1n && d < P256_ORDER) return new Uint8Array(candidate);
+    if (inScalarRange(candidate)) return new Uint8Array(candidate);
   }
   throw new Error('random(32) produced 64 out-of-range P-256 scalars in a row; the random source is not random');
 }
@@ -41,6 +40,14 @@ function keepKeyObject(hex: string, key: KeyObject): KeyObject {
   return key;
 }
 
+/** n as 32 big-endian bytes: a scalar's range is checked by comparing bytes (a BigInt parse cost more). */
+const ORDER_BYTES = Buffer.from(P256_ORDER.toString(16).padStart(64, '0'), 'hex');
+
+/** 1 <= d < n for a 32-byte big-endian d. */
+function inScalarRange(d: Uint8Array): boolean {
+  return Buffer.compare(d, ORDER_BYTES) < 0 && d.some((byte) => byte !== 0);
+}
+
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
 
 /**
@@ -50,10 +57,12 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset
 export class P256Key {
   private readonly privateScalar: Uint8Array;
   private point?: { x: Uint8Array; y: Uint8Array };
+  private nodeKey?: KeyObject;
 
   private constructor(
     d: Uint8Array,
-    private readonly signing: Signing,
+    /** How this key signs. */
+    readonly signing: Signing,
     point?: { x: Uint8Array; y: Uint8Array },
   ) {
     this.privateScalar = new Uint8Array(d);
@@ -80,8 +89,7 @@ export class P256Key {
 
   static fromScalar(d: Uint8Array, signing: Signing = 'rfc6979'): P256Key {
     if (d.length !== 32) throw new Error(`a P-256 private key is 32 bytes; got ${d.length}`);
-    const value = toBigInt(d);
-    if (value < 1n || value >= P256_ORDER) throw new Error('P-256 private scalar out of range [1, n-1]');
+    if (!inScalarRange(d)) throw new Error('P-256 private scalar out of range [1, n-1]');
     return new P256Key(d, signing);
   }
 
@@ -143,14 +151,15 @@ export class P256Key {
   }
 
   private keyObject(): KeyObject {
+    if (this.nodeKey !== undefined) return this.nodeKey;
     const hex = Buffer.from(this.privateScalar).toString('hex');
     const kept = keyObjects.get(hex);
-    if (kept !== undefined) return keepKeyObject(hex, kept);
+    if (kept !== undefined) return (this.nodeKey = keepKeyObject(hex, kept));
     const { x, y } = this.publicPoint();
     const key = createPrivateKey({
       key: { kty: 'EC', crv: 'P-256', d: b64url(this.privateScalar), x: b64url(x), y: b64url(y) },
       format: 'jwk',
     });
-    return keepKeyObject(hex, key);
+    return (this.nodeKey = keepKeyObject(hex, key));
   }
 }

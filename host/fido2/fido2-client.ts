@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parseAuthenticatorData, type AuthenticatorData } from './authenticator-data.js';
 import { parseAuthenticatorInfo, type AuthenticatorInfo } from './authenticator-info.js';
 import { encodeCanonical, type CborInput, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
@@ -112,7 +112,7 @@ export interface AssertionResult {
 }
 
 function sha256(data: string): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return new Uint8Array(hash('sha256', data, 'buffer'));
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

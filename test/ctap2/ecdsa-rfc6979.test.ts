@@ -134,6 +134,19 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
     expect(P256Key.fromScalar(key.scalar(), 'system').uncompressed()).toEqual(key.uncompressed());
   });
 
+  it('takes private scalars in [1, n-1] only, from a caller and from the random source', () => {
+    const n = P256_N.toString(16).padStart(64, '0');
+    const scalar = (value: bigint) => bytes(value.toString(16).padStart(64, '0'));
+    for (const bad of [0n, P256_N, P256_N + 1n, 2n ** 256n - 1n])
+      expect(() => P256Key.fromScalar(scalar(bad)), bad.toString(16)).toThrow(/out of range/);
+    expect(() => P256Key.fromScalar(bytes(n).subarray(1))).toThrow(/32 bytes/);
+    for (const good of [1n, 2n ** 255n, P256_N - 1n])
+      expect(P256Key.fromScalar(scalar(good)).scalar()).toEqual(scalar(good));
+    // The random source's out-of-range draws are skipped: n, then 0, then n-1.
+    const draws = [P256_N, 0n, P256_N - 1n].map(scalar);
+    expect(P256Key.generate(() => draws.shift()!).scalar()).toEqual(scalar(P256_N - 1n));
+  });
+
   it('a signature does not verify for another message or another key', () => {
     fc.assert(
       fc.property(scalar, scalar, fc.uint8Array({ minLength: 1, maxLength: 64 }), (d, other, message) => {

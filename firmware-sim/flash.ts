@@ -154,7 +154,8 @@ function normalise(changes: FlashChanges): Normalised {
 }
 
 function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > 255) {
+  // 85 UTF-16 code units are at most 255 bytes of UTF-8: only longer keys need counting.
+  if (typeof key !== 'string' || key.length === 0 || (key.length > 85 && Buffer.byteLength(key) > 255)) {
     throw new TypeError(`expected a flash key of 1..255 bytes, got ${JSON.stringify(key)}`);
   }
 }

@@ -40,6 +40,12 @@ function keepKeyObject(hex: string, key: KeyObject): KeyObject {
   return key;
 }
 
+/**
+ * The ECDH context new `system` keys come from: each generateKeys() draws a fresh pair, and making the context
+ * (the curve group) costs as much as the generation itself.
+ */
+const keyGenerator = createECDH('prime256v1');
+
 /** n as 32 big-endian bytes: a scalar's range is checked by comparing bytes (a BigInt parse cost more). */
 const ORDER_BYTES = Buffer.from(P256_ORDER.toString(16).padStart(64, '0'), 'hex');
 
@@ -105,10 +111,9 @@ export class P256Key {
    */
   static generate(random: (n: number) => Uint8Array, signing: Signing = 'rfc6979'): P256Key {
     if (signing === 'rfc6979') return new P256Key(randomP256Scalar(random), signing);
-    const ecdh = createECDH('prime256v1');
-    const point = ecdh.generateKeys();
+    const point = keyGenerator.generateKeys();
+    const raw = keyGenerator.getPrivateKey();
     // getPrivateKey drops leading zero bytes (1 key in 256); the scalar is 32 bytes, big-endian.
-    const raw = ecdh.getPrivateKey();
     const d = new Uint8Array(32);
     d.set(raw, 32 - raw.length);
     return new P256Key(d, signing, {

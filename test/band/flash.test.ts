@@ -80,6 +80,14 @@ describe('journal', () => {
     expect(() => flash.commit({ delPrefix: [''] })).toThrow(/empty prefix/);
     expect(() => flash.commit({ put: { '': bytes('x') } })).toThrow(/1\.\.255 bytes/);
   });
+
+  it('takes keys of up to 255 bytes of UTF-8, however many characters that is', () => {
+    const flash = Flash.open(new FlashChip(new MemoryMedium()));
+    for (const key of ['k'.repeat(255), '€'.repeat(85)]) flash.commit({ put: { [key]: bytes('v') } });
+    expect(flash.keys()).toHaveLength(2);
+    for (const key of ['k'.repeat(256), '€'.repeat(86), '€'.repeat(84) + 'kkkk'])
+      expect(() => flash.commit({ put: { [key]: bytes('v') } }), key).toThrow(/1\.\.255 bytes/);
+  });
 });
 
 /** A random script of commits: small and page-spanning values, deletes and prefix deletes. */

@@ -190,7 +190,16 @@ class CanonicalWriter {
       for (const [key, item] of value as ReadonlyMap<CborKey, CborInput | undefined>) add(key, item);
     else
       for (const key of Object.keys(value)) add(key, (value as { readonly [key: string]: CborInput | undefined })[key]);
-    entries.sort((a, b) => compareEncodedKeys(a.encodedKey, b.encodedKey));
+    // CTAP2 maps are small: an insertion sort allocates nothing (Array.prototype.sort copies); large maps use sort.
+    if (entries.length > 16) entries.sort((a, b) => compareEncodedKeys(a.encodedKey, b.encodedKey));
+    else
+      for (let i = 1; i < entries.length; i++) {
+        const entry = entries[i];
+        let j = i - 1;
+        for (; j >= 0 && compareEncodedKeys(entries[j].encodedKey, entry.encodedKey) > 0; j--)
+          entries[j + 1] = entries[j];
+        entries[j + 1] = entry;
+      }
     for (let i = 1; i < entries.length; i++) {
       if (compareEncodedKeys(entries[i - 1].encodedKey, entries[i].encodedKey) === 0) {
         throw new CborError('unsupported', `duplicate map key ${JSON.stringify(entries[i].key)}`);
@@ -224,6 +233,15 @@ function encodeKey(key: number | string): Uint8Array {
       encodedKeys.set(key, encoded);
   }
   return encoded;
+}
+
+/** compareEncodedKeys for two ranges of one array. */
+function compareRanges(bytes: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  if (aEnd - aStart !== bEnd - bStart) return aEnd - aStart - (bEnd - bStart);
+  for (let i = 0; i < aEnd - aStart; i++) {
+    if (bytes[aStart + i] !== bytes[bStart + i]) return bytes[aStart + i] - bytes[bStart + i];
+  }
+  return 0;
 }
 
 function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
@@ -353,16 +371,17 @@ class StrictReader {
       case 3: {
         const len = this.length(info, 'text string');
         this.need(len);
-        const raw = this.bytes.subarray(this.pos, this.pos + len);
+        const at = this.pos;
         this.pos += len;
         // Short ASCII text (member names, RP IDs) is valid UTF-8 as it stands.
         if (len <= 64) {
-          let ascii = true;
-          for (let i = 0; i < len && ascii; i++) ascii = raw[i] < 0x80;
-          if (ascii) return String.fromCharCode.apply(null, raw as unknown as number[]);
+          let text = '';
+          let i = at;
+          for (; i < at + len && this.bytes[i] < 0x80; i++) text += String.fromCharCode(this.bytes[i]);
+          if (i === at + len) return text;
         }
         try {
-          return utf8.decode(raw);
+          return utf8.decode(this.bytes.subarray(at, at + len));
         } catch {
           throw new CborError('malformed', `text string at offset ${start} is not valid UTF-8`);
         }
@@ -380,7 +399,9 @@ class StrictReader {
           throw new CborError('too-deep', `map at offset ${start} nests deeper than ${this.maxDepth} levels`);
         const count = this.length(info, 'map');
         const out: CborMap = new Map();
-        let previousKey: Uint8Array | undefined;
+        // The previous key's encoding, as a range of the input (no view per key).
+        let previousStart = -1;
+        let previousEnd = -1;
         for (let i = 0; i < count; i++) {
           const keyStart = this.pos;
           const key = this.read(depth + 1);
@@ -390,14 +411,14 @@ class StrictReader {
               `map key at offset ${keyStart} is ${describe(key)}; CTAP2 uses integer or text keys`,
             );
           }
-          const encodedKey = this.bytes.subarray(keyStart, this.pos);
-          if (previousKey !== undefined && compareEncodedKeys(previousKey, encodedKey) >= 0) {
+          if (previousStart >= 0 && compareRanges(this.bytes, previousStart, previousEnd, keyStart, this.pos) >= 0) {
             throw new CborError(
               'non-canonical',
               `map key ${JSON.stringify(key)} at offset ${keyStart} is duplicated or out of canonical order`,
             );
           }
-          previousKey = encodedKey;
+          previousStart = keyStart;
+          previousEnd = this.pos;
           out.set(key, this.read(depth + 1));
         }
         return out;

@@ -204,6 +204,23 @@ describe('the canonical writer against cbor-x', () => {
     );
   });
 
+  it('sorts large maps as it sorts small ones', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(anyKey, anyLeaf), {
+          minLength: 10,
+          maxLength: 60,
+          selector: ([k]) => (typeof k === 'number' ? `n${k}` : `s${k}`),
+        }),
+        (entries) => {
+          const v = new Map<number | string, CborValue>(entries);
+          expect(hex(encodeCanonical(v))).toBe(hex(cborXBytes(canonicalShape(v))));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('writes a message larger than its scratch buffer, and a Buffer as a plain byte string', () => {
     const big = new Map<number, CborValue>([
       [1, new Uint8Array(5000).fill(7)],

@@ -128,11 +128,17 @@ export class ManualClock extends QueueClock {
 /**
  * Wall-clock time for bandsim, plus `advance`, which lets a test rig's debug link skip ahead (hold a
  * button for 10 s without waiting 10 s). One Node timer at a time wakes the queue for the earliest entry.
+ *
+ * That timer is only moved earlier, never cancelled: a timer set and cancelled inside every request (the
+ * transaction's KEEPALIVE ticker) would otherwise clear and set a Node timer twice a request, a twentieth of a
+ * loopback round trip (`node --cpu-prof`, test/bench). A wake with nothing due just sets the next one.
  */
 export class SystemClock extends QueueClock {
   private readonly origin = performance.now();
   private offset = 0;
   private wake?: ReturnType<typeof setTimeout>;
+  /** When the Node timer fires, in performance.now() time (`advance` moves the clock, not this). */
+  private wakeAt = Infinity;
 
   now(): number {
     return Math.floor(performance.now() - this.origin) + this.offset;
@@ -143,11 +149,19 @@ export class SystemClock extends QueueClock {
   }
 
   protected rescheduled(): void {
-    if (this.wake) clearTimeout(this.wake);
-    this.wake = undefined;
     const next = this.earliest();
     if (!next) return;
-    this.wake = setTimeout(() => this.fireDue(), Math.max(0, next.due - this.now()));
+    // The performance.now() time at which `next` falls due: a wake no later than that stays.
+    const dueAt = next.due - this.offset + this.origin;
+    if (this.wakeAt <= dueAt) return;
+    if (this.wake) clearTimeout(this.wake);
+    const delay = Math.max(0, next.due - this.now());
+    this.wakeAt = performance.now() + delay;
+    this.wake = setTimeout(() => {
+      this.wake = undefined;
+      this.wakeAt = Infinity;
+      this.fireDue();
+    }, delay);
     // An idle band must not keep a finished process alive.
     this.wake.unref?.();
   }

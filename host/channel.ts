@@ -38,6 +38,10 @@ export type ReplyMatcher = (unit: Unit) => boolean;
 interface Pending {
   lane: Lane;
   sentAt: number;
+  command: number;
+  timeoutMs: number;
+  /** performance.now() time after which the call fails with TIMEOUT. */
+  deadline: number;
   match: ReplyMatcher;
   onKeepalive?: (status: number) => void;
   settle(result: { unit: Unit } | { error: Error }): void;
@@ -54,6 +58,13 @@ export class BandChannel {
   private readonly unsolicited = new Set<(unit: Unit) => void>();
   private closedError?: Error;
   private readonly detach: (() => void)[];
+  /**
+   * One Node timer for every call's deadline, moved only earlier and unreferenced while no call waits: a timer set
+   * and cleared per call was a twentieth of a loopback round trip (`node --cpu-prof`, test/bench). When it fires
+   * it fails the calls whose time is up and is set again for the next deadline.
+   */
+  private watchdog?: ReturnType<typeof setTimeout>;
+  private watchdogAt = Infinity;
 
   constructor(
     readonly transport: Transport,
@@ -120,20 +131,11 @@ export class BandChannel {
           error: new BandClientError('ABORTED', `${what()} aborted by the caller`, { cause: options.signal?.reason }),
         });
       };
-      const timer = setTimeout(() => {
-        pending.settle({
-          error: new BandClientError(
-            'TIMEOUT',
-            `no reply to ${what()} from ${this.transport.name} within ${timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
-            { noReplyWithinMs: timeoutMs },
-          ),
-        });
-      }, timeoutMs);
       // Only a wait longer than the silence allowed needs a second timer; a shorter one ends first anyway.
       let silence: ReturnType<typeof setTimeout> | undefined;
       const watchSilence = () => {
         if (silenceMs >= timeoutMs) return;
-        clearTimeout(silence);
+        if (silence !== undefined) clearTimeout(silence);
         silence = setTimeout(() => {
           pending.settle({
             error: new BandClientError(
@@ -147,6 +149,9 @@ export class BandChannel {
       const pending: Pending = {
         lane,
         sentAt: ++this.sendCounter,
+        command: request.command,
+        timeoutMs,
+        deadline: performance.now() + timeoutMs,
         match,
         onKeepalive: (status) => {
           watchSilence();
@@ -155,8 +160,8 @@ export class BandChannel {
         settle: (result) => {
           if (this.pending.get(lane) !== pending) return;
           this.pending.delete(lane);
-          clearTimeout(timer);
-          clearTimeout(silence);
+          if (this.pending.size === 0) this.watchdog?.unref();
+          if (silence !== undefined) clearTimeout(silence);
           options.signal?.removeEventListener('abort', onAbort);
           if ('unit' in result) return resolve(result.unit);
           cancelOnBand();
@@ -164,6 +169,7 @@ export class BandChannel {
         },
       };
       this.pending.set(lane, pending);
+      this.watch(pending.deadline);
       watchSilence();
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.transport.send(request).catch((cause: unknown) => {
@@ -192,6 +198,41 @@ export class BandChannel {
       p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });
     }
     this.unsolicited.clear();
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    this.watchdogAt = Infinity;
+  }
+
+  /** Makes the watchdog fire by `deadline`, and keeps the process alive while a call waits. */
+  private watch(deadline: number): void {
+    if (this.watchdog && this.watchdogAt <= deadline) {
+      this.watchdog.ref();
+      return;
+    }
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdogAt = deadline;
+    this.watchdog = setTimeout(() => this.expire(), Math.max(0, deadline - performance.now()));
+  }
+
+  /** The watchdog fired: the calls whose time is up fail with TIMEOUT; it is set again for the next deadline. */
+  private expire(): void {
+    this.watchdog = undefined;
+    this.watchdogAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const pending of [...this.pending.values()]) {
+      if (pending.deadline > now) next = Math.min(next, pending.deadline);
+      else {
+        pending.settle({
+          error: new BandClientError(
+            'TIMEOUT',
+            `no reply to ${commandName(pending.command)} from ${this.transport.name} within ${pending.timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
+            { noReplyWithinMs: pending.timeoutMs },
+          ),
+        });
+      }
+    }
+    if (next !== Infinity) this.watch(next);
   }
 
   private route(unit: Unit): void {

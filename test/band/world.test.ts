@@ -132,6 +132,24 @@ describe('SystemClock and systemWorld', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('fires on wall time a timer set after a sooner one was cancelled, and one that advance brought near', async () => {
+    const clock = new SystemClock();
+    clock.setTimer(5, () => undefined).cancel();
+    const later = new Promise<number>((resolve) => clock.setTimer(20, () => resolve(clock.now())));
+    const setAt = clock.now();
+    expect(await later).toBeGreaterThanOrEqual(setAt + 20);
+    // Set a minute out behind one half a minute out, then brought to 10 ms away: it must not wait for the wall
+    // time of either.
+    const fired: string[] = [];
+    clock.setTimer(30_000, () => fired.push('half a minute'));
+    const near = new Promise<number>((resolve) => clock.setTimer(60_000, () => resolve(clock.now())));
+    const before = clock.now();
+    clock.advance(59_990);
+    expect(fired).toEqual(['half a minute']);
+    expect(await near).toBeGreaterThanOrEqual(before + 60_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('never goes backwards when a timer callback takes wall time (a slow flash commit inside advance)', () => {
     const clock = new SystemClock();
     const busy = (ms: number) => {

@@ -353,7 +353,7 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     expect(ok(report.getAssertionUv).flags & (UP | UV)).toBe(UP | UV);
   }, 60_000);
 
-  it("FPBioEnrollment enrolls the wearer over CTAP (poor sample, cancel, timeout first); the band's matcher then gives built-in UV", async () => {
+  it("FPBioEnrollment enrolls the wearer over CTAP (poor sample, cancel, timeout and CTAPHID cancel first); the band's matcher then gives built-in UV", async () => {
     const band = await startBand('auto', [], true);
     const client: BandClient = await openBand(`udp-hid:127.0.0.1:${band.port}`);
     const FINGER = 'tw-user3/right-index';
@@ -375,6 +375,8 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
         captureAfterCancel: 'INVALID_OPTION',
       });
       expect(report.timeout).toBe('USER_ACTION_TIMEOUT');
+      // CTAPHID_CANCEL while the band waits for a sample ends the enrollment too.
+      expect(ok(report.ctaphidCancel)).toEqual({ status: 'KEEPALIVE_CANCEL', captureAfter: 'INVALID_OPTION' });
       const enrolled = ok(report.enroll);
       expect(enrolled.samples.map((s: { remaining: number }) => s.remaining)).toEqual([5, 4, 3, 2, 1, 0]);
       expect(enrolled.samples.every((s: { status: string }) => s.status === 'FP_GOOD')).toBe(true);

@@ -633,6 +633,16 @@ def bio_enroll_scenario(dev, results):
     # Nobody touches: the band gives up after the platform's timeout, and the enrollment is over.
     step(results, "timeout", lambda: expect_ctap_error(lambda: bio.enroll(timeout=300).capture()))
 
+    def ctaphid_cancel():
+        # python-fido2 sends CTAPHID_CANCEL once the event is set: here, as soon as the band asks for the finger.
+        event = threading.Event()
+        context = bio.enroll(timeout=20000)
+        status = expect_ctap_error(lambda: context.capture(event=event, on_keepalive=lambda _status: event.set()))
+        return {"status": status, "captureAfter": expect_ctap_error(
+            lambda: bio.enroll_capture_next(context.template_id or b"\0" * 16, 1000))}
+
+    step(results, "ctaphidCancel", ctaphid_cancel)
+
     def enroll():
         context = bio.enroll(timeout=20000)
         samples = []

@@ -57,7 +57,7 @@ export function fido2Authenticator(
   );
 }
 
-/** What the band's capture pipeline says of a sample, in CTAP 2.1 §6.7.3's terms. */
+/** What the band's capture pipeline says of a sample, in CTAP 2.1 §6.7.3's terms (lastEnrollSampleStatus). */
 const SAMPLE_STATUS: Record<SampleVerdict, (typeof EnrollSampleStatus)[keyof typeof EnrollSampleStatus]> = {
   good: EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_GOOD,
   'poor-quality': EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_POOR_QUALITY,

@@ -49,7 +49,7 @@ function namedTemplate(sensor: BioSensor, subParams: SubParams | undefined): Bio
 }
 
 /**
- * Waits for one sample (§6.7.4 enrollBegin, §6.7.5 enrollCaptureNextSample) within the platform's timeout, cut to
+ * Waits for one sample (§6.7.4: enrollBegin and enrollCaptureNextSample) within the platform's timeout, cut to
  * the sensor's maximum; how the wait ended becomes the spec's status.
  */
 async function sample(
@@ -109,7 +109,7 @@ export async function bioEnrollment(
       ? undefined
       : parseRequestMembers(BioEnrollmentSubCommandParams, subParamsMap, `${WHERE} subCommandParams`);
 
-  // §6.7.6: cancelCurrentEnrollment carries no pinUvAuthParam.
+  // §6.7.5: cancelCurrentEnrollment carries no pinUvAuthParam.
   if (subCommand === Sub.CANCEL_CURRENT_ENROLLMENT) {
     if (!sensor.cancelEnrollment())
       fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} cancelCurrentEnrollment: no enrollment is in progress`);
@@ -180,7 +180,7 @@ export async function bioEnrollment(
     case Sub.ENROLL_CAPTURE_NEXT_SAMPLE: {
       const templateId = requiredSub(subParams, 'templateId');
       const enrolling = sensor.enrollingTemplateId();
-      // §6.7.5: no enrollment in progress, or another template's, is CTAP2_ERR_INVALID_OPTION.
+      // §6.7.4: no enrollment in progress, or another template's, is CTAP2_ERR_INVALID_OPTION.
       if (enrolling === undefined)
         fail(CtapStatus.CTAP2_ERR_INVALID_OPTION, `${WHERE} ${name}: no enrollment is in progress; begin one`);
       if (!bytesEqual(enrolling, templateId))

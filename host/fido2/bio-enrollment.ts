@@ -20,7 +20,7 @@ import { decodeReply } from './reply-fields.js';
 const Sub = BioEnrollmentSubCommand;
 type Response = Decoded<typeof BioEnrollmentResponse>;
 
-/** getFingerprintSensorInfo (CTAP 2.1 §6.7.2). */
+/** getFingerprintSensorInfo (CTAP 2.1 §6.7). */
 export interface FingerprintSensorInfo {
   modality: number;
   /** 1 touch, 2 swipe. */

@@ -639,7 +639,8 @@ export const FIDO2: Requirement[] = [
     id: 'FIDO2-013',
     title:
       "a band listing bioEnroll in getInfo enrolls a finger over authenticatorBioEnrollment: on an unenrolled, worn band a be token begins it, each sample waits with KEEPALIVE(UPNEEDED), a poor-quality touch is lastEnrollSampleStatus FP_POOR_QUALITY and does not count, good touches count remainingSamples down to 0, enumerateEnrollments lists enrollBegin's templateId, getInfo bioEnroll and uv turn true, and the enrolled finger gives built-in UV without a PIN; one that does not answers INVALID_COMMAND",
-    source: 'CTAP 2.1 §6.7.2-6.7.6, §6.7.3 (sample status), §6.4 (bioEnroll, uv), §6.1.2 step 11',
+    source:
+      'CTAP 2.1 §6.7 (enrollBegin, enrollCaptureNextSample, enumerateEnrollments), §6.7.3 (sample status), §6.4, §6.1.2 step 11',
     needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       const client = new Fido2Client((_command, payload) => ctapRaw(ctx, payload));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openBand, SimulatedUser, type BandClient } from '../../host/index.js';
+import { BandClientError, openBand, type BandClient } from '../../host/index.js';
+import { HidError } from '../../transport/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BANDSIM, requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
 import { bandctlProcess } from '../support/bandctl.js';
@@ -128,6 +129,22 @@ function driveWithPerson(
       }
     });
   });
+}
+
+/**
+ * Two hosts share the band's HID interface: a debug request that lands between the packets of python's request is
+ * answered CHANNEL_BUSY (CTAP 2.1 §11.2.9.1: the device is reassembling another channel's message), and a host
+ * tries again, as CTAPHID hosts do.
+ */
+async function busyRetried(action: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof BandClientError && error.hidError === HidError.CHANNEL_BUSY) || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 /** A step the driver reports as {error}: show python's message rather than a bare mismatch. */
@@ -360,10 +377,18 @@ describe.skipIf(!python.ok)('python-fido2 0.9 against bandsim over UDP-HID', () 
     try {
       await client.debug.setWrist(true);
       const report = await driveWithPerson(band, 'bio-enroll', async (request) => {
-        if (request.touch) await client.debug.touch(FINGER, { poorQuality: request.touch === 'poor' });
+        // Each debug request on its own, retried if it meets python's request mid-reassembly (busyRetried).
+        const d = client.debug;
+        if (request.touch) {
+          await busyRetried(() => d.fingerOn(FINGER, { poorQuality: request.touch === 'poor' }));
+          await busyRetried(() => d.fingerOff());
+        }
         if (request.authenticate) {
+          // SimulatedUser's 'authenticate': the finger stays on through the match and the ECG (3 s, band clock).
           const finger = request.authenticate === 'enrolled-finger' ? FINGER : 'tw-user9/left-thumb';
-          await new SimulatedUser(client.debug, finger).instruct({ kind: 'authenticate' });
+          await busyRetried(() => d.fingerOn(finger));
+          await busyRetried(() => d.advanceClock(3_000));
+          await busyRetried(() => d.fingerOff());
         }
       });
       // present but false: the sensor is there, no finger is enrolled; built-in UV comes only with one.

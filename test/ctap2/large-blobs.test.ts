@@ -471,6 +471,29 @@ describe('per-credential blobs (§6.10.3) through Fido2Client.largeBlobs', () =>
     expect(decodeCanonical(body)).toEqual(['x']);
   });
 
+  it('writes and reads in fragments of maxMsgSize − 64 when the array is longer than one', async () => {
+    const rig = makeRig();
+    rig.band.enrolled = false;
+    const sent: number[] = [];
+    // The band as a smaller authenticator would describe itself: maxMsgSize 164, so fragments of 100 bytes.
+    const small = new Fido2Client(async (_command, payload) => {
+      const reply = await rig.raw(payload);
+      if (payload[0] === Ctap2Command.LARGE_BLOBS) sent.push(payload.length);
+      if (payload[0] !== Ctap2Command.GET_INFO) return reply;
+      const info = decodeCanonical(reply.subarray(1)) as Map<number, CborInput>;
+      info.set(0x05, 164);
+      return Uint8Array.from([0, ...encodeCanonical(info)]);
+    });
+    const entries = [new Uint8Array(450).fill(3), 'fragmented'];
+    await small.largeBlobs.write(entries);
+    const serialized = arrayOf(entries);
+    expect(sent).toHaveLength(Math.ceil(serialized.length / 100));
+    sent.length = 0;
+    expect(await small.largeBlobs.readSerialized()).toEqual(serialized);
+    expect(sent).toHaveLength(Math.ceil((serialized.length + 1) / 100));
+    expect((await rig.client.largeBlobs.read()).entries).toEqual(entries);
+  });
+
   it('reports a largeBlobKey of the wrong length as the authenticator’s fault (Fido2ProtocolError)', async () => {
     const rig = makeRig();
     const shortKey = new Fido2Client(async (_command, payload) => {

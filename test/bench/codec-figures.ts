@@ -175,6 +175,7 @@ export const GET_STATE_REPLY = {
   failedMatches: 0,
   fidoCredentialCount: 2,
   batteryPercent: 87,
+  localUser: false,
 } as const;
 
 export const request: Init<HostMessage> = { requestId: 4242, body: { case: 'getState', value: {} } };

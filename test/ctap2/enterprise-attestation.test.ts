@@ -8,7 +8,7 @@ import {
   modelAttestationRoot,
   provisionEnterpriseRpIds,
 } from '../../firmware-sim/ctap2/index.js';
-import { EnterpriseAttestation, Permission } from '../../host/fido2/index.js';
+import { EnterpriseAttestation, Fido2Client, Fido2ProtocolError, Permission } from '../../host/fido2/index.js';
 import { attestationCertificateFacts } from '../../proto/ctap2/attestation-certificate.js';
 import { Ctap2Command } from '../../proto/ctap2/command.js';
 import { MakeCredentialRequest } from '../../proto/ctap2/make-credential.js';
@@ -204,5 +204,18 @@ describe('enterprise attestation (CTAP 2.1 §7.1)', () => {
     const many = Array.from({ length: MAX_ENTERPRISE_RP_IDS + 1 }, (_, i) => `rp${i}.example.com`);
     expect(() => provisionEnterpriseRpIds(makeRig().store, many)).toThrow(/at most/);
     expect(() => provisionEnterpriseRpIds(makeRig().store, ['https://x.example.com'])).toThrow(/not an RP ID/);
+  });
+
+  it('a client that did not ask for enterprise attestation refuses a reply carrying epAtt (Fido2ProtocolError)', async () => {
+    const rig = capableRig();
+    await enable(rig);
+    const reply = await rig.raw(rawMakeCredential(PLATFORM));
+    expect(reply[0]).toBe(CtapStatus.CTAP2_OK);
+    const unsolicited = new Fido2Client(async () => reply);
+    const error = await unsolicited
+      .makeCredential({ clientDataHash: cdh, rp: RP, user: user(1) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Fido2ProtocolError);
+    expect((error as Error).message).toMatch(/epAtt is true, but no enterprise attestation was asked for/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -194,6 +194,26 @@ describe('WebAuthnRelyingParty attestation requirement', () => {
       const vendor = await registerThroughPlatform(rp, await enterpriseBand({ vendorRpIds: [RP_ID] }), []);
       expect(vendor.attestedDeviceId).toBe(DEVICE_ID);
       expect((await rp.credentials('tw-user2')).map((c) => c.attestedDeviceId)).toEqual([DEVICE_ID, DEVICE_ID]);
+    });
+
+    it("keeps the attested device ID in the relying party's file across restarts", async () => {
+      const root = await bandModelRoot();
+      await withTempDir(async (dir) => {
+        const statePath = join(dir, 'rp.json');
+        const requirement: AttestationRequirement = { trustedRoots: [root], enterprise: true };
+        const rp = new WebAuthnRelyingParty({ id: RP_ID, origin: ORIGIN, statePath, attestation: requirement });
+        await registerThroughPlatform(rp, await enterpriseBand(), [RP_ID]);
+        const restarted = new WebAuthnRelyingParty({ id: RP_ID, origin: ORIGIN, statePath });
+        expect((await restarted.credentials('tw-user2')).map((c) => c.attestedDeviceId)).toEqual([DEVICE_ID]);
+        // A file whose device ID is not 32 lower-case hex digits is refused as corrupt, not trusted.
+        const text = (await readFile(statePath, 'utf8')).replace(DEVICE_ID, DEVICE_ID.toUpperCase());
+        await writeFile(statePath, text);
+        const corrupt = await new WebAuthnRelyingParty({ id: RP_ID, origin: ORIGIN, statePath })
+          .credentials('tw-user2')
+          .catch((e: unknown) => e);
+        expect(corrupt).toBeInstanceOf(RelyingPartyError);
+        expect((corrupt as RelyingPartyError).code).toBe('CORRUPT');
+      });
     });
 
     it('refuses a band that gives no enterprise attestation, or names another device, and keeps nothing', async () => {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Permission } from '../../host/fido2/index.js';
 import {
   BandWebAuthn,
+  DirectoryAdmin,
+  MemoryDirectory,
   openBand,
   RelyingPartyError,
   WebAuthnRelyingParty,
@@ -30,6 +32,8 @@ describe('WebAuthnRelyingParty against a bandsim process (UDP-HID)', () => {
   let dir: string;
   let root: string;
   let deviceId: string;
+  /** The enterprise directory, which registered the band by the device ID it reported. */
+  const directory = new MemoryDirectory();
 
   beforeAll(async () => {
     requireBuiltBandsim();
@@ -40,7 +44,11 @@ describe('WebAuthnRelyingParty against a bandsim process (UDP-HID)', () => {
     root = await readFile(join(dir, 'root.pem'), 'utf8');
     band = await startBandsim({ args: ['--enterprise-rp', RP_ID] });
     client = await openBand(`udp-hid:127.0.0.1:${band.port}`);
-    deviceId = Buffer.from((await client.getInfo()).deviceId).toString('hex');
+    const info = await client.getInfo();
+    deviceId = Buffer.from(info.deviceId).toString('hex');
+    await directory.update((d) =>
+      DirectoryAdmin.registerBand(d, { serialNumber: info.serialNumber, deviceId: info.deviceId, seosEnabled: false }),
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -67,8 +75,9 @@ describe('WebAuthnRelyingParty against a bandsim process (UDP-HID)', () => {
     const requirement: AttestationRequirement = {
       trustedRoots: [root],
       enterprise: true,
-      // The enterprise directory's device ID for the ceremony's band.
-      deviceIdOf: (serial) => (serial === SERIAL ? deviceId : undefined),
+      // The device ID the enterprise directory registered for the ceremony's band.
+      deviceIdOf: async (serial) =>
+        (await directory.snapshot()).bands.find((band) => band.serialNumber === serial)?.deviceId,
     };
     const refused = await register(requirement, 'u2').then(
       () => expect.fail('expected ATTESTATION_REFUSED'),

@@ -77,24 +77,38 @@ export class FlashChip {
   append(file: string, bytes: Uint8Array): void {
     for (let at = 0; at < bytes.length; at += this.pageSize) {
       const page = bytes.subarray(at, Math.min(at + this.pageSize, bytes.length));
-      this.write((torn) => {
-        if (!torn) return this.io(file, () => this.medium.append(file, page));
-        const half = page.subarray(0, Math.floor(page.length / 2));
-        if (half.length > 0) this.io(file, () => this.medium.append(file, half));
-      }, true);
+      // One page program; what a cut lets through is decided in cutNow (no closures: a journal record is
+      // appended on every assertion).
+      this.checkPower();
+      if (this.cutNow()) {
+        if (this.cutKind === 'torn') {
+          const half = page.subarray(0, Math.floor(page.length / 2));
+          if (half.length > 0) this.appendToMedium(file, half);
+        }
+        throw new PowerCutError(this.sinceBoot, this.cutKind);
+      }
+      this.appendToMedium(file, page);
+    }
+  }
+
+  private appendToMedium(file: string, page: Uint8Array): void {
+    try {
+      this.medium.append(file, page);
+    } catch (error) {
+      throw this.ioError(file, error);
     }
   }
 
   truncate(file: string, length: number): void {
-    this.write(() => this.io(file, () => this.medium.truncate(file, length)), false);
+    this.write(() => this.io(file, () => this.medium.truncate(file, length)));
   }
 
   rename(from: string, to: string): void {
-    this.write(() => this.io(from, () => this.medium.rename(from, to)), false);
+    this.write(() => this.io(from, () => this.medium.rename(from, to)));
   }
 
   remove(file: string): void {
-    this.write(() => this.io(file, () => this.medium.remove(file)), false);
+    this.write(() => this.io(file, () => this.medium.remove(file)));
   }
 
   /** Whatever the medium throws is a storage failure, whoever wrote the medium. */
@@ -102,25 +116,37 @@ export class FlashChip {
     try {
       return action();
     } catch (error) {
-      if (error instanceof FlashIoError) throw error;
-      throw new FlashIoError(`storage failed on ${this.medium.describe(file)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw this.ioError(file, error);
     }
   }
 
-  private write(action: (torn: boolean) => void, tearable: boolean): void {
-    this.checkPower();
+  private ioError(file: string, error: unknown): FlashIoError {
+    if (error instanceof FlashIoError) return error;
+    return new FlashIoError(`storage failed on ${this.medium.describe(file)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+
+  /** How the cut that cutNow() reported happened. */
+  private cutKind: CutKind = 'torn';
+
+  /** Counts one physical write; true when the power dies at it (the chip is then off). */
+  private cutNow(): boolean {
     this.total++;
     this.sinceBoot++;
     const cut = this.armedAt;
-    if (cut && this.total >= cut.write) {
-      this.armedAt = undefined;
-      this.powered = false;
-      if (cut.how === 'torn' && tearable) action(true);
-      throw new PowerCutError(this.sinceBoot, cut.how);
-    }
-    action(false);
+    if (!cut || this.total < cut.write) return false;
+    this.armedAt = undefined;
+    this.powered = false;
+    this.cutKind = cut.how;
+    return true;
+  }
+
+  /** A write that a cut loses whole (truncate, rename, remove: atomic on the medium). */
+  private write(action: () => void): void {
+    this.checkPower();
+    if (this.cutNow()) throw new PowerCutError(this.sinceBoot, this.cutKind);
+    action();
   }
 
   private checkPower(): void {

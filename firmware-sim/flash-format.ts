@@ -26,8 +26,8 @@ export interface Commit {
   seq: number;
   kind: typeof KIND_DELTA | typeof KIND_SNAPSHOT;
   put: [string, Uint8Array][];
-  del: string[];
-  delPrefix: string[];
+  del: readonly string[];
+  delPrefix: readonly string[];
 }
 
 export function encodeHeader(): Uint8Array {
@@ -52,7 +52,8 @@ export function encodeRecord(commit: Commit): Uint8Array {
   for (const prefix of commit.delPrefix) bodyLength += 2 + keyBytes(prefix);
   if (bodyLength > MAX_BODY) throw new RangeError(`a commit is at most ${MAX_BODY} bytes; this one is ${bodyLength}`);
 
-  const out = Buffer.alloc(8 + bodyLength + 32);
+  // Every byte is written below (header, body, digest), so the buffer need not be zeroed first.
+  const out = Buffer.allocUnsafe(8 + bodyLength + 32);
   let at = 8;
   const str = (s: string) => {
     const length = out.write(s, at + 2, 'utf8');

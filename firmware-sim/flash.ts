@@ -132,6 +132,8 @@ export class Flash implements FlashStore {
 
 type Normalised = Pick<Commit, 'put' | 'del' | 'delPrefix'>;
 
+const NONE: readonly string[] = Object.freeze([]);
+
 function normalise(changes: FlashChanges): Normalised {
   if (typeof changes !== 'object' || changes === null)
     throw new TypeError('expected flash changes { put?, del?, delPrefix? }');
@@ -150,7 +152,8 @@ function normalise(changes: FlashChanges): Normalised {
       );
     }
   }
-  return { put, del: [...(changes.del ?? [])], delPrefix: [...(changes.delPrefix ?? [])] };
+  // Read within this commit only (values are copied above), so the caller's arrays are used as they are.
+  return { put, del: changes.del ?? NONE, delPrefix: changes.delPrefix ?? NONE };
 }
 
 function checkKey(key: string): void {

@@ -109,34 +109,37 @@ const EXPECTED: Record<MemberType, string> = {
 /** The largest unsigned value any CTAP2 integer member defines (counts, sub-commands, bit masks are 32-bit). */
 const UINT_MEMBER_MAX = 0xffffffff;
 
+function wrongType(name: string, member: Member, value: CborValue, where: string): never {
+  throw new Ctap2MemberError(
+    'wrong-type',
+    name,
+    member.key,
+    `${where} ${memberLabel(name, member.key)} must be a ${EXPECTED[member.type]}; got a ${cborTypeName(value)}`,
+  );
+}
+
 function decodeValue(name: string, member: Member, value: CborValue, where: string): CborValue {
-  const wrong = (): never => {
-    throw new Ctap2MemberError(
-      'wrong-type',
-      name,
-      member.key,
-      `${where} ${memberLabel(name, member.key)} must be a ${EXPECTED[member.type]}; got a ${cborTypeName(value)}`,
-    );
-  };
+  // No closure for the error: this runs for every member of every request and reply.
   switch (member.type) {
     case 'bytes':
-      return value instanceof Uint8Array ? value : wrong();
+      return value instanceof Uint8Array ? value : wrongType(name, member, value, where);
     case 'text':
-      return typeof value === 'string' ? value : wrong();
+      return typeof value === 'string' ? value : wrongType(name, member, value, where);
     case 'bool':
-      return typeof value === 'boolean' ? value : wrong();
+      return typeof value === 'boolean' ? value : wrongType(name, member, value, where);
     case 'map':
-      return value instanceof Map ? value : wrong();
+      return value instanceof Map ? value : wrongType(name, member, value, where);
     case 'array':
-      return Array.isArray(value) ? value : wrong();
+      return Array.isArray(value) ? value : wrongType(name, member, value, where);
     case 'any':
       return value;
     case 'int':
       // COSE labels and algorithm identifiers: an integer beyond 53 bits names nothing CTAP defines.
       if (typeof value === 'bigint') return value < 0n ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
-      return typeof value === 'number' ? value : wrong();
+      return typeof value === 'number' ? value : wrongType(name, member, value, where);
     case 'uint': {
-      if (!(typeof value === 'number' || typeof value === 'bigint') || value < 0) return wrong();
+      if (!(typeof value === 'number' || typeof value === 'bigint') || value < 0)
+        return wrongType(name, member, value, where);
       if (typeof value === 'bigint' || value > UINT_MEMBER_MAX) {
         throw new Ctap2MemberError(
           'out-of-range',

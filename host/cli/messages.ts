@@ -2,6 +2,7 @@ import { parseTransportUri, TransportError } from '../../transport/index.js';
 import { BandClientError, BandError } from '../errors.js';
 import { CtapError } from '../fido2/index.js';
 import { ReEnrollmentError } from '../re-enrollment/index.js';
+import { RelyingPartyError } from '../relying-party/index.js';
 import { describeFailure } from './exit-codes.js';
 
 /** What a failure message may name: the band's address as the user gave it, and the --timeout in force. */
@@ -62,6 +63,10 @@ export function failureMessage(error: unknown, context: FailureContext): string 
   if (error instanceof CtapError) {
     const sentence = CTAP_SENTENCES[error.code];
     return sentence ? `${sentence} (${error.code})` : describeFailure(error);
+  }
+  if (error instanceof RelyingPartyError && error.code === 'MISSING_DEPENDENCY') {
+    // The library's sentence offers implementing RelyingParty; a CLI user can only install the package.
+    return "this command needs the package @simplewebauthn/server, which is not installed; run 'npm install @simplewebauthn/server' where bandctl is installed, then run the command again";
   }
   if (error instanceof BandError) return BAND_SENTENCES[error.code]?.(error) ?? describeFailure(error);
   return describeFailure(error);

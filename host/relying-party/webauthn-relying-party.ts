@@ -142,6 +142,8 @@ export class WebAuthnRelyingParty implements RelyingParty {
             `${JSON.stringify(options?.bandSerial)}.`,
         );
       }
+      // Loaded first: without it nothing is written, not even the user handle.
+      const { generateRegistrationOptions } = await webauthnServer();
       // The user handle is fixed once, in the file, so every process registering this user uses the same one.
       const user = await this.#store.change((state) => {
         const existing = state.users.get(userName);
@@ -154,9 +156,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
         return { changed: true, result: record };
       });
       const challenge = this.#bytes(CHALLENGE_BYTES);
-      const creation = await (
-        await webauthnServer()
-      ).generateRegistrationOptions({
+      const creation = await generateRegistrationOptions({
         rpName: this.name,
         rpID: this.id,
         userName,

@@ -14,6 +14,9 @@ step() { echo "@@ $*"; }
 finish() {
   step "poweroff"
   sync
+  # Wait until the console has sent everything written so far: stty sets with TCSADRAIN. Without it the
+  # kernel's "reboot: Power down" (printed straight to the UART) can land inside the last section's text.
+  stty -F /dev/console onlcr 2>/dev/null || sleep 1
   poweroff -f
 }
 fail() {

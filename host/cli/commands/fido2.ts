@@ -19,8 +19,10 @@ import {
   type CborMap,
   type EnterpriseAttestationKind,
   type AuthenticatorData,
+  type AssertionResult,
   type EnrollSample,
   type Fido2Client,
+  type GetAssertionRequest,
   type PinUvAuthToken,
   type TransactOptions,
 } from '../../fido2/index.js';
@@ -290,12 +292,16 @@ const LARGE_BLOB_ACTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
 };
 
 /**
- * The largeBlobKey of the credential a large-blob command is about: a sign-in at the RP asking for it (the band
- * asks for a tap), with --credential as the allow list. A PIN, when given, verifies the user for the sign-in too.
+ * A sign-in at --rp (the band asks for a tap), with --credential as the allow list. A PIN, when given, verifies the
+ * user; without one, `uv` asks for the band's built-in UV.
  */
-async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credentialId: string; key: Uint8Array }> {
+async function signIn(
+  session: Session,
+  command: string,
+  ask: { extensions?: GetAssertionRequest['extensions']; uv?: boolean },
+): Promise<{ rpId: string; assertions: AssertionResult[] }> {
   const { fido2, values } = session;
-  const rpId = oneRp('fido2 large-blob', values);
+  const rpId = oneRp(command, values);
   const token = await pinToken(session, Permission.GET_ASSERTION, rpId);
   const up = presence(session, rpId);
   const assertions = await up.run((opts) =>
@@ -307,12 +313,22 @@ async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credent
         ...(values.credential
           ? { allowCredentials: [new Uint8Array(Buffer.from(values.credential, 'base64url'))] }
           : {}),
-        extensions: { largeBlobKey: true },
+        ...(ask.extensions ? { extensions: ask.extensions } : {}),
+        ...(ask.uv && !token ? { options: { uv: true } } : {}),
         ...(token ? { pinUvAuthToken: token } : {}),
       },
       opts,
     ),
   );
+  return { rpId, assertions };
+}
+
+/**
+ * The largeBlobKey of the credential a large-blob command is about: a sign-in at the RP asking for it (the band
+ * asks for a tap), with --credential as the allow list. A PIN, when given, verifies the user for the sign-in too.
+ */
+async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credentialId: string; key: Uint8Array }> {
+  const { rpId, assertions } = await signIn(session, 'fido2 large-blob', { extensions: { largeBlobKey: true } });
   const keyed = assertions.filter((a) => a.extensions.largeBlobKey !== undefined);
   if (keyed.length === 0)
     throw new CliRefusal(
@@ -454,25 +470,8 @@ const SUBS: Record<string, Subcommand> = {
       checkPin('fido2 get-assertion', values.pin, '--pin');
     },
     async run(session) {
-      const { ctx, fido2, values } = session;
-      const rpId = oneRp('fido2 get-assertion', values);
-      const token = await pinToken(session, Permission.GET_ASSERTION, rpId);
-      const up = presence(session, rpId);
-      const assertions = await up.run((opts) =>
-        fido2.getAssertion(
-          {
-            challenge: new Uint8Array(randomBytes(32)),
-            origin: `https://${rpId}`,
-            rpId,
-            ...(values.credential
-              ? { allowCredentials: [new Uint8Array(Buffer.from(values.credential, 'base64url'))] }
-              : {}),
-            ...(values.uv && !token ? { options: { uv: true } } : {}),
-            ...(token ? { pinUvAuthToken: token } : {}),
-          },
-          opts,
-        ),
-      );
+      const { ctx } = session;
+      const { rpId, assertions } = await signIn(session, 'fido2 get-assertion', { uv: session.values.uv });
       const rows = assertions.map((a) => {
         const flags = flagsOf(a.parsedAuthenticatorData);
         return {

@@ -8,7 +8,8 @@ REPORT_SIZE = 64
 
 
 class UdpCtapHidConnection(CtapHidConnection):
-    def __init__(self, host, port, timeout=10.0):
+    # 30 s: the band answers or sends KEEPALIVE within 100 ms; only a loaded machine (or a dead band) is slower.
+    def __init__(self, host, port, timeout=30.0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.connect((host, port))
         self.sock.settimeout(timeout)

@@ -70,7 +70,8 @@ export function startBandsim(
       child.kill('SIGTERM');
     });
   return new Promise<RunningBand>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`bandsim printed no "ready" within 15 s; it said:\n${out}`)), 15_000);
+    // A deadline for a hung start, not a speed check: a loaded shared machine has taken over 15 s.
+    const timer = setTimeout(() => fail(new Error(`bandsim printed no "ready" within 45 s; it said:\n${out}`)), 45_000);
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

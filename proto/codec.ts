@@ -49,9 +49,16 @@ interface TypePlan {
   fields: Map<string, FieldPlan>;
   /** Fields outside any oneof, in schema order. */
   plain: FieldPlan[];
-  oneofs: Map<string, { name: string; choices: string[] }>;
+  /** A list, not a Map: walked on every decode, and an array needs no iterator per message. */
+  oneofs: OneofPlan[];
   /** What a key of a message object names: a field, or a oneof (`{ case, value }`). */
-  members: Map<string, FieldPlan | { name: string; choices: string[] }>;
+  members: Map<string, FieldPlan | OneofPlan>;
+}
+
+interface OneofPlan {
+  name: string;
+  choices: string[];
+  oneof: true;
 }
 
 const plans = new Map<protobuf.Type, TypePlan>();
@@ -79,7 +86,7 @@ let needsConversion = false;
 function planOf(type: protobuf.Type): TypePlan {
   let plan = plans.get(type);
   if (plan) return plan;
-  plan = { type, fields: new Map(), plain: [], oneofs: new Map(), members: new Map() };
+  plan = { type, fields: new Map(), plain: [], oneofs: [], members: new Map() };
   // Registered before its fields are planned, so a recursive type finds itself.
   plans.set(type, plan);
   for (const field of type.fieldsArray) {
@@ -95,9 +102,12 @@ function planOf(type: protobuf.Type): TypePlan {
     plan.fields.set(field.name, fieldPlan);
     if (!field.partOf) plan.plain.push(fieldPlan);
   }
-  for (const oneof of type.oneofsArray) plan.oneofs.set(oneof.name, { name: oneof.name, choices: oneof.oneof });
+  for (const oneof of type.oneofsArray) {
+    const oneofPlan: OneofPlan = { name: oneof.name, choices: oneof.oneof, oneof: true };
+    plan.oneofs.push(oneofPlan);
+  }
   for (const [name, field] of plan.fields) plan.members.set(name, field);
-  for (const [name, oneof] of plan.oneofs) plan.members.set(name, oneof);
+  for (const oneof of plan.oneofs) plan.members.set(oneof.name, oneof);
   return plan;
 }
 
@@ -114,7 +124,7 @@ function toWire(plan: TypePlan, value: Record<string, unknown>, path: string): R
     if (member === undefined) {
       throw new ProtoError('INVALID', `${plan.type.name} has no field '${key}'; check the schema in proto/`);
     }
-    if ('choices' in member) {
+    if ('oneof' in member) {
       const { case: which, value: inner } = v as { case: string; value: unknown };
       const field = plan.fields.get(which);
       if (!field || field.partOf !== member.name) {
@@ -168,7 +178,7 @@ function fromWire(plan: TypePlan, value: Record<string, unknown>): Record<string
     if (v === null || v === undefined) continue;
     out[field.name] = fromWireField(field, v);
   }
-  for (const oneof of plan.oneofs.values()) {
+  for (const oneof of plan.oneofs) {
     const which = value[oneof.name] as string | undefined;
     if (!which) continue;
     out[oneof.name] = { case: which, value: fromWireField(plan.fields.get(which)!, value[which]) };

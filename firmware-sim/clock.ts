@@ -1,3 +1,4 @@
+import { MAX_TIMER_DELAY_MS } from '../transport/index.js';
 /** A timer the band set; cancelling twice, or after it fired, is harmless. */
 export interface Timer {
   cancel(): void;
@@ -155,7 +156,8 @@ export class SystemClock extends QueueClock {
     const dueAt = next.due - this.offset + this.origin;
     if (this.wakeAt <= dueAt) return;
     if (this.wake) clearTimeout(this.wake);
-    const delay = Math.max(0, next.due - this.now());
+    // Capped: fireDue() fires only what is due, and sets the wake again for the rest.
+    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, next.due - this.now()));
     this.wakeAt = performance.now() + delay;
     this.wake = setTimeout(() => {
       this.wake = undefined;

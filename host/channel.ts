@@ -1,6 +1,7 @@
 import {
   Command,
   HidError,
+  MAX_TIMER_DELAY_MS,
   TransportError,
   commandName,
   runsBesideTransaction,
@@ -211,7 +212,9 @@ export class BandChannel {
     }
     if (this.watchdog) clearTimeout(this.watchdog);
     this.watchdogAt = deadline;
-    this.watchdog = setTimeout(() => this.expire(), Math.max(0, deadline - performance.now()));
+    // Capped: expire() finds a deadline not yet due and sets the watchdog again.
+    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, deadline - performance.now()));
+    this.watchdog = setTimeout(() => this.expire(), delay);
   }
 
   /** The watchdog fired: the calls whose time is up fail with TIMEOUT; it is set again for the next deadline. */

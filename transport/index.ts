@@ -22,7 +22,7 @@ export { FrameStreamDecoder, type FrameStreamHandlers } from './frame-stream.js'
 export { FramedTransport, type ByteLink } from './framed-transport.js';
 export { MAX_UNREAD_BYTES, boundedWriter, type BackpressuredStream } from './bounded-writes.js';
 export { loopbackPair, type LoopbackOptions, type LoopbackTransport } from './loopback.js';
-export type { Timers } from './timers.js';
+export { MAX_TIMER_DELAY_MS, type Timers } from './timers.js';
 export {
   packetize,
   Reassembler,

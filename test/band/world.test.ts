@@ -132,6 +132,24 @@ describe('SystemClock and systemWorld', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('keeps a timer due later than Node can time (about 24.8 days) waiting, without firing it or warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const clock = new SystemClock();
+      const fired: number[] = [];
+      const far = clock.setTimer(30 * 24 * 3600 * 1000, () => fired.push(1));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(fired).toEqual([]);
+      expect(clock.pendingTimers).toBe(1);
+      expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+      far.cancel();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('fires on wall time a timer set after a sooner one was cancelled, and one that advance brought near', async () => {
     const clock = new SystemClock();
     clock.setTimer(5, () => undefined).cancel();

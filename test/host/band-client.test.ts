@@ -136,6 +136,34 @@ describe('BandClient', () => {
     expect(client.droppedUnits).toBe(1);
   });
 
+  it('waits out a timeout longer than Node can time (about 24.8 days) instead of firing at once', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      let answer: (() => void) | undefined;
+      const { client } = setup(
+        scriptedDevice(async (m) => {
+          await new Promise<void>((r) => (answer = r));
+          return { requestId: m.requestId, body: { case: 'getState', value: { userName: 'a month later' } } };
+        }),
+      );
+      const call = client.getState({ timeoutMs: 30 * 24 * 3600 * 1000 });
+      let settled = false;
+      void call.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      expect(settled).toBe(false);
+      answer!();
+      expect((await call).userName).toBe('a month later');
+      expect(warnings.filter((w) => w.name === 'TimeoutOverflowWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('honours AbortSignal', async () => {
     const { client } = setup(scriptedDevice(async () => null));
     const controller = new AbortController();

@@ -44,7 +44,12 @@ const DEFLATE_MAX_RATIO = 1032;
  */
 export type LargeBlobCompression = 'deflate-raw' | 'zlib';
 
-export type LargeBlobErrorCode = 'NOT_SUPPORTED' | 'TOO_LARGE' | 'BAD_KEY';
+/**
+ * NOT_SUPPORTED: the authenticator has no largeBlobs. TOO_LARGE: the array would exceed its limit. BAD_KEY: a key
+ * that is not 32 bytes. UNREADABLE_ARRAY: the stored array passes its hash but is not a CBOR array this client
+ * reads, so replacing one entry would drop the others.
+ */
+export type LargeBlobErrorCode = 'NOT_SUPPORTED' | 'TOO_LARGE' | 'BAD_KEY' | 'UNREADABLE_ARRAY';
 
 /** A large-blob operation refused on the host's side, before anything reached the authenticator. */
 export class LargeBlobError extends Error {
@@ -265,10 +270,25 @@ export class LargeBlobs {
     return undefined;
   }
 
+  /**
+   * The entries a per-credential change writes back beside its own. An array failing its hash is the initial one
+   * (§6.10.3); one passing its hash that this client cannot read is refused rather than overwritten, since it may
+   * hold other platforms' blobs.
+   */
+  private async entriesToKeep(op: string, opts: TransactOptions): Promise<CborValue[]> {
+    const array = await this.read(opts);
+    if (!array.intact && largeBlobArrayIntact(array.serialized))
+      throw new LargeBlobError(
+        'UNREADABLE_ARRAY',
+        `${op}: the authenticator's large-blob array passes its hash but is not a CBOR array this client reads; changing one blob would drop the others. Inspect it with largeBlobs.readSerialized(), or replace it whole with largeBlobs.write()`,
+      );
+    return array.entries;
+  }
+
   /** Stores `data` as the credential's blob, replacing any it had; other credentials' entries are kept as they are. */
   async putBlob(key: Uint8Array, data: Uint8Array, opts: PutBlobOptions = {}): Promise<void> {
     checkKey(key, 'largeBlobs.putBlob');
-    const { entries } = await this.read(opts);
+    const entries = await this.entriesToKeep('largeBlobs.putBlob', opts);
     const others = entries.filter((entry) => openEntry(key, entry) === undefined);
     await this.write([...(others as CborInput[]), sealLargeBlob(key, data, opts.compression)], opts);
   }
@@ -276,7 +296,7 @@ export class LargeBlobs {
   /** Removes the credential's blob; false when it had none (and nothing was written). */
   async deleteBlob(key: Uint8Array, opts: LargeBlobWriteOptions = {}): Promise<boolean> {
     checkKey(key, 'largeBlobs.deleteBlob');
-    const { entries } = await this.read(opts);
+    const entries = await this.entriesToKeep('largeBlobs.deleteBlob', opts);
     const others = entries.filter((entry) => openEntry(key, entry) === undefined);
     if (others.length === entries.length) return false;
     await this.write(others, opts);

@@ -471,6 +471,30 @@ describe('per-credential blobs (§6.10.3) through Fido2Client.largeBlobs', () =>
     expect(decodeCanonical(body)).toEqual(['x']);
   });
 
+  it('refuses to change one blob in an array that passes its hash but is not one it reads, instead of dropping the others', async () => {
+    const rig = makeRig();
+    // An indefinite-length array (0x9f … 0xff): valid CBOR another platform may write, refused by the strict reader.
+    const stored = serializeLargeBlobArray(Uint8Array.from([0x9f, 0x61, 0x78, 0xff]));
+    const sent: number[] = [];
+    const fake = new Fido2Client(async (_command, payload) => {
+      if (payload[0] === Ctap2Command.GET_INFO) return rig.raw(payload);
+      const request = decodeCanonical(payload.subarray(1)) as Map<number, unknown>;
+      if (request.has(2)) sent.push(payload[0]); // member 0x02 `set`: a write
+      return Uint8Array.from([0, ...encodeCanonical(new Map([[1, stored]]))]);
+    });
+    const key = new Uint8Array(32).fill(3);
+    for (const change of [
+      () => fake.largeBlobs.putBlob(key, Uint8Array.of(1)),
+      () => fake.largeBlobs.deleteBlob(key),
+    ]) {
+      const error = await change().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LargeBlobError);
+      expect(error).toMatchObject({ code: 'UNREADABLE_ARRAY' });
+    }
+    expect(sent).toEqual([]);
+    expect((await fake.largeBlobs.read()).intact).toBe(false);
+  });
+
   it('writes and reads in fragments of maxMsgSize − 64 when the array is longer than one', async () => {
     const rig = makeRig();
     rig.band.enrolled = false;

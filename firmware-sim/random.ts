@@ -58,7 +58,12 @@ export class SystemRandom implements RandomSource {
       randomFillSync(pool);
       poolAt = 0;
     }
-    return pool.slice(poolAt, (poolAt += length));
+    const start = poolAt;
+    poolAt += length;
+    const bytes = pool.slice(start, poolAt);
+    // Bytes handed out may be secrets (PIN tokens, keys): the pool keeps no copy of them.
+    pool.fill(0, start, poolAt);
+    return bytes;
   }
 }
 

@@ -13,9 +13,14 @@ export class CliRefusal extends Error {
       | 'ENROLLED_TO_OTHER'
       | 'KEY_EXISTS'
       | 'NO_LARGE_BLOB_KEY'
-      | 'AMBIGUOUS_CREDENTIAL',
+      | 'AMBIGUOUS_CREDENTIAL'
+      // The library's LargeBlobError codes, kept for --json, with the message in the CLI's words.
+      | 'NOT_SUPPORTED'
+      | 'TOO_LARGE'
+      | 'UNREADABLE_ARRAY',
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }

@@ -1,4 +1,7 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../host/cli/exit-codes.js';
 import { decodeCanonical } from '../../proto/ctap2/index.js';
@@ -337,6 +340,21 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
       expect(await ok(uri, 'large-blob', 'delete', '--rp', 'blob.example')).toMatchObject({ deleted: true });
       expect(await ok(uri, 'large-blob', 'delete', '--rp', 'blob.example')).toMatchObject({ deleted: false });
       expect((await ok(uri, 'large-blob', 'list')).entries).toEqual([]);
+
+      // A blob that cannot fit the band's 4096-byte array (random bytes do not compress) is refused in the CLI's
+      // words, with the library's code for --json, and nothing is written.
+      const dir = await mkdtemp(join(tmpdir(), 'large-blob-'));
+      try {
+        const big = join(dir, 'big.bin');
+        await writeFile(big, randomBytes(5000));
+        const tooBig = await fido2(uri, 'large-blob', 'set', '--rp', 'blob.example', '--file', big, '--json');
+        expect(tooBig.code).toBe(ExitCode.FAILED);
+        expect(tooBig.json().error.code).toBe('TOO_LARGE');
+        expect(tooBig.json().error.message).toMatch(/^fido2 large-blob set: .*'bandctl fido2 large-blob delete'/);
+        expect((await ok(uri, 'large-blob', 'list')).entries).toEqual([]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
 
       const second = await ok(
         uri,

@@ -11,6 +11,7 @@ import { authenticate } from '../../authenticate.js';
 import type { BandClient } from '../../band-client.js';
 import { BandClientError } from '../../errors.js';
 import { attestationCertificateFacts, deviceIdSubjectSerial } from '../../../proto/ctap2/attestation-certificate.js';
+import { largeBlobArrayIntact } from '../../../proto/ctap2/large-blobs.js';
 import {
   CtapError,
   EnterpriseAttestation,
@@ -20,6 +21,8 @@ import {
   type EnterpriseAttestationKind,
   type AuthenticatorData,
   type AssertionResult,
+  LargeBlobError,
+  type LargeBlobErrorCode,
   type EnrollSample,
   type Fido2Client,
   type GetAssertionRequest,
@@ -341,6 +344,23 @@ async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credent
       `${keyed.length} credentials for ${rpId} have a largeBlobKey (${keyed.map((a) => b64url(a.credentialId)).join(', ')}); name one with --credential ID`,
     );
   return { rpId, credentialId: b64url(keyed[0].credentialId), key: keyed[0].extensions.largeBlobKey! };
+}
+
+/** Runs a large-blob call, its LargeBlobError refusals said in the CLI's words (the codes stay, for --json). */
+async function inCliWords<T>(command: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof LargeBlobError)) throw error;
+    // BAD_KEY (a key of the wrong length) would be bandctl's own bug, not something the person can mend.
+    if (error.code === 'BAD_KEY') throw error;
+    const words: Record<Exclude<LargeBlobErrorCode, 'BAD_KEY'>, string> = {
+      NOT_SUPPORTED: `this authenticator keeps no large blobs ('bandctl fido2 info' shows no largeBlobs option)`,
+      TOO_LARGE: `the blob does not fit in the band's large-blob array; store less, or free room with 'bandctl fido2 large-blob delete' ('bandctl fido2 large-blob list' shows what is there)`,
+      UNREADABLE_ARRAY: `the band's large-blob array holds data bandctl cannot read (another platform wrote it), so bandctl leaves it as it is; 'bandctl fido2 reset' clears it with every credential`,
+    };
+    throw new CliRefusal(error.code, `${command}: ${words[error.code]}`, { cause: error });
+  }
 }
 
 /** A token with the lbw permission: from --pin, else the band's built-in UV; none on a band with neither. */
@@ -677,7 +697,7 @@ const SUBS: Record<string, Subcommand> = {
       const opts = { timeoutMs: ctx.global.timeoutMs };
       if (action === 'list') {
         const info = await fido2.getInfo(opts);
-        const array = await fido2.largeBlobs.read(opts);
+        const array = await inCliWords('fido2 large-blob list', () => fido2.largeBlobs.read(opts));
         const entries = array.entries.map((entry, index) => ({ index, ...largeBlobEntrySize(entry) }));
         ctx.out.result(
           {
@@ -688,7 +708,7 @@ const SUBS: Record<string, Subcommand> = {
             entries,
           },
           [
-            `large-blob array  ${array.serialized.length} of ${info.maxSerializedLargeBlobArray ?? '?'} bytes${array.intact ? '' : ' (fails its hash: read as empty)'}`,
+            `large-blob array  ${array.serialized.length} of ${info.maxSerializedLargeBlobArray ?? '?'} bytes${array.intact ? '' : largeBlobArrayIntact(array.serialized) ? ' (not a CBOR array bandctl reads: left as it is)' : ' (fails its hash: read as empty)'}`,
             ...(entries.length === 0
               ? ['No entries.']
               : entries.map(
@@ -713,7 +733,7 @@ const SUBS: Record<string, Subcommand> = {
       }
       const { rpId, credentialId, key } = await largeBlobKeyOf(session);
       if (action === 'get') {
-        const data = await fido2.largeBlobs.getBlob(key, opts);
+        const data = await inCliWords(`fido2 large-blob ${action}`, () => fido2.largeBlobs.getBlob(key, opts));
         if (data === undefined) {
           ctx.out.result({ ok: true, rpId, credentialId, found: false }, `No large blob for ${credentialId}.`);
           return;
@@ -737,7 +757,9 @@ const SUBS: Record<string, Subcommand> = {
       }
       const token = await largeBlobWriteToken(session);
       if (action === 'delete') {
-        const deleted = await fido2.largeBlobs.deleteBlob(key, { token, ...opts });
+        const deleted = await inCliWords(`fido2 large-blob ${action}`, () =>
+          fido2.largeBlobs.deleteBlob(key, { token, ...opts }),
+        );
         ctx.out.result(
           { ok: true, rpId, credentialId, deleted },
           deleted ? `Large blob of ${credentialId} deleted.` : `${credentialId} had no large blob.`,
@@ -745,11 +767,13 @@ const SUBS: Record<string, Subcommand> = {
         return;
       }
       const data = blob as Uint8Array;
-      await fido2.largeBlobs.putBlob(key, data, {
-        token,
-        compression: values.zlib ? 'zlib' : 'deflate-raw',
-        ...opts,
-      });
+      await inCliWords(`fido2 large-blob ${action}`, () =>
+        fido2.largeBlobs.putBlob(key, data, {
+          token,
+          compression: values.zlib ? 'zlib' : 'deflate-raw',
+          ...opts,
+        }),
+      );
       ctx.out.result(
         { ok: true, rpId, credentialId, bytes: data.length, compression: values.zlib ? 'zlib' : 'deflate-raw' },
         `Large blob of ${credentialId} stored (${data.length} bytes).`,

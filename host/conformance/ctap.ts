@@ -362,12 +362,4 @@ export function verifies(key: KeyObject, signed: Uint8Array, signature: Uint8Arr
   }
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concat } from '../../proto/bytes.js';

@@ -1,0 +1,10 @@
+/** Joins byte strings (message layouts, signed data); the band, the host and the conformance suite share it. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

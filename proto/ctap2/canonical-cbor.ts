@@ -14,7 +14,10 @@ export type CborKey = number | string;
 export type CborMap = Map<CborKey, CborValue>;
 export type CborValue = number | bigint | string | Uint8Array | boolean | null | CborValue[] | CborMap;
 
-/** What the encoder accepts: decoded values, plus plain objects for convenience; undefined map entries are left out. */
+/**
+ * What the encoder accepts: decoded values, plus plain objects for convenience; undefined map entries are left out.
+ * Nothing else: a Set, Date, class instance or other typed array is refused at run time (CborError 'unsupported').
+ */
 export type CborInput =
   | number
   | bigint
@@ -170,7 +173,8 @@ class CanonicalWriter {
         const items = value as readonly CborInput[];
         this.head(4, items.length);
         for (const item of items) this.write(item, depth + 1);
-      } else this.map(value as ReadonlyMap<CborKey, CborInput | undefined>, depth);
+      } else if (value instanceof Map || isPlainObject(value)) this.map(value, depth);
+      else refuseObject(value);
     }
   }
 
@@ -217,6 +221,35 @@ class CanonicalWriter {
 
 const utf8Encoder = new TextEncoder();
 
+/** An object literal (or `Object.create(null)`): its own enumerable string keys are all it holds. */
+function isPlainObject(value: object): value is { readonly [key: string]: CborInput | undefined } {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  // Symbol keys have no CBOR form; dropping them would encode less than the caller gave.
+  return Object.getOwnPropertySymbols(value).length === 0;
+}
+
+/**
+ * Anything else that is an object — a Set, Date, RegExp, ArrayBuffer, another typed array, a boxed primitive, a
+ * class instance — has no faithful CTAP2 encoding: written as a map of its enumerable properties it would reach the
+ * peer as something else (a Set as an empty map), so it is refused instead.
+ */
+function refuseObject(value: object): never {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  const constructorName = (value.constructor as { name?: unknown } | undefined)?.name;
+  const kind =
+    prototype === Object.prototype || prototype === null
+      ? 'an object with symbol keys'
+      : typeof constructorName === 'string' && constructorName !== ''
+        ? `a ${constructorName}`
+        : 'an object with a custom prototype';
+  const hint =
+    value instanceof ArrayBuffer || ArrayBuffer.isView(value)
+      ? 'wrap the bytes in a Uint8Array'
+      : 'pass a plain object, a Map, an array or a Uint8Array';
+  throw new CborError('unsupported', `CTAP2 CBOR has no encoding for ${kind}; ${hint}.`);
+}
+
 /**
  * Encoded map keys by key: CTAP2 maps are keyed by a few small integers and short member names, and the encoding of
  * a key never changes. Bounded: past the bound, and for long text keys, keys are encoded every time.
@@ -259,7 +292,10 @@ function compareEncodedKeys(a: Uint8Array, b: Uint8Array): number {
 const scratch = new Uint8Array(1024);
 let scratchInUse = false;
 
-/** Encodes `value` in CTAP2 canonical form. Throws CborError for floats, out-of-range integers and bad keys. */
+/**
+ * Encodes `value` in CTAP2 canonical form. Throws CborError ('unsupported') for floats, out-of-range integers, bad
+ * keys, undefined outside a map member, and any object other than a plain object, Map, array or Uint8Array.
+ */
 export function encodeCanonical(value: CborInput): Uint8Array {
   if (scratchInUse) {
     const writer = new CanonicalWriter(new Uint8Array(64));

@@ -53,6 +53,68 @@ describe('canonical CBOR encoder', () => {
   });
 });
 
+describe('what the encoder refuses', () => {
+  function refusal(value: unknown): string {
+    try {
+      encodeCanonical(value as never);
+    } catch (error) {
+      if (error instanceof CborError) return `${error.reason}: ${error.message}`;
+      throw error;
+    }
+    return 'encoded';
+  }
+  class Credential {
+    constructor(readonly id = Uint8Array.of(1)) {}
+  }
+  it.each([
+    ['a Set', new Set([1, 2]), /unsupported: .*a Set; pass a plain object, a Map, an array or a Uint8Array/],
+    ['a Date', new Date(0), /unsupported: .*a Date/],
+    ['a RegExp', /x/, /unsupported: .*a RegExp/],
+    ['a class instance with enumerable members', new Credential(), /unsupported: .*a Credential/],
+    ['an ArrayBuffer', new ArrayBuffer(2), /unsupported: .*an? ArrayBuffer; wrap the bytes in a Uint8Array/],
+    ['a Uint16Array', Uint16Array.of(1), /unsupported: .*a Uint16Array; wrap the bytes in a Uint8Array/],
+    ['a DataView', new DataView(new ArrayBuffer(1)), /unsupported: .*a DataView; wrap the bytes/],
+    ['a Uint8ClampedArray', Uint8ClampedArray.of(1), /unsupported: .*a Uint8ClampedArray/],
+    ['a boxed string', new String('a'), /unsupported: .*a String/],
+    ['a Promise', Promise.resolve(1), /unsupported: .*a Promise/],
+    ['an Error', new Error('x'), /unsupported: .*an? Error/],
+    ['an object with symbol keys', { [Symbol('s')]: 1, a: 1 }, /unsupported: .*an object with symbol keys/],
+    ['a function', () => 1, /unsupported: CTAP2 CBOR has no function values/],
+    ['a symbol', Symbol('s'), /unsupported: CTAP2 CBOR has no symbol values/],
+    ['undefined on its own', undefined, /unsupported: CTAP2 CBOR has no undefined values/],
+    ['undefined in an array', [1, undefined], /unsupported: CTAP2 CBOR has no undefined values/],
+    ['a hole in an array', [1, , 3], /unsupported: CTAP2 CBOR has no undefined values/], // eslint-disable-line no-sparse-arrays
+    ['a float', 0.5, /unsupported: CTAP2 CBOR carries integers only/],
+    ['a boolean map key', new Map([[true, 1]]), /unsupported: map keys must be integers or text strings/],
+    ['a float map key', new Map([[1.5, 1]]), /unsupported: CTAP2 CBOR carries integers only/],
+  ])('refuses %s with its typed error', (_, value, expected) => {
+    expect(refusal(value)).toMatch(expected);
+  });
+
+  it('refuses such a value wherever it is nested, not only at the top', () => {
+    expect(refusal(new Map([[1, { x: [new Set([1])] }]]))).toMatch(/unsupported: .*a Set/);
+    expect(refusal({ when: new Date(0) })).toMatch(/unsupported: .*a Date/);
+  });
+
+  it('still encodes everything it encodes faithfully', () => {
+    const nullPrototype = Object.create(null) as Record<string, number>;
+    nullPrototype.a = 1;
+    class Members extends Map<number, number> {}
+    expect(hex(encodeCanonical(nullPrototype))).toBe('a1' + '6161' + '01');
+    expect(hex(encodeCanonical(new Members([[1, 2]])))).toBe('a1' + '0102');
+    expect(hex(encodeCanonical(Buffer.from([9])))).toBe('4109');
+    expect(hex(encodeCanonical([true, false, null, 'x', -1, 2n ** 63n]))).toBe(
+      '86' + 'f5' + 'f4' + 'f6' + '6178' + '20' + '1b8000000000000000',
+    );
+    expect(hex(encodeCanonical({ kept: 1, left: undefined }))).toBe('a1' + '646b657074' + '01');
+  });
+
+  it('writes nothing into a later message after a refusal', () => {
+    expect(refusal([1, 2, new Set()])).toMatch(/unsupported/);
+    expect(hex(encodeCanonical([3]))).toBe('8103');
+  });
+});
+
 describe('strict decoder', () => {
   it('accepts canonical input', () => {
     expect(reason('a201020304')).toBe('accepted');
@@ -63,6 +125,16 @@ describe('strict decoder', () => {
     ['non-minimal integer', '1817', 'non-canonical'],
     ['non-minimal length', '5801ff', 'non-canonical'],
     ['indefinite-length array', '9f01ff', 'non-canonical'],
+    ['indefinite-length map', 'bf0102ff', 'non-canonical'],
+    ['indefinite-length byte string', '5f4101ff', 'non-canonical'],
+    ['indefinite-length text string', '7f6161ff', 'non-canonical'],
+    ['a lone break', 'ff', 'malformed'],
+    ['non-minimal 8-byte integer', '1b00000000ffffffff', 'non-canonical'],
+    ['non-minimal negative integer', '3800', 'non-canonical'],
+    ['non-minimal map length', 'b8010102', 'non-canonical'],
+    ['a map nested five deep', 'a101a101a101a101a10101', 'too-deep'],
+    ['a text key after a longer one', 'a2626262016161' + '02', 'non-canonical'],
+    ['a text key sorted before an integer key', 'a2616101' + '0102', 'non-canonical'],
     ['tag', 'c240', 'unsupported'],
     ['float', 'f93c00', 'unsupported'],
     ['undefined', 'f7', 'unsupported'],
@@ -79,6 +151,12 @@ describe('strict decoder', () => {
 
   it('rejects bytes after the item', () => {
     expect(reason('0101')).toBe('trailing-bytes');
+    expect(reason('a1010200')).toBe('trailing-bytes');
+  });
+
+  it('takes a deeper bound only when the caller asks for one', () => {
+    expect(() => decodeCanonical(bytes('8181818181' + '01'), { maxDepth: 5 })).not.toThrow();
+    expect(() => decodeCanonical(bytes('818181818181' + '01'), { maxDepth: 5 })).toThrow(CborError);
   });
 
   it('accepts four levels of nesting', () => {

@@ -3,7 +3,7 @@ import { buildClientData, CtapError, Fido2Client, Fido2ProtocolError, type Trans
 import { Command } from '../../transport/index.js';
 import { containsPrivateKeyOf } from './check.js';
 import { createECDH } from 'node:crypto';
-import { encodeCanonical } from '../../host/fido2/index.js';
+import { CborError, encodeCanonical } from '../../host/fido2/index.js';
 
 function clientReplying(reply: Uint8Array, seen: { command?: number; payload?: Uint8Array } = {}): Fido2Client {
   const transact: Transact = async (command, payload) => {
@@ -41,6 +41,22 @@ describe('Fido2Client', () => {
     await expect(clientReplying(Uint8Array.of(0x00, 0x01)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
     // A map lacking versions.
     await expect(clientReplying(Uint8Array.of(0x00, 0xa0)).getInfo()).rejects.toBeInstanceOf(Fido2ProtocolError);
+  });
+
+  it('refuses a request member it cannot encode faithfully before sending anything', async () => {
+    // A WebAuthn page's user.id is an ArrayBuffer; before, it went out as an empty CBOR map.
+    const seen: { command?: number; payload?: Uint8Array } = {};
+    const error = await clientReplying(Uint8Array.of(0x00), seen)
+      .makeCredential({
+        clientDataHash: new Uint8Array(32),
+        rp: { id: 'a.example' },
+        user: { id: new ArrayBuffer(8) as unknown as Uint8Array, name: 'alice' },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CborError);
+    expect((error as CborError).reason).toBe('unsupported');
+    expect((error as CborError).message).toMatch(/ArrayBuffer; wrap the bytes in a Uint8Array/);
+    expect(seen.payload).toBeUndefined();
   });
 
   it('builds clientDataJSON as a browser does and hashes it', () => {

@@ -241,7 +241,7 @@ function refuseObject(value: object): never {
     prototype === Object.prototype || prototype === null
       ? 'an object with symbol keys'
       : typeof constructorName === 'string' && constructorName !== ''
-        ? `a ${constructorName}`
+        ? `${/^[AEIO]/.test(constructorName) ? 'an' : 'a'} ${constructorName}`
         : 'an object with a custom prototype';
   const hint =
     value instanceof ArrayBuffer || ArrayBuffer.isView(value)

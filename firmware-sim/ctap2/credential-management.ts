@@ -13,6 +13,7 @@ import {
 } from '../../proto/ctap2/webauthn-entities.js';
 import type { CommandContext } from './command-context.js';
 import { Cose } from '../../proto/ctap2/cose.js';
+import { storedLargeBlobKey } from '../../proto/ctap2/extensions/large-blob-key.js';
 import { coseEc2PublicKey } from './cose-key.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import { protocolFor, verifyPinUvAuthParam } from './pin-uv-auth-param.js';
@@ -56,6 +57,9 @@ function credentialResponse(c: CommandContext, record: ResidentCredential, total
     publicKey: coseEc2PublicKey(credential.key, Cose.ALG_ES256),
     totalCredentials: total,
     credProtect: record.credProtect,
+    // CTAP 2.1 §6.8.3: the credential's largeBlobKey, when it has one. Platforms find a credential's large blob by
+    // it (libfido2's fido2-token -G/-S/-D -b -n RP, -L -b); the cm token that reads it needs the PIN, as lbw does.
+    largeBlobKey: storedLargeBlobKey(record.extensions),
   });
 }
 

@@ -15,6 +15,7 @@ import {
   Permission,
   sealLargeBlob,
   type CborInput,
+  type CborValue,
   type PinUvAuthToken,
 } from '../../host/fido2/index.js';
 import { Ctap2Command } from '../../proto/ctap2/command.js';
@@ -374,30 +375,58 @@ describe('the largeBlobKey extension (CTAP 2.1 §12.3)', () => {
     expect(replyMap(made).get(0x05)).toHaveLength(32);
   });
 
-  it('stays out of credential management: enumerateCredentials carries no largeBlobKey', async () => {
+  it('credential management enumerates the largeBlobKey (member 0x0B) of a credential that has one, and only that (§6.8.3)', async () => {
     const rig = makeRig();
     await rig.client.clientPin.setPin(PIN);
     const made = await residentWithKey(rig, 3);
+    const plain = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(4),
+      options: { rk: true, uv: true },
+      pinUvAuthToken: await rig.client.clientPin.getPinToken(PIN, {
+        permissions: Permission.MAKE_CREDENTIAL,
+        rpId: RP.id,
+      }),
+    });
     const cm = await rig.client.clientPin.getPinToken(PIN, { permissions: Permission.CREDENTIAL_MANAGEMENT });
     const listed = await rig.client.credentialManagement.credentials(cm, hash(RP.id));
-    expect(listed.map((c) => c.credentialId)).toEqual([made.credentialId]);
+    expect(listed.map((c) => c.credentialId).sort(Buffer.compare)).toEqual(
+      [made.credentialId, plain.credentialId].sort(Buffer.compare),
+    );
     const key = made.extensions.largeBlobKey!;
-    // Nowhere in the raw reply: not as member 0x0B, not anywhere else.
+    // The raw replies: begin answers one credential, getNextCredential the other.
     const subParams = new Map<number, CborInput>([[1, hash(RP.id)]]);
     const message = Uint8Array.from([0x04, ...encodeCanonical(subParams)]);
-    const reply = await rig.raw(
-      ctapRequest(
-        Ctap2Command.CREDENTIAL_MANAGEMENT,
-        new Map<number, CborInput>([
-          [1, 0x04],
-          [2, subParams],
-          [3, cm.protocol.version],
-          [4, cm.authenticate(message)],
-        ]),
+    const first = replyMap(
+      await rig.raw(
+        ctapRequest(
+          Ctap2Command.CREDENTIAL_MANAGEMENT,
+          new Map<number, CborInput>([
+            [1, 0x04],
+            [2, subParams],
+            [3, cm.protocol.version],
+            [4, cm.authenticate(message)],
+          ]),
+        ),
       ),
     );
-    expect(replyMap(reply).has(CredentialManagementResponse.largeBlobKey.key)).toBe(false);
-    expect(Buffer.from(reply).includes(Buffer.from(key))).toBe(false);
+    const second = replyMap(
+      await rig.raw(ctapRequest(Ctap2Command.CREDENTIAL_MANAGEMENT, new Map<number, CborInput>([[1, 0x05]]))),
+    );
+    const keyOf = (reply: Map<number | string, CborValue>) => {
+      const id = (reply.get(CredentialManagementResponse.credentialID.key) as Map<number | string, CborValue>).get('id');
+      return {
+        id: Buffer.from(id as Uint8Array).toString('hex'),
+        key: reply.get(CredentialManagementResponse.largeBlobKey.key),
+      };
+    };
+    expect([keyOf(first), keyOf(second)].sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+      [
+        { id: Buffer.from(made.credentialId).toString('hex'), key },
+        { id: Buffer.from(plain.credentialId).toString('hex'), key: undefined },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    );
   });
 });
 

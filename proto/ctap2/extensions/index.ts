@@ -68,4 +68,4 @@ export {
   type HmacSecretSalts,
 } from './hmac-secret.js';
 export { minPinLength, MIN_PIN_LENGTH_EXTENSION } from './min-pin-length.js';
-export { largeBlobKey, LARGE_BLOB_KEY } from './large-blob-key.js';
+export { largeBlobKey, LARGE_BLOB_KEY, storedLargeBlobKey } from './large-blob-key.js';

@@ -24,9 +24,15 @@ function parseTrue(input: CborValue, where: string): true {
   return true;
 }
 
-function storedKey(stored: ReadonlyMap<string, CborValue>): ExtensionResponseMembers {
+/** The largeBlobKey a credential's record keeps, if it was made with one. */
+export function storedLargeBlobKey(stored: ReadonlyMap<string, CborValue>): Uint8Array | undefined {
   const key = stored.get(LARGE_BLOB_KEY);
-  return key instanceof Uint8Array && key.length === LARGE_BLOB_KEY_BYTES ? { largeBlobKey: key } : {};
+  return key instanceof Uint8Array && key.length === LARGE_BLOB_KEY_BYTES ? key : undefined;
+}
+
+function storedKey(stored: ReadonlyMap<string, CborValue>): ExtensionResponseMembers {
+  const key = storedLargeBlobKey(stored);
+  return key !== undefined ? { largeBlobKey: key } : {};
 }
 
 function readKey(members: ExtensionResponseMembers): Uint8Array | undefined {

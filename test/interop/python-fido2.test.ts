@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BandClientError, openBand, type BandClient } from '../../host/index.js';
-import { HidError } from '../../transport/index.js';
+import { openBand, type BandClient } from '../../host/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BANDSIM, requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
 import { bandctlProcess } from '../support/bandctl.js';
+import { busyRetried } from '../support/busy-retry.js';
 import { PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
 /**
@@ -129,22 +129,6 @@ function driveWithPerson(
       }
     });
   });
-}
-
-/**
- * Two hosts share the band's HID interface: a debug request that lands between the packets of python's request is
- * answered CHANNEL_BUSY (CTAP 2.1 §11.2.9.1: the device is reassembling another channel's message), and a host
- * tries again, as CTAPHID hosts do.
- */
-async function busyRetried(action: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await action();
-    } catch (error) {
-      if (!(error instanceof BandClientError && error.hidError === HidError.CHANNEL_BUSY) || attempt >= 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 }
 
 /** A step the driver reports as {error}: show python's message rather than a bare mismatch. */

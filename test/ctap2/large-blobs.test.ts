@@ -415,7 +415,9 @@ describe('the largeBlobKey extension (CTAP 2.1 §12.3)', () => {
       await rig.raw(ctapRequest(Ctap2Command.CREDENTIAL_MANAGEMENT, new Map<number, CborInput>([[1, 0x05]]))),
     );
     const keyOf = (reply: Map<number | string, CborValue>) => {
-      const id = (reply.get(CredentialManagementResponse.credentialID.key) as Map<number | string, CborValue>).get('id');
+      const id = (reply.get(CredentialManagementResponse.credentialID.key) as Map<number | string, CborValue>).get(
+        'id',
+      );
       return {
         id: Buffer.from(id as Uint8Array).toString('hex'),
         key: reply.get(CredentialManagementResponse.largeBlobKey.key),

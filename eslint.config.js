@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'proto/descriptor.ts', 'proto/types.ts', '**/*.mjs', '**/*.cjs', 'docs/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'proto/descriptor.ts',
+      'proto/types.ts',
+      'proto/message-wire.ts',
+      '**/*.mjs',
+      '**/*.cjs',
+      'docs/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

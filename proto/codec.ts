@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { descriptor } from './descriptor.js';
+import * as wire from './message-wire.js';
 import type { BandMessage, DebugRequest, DebugResponse, HostMessage } from './types.js';
 
 /** A payload that is not the message it should be, or a message that cannot be encoded. */
@@ -26,11 +27,10 @@ export type Init<T> = T extends Uint8Array
         : T;
 
 const root = protobuf.Root.fromJSON(descriptor);
-const TO_OBJECT: protobuf.IConversionOptions = { enums: String, longs: Number, defaults: true, oneofs: true };
 
 /**
- * What the codec needs to know of one message type, worked out once per type instead of on every message
- * (`Object.entries`, `field.resolve()` and a second walk for enums were most of the codec's cost, test/bench).
+ * What the codec's general encoding path (a message the generated encoder does not take as it is: values to convert,
+ * or a mistake to name) needs to know of one message type, worked out once per type.
  */
 interface FieldPlan {
   name: string;
@@ -47,10 +47,6 @@ interface FieldPlan {
 interface TypePlan {
   type: protobuf.Type;
   fields: Map<string, FieldPlan>;
-  /** Fields outside any oneof, in schema order. */
-  plain: FieldPlan[];
-  /** A list, not a Map: walked on every decode, and an array needs no iterator per message. */
-  oneofs: OneofPlan[];
   /** What a key of a message object names: a field, or a oneof (`{ case, value }`). */
   members: Map<string, FieldPlan | OneofPlan>;
 }
@@ -86,7 +82,7 @@ let needsConversion = false;
 function planOf(type: protobuf.Type): TypePlan {
   let plan = plans.get(type);
   if (plan) return plan;
-  plan = { type, fields: new Map(), plain: [], oneofs: [], members: new Map() };
+  plan = { type, fields: new Map(), members: new Map() };
   // Registered before its fields are planned, so a recursive type finds itself.
   plans.set(type, plan);
   for (const field of type.fieldsArray) {
@@ -100,14 +96,10 @@ function planOf(type: protobuf.Type): TypePlan {
     }
     if (!resolved) fieldPlan.scalar = SCALARS[field.type];
     plan.fields.set(field.name, fieldPlan);
-    if (!field.partOf) plan.plain.push(fieldPlan);
-  }
-  for (const oneof of type.oneofsArray) {
-    const oneofPlan: OneofPlan = { name: oneof.name, choices: oneof.oneof, oneof: true };
-    plan.oneofs.push(oneofPlan);
   }
   for (const [name, field] of plan.fields) plan.members.set(name, field);
-  for (const oneof of plan.oneofs) plan.members.set(oneof.name, oneof);
+  for (const oneof of type.oneofsArray)
+    plan.members.set(oneof.name, { name: oneof.name, choices: oneof.oneof, oneof: true });
   return plan;
 }
 
@@ -170,40 +162,30 @@ function enumNumber(field: FieldPlan, e: unknown, path: string): number {
   );
 }
 
-/** protobufjs' plain form back to `{ case, value }` oneofs; unset message fields are left out. */
-function fromWire(plan: TypePlan, value: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of plan.plain) {
-    const v = value[field.name];
-    if (v === null || v === undefined) continue;
-    out[field.name] = fromWireField(field, v);
-  }
-  for (const oneof of plan.oneofs) {
-    const which = value[oneof.name] as string | undefined;
-    if (!which) continue;
-    out[oneof.name] = { case: which, value: fromWireField(plan.fields.get(which)!, value[which]) };
-  }
-  return out;
-}
-
-function fromWireField(field: FieldPlan, v: unknown): unknown {
-  const plan = field.message;
-  if (!plan) return v;
-  if (field.repeated) return (v as Record<string, unknown>[]).map((e) => fromWire(plan, e));
-  return fromWire(plan, v as Record<string, unknown>);
-}
-
 export interface MessageCodec<T> {
   encode(message: Init<T>): Uint8Array;
   /** Throws ProtoError('MALFORMED') when `bytes` is not a valid encoding. */
   decode(bytes: Uint8Array): T;
 }
 
-function codec<T>(name: string): MessageCodec<T> {
+/** A message's generated wire functions (proto/message-wire.ts, from proto/gen-codec.mjs). */
+interface WireFunctions<T> {
+  encode(message: Record<string, unknown>, writer: protobuf.Writer): boolean;
+  decode(reader: protobuf.Reader, length: undefined, depth: number, into: undefined): T;
+}
+
+function codec<T>(name: string, generated: WireFunctions<T>): MessageCodec<T> {
   const type = root.lookupType(`band.v1.${name}`);
   const plan = planOf(type);
   return {
     encode(message) {
+      // The generated encoder writes a message whose fields, oneof cases, enums and value types are exactly as the
+      // types say, in one pass (what toWire + protobufjs' encode below write, byte for byte). Anything else takes
+      // the general path, which converts or refuses it.
+      if (typeof message === 'object' && message !== null) {
+        const writer = protobuf.Writer.create();
+        if (generated.encode(message as Record<string, unknown>, writer)) return writer.finish();
+      }
       // toWire checks every field name, oneof case and enum. A message whose values are all of the types the
       // encoder takes is encoded as it is; otherwise fromObject converts them by the schema first (a verify() of
       // what fromObject built would only find what it had just made right).
@@ -212,9 +194,10 @@ function codec<T>(name: string): MessageCodec<T> {
       return type.encode(needsConversion ? type.fromObject(wire) : wire).finish();
     },
     decode(bytes) {
-      let decoded: protobuf.Message;
       try {
-        decoded = type.decode(bytes);
+        // What protobufjs' decode + toObject gave (defaults filled in, enum names), with oneofs as `{ case, value }`,
+        // read straight into the typed object.
+        return generated.decode(protobuf.Reader.create(bytes), undefined, 0, undefined);
       } catch (cause) {
         throw new ProtoError(
           'MALFORMED',
@@ -222,15 +205,26 @@ function codec<T>(name: string): MessageCodec<T> {
           { cause },
         );
       }
-      return fromWire(plan, type.toObject(decoded, TO_OBJECT)) as T;
     },
   };
 }
 
-export const HostMessageCodec = codec<HostMessage>('HostMessage');
-export const BandMessageCodec = codec<BandMessage>('BandMessage');
-export const DebugRequestCodec = codec<DebugRequest>('DebugRequest');
-export const DebugResponseCodec = codec<DebugResponse>('DebugResponse');
+export const HostMessageCodec = codec<HostMessage>('HostMessage', {
+  encode: wire.encodeHostMessage,
+  decode: wire.decodeHostMessage,
+});
+export const BandMessageCodec = codec<BandMessage>('BandMessage', {
+  encode: wire.encodeBandMessage,
+  decode: wire.decodeBandMessage,
+});
+export const DebugRequestCodec = codec<DebugRequest>('DebugRequest', {
+  encode: wire.encodeDebugRequest,
+  decode: wire.decodeDebugRequest,
+});
+export const DebugResponseCodec = codec<DebugResponse>('DebugResponse', {
+  encode: wire.encodeDebugResponse,
+  decode: wire.decodeDebugResponse,
+});
 
 /** Protocol version this code speaks. A host refuses a band with another major version. */
 export const PROTOCOL_VERSION = { major: 1, minor: 0 } as const;

@@ -26,4 +26,8 @@ describe('proto/ schema', () => {
   it('has generated TypeScript types and descriptor in step with the .proto files', () => {
     expect(() => run('node', ['proto/gen-types.mjs', '--check'])).not.toThrow();
   });
+
+  it('has generated wire encoders and decoders in step with the .proto files', () => {
+    expect(() => run('node', ['proto/gen-codec.mjs', '--check'])).not.toThrow();
+  });
 });

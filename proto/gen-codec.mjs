@@ -206,13 +206,10 @@ for (const type of types) {
     else after.push(`  o.${f.name} = ${value};`);
   }
   for (const o of oneofs) after.push(`  if (${o.name} !== undefined) o.${o.name} = ${o.name};`);
+  const object = literal.length ? `{ ${literal.join(', ')} }` : '{}';
   if (after.length)
-    out.push(
-      `  const o: T.${type.name} = { ${literal.join(', ')} }${open ? '' : ' as T.' + type.name};`,
-      ...after,
-      '  return o;',
-    );
-  else out.push(`  return { ${literal.join(', ')} };`);
+    out.push(`  const o: T.${type.name} = ${object}${open ? '' : ' as T.' + type.name};`, ...after, '  return o;');
+  else out.push(`  return ${object};`);
   out.push('}', '');
 
   // ------------------------------------------------------------------ encoder (protobufjs src/encoder.js)

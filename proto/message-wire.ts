@@ -828,7 +828,7 @@ export function decodeCancelDeleteUserDataRequest(r: Reader, l: number | undefin
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -857,7 +857,7 @@ export function decodeCancelDeleteUserDataResponse(r: Reader, l: number | undefi
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -886,7 +886,7 @@ export function decodeCancelEnrollmentRequest(r: Reader, l: number | undefined, 
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -915,7 +915,7 @@ export function decodeCancelEnrollmentResponse(r: Reader, l: number | undefined,
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -1252,7 +1252,7 @@ export function decodeDebugOk(r: Reader, l: number | undefined, q: number, g: T.
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -1514,7 +1514,7 @@ export function decodeDeleteUserDataRequest(r: Reader, l: number | undefined, q:
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -1709,7 +1709,7 @@ export function decodeEvent(r: Reader, l: number | undefined, q: number, g: T.Ev
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  const o: T.Event = {  };
+  const o: T.Event = {};
   if (kind !== undefined) o.kind = kind;
   return o;
 }
@@ -1854,7 +1854,7 @@ export function decodeFingerOff(r: Reader, l: number | undefined, q: number, g: 
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -1957,7 +1957,7 @@ export function decodeGetInfoRequest(r: Reader, l: number | undefined, q: number
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  const o: T.GetInfoRequest = {  } as T.GetInfoRequest;
+  const o: T.GetInfoRequest = {} as T.GetInfoRequest;
   if (hostVersion !== undefined) o.hostVersion = hostVersion;
   return o;
 }
@@ -2030,7 +2030,7 @@ export function decodeGetInfoResponse(r: Reader, l: number | undefined, q: numbe
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  const o: T.GetInfoResponse = {  } as T.GetInfoResponse;
+  const o: T.GetInfoResponse = {} as T.GetInfoResponse;
   if (protocolVersion !== undefined) o.protocolVersion = protocolVersion;
   o.serialNumber = serialNumber;
   o.deviceId = deviceId ?? (protobuf.util.newBuffer([]) as Uint8Array);
@@ -2104,7 +2104,7 @@ export function decodeGetSeosStatusRequest(r: Reader, l: number | undefined, q: 
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -2188,7 +2188,7 @@ export function decodeGetStateRequest(r: Reader, l: number | undefined, q: numbe
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -2559,7 +2559,7 @@ export function decodeListFidoCredentialsRequest(r: Reader, l: number | undefine
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -2693,7 +2693,7 @@ export function decodeReadScreen(r: Reader, l: number | undefined, q: number, g:
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -2722,7 +2722,7 @@ export function decodeReboot(r: Reader, l: number | undefined, q: number, g: T.R
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -3174,7 +3174,7 @@ export function decodeSetSettingsResponse(r: Reader, l: number | undefined, q: n
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -3247,7 +3247,7 @@ export function decodeStartCaptureRequest(r: Reader, l: number | undefined, q: n
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -3320,7 +3320,7 @@ export function decodeStartEnrollmentRequest(r: Reader, l: number | undefined, q
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -3405,7 +3405,7 @@ export function decodeUserDataDeleted(r: Reader, l: number | undefined, q: numbe
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**
@@ -3478,7 +3478,7 @@ export function decodeVerifySetupCodeResponse(r: Reader, l: number | undefined, 
     if (r.pos !== c) throw RangeError('index out of range');
     r.len = l;
   }
-  return {  };
+  return {};
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type HidErrorName,
 } from '../proto/ctaphid.js';
 import { allocBytes } from './bytes.js';
+import { runNow } from './clock.js';
 import { CtapHidError, TransportError } from './errors.js';
 import { MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
 
@@ -147,7 +148,10 @@ export interface ReassemblerOptions {
   timeoutMs?: number;
   /** Longest time from a message's init packet to its last packet. Default DEFAULT_MAX_MESSAGE_MS. */
   maxMessageMs?: number;
-  /** Milliseconds from any fixed origin. Default Date.now. */
+  /**
+   * Milliseconds from any fixed origin. Default: wall time read once per synchronous run of the event loop
+   * (`runNow`, transport/clock.ts), so the reports delivered together share one arrival time.
+   */
   now?: () => number;
   /**
    * Which end reassembles. A band enforces the channel rules (CID 0 never, broadcast only for INIT);
@@ -190,7 +194,7 @@ export class Reassembler {
   constructor(options: ReassemblerOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_MSG_TIMEOUT_MS;
     this.#maxMessageMs = options.maxMessageMs ?? DEFAULT_MAX_MESSAGE_MS;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runNow;
     this.#checkChannels = (options.side ?? 'band') === 'band';
   }
 

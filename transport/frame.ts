@@ -1,6 +1,6 @@
-import { crc32 } from 'node:zlib';
 import { allocBytes, ON_HEAP_LIMIT } from './bytes.js';
 import { cobsDecodeInto, cobsEncodeInPlace, cobsMaxEncodedLength } from './cobs.js';
+import { crc32 } from './crc32.js';
 import { TransportError } from './errors.js';
 import type { Unit } from './transport.js';
 import { assertUnit, MAX_COMMAND, MAX_UNIT_PAYLOAD } from './unit.js';
@@ -23,12 +23,11 @@ export const MAX_ENCODED_FRAME_LENGTH = cobsMaxEncodedLength(1 + MAX_FRAME_PAYLO
  * neither side needs a view of command + payload (a view of a small, on-heap array makes V8 move its bytes off the
  * heap first, which cost more than the whole rest of a small frame's encode: `node --cpu-prof`, test/bench).
  */
-const COMMAND_CRC = Uint32Array.from({ length: 256 }, (_, command) => crc32(Uint8Array.of(command)));
+const COMMAND_CRC = Uint32Array.from({ length: 256 }, (_, command) => crc32(Uint8Array.of(command), 0));
 
-/** CRC-32 of command + payload. zlib's crc32(seed, NULL, 0) means "start afresh" (0), and an empty array whose
- * ArrayBuffer exists has a NULL data pointer: node's zlib.crc32 then answers 0, not the seed. */
+/** CRC-32 of command + payload. */
 function frameCrc(command: number, payload: Uint8Array): number {
-  return payload.length === 0 ? COMMAND_CRC[command] : crc32(payload, COMMAND_CRC[command]);
+  return crc32(payload, COMMAND_CRC[command]);
 }
 
 /** A small frame is decoded here, then its payload copied out to an array of its own (see decodeFrameAt). */

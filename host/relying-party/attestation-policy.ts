@@ -3,6 +3,7 @@ import {
   AttestationCertificateError,
   attestationCertificateFacts,
   deviceIdSubjectSerial,
+  type AttestationCertificateFacts,
 } from '../../proto/ctap2/attestation-certificate.js';
 import { isDeviceIdHex } from '../../proto/identifiers.js';
 import { RelyingPartyError, type AttestationRefusal } from './errors.js';
@@ -51,6 +52,9 @@ export interface AttestedRegistration {
   x5c: Uint8Array[] | undefined;
   /** The band the ceremony was started for. */
   bandSerial: string;
+  /** The leaf (`x5c[0]`) already parsed and read, when the verifier did so: not parsed twice. */
+  leaf?: X509Certificate;
+  leafFacts?: AttestationCertificateFacts;
 }
 
 /** What the attestation proved beyond the signatures: with `enterprise`, the device the certificate names. */
@@ -131,7 +135,7 @@ const within = (cert: X509Certificate, now: Date) =>
   new Date(cert.validFrom).getTime() <= now.getTime() && now.getTime() <= new Date(cert.validTo).getTime();
 
 /**
- * Checks a registration whose signatures @simplewebauthn/server has verified (including that the leaf certificate
+ * Checks a registration whose signatures have been verified (including that the leaf certificate
  * signed it and carries the authData AAGUID, WebAuthn §8.2.1) against the policy: a certificate is present, the
  * AAGUID is listed, and each certificate is issued and signed by the next, the last by a trusted root (RFC 5280
  * path validation reduced to what attestation chains use: names, signatures, CA flags, validity at `now`).
@@ -155,7 +159,9 @@ export async function checkAttestation(
   if (policy.roots === undefined) return {};
   let chain: X509Certificate[];
   try {
-    chain = x5c.map((der) => new X509Certificate(Buffer.from(der)));
+    chain = x5c.map((der, i) =>
+      i === 0 && registration.leaf !== undefined ? registration.leaf : new X509Certificate(Buffer.from(der)),
+    );
   } catch (cause) {
     throw no('UNTRUSTED_CHAIN', `its attestation chain holds something that is not a certificate (${String(cause)})`);
   }
@@ -183,7 +189,7 @@ export async function checkAttestation(
   if (!policy.enterprise) return {};
   let deviceId: Uint8Array | undefined;
   try {
-    deviceId = attestationCertificateFacts(x5c[0]).deviceId;
+    deviceId = (registration.leafFacts ?? attestationCertificateFacts(x5c[0])).deviceId;
   } catch (cause) {
     if (!(cause instanceof AttestationCertificateError)) throw cause;
   }

@@ -13,8 +13,10 @@ import {
   checkAttestation,
   type AttestationPolicy,
   type AttestationRequirement,
+  type AttestedRegistration,
 } from './attestation-policy.js';
 import { RelyingPartyError } from './errors.js';
+import { RegistrationVerificationError, rpIdHash, verifyRegistration } from './registration-verification.js';
 import type { RelyingPartyState, RelyingPartyUserRecord } from './relying-party-state.js';
 import { FileRelyingPartyStore, MemoryRelyingPartyStore, type RelyingPartyStore } from './relying-party-store.js';
 import type {
@@ -72,6 +74,21 @@ interface PendingCeremony {
   allowed?: string[];
 }
 
+/** A verified registration, whichever verifier it went through. */
+type AttestedRegistrationResult = Omit<AttestedRegistration, 'bandSerial'> & {
+  /** base64url, from the signed authenticator data. */
+  credentialId: string;
+  /** COSE_Key bytes. */
+  publicKey: Uint8Array;
+  counter: number;
+};
+
+/** An AAGUID as @simplewebauthn/server writes it: lower-case hex, 8-4-4-4-12. */
+function aaguidText(aaguid: Uint8Array): string {
+  const hex = Buffer.from(aaguid).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 const CHALLENGE_BYTES = 32;
 const USER_HANDLE_BYTES = 16;
 
@@ -93,7 +110,10 @@ function webauthnServer(): Promise<typeof import('@simplewebauthn/server')> {
   return server;
 }
 
-/** The embedded relying party: @simplewebauthn/server verification plus a small credential store. */
+/**
+ * The embedded relying party: registrations of the band's formats verified by `verifyRegistration` (WebAuthn §7.1
+ * with node:crypto), everything else and authentication by @simplewebauthn/server, plus a small credential store.
+ */
 export class WebAuthnRelyingParty implements RelyingParty {
   readonly id: string;
   readonly origin: string;
@@ -104,6 +124,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
   readonly #timeoutMs: number;
   readonly #store: RelyingPartyStore;
   readonly #attestation: AttestationPolicy | undefined;
+  readonly #rpIdHash: Uint8Array;
   readonly #queue = new SerialQueue();
   readonly #registrations = new Map<string, PendingCeremony>();
   readonly #authentications = new Map<string, PendingCeremony>();
@@ -127,6 +148,7 @@ export class WebAuthnRelyingParty implements RelyingParty {
         ? new MemoryRelyingPartyStore()
         : new FileRelyingPartyStore(options.statePath, options.id, options.lock);
     this.#attestation = options.attestation === undefined ? undefined : attestationPolicy(options.attestation);
+    this.#rpIdHash = rpIdHash(this.id);
   }
 
   startRegistration(
@@ -190,68 +212,50 @@ export class WebAuthnRelyingParty implements RelyingParty {
   finishRegistration(userName: string, response: RegistrationResponseJSON): Promise<RegisteredCredential> {
     return this.#queue.run(async () => {
       const pending = this.#take(this.#registrations, userName, 'registration');
-      const { verifyRegistrationResponse } = await webauthnServer();
-      let verification;
-      try {
-        verification = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: pending.challenge,
-          expectedOrigin: this.origin,
-          expectedRPID: this.id,
-          requireUserPresence: true,
-          requireUserVerification: this.#requireUV,
-          supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
-        });
-      } catch (cause) {
-        throw verificationFailed('registration', userName, cause);
-      }
-      if (!verification.verified) throw verificationFailed('registration', userName, undefined);
-      const { credential } = verification.registrationInfo;
-      // The library takes the ID from the signed authenticator data; the unsigned JSON `id` must agree with it.
-      if (credential.id !== response.id) {
+      const registration = await this.#verifyRegistration(userName, pending, response);
+      // The ID is taken from the signed authenticator data; the unsigned JSON `id` must agree with it.
+      if (registration.credentialId !== response.id) {
         throw verificationFailed(
           'registration',
           userName,
           new Error(
-            `the response id ${response.id} is not the credential ID ${credential.id} in the authenticator data`,
+            `the response id ${response.id} is not the credential ID ${registration.credentialId} in the authenticator data`,
           ),
         );
       }
 
       let attestedDeviceId: string | undefined;
       if (this.#attestation !== undefined) {
-        const { fmt, aaguid, attestationObject } = verification.registrationInfo;
-        const { decodeAttestationObject } = await import('@simplewebauthn/server/helpers');
-        const x5c = decodeAttestationObject(attestationObject).get('attStmt').get('x5c');
         const bandSerial = pending.bandSerial as string;
         ({ attestedDeviceId } = await checkAttestation(
           this.#attestation,
-          { fmt, aaguid, x5c, bandSerial },
+          { ...registration, bandSerial },
           userName,
           this.#clock(),
         ));
       }
 
+      const credentialId = registration.credentialId;
       const stored: RegisteredCredential = {
-        id: credential.id,
+        id: credentialId,
         userName,
         bandSerial: pending.bandSerial as string,
-        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
-        counter: verification.registrationInfo.credential.counter,
-        transports: [...(credential.transports ?? response.response.transports ?? [])],
+        publicKey: Buffer.from(registration.publicKey).toString('base64url'),
+        counter: registration.counter,
+        transports: [...(response.response.transports ?? [])],
         created: this.#clock().toISOString(),
         ...(attestedDeviceId === undefined ? {} : { attestedDeviceId }),
       };
       await this.#store.change((state) => {
-        const owner = state.owners.get(credential.id);
+        const owner = state.owners.get(credentialId);
         if (owner !== undefined) {
           throw new RelyingPartyError(
             'DUPLICATE_CREDENTIAL',
-            `Credential ${credential.id} is already registered${owner === userName ? '' : ' to another user'}; ` +
+            `Credential ${credentialId} is already registered${owner === userName ? '' : ' to another user'}; ` +
               `create a new credential on the band instead of re-sending an old response.`,
           );
         }
-        state.owners.set(credential.id, userName);
+        state.owners.set(credentialId, userName);
         this.#userRecord(state, userName).credentials.push(stored);
         return { changed: true, result: undefined };
       });
@@ -376,6 +380,69 @@ export class WebAuthnRelyingParty implements RelyingParty {
         return { changed, result: { ...stored, transports: [...stored.transports] } };
       }),
     );
+  }
+
+  /**
+   * WebAuthn §7.1 for the formats the band produces (packed, none) by our own verifier; any other format or
+   * attestation algorithm by @simplewebauthn/server, as before. Either way the same facts come out.
+   */
+  async #verifyRegistration(
+    userName: string,
+    pending: PendingCeremony,
+    response: RegistrationResponseJSON,
+  ): Promise<AttestedRegistrationResult> {
+    try {
+      const verified = verifyRegistration(response, {
+        challenge: pending.challenge,
+        origin: this.origin,
+        rpIdHash: this.#rpIdHash,
+        requireUserVerification: this.#requireUV,
+        algorithms: SUPPORTED_ALGORITHM_IDS,
+        now: this.#clock(),
+      });
+      if (verified !== undefined) {
+        return {
+          fmt: verified.fmt,
+          aaguid: aaguidText(verified.aaguid),
+          credentialId: Buffer.from(verified.credentialId).toString('base64url'),
+          publicKey: verified.publicKey,
+          counter: verified.counter,
+          x5c: verified.attestation?.x5c,
+          ...(verified.attestation === undefined
+            ? {}
+            : { leaf: verified.attestation.leaf, leafFacts: verified.attestation.facts }),
+        };
+      }
+    } catch (cause) {
+      if (cause instanceof RegistrationVerificationError) throw verificationFailed('registration', userName, cause);
+      throw cause;
+    }
+    const { verifyRegistrationResponse } = await webauthnServer();
+    let verification;
+    try {
+      verification = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: pending.challenge,
+        expectedOrigin: this.origin,
+        expectedRPID: this.id,
+        requireUserPresence: true,
+        requireUserVerification: this.#requireUV,
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+      });
+    } catch (cause) {
+      throw verificationFailed('registration', userName, cause);
+    }
+    if (!verification.verified) throw verificationFailed('registration', userName, undefined);
+    const { fmt, aaguid, credential, attestationObject } = verification.registrationInfo;
+    const { decodeAttestationObject } = await import('@simplewebauthn/server/helpers');
+    return {
+      fmt,
+      aaguid,
+      credentialId: credential.id,
+      publicKey: credential.publicKey,
+      counter: credential.counter,
+      x5c: decodeAttestationObject(attestationObject).get('attStmt').get('x5c'),
+    };
   }
 
   #take(pendings: Map<string, PendingCeremony>, userName: string, kind: string): PendingCeremony {

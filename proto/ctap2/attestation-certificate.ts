@@ -1,5 +1,3 @@
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, id_ce_basicConstraints, Version } from '@peculiar/asn1-x509';
 import { isDeviceIdHex } from '../identifiers.js';
 
 /**
@@ -16,6 +14,8 @@ export const AttestationOid = {
   serialNumber: '2.5.4.5',
   /** id-fido-gen-ce-aaguid (WebAuthn §8.2.1): the AAGUID, an OCTET STRING inside the extension's value. */
   fidoGenCeAaguid: '1.3.6.1.4.1.45724.1.1.4',
+  /** id-ce-basicConstraints (RFC 5280 §4.2.1.9). */
+  basicConstraints: '2.5.29.19',
 } as const;
 
 /** WebAuthn §8.2.1: the subject's OU of a packed attestation certificate, literally. */
@@ -41,6 +41,11 @@ export interface AttestationCertificateFacts {
   aaguid?: Uint8Array;
   /** Whether that extension is marked critical (WebAuthn §8.2.1: it must not be). */
   aaguidCritical: boolean;
+  /**
+   * The OIDs of the extensions this reader looks into (basicConstraints, the AAGUID) whose value is not what it
+   * should be: each then reads as absent above, and a verifier refuses the certificate for it.
+   */
+  malformedExtensions: string[];
   /** The subject's C, O and CN values (WebAuthn §8.2.1 requires each). */
   country: string[];
   organization: string[];
@@ -54,42 +59,238 @@ export class AttestationCertificateError extends Error {
   override readonly name = 'AttestationCertificateError';
 }
 
-/** Reads the attestation-relevant facts of a DER certificate; it verifies nothing (signatures are the reader's). */
-export function attestationCertificateFacts(der: Uint8Array): AttestationCertificateFacts {
-  let cert: Certificate;
-  try {
-    cert = AsnConvert.parse(der, Certificate);
-  } catch (cause) {
-    throw new AttestationCertificateError(`not a DER X.509 certificate (${(cause as Error).message})`, { cause });
+/** One DER TLV (X.690 §8.1): its tag byte, and where its contents start and end in the certificate's bytes. */
+interface Tlv {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+const Tag = {
+  BOOLEAN: 0x01,
+  INTEGER: 0x02,
+  OCTET_STRING: 0x04,
+  OID: 0x06,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+  /** [0] EXPLICIT (TBSCertificate version). */
+  VERSION: 0xa0,
+  /** [3] EXPLICIT (TBSCertificate extensions). */
+  EXTENSIONS: 0xa3,
+} as const;
+
+/**
+ * A strict reader of DER definite-length TLVs (X.690 §10.1: definite lengths in their shortest form), enough to walk
+ * a certificate to the fields WebAuthn §8.2.1 names. The ASN.1 schema libraries parse every field into objects
+ * first, which cost a relying party more than the signatures it checks; this reads the few it needs in place.
+ */
+class DerReader {
+  constructor(
+    readonly bytes: Uint8Array,
+    private pos: number,
+    readonly end: number,
+  ) {}
+
+  static of(bytes: Uint8Array, tlv: Tlv): DerReader {
+    return new DerReader(bytes, tlv.start, tlv.end);
   }
-  const tbs = cert.tbsCertificate;
-  const subject = tbs.subject.flatMap((rdn) => [...rdn]);
-  const text = (oid: string) => subject.filter((a) => a.type === oid).map((a) => a.value.toString());
+
+  /** Where the next TLV starts. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  peekTag(): number | undefined {
+    return this.done ? undefined : this.bytes[this.pos];
+  }
+
+  read(tag?: number): Tlv {
+    const { bytes, end } = this;
+    if (this.pos + 2 > end) throw new AttestationCertificateError('not a DER X.509 certificate (truncated)');
+    const found = bytes[this.pos];
+    // Low tag numbers only: certificates use no multi-byte tags.
+    if ((found & 0x1f) === 0x1f) throw new AttestationCertificateError('not a DER X.509 certificate (long tag)');
+    if (tag !== undefined && found !== tag)
+      throw new AttestationCertificateError(
+        `not a DER X.509 certificate (tag 0x${found.toString(16)} where 0x${tag.toString(16)} belongs)`,
+      );
+    let length = bytes[this.pos + 1];
+    let at = this.pos + 2;
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      if (count === 0 || count > 4 || at + count > end)
+        throw new AttestationCertificateError('not a DER X.509 certificate (bad length)');
+      length = 0;
+      for (let i = 0; i < count; i++) length = length * 256 + bytes[at + i];
+      at += count;
+      if (length < 0x80 || bytes[at - count] === 0)
+        throw new AttestationCertificateError('not a DER X.509 certificate (length not in its shortest form)');
+    }
+    if (at + length > end) throw new AttestationCertificateError('not a DER X.509 certificate (truncated)');
+    this.pos = at + length;
+    return { tag: found, start: at, end: at + length };
+  }
+
+  finish(what: string): void {
+    if (!this.done) throw new AttestationCertificateError(`not a DER X.509 certificate (bytes after ${what})`);
+  }
+}
+
+/** An OBJECT IDENTIFIER's contents in dotted form (X.690 §8.19). */
+function oidText(bytes: Uint8Array, tlv: Tlv): string {
+  const arcs: number[] = [];
+  let value = 0;
+  for (let i = tlv.start; i < tlv.end; i++) {
+    value = value * 128 + (bytes[i] & 0x7f);
+    if ((bytes[i] & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(value < 80 ? Math.floor(value / 40) : 2, value < 80 ? value % 40 : value - 80);
+      else arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+/**
+ * An attribute value as text, as the X.509 libraries give it: the directory string types decoded, anything else
+ * as hex of its DER.
+ */
+function attributeText(bytes: Uint8Array, tlv: Tlv, headerStart: number): string {
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset + tlv.start, tlv.end - tlv.start);
+  switch (tlv.tag) {
+    case 0x0c: // UTF8String
+      return body.toString('utf8');
+    case 0x13: // PrintableString
+    case 0x16: // IA5String
+    case 0x14: // TeletexString
+    case 0x1a: // VisibleString
+    case 0x12: // NumericString
+      return body.toString('latin1');
+    case 0x1e: // BMPString, UTF-16 big-endian
+      return Buffer.from(body).swap16().toString('utf16le');
+    default:
+      return Buffer.from(bytes.subarray(headerStart, tlv.end)).toString('hex');
+  }
+}
+
+/**
+ * Reads the attestation-relevant facts of a DER certificate (RFC 5280 §4.1: version, subject, extensions); it
+ * verifies nothing (signatures are the reader's). Bytes that are not a DER certificate's structure throw
+ * AttestationCertificateError.
+ */
+export function attestationCertificateFacts(der: Uint8Array): AttestationCertificateFacts {
+  const bytes = der;
+  const top = new DerReader(bytes, 0, bytes.length);
+  const certificate = top.read(Tag.SEQUENCE);
+  top.finish('the certificate');
+  const cert = DerReader.of(bytes, certificate);
+  const tbs = DerReader.of(bytes, cert.read(Tag.SEQUENCE));
+  cert.read(Tag.SEQUENCE); // signatureAlgorithm
+  cert.read(0x03); // signatureValue BIT STRING
+  cert.finish('the signature');
+
+  let version = 0; // v1 when absent (DEFAULT v1)
+  if (tbs.peekTag() === Tag.VERSION) {
+    const wrapped = DerReader.of(bytes, tbs.read(Tag.VERSION));
+    const integer = wrapped.read(Tag.INTEGER);
+    wrapped.finish('the version');
+    if (integer.end - integer.start !== 1)
+      throw new AttestationCertificateError('not a DER X.509 certificate (version)');
+    version = bytes[integer.start];
+  }
+  tbs.read(Tag.INTEGER); // serialNumber
+  tbs.read(Tag.SEQUENCE); // signature
+  tbs.read(Tag.SEQUENCE); // issuer
+  tbs.read(Tag.SEQUENCE); // validity
+  const subjectName = DerReader.of(bytes, tbs.read(Tag.SEQUENCE));
+  tbs.read(Tag.SEQUENCE); // subjectPublicKeyInfo
+  let extensions: DerReader | undefined;
+  while (!tbs.done) {
+    const field = tbs.read();
+    // [1] issuerUniqueID and [2] subjectUniqueID are skipped; [3] holds the extensions.
+    if (field.tag === Tag.EXTENSIONS) {
+      const wrapped = DerReader.of(bytes, field);
+      extensions = DerReader.of(bytes, wrapped.read(Tag.SEQUENCE));
+      wrapped.finish('the extensions');
+    }
+  }
+
+  const subject = new Map<string, string[]>();
+  while (!subjectName.done) {
+    const rdn = DerReader.of(bytes, subjectName.read(Tag.SET));
+    while (!rdn.done) {
+      const attribute = DerReader.of(bytes, rdn.read(Tag.SEQUENCE));
+      const type = oidText(bytes, attribute.read(Tag.OID));
+      const valueAt = attribute.offset;
+      const value = attribute.read();
+      attribute.finish('an attribute');
+      const list = subject.get(type) ?? [];
+      list.push(attributeText(bytes, value, valueAt));
+      subject.set(type, list);
+    }
+  }
+  const text = (oid: string) => subject.get(oid) ?? [];
+
   let ca = false;
   let aaguid: Uint8Array | undefined;
   let aaguidCritical = false;
-  for (const extension of tbs.extensions ?? []) {
-    const value = extension.extnValue.buffer;
+  const malformedExtensions: string[] = [];
+  while (extensions !== undefined && !extensions.done) {
+    const extension = DerReader.of(bytes, extensions.read(Tag.SEQUENCE));
+    const id = oidText(bytes, extension.read(Tag.OID));
+    let critical = false;
+    if (extension.peekTag() === Tag.BOOLEAN) {
+      const flag = extension.read(Tag.BOOLEAN);
+      critical = flag.end - flag.start === 1 && bytes[flag.start] !== 0;
+    }
+    const value = extension.read(Tag.OCTET_STRING);
+    extension.finish('an extension');
     try {
-      if (extension.extnID === id_ce_basicConstraints) ca = AsnConvert.parse(value, BasicConstraints).cA;
-      if (extension.extnID === AttestationOid.fidoGenCeAaguid) {
-        aaguidCritical = extension.critical;
-        aaguid = new Uint8Array(AsnConvert.parse(value, OctetString).buffer);
+      if (id === AttestationOid.basicConstraints) {
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
+        const outer = DerReader.of(bytes, value);
+        const sequence = DerReader.of(bytes, outer.read(Tag.SEQUENCE));
+        outer.finish('basicConstraints');
+        ca = false;
+        if (sequence.peekTag() === Tag.BOOLEAN) {
+          const flag = sequence.read(Tag.BOOLEAN);
+          if (flag.end - flag.start !== 1)
+            throw new AttestationCertificateError('basicConstraints cA is not a BOOLEAN');
+          ca = bytes[flag.start] !== 0;
+        }
+        if (!sequence.done) sequence.read(Tag.INTEGER);
+        sequence.finish('basicConstraints');
       }
-    } catch {
-      // A malformed extension reads as absent: the checks then fail on it.
+      if (id === AttestationOid.fidoGenCeAaguid) {
+        aaguidCritical = critical;
+        const outer = DerReader.of(bytes, value);
+        const inner = outer.read(Tag.OCTET_STRING);
+        outer.finish('the AAGUID');
+        aaguid = bytes.slice(inner.start, inner.end);
+      }
+    } catch (cause) {
+      if (!(cause instanceof AttestationCertificateError)) throw cause;
+      // A malformed extension reads as absent, and is named so that checks fail on it.
+      malformedExtensions.push(id);
+      if (id === AttestationOid.basicConstraints) ca = false;
+      if (id === AttestationOid.fidoGenCeAaguid) aaguid = undefined;
     }
   }
   const [serial] = text(AttestationOid.serialNumber);
   const deviceId = isDeviceIdHex(serial) ? new Uint8Array(Buffer.from(serial, 'hex')) : undefined;
   return {
-    version: tbs.version ?? Version.v1,
+    version,
     organizationalUnits: text(AttestationOid.organizationalUnitName),
     country: text(AttestationOid.countryName),
     organization: text(AttestationOid.organizationName),
     commonName: text(AttestationOid.commonName),
     ca,
     aaguidCritical,
+    malformedExtensions,
     ...(aaguid === undefined ? {} : { aaguid }),
     ...(deviceId === undefined ? {} : { deviceId }),
   };

@@ -9,7 +9,14 @@
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { BandEmulator, SystemRandom, serveBand, testWorld } from '../../firmware-sim/index.js';
+import {
+  BAND_AAGUID,
+  BandEmulator,
+  SystemRandom,
+  bandAttestationRoot,
+  serveBand,
+  testWorld,
+} from '../../firmware-sim/index.js';
 import {
   BandClient,
   BandWebAuthn,
@@ -70,11 +77,14 @@ export async function runFleet(count: number): Promise<FleetResult> {
   }, 50);
   const clock = steppingClock();
   const directory = new MemoryDirectory({ clock });
+  // An enterprise's relying party: it accepts only the band model (its AAGUID) under the model's root, as
+  // `bandsim --attestation-root-out` hands it to a host, so every registration is verified down to the root.
   const rp = new WebAuthnRelyingParty({
     id: 'login.example.com',
     origin: 'https://login.example.com',
     randomBytes: seeded('fleet/rp'),
     clock,
+    attestation: { aaguids: [Buffer.from(BAND_AAGUID).toString('hex')], trustedRoots: [bandAttestationRoot()] },
   });
   const orchestrator = new ReEnrollment({ directory, relyingParties: [rp], clock });
   await directory.update((d) => DirectoryAdmin.setPolicy(d, { allowReEnrollOwnBand: true }));

@@ -1,0 +1,307 @@
+import { createHash, createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  ATTESTATION_CERTIFICATE_OU,
+  AttestationCertificateError,
+  AttestationOid,
+  attestationCertificateFacts,
+  type AttestationCertificateFacts,
+} from '../../proto/ctap2/attestation-certificate.js';
+import { CborError, decodeCanonical, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
+import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
+import { Ctap2MemberError, decodeMembers, members } from '../../proto/ctap2/members.js';
+import {
+  PACKED_ATTESTATION_FORMAT,
+  PackedAttestationStatement,
+  PUBLIC_KEY_CREDENTIAL_TYPE,
+} from '../../proto/ctap2/webauthn-entities.js';
+import { Fido2ProtocolError } from '../fido2/ctap-error.js';
+import { parseAuthenticatorData } from '../fido2/authenticator-data.js';
+import type { RegistrationResponseJSON } from './relying-party.js';
+
+/**
+ * A registration verifier for the formats the band produces (`packed` with x5c or self attestation, and `none`),
+ * following WebAuthn L2 §7.1 "Registering a New Credential" step by step with node:crypto and the project's CBOR
+ * and certificate readers. @simplewebauthn/server parses each certificate twice with an ASN.1 schema library and
+ * imports keys through WebCrypto JWK, several times the cost of the signatures it checks; this reads each field
+ * once. Every check the library makes is made here too (test/directory/registration-differential.test.ts runs
+ * both over valid and tampered registrations), and a few it leaves out: the credential public key must be a
+ * well-formed P-256 point, self attestation's `alg` must be the key's, the AAGUID extension must not be critical,
+ * `crossOrigin` must not be true, and CBOR must be canonical. Any other format or attestation algorithm is left to
+ * the library (`undefined` from `verifyRegistration`), so nothing verifies less than before.
+ */
+
+/** What a ceremony expects of the response (the relying party's identity and the challenge it handed out). */
+export interface RegistrationExpectation {
+  /** base64url, as in the creation options. */
+  challenge: string;
+  origin: string;
+  /** SHA-256 of the RP ID. */
+  rpIdHash: Uint8Array;
+  requireUserVerification: boolean;
+  /** COSE algorithms offered in pubKeyCredParams. */
+  algorithms: readonly number[];
+  /** The moment the attestation certificate must be valid at. */
+  now: Date;
+}
+
+/** A verified registration: the credential, and the attestation it came with. */
+export interface VerifiedRegistration {
+  fmt: string;
+  aaguid: Uint8Array;
+  credentialId: Uint8Array;
+  /** The COSE_Key exactly as the authenticator encoded it (canonical CBOR). */
+  publicKey: Uint8Array;
+  counter: number;
+  /** Basic attestation: the x5c DER certificates, leaf first, and the leaf parsed and read. */
+  attestation?: { x5c: Uint8Array[]; leaf: X509Certificate; facts: AttestationCertificateFacts };
+}
+
+/** A registration that does not verify; the message says which check it failed. */
+export class RegistrationVerificationError extends Error {
+  override readonly name = 'RegistrationVerificationError';
+}
+
+/** WebAuthn §6.5 attestationObject: text keys (unlike the CTAP2 response it is made from). */
+const AttestationObject = members({
+  fmt: { key: 'fmt', type: 'text', required: true },
+  attStmt: { key: 'attStmt', type: 'map', required: true },
+  authData: { key: 'authData', type: 'bytes', required: true },
+});
+
+/** WebAuthn §8.7: the `none` format. */
+const NONE_ATTESTATION_FORMAT = 'none';
+/** WebAuthn L3 §7.1 step 18 (and CTAP 2.1 §6.1): a credential ID is at most 1023 bytes. */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+/** WebAuthn §5.8.1.1 TokenBindingStatus. */
+const TOKEN_BINDING_STATUSES = ['present', 'supported', 'not-supported'];
+const P256_COORDINATE_BYTES = 32;
+
+const refuse = (why: string, cause?: unknown) =>
+  new RegistrationVerificationError(why, cause === undefined ? undefined : { cause });
+
+/** The SHA-256 of an RP ID, as authenticator data carries it (computed once per relying party). */
+export function rpIdHash(rpId: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(rpId).digest());
+}
+
+/**
+ * Verifies a registration response (WebAuthn L2 §7.1), or returns undefined when its attestation is of a format or
+ * algorithm this verifier leaves to @simplewebauthn/server (then nothing is concluded: the caller verifies it there).
+ * @throws RegistrationVerificationError saying which check failed.
+ */
+export function verifyRegistration(
+  response: RegistrationResponseJSON,
+  expected: RegistrationExpectation,
+): VerifiedRegistration | undefined {
+  // The credential as the client reports it (WebAuthn §5.1: id is rawId in base64url).
+  const { id, rawId, type, response: attestationResponse } = response ?? {};
+  if (!id) throw refuse('the response has no credential id');
+  if (id !== rawId) throw refuse('the response id is not its rawId in base64url');
+  if (type !== PUBLIC_KEY_CREDENTIAL_TYPE)
+    throw refuse(`the credential type is ${JSON.stringify(type)}, not "public-key"`);
+  const clientDataText = attestationResponse?.clientDataJSON;
+  const attestationText = attestationResponse?.attestationObject;
+  if (typeof clientDataText !== 'string' || typeof attestationText !== 'string')
+    throw refuse('the response lacks clientDataJSON or attestationObject');
+
+  // Steps 5-6: JSONtext is the UTF-8 decoding of clientDataJSON; C its parse.
+  const clientDataJSON = Buffer.from(clientDataText, 'base64url');
+  let c: unknown;
+  try {
+    c = JSON.parse(clientDataJSON.toString('utf8'));
+  } catch (cause) {
+    throw refuse('clientDataJSON is not JSON', cause);
+  }
+  if (typeof c !== 'object' || c === null) throw refuse('clientDataJSON is not a JSON object');
+  const client = c as Record<string, unknown>;
+  // Step 7.
+  if (client.type !== 'webauthn.create')
+    throw refuse(`clientDataJSON type is ${JSON.stringify(client.type)}, not "webauthn.create"`);
+  // Step 8.
+  if (client.challenge !== expected.challenge)
+    throw refuse(`clientDataJSON challenge ${JSON.stringify(client.challenge)} is not this ceremony's`);
+  // Step 9.
+  if (client.origin !== expected.origin)
+    throw refuse(`clientDataJSON origin ${JSON.stringify(client.origin)} is not ${expected.origin}`);
+  // L3 §7.1 step 11: this relying party does not expect to be embedded in a cross-origin iframe.
+  if (client.crossOrigin === true)
+    throw refuse('clientDataJSON says crossOrigin, which this relying party does not expect');
+  // Step 10.
+  const tokenBinding = client.tokenBinding;
+  if (tokenBinding) {
+    if (typeof tokenBinding !== 'object')
+      throw refuse(`clientDataJSON tokenBinding is ${JSON.stringify(tokenBinding)}, not an object`);
+    if (!TOKEN_BINDING_STATUSES.includes((tokenBinding as { status?: unknown }).status as string))
+      throw refuse('clientDataJSON tokenBinding.status is not one WebAuthn defines');
+  }
+  // Step 11.
+  const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
+
+  // Step 12: CBOR decoding of attestationObject (CTAP2 canonical, as an authenticator must write it).
+  let object: { fmt: string; attStmt: CborMap; authData: Uint8Array };
+  try {
+    object = decodeMembers(
+      AttestationObject,
+      decodeCanonical(Buffer.from(attestationText, 'base64url')),
+      'attestationObject',
+    );
+  } catch (cause) {
+    if (cause instanceof CborError || cause instanceof Ctap2MemberError)
+      throw refuse(`attestationObject is not canonical CBOR {fmt, attStmt, authData}: ${cause.message}`, cause);
+    throw cause;
+  }
+  const { fmt, attStmt, authData } = object;
+  let parsed;
+  try {
+    parsed = parseAuthenticatorData(authData);
+  } catch (cause) {
+    if (cause instanceof Fido2ProtocolError) throw refuse(cause.message, cause);
+    throw cause;
+  }
+  // Step 13.
+  if (!Buffer.from(parsed.rpIdHash).equals(expected.rpIdHash)) throw refuse('the rpIdHash is not of this RP ID');
+  // Steps 14-15.
+  if (!parsed.flags.userPresent) throw refuse('the UP flag is not set: no user was present');
+  if (expected.requireUserVerification && !parsed.flags.userVerified)
+    throw refuse('the UV flag is not set, and this relying party requires user verification');
+  // L3 §6.1: BS (backup state) without BE (backup eligible) is impossible.
+  if ((parsed.flags.raw & 0x10) !== 0 && (parsed.flags.raw & 0x08) === 0)
+    throw refuse('authenticator data says backed up (BS) but not backup eligible (BE)');
+  const credential = parsed.attestedCredentialData;
+  if (credential === undefined) throw refuse('the AT flag is not set: no attested credential data');
+  if (credential.credentialId.length > MAX_CREDENTIAL_ID_BYTES)
+    throw refuse(`the credential ID is ${credential.credentialId.length} bytes, more than ${MAX_CREDENTIAL_ID_BYTES}`);
+  // Step 16: the key's algorithm is one offered in pubKeyCredParams, and the key is a P-256 point (ES256).
+  const keyAlg = credential.publicKeyMap.get(Cose.ALG);
+  if (typeof keyAlg !== 'number' || !expected.algorithms.includes(keyAlg))
+    throw refuse(
+      `the credential public key's alg ${typeof keyAlg === 'number' ? keyAlg : 'is missing or'} is not one offered (${expected.algorithms.join(', ')})`,
+    );
+  const credentialKey = es256Key(credential.publicKeyMap);
+
+  // Steps 18-19: the attestation statement, by format.
+  const verified: VerifiedRegistration = {
+    fmt,
+    aaguid: credential.aaguid,
+    credentialId: credential.credentialId,
+    publicKey: credential.publicKey,
+    counter: parsed.signCount,
+  };
+  if (fmt === NONE_ATTESTATION_FORMAT) {
+    // WebAuthn §8.7: the statement is empty.
+    if (attStmt.size > 0) throw refuse('a none attestation carries a non-empty attestation statement');
+    return verified;
+  }
+  if (fmt !== PACKED_ATTESTATION_FORMAT) return undefined;
+
+  // WebAuthn §8.2 packed verification procedure.
+  let statement;
+  try {
+    statement = decodeMembers(PackedAttestationStatement, attStmt, 'packed attStmt');
+  } catch (cause) {
+    if (cause instanceof Ctap2MemberError)
+      throw refuse(`the packed attestation statement is malformed: ${cause.message}`, cause);
+    throw cause;
+  }
+  const { alg, sig, x5c } = statement;
+  const signed = Buffer.concat([authData, clientDataHash]);
+  if (x5c === undefined) {
+    // Self attestation: alg is the credential key's, and sig verifies with it.
+    if (alg !== keyAlg) throw refuse(`self attestation alg ${alg} is not the credential key's alg ${keyAlg}`);
+    if (!verify('sha256', signed, { key: credentialKey, dsaEncoding: 'der' }, sig))
+      throw refuse('the self attestation signature does not verify with the credential public key');
+    return verified;
+  }
+  // Basic attestation: the library knows more algorithms than ES256.
+  if (alg !== Cose.ALG_ES256) return undefined;
+  if (x5c.length === 0 || !x5c.every((der) => der instanceof Uint8Array))
+    throw refuse('x5c is not a non-empty array of DER certificates');
+  const certificates = x5c as Uint8Array[];
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(certificates[0]);
+  } catch (cause) {
+    throw refuse(`the attestation certificate is not an X.509 certificate (${(cause as Error).message})`, cause);
+  }
+  let facts: AttestationCertificateFacts;
+  try {
+    facts = attestationCertificateFacts(certificates[0]);
+  } catch (cause) {
+    if (cause instanceof AttestationCertificateError)
+      throw refuse(`the attestation certificate is ${cause.message}`, cause);
+    throw cause;
+  }
+  if (leaf.publicKey.asymmetricKeyType !== 'ec') return undefined;
+  checkAttestationCertificate(leaf, facts, credential.aaguid, expected.now);
+  if (!verify('sha256', signed, { key: leaf.publicKey, dsaEncoding: 'der' }, sig))
+    throw refuse('the packed attestation signature does not verify with the attestation certificate');
+  verified.attestation = { x5c: certificates, leaf, facts };
+  return verified;
+}
+
+/** WebAuthn §8.2.1 "Certificate Requirements for Packed Attestation Statements", and validity at `now`. */
+function checkAttestationCertificate(
+  leaf: X509Certificate,
+  facts: AttestationCertificateFacts,
+  aaguid: Uint8Array,
+  now: Date,
+): void {
+  if (facts.version !== 2) throw refuse('the attestation certificate is not X.509 version 3');
+  if (
+    facts.organizationalUnits.length === 0 ||
+    facts.organizationalUnits.some((ou) => ou !== ATTESTATION_CERTIFICATE_OU)
+  )
+    throw refuse(`the attestation certificate's subject OU is not "${ATTESTATION_CERTIFICATE_OU}"`);
+  if (facts.country.length === 0 || facts.country.some((c) => c.length !== 2))
+    throw refuse("the attestation certificate's subject C is not a two-letter ISO 3166 code");
+  if (facts.organization.length === 0 || facts.organization.some((o) => o.length === 0))
+    throw refuse("the attestation certificate's subject has no O");
+  if (facts.commonName.length === 0 || facts.commonName.some((cn) => cn.length === 0))
+    throw refuse("the attestation certificate's subject has no CN");
+  if (facts.malformedExtensions.length > 0)
+    throw refuse(`the attestation certificate's extension(s) ${facts.malformedExtensions.join(', ')} are malformed`);
+  if (facts.ca) throw refuse('the attestation certificate is a CA certificate (basicConstraints CA true)');
+  if (facts.aaguid !== undefined) {
+    if (facts.aaguidCritical) throw refuse('the attestation certificate marks its AAGUID extension critical');
+    if (!Buffer.from(facts.aaguid).equals(aaguid))
+      throw refuse(
+        `the attestation certificate's AAGUID (${AttestationOid.fidoGenCeAaguid}) ` +
+          `${Buffer.from(facts.aaguid).toString('hex')} is not the authenticator data's ${Buffer.from(aaguid).toString('hex')}`,
+      );
+  }
+  const t = now.getTime();
+  if (t < Date.parse(leaf.validFrom) || t > Date.parse(leaf.validTo))
+    throw refuse(`the attestation certificate is not valid at ${now.toISOString()}`);
+}
+
+/**
+ * The credential public key as a node:crypto key: an EC2 COSE_Key (RFC 9053 §7.1.1) on P-256 with alg ES256, whose
+ * point node:crypto accepts only when it is on the curve.
+ */
+function es256Key(map: CborMap): KeyObject {
+  let key;
+  try {
+    key = decodeMembers(CoseEc2Key, map, 'credential public key');
+  } catch (cause) {
+    if (cause instanceof Ctap2MemberError) throw refuse(cause.message, cause);
+    throw cause;
+  }
+  if (key.kty !== Cose.KTY_EC2 || key.crv !== Cose.CRV_P256 || key.alg !== Cose.ALG_ES256)
+    throw refuse('the credential public key is not an ES256 P-256 COSE key');
+  if (key.x.length !== P256_COORDINATE_BYTES || key.y.length !== P256_COORDINATE_BYTES)
+    throw refuse('the credential public key coordinates are not 32 bytes each');
+  try {
+    // JWK import is the cheapest node:crypto route from coordinates, and OpenSSL refuses a point off the curve.
+    return createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(key.x).toString('base64url'),
+        y: Buffer.from(key.y).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+  } catch (cause) {
+    throw refuse('the credential public key is not a point on P-256', cause);
+  }
+}

@@ -56,9 +56,42 @@ export interface VerifiedRegistration {
   attestation?: { x5c: Uint8Array[]; leaf: X509Certificate; facts: AttestationCertificateFacts };
 }
 
-/** A registration that does not verify; the message says which check it failed. */
+/**
+ * Which check of WebAuthn §7.1 a registration failed. `cross-origin`, `credential-key`, `canonical-cbor`,
+ * `credential-id-length`, `self-attestation-alg`, `aaguid-critical` and `certificate-encoding` (a certificate must be
+ * DER, RFC 5280 §4.1, which OpenSSL holds it to) are checks @simplewebauthn/server does not make or makes more
+ * leniently (the differential test holds them to that list).
+ */
+export type RegistrationCheck =
+  | 'response'
+  | 'client-data'
+  | 'cross-origin'
+  | 'attestation-object'
+  | 'canonical-cbor'
+  | 'authenticator-data'
+  | 'rp-id'
+  | 'user-presence'
+  | 'user-verification'
+  | 'credential-id-length'
+  | 'algorithm'
+  | 'credential-key'
+  | 'attestation-statement'
+  | 'self-attestation-alg'
+  | 'certificate'
+  | 'certificate-encoding'
+  | 'aaguid-critical'
+  | 'signature';
+
+/** A registration that does not verify: `check` says which check it failed, the message how. */
 export class RegistrationVerificationError extends Error {
   override readonly name = 'RegistrationVerificationError';
+  constructor(
+    readonly check: RegistrationCheck,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** WebAuthn §6.5 attestationObject: text keys (unlike the CTAP2 response it is made from). */
@@ -76,8 +109,12 @@ const MAX_CREDENTIAL_ID_BYTES = 1023;
 const TOKEN_BINDING_STATUSES = ['present', 'supported', 'not-supported'];
 const P256_COORDINATE_BYTES = 32;
 
-const refuse = (why: string, cause?: unknown) =>
-  new RegistrationVerificationError(why, cause === undefined ? undefined : { cause });
+const refuse = (check: RegistrationCheck, why: string, cause?: unknown) =>
+  new RegistrationVerificationError(check, why, cause === undefined ? undefined : { cause });
+
+/** A CBOR refusal for a form CTAP2 forbids (CTAP 2.1 §8) rather than for bytes that are not CBOR at all. */
+const notCanonical = (cause: unknown): boolean =>
+  cause instanceof CborError && (cause.reason === 'non-canonical' || cause.reason === 'trailing-bytes');
 
 /** The SHA-256 of an RP ID, as authenticator data carries it (computed once per relying party). */
 export function rpIdHash(rpId: string): Uint8Array {
@@ -95,14 +132,14 @@ export function verifyRegistration(
 ): VerifiedRegistration | undefined {
   // The credential as the client reports it (WebAuthn §5.1: id is rawId in base64url).
   const { id, rawId, type, response: attestationResponse } = response ?? {};
-  if (!id) throw refuse('the response has no credential id');
-  if (id !== rawId) throw refuse('the response id is not its rawId in base64url');
+  if (!id) throw refuse('response', 'the response has no credential id');
+  if (id !== rawId) throw refuse('response', 'the response id is not its rawId in base64url');
   if (type !== PUBLIC_KEY_CREDENTIAL_TYPE)
-    throw refuse(`the credential type is ${JSON.stringify(type)}, not "public-key"`);
+    throw refuse('response', `the credential type is ${JSON.stringify(type)}, not "public-key"`);
   const clientDataText = attestationResponse?.clientDataJSON;
   const attestationText = attestationResponse?.attestationObject;
   if (typeof clientDataText !== 'string' || typeof attestationText !== 'string')
-    throw refuse('the response lacks clientDataJSON or attestationObject');
+    throw refuse('response', 'the response lacks clientDataJSON or attestationObject');
 
   // Steps 5-6: JSONtext is the UTF-8 decoding of clientDataJSON; C its parse.
   const clientDataJSON = Buffer.from(clientDataText, 'base64url');
@@ -110,29 +147,29 @@ export function verifyRegistration(
   try {
     c = JSON.parse(clientDataJSON.toString('utf8'));
   } catch (cause) {
-    throw refuse('clientDataJSON is not JSON', cause);
+    throw refuse('client-data', 'clientDataJSON is not JSON', cause);
   }
-  if (typeof c !== 'object' || c === null) throw refuse('clientDataJSON is not a JSON object');
+  if (typeof c !== 'object' || c === null) throw refuse('client-data', 'clientDataJSON is not a JSON object');
   const client = c as Record<string, unknown>;
   // Step 7.
   if (client.type !== 'webauthn.create')
-    throw refuse(`clientDataJSON type is ${JSON.stringify(client.type)}, not "webauthn.create"`);
+    throw refuse('client-data', `clientDataJSON type is ${JSON.stringify(client.type)}, not "webauthn.create"`);
   // Step 8.
   if (client.challenge !== expected.challenge)
-    throw refuse(`clientDataJSON challenge ${JSON.stringify(client.challenge)} is not this ceremony's`);
+    throw refuse('client-data', `clientDataJSON challenge ${JSON.stringify(client.challenge)} is not this ceremony's`);
   // Step 9.
   if (client.origin !== expected.origin)
-    throw refuse(`clientDataJSON origin ${JSON.stringify(client.origin)} is not ${expected.origin}`);
+    throw refuse('client-data', `clientDataJSON origin ${JSON.stringify(client.origin)} is not ${expected.origin}`);
   // L3 §7.1 step 11: this relying party does not expect to be embedded in a cross-origin iframe.
   if (client.crossOrigin === true)
-    throw refuse('clientDataJSON says crossOrigin, which this relying party does not expect');
+    throw refuse('cross-origin', 'clientDataJSON says crossOrigin, which this relying party does not expect');
   // Step 10.
   const tokenBinding = client.tokenBinding;
   if (tokenBinding) {
     if (typeof tokenBinding !== 'object')
-      throw refuse(`clientDataJSON tokenBinding is ${JSON.stringify(tokenBinding)}, not an object`);
+      throw refuse('client-data', `clientDataJSON tokenBinding is ${JSON.stringify(tokenBinding)}, not an object`);
     if (!TOKEN_BINDING_STATUSES.includes((tokenBinding as { status?: unknown }).status as string))
-      throw refuse('clientDataJSON tokenBinding.status is not one WebAuthn defines');
+      throw refuse('client-data', 'clientDataJSON tokenBinding.status is not one WebAuthn defines');
   }
   // Step 11.
   const clientDataHash = createHash('sha256').update(clientDataJSON).digest();
@@ -147,7 +184,11 @@ export function verifyRegistration(
     );
   } catch (cause) {
     if (cause instanceof CborError || cause instanceof Ctap2MemberError)
-      throw refuse(`attestationObject is not canonical CBOR {fmt, attStmt, authData}: ${cause.message}`, cause);
+      throw refuse(
+        notCanonical(cause) ? 'canonical-cbor' : 'attestation-object',
+        `attestationObject is not canonical CBOR {fmt, attStmt, authData}: ${cause.message}`,
+        cause,
+      );
     throw cause;
   }
   const { fmt, attStmt, authData } = object;
@@ -155,26 +196,33 @@ export function verifyRegistration(
   try {
     parsed = parseAuthenticatorData(authData);
   } catch (cause) {
-    if (cause instanceof Fido2ProtocolError) throw refuse(cause.message, cause);
+    if (cause instanceof Fido2ProtocolError)
+      throw refuse(notCanonical(cause.cause) ? 'canonical-cbor' : 'authenticator-data', cause.message, cause);
     throw cause;
   }
   // Step 13.
-  if (!Buffer.from(parsed.rpIdHash).equals(expected.rpIdHash)) throw refuse('the rpIdHash is not of this RP ID');
+  if (!Buffer.from(parsed.rpIdHash).equals(expected.rpIdHash))
+    throw refuse('rp-id', 'the rpIdHash is not of this RP ID');
   // Steps 14-15.
-  if (!parsed.flags.userPresent) throw refuse('the UP flag is not set: no user was present');
+  if (!parsed.flags.userPresent) throw refuse('user-presence', 'the UP flag is not set: no user was present');
   if (expected.requireUserVerification && !parsed.flags.userVerified)
-    throw refuse('the UV flag is not set, and this relying party requires user verification');
+    throw refuse('user-verification', 'the UV flag is not set, and this relying party requires user verification');
   // L3 §6.1: BS (backup state) without BE (backup eligible) is impossible.
   if ((parsed.flags.raw & 0x10) !== 0 && (parsed.flags.raw & 0x08) === 0)
-    throw refuse('authenticator data says backed up (BS) but not backup eligible (BE)');
+    throw refuse('authenticator-data', 'authenticator data says backed up (BS) but not backup eligible (BE)');
   const credential = parsed.attestedCredentialData;
-  if (credential === undefined) throw refuse('the AT flag is not set: no attested credential data');
+  if (credential === undefined)
+    throw refuse('authenticator-data', 'the AT flag is not set: no attested credential data');
   if (credential.credentialId.length > MAX_CREDENTIAL_ID_BYTES)
-    throw refuse(`the credential ID is ${credential.credentialId.length} bytes, more than ${MAX_CREDENTIAL_ID_BYTES}`);
+    throw refuse(
+      'credential-id-length',
+      `the credential ID is ${credential.credentialId.length} bytes, more than ${MAX_CREDENTIAL_ID_BYTES}`,
+    );
   // Step 16: the key's algorithm is one offered in pubKeyCredParams, and the key is a P-256 point (ES256).
   const keyAlg = credential.publicKeyMap.get(Cose.ALG);
   if (typeof keyAlg !== 'number' || !expected.algorithms.includes(keyAlg))
     throw refuse(
+      'algorithm',
       `the credential public key's alg ${typeof keyAlg === 'number' ? keyAlg : 'is missing or'} is not one offered (${expected.algorithms.join(', ')})`,
     );
   const credentialKey = es256Key(credential.publicKeyMap);
@@ -189,7 +237,8 @@ export function verifyRegistration(
   };
   if (fmt === NONE_ATTESTATION_FORMAT) {
     // WebAuthn §8.7: the statement is empty.
-    if (attStmt.size > 0) throw refuse('a none attestation carries a non-empty attestation statement');
+    if (attStmt.size > 0)
+      throw refuse('attestation-statement', 'a none attestation carries a non-empty attestation statement');
     return verified;
   }
   if (fmt !== PACKED_ATTESTATION_FORMAT) return undefined;
@@ -200,41 +249,49 @@ export function verifyRegistration(
     statement = decodeMembers(PackedAttestationStatement, attStmt, 'packed attStmt');
   } catch (cause) {
     if (cause instanceof Ctap2MemberError)
-      throw refuse(`the packed attestation statement is malformed: ${cause.message}`, cause);
+      throw refuse('attestation-statement', `the packed attestation statement is malformed: ${cause.message}`, cause);
     throw cause;
   }
   const { alg, sig, x5c } = statement;
   const signed = Buffer.concat([authData, clientDataHash]);
   if (x5c === undefined) {
     // Self attestation: alg is the credential key's, and sig verifies with it.
-    if (alg !== keyAlg) throw refuse(`self attestation alg ${alg} is not the credential key's alg ${keyAlg}`);
+    if (alg !== keyAlg)
+      throw refuse('self-attestation-alg', `self attestation alg ${alg} is not the credential key's alg ${keyAlg}`);
     if (!verify('sha256', signed, { key: credentialKey, dsaEncoding: 'der' }, sig))
-      throw refuse('the self attestation signature does not verify with the credential public key');
+      throw refuse('signature', 'the self attestation signature does not verify with the credential public key');
     return verified;
   }
   // Basic attestation: the library knows more algorithms than ES256.
   if (alg !== Cose.ALG_ES256) return undefined;
   if (x5c.length === 0 || !x5c.every((der) => der instanceof Uint8Array))
-    throw refuse('x5c is not a non-empty array of DER certificates');
+    throw refuse('attestation-statement', 'x5c is not a non-empty array of DER certificates');
   const certificates = x5c as Uint8Array[];
   let leaf: X509Certificate;
+  let leafKey: KeyObject;
   try {
     leaf = new X509Certificate(certificates[0]);
+    // Read once here: OpenSSL decodes the key only when asked, and may refuse it then.
+    leafKey = leaf.publicKey;
   } catch (cause) {
-    throw refuse(`the attestation certificate is not an X.509 certificate (${(cause as Error).message})`, cause);
+    throw refuse(
+      'certificate-encoding',
+      `the attestation certificate is not an X.509 certificate (${(cause as Error).message})`,
+      cause,
+    );
   }
   let facts: AttestationCertificateFacts;
   try {
     facts = attestationCertificateFacts(certificates[0]);
   } catch (cause) {
     if (cause instanceof AttestationCertificateError)
-      throw refuse(`the attestation certificate is ${cause.message}`, cause);
+      throw refuse('certificate-encoding', `the attestation certificate is ${cause.message}`, cause);
     throw cause;
   }
-  if (leaf.publicKey.asymmetricKeyType !== 'ec') return undefined;
+  if (leafKey.asymmetricKeyType !== 'ec') return undefined;
   checkAttestationCertificate(leaf, facts, credential.aaguid, expected.now);
-  if (!verify('sha256', signed, { key: leaf.publicKey, dsaEncoding: 'der' }, sig))
-    throw refuse('the packed attestation signature does not verify with the attestation certificate');
+  if (!verify('sha256', signed, { key: leafKey, dsaEncoding: 'der' }, sig))
+    throw refuse('signature', 'the packed attestation signature does not verify with the attestation certificate');
   verified.attestation = { x5c: certificates, leaf, facts };
   return verified;
 }
@@ -246,32 +303,42 @@ function checkAttestationCertificate(
   aaguid: Uint8Array,
   now: Date,
 ): void {
-  if (facts.version !== 2) throw refuse('the attestation certificate is not X.509 version 3');
+  if (facts.version !== 2) throw refuse('certificate', 'the attestation certificate is not X.509 version 3');
   if (
     facts.organizationalUnits.length === 0 ||
     facts.organizationalUnits.some((ou) => ou !== ATTESTATION_CERTIFICATE_OU)
   )
-    throw refuse(`the attestation certificate's subject OU is not "${ATTESTATION_CERTIFICATE_OU}"`);
+    throw refuse('certificate', `the attestation certificate's subject OU is not "${ATTESTATION_CERTIFICATE_OU}"`);
   if (facts.country.length === 0 || facts.country.some((c) => c.length !== 2))
-    throw refuse("the attestation certificate's subject C is not a two-letter ISO 3166 code");
+    throw refuse('certificate', "the attestation certificate's subject C is not a two-letter ISO 3166 code");
   if (facts.organization.length === 0 || facts.organization.some((o) => o.length === 0))
-    throw refuse("the attestation certificate's subject has no O");
+    throw refuse('certificate', "the attestation certificate's subject has no O");
   if (facts.commonName.length === 0 || facts.commonName.some((cn) => cn.length === 0))
-    throw refuse("the attestation certificate's subject has no CN");
+    throw refuse('certificate', "the attestation certificate's subject has no CN");
   if (facts.malformedExtensions.length > 0)
-    throw refuse(`the attestation certificate's extension(s) ${facts.malformedExtensions.join(', ')} are malformed`);
-  if (facts.ca) throw refuse('the attestation certificate is a CA certificate (basicConstraints CA true)');
+    throw refuse(
+      'certificate',
+      `the attestation certificate's extension(s) ${facts.malformedExtensions.join(', ')} are malformed`,
+    );
+  if (facts.ca)
+    throw refuse('certificate', 'the attestation certificate is a CA certificate (basicConstraints CA true)');
   if (facts.aaguid !== undefined) {
-    if (facts.aaguidCritical) throw refuse('the attestation certificate marks its AAGUID extension critical');
+    if (facts.aaguidCritical)
+      throw refuse('aaguid-critical', 'the attestation certificate marks its AAGUID extension critical');
     if (!Buffer.from(facts.aaguid).equals(aaguid))
       throw refuse(
+        'certificate',
         `the attestation certificate's AAGUID (${AttestationOid.fidoGenCeAaguid}) ` +
           `${Buffer.from(facts.aaguid).toString('hex')} is not the authenticator data's ${Buffer.from(aaguid).toString('hex')}`,
       );
   }
   const t = now.getTime();
-  if (t < Date.parse(leaf.validFrom) || t > Date.parse(leaf.validTo))
-    throw refuse(`the attestation certificate is not valid at ${now.toISOString()}`);
+  const [from, to] = [Date.parse(leaf.validFrom), Date.parse(leaf.validTo)];
+  // RFC 5280 §4.1.2.5: UTCTime or GeneralizedTime in a fixed form; OpenSSL reads nothing else ("Bad time value").
+  if (Number.isNaN(from) || Number.isNaN(to))
+    throw refuse('certificate-encoding', 'the attestation certificate has a validity time that is not RFC 5280 form');
+  if (t < from || t > to)
+    throw refuse('certificate', `the attestation certificate is not valid at ${now.toISOString()}`);
 }
 
 /**
@@ -283,13 +350,13 @@ function es256Key(map: CborMap): KeyObject {
   try {
     key = decodeMembers(CoseEc2Key, map, 'credential public key');
   } catch (cause) {
-    if (cause instanceof Ctap2MemberError) throw refuse(cause.message, cause);
+    if (cause instanceof Ctap2MemberError) throw refuse('credential-key', cause.message, cause);
     throw cause;
   }
   if (key.kty !== Cose.KTY_EC2 || key.crv !== Cose.CRV_P256 || key.alg !== Cose.ALG_ES256)
-    throw refuse('the credential public key is not an ES256 P-256 COSE key');
+    throw refuse('credential-key', 'the credential public key is not an ES256 P-256 COSE key');
   if (key.x.length !== P256_COORDINATE_BYTES || key.y.length !== P256_COORDINATE_BYTES)
-    throw refuse('the credential public key coordinates are not 32 bytes each');
+    throw refuse('credential-key', 'the credential public key coordinates are not 32 bytes each');
   try {
     // JWK import is the cheapest node:crypto route from coordinates, and OpenSSL refuses a point off the curve.
     return createPublicKey({
@@ -302,6 +369,6 @@ function es256Key(map: CborMap): KeyObject {
       format: 'jwk',
     });
   } catch (cause) {
-    throw refuse('the credential public key is not a point on P-256', cause);
+    throw refuse('credential-key', 'the credential public key is not a point on P-256', cause);
   }
 }

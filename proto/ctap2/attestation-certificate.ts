@@ -156,8 +156,8 @@ function oidText(bytes: Uint8Array, tlv: Tlv): string {
 }
 
 /**
- * An attribute value as text, as the X.509 libraries give it: the directory string types decoded, anything else
- * as hex of its DER.
+ * An attribute value as text, as the X.509 libraries give it (RFC 5280 §4.1.2.4 DirectoryString, and IA5String):
+ * those string types decoded, anything else as hex of its DER.
  */
 function attributeText(bytes: Uint8Array, tlv: Tlv, headerStart: number): string {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + tlv.start, tlv.end - tlv.start);
@@ -165,13 +165,17 @@ function attributeText(bytes: Uint8Array, tlv: Tlv, headerStart: number): string
     case 0x0c: // UTF8String
       return body.toString('utf8');
     case 0x13: // PrintableString
-    case 0x16: // IA5String
     case 0x14: // TeletexString
-    case 0x1a: // VisibleString
-    case 0x12: // NumericString
+    case 0x16: // IA5String
       return body.toString('latin1');
-    case 0x1e: // BMPString, UTF-16 big-endian
-      return Buffer.from(body).swap16().toString('utf16le');
+    case 0x1e: // BMPString: UTF-16 big-endian
+      return body.length % 2 === 0 ? Buffer.from(body).swap16().toString('utf16le') : '';
+    case 0x1c: {
+      // UniversalString: UTF-32 big-endian
+      let text = '';
+      for (let i = 0; i + 4 <= body.length; i += 4) text += String.fromCodePoint(body.readUInt32BE(i) % 0x110000);
+      return text;
+    }
     default:
       return Buffer.from(bytes.subarray(headerStart, tlv.end)).toString('hex');
   }

@@ -1,7 +1,6 @@
 import { openTransport, recordTransport, type Transport } from '../../transport/index.js';
 import { BandClient } from '../band-client.js';
 import type { CliContext } from './command.js';
-import { openLoopbackBand } from './loopback-band.js';
 
 /**
  * Opens the band named by --transport, checks its protocol version, runs `fn`, and always closes the link,
@@ -13,7 +12,7 @@ export async function withBand<T>(
 ): Promise<T> {
   const { transport: uri, record, timeoutMs, heartbeatMs } = ctx.global;
   let transport =
-    uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopbackBand(uri) : await openTransport(uri);
+    uri === 'loopback' || uri.startsWith('loopback?') ? await openLoopback(uri) : await openTransport(uri);
   if (record) transport = recordTransport(transport, record);
   let band: BandClient | undefined;
   try {
@@ -24,4 +23,13 @@ export async function withBand<T>(
     band?.close();
     await transport.close().catch(() => undefined);
   }
+}
+
+/**
+ * The in-process band, loaded only when asked for: it is the whole emulator (firmware-sim, its CTAP2 authenticator
+ * and attestation), about a third of what bandctl would otherwise load before every command on a real transport.
+ */
+export async function openLoopback(uri: string): Promise<Transport> {
+  const { openLoopbackBand } = await import('./loopback-band.js');
+  return openLoopbackBand(uri);
 }

@@ -14,7 +14,7 @@ import {
 } from '../../conformance/index.js';
 import { parseCommand, parseInteger, type CliCommand, type CliContext } from '../command.js';
 import { ExitCode, ReportedFailure, UsageError } from '../exit-codes.js';
-import { openLoopbackBand } from '../loopback-band.js';
+import { openLoopback } from '../connect.js';
 
 export const conformanceCommand: CliCommand = {
   name: 'conformance',
@@ -190,8 +190,7 @@ function writable(path: string): void {
 
 function opener(ctx: CliContext): () => Promise<Transport> {
   const { transport: uri, record } = ctx.global;
-  const open =
-    uri === 'loopback' || uri.startsWith('loopback?') ? () => openLoopbackBand(uri) : () => openTransport(uri);
+  const open = uri === 'loopback' || uri.startsWith('loopback?') ? () => openLoopback(uri) : () => openTransport(uri);
   if (!record) return open;
   return async () => recordTransport(await open(), record);
 }

@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../host/cli/exit-codes.js';
 import { BANDSIM, requireBuiltBandsim, startBandsim, type RunningBand } from '../support/bandsim.js';
-import { bandctlProcess, runNode } from '../support/bandctl.js';
+import { bandctlProcess, PROCESS_DEADLINE_MS, runNode } from '../support/bandctl.js';
 
 /**
  * `bandctl fido2 config` and `make-credential --enterprise` as a user runs them: the built bandctl as a child
  * process, against one bandsim process over UDP-HID (an authenticated band, touch given automatically).
+ *
+ * Each bandctl process costs about half a second of CPU on a quiet machine, nearly all of it Node loading the
+ * library, and a case runs up to nine one after another: on two cores shared with a load average of 40 and more
+ * that passed a fixed 60 s. So each process has its own deadline (PROCESS_DEADLINE_MS: a hang fails at once, naming
+ * the command), and a case's timeout is its processes' deadlines end to end.
  */
+const within = (processes: number) => processes * PROCESS_DEADLINE_MS + 30_000;
+const BANDSIM_READY_MS = 45_000 + 15_000;
 describe('bandctl fido2 config against bandsim', () => {
   let band: RunningBand;
   let uri: string;
@@ -21,14 +28,15 @@ describe('bandctl fido2 config against bandsim', () => {
     state = await mkdtemp(join(tmpdir(), 'bandsim-enterprise-'));
     band = await startBandsim({ args: ['--state', state, '--enterprise-rp', ENTERPRISE_RP] });
     uri = `udp-hid:127.0.0.1:${band.port}`;
-  }, 30_000);
+  }, BANDSIM_READY_MS);
 
   afterAll(async () => {
     await band?.stop();
     if (state) await rm(state, { recursive: true, force: true });
   });
 
-  const bandctl = (...args: string[]) => bandctlProcess(['--transport', uri, ...args]);
+  const bandctl = (...args: string[]) =>
+    bandctlProcess(['--transport', uri, ...args], { deadlineMs: PROCESS_DEADLINE_MS });
 
   async function ok(...args: string[]) {
     const result = await bandctl(...args, '--json');
@@ -41,7 +49,7 @@ describe('bandctl fido2 config against bandsim', () => {
 
   it(
     'enable-enterprise-attestation turns getInfo ep on; make-credential --enterprise then names the band by its device ID',
-    { timeout: 60_000 },
+    { timeout: within(9) },
     async () => {
       const { deviceId } = await ok('info');
       expect((await ok('fido2', 'info')).options.ep).toBe(false);
@@ -76,7 +84,7 @@ describe('bandctl fido2 config against bandsim', () => {
     },
   );
 
-  it('toggle-always-uv switches alwaysUv both ways', { timeout: 60_000 }, async () => {
+  it('toggle-always-uv switches alwaysUv both ways', { timeout: within(4) }, async () => {
     expect(await ok('fido2', 'config', 'toggle-always-uv')).toEqual({
       ok: true,
       action: 'toggle-always-uv',
@@ -91,7 +99,7 @@ describe('bandctl fido2 config against bandsim', () => {
 
   it(
     'set-min-pin-length raises the minimum with --pin, sets the RP list and forces a too-short PIN to change',
-    { timeout: 60_000 },
+    { timeout: within(7) },
     async () => {
       await ok('fido2', 'pin', 'set', '2580');
       const lower = await bandctl(
@@ -190,7 +198,7 @@ describe('bandctl fido2 config against bandsim', () => {
       ],
     ];
     for (const [what, args, message] of cases) {
-      it(what, async () => {
+      it(what, { timeout: within(1) }, async () => {
         const result = await bandctl(...args);
         expect(result.code).toBe(ExitCode.USAGE);
         expect(result.stderr).toMatch(message);
@@ -202,7 +210,7 @@ describe('bandctl fido2 config against bandsim', () => {
 describe('bandsim --enterprise-rp', () => {
   it(
     'burns the list into the band once: a different list on the same --state is refused, a bad RP ID is a usage error',
-    { timeout: 60_000 },
+    { timeout: 2 * BANDSIM_READY_MS + within(2) },
     async () => {
       requireBuiltBandsim();
       const state = await mkdtemp(join(tmpdir(), 'bandsim-enterprise-rp-'));
@@ -212,20 +220,17 @@ describe('bandsim --enterprise-rp', () => {
         // The same list again, or none, starts as before.
         const same = await startBandsim({ args: ['--state', state, '--enterprise-rp', 'a.example.com'] });
         await same.stop();
-        const changed = await runNode([
-          BANDSIM,
-          '--udp-hid',
-          '127.0.0.1:0',
-          '--state',
-          state,
-          '--enterprise-rp',
-          'b.example.com',
-        ]);
+        const changed = await runNode(
+          [BANDSIM, '--udp-hid', '127.0.0.1:0', '--state', state, '--enterprise-rp', 'b.example.com'],
+          { deadlineMs: PROCESS_DEADLINE_MS },
+        );
         expect(changed.code).toBe(1);
         expect(changed.stderr.trim()).toBe(
           "bandsim: --enterprise-rp: this band's enterprise RP list was provisioned at manufacture (a.example.com) and cannot change; start it without --enterprise-rp, or with a new --state DIR",
         );
-        const bad = await runNode([BANDSIM, '--udp-hid', '127.0.0.1:0', '--enterprise-rp', 'https://a.example.com']);
+        const bad = await runNode([BANDSIM, '--udp-hid', '127.0.0.1:0', '--enterprise-rp', 'https://a.example.com'], {
+          deadlineMs: PROCESS_DEADLINE_MS,
+        });
         expect(bad.code).toBe(2);
         expect(bad.stderr).toMatch(
           /--enterprise-rp: 'https:\/\/a.example.com' is not an RP ID; give a domain such as login.example.com/,
@@ -235,4 +240,16 @@ describe('bandsim --enterprise-rp', () => {
       }
     },
   );
+});
+
+describe('the per-process deadline these cases rely on', () => {
+  it('fails a process that never exits, naming it and what it printed', { timeout: within(1) }, async () => {
+    const error = await runNode(['-e', 'console.log("waiting"); setInterval(() => {}, 1000)'], {
+      deadlineMs: 2_000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(
+      /^node -e .* did not exit within 2 s \(killed\): a hang\.\nstdout: waiting\n/,
+    );
+  });
 });

@@ -43,12 +43,20 @@ const packageOf = (specifier: string) =>
     .slice(0, specifier.startsWith('@') ? 2 : 1)
     .join('/');
 
-/** Every package (not a relative path, not a Node builtin) a shipped source imports, statically or dynamically. */
+/** `createRequire(import.meta.url)('name')`: a CommonJS load from an ES module (an optional native addon). */
+const CREATE_REQUIRE_CALL = /createRequire\([^)]*\)\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/**
+ * Every package (not a relative path, not a Node builtin) a shipped source loads: imports, static or dynamic, and
+ * `require`/`createRequire(...)` calls.
+ */
 function packagesImported(): Map<string, string[]> {
   const found = new Map<string, string[]>();
   for (const file of SHIPPED.flatMap(sources)) {
-    const { importedFiles } = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
-    for (const { fileName } of importedFiles) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const { importedFiles } = ts.preProcessFile(text, true, true);
+    const required = [...text.matchAll(CREATE_REQUIRE_CALL)].map((m) => ({ fileName: m[1] }));
+    for (const { fileName } of [...importedFiles, ...required]) {
       if (fileName.startsWith('.') || fileName.startsWith('node:') || builtinModules.includes(fileName)) continue;
       const name = packageOf(fileName);
       found.set(name, [...(found.get(name) ?? []), file]);
@@ -65,8 +73,11 @@ describe('runtime dependencies are what the shipped code loads', () => {
       .filter(([name]) => !runtime.has(name))
       .map(([name, files]) => `${name} (${files[0]})`);
     expect(missing).toEqual([]);
-    // Not vacuous: the scan sees static and dynamic imports (the relying party loads @simplewebauthn/server lazily).
-    expect([...imported.keys()]).toEqual(expect.arrayContaining(['protobufjs', '@simplewebauthn/server']));
+    // Not vacuous: the scan sees static and dynamic imports (the relying party loads @simplewebauthn/server lazily)
+    // and createRequire loads (transport's CRC-32 addon).
+    expect([...imported.keys()]).toEqual(
+      expect.arrayContaining(['protobufjs', '@simplewebauthn/server', '@node-rs/crc32']),
+    );
   });
 
   it('every dependency is imported by the shipped code (a test-only package is a devDependency)', () => {
@@ -102,7 +113,7 @@ describe('the package loads with only its runtime dependencies installed', () =>
         theirs = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
       } catch (error) {
         if (optional) return;
-        throw error;
+        throw new Error(`${name} is a dependency but node_modules has no copy of it: run npm ci`, { cause: error });
       }
       seen.add(name);
       mkdirSync(dirname(join(modules, name)), { recursive: true });

@@ -12,7 +12,8 @@
 import { normalizeDeviceId, type DeviceId } from './device-id.js';
 import { DirectoryError } from './errors.js';
 import type { Association, DirectoryBand, DirectoryDraft, DirectoryUser, Policy } from './model.js';
-import { associationOfBand, findBand, findUser, requireBand, requireUser } from './queries.js';
+import { pushRow } from './draft.js';
+import { associationOfBand, findBand, findBandWithDeviceId, findUser, requireBand, requireUser } from './queries.js';
 import { assertSerialNumber } from './serial-number.js';
 import { assertUserName } from './user-name.js';
 
@@ -26,7 +27,7 @@ export function registerUser(draft: DirectoryDraft, name: string): DirectoryUser
     throw new DirectoryError('DUPLICATE_USER', `User ${name} is already in the directory; register each user once.`);
   }
   const user = { name, created: draft.now };
-  draft.users.push(user);
+  pushRow(draft, 'users', user);
   return { ...user };
 }
 
@@ -47,7 +48,7 @@ export function registerBand(draft: DirectoryDraft, registration: BandRegistrati
   if (findBand(draft, serialNumber)) {
     throw new DirectoryError('DUPLICATE_BAND', `Band ${serialNumber} is already registered; register each band once.`);
   }
-  const sameDevice = draft.bands.find((b) => b.deviceId === deviceId);
+  const sameDevice = findBandWithDeviceId(draft, deviceId);
   if (sameDevice) {
     throw new DirectoryError(
       'DUPLICATE_BAND',
@@ -62,7 +63,7 @@ export function registerBand(draft: DirectoryDraft, registration: BandRegistrati
     );
   }
   const band = { serialNumber, deviceId, seosEnabled: registration.seosEnabled, created: draft.now };
-  draft.bands.push(band);
+  pushRow(draft, 'bands', band);
   return { ...band };
 }
 

@@ -3,7 +3,8 @@ import { DirectoryError } from './errors.js';
 import { describeChange, diffDirectory, type DirectoryChange } from './changes.js';
 import type { Association, DirectoryBand, DirectoryDraft, DirectorySnapshot, DirectoryUser, Policy } from './model.js';
 import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
-import { associationsOfUserOrBand, findBand, findUser } from './queries.js';
+import { pushRow, removeAssociationsOfBand, setAssociationFlags } from './draft.js';
+import { associationsOf, associationsOfUserOrBand, findBand, findUser } from './queries.js';
 
 export const NOTE_SELF_SERVICE_ENROLLMENT = 'Self-service enrollment';
 export const NOTE_SELF_SERVICE_RE_ENROLLMENT = 'Self-service re-enrollment';
@@ -139,32 +140,32 @@ export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRe
   registerIfNew(draft, band, now.bands[0]);
   const outcome: Omit<ReEnrollmentOutcome, 'association'> = { decision };
 
+  // Through the draft's queries and edits (draft.ts): a few rows touched, not the whole table copied.
   if (decision.previousHolder !== undefined) {
-    draft.associations = draft.associations.filter((a) => a.serialNumber !== band.serialNumber);
+    removeAssociationsOfBand(draft, band.serialNumber);
     outcome.removedFrom = decision.previousHolder;
   }
 
-  for (const a of draft.associations) {
-    if (a.userName === userName && a.isActive && a.serialNumber !== band.serialNumber) {
-      a.isActive = false;
+  for (const a of associationsOf(draft, userName)) {
+    if (a.isActive && a.serialNumber !== band.serialNumber) {
+      setAssociationFlags(draft, a, { isActive: false });
       outcome.deactivated = a.serialNumber;
     }
   }
 
-  let row = draft.associations.find((a) => a.userName === userName && a.serialNumber === band.serialNumber);
+  const mine = associationsOf(draft, userName);
+  let row = mine.find((a) => a.serialNumber === band.serialNumber);
   if (row) {
-    row.isActive = true;
+    row = setAssociationFlags(draft, row, { isActive: true });
   } else {
-    const hasPrimary = draft.associations.some((a) => a.userName === userName && a.isPrimary);
-    row = {
+    row = pushRow(draft, 'associations', {
       userName,
       serialNumber: band.serialNumber,
       isActive: true,
-      isPrimary: !hasPrimary,
+      isPrimary: !mine.some((a) => a.isPrimary),
       notes: noteFor(decision),
       created: draft.now,
-    };
-    draft.associations.push(row);
+    });
   }
   return { ...outcome, association: { ...row } };
 }
@@ -173,7 +174,7 @@ export function applyReEnrollment(draft: DirectoryDraft, request: ReEnrollmentRe
 function registerIfNew(draft: DirectoryDraft, band: EnrolledBand, known: DirectoryBand | undefined): void {
   const deviceId = normalizeDeviceId(band.deviceId);
   if (!known) {
-    draft.bands.push({
+    pushRow(draft, 'bands', {
       serialNumber: band.serialNumber,
       deviceId,
       seosEnabled: band.seosEnabled === true,

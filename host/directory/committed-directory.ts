@@ -1,6 +1,6 @@
-import { isCanonicalDeviceId } from './device-id.js';
+import { draftIndex, draftState, openDraft, type DirectoryIndex, type TableOverlay } from './draft.js';
 import { DirectoryError, type InvariantRule } from './errors.js';
-import { assertInvariants, isIsoTimestamp } from './invariants.js';
+import { assertInvariants } from './invariants.js';
 import type {
   Association,
   DirectoryBand,
@@ -9,20 +9,21 @@ import type {
   DirectoryState,
   DirectoryUser,
 } from './model.js';
-import { isSerialNumber } from './serial-number.js';
-import { isUserName } from './user-name.js';
+import { ASSOCIATION_ROWS, BAND_ROWS, TABLES, USER_ROWS, associationKey, type RowKind, type Table } from './rows.js';
 
 /**
  * The directory as committed, kept in place: a deeply frozen view (so `snapshot()` hands it out without a copy and
  * an old snapshot stays valid after later commits) and indexes by key, updated in place with each commit's changes.
  *
- * A transaction works on a scratch draft (`openDraft`: plain copies of the rows, the one O(rows) step, field copies
- * only). `prepare` compares the draft with the committed rows, keeps the unchanged frozen rows as they are, and
- * checks the invariants on what changed only: the changed rows' fields, their keys against the indexes, and the
- * per-band and per-user counts of the bands and users a changed association touches. A violation found that way
- * is reported by the full check (`assertInvariants`) on the draft, so the message is the same as for a loaded file.
+ * A transaction works on a scratch draft (draft.ts): the library's own operations record their few changes in an
+ * overlay, and a table the transaction reads as an array is copied once (plain copies of the rows, field copies
+ * only). `prepare` takes what changed (the overlay, or a comparison of the copied table with the committed rows),
+ * keeps the unchanged frozen rows as they are, and checks the invariants on what changed only: the changed rows'
+ * fields, their keys against the indexes, and the per-band and per-user counts of the bands and users a changed
+ * association touches. A violation found that way is reported by the full check (`assertInvariants`) on the draft,
+ * so the message is the same as for a loaded file.
  */
-export class CommittedDirectory {
+export class CommittedDirectory implements DirectoryIndex {
   #view: DirectorySnapshot;
   readonly #users = new Map<string, DirectoryUser>();
   readonly #bands = new Map<string, DirectoryBand>();
@@ -37,9 +38,9 @@ export class CommittedDirectory {
   /** Checks a whole state (a loaded file, an initial value) against every invariant and takes a frozen copy. */
   constructor(state: DirectoryState) {
     assertInvariants(state);
-    const users = state.users.map(freezeUser);
-    const bands = state.bands.map(freezeBand);
-    const associations = state.associations.map(freezeAssociation);
+    const users = state.users.map(USER_ROWS.freeze);
+    const bands = state.bands.map(BAND_ROWS.freeze);
+    const associations = state.associations.map(ASSOCIATION_ROWS.freeze);
     this.#view = freezeView(users, bands, associations, state.policy);
     for (const u of users) this.#users.set(u.name, u);
     for (const b of bands) this.#addBand(b);
@@ -52,61 +53,9 @@ export class CommittedDirectory {
     return this.#view;
   }
 
-  /**
-   * A scratch copy for one transaction: the caller may mutate anything in it. Each table is copied when the
-   * transaction first touches it (reads or assigns `draft.users`, ...): a table it never touches is still the
-   * committed one, so it is neither copied nor compared, and queries about it use the indexes (`indexFor`).
-   */
+  /** A scratch draft for one transaction on the current view (draft.ts). */
   openDraft(now: string): DirectoryDraft {
-    const v = this.#view;
-    const untouched = new Set<Table>(TABLES);
-    const tables: Partial<Pick<DirectoryState, Table>> = {};
-    const copies: { [K in Table]: () => DirectoryState[K] } = {
-      users: () => v.users.map((u) => ({ name: u.name, created: u.created })),
-      bands: () =>
-        v.bands.map((b) => ({
-          serialNumber: b.serialNumber,
-          deviceId: b.deviceId,
-          seosEnabled: b.seosEnabled,
-          created: b.created,
-        })),
-      associations: () =>
-        v.associations.map((a) => ({
-          userName: a.userName,
-          serialNumber: a.serialNumber,
-          isActive: a.isActive,
-          isPrimary: a.isPrimary,
-          notes: a.notes,
-          created: a.created,
-        })),
-    };
-    // The tables first, as in a state (the order JSON and test matchers see).
-    const draft = {
-      users: [],
-      bands: [],
-      associations: [],
-      policy: {
-        allowReEnrollOwnBand: v.policy.allowReEnrollOwnBand,
-        allowReEnrollAnyActiveBand: v.policy.allowReEnrollAnyActiveBand,
-      },
-      now,
-    } as DirectoryDraft;
-    for (const table of TABLES) {
-      Object.defineProperty(draft, table, {
-        enumerable: true,
-        configurable: true,
-        get: () => {
-          if (untouched.delete(table)) (tables as Record<Table, unknown>)[table] = copies[table]();
-          return tables[table];
-        },
-        set: (value: unknown) => {
-          untouched.delete(table);
-          (tables as Record<Table, unknown>)[table] = value;
-        },
-      });
-    }
-    drafts.set(draft, { committed: this, view: v, untouched });
-    return draft;
+    return openDraft(this, this.#view, now);
   }
 
   /**
@@ -117,30 +66,23 @@ export class CommittedDirectory {
   prepare(draft: DirectoryDraft): PreparedCommit {
     const d = draft as unknown as Record<string, unknown>;
     const v = this.#view;
-    // Tables of a draft opened here (and nothing committed since) that the transaction never touched.
-    const base = drafts.get(draft);
-    const untouched = base?.committed === this && base.view === v ? base.untouched : new Set<Table>();
-    const touched = (table: Table) => !untouched.has(table);
+    // Tables of a draft opened here (and nothing committed since) that the transaction never read as arrays: the
+    // committed rows plus the overlay of what the library's operations changed (draft.ts).
+    const base = draftState(draft);
+    const current = base?.committed === this && base.view === v ? base : undefined;
+    const touched = (table: Table) => current === undefined || !current.untouched.has(table);
     if (TABLES.some((table) => touched(table) && !Array.isArray(d[table])) || !isPolicy(d.policy)) {
       return reject(draft, 'well-formed');
     }
     const users = touched('users')
-      ? scan(d.users as unknown[], v.users, this.#users, userKey, sameUser, isWellFormedUser, freezeUser)
-      : unchanged(v.users, this.#users);
+      ? scan(d.users as unknown[], v.users, this.#users, USER_ROWS)
+      : scanOverlay(current!.overlays.users, v.users, this.#users);
     const bands = touched('bands')
-      ? scan(d.bands as unknown[], v.bands, this.#bands, bandKey, sameBand, isWellFormedBand, freezeBand)
-      : unchanged(v.bands, this.#bands);
+      ? scan(d.bands as unknown[], v.bands, this.#bands, BAND_ROWS)
+      : scanOverlay(current!.overlays.bands, v.bands, this.#bands);
     const associations = touched('associations')
-      ? scan(
-          d.associations as unknown[],
-          v.associations,
-          this.#associations,
-          associationKey,
-          sameAssociation,
-          isWellFormedAssociation,
-          freezeAssociation,
-        )
-      : unchanged(v.associations, this.#associations);
+      ? scan(d.associations as unknown[], v.associations, this.#associations, ASSOCIATION_ROWS)
+      : scanOverlay(current!.overlays.associations, v.associations, this.#associations);
     if (users.malformed || bands.malformed || associations.malformed) return reject(draft, 'well-formed');
     if (users.duplicate) return reject(draft, 'unique-user-name');
     if (bands.duplicate) return reject(draft, 'unique-serial-number');
@@ -192,6 +134,12 @@ export class CommittedDirectory {
   /** The band with this serial number in the current view. */
   band(serialNumber: string): DirectoryBand | undefined {
     return this.#bands.get(serialNumber);
+  }
+
+  /** The band with this device ID in the current view. */
+  bandWithDeviceId(deviceId: string): DirectoryBand | undefined {
+    const serial = this.#deviceIds.get(deviceId);
+    return serial === undefined ? undefined : this.#bands.get(serial);
   }
 
   /** The current view's associations of a user, of a band, or of either (both given), in the view's order. */
@@ -294,23 +242,14 @@ export class CommittedDirectory {
  */
 const indexes = new WeakMap<DirectorySnapshot, CommittedDirectory>();
 
-type Table = 'users' | 'bands' | 'associations';
-const TABLES: readonly Table[] = ['users', 'bands', 'associations'];
-
-/** A draft's origin: the directory and view it was opened from, and the tables it has not touched yet. */
-const drafts = new WeakMap<object, { committed: CommittedDirectory; view: DirectorySnapshot; untouched: Set<Table> }>();
-
 /**
  * Key lookups that answer for `table` of `view`: the indexes of the committed directory whose current view it is,
- * or from which it is a draft that has not touched `table` (so that table is still the committed one).
+ * or, for a draft that has not read `table` as an array, those indexes with the draft's changes (draft.ts).
  */
-export function indexFor(view: DirectorySnapshot, table: Table): CommittedDirectory | undefined {
+export function indexFor(view: DirectorySnapshot, table: Table): DirectoryIndex | undefined {
   const committed = indexes.get(view);
   if (committed !== undefined) return committed.view === view ? committed : undefined;
-  const draft = drafts.get(view);
-  return draft !== undefined && draft.untouched.has(table) && draft.committed.view === draft.view
-    ? draft.committed
-    : undefined;
+  return draftIndex(view, table);
 }
 
 export interface PreparedCommit {
@@ -347,11 +286,9 @@ function scan<T extends object>(
   rows: readonly unknown[],
   committed: readonly T[],
   index: ReadonlyMap<string, T>,
-  keyOf: (row: T) => string,
-  equal: (row: T, committed: T) => boolean,
-  wellFormed: (row: Record<string, unknown>) => boolean,
-  freeze: (row: T) => T,
+  kind: RowKind<T>,
 ): Scan<T> {
+  const { equal, keyOf } = kind;
   const next: T[] = [];
   const others: { at: number; row: T }[] = [];
   /** Committed rows not matched by position, by key. */
@@ -376,24 +313,92 @@ function scan<T extends object>(
     }
   }
   for (; j < committed.length; j++) unmatched.set(keyOf(committed[j]), committed[j]);
+  return settle(next, others, unmatched, index, kind, malformed);
+}
 
+/**
+ * The same comparison for a table the draft never read as an array: what changed is the overlay (draft.ts), so
+ * the work is for the rows it holds, plus one copy of the committed table's row references when anything changed.
+ */
+function scanOverlay<T extends object>(
+  overlay: TableOverlay<T>,
+  committed: readonly T[],
+  index: ReadonlyMap<string, T>,
+): Scan<T> {
+  if (overlay.empty) return unchanged(committed, index);
+  const { kind } = overlay;
+  /** Committed rows the next state drops or replaces, by key; their positions, in order. */
+  const unmatched = new Map<string, T>();
+  const replaced: { at: number; row: T }[] = [];
+  const dropped: number[] = [];
+  for (const row of overlay.removed) {
+    const at = committed.indexOf(row);
+    if (at < 0) continue;
+    unmatched.set(kind.keyOf(row), row);
+    dropped.push(at);
+  }
+  for (const [origin, row] of overlay.edits) {
+    const at = committed.indexOf(origin);
+    if (at < 0 || kind.equal(row, origin)) continue;
+    unmatched.set(kind.keyOf(origin), origin);
+    replaced.push({ at, row });
+  }
+  dropped.sort((x, y) => x - y);
+  let next: T[];
+  if (dropped.length === 0) next = committed.slice();
+  else {
+    next = [];
+    let from = 0;
+    for (const at of dropped) {
+      for (let i = from; i < at; i++) next.push(committed[i]);
+      from = at + 1;
+    }
+    for (let i = from; i < committed.length; i++) next.push(committed[i]);
+  }
+  const others: { at: number; row: T }[] = [];
+  for (const { at, row } of replaced) {
+    // Its position once the dropped rows before it are gone.
+    let before = 0;
+    while (before < dropped.length && dropped[before] < at) before++;
+    others.push({ at: at - before, row });
+  }
+  for (const row of overlay.added) {
+    others.push({ at: next.length, row });
+    next.push(row);
+  }
+  return settle(next, others, unmatched, index, kind, false);
+}
+
+/**
+ * Checks the rows that are new or differ from the committed row at their place (`others`, at their positions in
+ * `next`) against the committed rows they may replace (`unmatched`, by key) and the index, and freezes them in.
+ */
+function settle<T extends object>(
+  next: T[],
+  others: readonly { at: number; row: T }[],
+  unmatched: ReadonlyMap<string, T>,
+  index: ReadonlyMap<string, T>,
+  kind: RowKind<T>,
+  malformedBefore: boolean,
+): Scan<T> {
+  let malformed = malformedBefore;
   const changed: T[] = [];
   const otherKeys = new Set<string>();
   let duplicate = false;
   for (const { at, row } of others) {
-    if (!wellFormed(row as Record<string, unknown>)) {
+    if (!kind.wellFormed(row as Record<string, unknown>)) {
       malformed = true;
       continue;
     }
-    const key = keyOf(row);
+    const key = kind.keyOf(row);
     // The same key twice among the new rows, or a new row with the key of a committed row still in place.
     if (otherKeys.has(key) || (index.has(key) && !unmatched.has(key))) duplicate = true;
     otherKeys.add(key);
     const was = unmatched.get(key);
-    if (was !== undefined && equal(row, was)) {
+    if (was !== undefined && kind.equal(row, was)) {
       next[at] = was;
     } else {
-      next[at] = freeze(row);
+      next[at] = kind.freeze(row);
       changed.push(next[at]);
     }
   }
@@ -439,59 +444,11 @@ function reject(draft: DirectoryDraft, rule: InvariantRule): never {
   );
 }
 
-export function associationKey(a: Pick<Association, 'userName' | 'serialNumber'>): string {
-  return `${a.userName}\u0000${a.serialNumber}`;
-}
-const userKey = (u: DirectoryUser) => u.name;
-const bandKey = (b: DirectoryBand) => b.serialNumber;
-
-// Every persisted field, keys included: equal to a committed (valid) row means valid too.
-const sameUser = (a: DirectoryUser, b: DirectoryUser) => a.name === b.name && a.created === b.created;
-const sameBand = (a: DirectoryBand, b: DirectoryBand) =>
-  a.serialNumber === b.serialNumber &&
-  a.deviceId === b.deviceId &&
-  a.seosEnabled === b.seosEnabled &&
-  a.created === b.created;
-const sameAssociation = (a: Association, b: Association) =>
-  a.userName === b.userName &&
-  a.serialNumber === b.serialNumber &&
-  a.isActive === b.isActive &&
-  a.isPrimary === b.isPrimary &&
-  a.notes === b.notes &&
-  a.created === b.created;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-const isWellFormedUser = (u: Record<string, unknown>) => isUserName(u.name) && isIsoTimestamp(u.created);
-const isWellFormedBand = (b: Record<string, unknown>) =>
-  isSerialNumber(b.serialNumber) &&
-  isCanonicalDeviceId(b.deviceId) &&
-  typeof b.seosEnabled === 'boolean' &&
-  isIsoTimestamp(b.created);
-const isWellFormedAssociation = (a: Record<string, unknown>) =>
-  isUserName(a.userName) &&
-  isSerialNumber(a.serialNumber) &&
-  typeof a.isActive === 'boolean' &&
-  typeof a.isPrimary === 'boolean' &&
-  typeof a.notes === 'string' &&
-  isIsoTimestamp(a.created);
 const isPolicy = (p: unknown) =>
   isRecord(p) && typeof p.allowReEnrollOwnBand === 'boolean' && typeof p.allowReEnrollAnyActiveBand === 'boolean';
-
-// Field by field: only the persisted fields are kept, and a literal copies much faster than a spread.
-const freezeUser = (u: DirectoryUser): DirectoryUser => Object.freeze({ name: u.name, created: u.created });
-const freezeBand = (b: DirectoryBand): DirectoryBand =>
-  Object.freeze({ serialNumber: b.serialNumber, deviceId: b.deviceId, seosEnabled: b.seosEnabled, created: b.created });
-const freezeAssociation = (a: Association): Association =>
-  Object.freeze({
-    userName: a.userName,
-    serialNumber: a.serialNumber,
-    isActive: a.isActive,
-    isPrimary: a.isPrimary,
-    notes: a.notes,
-    created: a.created,
-  });
 
 function freezeView(
   users: readonly DirectoryUser[],

@@ -2,8 +2,8 @@ import { indexFor } from './committed-directory.js';
 import { DirectoryError } from './errors.js';
 import type { Association, DirectoryBand, DirectorySnapshot, DirectoryUser } from './model.js';
 
-// Queries on a directory's current snapshot, or on a table a draft has not touched, use the directory's indexes;
-// on an older snapshot or a table a transaction touched they search the rows.
+// Queries on a directory's current snapshot, or on a table a draft has not read as an array, use the directory's
+// indexes (with the draft's changes so far); on an older snapshot or a table a transaction read they search the rows.
 
 export function findUser(view: DirectorySnapshot, name: string): Readonly<DirectoryUser> | undefined {
   const index = indexFor(view, 'users');
@@ -15,6 +15,13 @@ export function findBand(view: DirectorySnapshot, serialNumber: string): Readonl
   const index = indexFor(view, 'bands');
   if (index !== undefined) return index.band(serialNumber);
   return view.bands.find((b) => b.serialNumber === serialNumber);
+}
+
+/** The band with this device ID (lower-case hex), if the directory has one. */
+export function findBandWithDeviceId(view: DirectorySnapshot, deviceId: string): Readonly<DirectoryBand> | undefined {
+  const index = indexFor(view, 'bands');
+  if (index !== undefined) return index.bandWithDeviceId(deviceId);
+  return view.bands.find((b) => b.deviceId === deviceId);
 }
 
 export function requireUser(view: DirectorySnapshot, name: string): Readonly<DirectoryUser> {

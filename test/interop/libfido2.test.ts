@@ -16,7 +16,7 @@ import { CC, FIDO2_TOOLS, PYTHON_FIDO2, systemTool } from '../support/system-dep
 
 /**
  * libfido2 1.12 (Debian's fido2-tools: fido2-token, fido2-cred) against a bandsim process: bio enrollment (info,
- * list, enroll with simulated finger touches, rename, remove) and large blobs (set/get/list/delete by key and by
+ * list, enroll with simulated finger touches, rename, the finger as fido2-assert's UV, remove) and large blobs (set/get/list/delete by key and by
  * relying party, cross-read with python-fido2 and bandctl). The tools reach the band's UDP-HID port through
  * hidraw-udp-shim.c, preloaded: it answers libfido2's hidraw calls for one path with a UDP socket, and tells this
  * test when the band sends KEEPALIVE(UPNEEDED), so the simulated wearer touches the sensor when asked. What a
@@ -32,6 +32,9 @@ const python = tools.ok ? systemTool(PYTHON_FIDO2) : tools;
 const DEVICE = '/dev/hidraw-bandsim';
 const PIN = '4321';
 const FINGER = 'tw-user3/right-index';
+/** authenticatorData flags (WebAuthn §6.1): user present, user verified. */
+const UP = 0x01;
+const UV = 0x04;
 
 let work: string;
 let shim: string;
@@ -50,7 +53,7 @@ interface ToolRun {
  * catches a hang; the band answers in well under a second.
  */
 function libfido2(
-  tool: 'fido2-token' | 'fido2-cred',
+  tool: 'fido2-token' | 'fido2-cred' | 'fido2-assert',
   band: RunningBand,
   args: string[],
   options: { stdin?: string; onEvent?: (line: string) => void } = {},
@@ -160,7 +163,7 @@ describe.skipIf(!tools.ok || !cc.ok)('libfido2 1.12 (fido2-tools) against bandsi
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('bio enrollment: fido2-token -I shows the sensor, -S -e enrolls the wearer (a poor sample first), -L -e lists, -S -e -n renames, -D -e removes', async () => {
+  it('bio enrollment: fido2-token -I shows the sensor, -S -e enrolls the wearer (a poor sample first), -L -e lists, -S -e -n renames, the finger then gives fido2-assert UV, -D -e removes', async () => {
     const band = await startBand({ blank: true });
     const client = await debugClient(band);
 
@@ -237,6 +240,29 @@ describe.skipIf(!tools.ok || !cc.ok)('libfido2 1.12 (fido2-tools) against bandsi
     expect(await ok(libfido2('fido2-token', band, ['-L', '-e', DEVICE], { stdin: `${PIN}\n` }))).toBe(
       `00: ${id} INDEX\n`,
     );
+
+    // The enrolled finger is the band's built-in UV: once the wearer has authenticated with it (finger on through
+    // the match and the ECG, 3 s of band time), fido2-assert -t uv=true gets a UV assertion with no PIN.
+    const credIn = join(work, 'bio-cred.in');
+    writeFileSync(
+      credIn,
+      [b64(Buffer.alloc(32, 1)), 'bio.example', 'wearer', b64(Buffer.from('wearer-id'))].join('\n') + '\n',
+    );
+    const cred = (await ok(libfido2('fido2-cred', band, ['-M', '-i', credIn, DEVICE], { stdin: `${PIN}\n` })))
+      .trim()
+      .split('\n');
+    await busyRetried(() => client.debug.fingerOn(FINGER));
+    await busyRetried(() => client.debug.advanceClock(3_000));
+    await busyRetried(() => client.debug.fingerOff());
+    const assertIn = join(work, 'bio-assert.in');
+    writeFileSync(assertIn, [b64(Buffer.alloc(32, 2)), 'bio.example', cred[4]].join('\n') + '\n');
+    const assertion = (await ok(libfido2('fido2-assert', band, ['-G', '-t', 'uv=true', '-i', assertIn, DEVICE])))
+      .trim()
+      .split('\n');
+    // Line 3: the authenticator data as a CBOR byte string; its flags byte follows the 32-byte RP ID hash.
+    const authData = Buffer.from(assertion[2], 'base64');
+    const flags = authData[(authData[0] === 0x58 ? 2 : 1) + 32];
+    expect(flags & (UP | UV)).toBe(UP | UV);
 
     await ok(libfido2('fido2-token', band, ['-D', '-e', '-i', id, DEVICE], { stdin: `${PIN}\n` }));
     expect(options(await ok(libfido2('fido2-token', band, ['-I', DEVICE])))).toMatchObject({ bioEnroll: false });

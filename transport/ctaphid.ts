@@ -313,9 +313,24 @@ export class Reassembler {
           `expected continuation seq ${partial.nextSeq} on ${hexCid(cid)}, got ${seq}; the message is dropped, send it again`,
         );
       }
-      const take = Math.min(CONT_DATA_SIZE, partial.data.length - partial.filled);
-      copyRun(partial.data, partial.filled, report, 5, 5 + take);
-      partial.filled += take;
+      const { data, filled } = partial;
+      const take = Math.min(CONT_DATA_SIZE, data.length - filled);
+      if (take === CONT_DATA_SIZE) {
+        // The whole report in one native copy, its 5-byte header landing on the last 5 bytes already gathered,
+        // which are put back by hand: cheaper than 59 bytes by hand, and than a view of the report to copy from.
+        const a = data[filled - 5];
+        const b = data[filled - 4];
+        const c = data[filled - 3];
+        const d = data[filled - 2];
+        const e = data[filled - 1];
+        data.set(report, filled - 5);
+        data[filled - 5] = a;
+        data[filled - 4] = b;
+        data[filled - 3] = c;
+        data[filled - 2] = d;
+        data[filled - 1] = e;
+      } else copyRun(data, filled, report, 5, 5 + take);
+      partial.filled = filled + take;
       partial.nextSeq++;
       partial.lastAt = now;
       if (partial.filled < partial.data.length) return undefined;

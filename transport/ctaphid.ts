@@ -150,7 +150,8 @@ export interface ReassemblerOptions {
   maxMessageMs?: number;
   /**
    * Milliseconds from any fixed origin. Default: wall time read once per synchronous run of the event loop
-   * (`runNow`, transport/clock.ts), so the reports delivered together share one arrival time.
+   * (`runNow`, transport/clock.ts), so the reports delivered together share one arrival time. Code that moves a
+   * fake clock forward without leaving a synchronous run injects its clock here.
    */
   now?: () => number;
   /**

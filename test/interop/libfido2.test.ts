@@ -15,12 +15,12 @@ import { busyRetried } from '../support/busy-retry.js';
 import { CC, FIDO2_TOOLS, PYTHON_FIDO2, systemTool } from '../support/system-deps.js';
 
 /**
- * libfido2 1.12 (Debian's fido2-tools: fido2-token, fido2-cred) against a bandsim process: bio enrollment (info,
- * list, enroll with simulated finger touches, rename, the finger as fido2-assert's UV, remove) and large blobs (set/get/list/delete by key and by
- * relying party, cross-read with python-fido2 and bandctl). The tools reach the band's UDP-HID port through
- * hidraw-udp-shim.c, preloaded: it answers libfido2's hidraw calls for one path with a UDP socket, and tells this
- * test when the band sends KEEPALIVE(UPNEEDED), so the simulated wearer touches the sensor when asked. What a
- * tool prints is asserted as its user reads it.
+ * libfido2 1.12 (Debian's fido2-tools: fido2-token, fido2-cred, fido2-assert) against a bandsim process: bio
+ * enrollment (info, list, enroll with simulated finger touches, rename, the finger as fido2-assert's UV, remove) and
+ * large blobs (set/get/list/delete by key and by relying party, cross-read with python-fido2 and bandctl). The tools
+ * reach the band's UDP-HID port through hidraw-udp-shim.c, preloaded: it answers libfido2's hidraw calls for one path
+ * with a UDP socket, and tells this test when the band sends KEEPALIVE(UPNEEDED), so the simulated wearer touches the
+ * sensor when asked. What a tool prints is asserted as its user reads it.
  */
 const here = new URL('.', import.meta.url).pathname;
 const sourceDir = here.includes('/dist/') ? join(here, '../../../test/interop') : here;

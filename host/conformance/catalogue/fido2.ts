@@ -57,6 +57,12 @@ import {
 import type { CborKey } from '../../../proto/ctap2/canonical-cbor.js';
 import { ConfigRequest, ConfigSubCommand } from '../../../proto/ctap2/config.js';
 import {
+  CredentialManagementRequest,
+  CredentialManagementResponse,
+  CredentialManagementSubCommand,
+  CredentialManagementSubCommandParams,
+} from '../../../proto/ctap2/credential-management.js';
+import {
   INITIAL_SERIALIZED_LARGE_BLOB_ARRAY,
   largeBlobsAuthMessage,
   LargeBlobsRequest,
@@ -499,8 +505,8 @@ export const FIDO2: Requirement[] = [
   {
     id: 'FIDO2-012',
     title:
-      'a band listing largeBlobs in getInfo serves the serialized large-blob array: the initial array, writes only with an lbw pinUvAuthParam once a PIN is set, INTEGRITY_FAILURE for a bad final hash (old array kept), a fragmented write read back in fragments; largeBlobKey gives a discoverable credential a 32-byte key getAssertion returns; one that does not answers INVALID_COMMAND',
-    source: 'CTAP 2.1 §6.10, §12.3, §6.4',
+      'a band listing largeBlobs in getInfo serves the serialized large-blob array: the initial array, writes only with an lbw pinUvAuthParam once a PIN is set, INTEGRITY_FAILURE for a bad final hash (old array kept), a fragmented write read back in fragments; largeBlobKey gives a discoverable credential a 32-byte key getAssertion and enumerateCredentials return; one that does not answers INVALID_COMMAND',
+    source: 'CTAP 2.1 §6.10, §12.3, §6.8.3, §6.4',
     needs: ['debug-link', 'erase', 'fido2'],
     async run(ctx) {
       const client = new Fido2Client((_command, payload) => ctapRaw(ctx, payload));
@@ -623,6 +629,34 @@ export const FIDO2: Requirement[] = [
           asserted.extensions.largeBlobKey !== undefined && equalBytes(asserted.extensions.largeBlobKey, key),
           'getAssertion with largeBlobKey returns the same key (member 0x07)',
           show(asserted.extensions.largeBlobKey?.length),
+        );
+        // §6.8.3: enumerateCredentials gives the credential's largeBlobKey too; platforms such as libfido2 find a
+        // credential's blob by it. The conformance RP has this one credential, so enumerateCredentialsBegin answers it.
+        const cm = await client.clientPin.getPinToken(pin, { permissions: Permission.CREDENTIAL_MANAGEMENT });
+        const subCommandParams = encodeMembers(CredentialManagementSubCommandParams, {
+          rpIDHash: sha256(RP_ID),
+        });
+        const subCommand = CredentialManagementSubCommand.ENUMERATE_CREDENTIALS_BEGIN;
+        const enumerated = parseReply(
+          await ctapRaw(
+            ctx,
+            request(
+              Ctap.CREDENTIAL_MANAGEMENT,
+              encodeMembers(CredentialManagementRequest, {
+                subCommand,
+                subCommandParams,
+                pinUvAuthProtocol: cm.protocol.version,
+                pinUvAuthParam: cm.authenticate(concat(Uint8Array.of(subCommand), encodeCanonical(subCommandParams))),
+              }),
+            ),
+          ),
+          'authenticatorCredentialManagement',
+        );
+        const listedKey = enumerated.map?.get(CredentialManagementResponse.largeBlobKey.key);
+        check(
+          enumerated.status === CtapStatus.CTAP2_OK && listedKey instanceof Uint8Array && equalBytes(listedKey, key),
+          'enumerateCredentials returns the same key (member 0x0B)',
+          `${statusHex(enumerated.status)}, ${show(listedKey instanceof Uint8Array ? listedKey.length : listedKey)}`,
         );
       } finally {
         await blankBand(ctx);

@@ -19,11 +19,21 @@ export interface Clock {
   advance(ms: number): void;
 }
 
-interface Entry {
-  due: number;
-  order: number;
-  callback: () => void;
-  cancelled: boolean;
+/** A timer in the queue; it is also the handle `setTimer` returns (one object a timer, as a transaction sets one). */
+class Entry implements Timer {
+  cancelled = false;
+  constructor(
+    private readonly clock: QueueClock,
+    readonly due: number,
+    readonly order: number,
+    readonly callback: () => void,
+  ) {}
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.clock.drop(this);
+  }
 }
 
 /** The timer queue both clocks share; they differ only in what moves `now` besides `advance`. */
@@ -40,18 +50,16 @@ abstract class QueueClock implements Clock {
     if (!Number.isFinite(delayMs) || delayMs < 0) {
       throw new RangeError(`expected a timer delay of 0 ms or more, got ${delayMs}`);
     }
-    const entry: Entry = { due: this.now() + delayMs, order: this.order++, callback, cancelled: false };
+    const entry = new Entry(this, this.now() + delayMs, this.order++, callback);
     this.entries.push(entry);
     this.rescheduled();
-    return {
-      cancel: () => {
-        if (entry.cancelled) return;
-        entry.cancelled = true;
-        const at = this.entries.indexOf(entry);
-        if (at >= 0) this.entries.splice(at, 1);
-        this.rescheduled();
-      },
-    };
+    return entry;
+  }
+
+  /** A cancelled timer leaves the queue. */
+  drop(entry: Entry): void {
+    this.remove(entry);
+    this.rescheduled();
   }
 
   advance(ms: number): void {
@@ -101,8 +109,16 @@ abstract class QueueClock implements Clock {
 
   private fire(entry: Entry): void {
     entry.cancelled = true;
-    this.entries.splice(this.entries.indexOf(entry), 1);
+    this.remove(entry);
     entry.callback();
+  }
+
+  /** The queue's order does not matter (`earliest` compares due times and order): the last entry fills the gap. */
+  private remove(entry: Entry): void {
+    const at = this.entries.indexOf(entry);
+    if (at < 0) return;
+    const last = this.entries.pop()!;
+    if (last !== entry) this.entries[at] = last;
   }
 }
 

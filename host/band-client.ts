@@ -205,6 +205,8 @@ export class BandClient {
       options,
     );
     const body = this.decode(unit)!.body;
+    // Done with it: a cached reply kept alive until the next unit outlived a scavenge in a busy process (test/bench fleet).
+    this.lastDecoded = undefined;
     if (body?.case === 'error') {
       throw new BandError(body.value.code, body.value.message || `band refused ${name}`, body.value.state);
     }
@@ -293,6 +295,7 @@ export class BandClient {
 
   private dispatchEvent(unit: Unit): void {
     const message = this.decode(unit);
+    this.lastDecoded = undefined;
     const kind = message?.requestId === 0 && message.body?.case === 'event' ? message.body.value.kind : undefined;
     if (!kind) {
       this.droppedUnits++;

@@ -44,7 +44,8 @@ interface Pending {
   /** performance.now() time after which the call fails with TIMEOUT. */
   deadline: number;
   match: ReplyMatcher;
-  onKeepalive?: (status: number) => void;
+  /** Called for each KEEPALIVE (main lane only). */
+  keepalive(status: number): void;
   settle(result: { unit: Unit } | { error: Error }): void;
 }
 
@@ -54,7 +55,12 @@ interface Pending {
  * Every timer and listener a call creates is gone when the call settles.
  */
 export class BandChannel {
-  private readonly pending = new Map<Lane, Pending>();
+  /**
+   * The call in flight on each lane. Two fields rather than a Map: a Map's set and delete per call reallocated its
+   * table as it emptied, and routing a unit spread its values into a new array (`node --heap-prof`, test/bench fleet).
+   */
+  private mainCall?: Pending;
+  private debugCall?: Pending;
   private sendCounter = 0;
   private readonly unsolicited = new Set<(unit: Unit) => void>();
   private closedError?: Error;
@@ -75,13 +81,13 @@ export class BandChannel {
       transport.onUnit((unit) => this.route(unit)),
       transport.onClose((error) => {
         this.closedError = linkClosedError(transport.name, error);
-        for (const p of [...this.pending.values()]) p.settle({ error: this.closedError });
+        for (const p of this.calls()) p.settle({ error: this.closedError });
       }),
     ];
   }
 
   busy(lane: Lane = 'main'): boolean {
-    return this.pending.has(lane);
+    return (lane === 'main' ? this.mainCall : this.debugCall) !== undefined;
   }
 
   /** Units that are not a reply to the call in flight (band events, stray replies). */
@@ -91,8 +97,6 @@ export class BandChannel {
   }
 
   transact(request: Unit, match: ReplyMatcher, options: CallOptions = {}): Promise<Unit> {
-    // Named only for a message: commandName's table lookup was a measurable part of every round trip.
-    const what = () => commandName(request.command);
     const lane: Lane = runsBesideTransaction(request.command) ? 'debug' : 'main';
     if (this.closedError || !this.transport.isOpen) {
       return Promise.reject(
@@ -103,45 +107,46 @@ export class BandChannel {
           ),
       );
     }
-    if (this.pending.has(lane)) {
+    // Named only for a message: commandName's table lookup was a measurable part of every round trip.
+    if (this.busy(lane)) {
       return Promise.reject(
         new BandClientError(
           'BUSY',
-          `a ${what()} request was made while another call is in flight on ${this.transport.name}; await the first call (one call at a time per band)`,
+          `a ${commandName(request.command)} request was made while another call is in flight on ${this.transport.name}; await the first call (one call at a time per band)`,
         ),
       );
     }
-    if (options.signal?.aborted) {
+    const { signal } = options;
+    if (signal?.aborted) {
       return Promise.reject(
-        new BandClientError('ABORTED', `${what()} aborted before it was sent`, { cause: options.signal.reason }),
+        new BandClientError('ABORTED', `${commandName(request.command)} aborted before it was sent`, {
+          cause: signal.reason,
+        }),
       );
     }
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     const silenceMs = options.silenceMs ?? this.defaultTimeoutMs;
     return new Promise<Unit>((resolve, reject) => {
-      const cancelOnBand = () => {
-        // A CBOR call that ends without its reply (timeout, abort, an ERROR, silence, the client closed) may still
-        // be running on the band, waiting for a tap nobody will give: CTAPHID_CANCEL frees the band for the next
-        // call or host at once. Other commands finish on their own.
-        if (request.command === Command.CBOR && this.transport.isOpen) {
-          this.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(() => undefined);
-        }
-      };
-      const onAbort = () => {
-        pending.settle({
-          error: new BandClientError('ABORTED', `${what()} aborted by the caller`, { cause: options.signal?.reason }),
+      // Only what a call needs is made for it: an abort listener with a signal, a silence timer for a wait longer
+      // than the silence allowed (a shorter one ends first anyway).
+      const onAbort =
+        signal &&
+        (() => {
+          pending.settle({
+            error: new BandClientError('ABORTED', `${commandName(request.command)} aborted by the caller`, {
+              cause: signal.reason,
+            }),
+          });
         });
-      };
-      // Only a wait longer than the silence allowed needs a second timer; a shorter one ends first anyway.
+      const watchesSilence = silenceMs < timeoutMs;
       let silence: ReturnType<typeof setTimeout> | undefined;
       const watchSilence = () => {
-        if (silenceMs >= timeoutMs) return;
         if (silence !== undefined) clearTimeout(silence);
         silence = setTimeout(() => {
           pending.settle({
             error: new BandClientError(
               'DISCONNECTED',
-              `the band stopped answering: neither a reply to ${what()} nor a KEEPALIVE came from ${this.transport.name} for ${silenceMs} ms; check the band is powered and connected, then retry`,
+              `the band stopped answering: neither a reply to ${commandName(request.command)} nor a KEEPALIVE came from ${this.transport.name} for ${silenceMs} ms; check the band is powered and connected, then retry`,
               { silentForMs: silenceMs },
             ),
           });
@@ -154,32 +159,36 @@ export class BandChannel {
         timeoutMs,
         deadline: performance.now() + timeoutMs,
         match,
-        onKeepalive: (status) => {
-          watchSilence();
+        keepalive: (status) => {
+          if (watchesSilence) watchSilence();
           options.onKeepalive?.(status);
         },
         settle: (result) => {
-          if (this.pending.get(lane) !== pending) return;
-          this.pending.delete(lane);
-          if (this.pending.size === 0) this.watchdog?.unref();
+          if (!this.release(pending)) return;
           if (silence !== undefined) clearTimeout(silence);
-          options.signal?.removeEventListener('abort', onAbort);
+          if (onAbort) signal.removeEventListener('abort', onAbort);
           if ('unit' in result) return resolve(result.unit);
-          cancelOnBand();
+          // A CBOR call that ends without its reply (timeout, abort, an ERROR, silence, the client closed) may still
+          // be running on the band, waiting for a tap nobody will give: CTAPHID_CANCEL frees the band for the next
+          // call or host at once. Other commands finish on their own.
+          if (request.command === Command.CBOR && this.transport.isOpen) {
+            this.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(() => undefined);
+          }
           reject(result.error);
         },
       };
-      this.pending.set(lane, pending);
+      if (lane === 'main') this.mainCall = pending;
+      else this.debugCall = pending;
       this.watch(pending.deadline);
-      watchSilence();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (watchesSilence) watchSilence();
+      if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
       this.transport.send(request).catch((cause: unknown) => {
         pending.settle({
           error:
             cause instanceof TransportError && (cause.code === 'CLOSED' || cause.code === 'DISCONNECTED')
               ? new BandClientError(
                   'DISCONNECTED',
-                  `could not send ${what()}: the link to the band (${this.transport.name}) is closed ` +
+                  `could not send ${commandName(request.command)}: the link to the band (${this.transport.name}) is closed ` +
                     `(${causeLabel(cause)}, see error.cause); open the band again and retry`,
                   { cause },
                 )
@@ -189,13 +198,34 @@ export class BandChannel {
     });
   }
 
+  /** The calls in flight, newest first. */
+  private calls(): Pending[] {
+    const { mainCall: main, debugCall: debug } = this;
+    if (main === undefined) return debug === undefined ? [] : [debug];
+    if (debug === undefined) return [main];
+    return debug.sentAt > main.sentAt ? [debug, main] : [main, debug];
+  }
+
+  /** Takes `pending` off its lane; false if it is no longer the call there (settled already). */
+  private release(pending: Pending): boolean {
+    if (pending.lane === 'main') {
+      if (this.mainCall !== pending) return false;
+      this.mainCall = undefined;
+    } else {
+      if (this.debugCall !== pending) return false;
+      this.debugCall = undefined;
+    }
+    if (this.mainCall === undefined && this.debugCall === undefined) this.watchdog?.unref();
+    return true;
+  }
+
   close(): void {
     this.closedError ??= new BandClientError(
       'CLOSED',
       `this client of ${this.transport.name} was closed; make a new one (the transport stays the caller's to close)`,
     );
     for (const off of this.detach) off();
-    for (const p of [...this.pending.values()]) {
+    for (const p of this.calls()) {
       p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });
     }
     this.unsolicited.clear();
@@ -223,7 +253,7 @@ export class BandChannel {
     this.watchdogAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const pending of [...this.pending.values()]) {
+    for (const pending of this.calls()) {
       if (pending.deadline > now) next = Math.min(next, pending.deadline);
       else {
         pending.settle({
@@ -240,19 +270,21 @@ export class BandChannel {
 
   private route(unit: Unit): void {
     if (unit.command === Command.KEEPALIVE) {
-      this.pending.get('main')?.onKeepalive?.(unit.payload[0] ?? 0);
+      this.mainCall?.keepalive(unit.payload[0] ?? 0);
       return;
     }
-    // Newest first; with one call in flight (the usual case) there is nothing to sort.
-    const waiting =
-      this.pending.size <= 1
-        ? [...this.pending.values()]
-        : [...this.pending.values()].sort((a, b) => b.sentAt - a.sentAt);
-    if (unit.command === Command.ERROR && waiting.length > 0) {
+    // Newest first; with one call in flight (the usual case) there is nothing to order.
+    const { mainCall: main, debugCall: debug } = this;
+    const newest = main === undefined || (debug !== undefined && debug.sentAt > main.sentAt) ? debug : main;
+    if (newest === undefined) {
+      for (const listener of this.unsolicited) listener(unit);
+      return;
+    }
+    if (unit.command === Command.ERROR) {
       // A framed link's ERROR names no request: a band answers a refused command at once, so it
       // belongs to the most recent one.
       const code = unit.payload[0] ?? HidError.OTHER;
-      waiting[0].settle({
+      newest.settle({
         error: new BandClientError(
           'DEVICE_ERROR',
           `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`,
@@ -261,19 +293,21 @@ export class BandChannel {
       });
       return;
     }
-    for (const pending of waiting) {
-      let matched: boolean;
-      try {
-        matched = pending.match(unit);
-      } catch (error) {
-        pending.settle({ error: error as Error });
-        return;
-      }
-      if (matched) {
-        pending.settle({ unit });
-        return;
-      }
-    }
+    const older = newest === main ? debug : main;
+    if (this.offer(newest, unit) || (older !== undefined && this.offer(older, unit))) return;
     for (const listener of this.unsolicited) listener(unit);
+  }
+
+  /** True if `unit` was the reply `pending` waits for (or its matcher threw, which settles it too). */
+  private offer(pending: Pending, unit: Unit): boolean {
+    let matched: boolean;
+    try {
+      matched = pending.match(unit);
+    } catch (error) {
+      pending.settle({ error: error as Error });
+      return true;
+    }
+    if (matched) pending.settle({ unit });
+    return matched;
   }
 }

@@ -10,6 +10,9 @@ import type {
   DirectoryUser,
 } from './model.js';
 import { ASSOCIATION_ROWS, BAND_ROWS, TABLES, USER_ROWS, associationKey, type RowKind, type Table } from './rows.js';
+import { ViewTable } from './view-table.js';
+
+type Tables = { [K in Table]: ViewTable<DirectoryState[K][number]> };
 
 /**
  * The directory as committed, kept in place: a deeply frozen view (so `snapshot()` hands it out without a copy and
@@ -25,6 +28,8 @@ import { ASSOCIATION_ROWS, BAND_ROWS, TABLES, USER_ROWS, associationKey, type Ro
  */
 export class CommittedDirectory implements DirectoryIndex {
   #view: DirectorySnapshot;
+  /** The current view's tables, built when first read (view-table.ts). */
+  #tables: Tables;
   readonly #users = new Map<string, DirectoryUser>();
   readonly #bands = new Map<string, DirectoryBand>();
   /** deviceId -> serial number */
@@ -41,7 +46,12 @@ export class CommittedDirectory implements DirectoryIndex {
     const users = state.users.map(USER_ROWS.freeze);
     const bands = state.bands.map(BAND_ROWS.freeze);
     const associations = state.associations.map(ASSOCIATION_ROWS.freeze);
-    this.#view = freezeView(users, bands, associations, state.policy);
+    this.#tables = {
+      users: ViewTable.of(users),
+      bands: ViewTable.of(bands),
+      associations: ViewTable.of(associations),
+    };
+    this.#view = freezeView(this.#tables, state.policy);
     for (const u of users) this.#users.set(u.name, u);
     for (const b of bands) this.#addBand(b);
     for (const a of associations) this.#addAssociation(associationKey(a), a);
@@ -74,15 +84,16 @@ export class CommittedDirectory implements DirectoryIndex {
     if (TABLES.some((table) => touched(table) && !Array.isArray(d[table])) || !isPolicy(d.policy)) {
       return reject(draft, 'well-formed');
     }
+    const t = this.#tables;
     const users = touched('users')
-      ? scan(d.users as unknown[], v.users, this.#users, USER_ROWS)
-      : scanOverlay(current!.overlays.users, v.users, this.#users);
+      ? scan(d.users as unknown[], t.users, this.#users, USER_ROWS)
+      : scanOverlay(current!.overlays.users, t.users, this.#users);
     const bands = touched('bands')
-      ? scan(d.bands as unknown[], v.bands, this.#bands, BAND_ROWS)
-      : scanOverlay(current!.overlays.bands, v.bands, this.#bands);
+      ? scan(d.bands as unknown[], t.bands, this.#bands, BAND_ROWS)
+      : scanOverlay(current!.overlays.bands, t.bands, this.#bands);
     const associations = touched('associations')
-      ? scan(d.associations as unknown[], v.associations, this.#associations, ASSOCIATION_ROWS)
-      : scanOverlay(current!.overlays.associations, v.associations, this.#associations);
+      ? scan(d.associations as unknown[], t.associations, this.#associations, ASSOCIATION_ROWS)
+      : scanOverlay(current!.overlays.associations, t.associations, this.#associations);
     if (users.malformed || bands.malformed || associations.malformed) return reject(draft, 'well-formed');
     if (users.duplicate) return reject(draft, 'unique-user-name');
     if (bands.duplicate) return reject(draft, 'unique-serial-number');
@@ -94,15 +105,15 @@ export class CommittedDirectory implements DirectoryIndex {
     const samePolicy =
       policy.allowReEnrollOwnBand === this.#view.policy.allowReEnrollOwnBand &&
       policy.allowReEnrollAnyActiveBand === this.#view.policy.allowReEnrollAnyActiveBand;
-    const view =
-      users.same && bands.same && associations.same && samePolicy
-        ? this.#view
-        : freezeView(
-            users.same ? v.users : users.next,
-            bands.same ? v.bands : bands.next,
-            associations.same ? v.associations : associations.next,
-            samePolicy ? v.policy : policy,
-          );
+    const unchangedView = users.same && bands.same && associations.same && samePolicy;
+    const tables: Tables = unchangedView
+      ? t
+      : {
+          users: users.same ? t.users : users.next(),
+          bands: bands.same ? t.bands : bands.next(),
+          associations: associations.same ? t.associations : associations.next(),
+        };
+    const view = unchangedView ? this.#view : freezeView(tables, samePolicy ? v.policy : policy);
     return {
       view,
       unchanged: view === this.#view,
@@ -121,6 +132,7 @@ export class CommittedDirectory implements DirectoryIndex {
           this.#addAssociation(key, a);
         }
         this.#view = view;
+        this.#tables = tables;
         indexes.set(view, this);
       },
     };
@@ -262,8 +274,8 @@ export interface PreparedCommit {
 }
 
 interface Scan<T> {
-  /** The rows of the next state, the unchanged ones being the committed frozen objects. */
-  next: T[];
+  /** The table of the next state, the unchanged rows being the committed frozen objects. */
+  next(): ViewTable<T>;
   /** New or modified rows (frozen copies). */
   changed: T[];
   /** Keys of committed rows the draft no longer has. */
@@ -284,11 +296,12 @@ interface Scan<T> {
  */
 function scan<T extends object>(
   rows: readonly unknown[],
-  committed: readonly T[],
+  table: ViewTable<T>,
   index: ReadonlyMap<string, T>,
   kind: RowKind<T>,
 ): Scan<T> {
   const { equal, keyOf } = kind;
+  const committed = table.rows;
   const next: T[] = [];
   const others: { at: number; row: T }[] = [];
   /** Committed rows not matched by position, by key. */
@@ -313,82 +326,76 @@ function scan<T extends object>(
     }
   }
   for (; j < committed.length; j++) unmatched.set(keyOf(committed[j]), committed[j]);
-  return settle(next, others, unmatched, index, kind, malformed);
+  const settled = settle(
+    others.map((o) => o.row),
+    unmatched,
+    index,
+    kind,
+  );
+  others.forEach(({ at }, i) => {
+    const final = settled.finals[i];
+    if (final !== undefined) next[at] = final;
+  });
+  return { ...settled, malformed: malformed || settled.malformed, next: () => ViewTable.of(next) };
 }
 
 /**
  * The same comparison for a table the draft never read as an array: what changed is the overlay (draft.ts), so
- * the work is for the rows it holds, plus one copy of the committed table's row references when anything changed.
+ * the work is for the rows it holds, and the next table is the committed one with those changes (view-table.ts).
  */
 function scanOverlay<T extends object>(
   overlay: TableOverlay<T>,
-  committed: readonly T[],
+  table: ViewTable<T>,
   index: ReadonlyMap<string, T>,
 ): Scan<T> {
-  if (overlay.empty) return unchanged(committed, index);
+  if (overlay.empty) return unchanged(index);
   const { kind } = overlay;
-  /** Committed rows the next state drops or replaces, by key; their positions, in order. */
+  const committed = (row: T) => index.get(kind.keyOf(row)) === row;
+  /** Committed rows the next state drops or replaces, by key. */
   const unmatched = new Map<string, T>();
-  const replaced: { at: number; row: T }[] = [];
-  const dropped: number[] = [];
+  const removed = new Set<T>();
+  const edited: { origin: T; row: T }[] = [];
   for (const row of overlay.removed) {
-    const at = committed.indexOf(row);
-    if (at < 0) continue;
+    if (!committed(row)) continue;
     unmatched.set(kind.keyOf(row), row);
-    dropped.push(at);
+    removed.add(row);
   }
   for (const [origin, row] of overlay.edits) {
-    const at = committed.indexOf(origin);
-    if (at < 0 || kind.equal(row, origin)) continue;
+    if (!committed(origin) || kind.equal(row, origin)) continue;
     unmatched.set(kind.keyOf(origin), origin);
-    replaced.push({ at, row });
+    edited.push({ origin, row });
   }
-  dropped.sort((x, y) => x - y);
-  let next: T[];
-  // Spread, not slice(): slice() of a frozen array takes V8's slow generic path, ~80x slower at 1,000 rows.
-  if (dropped.length === 0) next = [...committed];
-  else {
-    next = [];
-    let from = 0;
-    for (const at of dropped) {
-      for (let i = from; i < at; i++) next.push(committed[i]);
-      from = at + 1;
-    }
-    for (let i = from; i < committed.length; i++) next.push(committed[i]);
-  }
-  const others: { at: number; row: T }[] = [];
-  for (const { at, row } of replaced) {
-    // Its position once the dropped rows before it are gone.
-    let before = 0;
-    while (before < dropped.length && dropped[before] < at) before++;
-    others.push({ at: at - before, row });
-  }
-  for (const row of overlay.added) {
-    others.push({ at: next.length, row });
-    next.push(row);
-  }
-  return settle(next, others, unmatched, index, kind, false);
+  const settled = settle([...edited.map((e) => e.row), ...overlay.added], unmatched, index, kind);
+  const replaced = new Map<T, T>();
+  const added: T[] = [];
+  settled.finals.forEach((final, i) => {
+    if (final === undefined) return;
+    if (i < edited.length) replaced.set(edited[i].origin, final);
+    else added.push(final);
+  });
+  return { ...settled, next: () => ViewTable.derived(table, { removed, replaced, added }) };
 }
 
 /**
- * Checks the rows that are new or differ from the committed row at their place (`others`, at their positions in
- * `next`) against the committed rows they may replace (`unmatched`, by key) and the index, and freezes them in.
+ * Checks the rows that are new or differ from the committed row at their place (`others`) against the committed
+ * rows they may replace (`unmatched`, by key) and the index. `finals[i]` is what the next table holds for
+ * `others[i]`: a frozen copy, or the committed row it equals (undefined for a malformed row).
  */
 function settle<T extends object>(
-  next: T[],
-  others: readonly { at: number; row: T }[],
+  others: readonly T[],
   unmatched: ReadonlyMap<string, T>,
   index: ReadonlyMap<string, T>,
   kind: RowKind<T>,
-  malformedBefore: boolean,
-): Scan<T> {
-  let malformed = malformedBefore;
+): Omit<Scan<T>, 'next'> & { finals: (T | undefined)[] } {
+  let malformed = false;
   const changed: T[] = [];
+  const finals: (T | undefined)[] = [];
   const otherKeys = new Set<string>();
   let duplicate = false;
-  for (const { at, row } of others) {
+  for (const row of others) {
     if (!kind.wellFormed(row as Record<string, unknown>)) {
       malformed = true;
+      finals.push(undefined);
       continue;
     }
     const key = kind.keyOf(row);
@@ -397,16 +404,17 @@ function settle<T extends object>(
     otherKeys.add(key);
     const was = unmatched.get(key);
     if (was !== undefined && kind.equal(row, was)) {
-      next[at] = was;
+      finals.push(was);
     } else {
-      next[at] = kind.freeze(row);
-      changed.push(next[at]);
+      const frozen = kind.freeze(row);
+      finals.push(frozen);
+      changed.push(frozen);
     }
   }
   const removed = [...unmatched.keys()].filter((key) => !otherKeys.has(key));
   const gone = new Set(removed);
   return {
-    next,
+    finals,
     changed,
     removed,
     has: (key) => otherKeys.has(key) || (index.has(key) && !gone.has(key)),
@@ -417,9 +425,11 @@ function settle<T extends object>(
 }
 
 /** A table the transaction never touched: the committed rows, as they are. */
-function unchanged<T>(committed: readonly T[], index: ReadonlyMap<string, T>): Scan<T> {
+function unchanged<T>(index: ReadonlyMap<string, T>): Scan<T> {
   return {
-    next: committed as T[],
+    next: () => {
+      throw new Error('an unchanged table has no next table of its own');
+    },
     changed: [],
     removed: [],
     has: (key) => index.has(key),
@@ -451,23 +461,27 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 const isPolicy = (p: unknown) =>
   isRecord(p) && typeof p.allowReEnrollOwnBand === 'boolean' && typeof p.allowReEnrollAnyActiveBand === 'boolean';
 
-function freezeView(
-  users: readonly DirectoryUser[],
-  bands: readonly DirectoryBand[],
-  associations: readonly Association[],
-  policy: Readonly<DirectoryState['policy']>,
-): DirectorySnapshot {
-  return Object.freeze({
-    users: Object.freeze(users),
-    bands: Object.freeze(bands),
-    associations: Object.freeze(associations),
-    policy: Object.isFrozen(policy)
-      ? policy
-      : Object.freeze({
-          allowReEnrollOwnBand: policy.allowReEnrollOwnBand,
-          allowReEnrollAnyActiveBand: policy.allowReEnrollAnyActiveBand,
-        }),
+/**
+ * A view over `tables`, deeply frozen: each table is built when first read (view-table.ts), the same frozen array
+ * every time after.
+ */
+function freezeView(tables: Tables, policy: Readonly<DirectoryState['policy']>): DirectorySnapshot {
+  const view = {};
+  Object.defineProperties(view, {
+    users: { enumerable: true, get: () => tables.users.rows },
+    bands: { enumerable: true, get: () => tables.bands.rows },
+    associations: { enumerable: true, get: () => tables.associations.rows },
+    policy: {
+      enumerable: true,
+      value: Object.isFrozen(policy)
+        ? policy
+        : Object.freeze({
+            allowReEnrollOwnBand: policy.allowReEnrollOwnBand,
+            allowReEnrollAnyActiveBand: policy.allowReEnrollAnyActiveBand,
+          }),
+    },
   });
+  return Object.freeze(view) as DirectorySnapshot;
 }
 
 function addTo(index: Map<string, Set<string>>, name: string, key: string): void {

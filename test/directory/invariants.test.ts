@@ -205,6 +205,70 @@ describe("the library's operations on a table the callback has not read", () => 
     );
   });
 
+  it('commit after commit unread, every snapshot still shows its own rows when read later', async () => {
+    // A view's tables are built when first read, from the changes since the last table built (view-table.ts).
+    const directory = await populatedWorld();
+    await directory.update((d) => setPolicy(d, { allowReEnrollAnyActiveBand: true }));
+    const taken: { snapshot: DirectorySnapshot; users: string[]; active: string[] }[] = [];
+    // Two users over four bands (the SEOS band left out): each run moves a band, deactivates a user's other band or
+    // reactivates an own band, so rows are added, removed and changed in place.
+    const users = ['u0', 'u1'];
+    const serials = [SERIALS[0], SERIALS[1], SERIALS[2], SERIALS[4], SERIALS[1]];
+    for (let i = 0; i < 80; i++) {
+      const who = users[i % users.length];
+      await directory.update((d) => {
+        if (i % 7 === 6) registerUser(d, `late-${i}`);
+        applyReEnrollment(d, {
+          userName: who,
+          band: { serialNumber: serials[i % 5], deviceId: deviceId(serials[i % 5]), seosEnabled: false },
+        });
+      });
+      const snapshot = await directory.snapshot();
+      taken.push({ snapshot, users: [], active: [] });
+    }
+    // The expected rows, read through a second directory whose callbacks read every table (plain arrays).
+    const arrays = await populatedWorld();
+    await arrays.update((d) => setPolicy(d, { allowReEnrollAnyActiveBand: true }));
+    for (let i = 0; i < 80; i++) {
+      const who = users[i % users.length];
+      await arrays.update((d) => {
+        void [d.users, d.bands, d.associations];
+        if (i % 7 === 6) registerUser(d, `late-${i}`);
+        applyReEnrollment(d, {
+          userName: who,
+          band: { serialNumber: serials[i % 5], deviceId: deviceId(serials[i % 5]), seosEnabled: false },
+        });
+      });
+      const expected = await arrays.snapshot();
+      taken[i].users = expected.users.map((x) => x.name);
+      taken[i].active = expected.associations.filter((a) => a.isActive).map((a) => `${a.userName}/${a.serialNumber}`);
+    }
+    for (const { snapshot, users: names, active } of [...taken].reverse()) {
+      expect(snapshot.users.map((x) => x.name)).toEqual(names);
+      expect(snapshot.associations.filter((a) => a.isActive).map((a) => `${a.userName}/${a.serialNumber}`)).toEqual(
+        active,
+      );
+      expect(Object.isFrozen(snapshot.associations)).toBe(true);
+    }
+  });
+
+  it('a hundred registrations unread, then each snapshot read newest first, shows the users of its time', async () => {
+    const directory = await populatedWorld();
+    const base = (await directory.snapshot()).users.map((x) => x.name);
+    const snapshots: DirectorySnapshot[] = [];
+    for (let i = 0; i < 100; i++) {
+      await directory.update((d) => registerUser(d, `user-${i}`));
+      snapshots.push(await directory.snapshot());
+    }
+    snapshots.reverse().forEach((snapshot, back) => {
+      const count = 100 - back;
+      expect(snapshot.users.map((x) => x.name)).toEqual([
+        ...base,
+        ...Array.from({ length: count }, (_, i) => `user-${i}`),
+      ]);
+    });
+  });
+
   it('leave every row they did not change the very same frozen object', async () => {
     const directory = await populatedWorld();
     await directory.update((d) => enrollBand(d, 'u1', 'AAAA-00002'));

@@ -11,6 +11,7 @@ import { CborError, decodeCanonical, type CborMap } from '../../proto/ctap2/cano
 import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
 import { Ctap2MemberError, decodeMembers, members } from '../../proto/ctap2/members.js';
 import {
+  MAX_CREDENTIAL_ID_BYTES,
   PACKED_ATTESTATION_FORMAT,
   PackedAttestationStatement,
   PUBLIC_KEY_CREDENTIAL_TYPE,
@@ -104,8 +105,6 @@ const AttestationObject = members({
 
 /** WebAuthn §8.7: the `none` format. */
 const NONE_ATTESTATION_FORMAT = 'none';
-/** WebAuthn L3 §7.1 step 18 (and CTAP 2.1 §6.1): a credential ID is at most 1023 bytes. */
-const MAX_CREDENTIAL_ID_BYTES = 1023;
 /** WebAuthn §5.8.1.1 TokenBindingStatus. */
 const TOKEN_BINDING_STATUSES = ['present', 'supported', 'not-supported'];
 const P256_COORDINATE_BYTES = 32;

@@ -42,3 +42,6 @@ export const PUBLIC_KEY_CREDENTIAL_TYPE = 'public-key';
 
 /** The attestation statement format this band produces (WebAuthn §8.2). */
 export const PACKED_ATTESTATION_FORMAT = 'packed';
+
+/** WebAuthn L3 §7.1 step 18 (the credentialIdLength bound of §6.5.2): a credential ID is at most 1023 bytes. */
+export const MAX_CREDENTIAL_ID_BYTES = 1023;

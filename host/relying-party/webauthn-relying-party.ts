@@ -15,6 +15,7 @@ import {
   type AttestationRequirement,
   type AttestedRegistration,
 } from './attestation-policy.js';
+import { authenticationOptions, registrationOptions } from './ceremony-options.js';
 import { RelyingPartyError } from './errors.js';
 import { RegistrationVerificationError, rpIdHash, verifyRegistration } from './registration-verification.js';
 import type { RelyingPartyState, RelyingPartyUserRecord } from './relying-party-state.js';
@@ -111,6 +112,23 @@ function webauthnServer(): Promise<typeof import('@simplewebauthn/server')> {
 }
 
 /**
+ * Fails as `webauthnServer` would when the library is not installed, without loading it: resolving the package
+ * (through any resolve hooks, as an import would) costs a file lookup, loading it tens of megabytes.
+ */
+async function requireWebauthnServer(): Promise<void> {
+  if (server !== undefined) {
+    await server;
+    return;
+  }
+  try {
+    import.meta.resolve('@simplewebauthn/server');
+  } catch {
+    // The import reports it, with the loader's own error as the cause.
+    await webauthnServer();
+  }
+}
+
+/**
  * The embedded relying party: registrations of the band's formats verified by `verifyRegistration` (WebAuthn §7.1
  * with node:crypto), everything else and authentication by @simplewebauthn/server, plus a small credential store.
  */
@@ -164,8 +182,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
             `${JSON.stringify(options?.bandSerial)}.`,
         );
       }
-      // Loaded first: without it nothing is written, not even the user handle.
-      const { generateRegistrationOptions } = await webauthnServer();
+      // Checked first: without it nothing is written, not even the user handle. Only checked, not loaded: the
+      // band's formats are verified without it, but which format comes back is not known until the finish.
+      await requireWebauthnServer();
       // The user handle is fixed once, in the file, so every process registering this user uses the same one.
       const user = await this.#store.change((state) => {
         const existing = state.users.get(userName);
@@ -177,28 +196,21 @@ export class WebAuthnRelyingParty implements RelyingParty {
         state.users.set(userName, record);
         return { changed: true, result: record };
       });
-      const challenge = this.#bytes(CHALLENGE_BYTES);
-      const creation = await generateRegistrationOptions({
+      const creation = registrationOptions({
         rpName: this.name,
         rpID: this.id,
         userName,
-        userID: Uint8Array.from(Buffer.from(user.handle, 'base64url')),
+        userID: Buffer.from(user.handle, 'base64url'),
         userDisplayName: options.displayName ?? userName,
-        challenge,
+        challenge: this.#bytes(CHALLENGE_BYTES),
         timeout: this.#timeoutMs,
-        // The band returns packed (batch x5c or self) attestation; "direct" asks a browser not to strip it,
-        // "enterprise" to ask the band for its enterprise attestation (WebAuthn §5.4.7).
-        attestationType: this.#attestation?.enterprise ? 'enterprise' : 'direct',
+        attestation: this.#attestation?.enterprise ? 'enterprise' : 'direct',
         excludeCredentials: user.credentials
           .filter((c) => c.retired === undefined)
           .map((c) => ({ id: c.id, transports: c.transports })),
-        authenticatorSelection: {
-          authenticatorAttachment: 'cross-platform',
-          residentKey: 'discouraged',
-          requireResidentKey: false,
-          userVerification: this.#requireUV ? 'required' : 'preferred',
-        },
-        supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
+        authenticatorAttachment: 'cross-platform',
+        userVerification: this.#requireUV ? 'required' : 'preferred',
+        algorithms: SUPPORTED_ALGORITHM_IDS,
       });
       this.#registrations.set(userName, {
         challenge: creation.challenge,
@@ -280,9 +292,9 @@ export class WebAuthnRelyingParty implements RelyingParty {
           `User ${userName} has no active credential${where} at ${this.id}; register one first.`,
         );
       }
-      const request = await (
-        await webauthnServer()
-      ).generateAuthenticationOptions({
+      // As for registration: verifying the assertion needs the library, so a missing one is reported now.
+      await requireWebauthnServer();
+      const request = authenticationOptions({
         rpID: this.id,
         challenge: this.#bytes(CHALLENGE_BYTES),
         timeout: this.#timeoutMs,

@@ -1,0 +1,94 @@
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialDescriptorJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+
+/**
+ * The options JSON a WebAuthn client turns into CTAP2 commands, built here rather than by @simplewebauthn/server so
+ * a relying party that only registers the band's attestation formats never loads that library (about 30 MB of
+ * resident memory in every host process). The shape and values are the library's for the same inputs
+ * (`test/directory/ceremony-options.test.ts` keeps it as the oracle).
+ */
+
+/** A credential the client must not create again on the same authenticator, or may use to authenticate. */
+export interface CredentialRef {
+  /** base64url, unpadded (the relying party's state holds only such IDs). */
+  id: string;
+  transports?: string[];
+}
+
+export interface RegistrationOptionsInput {
+  rpName: string;
+  rpID: string;
+  userName: string;
+  userID: Uint8Array;
+  userDisplayName: string;
+  challenge: Uint8Array;
+  timeout: number;
+  attestation: 'direct' | 'enterprise';
+  excludeCredentials: CredentialRef[];
+  authenticatorAttachment: 'cross-platform';
+  userVerification: 'required' | 'preferred';
+  algorithms: readonly number[];
+}
+
+/** PublicKeyCredentialCreationOptions (WebAuthn L2 §5.4), JSON-encoded as WebAuthn L3 §5.1.8 says. */
+export function registrationOptions(input: RegistrationOptionsInput): PublicKeyCredentialCreationOptionsJSON {
+  return {
+    challenge: base64url(input.challenge),
+    rp: { name: input.rpName, id: input.rpID },
+    user: { id: base64url(input.userID), name: input.userName, displayName: input.userDisplayName },
+    pubKeyCredParams: input.algorithms.map((alg) => ({ alg, type: 'public-key' })),
+    timeout: input.timeout,
+    // "direct" asks a browser not to strip the band's attestation, "enterprise" asks the band for its enterprise
+    // attestation (§5.4.7).
+    attestation: input.attestation,
+    excludeCredentials: input.excludeCredentials.map(credentialDescriptor),
+    // §5.4.4: the band keeps no discoverable credential for this RP; requireResidentKey is true iff residentKey is
+    // "required" (kept for L1 clients).
+    authenticatorSelection: {
+      authenticatorAttachment: input.authenticatorAttachment,
+      residentKey: 'discouraged',
+      requireResidentKey: false,
+      userVerification: input.userVerification,
+    },
+    // credProps (§10.1.3): the client reports whether the credential came out discoverable.
+    extensions: { credProps: true },
+    hints: [],
+  };
+}
+
+export interface AuthenticationOptionsInput {
+  rpID: string;
+  challenge: Uint8Array;
+  timeout: number;
+  allowCredentials: CredentialRef[];
+  userVerification: 'required' | 'preferred';
+}
+
+/** PublicKeyCredentialRequestOptions (WebAuthn L2 §5.5), JSON-encoded. */
+export function authenticationOptions(input: AuthenticationOptionsInput): PublicKeyCredentialRequestOptionsJSON {
+  return {
+    rpId: input.rpID,
+    challenge: base64url(input.challenge),
+    allowCredentials: input.allowCredentials.map(credentialDescriptor),
+    timeout: input.timeout,
+    userVerification: input.userVerification,
+    extensions: undefined,
+  };
+}
+
+/** PublicKeyCredentialDescriptor (§5.8.3). */
+function credentialDescriptor(credential: CredentialRef): PublicKeyCredentialDescriptorJSON {
+  // The transports are the ones the client reported at registration, passed back as they came.
+  return {
+    ...credential,
+    id: credential.id.replace(/=/g, ''),
+    type: 'public-key',
+  };
+}
+
+function base64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
+}

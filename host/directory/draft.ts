@@ -1,4 +1,3 @@
-import type { CommittedDirectory } from './committed-directory.js';
 import type {
   Association,
   DirectoryBand,
@@ -19,6 +18,11 @@ export interface DirectoryIndex {
   bandWithDeviceId(deviceId: string): Readonly<DirectoryBand> | undefined;
   /** The associations of a user, of a band, or of either (both given), in table order. */
   associationsOf(of: { userName?: string; serialNumber?: string }): Readonly<Association>[];
+}
+
+/** The committed directory a draft is opened on (committed-directory.ts): its current view and its indexes. */
+export interface CommittedIndex extends DirectoryIndex {
+  readonly view: DirectorySnapshot;
 }
 
 /**
@@ -111,7 +115,7 @@ type Overlays = { [K in Table]: TableOverlay<DirectoryState[K][number]> };
 
 /** A draft's origin: the directory and view it was opened from, the tables it has not read yet, and its changes. */
 export interface DraftState {
-  committed: CommittedDirectory;
+  committed: CommittedIndex;
   view: DirectorySnapshot;
   /** Tables the transaction has not read or assigned as arrays: still the committed rows plus their overlay. */
   untouched: Set<Table>;
@@ -131,7 +135,7 @@ export function draftState(draft: object): DraftState | undefined {
  * `draft.users`, ...: a table it never reads stays the committed one plus an overlay, is neither copied nor
  * compared in full, and queries about it use the indexes (`draftIndex`).
  */
-export function openDraft(committed: CommittedDirectory, view: DirectorySnapshot, now: string): DirectoryDraft {
+export function openDraft(committed: CommittedIndex, view: DirectorySnapshot, now: string): DirectoryDraft {
   const untouched = new Set<Table>(TABLES);
   const overlays: Overlays = {
     users: new TableOverlay(ROWS.users),

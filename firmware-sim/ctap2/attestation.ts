@@ -1,29 +1,23 @@
 import { hkdfSync } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { ObjectIdentifier } from 'asn1js';
-import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  BasicConstraints,
-  Extension,
-  Extensions,
-  id_ce_basicConstraints,
-  id_ce_keyUsage,
-  KeyUsage,
-  KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
-} from '@peculiar/asn1-x509';
 import {
   ATTESTATION_CERTIFICATE_OU,
   AttestationOid,
   deviceIdSubjectSerial,
 } from '../../proto/ctap2/attestation-certificate.js';
+import {
+  derBitString,
+  derBoolean,
+  derExplicit,
+  derInteger,
+  derNamedBits,
+  derOctetString,
+  derOid,
+  derPrintableString,
+  derSequence,
+  derSetOf,
+  derTime,
+  derUtf8String,
+} from '../../proto/ctap2/der-writer.js';
 import type { CommandContext } from './command-context.js';
 import { concat } from './bytes.js';
 import { P256Key, randomP256Scalar, type Signing } from './p256-key.js';
@@ -47,6 +41,7 @@ const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   prime256v1: '1.2.840.10045.3.1.7',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  keyUsage: '2.5.29.15',
   ...AttestationOid,
 } as const;
 
@@ -56,27 +51,23 @@ export interface AttestationSubject {
   model: string;
 }
 
-function name(entries: [string, string][]): Name {
-  return new Name(
-    entries.map(
-      ([type, value]) =>
-        new RelativeDistinguishedName([
-          new AttributeTypeAndValue({
-            type,
-            // X.520: countryName and serialNumber are PrintableString.
-            value: new AttributeValue(
-              type === OID.countryName || type === OID.serialNumber
-                ? { printableString: value }
-                : { utf8String: value },
-            ),
-          }),
-        ]),
+/** A distinguished name (RFC 5280 §4.1.2.4): one attribute per RDN, in the order given. */
+function name(entries: [string, string][]): Uint8Array {
+  return derSequence(
+    ...entries.map(([type, value]) =>
+      derSetOf(
+        derSequence(
+          derOid(type),
+          // X.520: countryName and serialNumber are PrintableString.
+          type === OID.countryName || type === OID.serialNumber ? derPrintableString(value) : derUtf8String(value),
+        ),
+      ),
     ),
   );
 }
 
 /** The DN of the model's root CA, the batch certificates' issuer. */
-function rootName(subject: AttestationSubject): Name {
+function rootName(subject: AttestationSubject): Uint8Array {
   return name([
     [OID.countryName, 'US'],
     [OID.organizationName, 'band-stack'],
@@ -84,33 +75,31 @@ function rootName(subject: AttestationSubject): Name {
   ]);
 }
 
-interface CertificateSpec {
-  subject: Name;
-  issuer: Name;
+/** What a certificate here says; the names and extensions in DER. */
+export interface CertificateSpec {
+  subject: Uint8Array;
+  issuer: Uint8Array;
   /** The subject's public key, SEC 1 uncompressed (65 bytes). */
   subjectPublicKey: Uint8Array<ArrayBuffer>;
-  extensions: Extension[];
+  /** Each an Extension (RFC 5280 §4.1: extnID, critical only when true, extnValue). */
+  extensions: Uint8Array[];
 }
 
-/** Deterministic: a fixed validity and a serial from the key (0x01 ‖ the first 8 bytes of x). */
-function tbsCertificate(spec: CertificateSpec): Uint8Array {
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: serialFor(spec.subjectPublicKey).buffer,
-    signature: new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 }),
-    issuer: spec.issuer,
-    validity: new Validity({ notBefore: new Date(Date.UTC(2024, 0, 1)), notAfter: new Date(Date.UTC(2049, 11, 31)) }),
-    subject: spec.subject,
-    subjectPublicKeyInfo: new SubjectPublicKeyInfo({
-      algorithm: new AlgorithmIdentifier({
-        algorithm: OID.ecPublicKey,
-        parameters: new ObjectIdentifier({ value: OID.prime256v1 }).toBER(),
-      }),
-      subjectPublicKey: spec.subjectPublicKey.buffer,
-    }),
-    extensions: new Extensions(spec.extensions),
-  });
-  return new Uint8Array(AsnConvert.serialize(tbs));
+/**
+ * TBSCertificate (RFC 5280 §4.1.2), deterministic: version 3, a fixed validity and a serial from the key (0x01 ‖ the
+ * first 8 bytes of x), an ecdsa-with-SHA256 signature and a P-256 key (RFC 5480 §2).
+ */
+export function tbsCertificate(spec: CertificateSpec): Uint8Array {
+  return derSequence(
+    derExplicit(0, derInteger(2)),
+    derInteger(serialFor(spec.subjectPublicKey)),
+    ECDSA_WITH_SHA256_DER,
+    spec.issuer,
+    derSequence(derTime(new Date(Date.UTC(2024, 0, 1))), derTime(new Date(Date.UTC(2049, 11, 31)))),
+    spec.subject,
+    derSequence(derSequence(derOid(OID.ecPublicKey), derOid(OID.prime256v1)), derBitString(spec.subjectPublicKey)),
+    derExplicit(3, derSequence(...spec.extensions)),
+  );
 }
 
 /** The certificate's serial number: positive (leading 0x01), fixed length, distinct per key. */
@@ -119,36 +108,28 @@ function serialFor(uncompressed: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /** signatureAlgorithm of every certificate here: ecdsa-with-SHA256 (RFC 5758 §3.2). */
-const ECDSA_WITH_SHA256_DER = new Uint8Array(
-  AsnConvert.serialize(new AlgorithmIdentifier({ algorithm: OID.ecdsaWithSha256 })),
-);
+const ECDSA_WITH_SHA256_DER = derSequence(derOid(OID.ecdsaWithSha256));
 
 /**
  * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING } (RFC 5280 §4.1),
  * around a TBSCertificate already in DER, signed by the issuer's key (RFC 6979 if the issuer key is).
  */
 function signedCertificate(tbsDer: Uint8Array, issuerKey: P256Key): Uint8Array {
-  const signature = issuerKey.sign(tbsDer);
-  // BIT STRING content: 0 unused bits, then the DER ECDSA-Sig-Value.
-  const bitString = concat(derHeader(0x03, signature.length + 1), Uint8Array.of(0), signature);
-  const body = tbsDer.length + ECDSA_WITH_SHA256_DER.length + bitString.length;
-  return concat(derHeader(0x30, body), tbsDer, ECDSA_WITH_SHA256_DER, bitString);
+  // The BIT STRING holds the DER ECDSA-Sig-Value.
+  return derSequence(tbsDer, ECDSA_WITH_SHA256_DER, derBitString(issuerKey.sign(tbsDer)));
 }
 
-/** A DER tag and definite length (X.690 §8.1.3: short form below 128, else 0x80 | byte count, big-endian). */
-function derHeader(tag: number, length: number): Uint8Array {
-  if (length < 0x80) return Uint8Array.of(tag, length);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Uint8Array.of(tag, 0x80 | bytes.length, ...bytes);
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } (RFC 5280 §4.1). */
+function extension(extnID: string, critical: boolean, value: Uint8Array): Uint8Array {
+  // DER leaves a DEFAULT value out (X.690 §11.5).
+  return critical
+    ? derSequence(derOid(extnID), derBoolean(true), derOctetString(value))
+    : derSequence(derOid(extnID), derOctetString(value));
 }
 
-function basicConstraints(cA: boolean): Extension {
-  return new Extension({
-    extnID: id_ce_basicConstraints,
-    critical: true,
-    extnValue: new OctetString(AsnConvert.serialize(new BasicConstraints({ cA }))),
-  });
+/** basicConstraints (RFC 5280 §4.2.1.9), critical; cA FALSE is the DEFAULT, so an empty SEQUENCE. */
+function basicConstraints(cA: boolean): Uint8Array {
+  return extension(OID.basicConstraints, true, cA ? derSequence(derBoolean(true)) : derSequence());
 }
 
 /**
@@ -207,15 +188,8 @@ function batchTemplate(subject: AttestationSubject, root: AttestationRoot): Batc
 const templates = new WeakMap<AttestationRoot, BatchTemplate>();
 
 /** WebAuthn §8.2.1: basicConstraints CA false, and the AAGUID (id-fido-gen-ce-aaguid, not critical). */
-function leafExtensions(subject: AttestationSubject): Extension[] {
-  return [
-    basicConstraints(false),
-    new Extension({
-      extnID: OID.fidoGenCeAaguid,
-      critical: false,
-      extnValue: new OctetString(AsnConvert.serialize(new OctetString(subject.aaguid))),
-    }),
-  ];
+function leafExtensions(subject: AttestationSubject): Uint8Array[] {
+  return [basicConstraints(false), extension(OID.fidoGenCeAaguid, false, derOctetString(subject.aaguid))];
 }
 
 /**
@@ -296,11 +270,8 @@ export function modelAttestationRoot(subject: AttestationSubject): AttestationRo
     'rfc6979',
   );
   const dn = rootName(subject);
-  const keyUsage = new Extension({
-    extnID: id_ce_keyUsage,
-    critical: true,
-    extnValue: new OctetString(AsnConvert.serialize(new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign))),
-  });
+  // keyUsage keyCertSign (5) and cRLSign (6), critical (RFC 5280 §4.2.1.3).
+  const keyUsage = extension(OID.keyUsage, true, derNamedBits([5, 6]));
   const root = {
     key,
     certificate: signedCertificate(

@@ -37,6 +37,48 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Installed but never loaded by a registration of the band's formats: the relying party builds the options and
+ * verifies packed attestation itself, so a host registering bands does not carry the library (tens of MB). A load
+ * hook makes loading it fail while resolving it still works (installed), so any load shows.
+ */
+describe('registering a band does not load @simplewebauthn/server', () => {
+  it('start and finish succeed without loading it; authentication, which verifies with it, then loads it', async () => {
+    await writeFile(
+      join(dir, 'no-load-hooks.mjs'),
+      `export async function load(url, context, next) {
+        if (url.includes('/@simplewebauthn/server/')) throw new Error('loaded ' + url);
+        return next(url, context);
+      }\n`,
+    );
+    await writeFile(
+      join(dir, 'no-load.mjs'),
+      `import { register } from 'node:module';\nregister('./no-load-hooks.mjs', import.meta.url);\n`,
+    );
+    const script = `
+      const { WebAuthnRelyingParty } = await import(${JSON.stringify(dist('host/index.js'))});
+      const { SoftAuthenticator } = await import(${JSON.stringify(dist('test/directory/soft-authenticator.js'))});
+      const { seededRandom } = await import(${JSON.stringify(dist('test/directory/fixtures.js'))});
+      const origin = 'https://login.example.com';
+      const rp = new WebAuthnRelyingParty({ id: 'login.example.com', origin, randomBytes: seededRandom('rp') });
+      const band = new SoftAuthenticator({ randomBytes: seededRandom('band') });
+      const options = await rp.startRegistration('alice', { bandSerial: 'AAAH-00125' });
+      const registered = await rp.finishRegistration('alice', band.register(options, origin));
+      const request = await rp.startAuthentication('alice');
+      const auth = await rp.finishAuthentication('alice', band.authenticate(request, origin)).then(
+        () => 'verified',
+        (e) => e.code + ': ' + String(e.cause?.message),
+      );
+      console.log(JSON.stringify({ registered: registered.id.length > 0, auth }));`;
+    const run = await runNode(['--import', join(dir, 'no-load.mjs'), '--input-type=module', '-e', script]);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { registered: boolean; auth: string };
+    expect(result.registered).toBe(true);
+    // The hook is live: the first ceremony that needs the library tried to load it.
+    expect(result.auth).toMatch(/^MISSING_DEPENDENCY: loaded .*@simplewebauthn\/server\//);
+  });
+});
+
 describe('without @simplewebauthn/server installed', () => {
   it('the hook really hides it (the test would otherwise prove nothing)', async () => {
     const run = await runNode([

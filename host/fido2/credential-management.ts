@@ -43,12 +43,19 @@ export interface ResidentRp {
   rpIdHash: Uint8Array;
 }
 
+/** One discoverable credential as enumerateCredentials reports it (CTAP 2.1 §6.8.3). */
 export interface ResidentCredentialInfo {
   user: { id: Uint8Array; name?: string; displayName?: string };
   credentialId: Uint8Array;
   /** COSE_Key, canonical CBOR. */
   publicKey: Uint8Array;
   credProtect?: number;
+  /**
+   * The credential's 32-byte largeBlobKey (member 0x0B), present when it was made with `extensions.largeBlobKey`:
+   * pass it to `Fido2Client.largeBlobs.getBlob` / `putBlob` / `deleteBlob` to reach the credential's blob without a
+   * getAssertion (no tap). It is a secret: whoever holds it reads and replaces the blob, so do not log or show it.
+   */
+  largeBlobKey?: Uint8Array;
 }
 
 function userOf(map: CborMap, operation: string): ResidentCredentialInfo['user'] {
@@ -138,7 +145,10 @@ export class CredentialManagement {
     return out;
   }
 
-  /** Every discoverable credential of one RP, given as its rpId or SHA-256(rpId); [] when there are none. */
+  /**
+   * Every discoverable credential of one RP, given as its rpId or SHA-256(rpId); [] when there are none. Each carries
+   * its largeBlobKey when it has one, so a holder of the cm token can read its large blob without a sign-in.
+   */
   async credentials(
     token: PinUvAuthToken,
     rp: string | Uint8Array,
@@ -165,12 +175,13 @@ export class CredentialManagement {
         answer(response, 'credentialID', op),
         `${op} credentialID`,
       );
-      const credProtect = response.credProtect;
+      const { credProtect, largeBlobKey } = response;
       return {
         user: userOf(answer(response, 'user', op), op),
         credentialId: id,
         publicKey: encodeCanonical(answer(response, 'publicKey', op)),
         ...(credProtect !== undefined ? { credProtect } : {}),
+        ...(largeBlobKey !== undefined ? { largeBlobKey } : {}),
       };
     };
     const total = answer(first, 'totalCredentials', op);

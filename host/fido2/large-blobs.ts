@@ -86,7 +86,7 @@ function checkKey(key: Uint8Array, operation: string): void {
   if (!(key instanceof Uint8Array) || key.length !== LARGE_BLOB_KEY_BYTES)
     throw new LargeBlobError(
       'BAD_KEY',
-      `${operation}: a largeBlobKey is ${LARGE_BLOB_KEY_BYTES} bytes (from makeCredential or getAssertion with extensions.largeBlobKey); got ${key?.length ?? 'nothing'}`,
+      `${operation}: a largeBlobKey is ${LARGE_BLOB_KEY_BYTES} bytes (from makeCredential or getAssertion with extensions.largeBlobKey, or credentialManagement.credentials); got ${key?.length ?? 'nothing'}`,
     );
 }
 

@@ -1,3 +1,4 @@
+import { LARGE_BLOB_KEY_BYTES } from './large-blobs.js';
 import { members } from './members.js';
 
 /** authenticatorCredentialManagement (CTAP 2.1 §6.8) sub-commands. */
@@ -48,5 +49,6 @@ export const CredentialManagementResponse = members({
   publicKey: { key: 0x08, type: 'map' },
   totalCredentials: { key: 0x09, type: 'uint' },
   credProtect: { key: 0x0a, type: 'uint' },
-  largeBlobKey: { key: 0x0b, type: 'bytes' },
+  /** §6.8.3: the credential's largeBlobKey (§12.3), when it has one; a holder of a cm token finds its blob by it. */
+  largeBlobKey: { key: 0x0b, type: 'bytes', length: LARGE_BLOB_KEY_BYTES },
 });

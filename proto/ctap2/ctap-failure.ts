@@ -24,7 +24,7 @@ export function fail(status: CtapStatusCode, message: string): never {
 /**
  * How an authenticator answers a request map that does not fit its member table: an absent required member is
  * CTAP2_ERR_MISSING_PARAMETER, a member of the wrong CBOR type CTAP2_ERR_CBOR_UNEXPECTED_TYPE, an integer beyond what
- * the member defines CTAP1_ERR_INVALID_PARAMETER.
+ * the member defines or a byte string of another length than it fixes CTAP1_ERR_INVALID_PARAMETER.
  */
 export function memberErrorStatus(error: Ctap2MemberError): CtapStatusCode {
   switch (error.reason) {

@@ -12,6 +12,8 @@ export interface Member {
   readonly key: CborKey;
   readonly type: MemberType;
   readonly required?: boolean;
+  /** A byte string's exact length, where the spec fixes one (e.g. a 32-byte key); another length is out of range. */
+  readonly length?: number;
 }
 
 export type Members = Readonly<Record<string, Member>>;
@@ -122,7 +124,15 @@ function decodeValue(name: string, member: Member, value: CborValue, where: stri
   // No closure for the error: this runs for every member of every request and reply.
   switch (member.type) {
     case 'bytes':
-      return value instanceof Uint8Array ? value : wrongType(name, member, value, where);
+      if (!(value instanceof Uint8Array)) return wrongType(name, member, value, where);
+      if (member.length !== undefined && value.length !== member.length)
+        throw new Ctap2MemberError(
+          'out-of-range',
+          name,
+          member.key,
+          `${where} ${memberLabel(name, member.key)} must be ${member.length} bytes; got ${value.length}`,
+        );
+      return value;
     case 'text':
       return typeof value === 'string' ? value : wrongType(name, member, value, where);
     case 'bool':

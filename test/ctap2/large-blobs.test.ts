@@ -549,6 +549,63 @@ describe('per-credential blobs (§6.10.3) through Fido2Client.largeBlobs', () =>
     expect((await rig.client.largeBlobs.read()).entries).toEqual(entries);
   });
 
+  it('a credential listed by credentialManagement.credentials reads and writes its blob by the listed key, without a sign-in; one made without the extension lists no key', async () => {
+    const rig = makeRig();
+    await rig.client.clientPin.setPin(PIN);
+    const keyed = await residentWithKey(rig, 5);
+    const plain = await rig.client.makeCredential({
+      clientDataHash: cdh,
+      rp: RP,
+      user: user(6),
+      options: { rk: true, uv: true },
+    });
+    const blob = new TextEncoder().encode('the certificate of user 5');
+    const lbw = await rig.client.clientPin.getPinToken(PIN, { permissions: Permission.LARGE_BLOB_WRITE });
+    await rig.client.largeBlobs.putBlob(keyed.extensions.largeBlobKey!, blob, { token: lbw });
+    const taps = rig.band.presenceLog.length;
+
+    const cm = await rig.client.clientPin.getPinToken(PIN, { permissions: Permission.CREDENTIAL_MANAGEMENT });
+    const listed = await rig.client.credentialManagement.credentials(cm, RP.id);
+    const byId = (id: Uint8Array) => listed.find((c) => Buffer.compare(c.credentialId, id) === 0)!;
+    const listedKeyed = byId(keyed.credentialId);
+    const listedPlain = byId(plain.credentialId);
+    expect(listedKeyed.largeBlobKey).toEqual(keyed.extensions.largeBlobKey);
+    expect(listedPlain).toBeDefined();
+    expect('largeBlobKey' in listedPlain).toBe(false);
+
+    expect(await rig.client.largeBlobs.getBlob(listedKeyed.largeBlobKey!)).toEqual(blob);
+    const replaced = Uint8Array.of(7, 7, 7);
+    // A new PIN token ends the previous one (§6.5.5.7), so the write after listing takes a fresh lbw token.
+    const lbwAgain = await rig.client.clientPin.getPinToken(PIN, { permissions: Permission.LARGE_BLOB_WRITE });
+    await rig.client.largeBlobs.putBlob(listedKeyed.largeBlobKey!, replaced, { token: lbwAgain });
+    expect(await rig.client.largeBlobs.getBlob(keyed.extensions.largeBlobKey!)).toEqual(replaced);
+    // Listing and reading by the listed key asked the wearer for nothing.
+    expect(rig.band.presenceLog).toHaveLength(taps);
+  });
+
+  it('reports an enumerated largeBlobKey that is not a 32-byte byte string as the authenticator’s fault (Fido2ProtocolError)', async () => {
+    const rig = makeRig();
+    await rig.client.clientPin.setPin(PIN);
+    await residentWithKey(rig, 7);
+    for (const [bad, why] of [
+      [new Uint8Array(31), /member 0x0b \(largeBlobKey\) must be 32 bytes; got 31/],
+      ['a key', /member 0x0b \(largeBlobKey\) must be a byte string; got a text string/],
+    ] as const) {
+      const tampered = new Fido2Client(async (_command, payload) => {
+        const reply = await rig.raw(payload);
+        if (payload[0] !== Ctap2Command.CREDENTIAL_MANAGEMENT || reply[0] !== 0 || reply.length === 1) return reply;
+        const map = decodeCanonical(reply.subarray(1)) as Map<number, CborInput>;
+        if (map.has(CredentialManagementResponse.largeBlobKey.key))
+          map.set(CredentialManagementResponse.largeBlobKey.key, bad);
+        return Uint8Array.from([0, ...encodeCanonical(map)]);
+      });
+      const cm = await tampered.clientPin.getPinToken(PIN, { permissions: Permission.CREDENTIAL_MANAGEMENT });
+      const error = await tampered.credentialManagement.credentials(cm, RP.id).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Fido2ProtocolError);
+      expect((error as Error).message).toMatch(why);
+    }
+  });
+
   it('reports a largeBlobKey of the wrong length as the authenticator’s fault (Fido2ProtocolError)', async () => {
     const rig = makeRig();
     const shortKey = new Fido2Client(async (_command, payload) => {

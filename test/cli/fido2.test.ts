@@ -247,7 +247,15 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
     expect(managed).toEqual({
       ok: true,
       source: 'credential-management',
-      credentials: [{ rpId: 'chain.example', credentialId: made.credentialId, userName: 'tw-user2', credProtect: 1 }],
+      credentials: [
+        {
+          rpId: 'chain.example',
+          credentialId: made.credentialId,
+          userName: 'tw-user2',
+          credProtect: 1,
+          hasLargeBlobKey: false,
+        },
+      ],
     });
     const listed = await ok(uri, 'credentials');
     expect(listed).toEqual({
@@ -375,6 +383,83 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
         await ok(uri, 'large-blob', 'set', '--rp', 'blob.example', '--credential', second.credentialId, '--data', 'x'),
       ).toMatchObject({ bytes: 1 });
       expect((await ok(uri, 'large-blob', 'list')).entries).toHaveLength(1);
+
+      // With a PIN, credential management lists which credentials have a largeBlobKey (never the key itself), and
+      // large-blob takes the key from that listing instead of a sign-in.
+      await ok(uri, 'pin', 'set', '1234');
+      const byId = (a: { credentialId: string }, b: { credentialId: string }) =>
+        a.credentialId.localeCompare(b.credentialId);
+      const managed = await ok(uri, 'credentials', '--pin', '1234');
+      expect([...managed.credentials].sort(byId)).toEqual(
+        [
+          {
+            rpId: 'blob.example',
+            credentialId: plain.credentialId,
+            userName: 'plain',
+            credProtect: 1,
+            hasLargeBlobKey: false,
+          },
+          {
+            rpId: 'blob.example',
+            credentialId: made.credentialId,
+            userName: 'tw-user2',
+            credProtect: 1,
+            hasLargeBlobKey: true,
+          },
+          {
+            rpId: 'blob.example',
+            credentialId: second.credentialId,
+            userName: 'bob',
+            credProtect: 1,
+            hasLargeBlobKey: true,
+          },
+        ].sort(byId),
+      );
+      const humanList = (await fido2(uri, 'credentials', '--pin', '1234')).stdout.split('\n');
+      const lineOf = (id: string) => humanList.find((line) => line.includes(id));
+      expect(lineOf(made.credentialId)).toMatch(/ \(large blob key\)$/);
+      expect(lineOf(second.credentialId)).toMatch(/ \(large blob key\)$/);
+      expect(lineOf(plain.credentialId)).not.toMatch(/large blob key/);
+      expect(
+        await ok(
+          uri,
+          'large-blob',
+          'get',
+          '--rp',
+          'blob.example',
+          '--credential',
+          second.credentialId,
+          '--pin',
+          '1234',
+        ),
+      ).toMatchObject({ credentialId: second.credentialId, found: true, text: 'x' });
+      const twoKeyed = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example', '--pin', '1234', '--json');
+      expect(twoKeyed.json().error.code).toBe('AMBIGUOUS_CREDENTIAL');
+      const keyless = await fido2(
+        uri,
+        ...['large-blob', 'get', '--rp', 'blob.example', '--credential', plain.credentialId, '--pin', '1234', '--json'],
+      );
+      expect(keyless.json().error.code).toBe('NO_LARGE_BLOB_KEY');
+      const unknown = await fido2(
+        uri,
+        ...['large-blob', 'get', '--rp', 'blob.example', '--credential', 'AAAA', '--pin', '1234', '--json'],
+      );
+      expect(unknown.json().error).toMatchObject({ code: 'NO_LARGE_BLOB_KEY' });
+      expect(unknown.json().error.message).toMatch(/no discoverable credential AAAA for blob\.example/);
+      expect(
+        await ok(
+          uri,
+          'large-blob',
+          'delete',
+          '--rp',
+          'blob.example',
+          '--credential',
+          second.credentialId,
+          '--pin',
+          '1234',
+        ),
+      ).toMatchObject({ deleted: true });
+      expect((await ok(uri, 'large-blob', 'list')).entries).toEqual([]);
       // The wearer's delete user data ends the credentials and returns the array to the initial, empty one.
       const wiped = await bandctl(['--transport', uri, 'wipe', '--simulate-user', 'tw-user2/right-index']);
       expect(wiped.code, wiped.stderr).toBe(ExitCode.OK);

@@ -57,7 +57,8 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
                                          sign in: with --credential (base64url) that credential, else every
                                          discoverable credential for ID; prints credential id, counter, flags, user
   credentials [--pin PIN]                the discoverable credentials: with --pin through credential management
-                                         (a token with the cm permission), else the band protocol's list
+                                         (a token with the cm permission; marks those with a largeBlobKey, never
+                                         printing it), else the band protocol's list
   pin retries                            PIN attempts left, and whether a PIN is set
   pin set NEW | pin change OLD NEW       set the first PIN, or change it (at least ${MIN_PIN_LENGTH} characters)
   config toggle-always-uv                authenticatorConfig: switch alwaysUv (every ceremony verifies the user)
@@ -78,9 +79,10 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
   bio remove TEMPLATE_ID --pin PIN       remove a fingerprint enrolled over CTAP (its credentials and the PIN stay);
                                          a directory user's goes only with 'bandctl wipe'
   large-blob list                        the band's large-blob array: its size, limit and entries (encrypted)
-  large-blob get --rp ID [--credential ID] [--out FILE]
-                                         the blob of a credential made with --large-blob-key (its key comes from
-                                         a sign-in, so the band asks for a tap); --out writes the bytes to FILE
+  large-blob get --rp ID [--credential ID] [--pin PIN] [--out FILE]
+                                         the blob of a credential made with --large-blob-key; its key comes from
+                                         credential management with --pin (no tap), else from a sign-in (the band
+                                         asks for a tap); --out writes the bytes to FILE
   large-blob set --rp ID [--credential ID] (--data TEXT | --file FILE) [--zlib]
                                          store the credential's blob, encrypted under its key (AES-256-GCM over
                                          DEFLATE); --zlib writes the zlib stream older platforms read
@@ -88,7 +90,8 @@ The band's CTAP 2.1 authenticator, as a platform (browser, OS) drives it.
   large-blob delete --rp ID [--credential ID]
                                          remove the credential's blob
                                          set and delete need the lbw permission: from --pin, else the band's own
-                                         user verification (worn and authenticated)
+                                         user verification (worn and authenticated); with --pin, set and delete
+                                         also take the key from credential management, as get does
 
 options:
   --uv                   ask for the band's built-in user verification (worn and authenticated)
@@ -326,13 +329,43 @@ async function signIn(
   return { rpId, assertions };
 }
 
+type KeyedCredential = { rpId: string; credentialId: string; key: Uint8Array };
+
 /**
- * The largeBlobKey of the credential a large-blob command is about: a sign-in at the RP asking for it (the band
- * asks for a tap), with --credential as the allow list. A PIN, when given, verifies the user for the sign-in too.
+ * The largeBlobKey of the credential a large-blob command is about. With --pin, from credential management's
+ * enumerateCredentials (a cm token; CTAP 2.1 §6.8.3 returns each credential's key), so the band asks for no tap;
+ * otherwise from a sign-in at the RP asking for it (the band asks for a tap), with --credential as the allow list.
  */
-async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credentialId: string; key: Uint8Array }> {
-  const { rpId, assertions } = await signIn(session, 'fido2 large-blob', { extensions: { largeBlobKey: true } });
-  const keyed = assertions.filter((a) => a.extensions.largeBlobKey !== undefined);
+async function largeBlobKeyOf(session: Session): Promise<KeyedCredential> {
+  const command = 'fido2 large-blob';
+  const { fido2, values, ctx } = session;
+  const opts = { timeoutMs: ctx.global.timeoutMs };
+  if (values.pin !== undefined && (await fido2.getInfo(opts)).options.credMgmt === true) {
+    const rpId = oneRp(command, values);
+    const token = (await pinToken(session, Permission.CREDENTIAL_MANAGEMENT)) as PinUvAuthToken;
+    const listed = (await fido2.credentialManagement.credentials(token, rpId, opts)).filter(
+      (c) => values.credential === undefined || b64url(c.credentialId) === values.credential,
+    );
+    if (values.credential !== undefined && listed.length === 0)
+      throw new CliRefusal(
+        'NO_LARGE_BLOB_KEY',
+        `the band has no discoverable credential ${values.credential} for ${rpId}; 'bandctl fido2 credentials --pin PIN' lists them`,
+      );
+    return onlyKeyed(
+      rpId,
+      listed.map((c) => ({ credentialId: c.credentialId, key: c.largeBlobKey })),
+    );
+  }
+  const { rpId, assertions } = await signIn(session, command, { extensions: { largeBlobKey: true } });
+  return onlyKeyed(
+    rpId,
+    assertions.map((a) => ({ credentialId: a.credentialId, key: a.extensions.largeBlobKey })),
+  );
+}
+
+/** The one credential among `found` with a largeBlobKey, else a refusal saying what to do. */
+function onlyKeyed(rpId: string, found: { credentialId: Uint8Array; key?: Uint8Array }[]): KeyedCredential {
+  const keyed = found.filter((c): c is { credentialId: Uint8Array; key: Uint8Array } => c.key !== undefined);
   if (keyed.length === 0)
     throw new CliRefusal(
       'NO_LARGE_BLOB_KEY',
@@ -343,7 +376,7 @@ async function largeBlobKeyOf(session: Session): Promise<{ rpId: string; credent
       'AMBIGUOUS_CREDENTIAL',
       `${keyed.length} credentials for ${rpId} have a largeBlobKey (${keyed.map((a) => b64url(a.credentialId)).join(', ')}); name one with --credential ID`,
     );
-  return { rpId, credentialId: b64url(keyed[0].credentialId), key: keyed[0].extensions.largeBlobKey! };
+  return { rpId, credentialId: b64url(keyed[0].credentialId), key: keyed[0].key };
 }
 
 /** Runs a large-blob call, its LargeBlobError refusals said in the CLI's words (the codes stay, for --json). */
@@ -534,7 +567,13 @@ const SUBS: Record<string, Subcommand> = {
       const opts = { timeoutMs: ctx.global.timeoutMs };
       const token = await pinToken(session, Permission.CREDENTIAL_MANAGEMENT);
       let source: 'credential-management' | 'band-protocol';
-      let rows: { rpId: string; credentialId: string; userName: string; credProtect?: number }[];
+      let rows: {
+        rpId: string;
+        credentialId: string;
+        userName: string;
+        credProtect?: number;
+        hasLargeBlobKey?: boolean;
+      }[];
       if (token) {
         source = 'credential-management';
         rows = [];
@@ -545,6 +584,9 @@ const SUBS: Record<string, Subcommand> = {
               credentialId: b64url(c.credentialId),
               userName: c.user.name ?? '',
               ...(c.credProtect !== undefined ? { credProtect: c.credProtect } : {}),
+              // Whether it has a largeBlobKey (enumerateCredentials member 0x0B), never the key: it is a secret
+              // (whoever holds it reads and replaces the credential's blob), and a listing ends up in logs.
+              hasLargeBlobKey: c.largeBlobKey !== undefined,
             });
           }
         }
@@ -561,7 +603,10 @@ const SUBS: Record<string, Subcommand> = {
         { ok: true, source, credentials: rows },
         rows.length === 0
           ? 'No discoverable credentials on the band.'
-          : rows.map((r) => `${r.rpId.padEnd(24)} ${r.userName.padEnd(20)} ${r.credentialId}`),
+          : rows.map(
+              (r) =>
+                `${r.rpId.padEnd(24)} ${r.userName.padEnd(20)} ${r.credentialId}${r.hasLargeBlobKey ? '  (large blob key)' : ''}`,
+            ),
       );
     },
   },

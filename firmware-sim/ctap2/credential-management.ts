@@ -58,7 +58,8 @@ function credentialResponse(c: CommandContext, record: ResidentCredential, total
     totalCredentials: total,
     credProtect: record.credProtect,
     // CTAP 2.1 §6.8.3: the credential's largeBlobKey, when it has one. Platforms find a credential's large blob by
-    // it (libfido2's fido2-token -G/-S/-D -b -n RP, -L -b); the cm token that reads it needs the PIN, as lbw does.
+    // it (libfido2's fido2-token -G/-S/-D -b -n RP, -L -b). Whoever holds a cm token reads it: the PIN or built-in
+    // UV on the wrist grants cm (§6.5.5.7), as it grants the lbw that writes blobs.
     largeBlobKey: storedLargeBlobKey(record.extensions),
   });
 }

@@ -1,4 +1,5 @@
 import { isDeviceIdHex } from '../identifiers.js';
+import { DerTag } from './der-writer.js';
 
 /**
  * The rules a packed attestation certificate follows (WebAuthn §8.2.1) and how an enterprise attestation certificate
@@ -67,16 +68,11 @@ interface Tlv {
 }
 
 const Tag = {
-  BOOLEAN: 0x01,
-  INTEGER: 0x02,
-  OCTET_STRING: 0x04,
-  OID: 0x06,
-  SEQUENCE: 0x30,
-  SET: 0x31,
+  ...DerTag,
   /** [0] EXPLICIT (TBSCertificate version). */
-  VERSION: 0xa0,
+  VERSION: DerTag.EXPLICIT | 0,
   /** [3] EXPLICIT (TBSCertificate extensions). */
-  EXTENSIONS: 0xa3,
+  EXTENSIONS: DerTag.EXPLICIT | 3,
 } as const;
 
 /**
@@ -162,16 +158,16 @@ function oidText(bytes: Uint8Array, tlv: Tlv): string {
 function attributeText(bytes: Uint8Array, tlv: Tlv, headerStart: number): string {
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + tlv.start, tlv.end - tlv.start);
   switch (tlv.tag) {
-    case 0x0c: // UTF8String
+    case Tag.UTF8_STRING:
       return body.toString('utf8');
-    case 0x13: // PrintableString
-    case 0x14: // TeletexString
-    case 0x16: // IA5String
+    case Tag.PRINTABLE_STRING:
+    case Tag.TELETEX_STRING:
+    case Tag.IA5_STRING:
       return body.toString('latin1');
-    case 0x1e: // BMPString: UTF-16 big-endian
+    case Tag.BMP_STRING: // UTF-16 big-endian
       return body.length % 2 === 0 ? Buffer.from(body).swap16().toString('utf16le') : '';
-    case 0x1c: {
-      // UniversalString: UTF-32 big-endian
+    case Tag.UNIVERSAL_STRING: {
+      // UTF-32 big-endian
       let text = '';
       for (let i = 0; i + 4 <= body.length; i += 4) text += String.fromCodePoint(body.readUInt32BE(i) % 0x110000);
       return text;
@@ -194,7 +190,7 @@ export function attestationCertificateFacts(der: Uint8Array): AttestationCertifi
   const cert = DerReader.of(bytes, certificate);
   const tbs = DerReader.of(bytes, cert.read(Tag.SEQUENCE));
   cert.read(Tag.SEQUENCE); // signatureAlgorithm
-  cert.read(0x03); // signatureValue BIT STRING
+  cert.read(Tag.BIT_STRING); // signatureValue
   cert.finish('the signature');
 
   let version = 0; // v1 when absent (DEFAULT v1)
@@ -243,9 +239,19 @@ export function attestationCertificateFacts(der: Uint8Array): AttestationCertifi
   let aaguid: Uint8Array | undefined;
   let aaguidCritical = false;
   const malformedExtensions: string[] = [];
+  const seen = new Set<string>();
   while (extensions !== undefined && !extensions.done) {
     const extension = DerReader.of(bytes, extensions.read(Tag.SEQUENCE));
     const id = oidText(bytes, extension.read(Tag.OID));
+    // RFC 5280 §4.2: an extension appears at most once. A repeat is malformed, so that no check reads whichever
+    // copy suits it (OpenSSL accepts such a certificate).
+    if (seen.has(id)) {
+      if (!malformedExtensions.includes(id)) malformedExtensions.push(id);
+      if (id === AttestationOid.basicConstraints) ca = false;
+      if (id === AttestationOid.fidoGenCeAaguid) aaguid = undefined;
+      continue;
+    }
+    seen.add(id);
     let critical = false;
     if (extension.peekTag() === Tag.BOOLEAN) {
       const flag = extension.read(Tag.BOOLEAN);

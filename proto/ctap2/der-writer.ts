@@ -7,7 +7,10 @@ import { concat } from '../bytes.js';
  * whole TLV.
  */
 
-/** Universal tags (X.690 §8.1.2, X.680 §8.4) the certificates use. */
+/**
+ * The tags (X.690 §8.1.2, X.680 §8.4) certificates are written and read with, here and by the reader in
+ * `attestation-certificate.ts`.
+ */
 export const DerTag = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
@@ -16,10 +19,16 @@ export const DerTag = {
   OID: 0x06,
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
+  TELETEX_STRING: 0x14,
+  IA5_STRING: 0x16,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,
+  UNIVERSAL_STRING: 0x1c,
+  BMP_STRING: 0x1e,
   SEQUENCE: 0x30,
   SET: 0x31,
+  /** Context-specific, constructed: `[n] EXPLICIT` is this | n (X.690 §8.1.2.2). */
+  EXPLICIT: 0xa0,
 } as const;
 
 /** A tag and definite length (X.690 §8.1.3: short form below 128, else 0x80 | byte count, big-endian). */
@@ -46,7 +55,7 @@ export function derSetOf(...elements: Uint8Array[]): Uint8Array {
 /** [n] EXPLICIT: a constructed context-specific tag around one TLV. */
 export function derExplicit(n: number, element: Uint8Array): Uint8Array {
   if (n < 0 || n > 30) throw new RangeError(`context tag [${n}] needs the high-tag form, which this writer lacks`);
-  return derTlv(0xa0 | n, element);
+  return derTlv(DerTag.EXPLICIT | n, element);
 }
 
 /** BOOLEAN (X.690 §11.1: TRUE is 0xFF). */

@@ -79,6 +79,32 @@ describe('attestationCertificateFacts', () => {
     }
   });
 
+  it('names an extension written twice as malformed and reads neither copy (RFC 5280 §4.2)', () => {
+    const aaguidValue = (aaguid: Uint8Array) => new Uint8Array(AsnConvert.serialize(new OctetString(aaguid)));
+    // A CA flag first, then a copy saying it is not one; a critical AAGUID for another model, then the right one.
+    const der = certificate({
+      subject: ATTESTATION_SUBJECT,
+      key,
+      issuer,
+      ca: true,
+      aaguid: new Uint8Array(16).fill(7),
+      aaguidCritical: true,
+      extraExtensions: [
+        {
+          id: id_ce_basicConstraints,
+          value: new Uint8Array(AsnConvert.serialize(new BasicConstraints({ cA: false }))),
+        },
+        { id: AttestationOid.fidoGenCeAaguid, value: aaguidValue(BAND_AAGUID) },
+      ],
+    });
+    const facts = attestationCertificateFacts(der);
+    expect(facts.malformedExtensions).toEqual([id_ce_basicConstraints, AttestationOid.fidoGenCeAaguid]);
+    expect(facts.ca).toBe(false);
+    expect(facts.aaguid).toBeUndefined();
+    // Written once each, the same extensions read as they are.
+    expect(attestationCertificateFacts(leaf()).malformedExtensions).toEqual([]);
+  });
+
   it('refuses bytes that are not a DER certificate with AttestationCertificateError', () => {
     const der = leaf();
     for (const bad of [

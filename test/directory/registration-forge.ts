@@ -51,6 +51,8 @@ export interface CertificateSpec {
   aaguidExtnValue?: Uint8Array;
   notBefore?: Date;
   notAfter?: Date;
+  /** Written after the others, e.g. a second copy of one (RFC 5280 §4.2 forbids that). */
+  extraExtensions?: { id: string; critical?: boolean; value: Uint8Array }[];
   /** The certified key. */
   key: KeyObject;
   issuer: { name: [string, string][]; key: KeyObject };
@@ -91,6 +93,10 @@ export function certificate(spec: CertificateSpec): Uint8Array {
           spec.aaguidExtnValue ?? AsnConvert.serialize(new OctetString(spec.aaguid ?? new Uint8Array(16))),
         ),
       }),
+    );
+  for (const extra of spec.extraExtensions ?? [])
+    extensions.push(
+      new Extension({ extnID: extra.id, critical: extra.critical ?? false, extnValue: new OctetString(extra.value) }),
     );
   const tbs = new TBSCertificate({
     version,

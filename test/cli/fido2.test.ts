@@ -315,14 +315,14 @@ describe('bandctl fido2 against one bandsim over UDP-HID (commands chained on on
       expect(none.code).toBe(ExitCode.FAILED);
       expect(none.json().error.code).toBe('CTAP2_ERR_NO_CREDENTIALS');
       const plain = await ok(uri, 'make-credential', '--rp', 'blob.example', '--rk', '--user', 'plain');
-      expect(plain.largeBlobKey).toBe(false);
+      expect(plain.hasLargeBlobKey).toBe(false);
       const refused = await fido2(uri, 'large-blob', 'get', '--rp', 'blob.example', '--json');
       expect(refused.json().error).toMatchObject({ code: 'NO_LARGE_BLOB_KEY' });
       expect(refused.json().error.message).toMatch(/make-credential --rp blob\.example --rk --large-blob-key/);
 
       const made = await ok(uri, 'make-credential', '--rp', 'blob.example', '--rk', '--large-blob-key');
       // The key is a secret: make-credential says the credential has one, never what it is.
-      expect(made.largeBlobKey).toBe(true);
+      expect(made.hasLargeBlobKey).toBe(true);
       expect(await ok(uri, 'large-blob', 'get', '--rp', 'blob.example')).toMatchObject({
         credentialId: made.credentialId,
         found: false,

@@ -497,7 +497,7 @@ const SUBS: Record<string, Subcommand> = {
           ...(values.enterprise ? { epAtt: result.epAtt } : {}),
           ...(attestation.deviceId ? { attestedDeviceId: attestation.deviceId } : {}),
           // Whether the credential has a largeBlobKey; the key itself is a secret and is never printed.
-          largeBlobKey: result.extensions.largeBlobKey !== undefined,
+          hasLargeBlobKey: result.extensions.largeBlobKey !== undefined,
         },
         [
           `credential id     ${b64url(result.credentialId)}`,

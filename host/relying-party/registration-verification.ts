@@ -1,5 +1,4 @@
 import { createHash, createPublicKey, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { p256 } from '@noble/curves/nist.js';
 import {
   ATTESTATION_CERTIFICATE_OU,
   AttestationCertificateError,
@@ -349,8 +348,8 @@ interface Es256Point {
 
 /**
  * The credential public key: an EC2 COSE_Key (RFC 9053 §7.1.1) on P-256 with alg ES256 whose point is on the curve
- * (SEC 1 §3.2.2.1; @noble/curves checks it in a few microseconds, where a node:crypto key import costs tens and is
- * only needed when the key verifies a signature, in self attestation).
+ * (checked here in a few microseconds, where a node:crypto key import costs tens and is only needed when the key
+ * verifies a signature, in self attestation).
  */
 function es256Point(map: CborMap): Es256Point {
   let key;
@@ -364,12 +363,23 @@ function es256Point(map: CborMap): Es256Point {
     throw refuse('credential-key', 'the credential public key is not an ES256 P-256 COSE key');
   if (key.x.length !== P256_COORDINATE_BYTES || key.y.length !== P256_COORDINATE_BYTES)
     throw refuse('credential-key', 'the credential public key coordinates are not 32 bytes each');
-  try {
-    p256.Point.fromAffine({ x: bigEndian(key.x), y: bigEndian(key.y) }).assertValidity();
-  } catch (cause) {
-    throw refuse('credential-key', 'the credential public key is not a point on P-256', cause);
-  }
+  if (!onP256(bigEndian(key.x), bigEndian(key.y)))
+    throw refuse('credential-key', 'the credential public key is not a point on P-256');
   return { x: key.x, y: key.y };
+}
+
+/** P-256's field prime p and curve coefficient b (SEC 2 §2.4.2; a = -3). */
+const P256_P = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
+const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+
+/**
+ * SEC 1 §3.2.2.1 (public key validation) for an affine point: x and y in [0, p-1] and y² = x³ - 3x + b (mod p).
+ * The point at infinity has no affine form, and (0, 0) fails the equation (b ≠ 0). P-256's cofactor is 1, so a
+ * point on the curve is in the group: step 4 (nQ = O) holds with no multiplication.
+ */
+export function onP256(x: bigint, y: bigint): boolean {
+  if (x < 0n || x >= P256_P || y < 0n || y >= P256_P) return false;
+  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
 }
 
 const bigEndian = (bytes: Uint8Array) => BigInt(`0x${Buffer.from(bytes).toString('hex')}`);

@@ -252,6 +252,37 @@ const cases: Case[] = [
     'credential-key',
   ],
   [
+    'credential key x + p (right modulo p, not below p: SEC 1 §3.2.2.1)',
+    () => {
+      // The point on P-256 with the smallest positive x, found by trial (p ≡ 3 mod 4: √a = a^((p+1)/4)); x + p
+      // still fits in 32 bytes.
+      const p = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
+      const b = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
+      const pow = (a: bigint, e: bigint) => {
+        let r = 1n;
+        for (a %= p; e > 0n; e >>= 1n, a = (a * a) % p) if (e & 1n) r = (r * a) % p;
+        return r;
+      };
+      let x = 1n;
+      let y = pow((((x * x * x - 3n * x + b) % p) + p) % p, (p + 1n) / 4n);
+      while ((y * y - (x * x * x - 3n * x + b)) % p !== 0n) {
+        x++;
+        y = pow((((x * x * x - 3n * x + b) % p) + p) % p, (p + 1n) / 4n);
+      }
+      const bytes = (v: bigint) => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+      return basic({ coseKey: new Map([...coseKeyOf(newKeyPair().publicKey), [-2, bytes(x + p)], [-3, bytes(y)]]) });
+    },
+    'credential-key',
+  ],
+  [
+    'credential key of the zero point (basic)',
+    () =>
+      basic({
+        coseKey: new Map([...coseKeyOf(newKeyPair().publicKey), [-2, new Uint8Array(32)], [-3, new Uint8Array(32)]]),
+      }),
+    'credential-key',
+  ],
+  [
     'credential key without y (basic)',
     () => basic({ coseKey: new Map([...coseKeyOf(newKeyPair().publicKey)].filter(([k]) => k !== -3)) }),
     'credential-key',

@@ -1,6 +1,6 @@
 /**
  * Signing through the whole stack against node:crypto and @noble/curves. A band whose world is not seeded signs
- * with node:crypto; a seeded one with noble's RFC 6979 so its bytes follow from the seed.
+ * with node:crypto; a seeded one with RFC 6979 nonces (byte-identical to noble's) so its bytes follow from the seed.
  */
 import { createHash, generateKeyPairSync, sign, verify, createPublicKey } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';

@@ -1,4 +1,5 @@
-import { createECDH, createPublicKey, verify } from 'node:crypto';
+import { createECDH, createHash, createPublicKey, verify } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -132,6 +133,23 @@ describe('deterministic ECDSA P-256 (RFC 6979)', () => {
     const message = Buffer.from('assertion');
     expect(verify('sha256', message, { key: pub, dsaEncoding: 'der' }, key.sign(message))).toBe(true);
     expect(P256Key.fromScalar(key.scalar(), 'system').uncompressed()).toEqual(key.uncompressed());
+  });
+
+  it("n is P-256's group order (SEC 2 §2.4.2), as @noble/curves has it", () => {
+    expect(P256_N).toBe(p256.Point.CURVE().n);
+  });
+
+  it('signs byte for byte as @noble/curves does (RFC 6979, no low-S), over random keys and messages', () => {
+    fc.assert(
+      fc.property(scalar, fc.uint8Array({ maxLength: 300 }), (d, message) => {
+        const h1 = createHash('sha256').update(message).digest();
+        const noble = p256.sign(h1, d, { prehash: false, lowS: false, format: 'der' });
+        expect(Buffer.from(signP256DerDeterministic(d, message)).toString('hex')).toBe(
+          Buffer.from(noble).toString('hex'),
+        );
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('takes private scalars in [1, n-1] only, from a caller and from the random source', () => {

@@ -1,4 +1,6 @@
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
+import protobuf from 'protobufjs/minimal.js';
 import { descriptor } from './descriptor.js';
 import * as wire from './message-wire.js';
 import type { BandMessage, DebugRequest, DebugResponse, HostMessage } from './types.js';
@@ -26,7 +28,21 @@ export type Init<T> = T extends Uint8Array
         ? { [K in keyof T]?: Init<T[K]> }
         : T;
 
-const root = protobuf.Root.fromJSON(descriptor);
+/**
+ * The schema's reflection (full protobufjs: its parser, Root, Type, converters), for the general encoding path only.
+ * A well-typed message never needs it, so it is loaded and built at the first message that does: a process that
+ * only sends well-typed messages (a band, a host) is spared its modules and objects, a few MB of heap and RSS each.
+ * protobufjs is CommonJS, so require loads it synchronously; its Reader and Writer are the ones imported above.
+ */
+let reflection: { protobuf: typeof Protobuf; root: Protobuf.Root } | undefined;
+
+function reflect(): { protobuf: typeof Protobuf; root: Protobuf.Root } {
+  if (reflection === undefined) {
+    const full = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+    reflection = { protobuf: full, root: full.Root.fromJSON(descriptor) };
+  }
+  return reflection;
+}
 
 /**
  * What the codec's general encoding path (a message the generated encoder does not take as it is: values to convert,
@@ -45,7 +61,7 @@ interface FieldPlan {
 }
 
 interface TypePlan {
-  type: protobuf.Type;
+  type: Protobuf.Type;
   fields: Map<string, FieldPlan>;
   /** What a key of a message object names: a field, or a oneof (`{ case, value }`). */
   members: Map<string, FieldPlan | OneofPlan>;
@@ -57,7 +73,7 @@ interface OneofPlan {
   oneof: true;
 }
 
-const plans = new Map<protobuf.Type, TypePlan>();
+const plans = new Map<Protobuf.Type, TypePlan>();
 
 /** The schema's scalar types (proto/band.proto, debug.proto) as the JavaScript values their encoders take. */
 const SCALARS: Record<string, FieldPlan['scalar']> = {
@@ -79,9 +95,10 @@ const SCALARS: Record<string, FieldPlan['scalar']> = {
  */
 let needsConversion = false;
 
-function planOf(type: protobuf.Type): TypePlan {
+function planOf(type: Protobuf.Type): TypePlan {
   let plan = plans.get(type);
   if (plan) return plan;
+  const { protobuf } = reflect();
   plan = { type, fields: new Map(), members: new Map() };
   // Registered before its fields are planned, so a recursive type finds itself.
   plans.set(type, plan);
@@ -175,8 +192,7 @@ interface WireFunctions<T> {
 }
 
 function codec<T>(name: string, generated: WireFunctions<T>): MessageCodec<T> {
-  const type = root.lookupType(`band.v1.${name}`);
-  const plan = planOf(type);
+  let general: { type: Protobuf.Type; plan: TypePlan } | undefined;
   return {
     encode(message) {
       // The generated encoder writes a message whose fields, oneof cases, enums and value types are exactly as the
@@ -189,6 +205,11 @@ function codec<T>(name: string, generated: WireFunctions<T>): MessageCodec<T> {
       // toWire checks every field name, oneof case and enum. A message whose values are all of the types the
       // encoder takes is encoded as it is; otherwise fromObject converts them by the schema first (a verify() of
       // what fromObject built would only find what it had just made right).
+      if (general === undefined) {
+        const type = reflect().root.lookupType(`band.v1.${name}`);
+        general = { type, plan: planOf(type) };
+      }
+      const { type, plan } = general;
       needsConversion = false;
       const wire = toWire(plan, message as Record<string, unknown>, name);
       return type.encode(needsConversion ? type.fromObject(wire) : wire).finish();

@@ -58,6 +58,8 @@ interface FieldPlan {
   scalar?: 'string' | 'boolean' | 'number' | 'bytes';
   enumValues?: Record<string, number>;
   enumIds?: Record<number, string>;
+  /** A uint32 field: a number outside 0..2^32-1, or not an integer, is refused (protobufjs would wrap it). */
+  uint32?: true;
 }
 
 interface TypePlan {
@@ -112,6 +114,7 @@ function planOf(type: Protobuf.Type): TypePlan {
       fieldPlan.enumIds = resolved.valuesById;
     }
     if (!resolved) fieldPlan.scalar = SCALARS[field.type];
+    if (field.type === 'uint32') fieldPlan.uint32 = true;
     plan.fields.set(field.name, fieldPlan);
   }
   for (const [name, field] of plan.fields) plan.members.set(name, field);
@@ -165,6 +168,12 @@ function toWireField(field: FieldPlan, v: unknown, path: string): unknown {
 function toWireValue(field: FieldPlan, v: unknown, path: string): unknown {
   if (field.message) return toWire(field.message, v as Record<string, unknown>, `${path}.${field.name}`);
   if (field.enumValues) return enumNumber(field, v, path);
+  if (field.uint32 && typeof v === 'number' && !(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    throw new ProtoError(
+      'INVALID',
+      `${path}.${field.name}: expected a whole number from 0 to 4294967295 (uint32), got ${v}`,
+    );
+  }
   if (field.scalar === 'bytes' ? !(v instanceof Uint8Array) : typeof v !== field.scalar) needsConversion = true;
   return v;
 }

@@ -302,7 +302,14 @@ for (const type of types) {
         `    if (id !== 0) w.uint32(${tag(f, 0)}).int32(id);`,
       );
     } else {
-      const check = js === 'bytes' ? `!(${f.name} instanceof Uint8Array)` : `typeof ${f.name} !== '${js}'`;
+      // A uint32 outside 0..2^32-1 or not an integer is refused (protobufjs would wrap it with >>> 0): the general
+      // path then throws ProtoError for it.
+      const check =
+        js === 'bytes'
+          ? `!(${f.name} instanceof Uint8Array)`
+          : f.type === 'uint32'
+            ? `typeof ${f.name} !== 'number' || !(Number.isInteger(${f.name}) && ${f.name} >= 0 && ${f.name} <= 0xffffffff)`
+            : `typeof ${f.name} !== '${js}'`;
       // Implicit presence: protobufjs writes nothing for a default value (src/encoder.js).
       const notDefault =
         { uint32: `${f.name} !== 0`, bool: `${f.name} !== false`, string: `${f.name} !== ''` }[f.type] ??

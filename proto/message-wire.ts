@@ -488,7 +488,7 @@ export function encodeAdvanceClock(m: Fields, w: Writer): boolean {
   let n = 0;
   const ms = m.ms;
   if (ms != null) {
-    if (typeof ms !== 'number') return false;
+    if (typeof ms !== 'number' || !(Number.isInteger(ms) && ms >= 0 && ms <= 0xffffffff)) return false;
     n++;
     if (ms !== 0) w.uint32(8).uint32(ms);
   }
@@ -651,7 +651,7 @@ export function encodeBandMessage(m: Fields, w: Writer): boolean {
   let n = 0;
   const requestId = m.requestId;
   if (requestId != null) {
-    if (typeof requestId !== 'number') return false;
+    if (typeof requestId !== 'number' || !(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffffffff)) return false;
     n++;
     if (requestId !== 0) w.uint32(8).uint32(requestId);
   }
@@ -805,7 +805,7 @@ export function encodeButtonAction(m: Fields, w: Writer): boolean {
   }
   const holdMs = m.holdMs;
   if (holdMs != null) {
-    if (typeof holdMs !== 'number') return false;
+    if (typeof holdMs !== 'number' || !(Number.isInteger(holdMs) && holdMs >= 0 && holdMs <= 0xffffffff)) return false;
     n++;
     if (holdMs !== 0) w.uint32(24).uint32(holdMs);
   }
@@ -975,13 +975,13 @@ export function encodeCaptureProgress(m: Fields, w: Writer): boolean {
   let n = 0;
   const goodTouches = m.goodTouches;
   if (goodTouches != null) {
-    if (typeof goodTouches !== 'number') return false;
+    if (typeof goodTouches !== 'number' || !(Number.isInteger(goodTouches) && goodTouches >= 0 && goodTouches <= 0xffffffff)) return false;
     n++;
     if (goodTouches !== 0) w.uint32(8).uint32(goodTouches);
   }
   const touchesRequired = m.touchesRequired;
   if (touchesRequired != null) {
-    if (typeof touchesRequired !== 'number') return false;
+    if (typeof touchesRequired !== 'number' || !(Number.isInteger(touchesRequired) && touchesRequired >= 0 && touchesRequired <= 0xffffffff)) return false;
     n++;
     if (touchesRequired !== 0) w.uint32(16).uint32(touchesRequired);
   }
@@ -1185,7 +1185,7 @@ export function encodeCutPower(m: Fields, w: Writer): boolean {
   let n = 0;
   const atWrite = m.atWrite;
   if (atWrite != null) {
-    if (typeof atWrite !== 'number') return false;
+    if (typeof atWrite !== 'number' || !(Number.isInteger(atWrite) && atWrite >= 0 && atWrite <= 0xffffffff)) return false;
     n++;
     if (atWrite !== 0) w.uint32(8).uint32(atWrite);
   }
@@ -1345,7 +1345,7 @@ export function encodeDebugRequest(m: Fields, w: Writer): boolean {
   let n = 0;
   const requestId = m.requestId;
   if (requestId != null) {
-    if (typeof requestId !== 'number') return false;
+    if (typeof requestId !== 'number' || !(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffffffff)) return false;
     n++;
     if (requestId !== 0) w.uint32(8).uint32(requestId);
   }
@@ -1465,7 +1465,7 @@ export function encodeDebugResponse(m: Fields, w: Writer): boolean {
   let n = 0;
   const requestId = m.requestId;
   if (requestId != null) {
-    if (typeof requestId !== 'number') return false;
+    if (typeof requestId !== 'number' || !(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffffffff)) return false;
     n++;
     if (requestId !== 0) w.uint32(8).uint32(requestId);
   }
@@ -1586,7 +1586,7 @@ export function encodeDeleteUserDataResponse(m: Fields, w: Writer): boolean {
   }
   const holdBottomButtonMs = m.holdBottomButtonMs;
   if (holdBottomButtonMs != null) {
-    if (typeof holdBottomButtonMs !== 'number') return false;
+    if (typeof holdBottomButtonMs !== 'number' || !(Number.isInteger(holdBottomButtonMs) && holdBottomButtonMs >= 0 && holdBottomButtonMs <= 0xffffffff)) return false;
     n++;
     if (holdBottomButtonMs !== 0) w.uint32(24).uint32(holdBottomButtonMs);
   }
@@ -2343,19 +2343,19 @@ export function encodeGetStateResponse(m: Fields, w: Writer): boolean {
   }
   const failedMatches = m.failedMatches;
   if (failedMatches != null) {
-    if (typeof failedMatches !== 'number') return false;
+    if (typeof failedMatches !== 'number' || !(Number.isInteger(failedMatches) && failedMatches >= 0 && failedMatches <= 0xffffffff)) return false;
     n++;
     if (failedMatches !== 0) w.uint32(72).uint32(failedMatches);
   }
   const fidoCredentialCount = m.fidoCredentialCount;
   if (fidoCredentialCount != null) {
-    if (typeof fidoCredentialCount !== 'number') return false;
+    if (typeof fidoCredentialCount !== 'number' || !(Number.isInteger(fidoCredentialCount) && fidoCredentialCount >= 0 && fidoCredentialCount <= 0xffffffff)) return false;
     n++;
     if (fidoCredentialCount !== 0) w.uint32(80).uint32(fidoCredentialCount);
   }
   const batteryPercent = m.batteryPercent;
   if (batteryPercent != null) {
-    if (typeof batteryPercent !== 'number') return false;
+    if (typeof batteryPercent !== 'number' || !(Number.isInteger(batteryPercent) && batteryPercent >= 0 && batteryPercent <= 0xffffffff)) return false;
     n++;
     if (batteryPercent !== 0) w.uint32(88).uint32(batteryPercent);
   }
@@ -2460,7 +2460,7 @@ export function encodeHostMessage(m: Fields, w: Writer): boolean {
   let n = 0;
   const requestId = m.requestId;
   if (requestId != null) {
-    if (typeof requestId !== 'number') return false;
+    if (typeof requestId !== 'number' || !(Number.isInteger(requestId) && requestId >= 0 && requestId <= 0xffffffff)) return false;
     n++;
     if (requestId !== 0) w.uint32(8).uint32(requestId);
   }
@@ -2664,13 +2664,13 @@ export function encodeProtocolVersion(m: Fields, w: Writer): boolean {
   let n = 0;
   const major = m.major;
   if (major != null) {
-    if (typeof major !== 'number') return false;
+    if (typeof major !== 'number' || !(Number.isInteger(major) && major >= 0 && major <= 0xffffffff)) return false;
     n++;
     if (major !== 0) w.uint32(8).uint32(major);
   }
   const minor = m.minor;
   if (minor != null) {
-    if (typeof minor !== 'number') return false;
+    if (typeof minor !== 'number' || !(Number.isInteger(minor) && minor >= 0 && minor <= 0xffffffff)) return false;
     n++;
     if (minor !== 0) w.uint32(16).uint32(minor);
   }
@@ -2963,7 +2963,7 @@ export function encodeScreenReading(m: Fields, w: Writer): boolean {
   }
   const storageWrites = m.storageWrites;
   if (storageWrites != null) {
-    if (typeof storageWrites !== 'number') return false;
+    if (typeof storageWrites !== 'number' || !(Number.isInteger(storageWrites) && storageWrites >= 0 && storageWrites <= 0xffffffff)) return false;
     n++;
     if (storageWrites !== 0) w.uint32(64).uint32(storageWrites);
   }
@@ -3297,7 +3297,7 @@ export function encodeStartCaptureResponse(m: Fields, w: Writer): boolean {
   let n = 0;
   const touchesRequired = m.touchesRequired;
   if (touchesRequired != null) {
-    if (typeof touchesRequired !== 'number') return false;
+    if (typeof touchesRequired !== 'number' || !(Number.isInteger(touchesRequired) && touchesRequired >= 0 && touchesRequired <= 0xffffffff)) return false;
     n++;
     if (touchesRequired !== 0) w.uint32(8).uint32(touchesRequired);
   }
@@ -3382,7 +3382,7 @@ export function encodeStartEnrollmentResponse(m: Fields, w: Writer): boolean {
   }
   const setupCodeLength = m.setupCodeLength;
   if (setupCodeLength != null) {
-    if (typeof setupCodeLength !== 'number') return false;
+    if (typeof setupCodeLength !== 'number' || !(Number.isInteger(setupCodeLength) && setupCodeLength >= 0 && setupCodeLength <= 0xffffffff)) return false;
     n++;
     if (setupCodeLength !== 0) w.uint32(16).uint32(setupCodeLength);
   }
@@ -3528,7 +3528,7 @@ export function encodeVibrated(m: Fields, w: Writer): boolean {
   let n = 0;
   const count = m.count;
   if (count != null) {
-    if (typeof count !== 'number') return false;
+    if (typeof count !== 'number' || !(Number.isInteger(count) && count >= 0 && count <= 0xffffffff)) return false;
     n++;
     if (count !== 0) w.uint32(8).uint32(count);
   }

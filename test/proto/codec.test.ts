@@ -101,4 +101,24 @@ describe('protobuf codecs', () => {
       converted,
     );
   });
+
+  it('refuses a uint32 that is negative, fractional or past 2^32-1 instead of wrapping it, and takes both ends', () => {
+    const withId = (requestId: number): HostMessage => ({
+      requestId,
+      body: { case: 'setLabel', value: { label: 'A' } },
+    });
+    for (const bad of [-1, 1.5, 0x1_0000_0000, Number.NaN, Number.POSITIVE_INFINITY]) {
+      let error: unknown;
+      try {
+        HostMessageCodec.encode(withId(bad));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ProtoError);
+      expect((error as ProtoError).code).toBe('INVALID');
+      expect((error as ProtoError).message).toMatch(/requestId: expected a whole number from 0 to 4294967295/);
+    }
+    for (const good of [0, 0xffffffff])
+      expect(HostMessageCodec.decode(HostMessageCodec.encode(withId(good)))).toEqual(withId(good));
+  });
 });

@@ -1,5 +1,6 @@
 import { createECDH, createHash, createHmac } from 'node:crypto';
 import { derInteger, derSequence } from '../../proto/ctap2/der-writer.js';
+import { P256_N, bigIntOf } from '../../proto/ctap2/p256.js';
 
 /**
  * Deterministic ECDSA over P-256 with SHA-256 (RFC 6979 §3.2): the nonce k comes from an HMAC-SHA-256 DRBG seeded
@@ -16,15 +17,6 @@ import { derInteger, derSequence } from '../../proto/ctap2/der-writer.js';
  * emulator. s is not normalised to low-S (WebAuthn does not ask for it), so the output matches RFC 6979's test
  * vectors exactly and a seeded band's signatures stay what they were. They verify with any standard ECDSA verifier.
  */
-
-/** n, the order of the P-256 base point (SEC 2 §2.4.2): RFC 6979's q. */
-export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-export function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0
-    ? 0n
-    : BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
-}
 
 /** int2octets (RFC 6979 §2.3.3) for qlen = 256: 32 big-endian bytes. */
 const octets = (v: bigint) => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
@@ -48,7 +40,7 @@ const multiplier = createECDH('prime256v1');
 function signRaw(d: bigint, message: Uint8Array): { r: bigint; s: bigint } {
   const h1 = createHash('sha256').update(message).digest();
   // bits2int(h1) (§2.3.2; qlen = hlen = 256, so no shift); bits2octets reduces it mod q (§2.3.4).
-  const e = bytesToBigInt(h1);
+  const e = bigIntOf(h1);
   const x = octets(d);
   const h1Octets = octets(e % P256_N);
   const hmac = (key: Buffer, ...data: Uint8Array[]) => {
@@ -66,10 +58,10 @@ function signRaw(d: bigint, message: Uint8Array): { r: bigint; s: bigint } {
   // §3.2 step h: tlen = qlen = 256, so one HMAC per candidate.
   for (;;) {
     v = hmac(k, v);
-    const nonce = bytesToBigInt(v);
+    const nonce = bigIntOf(v);
     if (nonce >= 1n && nonce < P256_N) {
       multiplier.setPrivateKey(v);
-      const r = bytesToBigInt(multiplier.getPublicKey().subarray(1, 33)) % P256_N;
+      const r = bigIntOf(multiplier.getPublicKey().subarray(1, 33)) % P256_N;
       if (r !== 0n) {
         const s = (inverseModN(nonce) * ((e + r * d) % P256_N)) % P256_N;
         if (s !== 0n) return { r, s };
@@ -93,6 +85,6 @@ export function derSignature(r: bigint, s: bigint): Uint8Array {
 
 /** Deterministic ECDSA-SHA-256 over P-256, DER encoded. */
 export function signP256DerDeterministic(d: Uint8Array, message: Uint8Array): Uint8Array {
-  const { r, s } = signP256Deterministic(bytesToBigInt(d), message);
+  const { r, s } = signP256Deterministic(bigIntOf(d), message);
   return derSignature(r, s);
 }

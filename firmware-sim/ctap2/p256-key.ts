@@ -1,5 +1,6 @@
 import { createECDH, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { P256_N as P256_ORDER, signP256DerDeterministic } from './ecdsa-rfc6979.js';
+import { P256_N as P256_ORDER } from '../../proto/ctap2/p256.js';
+import { signP256DerDeterministic } from './ecdsa-rfc6979.js';
 
 /**
  * How a band signs. `rfc6979`: deterministic nonces (`ecdsa-rfc6979.ts`), so a seeded band's every output follows

@@ -9,6 +9,7 @@ import {
 import { CborError, decodeCanonical, type CborMap } from '../../proto/ctap2/canonical-cbor.js';
 import { Cose, CoseEc2Key } from '../../proto/ctap2/cose.js';
 import { Ctap2MemberError, decodeMembers, members } from '../../proto/ctap2/members.js';
+import { P256_SCALAR_BYTES, bigIntOf, onP256 } from '../../proto/ctap2/p256.js';
 import {
   MAX_CREDENTIAL_ID_BYTES,
   PACKED_ATTESTATION_FORMAT,
@@ -106,7 +107,6 @@ const AttestationObject = members({
 const NONE_ATTESTATION_FORMAT = 'none';
 /** WebAuthn §5.8.1.1 TokenBindingStatus. */
 const TOKEN_BINDING_STATUSES = ['present', 'supported', 'not-supported'];
-const P256_COORDINATE_BYTES = 32;
 
 const refuse = (check: RegistrationCheck, why: string, cause?: unknown) =>
   new RegistrationVerificationError(check, why, cause === undefined ? undefined : { cause });
@@ -361,28 +361,12 @@ function es256Point(map: CborMap): Es256Point {
   }
   if (key.kty !== Cose.KTY_EC2 || key.crv !== Cose.CRV_P256 || key.alg !== Cose.ALG_ES256)
     throw refuse('credential-key', 'the credential public key is not an ES256 P-256 COSE key');
-  if (key.x.length !== P256_COORDINATE_BYTES || key.y.length !== P256_COORDINATE_BYTES)
+  if (key.x.length !== P256_SCALAR_BYTES || key.y.length !== P256_SCALAR_BYTES)
     throw refuse('credential-key', 'the credential public key coordinates are not 32 bytes each');
-  if (!onP256(bigEndian(key.x), bigEndian(key.y)))
+  if (!onP256(bigIntOf(key.x), bigIntOf(key.y)))
     throw refuse('credential-key', 'the credential public key is not a point on P-256');
   return { x: key.x, y: key.y };
 }
-
-/** P-256's field prime p and curve coefficient b (SEC 2 §2.4.2; a = -3). */
-const P256_P = 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n;
-const P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-
-/**
- * SEC 1 §3.2.2.1 (public key validation) for an affine point: x and y in [0, p-1] and y² = x³ - 3x + b (mod p).
- * The point at infinity has no affine form, and (0, 0) fails the equation (b ≠ 0). P-256's cofactor is 1, so a
- * point on the curve is in the group: step 4 (nQ = O) holds with no multiplication.
- */
-export function onP256(x: bigint, y: bigint): boolean {
-  if (x < 0n || x >= P256_P || y < 0n || y >= P256_P) return false;
-  return (y * y - (x * x * x - 3n * x + P256_B)) % P256_P === 0n;
-}
-
-const bigEndian = (bytes: Uint8Array) => BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 
 /** The point as a node:crypto key (JWK import is the cheapest node:crypto route from coordinates). */
 function es256KeyObject(point: Es256Point): KeyObject {

@@ -2,8 +2,8 @@ import { createECDH, createHash, createPublicKey, verify } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { P256_N } from '../../proto/ctap2/p256.js';
 import {
-  P256_N,
   derSignature,
   signP256Deterministic,
   signP256DerDeterministic,

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
-import { onP256 } from '../../host/relying-party/registration-verification.js';
+import { onP256 } from '../../proto/ctap2/p256.js';
 
 /**
  * The relying party's P-256 point check (SEC 1 §3.2.2.1), native BigInt, against @noble/curves' (the library it

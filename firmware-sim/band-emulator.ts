@@ -1,4 +1,4 @@
-import type { BandEvent, Capability } from '../proto/index.js';
+import type { BandEvent, Capability, FidoCredential } from '../proto/index.js';
 import {
   BandMessageCodec,
   isSerialNumber,
@@ -7,15 +7,17 @@ import {
   SERIAL_NUMBER_FORM,
 } from '../proto/index.js';
 import { Command, HidError, type Unit } from '../transport/index.js';
-import { Band } from './band.js';
+import { Band, type BandHooks } from './band.js';
 import type { Clock } from './clock.js';
 import { provisionEnterpriseRpIds, type AttestationMode, type Ctap2Authenticator } from './ctap2/index.js';
 import { answerDebug } from './debug-link.js';
 import type { BandDevice, DeviceContext } from './band-device.js';
 import { BAND_AAGUID, fido2Authenticator, residentCredentialCount, residentCredentials } from './fido2.js';
 import type { FlashOptions } from './flash.js';
+import type { FlashStore } from './flash-store.js';
 import { answerHost, type HostProtocolInfo } from './host-protocol.js';
 import { applyPreset, type Preset } from './preset.js';
+import { Subscribers } from './subscribers.js';
 import type { World } from './world.js';
 
 export const DEFAULT_FIRMWARE_VERSION = 'bandsim 0.1.0';
@@ -64,7 +66,7 @@ export class BandEmulator implements BandDevice {
   private readonly info: HostProtocolInfo;
   private readonly debugLink: boolean;
   private readonly authenticator?: Ctap2Authenticator;
-  private readonly listeners = new Set<(unit: Unit) => void>();
+  private readonly listeners = new Subscribers<Unit>();
 
   constructor(options: BandEmulatorOptions) {
     const firmwareVersion = options.firmwareVersion ?? DEFAULT_FIRMWARE_VERSION;
@@ -74,7 +76,7 @@ export class BandEmulator implements BandDevice {
     const fido2 = options.fido2 ?? true;
     this.hostsCtap2 = fido2;
     const seos = options.seos ?? false;
-    let authenticator: Ctap2Authenticator | undefined;
+    const hooks = new Ctap2Hooks();
     this.band = new Band(
       options.world,
       {
@@ -85,20 +87,16 @@ export class BandEmulator implements BandDevice {
         batteryPercent: options.batteryPercent,
         flash: options.flash,
       },
-      {
-        powerUp: () => authenticator?.powerUp(),
-        fidoCredentials: fido2 ? residentCredentials : undefined,
-        fidoCredentialCount: fido2 ? residentCredentialCount : undefined,
-      },
+      fido2 ? hooks : NO_CTAP2,
     );
     if (fido2) {
-      authenticator = fido2Authenticator(this.band, options.world.clock, {
+      const authenticator = fido2Authenticator(this.band, options.world.clock, {
         aaguid: options.aaguid ?? BAND_AAGUID,
         firmwareVersion,
         attestation: options.attestation,
       });
       if (this.band.isPowered) authenticator.powerUp();
-      this.authenticator = authenticator;
+      this.authenticator = hooks.authenticator = authenticator;
       // A band whose flash cannot be read says so (STORAGE) rather than refuse to exist; it is provisioned once repaired.
       if (options.enterpriseRpIds?.length && this.band.storageFault === undefined) {
         try {
@@ -141,8 +139,7 @@ export class BandEmulator implements BandDevice {
   }
 
   onEvent(listener: (unit: Unit) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Stops the band's timers and detaches it from the body. */
@@ -194,7 +191,26 @@ export class BandEmulator implements BandDevice {
       command: Command.BAND,
       payload: BandMessageCodec.encode({ requestId: 0, body: { case: 'event', value: { kind: event } } }),
     };
-    for (const listener of [...this.listeners]) listener(unit);
+    this.listeners.emit(unit);
+  }
+}
+
+/** What a band without FIDO2 tells nobody. */
+const NO_CTAP2: BandHooks = Object.freeze({});
+
+/** How a band reaches the authenticator it hosts: prototype methods, one small object a band. */
+class Ctap2Hooks implements BandHooks {
+  /** Set once the authenticator exists (the band's first boot runs before it does). */
+  authenticator?: Ctap2Authenticator;
+
+  powerUp(): void {
+    this.authenticator?.powerUp();
+  }
+  fidoCredentials(store: FlashStore): FidoCredential[] {
+    return residentCredentials(store);
+  }
+  fidoCredentialCount(store: FlashStore): number {
+    return residentCredentialCount(store);
   }
 }
 

@@ -11,6 +11,7 @@ import { FlashCorruptError, FlashIoError, PowerCutError } from './flash-errors.j
 import type { FlashChanges, FlashStore } from './flash-store.js';
 import { Flash } from './flash.js';
 import { Matcher } from './matcher.js';
+import { Subscribers } from './subscribers.js';
 import { PresenceWait } from './presence-wait.js';
 import { DeterministicRandom, type RandomSource } from './random.js';
 import { BOOT, isTransition, type Trigger } from './transitions.js';
@@ -40,8 +41,9 @@ export class Band implements Firmware {
   private readonly chip: FlashChip;
   private readonly battery: Battery;
   private readonly controllers: readonly Controller[];
-  private readonly listeners = new Set<(event: BandEvent) => void>();
+  private readonly listeners = new Subscribers<BandEvent>();
   private readonly offBody: () => void;
+  private bootFlash?: FlashStore;
 
   // RAM: everything below is rebuilt by boot().
   private powered = false;
@@ -51,7 +53,8 @@ export class Band implements Firmware {
   private deviceIdBytes: Uint8Array = new Uint8Array(0);
   private stateNow: BandState = 'BAND_STATE_UNSPECIFIED';
   user: StoredUser | undefined;
-  private readonly timers = new Set<Timer>();
+  /** Made on the first timer (a Set with its table is ~180 bytes, and a fleet holds a thousand bands). */
+  private timers: Set<Timer> | undefined;
   /** Unexpected errors in timers and sensor reactions reset the band, as a watchdog would. */
   watchdogResets = 0;
   lastFault?: Error;
@@ -69,8 +72,8 @@ export class Band implements Firmware {
     this.battery.setCharging(this.body.onCharger, this.clock.now());
     this.enrollment = new EnrollmentSession(this);
     this.matcher = new Matcher(this);
-    this.deletion = new DeleteUserData(this, () => this.matcher.deauthenticated());
-    this.presence = new PresenceWait(this, () => this.userVerified);
+    this.deletion = new DeleteUserData(this, this.matcher);
+    this.presence = new PresenceWait(this, this);
     this.display = new Display(this);
     // The presence wait first: ending it redraws, and the others' RAM must still be whole for that.
     this.controllers = [this.presence, this.enrollment, this.matcher, this.deletion];
@@ -81,8 +84,7 @@ export class Band implements Firmware {
   // ------------------------------------------------------------------ what the outside sees
 
   onEvent(listener: (event: BandEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   get isPowered(): boolean {
@@ -116,18 +118,16 @@ export class Band implements Firmware {
   get deviceId(): Uint8Array {
     return new Uint8Array(this.deviceIdBytes);
   }
-  /** The store the CTAP2 authenticator uses: always the current boot's flash. */
+  /** The store the CTAP2 authenticator uses: always the current boot's flash. One object for the band's life. */
   get store(): FlashStore {
-    const current = () => {
-      if (!this.powered) throw new PowerCutError(0, 'off');
-      if (this.fault || !this.flash) throw this.fault ?? new FlashIoError('the flash is not open');
-      return this.flash;
-    };
-    return {
-      get: (key) => current().get(key),
-      keys: (prefix) => current().keys(prefix),
-      commit: (changes) => current().commit(changes),
-    };
+    return (this.bootFlash ??= new BootFlash(this));
+  }
+
+  /** The current boot's flash, or why there is none: the power is off, or the flash could not be read. */
+  currentFlash(): Flash {
+    if (!this.powered) throw new PowerCutError(0, 'off');
+    if (this.fault || !this.flash) throw this.fault ?? new FlashIoError('the flash is not open');
+    return this.flash;
   }
   /** True while the band is worn and authenticated: the CTAP2 authenticator's built-in user verification. */
   get userVerified(): boolean {
@@ -230,8 +230,8 @@ export class Band implements Firmware {
   }
 
   private clearRam(): void {
-    for (const timer of [...this.timers]) timer.cancel();
-    this.timers.clear();
+    if (this.timers) for (const timer of [...this.timers]) timer.cancel();
+    this.timers = undefined;
     for (const controller of this.controllers) controller.reset();
     this.display.dropOverlay();
   }
@@ -329,20 +329,21 @@ export class Band implements Firmware {
   // ------------------------------------------------------------------ plumbing
 
   after(ms: number, action: () => void): Timer {
-    const epoch = this.epochNow;
-    const handle: Timer = {
-      cancel: () => {
-        inner.cancel();
-        this.timers.delete(handle);
-      },
-    };
-    const inner = this.clock.setTimer(ms, () => {
-      this.timers.delete(handle);
-      if (epoch !== this.epochNow || !this.powered) return;
-      this.guard(action);
-    });
-    this.timers.add(handle);
-    return handle;
+    const timer = new BandTimer(this, this.epochNow, action);
+    timer.inner = this.clock.setTimer(ms, () => timer.fire());
+    (this.timers ??= new Set()).add(timer);
+    return timer;
+  }
+
+  /** A timer of after() fired or was cancelled: it is no longer the band's to cancel. */
+  forgetTimer(timer: Timer): void {
+    this.timers?.delete(timer);
+  }
+
+  /** A timer of after() is due: its action runs if the power it was set under is still on. */
+  timerDue(epoch: number, action: () => void): void {
+    if (epoch !== this.epochNow || !this.powered) return;
+    this.guard(action);
   }
 
   /** Sensor reactions and timers have no caller to answer: storage trouble changes the band, anything else resets it. */
@@ -359,12 +360,53 @@ export class Band implements Firmware {
 
   emit(event: BandEvent): void {
     if (!this.powered) return;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // An observer's failure is the observer's: what the band does must not depend on who listens.
-      }
-    }
+    this.listeners.emit(event, callQuietly);
+  }
+}
+
+function callQuietly(listener: (event: BandEvent) => void, event: BandEvent): void {
+  try {
+    listener(event);
+  } catch {
+    // An observer's failure is the observer's: what the band does must not depend on who listens.
+  }
+}
+
+/**
+ * A timer of Band.after(): the handle and the band's record of it in one object (it was an object, two closures and
+ * their context, for every keepalive a presence wait sends).
+ */
+class BandTimer implements Timer {
+  inner?: Timer;
+
+  constructor(
+    private readonly band: Band,
+    private readonly epoch: number,
+    private readonly action: () => void,
+  ) {}
+
+  cancel(): void {
+    this.inner?.cancel();
+    this.band.forgetTimer(this);
+  }
+
+  fire(): void {
+    this.band.forgetTimer(this);
+    this.band.timerDue(this.epoch, this.action);
+  }
+}
+
+/** Band.store: every call reaches the flash of the boot it runs in, or fails as the band's power and flash say. */
+class BootFlash implements FlashStore {
+  constructor(private readonly band: Band) {}
+
+  get(key: string): Uint8Array | undefined {
+    return this.band.currentFlash().get(key);
+  }
+  keys(prefix?: string): string[] {
+    return this.band.currentFlash().keys(prefix);
+  }
+  commit(changes: FlashChanges): void {
+    this.band.currentFlash().commit(changes);
   }
 }

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { Subscribers } from './subscribers.js';
 
 export type ButtonName = 'top' | 'bottom';
 
@@ -29,8 +30,9 @@ export class Body {
   private touchNow?: Touch;
   private wrist = false;
   private charger = false;
-  private readonly down = new Set<ButtonName>();
-  private readonly listeners = new Set<(change: BodyChange) => void>();
+  /** Buttons held down; made at the first press (a fleet holds a thousand bodies, most never pressed). */
+  private down: Set<ButtonName> | undefined;
+  private readonly listeners = new Subscribers<BodyChange>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -44,7 +46,7 @@ export class Body {
     return this.charger;
   }
   isDown(button: ButtonName): boolean {
-    return this.down.has(button);
+    return this.down?.has(button) ?? false;
   }
 
   /** A finger lands on the sensor. Another finger already there lifts first: a sensor feels one touch at a time. */
@@ -84,13 +86,13 @@ export class Body {
   }
 
   buttonDown(button: ButtonName): void {
-    if (this.down.has(button)) return;
-    this.down.add(button);
+    if (this.down?.has(button)) return;
+    (this.down ??= new Set()).add(button);
     this.emit({ kind: 'button', button, down: true });
   }
 
   buttonUp(button: ButtonName): void {
-    if (!this.down.delete(button)) return;
+    if (!this.down?.delete(button)) return;
     this.emit({ kind: 'button', button, down: false });
   }
 
@@ -110,11 +112,10 @@ export class Body {
   }
 
   onChange(listener: (change: BodyChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private emit(change: BodyChange): void {
-    for (const listener of [...this.listeners]) listener(change);
+    this.listeners.emit(change);
   }
 }

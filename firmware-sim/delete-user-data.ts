@@ -19,8 +19,8 @@ export class DeleteUserData implements Controller {
 
   constructor(
     private readonly band: Firmware,
-    /** Tells the matcher the wearer is gone (its deauthentication event and vibration). */
-    private readonly deauthenticated: () => void,
+    /** Told the wearer is gone (its deauthentication event and vibration). */
+    private readonly matcher: { deauthenticated(): void },
   ) {}
 
   request(): DeleteUserDataResponse {
@@ -47,7 +47,7 @@ export class DeleteUserData implements Controller {
     if (this.band.state !== 'BAND_STATE_DELETE_PROMPT') return false;
     if (this.keptAuth) {
       this.keptAuth = false;
-      this.deauthenticated();
+      this.matcher.deauthenticated();
     }
     this.band.redraw();
     return true;

@@ -10,7 +10,9 @@ import {
   type AttestationMode,
 } from './ctap2/index.js';
 import { decodeResidentCredential } from './ctap2/resident-credential.js';
-import type { BioSensor } from './ctap2/env.js';
+import type { BioSampleOutcome, BioSensor, BioTemplate, Ctap2Env, UserPresenceRequest } from './ctap2/env.js';
+import type { Signing } from './ctap2/p256-key.js';
+import type { DeviceContext } from './band-device.js';
 import type { SampleOutcome, SampleVerdict } from './enrollment-session.js';
 import { EnrollSampleStatus } from '../proto/ctap2/bio-enrollment.js';
 import type { FlashStore } from './flash-store.js';
@@ -35,26 +37,53 @@ export function fido2Authenticator(
   clock: Clock,
   config: { aaguid: Uint8Array; firmwareVersion: string; attestation?: AttestationMode },
 ): Ctap2Authenticator {
-  return new Ctap2Authenticator(
-    {
-      store: band.store,
-      random: (n) => band.random.bytes(n),
-      now: () => clock.now(),
-      signing: () => (band.random.seeded ? 'rfc6979' : 'system'),
-      userPresence: (request, ctx) => band.presence.wait(ctx, request),
-      userVerified: () => band.userVerified,
-      userEnrolled: () => band.enrolled,
-      bio: bandSensor(band),
-      deviceId: () => band.deviceId,
-    },
-    {
-      aaguid: config.aaguid,
-      firmwareVersion: numericVersion(config.firmwareVersion),
-      // How many discoverable credentials the band's flash holds: proto's limit, also band.proto's list maximum.
-      maxResidentCredentials: MAX_DISCOVERABLE_CREDENTIALS,
-      attestation: config.attestation,
-    },
-  );
+  return new Ctap2Authenticator(new BandCtap2Env(band, clock), {
+    aaguid: config.aaguid,
+    firmwareVersion: numericVersion(config.firmwareVersion),
+    // How many discoverable credentials the band's flash holds: proto's limit, also band.proto's list maximum.
+    maxResidentCredentials: MAX_DISCOVERABLE_CREDENTIALS,
+    attestation: config.attestation,
+  });
+}
+
+/**
+ * The band as its authenticator's Ctap2Env. A class, not an object of arrow functions: a fleet holds a thousand
+ * bands in one process, and fourteen closures (and their contexts) a band were a measurable part of its live heap.
+ */
+class BandCtap2Env implements Ctap2Env {
+  readonly bio: BioSensor;
+
+  constructor(
+    private readonly band: Band,
+    private readonly clock: Clock,
+  ) {
+    this.bio = new BandSensor(band);
+  }
+
+  get store(): FlashStore {
+    return this.band.store;
+  }
+  random(n: number): Uint8Array {
+    return this.band.random.bytes(n);
+  }
+  now(): number {
+    return this.clock.now();
+  }
+  signing(): Signing {
+    return this.band.random.seeded ? 'rfc6979' : 'system';
+  }
+  userPresence(request: UserPresenceRequest, ctx: DeviceContext): Promise<boolean> {
+    return this.band.presence.wait(ctx, request);
+  }
+  userVerified(): boolean {
+    return this.band.userVerified;
+  }
+  userEnrolled(): boolean {
+    return this.band.enrolled;
+  }
+  deviceId(): Uint8Array {
+    return this.band.deviceId;
+  }
 }
 
 /** What the band's capture pipeline says of a sample, in CTAP 2.1 §6.7.3's terms (lastEnrollSampleStatus). */
@@ -65,53 +94,78 @@ const SAMPLE_STATUS: Record<SampleVerdict, (typeof EnrollSampleStatus)[keyof typ
   'other-finger': EnrollSampleStatus.CTAP2_ENROLL_FEEDBACK_FP_MERGE_FAILURE,
 };
 
+/** The band model's sample timeouts: one frozen object for every band. */
+const SAMPLE_TIMEOUT_MS = Object.freeze({
+  default: Rules.CTAP_SAMPLE_TIMEOUT_MS,
+  max: Rules.MAX_CTAP_SAMPLE_TIMEOUT_MS,
+});
+
 /**
  * The band's fingerprint sensor as authenticatorBioEnrollment sees it: the one template is the wearer's, and its
  * friendly name is the band's label (what the band shows), so renaming over CTAP is set_label. Enrolling over CTAP
  * runs the band's own capture (EnrollmentSession) and stores a local user (docs/band.md).
  */
-function bandSensor(band: Band): BioSensor {
-  return {
-    sampleTimeoutMs: { default: Rules.CTAP_SAMPLE_TIMEOUT_MS, max: Rules.MAX_CTAP_SAMPLE_TIMEOUT_MS },
-    beginEnrollment: () => {
-      const begun = band.enrollment.beginOverCtap();
-      if ('refused' in begun)
-        return { ok: false, problem: begun.refused === 'full' ? 'full' : 'denied', detail: begun.detail };
-      return { ok: true, templateId: begun.templateId };
-    },
-    enrollingTemplateId: () => band.enrollment.ctapTemplateId,
-    nextSample: async (ctx, timeoutMs) => {
-      const outcome: SampleOutcome = await band.enrollment.nextSample(ctx, timeoutMs);
-      if (outcome.kind !== 'sample') return outcome;
-      return { kind: 'sample', status: SAMPLE_STATUS[outcome.verdict], remaining: outcome.remaining };
-    },
-    cancelEnrollment: () => band.enrollment.cancelOverCtap(),
-    removeEnrollment: () => {
-      const removed = band.enrollment.removeOverCtap();
-      return removed.removed ? { ok: true } : { ok: false, detail: removed.detail };
-    },
-    samplesRequired: Rules.TOUCHES_REQUIRED,
-    // Labels are drawn in the display's ASCII font: characters are bytes.
-    maxFriendlyNameBytes: MAX_LABEL_CHARS,
-    enrollment: () => {
-      const template = band.user ? band.read(Keys.template) : undefined;
-      if (!band.user || !template) return undefined;
-      return { templateId: templateIdOf(template), friendlyName: band.user.label };
-    },
-    rename: (name) => {
-      const user = band.user;
-      if (!user) throw new Error('the authenticator renamed a template on a band without a user');
-      if (name === '' || Buffer.byteLength(name) > MAX_LABEL_CHARS)
-        return {
-          ok: false,
-          problem: 'length',
-          detail: `a friendly name is 1 to ${MAX_LABEL_CHARS} bytes, got ${Buffer.byteLength(name)}`,
-        };
-      const label = resolveLabel(name, user.userName);
-      if (!label.ok) return { ok: false, problem: 'undrawable', detail: label.problem };
-      return { ok: true, name: band.enrollment.setLabel(label.label).label };
-    },
-  };
+class BandSensor implements BioSensor {
+  constructor(private readonly band: Band) {}
+
+  get sampleTimeoutMs(): { default: number; max: number } {
+    return SAMPLE_TIMEOUT_MS;
+  }
+  get samplesRequired(): number {
+    return Rules.TOUCHES_REQUIRED;
+  }
+  /** Labels are drawn in the display's ASCII font: characters are bytes. */
+  get maxFriendlyNameBytes(): number {
+    return MAX_LABEL_CHARS;
+  }
+
+  beginEnrollment(): { ok: true; templateId: Uint8Array } | { ok: false; problem: 'full' | 'denied'; detail: string } {
+    const begun = this.band.enrollment.beginOverCtap();
+    if ('refused' in begun)
+      return { ok: false, problem: begun.refused === 'full' ? 'full' : 'denied', detail: begun.detail };
+    return { ok: true, templateId: begun.templateId };
+  }
+
+  enrollingTemplateId(): Uint8Array | undefined {
+    return this.band.enrollment.ctapTemplateId;
+  }
+
+  async nextSample(ctx: DeviceContext, timeoutMs: number): Promise<BioSampleOutcome> {
+    const outcome: SampleOutcome = await this.band.enrollment.nextSample(ctx, timeoutMs);
+    if (outcome.kind !== 'sample') return outcome;
+    return { kind: 'sample', status: SAMPLE_STATUS[outcome.verdict], remaining: outcome.remaining };
+  }
+
+  cancelEnrollment(): boolean {
+    return this.band.enrollment.cancelOverCtap();
+  }
+
+  removeEnrollment(): { ok: true } | { ok: false; detail: string } {
+    const removed = this.band.enrollment.removeOverCtap();
+    return removed.removed ? { ok: true } : { ok: false, detail: removed.detail };
+  }
+
+  enrollment(): BioTemplate | undefined {
+    const band = this.band;
+    const template = band.user ? band.read(Keys.template) : undefined;
+    if (!band.user || !template) return undefined;
+    return { templateId: templateIdOf(template), friendlyName: band.user.label };
+  }
+
+  rename(name: string): { ok: true; name: string } | { ok: false; problem: 'length' | 'undrawable'; detail: string } {
+    const band = this.band;
+    const user = band.user;
+    if (!user) throw new Error('the authenticator renamed a template on a band without a user');
+    if (name === '' || Buffer.byteLength(name) > MAX_LABEL_CHARS)
+      return {
+        ok: false,
+        problem: 'length',
+        detail: `a friendly name is 1 to ${MAX_LABEL_CHARS} bytes, got ${Buffer.byteLength(name)}`,
+      };
+    const label = resolveLabel(name, user.userName);
+    if (!label.ok) return { ok: false, problem: 'undrawable', detail: label.problem };
+    return { ok: true, name: band.enrollment.setLabel(label.label).label };
+  }
 }
 
 /** CTAP getInfo wants an integer: "bandsim 1.2.3" is 10203. */

@@ -11,8 +11,11 @@ import type { BandDevice, DeviceContext } from './band-device.js';
 
 /** What an endpoint (a framed link, a CTAPHID channel) gives a transaction to talk back through. */
 export interface TransactionHooks {
-  /** The answer: the band's reply, or ERROR OTHER if it failed. Never called after abandon(). */
-  answer(unit: Unit): void;
+  /**
+   * The answer: the band's reply, or ERROR OTHER if it failed, and the transaction it answers (so one hooks object
+   * can serve every request of an endpoint). Never called after abandon().
+   */
+  answer(unit: Unit, transaction: Transaction): void;
   /** One KEEPALIVE with this status byte. */
   keepalive(status: number): void;
   /** The band's clock: KEEPALIVEs are timed on it, so a test decides when they go. */
@@ -152,6 +155,6 @@ class RunningTransaction implements Transaction, DeviceContext {
 
   answered(answer: Unit): void {
     this.#ticker?.cancel();
-    if (!this.#abandoned) this.hooks.answer(answer);
+    if (!this.#abandoned) this.hooks.answer(answer, this);
   }
 }

@@ -24,8 +24,8 @@ export class PresenceWait implements Controller {
 
   constructor(
     private readonly band: Firmware,
-    /** True while the band is worn and authenticated (the kernel's userVerified). */
-    private readonly verified: () => boolean,
+    /** userVerified: true while the band is worn and authenticated (the kernel). */
+    private readonly kernel: { readonly userVerified: boolean },
   ) {}
 
   /** What the CONFIRM screen asks the wearer to confirm, while it waits. */
@@ -41,7 +41,7 @@ export class PresenceWait implements Controller {
    */
   wait(ctx: DeviceContext, what: PresenceRequest = { purpose: '' }): Promise<boolean> {
     if (this.band.config.autoPresence) return Promise.resolve(true);
-    if (!this.verified() || this.waiting || ctx.signal.aborted) return Promise.resolve(false);
+    if (!this.kernel.userVerified || this.waiting || ctx.signal.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
       let keepalive: Timer | undefined;
       const beat = () => {

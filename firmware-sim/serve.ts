@@ -9,7 +9,7 @@ import {
 import { SystemClock, type Clock } from './clock.js';
 import type { BandDevice } from './band-device.js';
 import { initReply } from './init-reply.js';
-import { OneTransaction, type Transaction } from './one-transaction.js';
+import { OneTransaction, type Transaction, type TransactionHooks } from './one-transaction.js';
 
 /** Framed links (serial, TCP, loopback) have no CTAPHID channels; INIT still answers, with this one. */
 const FRAMED_CHANNEL = 1;
@@ -32,48 +32,75 @@ export interface ServeOptions {
  * for the next host.
  */
 export function serveBand(device: BandDevice, transport: Transport, options: ServeOptions = {}): Serving {
-  const gate = OneTransaction.of(device);
-  const clock = options.clock ?? device.clock ?? new SystemClock();
-  let mine: Transaction | undefined;
-  const send = (unit: Unit) => {
-    if (transport.isOpen) transport.send(unit).catch(() => undefined);
-  };
-  const error = (code: number) => send({ command: Command.ERROR, payload: Uint8Array.of(code) });
+  return new FramedServing(device, transport, options.clock ?? device.clock ?? new SystemClock());
+}
 
-  const offUnit = transport.onUnit((unit) => {
+/**
+ * One served link: its own TransactionHooks for every request, so a request in flight costs no closures of its
+ * own (a fleet serves a thousand links in one process).
+ */
+class FramedServing implements Serving, TransactionHooks {
+  private readonly gate: OneTransaction;
+  private mine: Transaction | undefined;
+  private readonly offUnit: () => void;
+  private readonly offEvent: () => void;
+  private readonly offClose: () => void;
+
+  constructor(
+    private readonly device: BandDevice,
+    private readonly transport: Transport,
+    readonly clock: Clock,
+  ) {
+    this.gate = OneTransaction.of(device);
+    this.offUnit = transport.onUnit((unit) => this.received(unit));
+    this.offEvent = device.onEvent((unit) => this.send(unit));
+    this.offClose = transport.onClose(() => this.mine?.abandon());
+  }
+
+  stop(): void {
+    this.offUnit();
+    this.offEvent();
+    this.offClose();
+    this.mine?.abandon();
+    this.mine = undefined;
+  }
+
+  answer(unit: Unit, transaction: Transaction): void {
+    if (this.mine === transaction) this.mine = undefined;
+    this.send(unit);
+  }
+
+  keepalive(status: number): void {
+    this.send({ command: Command.KEEPALIVE, payload: Uint8Array.of(status) });
+  }
+
+  private received(unit: Unit): void {
     if (unit.command === Command.CANCEL) {
-      mine?.cancel();
+      this.mine?.cancel();
       return;
     }
     if (unit.command === Command.INIT) {
-      if (unit.payload.length !== INIT_NONCE_SIZE) return error(HidError.INVALID_LEN);
-      mine?.abandon();
-      mine = undefined;
-      return send({
+      if (unit.payload.length !== INIT_NONCE_SIZE) return this.error(HidError.INVALID_LEN);
+      this.mine?.abandon();
+      this.mine = undefined;
+      return this.send({
         command: Command.INIT,
-        payload: initReply(unit.payload, FRAMED_CHANNEL, { cbor: device.hostsCtap2 }),
+        payload: initReply(unit.payload, FRAMED_CHANNEL, { cbor: this.device.hostsCtap2 }),
       });
     }
-    const transaction = gate.begin(unit, {
-      clock,
-      answer: (answer) => {
-        if (mine === transaction) mine = undefined;
-        send(answer);
-      },
-      keepalive: (status) => send({ command: Command.KEEPALIVE, payload: Uint8Array.of(status) }),
-    });
-    if (!transaction) return error(HidError.CHANNEL_BUSY);
-    if (!runsBesideTransaction(unit.command)) mine = transaction;
-  });
-  const offEvent = device.onEvent(send);
-  const offClose = transport.onClose(() => mine?.abandon());
-  return {
-    stop() {
-      offUnit();
-      offEvent();
-      offClose();
-      mine?.abandon();
-      mine = undefined;
-    },
-  };
+    const transaction = this.gate.begin(unit, this);
+    if (!transaction) return this.error(HidError.CHANNEL_BUSY);
+    if (!runsBesideTransaction(unit.command)) this.mine = transaction;
+  }
+
+  private error(code: number): void {
+    this.send({ command: Command.ERROR, payload: Uint8Array.of(code) });
+  }
+
+  /** A failed write (the host went away) is dropped: the band keeps running for the next host. */
+  private send(unit: Unit): void {
+    if (this.transport.isOpen) this.transport.send(unit).catch(ignore);
+  }
 }
+
+function ignore(): void {}

@@ -27,6 +27,12 @@ import { handleU2f } from './u2f.js';
 import { requireUserPresence } from './user-presence.js';
 import { VolatileState } from './volatile-state.js';
 
+/**
+ * The queue moves on however a command ended, and keeps nothing of it: a queue left resolved to the last reply
+ * held its bytes for as long as the band sat idle.
+ */
+function settled(): void {}
+
 /** Observes every command's outcome, e.g. for a band log; never changes it. */
 export type Ctap2Observer = (event: { command: number; status: number; error?: Error }) => void;
 
@@ -67,7 +73,8 @@ export class Ctap2Authenticator {
   private readonly store: Fido2Store;
   private readonly credentials: Credentials;
   private readonly volatile: VolatileState;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The turn of the next command: settles, to nothing, when the last one queued has answered. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly env: Ctap2Env,
@@ -75,9 +82,10 @@ export class Ctap2Authenticator {
     private readonly observer?: Ctap2Observer,
   ) {
     this.config = resolveConfig(config);
-    this.store = new Fido2Store(env.store, (n) => env.random(n));
-    this.credentials = new Credentials(this.store, () => env.signing?.() ?? 'rfc6979');
-    this.volatile = new VolatileState((n) => env.random(n));
+    // The env itself, not arrow functions around it: no closures kept per authenticator (a fleet holds 1,000).
+    this.store = new Fido2Store(env.store, env);
+    this.credentials = new Credentials(this.store, env);
+    this.volatile = new VolatileState(env);
   }
 
   /**
@@ -91,7 +99,7 @@ export class Ctap2Authenticator {
 
   handle(request: Uint8Array, ctx: DeviceContext): Promise<Uint8Array> {
     const run = this.queue.then(() => this.process(request, ctx));
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(settled, settled);
     return run;
   }
 
@@ -101,7 +109,7 @@ export class Ctap2Authenticator {
       this.volatile.stateful = undefined;
       return handleU2f(this.context(ctx), request);
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.then(settled, settled);
     return run;
   }
 

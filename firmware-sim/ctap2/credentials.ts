@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { bytesEqual, hex } from './bytes.js';
 import { openCredentialId, type CredentialSecret } from './credential-id.js';
+import type { Ctap2Env } from './env.js';
 import type { Fido2Store } from './fido2-store.js';
 import { StoreKeys } from './fido2-store.js';
 import { deriveMasterKeys, type MasterKeys } from './master-keys.js';
@@ -20,6 +21,13 @@ export interface Credential {
   resident?: ResidentCredential;
 }
 
+/** A credential ID opened under the current master: for whom, what it holds, its key. */
+interface OpenedId {
+  rpIdHash: Uint8Array;
+  secret: CredentialSecret;
+  key: P256Key;
+}
+
 /** How many opened credential IDs a band keeps (see `Credentials.opened`). */
 const OPENED_KEPT = 32;
 
@@ -34,14 +42,19 @@ export class Credentials {
    * again, and what an ID opens to depends only on the wrap key, the RP and the ID: so it is kept, under the
    * master's derived keys, and forgotten with them (a wipe draws a new master; a band without one keeps nothing).
    */
-  private readonly opened = new Map<string, { rpIdHash: Uint8Array; secret: CredentialSecret; key: P256Key }>();
+  private opened: Map<string, OpenedId> | undefined;
   private openedUnder?: Readonly<MasterKeys>;
 
   constructor(
     private readonly store: Fido2Store,
-    /** How the band signs right now (RFC 6979 on a seeded band). */
-    readonly signing: () => Signing = () => 'rfc6979',
+    /** Says how the band signs right now (RFC 6979 on a seeded band); without it, RFC 6979. */
+    private readonly env?: Pick<Ctap2Env, 'signing'>,
   ) {}
+
+  /** How credentials sign right now: asked at each use, as a band's randomness can be reseeded. */
+  signing(): Signing {
+    return this.env?.signing?.() ?? 'rfc6979';
+  }
 
   /** A new credential key pair, signing as the band does. */
   generateKey(random: (n: number) => Uint8Array): P256Key {
@@ -72,13 +85,15 @@ export class Credentials {
     const master = this.store.master();
     const keys = master === undefined ? undefined : deriveMasterKeys(master);
     if (keys !== this.openedUnder) {
-      this.opened.clear();
+      this.opened = undefined;
       this.openedUnder = keys;
     }
     if (keys === undefined) return undefined;
+    // Made on the first opening: a band that never asserts keeps no empty Map.
+    const opened = (this.opened ??= new Map<string, OpenedId>());
     const signing = this.signing();
     const id = hex(credentialId);
-    let entry = this.opened.get(id);
+    let entry = opened.get(id);
     if (entry === undefined || !bytesEqual(entry.rpIdHash, rpIdHash)) {
       const secret = openCredentialId(keys.credentialWrap, rpIdHash, credentialId);
       if (secret === undefined) return undefined;
@@ -87,9 +102,9 @@ export class Credentials {
       // The band's world was seeded or unseeded since: the key signs the way the band does now.
       entry = { ...entry, key: P256Key.fromScalar(entry.secret.privateKey, signing) };
     }
-    this.opened.delete(id);
-    this.opened.set(id, entry);
-    if (this.opened.size > OPENED_KEPT) this.opened.delete(this.opened.keys().next().value!);
+    opened.delete(id);
+    opened.set(id, entry);
+    if (opened.size > OPENED_KEPT) opened.delete(opened.keys().next().value!);
     return entry;
   }
 

@@ -1,4 +1,5 @@
 import type { FlashChanges, FlashStore } from '../flash-store.js';
+import type { Ctap2Env } from './env.js';
 import { decodeCanonical, encodeCanonical } from '../../proto/ctap2/canonical-cbor.js';
 import { MAX_PIN_BYTES, MIN_PIN_LENGTH } from '../../proto/limits.js';
 import { hex } from './bytes.js';
@@ -53,7 +54,8 @@ export const MAX_PIN_RETRIES = 8;
 export class Fido2Store {
   constructor(
     private readonly store: FlashStore,
-    private readonly random: (n: number) => Uint8Array,
+    /** Where a new master secret comes from (the authenticator's Ctap2Env). */
+    private readonly source: Pick<Ctap2Env, 'random'>,
   ) {}
 
   get(key: string): Uint8Array | undefined {
@@ -85,7 +87,7 @@ export class Fido2Store {
   masterForWrite(): { master: Uint8Array; put: Record<string, Uint8Array> } {
     const existing = this.master();
     if (existing !== undefined) return { master: existing, put: {} };
-    const master = this.random(32);
+    const master = this.source.random(32);
     return { master, put: { [StoreKeys.master]: master } };
   }
 

@@ -1,5 +1,6 @@
 import type { PreparedExtension } from '../../proto/ctap2/extensions/extension.js';
 import { P256Key } from './p256-key.js';
+import type { Ctap2Env } from './env.js';
 import { PinUvAuthTokenState } from './pin-uv-auth-token.js';
 
 /** §6.2.3 / §6.8: getNextAssertion and the credentialManagement enumerations must follow within 30 s. */
@@ -63,43 +64,45 @@ export class VolatileState {
   stateful: StatefulCommand | undefined;
   u2f: U2fPresence = { asking: false };
   largeBlobWrite: PendingLargeBlobWrite | undefined;
-  private readonly keyAgreementKeys = new Map<number, P256Key>();
-  private readonly tokens = new Map<number, Uint8Array>();
+  // By PIN/UV protocol; made on first use: most bands never run clientPin, and an empty Map is ~150 bytes.
+  private keyAgreementKeys: Map<number, P256Key> | undefined;
+  private tokens: Map<number, Uint8Array> | undefined;
 
-  constructor(private readonly random: (n: number) => Uint8Array) {}
+  /** `source`: the authenticator's Ctap2Env, where every random value comes from. */
+  constructor(private readonly source: Pick<Ctap2Env, 'random'>) {}
 
   /** The authenticator's ECDH key for one PIN/UV protocol, generated on first use after power-up or regeneration. */
   keyAgreementKey(protocol: number): P256Key {
-    let key = this.keyAgreementKeys.get(protocol);
+    let key = this.keyAgreementKeys?.get(protocol);
     if (key === undefined) {
-      key = P256Key.generate(this.random);
-      this.keyAgreementKeys.set(protocol, key);
+      key = P256Key.generate((n) => this.source.random(n));
+      (this.keyAgreementKeys ??= new Map()).set(protocol, key);
     }
     return key;
   }
 
   regenerateKeyAgreementKey(protocol: number): void {
-    this.keyAgreementKeys.delete(protocol);
+    this.keyAgreementKeys?.delete(protocol);
   }
 
   pinUvAuthToken(protocol: number): Uint8Array {
-    let token = this.tokens.get(protocol);
+    let token = this.tokens?.get(protocol);
     if (token === undefined) {
-      token = this.random(32);
-      this.tokens.set(protocol, token);
+      token = this.source.random(32);
+      (this.tokens ??= new Map()).set(protocol, token);
     }
     return token;
   }
 
   /** resetPinUvAuthToken() for every protocol: fresh token values, and the old token state stops. */
   resetPinUvAuthTokens(): void {
-    this.tokens.clear();
+    this.tokens = undefined;
     this.token.stop();
   }
 
   /** Forget everything but the power-up time (used by power-up itself and by authenticatorReset). */
   clear(): void {
-    this.keyAgreementKeys.clear();
+    this.keyAgreementKeys = undefined;
     this.resetPinUvAuthTokens();
     this.consecutivePinMismatches = 0;
     this.stateful = undefined;

@@ -13,7 +13,7 @@ import {
   type RequestOf,
 } from '../proto/index.js';
 import { Command, type Transport, type Unit } from '../transport/index.js';
-import { BandChannel, type CallOptions } from './channel.js';
+import { BandChannel, replyToSameCommand, type CallOptions } from './channel.js';
 import { DebugLink } from './debug-link.js';
 import { Fido2Client } from './fido2/index.js';
 import { BandClientError, BandError } from './errors.js';
@@ -21,6 +21,8 @@ import { EventQueue } from './event-queue.js';
 import { heartbeatSettings, type HeartbeatOptions } from './heartbeat.js';
 
 export type { BandEvent };
+
+const payloadOf = (unit: Unit) => unit.payload;
 
 /** What `BandClient.events()` yields and until when. */
 export interface BandEventsOptions {
@@ -62,11 +64,14 @@ export class BandClient {
   /** CTAP2 on the same link (CBOR command), sharing the one-call-at-a-time rule with band calls. */
   readonly fido2: Fido2Client;
   private nextRequestId = 1;
-  private readonly eventListeners = new Set<(event: BandEvent) => void>();
-  /** Ends each open events() iterator: close() ends them all. */
-  private readonly eventStops = new Set<() => void>();
+  /**
+   * The open events() iterators: each one's listener, and what ends it (close() ends them all). Made at the first
+   * events() call: most clients never open one, and two empty Sets per band were a measurable part of 1,000 bands'
+   * heap (test/bench/fleet.ts).
+   */
+  private eventListeners?: Set<(event: BandEvent) => void>;
+  private eventStops?: Set<() => void>;
   private lastDecoded?: { unit: Unit; message: BandMessage | null };
-  private readonly offUnsolicited: () => void;
   private info?: GetInfoResponse;
   private closingTransport?: Promise<void>;
   /** Unsolicited units that were not band events (stray replies to timed-out calls, garbage). */
@@ -82,11 +87,13 @@ export class BandClient {
     this.heartbeat = heartbeatSettings(options.heartbeat);
     this.channel = new BandChannel(transport, options.timeoutMs ?? 5_000);
     this.debug = new DebugLink(this.channel);
-    this.fido2 = new Fido2Client(async (command, payload, opts) => {
-      const reply = await this.channel.transact({ command, payload }, (u) => u.command === command, opts);
-      return reply.payload;
-    });
-    this.offUnsolicited = this.channel.onUnsolicited((unit) => this.dispatchEvent(unit));
+    const channel = this.channel;
+    // Not an async function: its frame and promise were kept for every call in flight (a wait for a tap lasts).
+    this.fido2 = new Fido2Client((command, payload, opts) =>
+      channel.transact({ command, payload }, replyToSameCommand, opts).then(payloadOf),
+    );
+    // channel.close() ends the subscription (close() calls it), so its unsubscribe function is not kept.
+    this.channel.onUnsolicited((unit) => this.dispatchEvent(unit));
   }
 
   /** Opens a client and checks the band speaks our major protocol version (GetInfo first, as the protocol asks). */
@@ -172,29 +179,24 @@ export class BandClient {
 
   /** CTAPHID PING: the band echoes `data`. */
   async ping(data: Uint8Array, options?: CallOptions): Promise<Uint8Array> {
-    const reply = await this.channel.transact(
-      { command: Command.PING, payload: data },
-      (u) => u.command === Command.PING,
-      options,
-    );
+    const reply = await this.channel.transact({ command: Command.PING, payload: data }, replyToSameCommand, options);
     return reply.payload;
   }
 
   /** CTAPHID WINK: the band shows it is the one being talked to. */
   async wink(options?: CallOptions): Promise<void> {
-    await this.channel.transact(
-      { command: Command.WINK, payload: new Uint8Array(0) },
-      (u) => u.command === Command.WINK,
-      options,
-    );
+    await this.channel.transact({ command: Command.WINK, payload: new Uint8Array(0) }, replyToSameCommand, options);
   }
 
   /** Sends one request and returns the band's reply of the same name; a band Error becomes a BandError. */
   async call<K extends RequestName>(name: K, request: Init<RequestOf<K>>, options?: CallOptions): Promise<ReplyOf<K>> {
     const requestId = this.takeRequestId();
-    const payload = HostMessageCodec.encode({ requestId, body: { case: name, value: request } as Init<HostBody> });
+    // Encoded in the argument, not held in a local the call's frame would keep while it waits for the reply.
     const unit = await this.channel.transact(
-      { command: Command.BAND, payload },
+      {
+        command: Command.BAND,
+        payload: HostMessageCodec.encode({ requestId, body: { case: name, value: request } as Init<HostBody> }),
+      },
       (u) => {
         const message = this.decode(u);
         if (!message) return false;
@@ -231,9 +233,11 @@ export class BandClient {
    */
   events(options: BandEventsOptions = {}): AsyncIterableIterator<BandEvent> {
     const queue = new EventQueue<BandEvent>(this.options.eventBuffer ?? 1_000);
+    const eventListeners = (this.eventListeners ??= new Set());
+    const eventStops = (this.eventStops ??= new Set());
     const stop = () => {
-      this.eventListeners.delete(listener);
-      this.eventStops.delete(stop);
+      eventListeners.delete(listener);
+      eventStops.delete(stop);
       offClose();
       options.signal?.removeEventListener('abort', stop);
       queue.end();
@@ -243,8 +247,8 @@ export class BandClient {
       queue.push(event);
       if (options.until?.(event)) stop();
     };
-    this.eventListeners.add(listener);
-    this.eventStops.add(stop);
+    eventListeners.add(listener);
+    eventStops.add(stop);
     const offClose = this.transport.onClose(() => stop());
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
@@ -256,10 +260,9 @@ export class BandClient {
    * opened it: close it too (`await transport.close()`) to release the port or socket.
    */
   close(): void {
-    this.offUnsolicited();
     this.channel.close();
-    for (const stop of [...this.eventStops]) stop();
-    this.eventListeners.clear();
+    if (this.eventStops) for (const stop of [...this.eventStops]) stop();
+    this.eventListeners?.clear();
     if (this.options.ownsTransport && !this.closingTransport) this.closingTransport = this.transport.close();
   }
 
@@ -301,6 +304,6 @@ export class BandClient {
       this.droppedUnits++;
       return;
     }
-    for (const listener of [...this.eventListeners]) listener(kind);
+    if (this.eventListeners) for (const listener of [...this.eventListeners]) listener(kind);
   }
 }

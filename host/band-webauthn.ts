@@ -30,6 +30,8 @@ export interface BandWebAuthnOptions {
   enterpriseRpIds?: readonly string[];
 }
 
+const NO_RP_IDS: readonly string[] = Object.freeze([]);
+
 const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
 /**
@@ -48,19 +50,49 @@ export class BandWebAuthn implements WebAuthnClient {
   ) {
     this.ceremonyTimeoutMs = options.ceremonyTimeoutMs ?? 60_000;
     this.user = options.user;
-    this.enterpriseRpIds = [...(options.enterpriseRpIds ?? [])];
+    // A copy, so a caller's later change does not move the policy; none shared when there are none (most bands).
+    this.enterpriseRpIds = options.enterpriseRpIds?.length ? [...options.enterpriseRpIds] : NO_RP_IDS;
   }
 
-  /** A WebAuthn registration: relying-party creation options in, the registration response to verify out. */
-  async create(
+  /**
+   * A WebAuthn registration: relying-party creation options in, the registration response to verify out.
+   * Not an async function unless enterprise attestation is asked for: it waits as long as the person takes to tap,
+   * and its frame was kept per band meanwhile (heap snapshot, test/bench/fleet.ts). Bad options still reject.
+   */
+  create(
     options: PublicKeyCredentialCreationOptionsJSON,
     origin: string,
     ceremony: CeremonyOptions = {},
   ): Promise<RegistrationResponseJSON> {
+    try {
+      const rpId = options.rp.id ?? new URL(origin).hostname;
+      if (options.attestation === 'enterprise') return this.createEnterprise(options, origin, ceremony, rpId);
+      return this.makeCredential(options, origin, ceremony, rpId, undefined).then(registrationResponseJSON);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would
+      return Promise.reject(error);
+    }
+  }
+
+  private async createEnterprise(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    origin: string,
+    ceremony: CeremonyOptions,
+    rpId: string,
+  ): Promise<RegistrationResponseJSON> {
+    const enterpriseAttestation = await this.enterpriseAttestation(rpId, ceremony);
+    return registrationResponseJSON(await this.makeCredential(options, origin, ceremony, rpId, enterpriseAttestation));
+  }
+
+  private makeCredential(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    origin: string,
+    ceremony: CeremonyOptions,
+    rpId: string,
+    enterpriseAttestation: EnterpriseAttestationKind | undefined,
+  ) {
     const rk = options.authenticatorSelection?.residentKey !== 'discouraged';
-    const rpId = options.rp.id ?? new URL(origin).hostname;
-    const enterpriseAttestation = await this.enterpriseAttestation(options, rpId, ceremony);
-    const result = await this.fido2.makeCredential(
+    return this.fido2.makeCredential(
       {
         challenge: options.challenge,
         origin,
@@ -73,7 +105,6 @@ export class BandWebAuthn implements WebAuthnClient {
       },
       this.transactOptions(ceremony, rpId),
     );
-    return registrationResponseJSON(result);
   }
 
   /** A WebAuthn authentication: relying-party request options in, the assertion response to verify out. */
@@ -98,11 +129,9 @@ export class BandWebAuthn implements WebAuthnClient {
 
   /** What to ask the band for when the relying party wants enterprise attestation (WebAuthn §5.1.3, CTAP 2.1 §7.1). */
   private async enterpriseAttestation(
-    options: PublicKeyCredentialCreationOptionsJSON,
     rpId: string,
     ceremony: CeremonyOptions,
   ): Promise<EnterpriseAttestationKind | undefined> {
-    if (options.attestation !== 'enterprise') return undefined;
     const info = await this.fido2.getInfo({ signal: ceremony.signal });
     if (info.options.ep !== true) return undefined;
     return this.enterpriseRpIds.includes(rpId)

@@ -33,21 +33,119 @@ export interface CallOptions {
   silenceMs?: number;
 }
 
-/** Decides, for each arriving unit, whether it is the reply to the request in flight. */
-export type ReplyMatcher = (unit: Unit) => boolean;
+/**
+ * Decides, for each arriving unit, whether it is the reply to the request in flight; `command` is that request's
+ * CTAPHID command (so one shared function can match every call that is answered by its own command).
+ */
+export type ReplyMatcher = (unit: Unit, command: number) => boolean;
 
-interface Pending {
-  lane: Lane;
-  sentAt: number;
-  command: number;
-  timeoutMs: number;
-  /** performance.now() time after which the call fails with TIMEOUT. */
-  deadline: number;
-  match: ReplyMatcher;
-  /** Called for each KEEPALIVE (main lane only). */
-  keepalive(status: number): void;
-  settle(result: { unit: Unit } | { error: Error }): void;
+/** The reply to a request is the unit of the same command (PING, WINK, CBOR). */
+export const replyToSameCommand: ReplyMatcher = (unit, command) => unit.command === command;
+
+const ignore = () => undefined;
+
+/**
+ * One call in flight, all of its state in one object with the behaviour on the prototype; it is also the listener on
+ * the caller's AbortSignal (`handleEvent`). A closure per callback, their contexts and a silence timer per call were
+ * most of what 1,000 bands waiting for a tap kept alive on the host (heap snapshot, test/bench/fleet.ts).
+ */
+class PendingCall {
+  /**
+   * performance.now() time after which a silent band fails the call: moved on by every KEEPALIVE, Infinity when
+   * the call's deadline comes first anyway. The channel's watchdog watches it beside the deadline.
+   */
+  silentAt = Infinity;
+  resolve!: (unit: Unit) => void;
+  reject!: (error: Error) => void;
+
+  constructor(
+    readonly channel: BandChannel,
+    readonly lane: Lane,
+    readonly sentAt: number,
+    readonly command: number,
+    readonly timeoutMs: number,
+    /** performance.now() time after which the call fails with TIMEOUT. */
+    readonly deadline: number,
+    readonly match: ReplyMatcher,
+    /** The silence allowed, or 0 when it is not watched (no shorter than the deadline). */
+    readonly silenceMs: number,
+    readonly signal: AbortSignal | undefined,
+    /** Called for each KEEPALIVE (main lane only). */
+    readonly onKeepalive: ((status: number) => void) | undefined,
+  ) {
+    if (silenceMs > 0) this.silentAt = performance.now() + silenceMs;
+  }
+
+  keepalive(status: number): void {
+    if (this.silenceMs > 0) this.silentAt = performance.now() + this.silenceMs;
+    this.onKeepalive?.(status);
+  }
+
+  /** The reply came. */
+  succeed(unit: Unit): void {
+    if (!this.channel.release(this)) return;
+    this.signal?.removeEventListener('abort', this);
+    this.resolve(unit);
+  }
+
+  /** The call ends without its reply; false if it had ended already. */
+  fail(error: Error): void {
+    const { channel } = this;
+    if (!channel.release(this)) return;
+    this.signal?.removeEventListener('abort', this);
+    // A CBOR call that ends without its reply (timeout, abort, an ERROR, silence, the client closed) may still
+    // be running on the band, waiting for a tap nobody will give: CTAPHID_CANCEL frees the band for the next
+    // call or host at once. Other commands finish on their own.
+    if (this.command === Command.CBOR && channel.transport.isOpen) {
+      channel.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(ignore);
+    }
+    this.reject(error);
+  }
+
+  /** The caller's AbortSignal fired (EventListener object: no closure per call). */
+  handleEvent(): void {
+    this.fail(
+      new BandClientError('ABORTED', `${commandName(this.command)} aborted by the caller`, {
+        cause: this.signal?.reason,
+      }),
+    );
+  }
+
+  sendFailed(cause: unknown): void {
+    this.fail(
+      cause instanceof TransportError && (cause.code === 'CLOSED' || cause.code === 'DISCONNECTED')
+        ? new BandClientError(
+            'DISCONNECTED',
+            `could not send ${commandName(this.command)}: the link to the band (${this.channel.transport.name}) is closed ` +
+              `(${causeLabel(cause)}, see error.cause); open the band again and retry`,
+            { cause },
+          )
+        : (cause as Error),
+    );
+  }
+
+  /** The error of a call whose time is up at `now`, if it is. */
+  expired(now: number): Error | undefined {
+    const name = this.channel.transport.name;
+    if (this.silentAt <= now && this.silentAt < this.deadline) {
+      return new BandClientError(
+        'DISCONNECTED',
+        `the band stopped answering: neither a reply to ${commandName(this.command)} nor a KEEPALIVE came from ${name} for ${this.silenceMs} ms; check the band is powered and connected, then retry`,
+        { silentForMs: this.silenceMs },
+      );
+    }
+    if (this.deadline <= now) {
+      return new BandClientError(
+        'TIMEOUT',
+        `no reply to ${commandName(this.command)} from ${name} within ${this.timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
+        { noReplyWithinMs: this.timeoutMs },
+      );
+    }
+    return undefined;
+  }
 }
+
+type UnsolicitedListener = (unit: Unit) => void;
 
 /**
  * One conversation with one band: at most one request in flight (a second caller gets BUSY at once rather
@@ -59,16 +157,24 @@ export class BandChannel {
    * The call in flight on each lane. Two fields rather than a Map: a Map's set and delete per call reallocated its
    * table as it emptied, and routing a unit spread its values into a new array (`node --heap-prof`, test/bench fleet).
    */
-  private mainCall?: Pending;
-  private debugCall?: Pending;
+  private mainCall?: PendingCall;
+  private debugCall?: PendingCall;
   private sendCounter = 0;
-  private readonly unsolicited = new Set<(unit: Unit) => void>();
-  private closedError?: Error;
-  private readonly detach: (() => void)[];
   /**
-   * One Node timer for every call's deadline, moved only earlier and unreferenced while no call waits: a timer set
-   * and cleared per call was a twentieth of a loopback round trip (`node --cpu-prof`, test/bench). When it fires
-   * it fails the calls whose time is up and is set again for the next deadline.
+   * The unsolicited listeners: the first in a field of its own, any later ones in a Set made when one is added (a
+   * client has one; an empty Set per band was a few hundred bytes of 1,000 bands' heap). `first` is always the
+   * oldest, so listeners hear units in the order they subscribed.
+   */
+  private firstUnsolicited?: UnsolicitedListener;
+  private moreUnsolicited?: Set<UnsolicitedListener>;
+  private closedError?: Error;
+  private readonly offUnit: () => void;
+  private readonly offClose: () => void;
+  /**
+   * One Node timer for every call's deadline and silence, moved only earlier and unreferenced while no call waits: a
+   * timer set and cleared per call was a twentieth of a loopback round trip (`node --cpu-prof`, test/bench), and a
+   * silence timer set again at every KEEPALIVE one more object per call. When it fires it fails the calls whose time
+   * is up and is set again for the next deadline.
    */
   private watchdog?: ReturnType<typeof setTimeout>;
   private watchdogAt = Infinity;
@@ -77,13 +183,11 @@ export class BandChannel {
     readonly transport: Transport,
     private readonly defaultTimeoutMs = 5_000,
   ) {
-    this.detach = [
-      transport.onUnit((unit) => this.route(unit)),
-      transport.onClose((error) => {
-        this.closedError = linkClosedError(transport.name, error);
-        for (const p of this.calls()) p.settle({ error: this.closedError });
-      }),
-    ];
+    this.offUnit = transport.onUnit((unit) => this.route(unit));
+    this.offClose = transport.onClose((error) => {
+      this.closedError = linkClosedError(transport.name, error);
+      for (const p of this.calls()) p.fail(this.closedError);
+    });
   }
 
   busy(lane: Lane = 'main'): boolean {
@@ -92,11 +196,18 @@ export class BandChannel {
 
   /** Units that are not a reply to the call in flight (band events, stray replies). */
   onUnsolicited(listener: (unit: Unit) => void): () => void {
-    this.unsolicited.add(listener);
-    return () => this.unsolicited.delete(listener);
+    // As a Set would: the same function subscribed twice is one subscription.
+    if (this.firstUnsolicited !== listener && !this.moreUnsolicited?.has(listener)) {
+      if (this.firstUnsolicited === undefined && !this.moreUnsolicited?.size) this.firstUnsolicited = listener;
+      else (this.moreUnsolicited ??= new Set()).add(listener);
+    }
+    return () => {
+      if (this.firstUnsolicited === listener) this.firstUnsolicited = undefined;
+      else this.moreUnsolicited?.delete(listener);
+    };
   }
 
-  transact(request: Unit, match: ReplyMatcher, options: CallOptions = {}): Promise<Unit> {
+  transact(request: Unit, match: ReplyMatcher, options?: CallOptions): Promise<Unit> {
     const lane: Lane = runsBesideTransaction(request.command) ? 'debug' : 'main';
     if (this.closedError || !this.transport.isOpen) {
       return Promise.reject(
@@ -116,7 +227,7 @@ export class BandChannel {
         ),
       );
     }
-    const { signal } = options;
+    const signal = options?.signal;
     if (signal?.aborted) {
       return Promise.reject(
         new BandClientError('ABORTED', `${commandName(request.command)} aborted before it was sent`, {
@@ -124,90 +235,54 @@ export class BandChannel {
         }),
       );
     }
-    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    const silenceMs = options.silenceMs ?? this.defaultTimeoutMs;
-    return new Promise<Unit>((resolve, reject) => {
-      // Only what a call needs is made for it: an abort listener with a signal, a silence timer for a wait longer
-      // than the silence allowed (a shorter one ends first anyway).
-      const onAbort =
-        signal &&
-        (() => {
-          pending.settle({
-            error: new BandClientError('ABORTED', `${commandName(request.command)} aborted by the caller`, {
-              cause: signal.reason,
-            }),
-          });
-        });
-      const watchesSilence = silenceMs < timeoutMs;
-      let silence: ReturnType<typeof setTimeout> | undefined;
-      const watchSilence = () => {
-        if (silence !== undefined) clearTimeout(silence);
-        silence = setTimeout(() => {
-          pending.settle({
-            error: new BandClientError(
-              'DISCONNECTED',
-              `the band stopped answering: neither a reply to ${commandName(request.command)} nor a KEEPALIVE came from ${this.transport.name} for ${silenceMs} ms; check the band is powered and connected, then retry`,
-              { silentForMs: silenceMs },
-            ),
-          });
-        }, silenceMs);
-      };
-      const pending: Pending = {
-        lane,
-        sentAt: ++this.sendCounter,
-        command: request.command,
-        timeoutMs,
-        deadline: performance.now() + timeoutMs,
-        match,
-        keepalive: (status) => {
-          if (watchesSilence) watchSilence();
-          options.onKeepalive?.(status);
-        },
-        settle: (result) => {
-          if (!this.release(pending)) return;
-          if (silence !== undefined) clearTimeout(silence);
-          if (onAbort) signal.removeEventListener('abort', onAbort);
-          if ('unit' in result) return resolve(result.unit);
-          // A CBOR call that ends without its reply (timeout, abort, an ERROR, silence, the client closed) may still
-          // be running on the band, waiting for a tap nobody will give: CTAPHID_CANCEL frees the band for the next
-          // call or host at once. Other commands finish on their own.
-          if (request.command === Command.CBOR && this.transport.isOpen) {
-            this.transport.send({ command: Command.CANCEL, payload: new Uint8Array(0) }).catch(() => undefined);
-          }
-          reject(result.error);
-        },
-      };
-      if (lane === 'main') this.mainCall = pending;
-      else this.debugCall = pending;
-      this.watch(pending.deadline);
-      if (watchesSilence) watchSilence();
-      if (onAbort) signal.addEventListener('abort', onAbort, { once: true });
-      this.transport.send(request).catch((cause: unknown) => {
-        pending.settle({
-          error:
-            cause instanceof TransportError && (cause.code === 'CLOSED' || cause.code === 'DISCONNECTED')
-              ? new BandClientError(
-                  'DISCONNECTED',
-                  `could not send ${commandName(request.command)}: the link to the band (${this.transport.name}) is closed ` +
-                    `(${causeLabel(cause)}, see error.cause); open the band again and retry`,
-                  { cause },
-                )
-              : (cause as Error),
-        });
-      });
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    const silenceMs = options?.silenceMs ?? this.defaultTimeoutMs;
+    // Silence is watched only for a wait longer than the silence allowed (a shorter one ends first anyway). The call
+    // keeps its request's command, not the request: its payload is the transport's once sent.
+    const pending = new PendingCall(
+      this,
+      lane,
+      ++this.sendCounter,
+      request.command,
+      timeoutMs,
+      performance.now() + timeoutMs,
+      match,
+      silenceMs < timeoutMs ? silenceMs : 0,
+      signal,
+      options?.onKeepalive,
+    );
+    const promise = new Promise<Unit>((resolve, reject) => {
+      pending.resolve = resolve;
+      pending.reject = reject;
     });
+    if (lane === 'main') this.mainCall = pending;
+    else this.debugCall = pending;
+    this.watch(Math.min(pending.deadline, pending.silentAt));
+    signal?.addEventListener('abort', pending, { once: true });
+    let sent: Promise<void>;
+    try {
+      sent = this.transport.send(request);
+    } catch (cause) {
+      pending.sendFailed(cause);
+      return promise;
+    }
+    sent.catch((cause: unknown) => pending.sendFailed(cause));
+    return promise;
   }
 
   /** The calls in flight, newest first. */
-  private calls(): Pending[] {
+  private calls(): PendingCall[] {
     const { mainCall: main, debugCall: debug } = this;
     if (main === undefined) return debug === undefined ? [] : [debug];
     if (debug === undefined) return [main];
     return debug.sentAt > main.sentAt ? [debug, main] : [main, debug];
   }
 
-  /** Takes `pending` off its lane; false if it is no longer the call there (settled already). */
-  private release(pending: Pending): boolean {
+  /**
+   * Takes `pending` off its lane; false if it is no longer the call there (settled already).
+   * @internal For PendingCall.
+   */
+  release(pending: PendingCall): boolean {
     if (pending.lane === 'main') {
       if (this.mainCall !== pending) return false;
       this.mainCall = undefined;
@@ -224,11 +299,13 @@ export class BandChannel {
       'CLOSED',
       `this client of ${this.transport.name} was closed; make a new one (the transport stays the caller's to close)`,
     );
-    for (const off of this.detach) off();
+    this.offUnit();
+    this.offClose();
     for (const p of this.calls()) {
-      p.settle({ error: new BandClientError('ABORTED', 'the client was closed while a call was in flight') });
+      p.fail(new BandClientError('ABORTED', 'the client was closed while a call was in flight'));
     }
-    this.unsolicited.clear();
+    this.firstUnsolicited = undefined;
+    this.moreUnsolicited = undefined;
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
     this.watchdogAt = Infinity;
@@ -244,26 +321,23 @@ export class BandChannel {
     this.watchdogAt = deadline;
     // Capped: expire() finds a deadline not yet due and sets the watchdog again.
     const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, deadline - performance.now()));
-    this.watchdog = setTimeout(() => this.expire(), delay);
+    this.watchdog = setTimeout(expire, delay, this);
   }
 
-  /** The watchdog fired: the calls whose time is up fail with TIMEOUT; it is set again for the next deadline. */
-  private expire(): void {
+  /**
+   * The watchdog fired: the calls whose time is up fail with TIMEOUT (or DISCONNECTED for a band silent too long);
+   * it is set again for the next deadline.
+   * @internal For the watchdog's timer.
+   */
+  expire(): void {
     this.watchdog = undefined;
     this.watchdogAt = Infinity;
     const now = performance.now();
     let next = Infinity;
     for (const pending of this.calls()) {
-      if (pending.deadline > now) next = Math.min(next, pending.deadline);
-      else {
-        pending.settle({
-          error: new BandClientError(
-            'TIMEOUT',
-            `no reply to ${commandName(pending.command)} from ${this.transport.name} within ${pending.timeoutMs} ms; check the band is powered and connected, or raise timeoutMs`,
-            { noReplyWithinMs: pending.timeoutMs },
-          ),
-        });
-      }
+      const error = pending.expired(now);
+      if (error) pending.fail(error);
+      else next = Math.min(next, pending.deadline, pending.silentAt);
     }
     if (next !== Infinity) this.watch(next);
   }
@@ -277,37 +351,47 @@ export class BandChannel {
     const { mainCall: main, debugCall: debug } = this;
     const newest = main === undefined || (debug !== undefined && debug.sentAt > main.sentAt) ? debug : main;
     if (newest === undefined) {
-      for (const listener of this.unsolicited) listener(unit);
+      this.unsolicited(unit);
       return;
     }
     if (unit.command === Command.ERROR) {
       // A framed link's ERROR names no request: a band answers a refused command at once, so it
       // belongs to the most recent one.
       const code = unit.payload[0] ?? HidError.OTHER;
-      newest.settle({
-        error: new BandClientError(
+      newest.fail(
+        new BandClientError(
           'DEVICE_ERROR',
           `the band answered CTAPHID ERROR ${hidErrorName(code)} (0x${code.toString(16).padStart(2, '0')})`,
           { hidError: code },
         ),
-      });
+      );
       return;
     }
     const older = newest === main ? debug : main;
     if (this.offer(newest, unit) || (older !== undefined && this.offer(older, unit))) return;
-    for (const listener of this.unsolicited) listener(unit);
+    this.unsolicited(unit);
+  }
+
+  private unsolicited(unit: Unit): void {
+    this.firstUnsolicited?.(unit);
+    if (this.moreUnsolicited) for (const listener of this.moreUnsolicited) listener(unit);
   }
 
   /** True if `unit` was the reply `pending` waits for (or its matcher threw, which settles it too). */
-  private offer(pending: Pending, unit: Unit): boolean {
+  private offer(pending: PendingCall, unit: Unit): boolean {
     let matched: boolean;
     try {
-      matched = pending.match(unit);
+      matched = pending.match(unit, pending.command);
     } catch (error) {
-      pending.settle({ error: error as Error });
+      pending.fail(error as Error);
       return true;
     }
-    if (matched) pending.settle({ unit });
+    if (matched) pending.succeed(unit);
     return matched;
   }
+}
+
+/** The watchdog's callback: the channel comes as the timer's argument, so no closure is kept per channel. */
+function expire(channel: BandChannel): void {
+  channel.expire();
 }

@@ -69,49 +69,83 @@ export class DebugLink {
     return this.ok({ case: 'reboot', value: {} }, options);
   }
 
-  async readScreen(options?: CallOptions): Promise<ScreenReading> {
-    const result = await this.request({ case: 'readScreen', value: {} }, options);
-    if (result.case !== 'screen') throw unexpected('readScreen', result.case);
-    return result.value;
+  readScreen(options?: CallOptions): Promise<ScreenReading> {
+    return this.request({ case: 'readScreen', value: {} }, 'screen', options);
   }
 
-  private async ok(action: Init<Action>, options?: CallOptions): Promise<void> {
-    const result = await this.request(action, options);
-    if (result.case !== 'ok') throw unexpected(action.case ?? '?', result.case);
+  private ok(action: Init<Action>, options?: CallOptions): Promise<void> {
+    return this.request(action, 'ok', options);
   }
 
-  private async request(action: Init<Action>, options?: CallOptions): Promise<NonNullable<DebugResponse['result']>> {
+  /**
+   * Sends `action` and resolves when its reply (by request_id) is the `expected` result: undefined for `ok`, the
+   * screen for `screen`. Not an async function: a press the simulated person makes while a ceremony waits stays in
+   * flight as long, and each async frame (its registers, promise and await closures) was kept per band (heap
+   * snapshot, test/bench/fleet.ts); the reply is decoded once, by the matcher.
+   */
+  private request(action: Init<Action>, expected: 'ok', options?: CallOptions): Promise<void>;
+  private request(action: Init<Action>, expected: 'screen', options?: CallOptions): Promise<ScreenReading>;
+  private request(
+    action: Init<Action>,
+    expected: 'ok' | 'screen',
+    options?: CallOptions,
+  ): Promise<ScreenReading | void> {
     const requestId = this.nextRequestId;
     this.nextRequestId = requestId >= 0xffffffff ? 1 : requestId + 1;
-    const decode = (payload: Uint8Array): DebugResponse | null => {
-      try {
-        return DebugResponseCodec.decode(payload);
-      } catch (error) {
-        if (error instanceof ProtoError) return null;
-        throw error;
-      }
-    };
-    const unit = await this.channel.transact(
-      { command: Command.DEBUG, payload: DebugRequestCodec.encode({ requestId, action }) },
-      (u) => u.command === Command.DEBUG && decode(u.payload)?.requestId === requestId,
-      options,
-    );
-    const result = decode(unit.payload)?.result;
-    if (!result)
-      throw new BandClientError(
-        'PROTOCOL',
-        'the band sent an empty DebugResponse; its debug link does not follow debug.proto',
-      );
-    if (result.case === 'error') {
-      // The band names the action itself ("fingerOn: expected ..."): say it once.
-      const own = `${action.case}: `;
-      const message = result.value.message.startsWith(own)
-        ? result.value.message.slice(own.length)
-        : result.value.message;
-      throw new BandClientError('DEVICE_ERROR', `debug ${action.case}: ${message}`);
+    let payload: Uint8Array;
+    try {
+      payload = DebugRequestCodec.encode({ requestId, action });
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would
+      return Promise.reject(error);
     }
-    return result;
+    let reply: DebugResponse | undefined;
+    return this.channel
+      .transact(
+        { command: Command.DEBUG, payload },
+        (u) => {
+          if (u.command !== Command.DEBUG) return false;
+          const response = decodeResponse(u.payload);
+          if (response?.requestId !== requestId) return false;
+          reply = response;
+          return true;
+        },
+        options,
+      )
+      .then(() => resultOf(reply?.result, action.case ?? '?', expected));
   }
+}
+
+function decodeResponse(payload: Uint8Array): DebugResponse | null {
+  try {
+    return DebugResponseCodec.decode(payload);
+  } catch (error) {
+    if (error instanceof ProtoError) return null;
+    throw error;
+  }
+}
+
+/** What a call resolves with, from its reply's result; the band's refusal or an unexpected result is an error. */
+function resultOf(
+  result: DebugResponse['result'],
+  action: string,
+  expected: 'ok' | 'screen',
+): ScreenReading | undefined {
+  if (!result)
+    throw new BandClientError(
+      'PROTOCOL',
+      'the band sent an empty DebugResponse; its debug link does not follow debug.proto',
+    );
+  if (result.case === 'error') {
+    // The band names the action itself ("fingerOn: expected ..."): say it once.
+    const own = `${action}: `;
+    const message = result.value.message.startsWith(own)
+      ? result.value.message.slice(own.length)
+      : result.value.message;
+    throw new BandClientError('DEVICE_ERROR', `debug ${action}: ${message}`);
+  }
+  if (result.case !== expected) throw unexpected(action, result.case);
+  return result.case === 'screen' ? result.value : undefined;
 }
 
 function unexpected(action: string, got: string): BandClientError {

@@ -134,6 +134,74 @@ function clientDataFor(
   });
 }
 
+type ClientDataOf = ReturnType<typeof clientDataFor>;
+
+/** authenticatorMakeCredential's request members (CTAP 2.1 §6.1). */
+function makeCredentialParams(request: MakeCredentialRequest, clientData: ClientDataOf): CborInput {
+  const token = request.pinUvAuthToken;
+  return encodeMembers(MakeCredentialRequest, {
+    clientDataHash: clientData.clientDataHash,
+    rp: encodeMembers(RpEntity, { id: request.rp.id, name: request.rp.name }),
+    user: encodeMembers(UserEntity, {
+      id: request.user.id,
+      name: request.user.name,
+      displayName: request.user.displayName,
+    }),
+    pubKeyCredParams: (request.pubKeyCredParams ?? [{ type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }]).map(
+      (p) => encodeMembers(PublicKeyCredentialParameters, p),
+    ),
+    excludeList: descriptors(request.excludeCredentials),
+    extensions: makeCredentialExtensionInputs(request.extensions),
+    options: request.options === undefined ? undefined : encodeMembers(CeremonyOptions, request.options),
+    pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
+    pinUvAuthProtocol: token?.protocol.version,
+    enterpriseAttestation: request.enterpriseAttestation,
+  });
+}
+
+/** The new credential from authenticatorMakeCredential's reply, checked against the request (CTAP 2.1 §6.1.2). */
+function makeCredentialResult(
+  request: MakeCredentialRequest,
+  clientData: ClientDataOf,
+  response: CborMap,
+  op: string,
+): MakeCredentialResult {
+  const {
+    fmt,
+    authData: authenticatorData,
+    attStmt,
+    largeBlobKey,
+    epAtt,
+  } = decodeReply(MakeCredentialResponse, response, op);
+  // §6.1.2: epAtt is only for a request that asked for enterprise attestation.
+  if (epAtt === true && request.enterpriseAttestation === undefined)
+    throw new Fido2ProtocolError(`${op}: epAtt is true, but no enterprise attestation was asked for`);
+  const parsed = parseAuthenticatorData(authenticatorData);
+  const attested = parsed.attestedCredentialData;
+  if (attested === undefined)
+    throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
+  if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
+    throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
+  return {
+    credentialId: attested.credentialId,
+    attestationObject: encodeCanonical({ fmt, attStmt, authData: authenticatorData }),
+    authenticatorData,
+    publicKey: attested.publicKey,
+    ...(clientData.clientDataJSON !== undefined ? { clientDataJSON: clientData.clientDataJSON } : {}),
+    clientDataHash: clientData.clientDataHash,
+    fmt,
+    attStmt,
+    parsedAuthenticatorData: parsed,
+    extensions: makeCredentialExtensionOutputs(
+      request.extensions,
+      parsed.extensions,
+      largeBlobKey === undefined ? {} : { largeBlobKey },
+      op,
+    ),
+    epAtt: epAtt === true,
+  };
+}
+
 /**
  * A FIDO2 (CTAP 2.1) client over the band's serialised channel. `transact(Command.CBOR, payload, opts)` is provided
  * by the band client; this class adds canonical CBOR, strict reply decoding and WebAuthn-shaped results.
@@ -167,64 +235,24 @@ export class Fido2Client {
     );
   }
 
-  /** authenticatorMakeCredential (CTAP 2.1 §6.1): a new credential, after the user taps the band. */
-  async makeCredential(request: MakeCredentialRequest, opts: TransactOptions = {}): Promise<MakeCredentialResult> {
+  /**
+   * authenticatorMakeCredential (CTAP 2.1 §6.1): a new credential, after the user taps the band.
+   * Not an async function: it waits as long as the person takes to tap, and its frame (every local, the encoded
+   * request among them) was kept per band meanwhile (heap snapshot, test/bench/fleet.ts); what the reply needs is
+   * the request and its client data. A request refused before it is sent still rejects.
+   */
+  makeCredential(request: MakeCredentialRequest, opts: TransactOptions = {}): Promise<MakeCredentialResult> {
     const op = 'authenticatorMakeCredential';
-    const clientData = clientDataFor(request, 'webauthn.create');
-    const token = request.pinUvAuthToken;
-    const params = encodeMembers(MakeCredentialRequest, {
-      clientDataHash: clientData.clientDataHash,
-      rp: encodeMembers(RpEntity, { id: request.rp.id, name: request.rp.name }),
-      user: encodeMembers(UserEntity, {
-        id: request.user.id,
-        name: request.user.name,
-        displayName: request.user.displayName,
-      }),
-      pubKeyCredParams: (request.pubKeyCredParams ?? [{ type: PUBLIC_KEY_CREDENTIAL_TYPE, alg: Cose.ALG_ES256 }]).map(
-        (p) => encodeMembers(PublicKeyCredentialParameters, p),
-      ),
-      excludeList: descriptors(request.excludeCredentials),
-      extensions: makeCredentialExtensionInputs(request.extensions),
-      options: request.options === undefined ? undefined : encodeMembers(CeremonyOptions, request.options),
-      pinUvAuthParam: token?.authenticate(clientData.clientDataHash),
-      pinUvAuthProtocol: token?.protocol.version,
-      enterpriseAttestation: request.enterpriseAttestation,
-    });
-    const response = requireReply(await this.channel.call(Ctap2.MAKE_CREDENTIAL, params, op, opts), op);
-    const {
-      fmt,
-      authData: authenticatorData,
-      attStmt,
-      largeBlobKey,
-      epAtt,
-    } = decodeReply(MakeCredentialResponse, response, op);
-    // §6.1.2: epAtt is only for a request that asked for enterprise attestation.
-    if (epAtt === true && request.enterpriseAttestation === undefined)
-      throw new Fido2ProtocolError(`${op}: epAtt is true, but no enterprise attestation was asked for`);
-    const parsed = parseAuthenticatorData(authenticatorData);
-    const attested = parsed.attestedCredentialData;
-    if (attested === undefined)
-      throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
-    if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
-      throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
-    return {
-      credentialId: attested.credentialId,
-      attestationObject: encodeCanonical({ fmt, attStmt, authData: authenticatorData }),
-      authenticatorData,
-      publicKey: attested.publicKey,
-      ...(clientData.clientDataJSON !== undefined ? { clientDataJSON: clientData.clientDataJSON } : {}),
-      clientDataHash: clientData.clientDataHash,
-      fmt,
-      attStmt,
-      parsedAuthenticatorData: parsed,
-      extensions: makeCredentialExtensionOutputs(
-        request.extensions,
-        parsed.extensions,
-        largeBlobKey === undefined ? {} : { largeBlobKey },
-        op,
-      ),
-      epAtt: epAtt === true,
-    };
+    let clientData: ClientDataOf;
+    let response: Promise<CborMap | undefined>;
+    try {
+      clientData = clientDataFor(request, 'webauthn.create');
+      response = this.channel.call(Ctap2.MAKE_CREDENTIAL, makeCredentialParams(request, clientData), op, opts);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would
+      return Promise.reject(error);
+    }
+    return response.then((reply) => makeCredentialResult(request, clientData, requireReply(reply, op), op));
   }
 
   /**

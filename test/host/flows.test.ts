@@ -12,6 +12,7 @@ import {
   type HeartbeatOptions,
   type UserInteraction,
 } from '../../host/index.js';
+import { ProtoError } from '../../proto/index.js';
 import { loopbackPair } from '../../transport/index.js';
 
 const open: (() => Promise<void>)[] = [];
@@ -40,6 +41,32 @@ async function band(preset?: Preset) {
 
 /** A person who is told things and does nothing. */
 const idle: UserInteraction = { instruct: async () => undefined, readSetupCode: async () => '' };
+
+describe('SimulatedUser', () => {
+  it('acts on the band for each instruction, and keeps them in told only when asked to', async () => {
+    const { client } = await band();
+    const recording = new SimulatedUser(client.debug, 'alice/thumb', { recordInstructions: true });
+    await recording.instruct({ kind: 'wear-band' });
+    expect((await client.getState()).onWrist).toBe(true);
+    await recording.instruct({ kind: 'confirm-presence', rpId: 'example.com' });
+    expect(recording.told).toEqual([{ kind: 'wear-band' }, { kind: 'confirm-presence', rpId: 'example.com' }]);
+
+    const quiet = new SimulatedUser(client.debug, 'alice/thumb');
+    await quiet.instruct({
+      kind: 'delete-user-data',
+      removeFromWrist: true,
+      placeOnCharger: false,
+      holdBottomButtonMs: 0,
+    });
+    expect((await client.getState()).onWrist).toBe(false);
+    expect(quiet.told).toEqual([]);
+    // An action that cannot be encoded is a rejected call, as from an async function, not a throw.
+    let call: Promise<void> | undefined;
+    expect(() => (call = client.debug.hold('BUTTON_BOTTOM', -1))).not.toThrow();
+    await expect(call).rejects.toBeInstanceOf(ProtoError);
+    expect(client.channel.busy('debug')).toBe(false);
+  });
+});
 
 describe('host flows refuse early and leave the band usable', () => {
   it('enroll refuses a bad label or user name before the capture starts', async () => {

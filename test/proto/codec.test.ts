@@ -121,4 +121,28 @@ describe('protobuf codecs', () => {
     for (const good of [0, 0xffffffff])
       expect(HostMessageCodec.decode(HostMessageCodec.encode(withId(good)))).toEqual(withId(good));
   });
+
+  it('encodes each message into an array of its own size, on both encoding paths (a kept one pins no shared pool)', () => {
+    const typed = DebugRequestCodec.encode({
+      requestId: 7,
+      action: { case: 'fingerOn', value: { finger: 'alice/right-index', poorQuality: false, liveness: true } },
+    });
+    // A message of more than 64 bytes (V8 keeps smaller arrays on its own heap either way).
+    const large = HostMessageCodec.encode({
+      requestId: 9,
+      body: { case: 'completeEnrollment', value: { userName: 'u'.repeat(60), label: 'l'.repeat(12) } },
+    });
+    // A value protobufjs converts (a number as a string) takes the general path.
+    const converted = HostMessageCodec.encode({
+      requestId: '9' as unknown as number,
+      body: { case: 'completeEnrollment', value: { userName: 'u'.repeat(60), label: 'l'.repeat(12) } },
+    });
+    expect(converted).toEqual(large);
+    for (const bytes of [typed, large, converted]) {
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBe(bytes.length);
+    }
+    expect(large.length).toBeGreaterThan(64);
+    expect(DebugRequestCodec.decode(typed).requestId).toBe(7);
+  });
 });

@@ -45,7 +45,7 @@ export interface RegisterKeyRequest {
  */
 export async function registerKey(request: RegisterKeyRequest): Promise<RegisteredCredential> {
   const { band, relyingParty: rp, userName, user, signal } = request;
-  const report = request.onProgress ?? (() => undefined);
+  const report = request.onProgress ?? ignoreProgress;
   await authenticate(band, user, { signal, stepTimeoutMs: request.stepTimeoutMs });
   report({ step: 'authenticated' });
   const bandSerial = band.bandInfo?.serialNumber ?? (await band.getInfo({ signal })).serialNumber;
@@ -67,3 +67,6 @@ export async function registerKey(request: RegisterKeyRequest): Promise<Register
   report({ step: 'registered', credentialId: credential.id, bandSerial: credential.bandSerial });
   return credential;
 }
+
+/** The default `onProgress`: one function for every call, not a closure per call. */
+function ignoreProgress(): void {}

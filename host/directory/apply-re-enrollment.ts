@@ -5,6 +5,7 @@ import type { Association, DirectoryBand, DirectoryDraft, DirectorySnapshot, Dir
 import { decideReEnrollment, type ReEnrollmentAllowed, type ReEnrollmentRefused } from './policy.js';
 import { pushRow, removeAssociationsOfBand, setAssociationFlags } from './draft.js';
 import { associationsOf, associationsOfUserOrBand, findBand, findUser } from './queries.js';
+import { ASSOCIATION_ROWS, BAND_ROWS, USER_ROWS, type RowKind } from './rows.js';
 
 export const NOTE_SELF_SERVICE_ENROLLMENT = 'Self-service enrollment';
 export const NOTE_SELF_SERVICE_RE_ENROLLMENT = 'Self-service re-enrollment';
@@ -40,29 +41,61 @@ export interface ReEnrollmentRequest {
  * it in its journal.
  */
 export interface DecisionBasis {
-  userName: string;
-  serialNumber: string;
-  policy: Policy;
-  users: DirectoryUser[];
-  bands: DirectoryBand[];
-  associations: Association[];
+  readonly userName: string;
+  readonly serialNumber: string;
+  readonly policy: Readonly<Policy>;
+  readonly users: readonly Readonly<DirectoryUser>[];
+  readonly bands: readonly Readonly<DirectoryBand>[];
+  readonly associations: readonly Readonly<Association>[];
 }
+
+/** One shared empty table: a basis without a user, band or association row holds no array of its own. */
+const NO_ROWS: readonly never[] = Object.freeze([]);
 
 /**
  * A basis is itself a (small) view: `decideReEnrollment(basis, userName, serialNumber)` reads only the rows it
  * holds, so it decides as it would on the whole directory it was read from.
+ *
+ * Deeply frozen, and holding the view's own rows and policy where they are frozen (a committed view's always are):
+ * a re-enrollment keeps its basis across the person's wipe, enrollment and taps, and its journal keeps the same
+ * one (progress-store.ts), so a basis costs a few small frozen arrays, not copies of the rows. A draft's (mutable)
+ * rows are copied, as frozen copies of their persisted fields.
  */
 export function decisionBasis(view: DirectorySnapshot, userName: string, serialNumber: string): DecisionBasis {
   const user = findUser(view, userName);
   const band = findBand(view, serialNumber);
-  return {
+  const associations = associationsOfUserOrBand(view, userName, serialNumber);
+  const { policy } = view;
+  return Object.freeze({
     userName,
     serialNumber,
-    policy: { ...view.policy },
-    users: user ? [{ ...user }] : [],
-    bands: band ? [{ ...band }] : [],
-    associations: associationsOfUserOrBand(view, userName, serialNumber).map((a) => ({ ...a })),
-  };
+    policy: Object.isFrozen(policy)
+      ? policy
+      : Object.freeze({
+          allowReEnrollOwnBand: policy.allowReEnrollOwnBand,
+          allowReEnrollAnyActiveBand: policy.allowReEnrollAnyActiveBand,
+        }),
+    users: user ? Object.freeze([frozenRow(user, USER_ROWS)]) : NO_ROWS,
+    bands: band ? Object.freeze([frozenRow(band, BAND_ROWS)]) : NO_ROWS,
+    associations:
+      associations.length === 0 ? NO_ROWS : Object.freeze(associations.map((a) => frozenRow(a, ASSOCIATION_ROWS))),
+  });
+}
+
+/** `row` itself when it is frozen (a committed row, never changed again), else a frozen copy. */
+function frozenRow<T extends object>(row: Readonly<T>, kind: RowKind<T>): Readonly<T> {
+  return Object.isFrozen(row) ? row : kind.freeze(row as T);
+}
+
+/** A basis that `decisionBasis` made: deeply frozen, so it can be shared rather than copied. */
+export function isFrozenBasis(basis: DecisionBasis): boolean {
+  return (
+    Object.isFrozen(basis) &&
+    Object.isFrozen(basis.policy) &&
+    [basis.users, basis.bands, basis.associations].every(
+      (rows) => Object.isFrozen(rows) && rows.every((row) => Object.isFrozen(row)),
+    )
+  );
 }
 
 /** What changed in the rows `basis` covers, between when it was read and `view`. */

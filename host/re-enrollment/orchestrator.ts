@@ -100,22 +100,8 @@ export class ReEnrollment {
   /** Runs (or resumes) one re-enrollment; progress goes to `request.onProgress`. Throws ReEnrollmentError. */
   async run(request: ReEnrollmentRun): Promise<ReEnrollmentResult> {
     const { band, userName, bandSerial, signal } = request;
-    const report = request.onProgress ?? (() => undefined);
+    const report = request.onProgress ?? ignoreProgress;
     let step: ReEnrollmentStep = 'connect';
-    const fail = (error: unknown): never => {
-      if (error instanceof ReEnrollmentError) throw error;
-      if (signal?.aborted)
-        throw new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
-      throw new ReEnrollmentError(
-        'STEP_FAILED',
-        `re-enrollment of ${bandSerial} for ${userName} stopped at ${step} (${causeLabel(error)}; error.cause says ` +
-          `what happened). Nothing in the directory changed: deal with the cause, then run the same re-enrollment ` +
-          `again to resume.`,
-        step,
-        { cause: error },
-      );
-    };
-
     try {
       report({ step, status: 'started' });
       const info = await band.getInfo({ signal });
@@ -269,7 +255,7 @@ export class ReEnrollment {
         resumed,
       };
     } catch (error) {
-      return fail(error);
+      throw stopped(error, step, request);
     }
   }
 
@@ -318,6 +304,25 @@ export class ReEnrollment {
     if (!decision.allowed) throw new ReEnrollmentError('REFUSED_BY_POLICY', decision.reason, 'policy');
     return { decision, basis };
   }
+}
+
+/** The default `onProgress`: one function for every run, not a closure per run. */
+function ignoreProgress(): void {}
+
+/** What a run that stopped at `step` throws: a ReEnrollmentError as it came, else one saying how to resume. */
+function stopped(error: unknown, step: ReEnrollmentStep, request: ReEnrollmentRun): ReEnrollmentError {
+  if (error instanceof ReEnrollmentError) return error;
+  const { userName, bandSerial, signal } = request;
+  if (signal?.aborted)
+    return new ReEnrollmentError('CANCELLED', `re-enrollment cancelled during ${step}`, step, { cause: error });
+  return new ReEnrollmentError(
+    'STEP_FAILED',
+    `re-enrollment of ${bandSerial} for ${userName} stopped at ${step} (${causeLabel(error)}; error.cause says ` +
+      `what happened). Nothing in the directory changed: deal with the cause, then run the same re-enrollment ` +
+      `again to resume.`,
+    step,
+    { cause: error },
+  );
 }
 
 function describeDecision(decision: ReEnrollmentAllowed): string {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../directory/atomic-file.js';
 import { withFileLock, type FileLockOptions } from '../directory/file-lock.js';
-import type { DecisionBasis, ReEnrollmentAllowed } from '../directory/index.js';
+import { isFrozenBasis, type DecisionBasis, type ReEnrollmentAllowed } from '../directory/index.js';
 
 /**
  * Where a re-enrollment stands, kept between runs so that a failed run resumes instead of starting over
@@ -55,6 +55,8 @@ export class MemoryProgressStore implements ProgressStore {
 /**
  * A deep copy, so the caller's later edits (the orchestrator updates its journal as it goes) never reach the store.
  * Field by field: structuredClone's serialization was a measurable part of a re-enrollment (`node --cpu-prof`, fleet).
+ * A basis `decisionBasis` made is deeply frozen, so no edit can reach it: it is shared, not copied (a run and its
+ * journal hold one basis between them while the person wipes, enrolls and taps).
  */
 function copyJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
   const { basis } = journal;
@@ -64,18 +66,20 @@ function copyJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
     deviceId: journal.deviceId,
     phase: journal.phase,
     decision: { ...journal.decision },
-    ...(basis && {
-      basis: {
-        userName: basis.userName,
-        serialNumber: basis.serialNumber,
-        policy: { ...basis.policy },
-        users: basis.users.map((u) => ({ ...u })),
-        bands: basis.bands.map((b) => ({ ...b })),
-        associations: basis.associations.map((a) => ({ ...a })),
-      },
-    }),
+    ...(basis && { basis: isFrozenBasis(basis) ? basis : copyBasis(basis) }),
     recreated: { ...journal.recreated },
     started: journal.started,
+  };
+}
+
+function copyBasis(basis: DecisionBasis): DecisionBasis {
+  return {
+    userName: basis.userName,
+    serialNumber: basis.serialNumber,
+    policy: { ...basis.policy },
+    users: basis.users.map((u) => ({ ...u })),
+    bands: basis.bands.map((b) => ({ ...b })),
+    associations: basis.associations.map((a) => ({ ...a })),
   };
 }
 

@@ -36,9 +36,9 @@ export class CommittedDirectory implements DirectoryIndex {
   readonly #deviceIds = new Map<string, string>();
   /** associationKey -> row */
   readonly #associations = new Map<string, Association>();
-  /** serial number -> association keys; user name -> association keys */
-  readonly #bySerial = new Map<string, Set<string>>();
-  readonly #byUser = new Map<string, Set<string>>();
+  /** serial number -> association keys; user name -> association keys (`Keys`: one key as itself) */
+  readonly #bySerial = new Map<string, Keys>();
+  readonly #byUser = new Map<string, Keys>();
 
   /** Checks a whole state (a loaded file, an initial value) against every invariant and takes a frozen copy. */
   constructor(state: DirectoryState) {
@@ -157,8 +157,8 @@ export class CommittedDirectory implements DirectoryIndex {
   /** The current view's associations of a user, of a band, or of either (both given), in the view's order. */
   associationsOf(of: { userName?: string; serialNumber?: string }): Association[] {
     const keys = new Set<string>();
-    if (of.userName !== undefined) for (const key of this.#byUser.get(of.userName) ?? []) keys.add(key);
-    if (of.serialNumber !== undefined) for (const key of this.#bySerial.get(of.serialNumber) ?? []) keys.add(key);
+    if (of.userName !== undefined) for (const key of keysOf(this.#byUser, of.userName)) keys.add(key);
+    if (of.serialNumber !== undefined) for (const key of keysOf(this.#bySerial, of.serialNumber)) keys.add(key);
     const rows = [...keys].map((key) => this.#associations.get(key)!);
     if (rows.length < 2) return rows;
     // The same row objects as the view's: their positions there give its order (a native identity search).
@@ -190,9 +190,9 @@ export class CommittedDirectory implements DirectoryIndex {
     for (const a of associations.changed) {
       if (!users.has(a.userName) || !bands.has(a.serialNumber)) return 'association-references';
     }
-    const remains = (keys: Set<string> | undefined) => [...(keys ?? [])].some((key) => associations.has(key));
-    for (const name of users.removed) if (remains(this.#byUser.get(name))) return 'association-references';
-    for (const serial of bands.removed) if (remains(this.#bySerial.get(serial))) return 'association-references';
+    const remains = (keys: readonly string[]) => keys.some((key) => associations.has(key));
+    for (const name of users.removed) if (remains(keysOf(this.#byUser, name))) return 'association-references';
+    for (const serial of bands.removed) if (remains(keysOf(this.#bySerial, serial))) return 'association-references';
     return undefined;
   }
 
@@ -201,9 +201,9 @@ export class CommittedDirectory implements DirectoryIndex {
     if (associations.duplicate) return 'band-single-user';
     if (associations.changed.length === 0) return undefined;
     const changedByKey = new Map(associations.changed.map((a) => [associationKey(a), a]));
-    const rowsOf = (index: Map<string, Set<string>>, name: string, pick: (a: Association) => string) => {
+    const rowsOf = (index: Map<string, Keys>, name: string, pick: (a: Association) => string) => {
       const rows: Association[] = [];
-      for (const key of index.get(name) ?? []) {
+      for (const key of keysOf(index, name)) {
         if (!associations.has(key)) continue;
         rows.push(changedByKey.get(key) ?? this.#associations.get(key)!);
       }
@@ -484,15 +484,37 @@ function freezeView(tables: Tables, policy: Readonly<DirectoryState['policy']>):
   return Object.freeze(view) as DirectorySnapshot;
 }
 
-function addTo(index: Map<string, Set<string>>, name: string, key: string): void {
-  let keys = index.get(name);
-  if (!keys) index.set(name, (keys = new Set()));
-  keys.add(key);
+/**
+ * The association keys of one user or band. Every band and most users have one association: that key is held as
+ * itself, and an array only for a user with several, so the index costs no Set (a hash table of its own) per name.
+ */
+type Keys = string | string[];
+
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
+function keysOf(index: ReadonlyMap<string, Keys>, name: string): readonly string[] {
+  const keys = index.get(name);
+  if (keys === undefined) return NO_KEYS;
+  return typeof keys === 'string' ? [keys] : keys;
 }
 
-function removeFrom(index: Map<string, Set<string>>, name: string, key: string): void {
+function addTo(index: Map<string, Keys>, name: string, key: string): void {
   const keys = index.get(name);
-  if (!keys) return;
-  keys.delete(key);
-  if (keys.size === 0) index.delete(name);
+  if (keys === undefined) index.set(name, key);
+  else if (typeof keys === 'string') {
+    if (keys !== key) index.set(name, [keys, key]);
+  } else if (!keys.includes(key)) keys.push(key);
+}
+
+function removeFrom(index: Map<string, Keys>, name: string, key: string): void {
+  const keys = index.get(name);
+  if (keys === undefined) return;
+  if (typeof keys === 'string') {
+    if (keys === key) index.delete(name);
+    return;
+  }
+  const at = keys.indexOf(key);
+  if (at < 0) return;
+  keys.splice(at, 1);
+  if (keys.length === 1) index.set(name, keys[0]);
 }

@@ -1,4 +1,5 @@
 import type {
+  AuthenticationExtensionsClientInputs,
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialDescriptorJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -33,29 +34,69 @@ export interface RegistrationOptionsInput {
   algorithms: readonly number[];
 }
 
-/** PublicKeyCredentialCreationOptions (WebAuthn L2 §5.4), JSON-encoded as WebAuthn L3 §5.1.8 says. */
-export function registrationOptions(input: RegistrationOptionsInput): PublicKeyCredentialCreationOptionsJSON {
+/**
+ * The parts of the creation options that are the same in every ceremony of a relying party (who it is, the
+ * algorithms, the authenticator selection) and in every ceremony at all (the extensions, the hints): a relying party
+ * builds them once (`registrationConstants`) and every options object it hands out shares them, frozen, so a pending
+ * ceremony's options cost only their per-ceremony fields (a thousand bands registering at once hold a thousand).
+ */
+export interface RegistrationConstants {
+  readonly rp: Readonly<PublicKeyCredentialCreationOptionsJSON['rp']>;
+  readonly pubKeyCredParams: readonly Readonly<PublicKeyCredentialCreationOptionsJSON['pubKeyCredParams'][number]>[];
+  readonly authenticatorSelection: Readonly<
+    NonNullable<PublicKeyCredentialCreationOptionsJSON['authenticatorSelection']>
+  >;
+}
+
+/** credProps (§10.1.3): the client reports whether the credential came out discoverable. */
+const EXTENSIONS: Readonly<AuthenticationExtensionsClientInputs> = Object.freeze({ credProps: true });
+const NO_HINTS: readonly never[] = Object.freeze([]);
+
+type ConstantsInput = Pick<
+  RegistrationOptionsInput,
+  'rpName' | 'rpID' | 'algorithms' | 'authenticatorAttachment' | 'userVerification'
+>;
+
+/** The frozen parts `registrationOptions` shares between the options objects of one relying party. */
+export function registrationConstants(input: ConstantsInput): RegistrationConstants {
+  return Object.freeze({
+    rp: Object.freeze({ name: input.rpName, id: input.rpID }),
+    pubKeyCredParams: Object.freeze(input.algorithms.map((alg) => Object.freeze({ alg, type: 'public-key' as const }))),
+    // §5.4.4: the band keeps no discoverable credential for this RP; requireResidentKey is true iff residentKey is
+    // "required" (kept for L1 clients).
+    authenticatorSelection: Object.freeze({
+      authenticatorAttachment: input.authenticatorAttachment,
+      residentKey: 'discouraged' as const,
+      requireResidentKey: false,
+      userVerification: input.userVerification,
+    }),
+  });
+}
+
+/**
+ * PublicKeyCredentialCreationOptions (WebAuthn L2 §5.4), JSON-encoded as WebAuthn L3 §5.1.8 says. `constants`, the
+ * relying party's own (`registrationConstants`), must have been built from the same input; omitted, they are built
+ * for this call. Either way `rp`, `pubKeyCredParams`, `authenticatorSelection`, `extensions` and `hints` are frozen.
+ */
+export function registrationOptions(
+  input: RegistrationOptionsInput,
+  constants: RegistrationConstants = registrationConstants(input),
+): PublicKeyCredentialCreationOptionsJSON {
+  // The JSON types are mutable; what they are given here is frozen and never written (read-only options).
+  const shared = constants as PublicKeyCredentialCreationOptionsJSON;
   return {
     challenge: base64url(input.challenge),
-    rp: { name: input.rpName, id: input.rpID },
+    rp: shared.rp,
     user: { id: base64url(input.userID), name: input.userName, displayName: input.userDisplayName },
-    pubKeyCredParams: input.algorithms.map((alg) => ({ alg, type: 'public-key' })),
+    pubKeyCredParams: shared.pubKeyCredParams,
     timeout: input.timeout,
     // "direct" asks a browser not to strip the band's attestation, "enterprise" asks the band for its enterprise
     // attestation (§5.4.7).
     attestation: input.attestation,
     excludeCredentials: input.excludeCredentials.map(credentialDescriptor),
-    // §5.4.4: the band keeps no discoverable credential for this RP; requireResidentKey is true iff residentKey is
-    // "required" (kept for L1 clients).
-    authenticatorSelection: {
-      authenticatorAttachment: input.authenticatorAttachment,
-      residentKey: 'discouraged',
-      requireResidentKey: false,
-      userVerification: input.userVerification,
-    },
-    // credProps (§10.1.3): the client reports whether the credential came out discoverable.
-    extensions: { credProps: true },
-    hints: [],
+    authenticatorSelection: shared.authenticatorSelection,
+    extensions: EXTENSIONS as AuthenticationExtensionsClientInputs,
+    hints: NO_HINTS as never[],
   };
 }
 

@@ -60,7 +60,10 @@ export interface RelyingParty {
   readonly origin: string;
   readonly name: string;
 
-  /** Starts a registration for the user on a band: the creation options a client passes to the band. */
+  /**
+   * Starts a registration for the user on a band: the creation options a client passes to the band. Read-only: a
+   * relying party may share their constant parts (rp, algorithms, selection) between ceremonies, frozen.
+   */
   startRegistration(
     userName: string,
     options: StartRegistrationOptions,

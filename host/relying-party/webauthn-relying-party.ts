@@ -15,7 +15,12 @@ import {
   type AttestationRequirement,
   type AttestedRegistration,
 } from './attestation-policy.js';
-import { authenticationOptions, registrationOptions } from './ceremony-options.js';
+import {
+  authenticationOptions,
+  registrationConstants,
+  registrationOptions,
+  type RegistrationConstants,
+} from './ceremony-options.js';
 import { RelyingPartyError } from './errors.js';
 import { RegistrationVerificationError, rpIdHash, verifyRegistration } from './registration-verification.js';
 import type { RelyingPartyState, RelyingPartyUserRecord } from './relying-party-state.js';
@@ -143,6 +148,8 @@ export class WebAuthnRelyingParty implements RelyingParty {
   readonly #store: RelyingPartyStore;
   readonly #attestation: AttestationPolicy | undefined;
   readonly #rpIdHash: Uint8Array;
+  /** The frozen parts every creation options object of this relying party shares (ceremony-options.ts). */
+  readonly #creation: RegistrationConstants;
   readonly #queue = new SerialQueue();
   readonly #registrations = new Map<string, PendingCeremony>();
   readonly #authentications = new Map<string, PendingCeremony>();
@@ -167,6 +174,17 @@ export class WebAuthnRelyingParty implements RelyingParty {
         : new FileRelyingPartyStore(options.statePath, options.id, options.lock);
     this.#attestation = options.attestation === undefined ? undefined : attestationPolicy(options.attestation);
     this.#rpIdHash = rpIdHash(this.id);
+    this.#creation = registrationConstants(this.#creationConstantsInput());
+  }
+
+  #creationConstantsInput() {
+    return {
+      rpName: this.name,
+      rpID: this.id,
+      authenticatorAttachment: 'cross-platform',
+      userVerification: this.#requireUV ? 'required' : 'preferred',
+      algorithms: SUPPORTED_ALGORITHM_IDS,
+    } as const;
   }
 
   startRegistration(
@@ -196,22 +214,21 @@ export class WebAuthnRelyingParty implements RelyingParty {
         state.users.set(userName, record);
         return { changed: true, result: record };
       });
-      const creation = registrationOptions({
-        rpName: this.name,
-        rpID: this.id,
-        userName,
-        userID: Buffer.from(user.handle, 'base64url'),
-        userDisplayName: options.displayName ?? userName,
-        challenge: this.#bytes(CHALLENGE_BYTES),
-        timeout: this.#timeoutMs,
-        attestation: this.#attestation?.enterprise ? 'enterprise' : 'direct',
-        excludeCredentials: user.credentials
-          .filter((c) => c.retired === undefined)
-          .map((c) => ({ id: c.id, transports: c.transports })),
-        authenticatorAttachment: 'cross-platform',
-        userVerification: this.#requireUV ? 'required' : 'preferred',
-        algorithms: SUPPORTED_ALGORITHM_IDS,
-      });
+      const creation = registrationOptions(
+        {
+          ...this.#creationConstantsInput(),
+          userName,
+          userID: Buffer.from(user.handle, 'base64url'),
+          userDisplayName: options.displayName ?? userName,
+          challenge: this.#bytes(CHALLENGE_BYTES),
+          timeout: this.#timeoutMs,
+          attestation: this.#attestation?.enterprise ? 'enterprise' : 'direct',
+          excludeCredentials: user.credentials
+            .filter((c) => c.retired === undefined)
+            .map((c) => ({ id: c.id, transports: c.transports })),
+        },
+        this.#creation,
+      );
       this.#registrations.set(userName, {
         challenge: creation.challenge,
         expiresAt: this.#nowMs() + this.#timeoutMs,

@@ -84,7 +84,7 @@ export function decisionBasis(view: DirectorySnapshot, userName: string, serialN
 
 /** `row` itself when it is frozen (a committed row, never changed again), else a frozen copy. */
 function frozenRow<T extends object>(row: Readonly<T>, kind: RowKind<T>): Readonly<T> {
-  return Object.isFrozen(row) ? row : kind.freeze(row as T);
+  return Object.isFrozen(row) ? row : kind.freeze(row);
 }
 
 /** A basis that `decisionBasis` made: deeply frozen, so it can be shared rather than copied. */

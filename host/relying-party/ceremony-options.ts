@@ -95,7 +95,7 @@ export function registrationOptions(
     attestation: input.attestation,
     excludeCredentials: input.excludeCredentials.map(credentialDescriptor),
     authenticatorSelection: shared.authenticatorSelection,
-    extensions: EXTENSIONS as AuthenticationExtensionsClientInputs,
+    extensions: EXTENSIONS,
     hints: NO_HINTS as never[],
   };
 }

@@ -99,6 +99,8 @@ export class DebugLink {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would
       return Promise.reject(error);
     }
+    // What the reply is read with is kept while it is awaited, not the action itself.
+    const name = action.case ?? '?';
     let reply: DebugResponse | undefined;
     return this.channel
       .transact(
@@ -112,7 +114,7 @@ export class DebugLink {
         },
         options,
       )
-      .then(() => resultOf(reply?.result, action.case ?? '?', expected));
+      .then(() => resultOf(reply?.result, name, expected));
   }
 }
 

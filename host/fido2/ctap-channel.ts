@@ -21,11 +21,13 @@ export interface TransactOptions {
  */
 export type Transact = (command: number, payload: Uint8Array, opts: TransactOptions) => Promise<Uint8Array>;
 
+const NO_DEFAULTS: TransactOptions = Object.freeze({});
+
 /** authenticatorCBOR over a Transact: canonical CBOR out, strict canonical CBOR in, CTAP status -> CtapError. */
 export class CtapChannel {
   constructor(
     private readonly transact: Transact,
-    private readonly defaults: TransactOptions = {},
+    private readonly defaults: TransactOptions = NO_DEFAULTS,
   ) {}
 
   /**

@@ -159,10 +159,17 @@ function makeCredentialParams(request: MakeCredentialRequest, clientData: Client
   });
 }
 
+/** What a makeCredential reply is checked against and completed with: of the request, only what that needs. */
+interface MakeCredentialAsked {
+  rpId: string;
+  extensions: MakeCredentialExtensionInputs | undefined;
+  enterpriseAttestation: boolean;
+  clientData: ClientDataOf;
+}
+
 /** The new credential from authenticatorMakeCredential's reply, checked against the request (CTAP 2.1 §6.1.2). */
 function makeCredentialResult(
-  request: MakeCredentialRequest,
-  clientData: ClientDataOf,
+  { rpId, extensions, enterpriseAttestation, clientData }: MakeCredentialAsked,
   response: CborMap,
   op: string,
 ): MakeCredentialResult {
@@ -174,14 +181,14 @@ function makeCredentialResult(
     epAtt,
   } = decodeReply(MakeCredentialResponse, response, op);
   // §6.1.2: epAtt is only for a request that asked for enterprise attestation.
-  if (epAtt === true && request.enterpriseAttestation === undefined)
+  if (epAtt === true && !enterpriseAttestation)
     throw new Fido2ProtocolError(`${op}: epAtt is true, but no enterprise attestation was asked for`);
   const parsed = parseAuthenticatorData(authenticatorData);
   const attested = parsed.attestedCredentialData;
   if (attested === undefined)
     throw new Fido2ProtocolError(`${op}: authenticatorData carries no attested credential data`);
-  if (!equal(parsed.rpIdHash, sha256(request.rp.id)))
-    throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${request.rp.id}`);
+  if (!equal(parsed.rpIdHash, sha256(rpId)))
+    throw new Fido2ProtocolError(`${op}: authenticatorData is for another RP than ${rpId}`);
   return {
     credentialId: attested.credentialId,
     attestationObject: encodeCanonical({ fmt, attStmt, authData: authenticatorData }),
@@ -193,7 +200,7 @@ function makeCredentialResult(
     attStmt,
     parsedAuthenticatorData: parsed,
     extensions: makeCredentialExtensionOutputs(
-      request.extensions,
+      extensions,
       parsed.extensions,
       largeBlobKey === undefined ? {} : { largeBlobKey },
       op,
@@ -207,22 +214,38 @@ function makeCredentialResult(
  * by the band client; this class adds canonical CBOR, strict reply decoding and WebAuthn-shaped results.
  */
 export class Fido2Client {
-  readonly clientPin: ClientPin;
-  readonly credentialManagement: CredentialManagement;
-  readonly config: AuthenticatorConfig;
-  /** authenticatorLargeBlobs: the large-blob array and each credential's blob under its largeBlobKey. */
-  readonly largeBlobs: LargeBlobs;
-  /** authenticatorBioEnrollment: enroll, list, rename and remove fingerprints. */
-  readonly bio: BioEnrollment;
   private readonly channel: CtapChannel;
+  // The command families are made at first use: most clients only make credentials and assertions, and five
+  // objects and a closure per band were kept for nothing (test/bench/fleet.ts).
+  #clientPin?: ClientPin;
+  #credentialManagement?: CredentialManagement;
+  #config?: AuthenticatorConfig;
+  #largeBlobs?: LargeBlobs;
+  #bio?: BioEnrollment;
 
-  constructor(transact: Transact, defaults: TransactOptions = {}) {
+  constructor(transact: Transact, defaults?: TransactOptions) {
     this.channel = new CtapChannel(transact, defaults);
-    this.clientPin = new ClientPin(this.channel);
-    this.credentialManagement = new CredentialManagement(this.channel);
-    this.config = new AuthenticatorConfig(this.channel);
-    this.largeBlobs = new LargeBlobs(this.channel, (opts) => this.getInfo(opts));
-    this.bio = new BioEnrollment(this.channel);
+  }
+
+  /** authenticatorClientPIN: PIN set and change, key agreement, PIN/UV auth tokens. */
+  get clientPin(): ClientPin {
+    return (this.#clientPin ??= new ClientPin(this.channel));
+  }
+  /** authenticatorCredentialManagement: list, update and delete discoverable credentials. */
+  get credentialManagement(): CredentialManagement {
+    return (this.#credentialManagement ??= new CredentialManagement(this.channel));
+  }
+  /** authenticatorConfig: enterprise attestation, always-UV, minimum PIN length. */
+  get config(): AuthenticatorConfig {
+    return (this.#config ??= new AuthenticatorConfig(this.channel));
+  }
+  /** authenticatorLargeBlobs: the large-blob array and each credential's blob under its largeBlobKey. */
+  get largeBlobs(): LargeBlobs {
+    return (this.#largeBlobs ??= new LargeBlobs(this.channel, (opts) => this.getInfo(opts)));
+  }
+  /** authenticatorBioEnrollment: enroll, list, rename and remove fingerprints. */
+  get bio(): BioEnrollment {
+    return (this.#bio ??= new BioEnrollment(this.channel));
   }
 
   /** authenticatorGetInfo (CTAP 2.1 §6.4): versions, extensions, AAGUID, options, limits. */
@@ -238,21 +261,27 @@ export class Fido2Client {
   /**
    * authenticatorMakeCredential (CTAP 2.1 §6.1): a new credential, after the user taps the band.
    * Not an async function: it waits as long as the person takes to tap, and its frame (every local, the encoded
-   * request among them) was kept per band meanwhile (heap snapshot, test/bench/fleet.ts); what the reply needs is
-   * the request and its client data. A request refused before it is sent still rejects.
+   * request among them) was kept per band meanwhile (heap snapshot, test/bench/fleet.ts); only what the reply is
+   * checked against is kept. A request refused before it is sent still rejects.
    */
   makeCredential(request: MakeCredentialRequest, opts: TransactOptions = {}): Promise<MakeCredentialResult> {
     const op = 'authenticatorMakeCredential';
-    let clientData: ClientDataOf;
+    let asked: MakeCredentialAsked;
     let response: Promise<CborMap | undefined>;
     try {
-      clientData = clientDataFor(request, 'webauthn.create');
+      const clientData = clientDataFor(request, 'webauthn.create');
       response = this.channel.call(Ctap2.MAKE_CREDENTIAL, makeCredentialParams(request, clientData), op, opts);
+      asked = {
+        rpId: request.rp.id,
+        extensions: request.extensions,
+        enterpriseAttestation: request.enterpriseAttestation !== undefined,
+        clientData,
+      };
     } catch (error) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what was thrown, as an async function would
       return Promise.reject(error);
     }
-    return response.then((reply) => makeCredentialResult(request, clientData, requireReply(reply, op), op));
+    return response.then((reply) => makeCredentialResult(asked, requireReply(reply, op), op));
   }
 
   /**

@@ -42,7 +42,7 @@ export abstract class BaseTransport implements Transport {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return this.track(this.sendUnit(unit));
+    return this.sendTracked(unit);
   }
 
   onUnit(listener: (unit: Unit) => void): () => void {
@@ -80,6 +80,15 @@ export abstract class BaseTransport implements Transport {
 
   /** Puts one validated unit on the wire; resolves once the wire has taken it. */
   protected abstract sendUnit(unit: Unit): Promise<void>;
+
+  /**
+   * send()'s work once the unit is valid: sendUnit tied to the link (track). A transport that settles its own
+   * writes overrides this with startOperation/settleOperation, which saves the second promise and the two
+   * callbacks track() keeps per send in flight.
+   */
+  protected sendTracked(unit: Unit): Promise<void> {
+    return this.track(this.sendUnit(unit));
+  }
   /** Releases the underlying link for a local close(), flushing what was already sent. */
   protected abstract closeLink(): Promise<void>;
 
@@ -117,13 +126,27 @@ export abstract class BaseTransport implements Transport {
     this.#closes.clear();
   }
 
+  /**
+   * An operation the transport settles itself with settleOperation(), tied to the link: its promise rejects with
+   * the close reason if the link goes first.
+   */
+  protected startOperation<O extends PendingOperation>(operation: O): O {
+    this.#link(operation);
+    return operation;
+  }
+
+  /** Settles an operation (a no-op once settled); one from startOperation() is untied from the link. */
+  protected settleOperation(operation: PendingOperation, error?: TransportError): void {
+    this.#unlink(operation);
+    if (error === undefined) operation.resolve();
+    else operation.reject(error);
+  }
+
   /** Ties an operation to the link: it rejects with the close reason if the link goes first. */
   protected track<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: InFlight = { reject, previous: this.#newest, next: undefined, linked: true };
-      if (this.#newest === undefined) this.#oldest = entry;
-      else this.#newest.next = entry;
-      this.#newest = entry;
+      const entry: InFlight = { reject, previous: undefined, next: undefined, linked: false };
+      this.#link(entry);
       operation.then(
         (value) => {
           this.#unlink(entry);
@@ -143,6 +166,14 @@ export abstract class BaseTransport implements Transport {
         },
       );
     });
+  }
+
+  #link(entry: InFlight): void {
+    entry.previous = this.#newest;
+    entry.linked = true;
+    if (this.#newest === undefined) this.#oldest = entry;
+    else this.#newest.next = entry;
+    this.#newest = entry;
   }
 
   #unlink(entry: InFlight): void {
@@ -171,6 +202,27 @@ interface InFlight {
   previous: InFlight | undefined;
   next: InFlight | undefined;
   linked: boolean;
+}
+
+/**
+ * A write (or close) its transport settles itself: the caller's promise and its resolvers in one object, which is
+ * also its entry among the operations in flight once startOperation() has tied it to the link (untied, it is a
+ * plain deferred). A transport may extend it with what it needs to carry out the operation.
+ */
+export class PendingOperation implements InFlight {
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: TransportError) => void;
+  previous: InFlight | undefined = undefined;
+  next: InFlight | undefined = undefined;
+  linked = false;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
 
 export function describe(error: unknown): string {

@@ -1,7 +1,7 @@
 import { BaseTransport } from './base-transport.js';
 import { TransportError } from './errors.js';
 import { encodeFrame } from './frame.js';
-import { FrameStreamDecoder } from './frame-stream.js';
+import { FrameStreamDecoder, type FrameStreamHandlers } from './frame-stream.js';
 import type { Unit } from './transport.js';
 
 /** The least a byte wire (serial port, TCP socket, in-process pipe) has to offer. */
@@ -21,14 +21,26 @@ export class FramedTransport extends BaseTransport {
   readonly #link: ByteLink;
   readonly #decoder: FrameStreamDecoder;
 
+  /**
+   * The decoder's handlers as one object with shared methods rather than two closures and a close listener per
+   * transport: a fleet of a thousand emulated bands keeps two of these per band (heap snapshot, test/bench/fleet.ts).
+   */
+  static readonly #Handlers = class implements FrameStreamHandlers {
+    constructor(readonly transport: FramedTransport) {}
+
+    onUnit(unit: Unit): void {
+      this.transport.deliverUnit(unit);
+    }
+
+    onError(error: TransportError): void {
+      this.transport.reportFrameError(error);
+    }
+  };
+
   constructor(name: string, link: ByteLink) {
     super(name);
     this.#link = link;
-    this.#decoder = new FrameStreamDecoder({
-      onUnit: (unit) => this.deliverUnit(unit),
-      onError: (error) => this.reportFrameError(error),
-    });
-    this.onClose(() => this.#decoder.destroy());
+    this.#decoder = new FrameStreamDecoder(new FramedTransport.#Handlers(this));
   }
 
   /** Bytes as they came off the wire, in any chunking. */
@@ -53,6 +65,12 @@ export class FramedTransport extends BaseTransport {
   /** The wire ended without a local close(): `reason` is what the caller will be told. */
   linkLost(reason: TransportError): void {
     this.markClosed(reason);
+  }
+
+  /** Once the link has ended, whatever part of a frame the decoder still holds goes with it. */
+  protected override markClosed(reason: TransportError | undefined): void {
+    super.markClosed(reason);
+    this.#decoder.destroy();
   }
 
   protected sendUnit(unit: Unit): Promise<void> {

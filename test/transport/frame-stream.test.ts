@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, MAX_ENCODED_FRAME_LENGTH, MAX_FRAME_PAYLOAD } from '../../transport/frame.js';
+import { FrameStreamDecoder } from '../../transport/frame-stream.js';
+import type { TransportError } from '../../transport/errors.js';
 import type { Unit } from '../../transport/transport.js';
 import { bytesArb, concat, cut, decodeStream, sameUnit, unitArb } from './helpers.js';
 
@@ -155,5 +157,99 @@ describe('frame stream', () => {
     const { units, errors } = await decodeStream([wire.subarray(0, -1)], { end: true });
     expect(units).toEqual([]);
     expect(errors.map((e) => e.code)).toEqual(['FRAME_TOO_SHORT']);
+  });
+
+  it('a drained decoder still decodes the next frame split across chunks, again and again', () => {
+    const units: Unit[] = [];
+    const errors: TransportError[] = [];
+    const decoder = new FrameStreamDecoder({ onUnit: (u) => units.push(u), onError: (e) => errors.push(e) });
+    const sent: Unit[] = [];
+    for (const size of [300, 7, 2_000, 0, 900, MAX_FRAME_PAYLOAD, 64, 1]) {
+      const unit: Unit = { command: size % 0x80, payload: new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff) };
+      sent.push(unit);
+      const wire = encodeFrame(unit);
+      // Split in three so the frame is gathered, decoded (the decoder drains), and the next one gathered afresh.
+      for (const chunk of cut(wire, [1, Math.floor(wire.length / 2)])) decoder.write(chunk);
+    }
+    expect(errors).toEqual([]);
+    expect(units.length).toBe(sent.length);
+    units.forEach((u, i) => expect(sameUnit(u, sent[i])).toBe(true));
+  });
+
+  it('keeps many decoders gathering at once apart, however their chunks interleave', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(unitArb(600), { minLength: 1, maxLength: 4 }), { minLength: 2, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 400 }),
+        (perDecoder, picks) => {
+          const got = perDecoder.map(() => [] as Unit[]);
+          const errors: TransportError[] = [];
+          const decoders = perDecoder.map(
+            (_, d) => new FrameStreamDecoder({ onUnit: (u) => got[d].push(u), onError: (e) => errors.push(e) }),
+          );
+          // Each decoder's stream in chunks of 1 to 37 bytes, handed out in an order the picks decide.
+          const queues = perDecoder.map((units, d) => {
+            const wire = concat(units.map(encodeFrame));
+            return cut(
+              wire,
+              Array.from({ length: Math.ceil(wire.length / 8) }, (_, i) => i * 8 + (d % 5)),
+            );
+          });
+          let pick = 0;
+          while (queues.some((q) => q.length > 0)) {
+            const open = queues.map((q, d) => (q.length > 0 ? d : -1)).filter((d) => d >= 0);
+            const d = open[(picks[pick++ % Math.max(picks.length, 1)] ?? 0) % open.length];
+            decoders[d].write(queues[d].shift()!);
+          }
+          expect(errors).toEqual([]);
+          perDecoder.forEach((units, d) => {
+            expect(got[d].length).toBe(units.length);
+            got[d].forEach((u, i) => expect(sameUnit(u, units[i])).toBe(true));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lets a handler gather in another decoder while its own unit is delivered', () => {
+    const inner: Unit = { command: 2, payload: new Uint8Array(500).fill(0x21) };
+    const outer: Unit = { command: 1, payload: new Uint8Array(700).fill(0x12) };
+    const innerWire = encodeFrame(inner);
+    const got: Unit[] = [];
+    const second = new FrameStreamDecoder({ onUnit: (u) => got.push(u), onError: (e) => expect.fail(e.message) });
+    const first = new FrameStreamDecoder({
+      onUnit: (u) => {
+        got.push(u);
+        // Re-entered: the second decoder gathers a split frame of its own before the first one resumes.
+        if (u.command === 1) for (const chunk of cut(innerWire, [100, 300])) second.write(chunk);
+      },
+      onError: (e) => expect.fail(e.message),
+    });
+    const outerWire = encodeFrame(outer);
+    const next: Unit = { command: 3, payload: new Uint8Array(300).fill(0x33) };
+    // The outer frame ends mid-chunk; the next frame starts in the same chunk and is gathered after the handler ran.
+    const both = concat([outerWire, encodeFrame(next)]);
+    for (const chunk of cut(both, [50, outerWire.length + 20])) first.write(chunk);
+    expect(got.map((u) => u.command)).toEqual([1, 2, 3]);
+    expect(sameUnit(got[0], outer) && sameUnit(got[1], inner) && sameUnit(got[2], next)).toBe(true);
+  });
+
+  it('decodes a gathered frame after a damaged gathered one and after an oversize run', () => {
+    const units: Unit[] = [];
+    const errors: string[] = [];
+    const decoder = new FrameStreamDecoder({ onUnit: (u) => units.push(u), onError: (e) => errors.push(e.code) });
+    const good: Unit = { command: 5, payload: new Uint8Array(400).fill(0x44) };
+    const bad = Uint8Array.from(encodeFrame(good));
+    bad[200] ^= 0x01;
+    for (const chunk of cut(bad, [100, 300])) decoder.write(chunk);
+    for (const chunk of cut(encodeFrame(good), [10])) decoder.write(chunk);
+    decoder.write(new Uint8Array(MAX_ENCODED_FRAME_LENGTH - 5).fill(0x66));
+    decoder.write(new Uint8Array(10).fill(0x66));
+    decoder.write(Uint8Array.of(0));
+    for (const chunk of cut(encodeFrame(good), [399])) decoder.write(chunk);
+    expect(errors).toEqual(['FRAME_CRC', 'FRAME_TOO_LARGE']);
+    expect(units.length).toBe(2);
+    units.forEach((u) => expect(sameUnit(u, good)).toBe(true));
   });
 });

@@ -4,6 +4,7 @@ import { Command } from '../../proto/ctaphid.js';
 import { TransportError } from '../../transport/errors.js';
 import { MAX_UNREAD_BYTES } from '../../transport/bounded-writes.js';
 import { encodeFrame } from '../../transport/frame.js';
+import { FramedTransport } from '../../transport/framed-transport.js';
 import { loopbackPair, type LoopbackTransport } from '../../transport/loopback.js';
 import type { Unit } from '../../transport/transport.js';
 import { bytesArb, record, sameUnit, settle, unitArb, until } from './helpers.js';
@@ -171,5 +172,74 @@ describe('loopback backpressure', () => {
     await until(() => got.units.length === accepted, 'the accepted units');
     await host.send(unit);
     await host.close();
+  });
+});
+
+describe('loopback scheduling', () => {
+  it('hands schedule one task per write and close, and delivers both directions in the order they were sent', async () => {
+    const tasks: (() => void)[] = [];
+    const [host, band] = pair({ schedule: (t) => tasks.push(t) });
+    const order: string[] = [];
+    band.onUnit((u) => order.push(`band<-${u.command}`));
+    host.onUnit((u) => order.push(`host<-${u.command}`));
+    band.onClose((e) => order.push(`band closed ${e?.code}`));
+    const settled: string[] = [];
+    const outcome = (name: string, sent: Promise<void>) =>
+      sent.then(
+        () => settled.push(name),
+        (e: TransportError) => settled.push(`${name} ${e.code}`),
+      );
+    const sends = [
+      outcome('1', host.send({ command: 1, payload: new Uint8Array(200).fill(1) })),
+      outcome('2', band.send({ command: 2, payload: Uint8Array.of(2) })),
+      outcome('3', host.send({ command: 3, payload: Uint8Array.of(3) })),
+    ];
+    const closing = host.close();
+    expect(tasks.length).toBe(4);
+    expect(order).toEqual([]);
+    tasks.shift()!();
+    // A send settles once its bytes have arrived, not before.
+    expect(order).toEqual(['band<-1']);
+    await settle();
+    expect(settled).toEqual(['1']);
+    while (tasks.length) tasks.shift()!();
+    await Promise.all([...sends, closing]);
+    // The host stopped receiving when its close() began; what it sent before still arrives, then its close.
+    expect(order).toEqual(['band<-1', 'band<-3', 'band closed DISCONNECTED']);
+    expect(settled).toEqual(['1', '2 DISCONNECTED', '3']);
+  });
+
+  it('rejects writeBytes past MAX_UNREAD_BYTES with PEER_NOT_READING and carries them through otherwise', async () => {
+    const [hostSide, band] = pair();
+    // A loopback side is a FramedTransport, whose writeBytes conformance tests use (test/support/faulty-transport.ts).
+    expect(hostSide).toBeInstanceOf(FramedTransport);
+    const host = hostSide as unknown as FramedTransport;
+    const got = record(band);
+    const frame = encodeFrame({ command: 4, payload: new Uint8Array(7_000).fill(4) });
+    const writes = Array.from({ length: 300 }, () =>
+      host.writeBytes(frame).then(
+        () => 'sent',
+        (error: TransportError) => error.code,
+      ),
+    );
+    const outcomes = await Promise.all(writes);
+    const accepted = outcomes.filter((o) => o === 'sent').length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(outcomes.slice(accepted)).toEqual(new Array(300 - accepted).fill('PEER_NOT_READING'));
+    await until(() => got.units.length === accepted, 'the accepted frames');
+  });
+
+  it('rejects a send still on the wire with the close reason when the sending side loses its link', async () => {
+    const tasks: (() => void)[] = [];
+    const [host, band] = pair({ schedule: (t) => tasks.push(t) });
+    const closing = band.close();
+    const send = host.send({ command: 1, payload: Uint8Array.of(1) }).catch((e: unknown) => e);
+    tasks.shift()!();
+    // The band's close has reached the host; the host's send has not been delivered yet and fails with the reason.
+    const error = (await send) as TransportError;
+    expect(error.code).toBe('DISCONNECTED');
+    expect(host.isOpen).toBe(false);
+    while (tasks.length) tasks.shift()!();
+    await closing;
   });
 });

@@ -11,6 +11,7 @@ import {
   type Commit,
 } from './flash-format.js';
 import type { FlashChanges, FlashStore } from './flash-store.js';
+import { FlashValues } from './flash-values.js';
 
 export const JOURNAL_FILE = 'band.journal';
 export const JOURNAL_TMP_FILE = 'band.journal.tmp';
@@ -31,7 +32,7 @@ export interface FlashOptions {
  * Inside one commit deletes apply before puts (prefix deletes, then exact ones), on replay as in RAM.
  */
 export class Flash implements FlashStore {
-  private data = new Map<string, Uint8Array>();
+  private data = new FlashValues();
   private seq = 0;
   private size = 0;
   private readonly compactAt: number;
@@ -67,8 +68,7 @@ export class Flash implements FlashStore {
   }
 
   get(key: string): Uint8Array | undefined {
-    const value = this.data.get(key);
-    return value && new Uint8Array(value);
+    return this.data.get(key);
   }
 
   keys(prefix = ''): string[] {
@@ -81,9 +81,9 @@ export class Flash implements FlashStore {
     const seq = (this.seq + 1) >>> 0;
     const record = this.size === 0 ? undefined : encodeRecord({ seq, kind: KIND_DELTA, ...normalised });
     if (record === undefined || this.size + record.length > this.compactAt) {
-      const next = applyChanges(new Map(this.data), normalised);
-      this.rewrite(next, seq);
-      this.data = next;
+      // The snapshot is written from views of the current values; RAM follows once it is in place.
+      this.rewrite(applyChanges(new Map(this.data.entries()), normalised), seq);
+      applyChanges(this.data, normalised);
     } else {
       this.chip.append(JOURNAL_FILE, record);
       this.size += record.length;
@@ -122,7 +122,8 @@ export class Flash implements FlashStore {
       if (commit.kind === KIND_SNAPSHOT) data = new Map(commit.put);
       else applyChanges(data, commit);
     }
-    this.data = data;
+    this.data = new FlashValues();
+    for (const [key, value] of data) this.data.set(key, value);
     this.seq = commits[commits.length - 1].seq;
     this.size = validEnd;
     // The torn tail goes now, so the next record is appended after whole ones.
@@ -163,8 +164,15 @@ function checkKey(key: string): void {
   }
 }
 
+/** What applyChanges changes: the RAM state, or a Map of the state a snapshot writes. */
+interface KeyValues {
+  keys(): IterableIterator<string>;
+  delete(key: string): boolean;
+  set(key: string, value: Uint8Array): unknown;
+}
+
 /** Applies `changes` to `data` in place (deletes before puts, as on replay) and returns it. */
-function applyChanges(data: Map<string, Uint8Array>, changes: Normalised): Map<string, Uint8Array> {
+function applyChanges<T extends KeyValues>(data: T, changes: Normalised): T {
   for (const prefix of changes.delPrefix)
     for (const key of [...data.keys()]) if (key.startsWith(prefix)) data.delete(key);
   for (const key of changes.del) data.delete(key);
@@ -177,9 +185,9 @@ function applyChanges(data: Map<string, Uint8Array>, changes: Normalised): Map<s
  * its key unless the value is already there, and a delete changes the state only for a present key that no put
  * of the same commit writes back (deletes apply first).
  */
-function changesAnything(data: Map<string, Uint8Array>, changes: Normalised): boolean {
+function changesAnything(data: FlashValues, changes: Normalised): boolean {
   for (const [key, value] of changes.put) {
-    const old = data.get(key);
+    const old = data.view(key);
     if (old === undefined || !sameBytes(old, value)) return true;
   }
   if (changes.del.length === 0 && changes.delPrefix.length === 0) return false;

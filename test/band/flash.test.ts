@@ -64,6 +64,37 @@ describe('journal', () => {
     expect(chip.totalWrites).toBe(writes);
   });
 
+  it('hands out copies: changing what get() returned, or what was put, changes nothing stored', () => {
+    const flash = Flash.open(new FlashChip(new MemoryMedium()));
+    const put = bytes('value');
+    flash.commit({ put: { k: put, other: bytes('x') } });
+    put.fill(0);
+    flash.get('k')!.fill(0);
+    expect(Buffer.from(flash.get('k')!).toString()).toBe('value');
+    expect(Buffer.from(flash.get('other')!).toString()).toBe('x');
+  });
+
+  it('a value rewritten a thousand times (a sign counter) leaves the others whole, in RAM and after a reboot', () => {
+    const chip = new FlashChip(new MemoryMedium());
+    const flash = Flash.open(chip);
+    const big = new Uint8Array(300).map((_, i) => i);
+    flash.commit({ put: { 'a/empty': new Uint8Array(0), 'b/big': big, 'c/name': bytes('band') } });
+    for (let i = 0; i < 1000; i++) {
+      const counter = new Uint8Array(4);
+      new DataView(counter.buffer).setUint32(0, i);
+      flash.commit({ put: { 'fido2/sign-count': counter }, ...(i % 100 === 0 ? { del: ['c/name'] } : {}) });
+      if (i % 100 === 0) flash.commit({ put: { 'c/name': bytes(`band ${i}`) } });
+    }
+    const expected = {
+      'a/empty': '',
+      'b/big': Buffer.from(big).toString('hex'),
+      'c/name': Buffer.from('band 900').toString('hex'),
+      'fido2/sign-count': '000003e7',
+    };
+    expect(dump(flash)).toEqual(expected);
+    expect(dump(Flash.open(chip))).toEqual(expected);
+  });
+
   it('compacts into a snapshot past the threshold, through a renamed temporary file', () => {
     const medium = new MemoryMedium();
     const chip = new FlashChip(medium);

@@ -107,12 +107,13 @@ export class BandEmulator implements BandDevice {
         }
       }
     }
-    const capabilities: Capability[] = [];
-    if (fido2) capabilities.push('CAPABILITY_FIDO2');
-    if (seos) capabilities.push('CAPABILITY_SEOS');
-    if (this.debugLink) capabilities.push('CAPABILITY_DEBUG_LINK');
-    capabilities.push('CAPABILITY_LIVENESS');
-    this.info = { serialNumber: options.serialNumber, firmwareVersion, capabilities, fido2, seos };
+    this.info = {
+      serialNumber: options.serialNumber,
+      firmwareVersion,
+      capabilities: capabilitiesOf(fido2, seos, this.debugLink),
+      fido2,
+      seos,
+    };
     this.band.onEvent((event) => this.emit(event));
     if (options.preset) {
       try {
@@ -193,6 +194,24 @@ export class BandEmulator implements BandDevice {
     };
     this.listeners.emit(unit);
   }
+}
+
+/** One frozen list for every band of the same make-up (there are eight). */
+const CAPABILITIES = new Map<string, readonly Capability[]>();
+
+function capabilitiesOf(fido2: boolean, seos: boolean, debugLink: boolean): readonly Capability[] {
+  const key = `${+fido2}${+seos}${+debugLink}`;
+  let list = CAPABILITIES.get(key);
+  if (list === undefined) {
+    const capabilities: Capability[] = [];
+    if (fido2) capabilities.push('CAPABILITY_FIDO2');
+    if (seos) capabilities.push('CAPABILITY_SEOS');
+    if (debugLink) capabilities.push('CAPABILITY_DEBUG_LINK');
+    capabilities.push('CAPABILITY_LIVENESS');
+    list = Object.freeze(capabilities);
+    CAPABILITIES.set(key, list);
+  }
+  return list;
 }
 
 /** What a band without FIDO2 tells nobody. */

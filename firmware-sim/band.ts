@@ -53,8 +53,11 @@ export class Band implements Firmware {
   private deviceIdBytes: Uint8Array = new Uint8Array(0);
   private stateNow: BandState = 'BAND_STATE_UNSPECIFIED';
   user: StoredUser | undefined;
-  /** Made on the first timer (a Set with its table is ~180 bytes, and a fleet holds a thousand bands). */
-  private timers: Set<Timer> | undefined;
+  /**
+   * The timers of after() not yet fired or cancelled, newest first, linked through the timers themselves (a Set with
+   * its table was ~180 bytes a band, and a fleet holds a thousand bands).
+   */
+  private timers: BandTimer | undefined;
   /** Unexpected errors in timers and sensor reactions reset the band, as a watchdog would. */
   watchdogResets = 0;
   lastFault?: Error;
@@ -230,8 +233,7 @@ export class Band implements Firmware {
   }
 
   private clearRam(): void {
-    if (this.timers) for (const timer of [...this.timers]) timer.cancel();
-    this.timers = undefined;
+    while (this.timers) this.timers.cancel();
     for (const controller of this.controllers) controller.reset();
     this.display.dropOverlay();
   }
@@ -331,13 +333,21 @@ export class Band implements Firmware {
   after(ms: number, action: () => void): Timer {
     const timer = new BandTimer(this, this.epochNow, action);
     timer.inner = this.clock.setTimer(ms, () => timer.fire());
-    (this.timers ??= new Set()).add(timer);
+    timer.next = this.timers;
+    if (this.timers) this.timers.previous = timer;
+    this.timers = timer;
+    timer.linked = true;
     return timer;
   }
 
   /** A timer of after() fired or was cancelled: it is no longer the band's to cancel. */
-  forgetTimer(timer: Timer): void {
-    this.timers?.delete(timer);
+  forgetTimer(timer: BandTimer): void {
+    if (!timer.linked) return;
+    timer.linked = false;
+    if (timer.previous) timer.previous.next = timer.next;
+    else this.timers = timer.next;
+    if (timer.next) timer.next.previous = timer.previous;
+    timer.previous = timer.next = undefined;
   }
 
   /** A timer of after() is due: its action runs if the power it was set under is still on. */
@@ -378,6 +388,10 @@ function callQuietly(listener: (event: BandEvent) => void, event: BandEvent): vo
  */
 class BandTimer implements Timer {
   inner?: Timer;
+  /** Band.timers' links while the timer is the band's. */
+  linked = false;
+  previous?: BandTimer;
+  next?: BandTimer;
 
   constructor(
     private readonly band: Band,

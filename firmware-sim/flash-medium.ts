@@ -20,22 +20,24 @@ export interface FlashMedium {
  * whole journal: a band's sign counter is one append per assertion.
  */
 export class MemoryMedium implements FlashMedium {
-  private readonly files = new Map<string, { bytes: Uint8Array; length: number }>();
+  // A band has one or two files (the journal, a compaction's temporary file): a short list, not a Map with its
+  // hash table (~150 bytes a band, and a fleet holds a thousand).
+  private readonly files: MemoryFile[] = [];
 
   describe(file: string): string {
     return `memory:${file}`;
   }
 
   read(file: string): Uint8Array | undefined {
-    const f = this.files.get(file);
+    const f = this.find(file);
     return f && f.bytes.slice(0, f.length);
   }
 
   append(file: string, bytes: Uint8Array): void {
-    let f = this.files.get(file);
+    let f = this.find(file);
     if (!f) {
-      f = { bytes: new Uint8Array(Math.max(bytes.length, 64)), length: 0 };
-      this.files.set(file, f);
+      f = { name: file, bytes: new Uint8Array(Math.max(bytes.length, 64)), length: 0 };
+      this.files.push(f);
     }
     const need = f.length + bytes.length;
     if (need > f.bytes.length) {
@@ -48,23 +50,38 @@ export class MemoryMedium implements FlashMedium {
   }
 
   truncate(file: string, length: number): void {
-    const f = this.files.get(file);
+    const f = this.find(file);
     if (f) f.length = Math.min(f.length, Math.max(0, length));
   }
 
   rename(from: string, to: string): void {
-    const f = this.files.get(from);
+    const f = this.find(from);
     if (!f) throw new Error(`cannot rename ${this.describe(from)}: it does not exist`);
-    this.files.set(to, f);
-    this.files.delete(from);
+    if (from === to) return;
+    this.remove(to);
+    f.name = to;
   }
 
   remove(file: string): void {
-    this.files.delete(file);
+    const at = this.files.findIndex((f) => f.name === file);
+    if (at >= 0) this.files.splice(at, 1);
   }
 
   /** For fault tests: damage the image as a bad sector would. */
   overwrite(file: string, bytes: Uint8Array): void {
-    this.files.set(file, { bytes: new Uint8Array(bytes), length: bytes.length });
+    this.remove(file);
+    this.files.push({ name: file, bytes: new Uint8Array(bytes), length: bytes.length });
   }
+
+  private find(file: string): MemoryFile | undefined {
+    for (const f of this.files) if (f.name === file) return f;
+    return undefined;
+  }
+}
+
+interface MemoryFile {
+  name: string;
+  /** Capacity: the file is the first `length` bytes. */
+  bytes: Uint8Array;
+  length: number;
 }

@@ -18,7 +18,8 @@ import { refusalOf } from './request-rules.js';
 export interface HostProtocolInfo {
   serialNumber: string;
   firmwareVersion: string;
-  capabilities: Capability[];
+  /** Shared by every band of the same make-up (band-emulator.ts): never changed, and copied into each reply. */
+  capabilities: readonly Capability[];
   fido2: boolean;
   seos: boolean;
 }
@@ -88,7 +89,7 @@ function dispatch(band: Band, info: HostProtocolInfo, body: HostBody): BandBody 
           serialNumber: info.serialNumber,
           deviceId: band.deviceId,
           firmwareVersion: info.firmwareVersion,
-          capabilities: info.capabilities,
+          capabilities: [...info.capabilities],
         },
       };
     case 'getState':

@@ -138,8 +138,24 @@ export interface ResolvedConfig {
   aaguid: Uint8Array;
   firmwareVersion: number;
   maxResidentCredentials: number;
-  transports: string[];
+  transports: readonly string[];
   attestation: AttestationMode;
+}
+
+const DEFAULT_TRANSPORTS: readonly string[] = Object.freeze(['usb']);
+
+/**
+ * The authenticator's own copy of the AAGUID, shared with the authenticator made before it when the AAGUID is the
+ * same (a fleet holds a thousand bands of one model; one entry keeps this bounded). A copy, so a caller changing its
+ * array later changes nothing; shared, because the authenticator only ever reads it (getInfo, attested credential
+ * data, the attestation certificate).
+ */
+let lastAaguid: Uint8Array | undefined;
+
+function modelAaguid(aaguid: Uint8Array): Uint8Array {
+  if (lastAaguid === undefined || !lastAaguid.every((byte, i) => byte === aaguid[i]))
+    lastAaguid = new Uint8Array(aaguid);
+  return lastAaguid;
 }
 
 export function resolveConfig(config: Ctap2Config): ResolvedConfig {
@@ -163,9 +179,9 @@ export function resolveConfig(config: Ctap2Config): ResolvedConfig {
   }
   return {
     attestation,
-    aaguid: new Uint8Array(config.aaguid),
+    aaguid: modelAaguid(config.aaguid),
     firmwareVersion: config.firmwareVersion,
     maxResidentCredentials,
-    transports: config.transports ?? ['usb'],
+    transports: config.transports ?? DEFAULT_TRANSPORTS,
   };
 }

@@ -11,6 +11,7 @@ import {
   type Association,
   type DecisionBasis,
   type ReEnrollmentAllowed,
+  type ReEnrollmentRequest,
 } from '../directory/index.js';
 import { enroll, type EnrollProgress } from '../enroll.js';
 import type { RelyingParty } from '../relying-party/index.js';
@@ -156,22 +157,22 @@ export class ReEnrollment {
             {
               signal,
               stepTimeoutMs: request.userTimeoutMs,
-              onProgress: (p) => report({ step: 'enroll', status: 'progress', enroll: p }),
+              onProgress: enrollProgress(report),
             },
           );
           report({ step, status: 'done', detail: `label ${enrolled.label}` });
           basis = decided.basis;
           // Keys made by an earlier run lived on the band before this wipe: they are gone.
-          journal = {
+          journal = frozenJournal({
             userName,
             bandSerial,
             deviceId,
             phase: 'enrolled',
-            decision,
+            decision: { ...decision },
             basis,
             recreated: {},
             started: this.clock().toISOString(),
-          };
+          });
           await this.progress.put(journal);
         }
       }
@@ -197,7 +198,7 @@ export class ReEnrollment {
             stepTimeoutMs: request.userTimeoutMs,
             authenticator: request.authenticator,
           });
-          journal.recreated[rp.id] = credential.id;
+          journal = frozenJournal({ ...journal, recreated: { ...journal.recreated, [rp.id]: credential.id } });
           await this.progress.put(journal);
           report({ step, status: 'done', detail: `${rp.id}: new key ${credential.id.slice(0, 16)}…` });
         }
@@ -207,19 +208,17 @@ export class ReEnrollment {
         step = 'directory';
         report({ step, status: 'started' });
         try {
-          await this.deps.directory.update((draft) =>
-            applyReEnrollment(draft, {
-              userName,
-              band: { serialNumber: bandSerial, deviceId, seosEnabled },
-              expected: decision,
-              basis,
-            }),
-          );
+          await this.#commit({
+            userName,
+            band: { serialNumber: bandSerial, deviceId, seosEnabled },
+            expected: decision,
+            basis,
+          });
         } catch (error) {
           if (error instanceof ChangedDuringRunError) await this.abandon(journal, error);
           throw error;
         }
-        journal.phase = 'committed';
+        journal = frozenJournal({ ...journal, phase: 'committed' });
         await this.progress.put(journal);
         report({ step, status: 'done' });
       }
@@ -248,7 +247,7 @@ export class ReEnrollment {
       if (!association)
         throw new Error(`the directory lost the association of ${bandSerial} with ${userName} after committing it`);
       return {
-        decision,
+        decision: { ...decision },
         association: { ...association },
         recreated: { ...journal.recreated },
         retired,
@@ -257,6 +256,14 @@ export class ReEnrollment {
     } catch (error) {
       throw stopped(error, step, request);
     }
+  }
+
+  /**
+   * The one directory transaction. A method of its own so the callback closes over `change` alone: a closure in
+   * `run` would keep run's variables in a context for the whole run (1,000 runs wait for a tap at once).
+   */
+  async #commit(change: ReEnrollmentRequest): Promise<void> {
+    await this.deps.directory.update((draft) => applyReEnrollment(draft, change));
   }
 
   /**
@@ -308,6 +315,22 @@ export class ReEnrollment {
 
 /** The default `onProgress`: one function for every run, not a closure per run. */
 function ignoreProgress(): void {}
+
+/**
+ * The run's journal, frozen: the run makes a new one for each change rather than editing it, so a memory store
+ * can keep this very object (progress-store.ts) instead of a copy, and run and store hold one journal between them.
+ * The basis must already be frozen (`decisionBasis`) or come from the store (a resumed run's, never edited).
+ */
+function frozenJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
+  Object.freeze(journal.decision);
+  Object.freeze(journal.recreated);
+  return Object.freeze(journal);
+}
+
+/** The enrollment's touches as the run's progress events (made here, so `run` itself creates no closure). */
+function enrollProgress(report: (progress: ReEnrollmentProgress) => void): (p: EnrollProgress) => void {
+  return (p) => report({ step: 'enroll', status: 'progress', enroll: p });
+}
 
 /** What a run that stopped at `step` throws: a ReEnrollmentError as it came, else one saying how to resume. */
 function stopped(error: unknown, step: ReEnrollmentStep, request: ReEnrollmentRun): ReEnrollmentError {

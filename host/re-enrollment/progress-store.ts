@@ -29,7 +29,7 @@ export interface ReEnrollmentJournal {
 
 /** Where a re-enrollment journals what it has done, per user, so a failed run resumes. */
 export interface ProgressStore {
-  /** The journal of the user's unfinished re-enrollment, if any. */
+  /** The journal of the user's unfinished re-enrollment, if any (read-only: it may be the frozen one stored). */
   get(userName: string): Promise<ReEnrollmentJournal | undefined>;
   /** Records what the re-enrollment has done so far. */
   put(journal: ReEnrollmentJournal): Promise<void>;
@@ -55,11 +55,13 @@ export class MemoryProgressStore implements ProgressStore {
 /**
  * A deep copy, so the caller's later edits (the orchestrator updates its journal as it goes) never reach the store.
  * Field by field: structuredClone's serialization was a measurable part of a re-enrollment (`node --cpu-prof`, fleet).
- * A basis `decisionBasis` made is deeply frozen, so no edit can reach it: it is shared, not copied (a run and its
- * journal hold one basis between them while the person wipes, enrolls and taps).
+ * What nothing can edit is shared, not copied: a basis `decisionBasis` made (deeply frozen), and a whole frozen
+ * journal (the orchestrator's: it makes a new one for each change), so a run and its stored journal hold one journal
+ * and one basis between them while the person wipes, enrolls and taps.
  */
 function copyJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
   const { basis } = journal;
+  if (isFrozenJournal(journal)) return journal;
   return {
     userName: journal.userName,
     bandSerial: journal.bandSerial,
@@ -70,6 +72,19 @@ function copyJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
     recreated: { ...journal.recreated },
     started: journal.started,
   };
+}
+
+/**
+ * A journal nothing can edit (the orchestrator's are): frozen, with its decision and keys, and a basis that is
+ * deeply frozen or absent. A store keeps it, and hands it out, as it is.
+ */
+function isFrozenJournal(journal: ReEnrollmentJournal): boolean {
+  return (
+    Object.isFrozen(journal) &&
+    Object.isFrozen(journal.decision) &&
+    Object.isFrozen(journal.recreated) &&
+    (journal.basis === undefined || isFrozenBasis(journal.basis))
+  );
 }
 
 function copyBasis(basis: DecisionBasis): DecisionBasis {

@@ -151,3 +151,28 @@ describe('a basis read from the directory is deeply frozen, so a journal shares 
     });
   });
 });
+
+describe('a frozen journal (the orchestrator makes one per change)', () => {
+  it('is kept and handed out as it is by the memory store; a journal with a mutable part is still copied', async () => {
+    const store = new MemoryProgressStore();
+    const frozen: ReEnrollmentJournal = Object.freeze({
+      userName: 'alice',
+      bandSerial: 'BAND-0001',
+      deviceId: '00112233445566778899aabbccddeeff',
+      phase: 'enrolled',
+      decision: Object.freeze({ allowed: true, kind: 'own-band' }),
+      recreated: Object.freeze({ 'login.example.com': 'AAEC' }),
+      started: '2026-03-01T08:00:00.000Z',
+    } as const);
+    await store.put(frozen);
+    expect(await store.get('alice')).toBe(frozen);
+    // One part left mutable: the store cannot know nobody edits it, so it copies.
+    const partly: ReEnrollmentJournal = { ...frozen, recreated: { 'login.example.com': 'AAEC' } };
+    Object.freeze(partly);
+    await store.put(partly);
+    partly.recreated['other.example.com'] = 'BBB';
+    const read = await store.get('alice');
+    expect(read).not.toBe(partly);
+    expect(read!.recreated).toEqual({ 'login.example.com': 'AAEC' });
+  });
+});

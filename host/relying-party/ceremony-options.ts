@@ -23,7 +23,8 @@ export interface RegistrationOptionsInput {
   rpName: string;
   rpID: string;
   userName: string;
-  userID: Uint8Array;
+  /** The user handle: its bytes, or the base64url text a relying party keeps (used as it is, not re-encoded). */
+  userID: Uint8Array | string;
   userDisplayName: string;
   challenge: Uint8Array;
   timeout: number;
@@ -87,7 +88,11 @@ export function registrationOptions(
   return {
     challenge: base64url(input.challenge),
     rp: shared.rp,
-    user: { id: base64url(input.userID), name: input.userName, displayName: input.userDisplayName },
+    user: {
+      id: typeof input.userID === 'string' ? input.userID : base64url(input.userID),
+      name: input.userName,
+      displayName: input.userDisplayName,
+    },
     pubKeyCredParams: shared.pubKeyCredParams,
     timeout: input.timeout,
     // "direct" asks a browser not to strip the band's attestation, "enterprise" asks the band for its enterprise

@@ -218,7 +218,8 @@ export class WebAuthnRelyingParty implements RelyingParty {
         {
           ...this.#creationConstantsInput(),
           userName,
-          userID: Buffer.from(user.handle, 'base64url'),
+          // Stored as unpadded base64url, what the options carry: the same string, not a decode and re-encode.
+          userID: user.handle,
           userDisplayName: options.displayName ?? userName,
           challenge: this.#bytes(CHALLENGE_BYTES),
           timeout: this.#timeoutMs,

@@ -45,7 +45,7 @@ export interface RegisterKeyRequest {
  */
 export async function registerKey(request: RegisterKeyRequest): Promise<RegisteredCredential> {
   const { band, relyingParty: rp, userName, user, signal } = request;
-  const report = request.onProgress ?? ignoreProgress;
+  const report = request.onProgress ?? ignore;
   await authenticate(band, user, { signal, stepTimeoutMs: request.stepTimeoutMs });
   report({ step: 'authenticated' });
   const bandSerial = band.bandInfo?.serialNumber ?? (await band.getInfo({ signal })).serialNumber;
@@ -59,7 +59,7 @@ export async function registerKey(request: RegisterKeyRequest): Promise<Register
     onUserPresenceNeeded: () => {
       if (told) return;
       told = true;
-      void user.instruct({ kind: 'confirm-presence', rpId: rp.id }, signal).catch(() => undefined);
+      void user.instruct({ kind: 'confirm-presence', rpId: rp.id }, signal).catch(ignore);
     },
   });
   report({ step: 'credential-created', credentialId: response.id });
@@ -68,5 +68,8 @@ export async function registerKey(request: RegisterKeyRequest): Promise<Register
   return credential;
 }
 
-/** The default `onProgress`: one function for every call, not a closure per call. */
-function ignoreProgress(): void {}
+/**
+ * The default `onProgress`, and what a failed tap instruction comes to (the ceremony itself reports a missing tap):
+ * one function for every call, not a closure per call.
+ */
+function ignore(): void {}

@@ -10,9 +10,10 @@ import { assertUnit } from './unit.js';
  */
 export abstract class BaseTransport implements Transport {
   readonly name: string;
-  readonly #units = new Listeners<[Unit]>();
-  readonly #frameErrors = new Listeners<[TransportError]>();
-  readonly #closes = new Listeners<[TransportError | undefined]>();
+  /** Made at the first subscription: most links never have a frame-error listener, some no close listener. */
+  #units: Listeners<[Unit]> | undefined;
+  #frameErrors: Listeners<[TransportError]> | undefined;
+  #closes: Listeners<[TransportError | undefined]> | undefined;
   /**
    * Operations in flight (`track`), oldest first, as a linked list: a Set's add and delete per send reallocated its
    * table as it emptied, a visible share of a loopback round trip's bytes and time (`node --cpu-prof`, test/bench).
@@ -46,11 +47,11 @@ export abstract class BaseTransport implements Transport {
   }
 
   onUnit(listener: (unit: Unit) => void): () => void {
-    return this.#units.add(listener);
+    return (this.#units ??= new Listeners()).add(listener);
   }
 
   onFrameError(listener: (error: TransportError) => void): () => void {
-    return this.#frameErrors.add(listener);
+    return (this.#frameErrors ??= new Listeners()).add(listener);
   }
 
   onClose(listener: (error?: TransportError) => void): () => void {
@@ -65,7 +66,7 @@ export abstract class BaseTransport implements Transport {
         cancelled = true;
       };
     }
-    return this.#closes.add(listener);
+    return (this.#closes ??= new Listeners()).add(listener);
   }
 
   async close(): Promise<void> {
@@ -93,11 +94,11 @@ export abstract class BaseTransport implements Transport {
   protected abstract closeLink(): Promise<void>;
 
   protected deliverUnit(unit: Unit): void {
-    if (this.#state !== 'closed') this.#units.emit(unit);
+    if (this.#state !== 'closed') this.#units?.emit(unit);
   }
 
   protected reportFrameError(error: TransportError): void {
-    if (this.#state !== 'closed') this.#frameErrors.emit(error);
+    if (this.#state !== 'closed') this.#frameErrors?.emit(error);
   }
 
   /**
@@ -120,10 +121,10 @@ export abstract class BaseTransport implements Transport {
       entry.reject(pendingError);
       entry = next;
     }
-    this.#closes.emit(effective);
-    this.#units.clear();
-    this.#frameErrors.clear();
-    this.#closes.clear();
+    this.#closes?.emit(effective);
+    this.#units?.clear();
+    this.#frameErrors?.clear();
+    this.#closes?.clear();
   }
 
   /**

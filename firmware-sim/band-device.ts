@@ -6,6 +6,35 @@ export interface DeviceContext {
   signal: AbortSignal;
   /** Send CTAPHID_KEEPALIVE with KeepaliveStatus.PROCESSING or UPNEEDED while the request waits. */
   keepalive(status: number): void;
+  /**
+   * Optional, what `signal` says without making it (an AbortSignal with a listener is ~600 bytes, and a fleet has a
+   * thousand requests waiting for presence): whether the request was cancelled, and one watcher, told at the cancel.
+   * The band uses them through isCancelled, onCancel and offCancel, which fall back to `signal`.
+   */
+  readonly cancelled?: boolean;
+  watchCancel?(watcher: CancelWatcher): void;
+  unwatchCancel?(watcher: CancelWatcher): void;
+}
+
+/** Told when a request is cancelled: an EventListener object, so `signal` can tell it too. */
+export interface CancelWatcher {
+  handleEvent(): void;
+}
+
+/** Whether the request was cancelled (CTAPHID_CANCEL). */
+export function isCancelled(ctx: DeviceContext): boolean {
+  return ctx.cancelled ?? ctx.signal.aborted;
+}
+
+/** Tells `watcher` once when the request is cancelled (until offCancel). */
+export function onCancel(ctx: DeviceContext, watcher: CancelWatcher): void {
+  if (ctx.watchCancel) ctx.watchCancel(watcher);
+  else ctx.signal.addEventListener('abort', watcher, { once: true });
+}
+
+export function offCancel(ctx: DeviceContext, watcher: CancelWatcher): void {
+  if (ctx.unwatchCancel) ctx.unwatchCancel(watcher);
+  else ctx.signal.removeEventListener('abort', watcher);
 }
 
 /**

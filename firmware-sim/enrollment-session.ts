@@ -1,7 +1,7 @@
 import type { BandState, CompleteEnrollmentRequest, Screen } from '../proto/index.js';
 import { localUserName, resolveLabel, userNameProblem } from '../proto/index.js';
 import { KeepaliveStatus } from '../transport/index.js';
-import type { DeviceContext } from './band-device.js';
+import { isCancelled, offCancel, onCancel, type DeviceContext } from './band-device.js';
 import { BandRefusal } from './band-refusal.js';
 import type { Touch } from './body.js';
 import type { Timer } from './clock.js';
@@ -244,7 +244,7 @@ export class EnrollmentSession implements Controller {
   nextSample(ctx: DeviceContext, timeoutMs: number): Promise<SampleOutcome> {
     const ctap = this.ctapTemplateId ? this.capture?.ctap : undefined;
     if (!ctap || ctap.waiting) return Promise.resolve({ kind: 'ended' });
-    if (ctx.signal.aborted) {
+    if (isCancelled(ctx)) {
       this.endCtapEnrollment(ctap);
       return Promise.resolve({ kind: 'cancelled' });
     }
@@ -256,12 +256,12 @@ export class EnrollmentSession implements Controller {
         if (ctap.waiting === waiting) keepalive = this.band.after(Rules.KEEPALIVE_MS, beat);
       };
       const timeout = this.band.after(timeoutMs, () => end({ kind: 'timeout' }));
-      const onAbort = () => end({ kind: 'cancelled' });
+      const onAbort = { handleEvent: () => end({ kind: 'cancelled' }) };
       const waiting = {
         end: (outcome: SampleOutcome) => {
           keepalive?.cancel();
           timeout.cancel();
-          ctx.signal.removeEventListener('abort', onAbort);
+          offCancel(ctx, onAbort);
           resolve(outcome);
         },
       };
@@ -272,7 +272,7 @@ export class EnrollmentSession implements Controller {
         waiting.end(outcome);
       };
       ctap.waiting = waiting;
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      onCancel(ctx, onAbort);
       this.band.redraw();
       beat();
     });

@@ -7,7 +7,7 @@ import {
   type Unit,
 } from '../transport/index.js';
 import type { Clock, Timer } from './clock.js';
-import type { BandDevice, DeviceContext } from './band-device.js';
+import type { BandDevice, CancelWatcher, DeviceContext } from './band-device.js';
 
 /** What an endpoint (a framed link, a CTAPHID channel) gives a transaction to talk back through. */
 export interface TransactionHooks {
@@ -112,6 +112,8 @@ class RunningTransaction implements Transaction, DeviceContext {
   #abandoned = false;
   #status: number = KeepaliveStatus.PROCESSING;
   #ticker: Timer | undefined;
+  /** The band's one wait on this request (a presence or sample wait), told at the cancel. */
+  #watcher: CancelWatcher | undefined;
 
   constructor(
     private readonly hooks: TransactionHooks,
@@ -133,9 +135,26 @@ class RunningTransaction implements Transaction, DeviceContext {
     if (!this.#abandoned) this.hooks.keepalive(next);
   }
 
+  get cancelled(): boolean {
+    return this.#aborted;
+  }
+
+  watchCancel(watcher: CancelWatcher): void {
+    if (this.#aborted) return;
+    this.#watcher = watcher;
+  }
+
+  unwatchCancel(watcher: CancelWatcher): void {
+    if (this.#watcher === watcher) this.#watcher = undefined;
+  }
+
   cancel(): void {
+    if (this.#aborted) return;
     this.#aborted = true;
     this.#controller?.abort();
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.handleEvent();
   }
 
   abandon(): void {

@@ -1,7 +1,7 @@
 import type { BandState } from '../proto/index.js';
 import type { Timer } from './clock.js';
 import { UserPresenceTimeoutError } from './ctap2/env.js';
-import type { DeviceContext } from './band-device.js';
+import { isCancelled, offCancel, onCancel, type DeviceContext } from './band-device.js';
 import type { Controller, Firmware } from './firmware.js';
 import { Rules } from './rules.js';
 import type { BOOT } from './transitions.js';
@@ -20,7 +20,7 @@ class PresenceTimeout extends UserPresenceTimeoutError {}
  * CONFIRM and waits for the top button. One wait at a time; it ends when the band leaves AUTHENTICATED.
  */
 export class PresenceWait implements Controller {
-  private waiting?: { end(result: boolean | Error): void; what: PresenceRequest };
+  private waiting?: Waiting;
 
   constructor(
     private readonly band: Firmware,
@@ -41,37 +41,22 @@ export class PresenceWait implements Controller {
    */
   wait(ctx: DeviceContext, what: PresenceRequest = { purpose: '' }): Promise<boolean> {
     if (this.band.config.autoPresence) return Promise.resolve(true);
-    if (!this.kernel.userVerified || this.waiting || ctx.signal.aborted) return Promise.resolve(false);
+    if (!this.kernel.userVerified || this.waiting || isCancelled(ctx)) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
-      let keepalive: Timer | undefined;
-      const beat = () => {
-        ctx.keepalive(2);
-        keepalive = this.band.after(Rules.KEEPALIVE_MS, beat);
-      };
-      const timeout = this.band.after(Rules.PRESENCE_TIMEOUT_MS, () =>
-        end(new PresenceTimeout(`no top-button press within ${Rules.PRESENCE_TIMEOUT_MS} ms`)),
-      );
-      const onAbort = () => end(false);
-      const end = (result: boolean | Error) => {
-        if (this.waiting !== waiting) return;
-        this.waiting = undefined;
-        keepalive?.cancel();
-        timeout.cancel();
-        ctx.signal.removeEventListener('abort', onAbort);
-        if (this.band.overlay === 'SCREEN_CONFIRM') {
-          this.band.overlay = undefined;
-          if (this.band.isPowered) this.band.redraw();
-        }
-        if (result instanceof Error) reject(result);
-        else resolve(result);
-      };
-      const waiting = { end, what: { purpose: what.purpose, rpId: what.rpId?.slice(0, 128) } };
+      const waiting = new Waiting(this, this.band, ctx, what, resolve, reject);
       this.waiting = waiting;
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      onCancel(ctx, waiting);
       this.band.overlay = 'SCREEN_CONFIRM';
       this.band.redraw();
-      beat();
+      waiting.beat();
     });
+  }
+
+  /** Ends `waiting` if it is still the wait: true then. */
+  finish(waiting: Waiting): boolean {
+    if (this.waiting !== waiting) return false;
+    this.waiting = undefined;
+    return true;
   }
 
   /** The top button: the wearer is present. */
@@ -86,5 +71,53 @@ export class PresenceWait implements Controller {
   reset(): void {
     this.waiting?.end(false);
     this.waiting = undefined;
+  }
+}
+
+/**
+ * One wait for the top button: its timers, the host's cancel (it is the request's cancel watcher) and its promise's
+ * ends in one object, where it was six closures and their context (a fleet has a thousand bands waiting at once).
+ */
+class Waiting {
+  readonly what: PresenceRequest;
+  private keepalive?: Timer;
+  private readonly timeout: Timer;
+
+  constructor(
+    private readonly owner: PresenceWait,
+    private readonly band: Firmware,
+    private readonly ctx: DeviceContext,
+    what: PresenceRequest,
+    private readonly resolve: (present: boolean) => void,
+    private readonly reject: (error: Error) => void,
+  ) {
+    this.timeout = band.after(Rules.PRESENCE_TIMEOUT_MS, this.timedOut);
+    this.what = { purpose: what.purpose, rpId: what.rpId?.slice(0, 128) };
+  }
+
+  readonly beat = (): void => {
+    this.ctx.keepalive(2);
+    this.keepalive = this.band.after(Rules.KEEPALIVE_MS, this.beat);
+  };
+
+  private readonly timedOut = (): void =>
+    this.end(new PresenceTimeout(`no top-button press within ${Rules.PRESENCE_TIMEOUT_MS} ms`));
+
+  /** The host cancelled (CTAPHID_CANCEL). */
+  handleEvent(): void {
+    this.end(false);
+  }
+
+  end(result: boolean | Error): void {
+    if (!this.owner.finish(this)) return;
+    this.keepalive?.cancel();
+    this.timeout.cancel();
+    offCancel(this.ctx, this);
+    if (this.band.overlay === 'SCREEN_CONFIRM') {
+      this.band.overlay = undefined;
+      if (this.band.isPowered) this.band.redraw();
+    }
+    if (result instanceof Error) this.reject(result);
+    else this.resolve(result);
   }
 }

@@ -1,3 +1,4 @@
+import { isCancelled } from '../band-device.js';
 import { attestationIdentity, enterpriseAttestationIdentity } from './attestation.js';
 import { enterpriseAttestationDecision } from './enterprise-attestation.js';
 import { buildAuthData, AuthDataFlag } from './auth-data.js';
@@ -124,7 +125,7 @@ export async function makeCredential(c: CommandContext, params: CborMap): Promis
     try {
       await requireUserPresence(c.env, c.device, { purpose: 'makeCredential', rpId });
     } catch (error) {
-      if (c.device.signal.aborted) throw error;
+      if (isCancelled(c.device)) throw error;
     }
     fail(
       CtapStatus.CTAP2_ERR_CREDENTIAL_EXCLUDED,

@@ -1,4 +1,4 @@
-import type { DeviceContext } from '../band-device.js';
+import { isCancelled, type DeviceContext } from '../band-device.js';
 import { CtapStatus, fail } from './ctap-failure.js';
 import type { CtapStatusCode } from '../../proto/ctap2/status.js';
 import { UserPresenceTimeoutError, type Ctap2Env, type UserPresenceRequest } from './env.js';
@@ -15,13 +15,13 @@ export async function requireUserPresence(
   request: UserPresenceRequest,
   timeoutStatus: CtapStatusCode = CtapStatus.CTAP2_ERR_OPERATION_DENIED,
 ): Promise<void> {
-  if (ctx.signal.aborted)
+  if (isCancelled(ctx))
     fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled before user presence was asked for');
   let present: boolean;
   try {
     present = await env.userPresence(request, ctx);
   } catch (error) {
-    if (ctx.signal.aborted) {
+    if (isCancelled(ctx)) {
       fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
     }
     if (error instanceof UserPresenceTimeoutError) {
@@ -29,7 +29,7 @@ export async function requireUserPresence(
     }
     throw error;
   }
-  if (ctx.signal.aborted)
+  if (isCancelled(ctx))
     fail(CtapStatus.CTAP2_ERR_KEEPALIVE_CANCEL, 'the request was cancelled while waiting for user presence');
   if (present !== true)
     fail(

@@ -24,6 +24,9 @@ export type { BandEvent };
 
 const payloadOf = (unit: Unit) => unit.payload;
 
+/** The defaults, frozen: one object for every client that sets no heartbeat, not one each. */
+const DEFAULT_HEARTBEAT = heartbeatSettings();
+
 /** What `BandClient.events()` yields and until when. */
 export interface BandEventsOptions {
   /** Ends the iteration (the loop sees no error; check `signal.aborted` if it matters why). */
@@ -84,7 +87,7 @@ export class BandClient {
     readonly transport: Transport,
     private readonly options: BandClientOptions = {},
   ) {
-    this.heartbeat = heartbeatSettings(options.heartbeat);
+    this.heartbeat = options.heartbeat === undefined ? DEFAULT_HEARTBEAT : heartbeatSettings(options.heartbeat);
     this.channel = new BandChannel(transport, options.timeoutMs ?? 5_000);
     this.debug = new DebugLink(this.channel);
     const channel = this.channel;

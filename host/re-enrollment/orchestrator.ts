@@ -105,17 +105,7 @@ export class ReEnrollment {
     let step: ReEnrollmentStep = 'connect';
     try {
       report({ step, status: 'started' });
-      const info = await band.getInfo({ signal });
-      if (info.serialNumber !== bandSerial) {
-        throw new ReEnrollmentError(
-          'BAND_MISMATCH',
-          `expected band ${bandSerial}, but the connected band reports ${info.serialNumber}; connect the band the user holds`,
-          step,
-        );
-      }
-      const deviceId = hex(info.deviceId);
-      const seosEnabled = info.capabilities.includes('CAPABILITY_SEOS');
-      report({ step, status: 'done', detail: `${info.serialNumber} (${info.firmwareVersion})` });
+      const { deviceId, seosEnabled } = await connected(band, bandSerial, signal, report);
 
       let journal = await this.progress.get(userName);
       if (journal && (journal.bandSerial !== bandSerial || journal.deviceId !== deviceId)) journal = undefined;
@@ -131,10 +121,8 @@ export class ReEnrollment {
       report({ step, status: 'done', detail: describeDecision(decision) });
 
       if (!journal || journal.phase === 'enrolled') {
-        const state = await band.getState({ signal });
-        // A local user (enrolled over CTAP, docs/band.md) is never the directory's, whatever it is called.
-        const stillEnrolled =
-          journal !== undefined && state.enrolled && !state.localUser && state.userName === userName;
+        const enrolledToUser = await enrolledTo(band, userName, signal);
+        const stillEnrolled = journal !== undefined && enrolledToUser;
         if (stillEnrolled) {
           report({ step: 'delete-user-data', status: 'skipped', detail: 'done by an earlier run' });
           report({ step: 'enroll', status: 'skipped', detail: 'done by an earlier run' });
@@ -325,6 +313,35 @@ function frozenJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
   Object.freeze(journal.decision);
   Object.freeze(journal.recreated);
   return Object.freeze(journal);
+}
+
+/**
+ * The connect step: the band must be the one the user says they hold. Its own function, so the run keeps what it
+ * needs of the band's GetInfo reply (device ID, SEOS), not the reply, while it waits for the person.
+ */
+async function connected(
+  band: BandClient,
+  bandSerial: string,
+  signal: AbortSignal | undefined,
+  report: (progress: ReEnrollmentProgress) => void,
+): Promise<{ deviceId: string; seosEnabled: boolean }> {
+  const info = await band.getInfo({ signal });
+  if (info.serialNumber !== bandSerial) {
+    throw new ReEnrollmentError(
+      'BAND_MISMATCH',
+      `expected band ${bandSerial}, but the connected band reports ${info.serialNumber}; connect the band the user holds`,
+      'connect',
+    );
+  }
+  report({ step: 'connect', status: 'done', detail: `${info.serialNumber} (${info.firmwareVersion})` });
+  return { deviceId: hex(info.deviceId), seosEnabled: info.capabilities.includes('CAPABILITY_SEOS') };
+}
+
+/** Whether the band is still enrolled to the directory user (the run keeps the answer, not the band's state). */
+async function enrolledTo(band: BandClient, userName: string, signal: AbortSignal | undefined): Promise<boolean> {
+  const state = await band.getState({ signal });
+  // A local user (enrolled over CTAP, docs/band.md) is never the directory's, whatever it is called.
+  return state.enrolled && !state.localUser && state.userName === userName;
 }
 
 /** The enrollment's touches as the run's progress events (made here, so `run` itself creates no closure). */

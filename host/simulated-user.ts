@@ -14,6 +14,9 @@ export interface SimulatedUserOptions {
   recordInstructions?: boolean;
 }
 
+/** What a person made without `recordInstructions` was told: nothing, and nothing can be added to it. */
+const NOTHING_TOLD: readonly Instruction[] = Object.freeze([]);
+
 /**
  * A person simulated through a band's debug link: reads the display, wears and removes the band, touches the
  * sensor with a named finger and presses the buttons. For rigs, demos and tests; a real band needs a person.
@@ -30,9 +33,12 @@ export class SimulatedUser implements UserInteraction {
     if (options.recordInstructions) this.#told = [];
   }
 
-  /** Every instruction received, in order, when made with `recordInstructions` (else empty). */
-  get told(): Instruction[] {
-    return this.#told ?? [];
+  /**
+   * Every instruction received, in order, when made with `recordInstructions`; otherwise always empty (a fleet of
+   * simulated people would otherwise keep every instruction each was given).
+   */
+  get told(): readonly Instruction[] {
+    return this.#told ?? NOTHING_TOLD;
   }
 
   /**

@@ -10,7 +10,11 @@ export interface LoopbackOptions {
   chunkSize?: number;
   /** Names of the two sides. Default `loopback:host` and `loopback:band`. */
   names?: [string, string];
-  /** Runs a delivery later. Default setImmediate, which keeps sends asynchronous and in order. */
+  /**
+   * Runs a delivery later. Default setImmediate, which keeps sends asynchronous and in order. Each task delivers the
+   * oldest write still queued, so a scheduler decides when deliveries happen, not their order: the wire keeps sends
+   * in order whatever order the tasks run in.
+   */
   schedule?: (task: () => void) => void;
 }
 

@@ -310,9 +310,13 @@ function ignoreProgress(): void {}
  * The basis must already be frozen (`decisionBasis`) or come from the store (a resumed run's, never edited).
  */
 function frozenJournal(journal: ReEnrollmentJournal): ReEnrollmentJournal {
-  Object.freeze(journal.decision);
-  Object.freeze(journal.recreated);
-  return Object.freeze(journal);
+  // A journal a custom store handed back may be that store's own object: copy what is not frozen yet rather than
+  // freeze it under the store. Once frozen, later changes share it.
+  return Object.freeze({
+    ...journal,
+    decision: Object.isFrozen(journal.decision) ? journal.decision : Object.freeze({ ...journal.decision }),
+    recreated: Object.isFrozen(journal.recreated) ? journal.recreated : Object.freeze({ ...journal.recreated }),
+  });
 }
 
 /**

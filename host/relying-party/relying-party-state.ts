@@ -39,6 +39,14 @@ export function encodeRelyingPartyState(rpId: string, state: RelyingPartyState):
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * The user handle goes into creation options as stored (`user.id`), so it must be the one spelling of its bytes:
+ * unpadded base64url with no stray trailing bits (RFC 4648 §3.5, §5).
+ */
+function isCanonicalBase64url(text: string): boolean {
+  return BASE64URL.test(text) && Buffer.from(text, 'base64url').toString('base64url') === text;
+}
+
 export function decodeRelyingPartyState(text: string, path: string, rpId: string): RelyingPartyState {
   const corrupt = (what: string, cause?: unknown) =>
     new RelyingPartyError(
@@ -66,7 +74,7 @@ export function decodeRelyingPartyState(text: string, path: string, rpId: string
     if (
       !isRecord(record) ||
       typeof record.handle !== 'string' ||
-      !BASE64URL.test(record.handle) ||
+      !isCanonicalBase64url(record.handle) ||
       !Array.isArray(record.credentials)
     )
       throw corrupt(`user ${JSON.stringify(name)} is not { handle, credentials[] }`);

@@ -351,6 +351,20 @@ describe('WebAuthnRelyingParty', () => {
       expect((await failure(other.credentials('tw-user2'))).message).toMatch(
         /belongs to relying party "login.example.com"/,
       );
+
+      // A user handle spelled non-canonically (a stray trailing bit) would reach creation options as it is stored.
+      const doc = JSON.parse(text) as { users: Record<string, { handle: string }> };
+      const record = doc.users['tw-user2'];
+      const last = record.handle.at(-1)!;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      // An unpadded handle whose length is not a multiple of 4 has spare low bits in its last character.
+      expect(record.handle.length % 4).not.toBe(0);
+      record.handle = record.handle.slice(0, -1) + alphabet[alphabet.indexOf(last) ^ 1];
+      const tampered = JSON.stringify(doc);
+      await writeFile(statePath, tampered);
+      const handleError = await failure(makeRp({ statePath }).rp.credentials('tw-user2'));
+      expect(handleError.code).toBe('CORRUPT');
+      expect(await readFile(statePath, 'utf8')).toBe(tampered);
     });
   });
 

@@ -187,7 +187,7 @@ describe('frame stream', () => {
           const decoders = perDecoder.map(
             (_, d) => new FrameStreamDecoder({ onUnit: (u) => got[d].push(u), onError: (e) => errors.push(e) }),
           );
-          // Each decoder's stream in chunks of 1 to 37 bytes, handed out in an order the picks decide.
+          // Each decoder's stream cut every 8 bytes at its own offset, chunks handed out in an order the picks decide.
           const queues = perDecoder.map((units, d) => {
             const wire = concat(units.map(encodeFrame));
             return cut(

@@ -6,7 +6,7 @@ import {
   SERIAL_NUMBER_EXAMPLE,
   SERIAL_NUMBER_FORM,
 } from '../proto/index.js';
-import { Command, HidError, type Unit } from '../transport/index.js';
+import { Command, HidError, Subscribers, type Unit } from '../transport/index.js';
 import { Band, type BandHooks } from './band.js';
 import type { Clock } from './clock.js';
 import { provisionEnterpriseRpIds, type AttestationMode, type Ctap2Authenticator } from './ctap2/index.js';
@@ -17,7 +17,6 @@ import type { FlashOptions } from './flash.js';
 import type { FlashStore } from './flash-store.js';
 import { answerHost, type HostProtocolInfo } from './host-protocol.js';
 import { applyPreset, type Preset } from './preset.js';
-import { Subscribers } from './subscribers.js';
 import type { World } from './world.js';
 
 export const DEFAULT_FIRMWARE_VERSION = 'bandsim 0.1.0';

@@ -11,7 +11,7 @@ import { FlashCorruptError, FlashIoError, PowerCutError } from './flash-errors.j
 import type { FlashChanges, FlashStore } from './flash-store.js';
 import { Flash } from './flash.js';
 import { Matcher } from './matcher.js';
-import { Subscribers } from './subscribers.js';
+import { Subscribers } from '../transport/index.js';
 import { PresenceWait } from './presence-wait.js';
 import { DeterministicRandom, type RandomSource } from './random.js';
 import { BOOT, isTransition, type Trigger } from './transitions.js';

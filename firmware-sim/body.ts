@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import { Subscribers } from './subscribers.js';
+import { Subscribers } from '../transport/index.js';
 
 export type ButtonName = 'top' | 'bottom';
 

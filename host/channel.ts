@@ -6,6 +6,7 @@ import {
   commandName,
   runsBesideTransaction,
   type Transport,
+  Subscribers,
   type Unit,
 } from '../transport/index.js';
 import { BandClientError, causeLabel, hidErrorName, linkClosedError } from './errors.js';
@@ -145,8 +146,6 @@ class PendingCall {
   }
 }
 
-type UnsolicitedListener = (unit: Unit) => void;
-
 /**
  * One conversation with one band: at most one request in flight (a second caller gets BUSY at once rather
  * than interleaved bytes), replies routed to the caller, everything else to the unsolicited listeners.
@@ -160,13 +159,8 @@ export class BandChannel {
   private mainCall?: PendingCall;
   private debugCall?: PendingCall;
   private sendCounter = 0;
-  /**
-   * The unsolicited listeners: the first in a field of its own, any later ones in a Set made when one is added (a
-   * client has one; an empty Set per band was a few hundred bytes of 1,000 bands' heap). `first` is always the
-   * oldest, so listeners hear units in the order they subscribed.
-   */
-  private firstUnsolicited?: UnsolicitedListener;
-  private moreUnsolicited?: Set<UnsolicitedListener>;
+  /** The unsolicited listeners (a client has one: `Subscribers` makes no Set for it). */
+  private readonly unsolicitedListeners = new Subscribers<Unit>();
   private closedError?: Error;
   private readonly offUnit: () => void;
   private readonly offClose: () => void;
@@ -196,15 +190,7 @@ export class BandChannel {
 
   /** Units that are not a reply to the call in flight (band events, stray replies). */
   onUnsolicited(listener: (unit: Unit) => void): () => void {
-    // As a Set would: the same function subscribed twice is one subscription.
-    if (this.firstUnsolicited !== listener && !this.moreUnsolicited?.has(listener)) {
-      if (this.firstUnsolicited === undefined && !this.moreUnsolicited?.size) this.firstUnsolicited = listener;
-      else (this.moreUnsolicited ??= new Set()).add(listener);
-    }
-    return () => {
-      if (this.firstUnsolicited === listener) this.firstUnsolicited = undefined;
-      else this.moreUnsolicited?.delete(listener);
-    };
+    return this.unsolicitedListeners.add(listener);
   }
 
   transact(request: Unit, match: ReplyMatcher, options?: CallOptions): Promise<Unit> {
@@ -304,8 +290,7 @@ export class BandChannel {
     for (const p of this.calls()) {
       p.fail(new BandClientError('ABORTED', 'the client was closed while a call was in flight'));
     }
-    this.firstUnsolicited = undefined;
-    this.moreUnsolicited = undefined;
+    this.unsolicitedListeners.clear();
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
     this.watchdogAt = Infinity;
@@ -351,7 +336,7 @@ export class BandChannel {
     const { mainCall: main, debugCall: debug } = this;
     const newest = main === undefined || (debug !== undefined && debug.sentAt > main.sentAt) ? debug : main;
     if (newest === undefined) {
-      this.unsolicited(unit);
+      this.unsolicitedListeners.emit(unit);
       return;
     }
     if (unit.command === Command.ERROR) {
@@ -369,12 +354,7 @@ export class BandChannel {
     }
     const older = newest === main ? debug : main;
     if (this.offer(newest, unit) || (older !== undefined && this.offer(older, unit))) return;
-    this.unsolicited(unit);
-  }
-
-  private unsolicited(unit: Unit): void {
-    this.firstUnsolicited?.(unit);
-    if (this.moreUnsolicited) for (const listener of this.moreUnsolicited) listener(unit);
+    this.unsolicitedListeners.emit(unit);
   }
 
   /** True if `unit` was the reply `pending` waits for (or its matcher threw, which settles it too). */

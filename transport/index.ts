@@ -23,6 +23,7 @@ export { FramedTransport, type ByteLink } from './framed-transport.js';
 export { MAX_UNREAD_BYTES, boundedWriter, type BackpressuredStream } from './bounded-writes.js';
 export { loopbackPair, type LoopbackOptions, type LoopbackTransport } from './loopback.js';
 export { MAX_TIMER_DELAY_MS, type Timers } from './timers.js';
+export { Subscribers } from './subscribers.js';
 export {
   packetize,
   Reassembler,

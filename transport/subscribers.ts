@@ -4,8 +4,12 @@
  * and one that subscribes or unsubscribes during an event changes who hears the next one, not this one.
  *
  * Almost every source has exactly one listener (the band listens to its body, the emulator to its band, one
- * endpoint to the emulator), so the first is kept in a field and a Set is made only for a second: a fleet holds a
- * thousand bands in one process, and an empty or one-element Set with its hash table is ~180 bytes.
+ * endpoint to the emulator, a client to its channel's unsolicited units), so the first is kept in a field and a Set
+ * is made only for a second: a fleet holds a thousand bands in one process, and an empty or one-element Set with its
+ * hash table is ~180 bytes.
+ *
+ * `Listeners` (listeners.ts) is the transport's own list, with other rules: each subscription stands alone even
+ * for the same function, and a listener's exception is rethrown on its own tick so a stream keeps its bytes.
  */
 export class Subscribers<T> {
   #one: ((value: T) => void) | undefined;
